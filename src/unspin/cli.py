@@ -1,0 +1,65 @@
+"""The `unspin` command: a thin argparse wrapper over the library.
+
+Each feature package contributes its subcommands through an `add_parser(subparsers)` function in its own
+`cli` module (kept import-light so start-up stays fast); this file only wires them together and owns the
+commands of the core engine (check, restore, knowledge).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .types import ExitCode
+
+# subcommand modules: each defines add_parser(subparsers) and sets `func` (args -> int exit code)
+PLUGIN_MODULES = (
+    "unspin.cli_core",
+    "unspin.spin_cli",
+    "unspin.fingerprints.cli",
+    "unspin.screen.cli",
+    "unspin.serve.cli",
+    "unspin.trace.cli",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit with ExitCode.USAGE (2), like argparse, but documented
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="unspin", description="Find and undo synonym spinning in English text.")
+    parser.add_argument("--version", action="version", version=f"unspin {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in PLUGIN_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name and (e.name == name or name.startswith(e.name + ".")):
+                continue  # feature not present in this build
+            raise
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

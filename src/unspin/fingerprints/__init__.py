@@ -1,0 +1,158 @@
+"""Known tortured-phrase lists ("fingerprints"): import, fast matching, density, learned word pairs, mining.
+
+    >>> from unspin import fingerprints
+    >>> fps = fingerprints.load()                    # every list in the local database (empty set if none)
+    >>> fps.match("We train a profound neural organization.")
+    [Finding(start=11, end=39, text='profound neural organization', suggestions=('deep neural network',), ...)]
+    >>> fingerprints.merge(model_findings, listed_findings)
+    >>> fingerprints.density(findings, words=4200)   # {"listed": 7, "distinct": 6, "risk": "high", ...}
+    >>> fingerprints.learned_pairs()                 # {"irregular": {"random": 1.0}, "woodland": {"forest": ...}}
+
+The database is SQLite at ``$UNSPIN_FINGERPRINTS_DB`` or ``platformdirs.user_data_dir("unspin")/fingerprints.sqlite``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from .align import align, align_pairs
+from .combine import DEFAULT_THRESHOLDS, density, is_listed, merge
+from .match import FingerprintSet, Listed
+from .mine import Candidate, candidates_csv, mine, mine_corpus, write_csv
+from .parse import Entry, FingerprintFormatError, ParseResult, Skipped, Term, clean_expected, parse_file
+from .store import ListInfo, Store, StoreError, default_db_path, resolve_db
+
+__all__ = [
+    "load", "import_file", "learned_pairs", "align_pairs", "align", "merge", "density", "is_listed", "mine",
+    "mine_corpus", "candidates_csv", "write_csv", "Candidate", "FingerprintSet", "Listed", "Entry", "Term",
+    "Skipped", "ParseResult", "ListInfo", "Store", "StoreError", "FingerprintFormatError", "parse_file",
+    "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS",
+]
+
+_LOCK = threading.Lock()
+_SETS: dict[tuple, FingerprintSet] = {}
+_PAIRS: dict[tuple, dict] = {}
+_CACHE_MAX = 8
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def load(names=None, db_path=None) -> FingerprintSet:
+    """The lists `names` (all lists when None) of the database as one compiled set; an empty set when the
+    database does not exist. Cached per (db path, mtime, names): in memory (repeated calls are cheap) and
+    as a pickle in UNSPIN_CACHE_DIR (a new process skips SQLite and the automaton build). Unknown list
+    names raise `StoreError`."""
+    path = resolve_db(db_path).resolve()
+    stamp = _stamp(path)
+    if stamp is None:
+        if names:
+            raise StoreError(f"{path}: no fingerprint database, so no list named {', '.join(names)}")
+        return FingerprintSet([], source=str(path))
+    key = (str(path), stamp, tuple(names) if names is not None else None)
+    with _LOCK:
+        fs = _SETS.get(key)
+        if fs is not None:
+            return fs
+    fs = _read_disk_cache(key)
+    if fs is None:
+        with Store(path, create=False) as st:
+            rows = st.entries(list(names) if names is not None else None)
+        fs = FingerprintSet([Listed(lst, e, keys) for lst, e, keys in rows], source=str(path))
+        fs.automaton  # compile now, once, outside the matching path
+        _write_disk_cache(key, fs)
+    with _LOCK:
+        if len(_SETS) >= _CACHE_MAX:
+            _SETS.pop(next(iter(_SETS)))
+        _SETS[key] = fs
+    return fs
+
+
+_DISK_CACHE_VERSION = 1
+
+
+def _disk_cache_file(key: tuple) -> Path | None:
+    """One pickle per (db path, names) in UNSPIN_CACHE_DIR; its content is checked against the full key."""
+    import hashlib
+
+    try:
+        from ..knowledge.paths import cache_dir
+
+        d = cache_dir()
+    except OSError:
+        return None
+    h = hashlib.sha1(repr((key[0], key[2])).encode()).hexdigest()[:16]
+    return d / f"fingerprints-{h}.pkl"
+
+
+def _read_disk_cache(key: tuple) -> FingerprintSet | None:
+    """A compiled set from a previous process (unpickling beats re-reading SQLite and rebuilding by ~5x)."""
+    import pickle
+
+    f = _disk_cache_file(key)
+    if f is None or not f.exists():
+        return None
+    try:
+        with open(f, "rb") as fh:
+            version, stored_key, fs = pickle.load(fh)
+    except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never fatal
+        return None
+    if version != _DISK_CACHE_VERSION or stored_key != key or not isinstance(fs, FingerprintSet):
+        return None
+    return fs
+
+
+def _write_disk_cache(key: tuple, fs: FingerprintSet) -> None:
+    import pickle
+
+    f = _disk_cache_file(key)
+    if f is None:
+        return
+    tmp = f.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump((_DISK_CACHE_VERSION, key, fs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, f)
+    except Exception:  # noqa: BLE001 - caching is an optimisation only
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def learned_pairs(db_path=None, names=None, normalize: bool = True) -> dict[str, dict[str, float]]:
+    """Word pairs {spun: {original: weight}} aligned from the lists in the database (all lists when None);
+    {} when there is no database. Cached like `load`; treat the result as read-only."""
+    from .align import learned_pairs as _learned
+
+    path = resolve_db(db_path).resolve()
+    stamp = _stamp(path)
+    if stamp is None:
+        return {}
+    key = (str(path), stamp, tuple(names) if names is not None else None, normalize)
+    with _LOCK:
+        if key in _PAIRS:
+            return _PAIRS[key]
+    pairs = _learned(path, names, normalize)
+    with _LOCK:
+        if len(_PAIRS) >= _CACHE_MAX:
+            _PAIRS.pop(next(iter(_PAIRS)))
+        _PAIRS[key] = pairs
+    return pairs
+
+
+def import_file(path, name: str | None = None, fmt: str = "auto", db_path=None, keep_uncertain: bool = False):
+    """Parse `path` and store it as list `name` (default: the file's stem). Returns (ListInfo, ParseResult)."""
+    from .store import check_name, name_from_path
+
+    name = check_name(name or name_from_path(path))
+    result = parse_file(path, fmt, keep_uncertain=keep_uncertain)
+    with Store(db_path) as st:
+        info = st.save(name, result, source=os.path.abspath(str(path)))
+    return info, result

@@ -1,0 +1,281 @@
+"""`unspin fingerprints ...`: import/list/remove/export tortured-phrase lists, scan texts with them, mine new
+candidates. Thin wrapper over `unspin.fingerprints`; heavy imports happen inside the handlers."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.ExitCode
+
+
+def add_parser(subparsers) -> None:
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", metavar="PATH", help="fingerprint database (default: $UNSPIN_FINGERPRINTS_DB, else "
+                    "fingerprints.sqlite in the user data dir)")
+    p = subparsers.add_parser("fingerprints", help="known tortured-phrase lists: import, list, match, mine",
+                              description="Manage lists of known tortured phrases (e.g. the PPS fingerprint list) "
+                              "and mine new candidates from a corpus.")
+    sub = p.add_subparsers(dest="fp_command", metavar="SUBCOMMAND")
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), EXIT_USAGE)[1])
+
+    imp = sub.add_parser("import", parents=[db], help="import a list file (JSON, PPS CSV export, TSV/CSV)",
+                         description="Import a list; a list with the same name is replaced.")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--name", help="list name (default: the file name without extension)")
+    imp.add_argument("--format", dest="fmt", default="auto", choices=["auto", "json", "pps-csv", "tsv"])
+    imp.add_argument("--keep-uncertain", action="store_true",
+                     help="import rows whose expected phrase is marked '(?)' (lower confidence) instead of skipping")
+    imp.add_argument("--show-skipped", action="store_true", help="print every skipped row (default: first 10)")
+    imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
+    imp.set_defaults(func=run_import)
+
+    ls = sub.add_parser("list", parents=[db], help="show the imported lists")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=run_list)
+
+    rm = sub.add_parser("remove", parents=[db], help="delete a list")
+    rm.add_argument("name", metavar="NAME")
+    rm.set_defaults(func=run_remove)
+
+    ex = sub.add_parser("export", parents=[db], help="write a list as TSV or JSON (to stdout or --out)")
+    ex.add_argument("name", metavar="NAME")
+    ex.add_argument("--format", dest="fmt", default="tsv", choices=["tsv", "json"])
+    ex.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    ex.set_defaults(func=run_export)
+
+    mt = sub.add_parser("match", parents=[db], help="scan files with the listed fingerprints only (no model)")
+    mt.add_argument("files", nargs="+", metavar="FILE", help="text files ('-' = stdin)")
+    mt.add_argument("--lists", help="comma-separated list names (default: all)")
+    mt.add_argument("--high", type=int, default=5, help="distinct listed fingerprints for risk 'high' (default 5)")
+    mt.add_argument("--medium", type=int, default=2, help="... for risk 'medium' (default 2)")
+    mt.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    mt.set_defaults(func=run_match)
+
+    mn = sub.add_parser("mine", parents=[db], help="find candidate new fingerprints in a corpus",
+                        description="Run `check` over a corpus, group findings by normalised phrase, keep those "
+                        "seen in at least --min-docs documents, rank by documents and mean confidence.")
+    mn.add_argument("corpus", nargs="+", metavar="CORPUS", help="text files or directories (*.txt, *.md)")
+    mn.add_argument("--min-docs", type=int, default=3, help="minimum number of distinct documents (default 3)")
+    mn.add_argument("--out", metavar="FILE.csv", help="write candidates as CSV (default: a table on stdout)")
+    mn.add_argument("--include-listed", action="store_true", help="keep phrases that a list already has")
+    mn.add_argument("--top", type=int, default=50, help="rows to print when no --out (default 50)")
+    mn.add_argument("--json", action="store_true", help="print candidates as JSON")
+    mn.set_defaults(func=run_mine)
+
+
+def _err(msg: str) -> None:
+    print(f"unspin fingerprints: {msg}", file=sys.stderr)
+
+
+def run_import(args) -> int:
+    import json
+
+    from . import FingerprintFormatError, StoreError, import_file
+
+    try:
+        info, result = import_file(args.file, args.name, args.fmt, args.db, keep_uncertain=args.keep_uncertain)
+    except FingerprintFormatError as e:
+        _err(str(e))
+        return EXIT_INPUT
+    except StoreError as e:
+        _err(str(e))
+        return EXIT_USAGE if "invalid list name" in str(e) else EXIT_INPUT
+    if args.json:
+        d = info.to_dict()
+        d["skipped_rows"] = [{"line": s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
+        print(json.dumps(d, ensure_ascii=False, indent=2))
+    else:
+        print(f"imported {info.entries:,} fingerprints as '{info.name}' from {args.file} ({info.format}); "
+              f"skipped {info.skipped:,} rows")
+        for reason, n in info.skipped_by_reason.items():
+            print(f"  {n:>6,}  {reason}")
+        show = result.skipped if args.show_skipped else result.skipped[:10]
+        for s in show:
+            print(f"{args.file}:{s.line}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
+        if len(show) < len(result.skipped):
+            print(f"... {len(result.skipped) - len(show)} more skipped rows (use --show-skipped)", file=sys.stderr)
+    if info.entries == 0:
+        _err(f"{args.file}: no usable fingerprint in the file")
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def _store(args, create=False):
+    from .store import Store
+
+    return Store(args.db, create=create)
+
+
+def run_list(args) -> int:
+    import json
+
+    from .store import StoreError, resolve_db
+
+    path = resolve_db(args.db)
+    if not path.exists():
+        infos = []
+    else:
+        try:
+            with _store(args) as st:
+                infos = st.lists()
+        except StoreError as e:
+            _err(str(e))
+            return EXIT_INPUT
+    if args.json:
+        print(json.dumps({"db": str(path), "lists": [i.to_dict() for i in infos]}, indent=2))
+        return EXIT_OK
+    print(f"database: {path}")
+    if not infos:
+        print("no lists (import one with: unspin fingerprints import FILE --name NAME)")
+    for i in infos:
+        print(f"{i.name:<20} {i.entries:>7,} fingerprints  {i.skipped:>5,} skipped  {i.format:<8} {i.imported_at}  "
+              f"{i.source}")
+    return EXIT_OK
+
+
+def run_remove(args) -> int:
+    from .store import StoreError
+
+    try:
+        with _store(args) as st:
+            ok = st.remove(args.name)
+    except StoreError as e:
+        _err(str(e))
+        return EXIT_INPUT
+    if not ok:
+        _err(f"no list named {args.name!r}")
+        return EXIT_USAGE
+    print(f"removed list '{args.name}'")
+    return EXIT_OK
+
+
+def run_export(args) -> int:
+    import csv
+    import io
+    import json
+
+    from .store import StoreError
+
+    try:
+        with _store(args) as st:
+            rows = st.entries([args.name])
+    except StoreError as e:
+        _err(str(e))
+        return EXIT_USAGE if "no list named" in str(e) else EXIT_INPUT
+    buf = io.StringIO()
+    lossy = 0
+    if args.fmt == "json":
+        phrases = []
+        for _, e, _ in rows:
+            item = {"tortured": e.tortured, "correct": e.expected}
+            if e.num_papers is not None:
+                item["num_papers"] = e.num_papers
+            if e.require or e.exclude or e.proximity is not None:
+                item["query"] = e.query()
+            phrases.append(item)
+        json.dump({"name": args.name, "totalPhrases": len(phrases), "phrases": phrases}, buf, ensure_ascii=False,
+                  indent=1)
+        buf.write("\n")
+    else:
+        w = csv.writer(buf, delimiter="\t", lineterminator="\n")
+        w.writerow(["tortured", "expected", "num_papers"])
+        for _, e, _ in rows:
+            lossy += bool(e.require or e.exclude or e.proximity is not None)
+            w.writerow([e.tortured, e.expected, "" if e.num_papers is None else e.num_papers])
+    if lossy:
+        _err(f"{lossy} entries have context/proximity conditions that TSV cannot hold (use --format json)")
+    if args.out:
+        try:
+            with open(args.out, "w", encoding="utf-8", newline="") as fh:
+                fh.write(buf.getvalue())
+        except OSError as e:
+            _err(f"{args.out}: cannot write: {e.strerror or e}")
+            return EXIT_INPUT
+    else:
+        sys.stdout.write(buf.getvalue())
+    return EXIT_OK
+
+
+def run_match(args) -> int:
+    import json
+
+    from . import StoreError, density, load
+    from ..text import count_words, line_col
+
+    names = [n.strip() for n in args.lists.split(",") if n.strip()] if args.lists else None
+    try:
+        fs = load(names, args.db)
+    except StoreError as e:
+        _err(str(e))
+        return EXIT_USAGE if "no list named" in str(e) else EXIT_INPUT
+    if not fs:
+        _err("no fingerprints loaded (import a list first: unspin fingerprints import FILE)")
+    status = EXIT_OK
+    any_hits = False
+    for path in args.files:
+        try:
+            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        except (OSError, UnicodeDecodeError) as e:
+            reason = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else (e.strerror or str(e))
+            _err(f"{path}: cannot read: {reason}")
+            status = EXIT_INPUT
+            continue
+        hits = fs.match(text)
+        any_hits |= bool(hits)
+        dens = density(hits, count_words(text), {"high": args.high, "medium": args.medium})
+        if args.json:
+            print(json.dumps({"path": path, "density": dens, "findings": [f.to_dict() for f in hits]},
+                             ensure_ascii=False))
+            continue
+        for f in hits:
+            ln, col = line_col(text, f.start)
+            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.rule}] {f.confidence:.2f}")
+        print(f"{path}: {dens['listed']} listed fingerprints ({dens['distinct']} distinct), "
+              f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}")
+    if status != EXIT_OK:
+        return status
+    return EXIT_FINDINGS if any_hits else EXIT_OK
+
+
+def run_mine(args) -> int:
+    import json
+    from pathlib import Path
+
+    from . import StoreError, candidates_csv, load, mine_corpus
+
+    if args.min_docs < 1:
+        _err("--min-docs must be at least 1")
+        return EXIT_USAGE
+    errors: list[str] = []
+    paths = []
+    for c in args.corpus:
+        if Path(c).exists():
+            paths.append(Path(c))
+        else:
+            errors.append(f"{c}: no such file or directory")
+    try:
+        known = load(None, args.db)
+    except StoreError as e:
+        _err(str(e))
+        known = None
+    result = mine_corpus(paths, min_docs=args.min_docs, include_listed=args.include_listed, known=known,
+                         errors=errors)
+    for e in result.errors:
+        _err(e)
+    cands = result.candidates
+    if args.out:
+        try:
+            Path(args.out).write_text(candidates_csv(cands), encoding="utf-8")
+        except OSError as e:
+            _err(f"{args.out}: cannot write: {e.strerror or e}")
+            return EXIT_INPUT
+        print(f"{len(cands)} candidates from {result.documents} documents written to {args.out}")
+    elif args.json:
+        print(json.dumps({"documents": result.documents, "candidates": [c.to_dict() for c in cands]},
+                         ensure_ascii=False, indent=1))
+    else:
+        print(f"{len(cands)} candidates (≥ {args.min_docs} documents) from {result.documents} documents")
+        for c in cands[: args.top]:
+            print(f"{c.docs:>4} docs {c.occurrences:>5}x  conf {c.mean_confidence:.2f}  {c.phrase!r} -> "
+                  f"{c.expected!r}" + (f"  [{c.listed}]" if c.listed else ""))
+    return EXIT_INPUT if result.errors else EXIT_OK

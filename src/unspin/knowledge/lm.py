@@ -1,0 +1,146 @@
+"""Language-model scorers behind one small protocol.
+
+`logprob(word, history)` returns ln P(word | history) with `history` in reading order (oldest first). Two
+implementations: the general US-English trigram model shipped inside PyPI pocketsphinx (default), and KenLM
+for a user's own ARPA or binary model.
+
+pocketsphinx quirk: ``NGramModel.prob(words)`` takes the predicted word FIRST and then the history most
+recent first, and returns an integer in log base 1.0001. Out-of-vocabulary words score about -5e8; we
+replace that by a unigram estimate from wordfreq so a rare-but-real word is "unlikely", not "impossible".
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Protocol, Sequence
+
+from .paths import package_file
+
+LN_BASE = math.log(1.0001)
+OOV_SCORE = -100_000_000  # pocketsphinx returns about -536870912 for OOV
+# ln P floor for a word neither the LM nor wordfreq knows (about one in 10^8.5 words).
+UNKNOWN_LOGPROB = -19.5
+
+
+class LanguageModel(Protocol):
+    order: int
+
+    def logprob(self, word: str, history: Sequence[str]) -> float: ...
+
+    def known(self, word: str) -> bool: ...
+
+
+def _unigram_floor(word: str) -> float:
+    """ln P(word) from wordfreq for words the LM lacks (names, technical terms)."""
+    from wordfreq import zipf_frequency
+
+    z = zipf_frequency(word, "en")
+    if z <= 0:
+        return UNKNOWN_LOGPROB
+    # zipf = log10(frequency per billion words); back off a little as the LM would.
+    return (z - 9.0) * math.log(10) - 1.0
+
+
+class PocketsphinxLM:
+    """The trigram LM inside pocketsphinx (`model/en-us/en-us.lm.bin`), lower-case, no punctuation."""
+
+    order = 3
+
+    def __init__(self, path: str | Path | None = None, cache_size: int = 2_000_000):
+        from pocketsphinx import NGramModel
+
+        self.path = str(path or package_file("pocketsphinx", "model", "en-us", "en-us.lm.bin"))
+        if not Path(self.path).exists():
+            raise FileNotFoundError(f"{self.path}: language model not found")
+        self._m = NGramModel.readfile(self.path)
+        self._cache: dict[tuple, float] = {}
+        self._cache_size = cache_size
+        self._known: dict[str, bool] = {}
+        self._floor: dict[str, float] = {}
+
+    def known(self, word: str) -> bool:
+        k = self._known.get(word)
+        if k is None:
+            k = self._m.prob([word]) > OOV_SCORE
+            self._known[word] = k
+        return k
+
+    def logprob(self, word: str, history: Sequence[str]) -> float:
+        key = (word, *history[-2:])
+        v = self._cache.get(key)
+        if v is not None:
+            return v
+        if not self.known(word):
+            v = self._floor.get(word)
+            if v is None:
+                v = self._floor[word] = _unigram_floor(word)
+        else:
+            # history is most-recent-first for pocketsphinx; an unknown history word cuts the context
+            ctx: list[str] = []
+            for h in reversed(history[-2:]):
+                if not self.known(h):
+                    break
+                ctx.append(h)
+            v = self._m.prob([word, *ctx]) * LN_BASE
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[key] = v
+        return v
+
+
+class KenLM:
+    """A user's KenLM model (ARPA or binary). Words are lower-cased like the default model's."""
+
+    def __init__(self, path: str | Path):
+        try:
+            import kenlm
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("KenLM support needs the kenlm package: pip install kenlm") from e
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: language model not found")
+        self.path = str(path)
+        self._kenlm = kenlm
+        self._m = kenlm.Model(self.path)
+        self.order = int(self._m.order)
+        self._cache: dict[tuple, float] = {}
+
+    def known(self, word: str) -> bool:
+        return word in self._m
+
+    def logprob(self, word: str, history: Sequence[str]) -> float:
+        hist = tuple(history[-(self.order - 1) :]) if self.order > 1 else ()
+        key = (word, *hist)
+        v = self._cache.get(key)
+        if v is not None:
+            return v
+        if not self.known(word):
+            v = _unigram_floor(word)
+        else:
+            kenlm = self._kenlm
+            state, out = kenlm.State(), kenlm.State()
+            self._m.NullContextWrite(state)
+            for h in hist:
+                self._m.BaseScore(state, h, out)
+                state, out = out, state
+            v = self._m.BaseScore(state, word, out) * math.log(10)
+        if len(self._cache) > 2_000_000:
+            self._cache.clear()
+        self._cache[key] = v
+        return v
+
+
+_DEFAULT: dict[str, LanguageModel] = {}
+
+
+def load(path: str | Path | None = None) -> LanguageModel:
+    """The default pocketsphinx model, or a KenLM model when `path` ends in .arpa/.bin/.klm/.binary."""
+    key = str(path or "")
+    if key in _DEFAULT:
+        return _DEFAULT[key]
+    if path is None:
+        lm: LanguageModel = PocketsphinxLM()
+    else:
+        lm = KenLM(path)
+    _DEFAULT[key] = lm
+    return lm

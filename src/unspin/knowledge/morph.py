@@ -1,0 +1,77 @@
+"""Inflection and frequency helpers (lemminflect, wordfreq), memoised: text vocabulary repeats."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Penn tags lemminflect can produce, grouped so a candidate gets the text word's form.
+_TAGS = ("NNS", "VBD", "VBN", "VBG", "VBZ", "JJR", "JJS", "RBR", "RBS")
+
+
+@lru_cache(maxsize=200_000)
+def analyses(word: str) -> tuple[tuple[str, str], ...]:
+    """(lemma, tag) readings of a lower-case word form; base forms get tag '' ."""
+    from lemminflect import getAllInflections, getAllLemmas
+
+    out: list[tuple[str, str]] = []
+    lemmas = getAllLemmas(word)
+    for upos, lems in lemmas.items():
+        for lem in lems:
+            if lem == word:
+                if (lem, "") not in out:
+                    out.append((lem, ""))
+                continue
+            for tag, forms in getAllInflections(lem, upos=upos).items():
+                if tag in _TAGS and word in forms and (lem, tag) not in out:
+                    out.append((lem, tag))
+    if not out:
+        out.append((word, ""))
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def lemmas(word: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for lem, _ in analyses(word):
+        if lem not in seen:
+            seen.append(lem)
+    return tuple(seen)
+
+
+@lru_cache(maxsize=400_000)
+def inflect(lemma: str, tag: str) -> str:
+    """`lemma` in the form `tag` ('' = unchanged). Phrases inflect their first word ("bring up" → "brought up")
+    when it is a verb tag, else their last word ("interest rate" → "interest rates")."""
+    if not tag:
+        return lemma
+    from lemminflect import getInflection
+
+    parts = lemma.split(" ")
+    idx = 0 if tag.startswith("VB") and len(parts) > 1 else len(parts) - 1
+    forms = getInflection(parts[idx], tag=tag)
+    if not forms:
+        return lemma
+    parts[idx] = forms[0]
+    return " ".join(parts)
+
+
+@lru_cache(maxsize=400_000)
+def zipf(term: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(term, "en")
+
+
+_TAG_UPOS = {"NNS": "NOUN", "VBD": "VERB", "VBN": "VERB", "VBG": "VERB", "VBZ": "VERB", "JJR": "ADJ",
+             "JJS": "ADJ", "RBR": "ADV", "RBS": "ADV"}
+
+
+def tag_upos(tag: str) -> str:
+    return _TAG_UPOS.get(tag, "")
+
+
+@lru_cache(maxsize=200_000)
+def upos_of(word: str) -> frozenset[str]:
+    """Parts of speech a lower-case word can have (from lemminflect's lexicon; empty when unknown)."""
+    from lemminflect import getAllLemmas
+
+    return frozenset(getAllLemmas(word).keys())

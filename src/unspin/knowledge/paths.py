@@ -1,0 +1,27 @@
+"""Where built indexes live: $UNSPIN_CACHE_DIR, else the platform's user cache dir."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("UNSPIN_CACHE_DIR")
+    if env:
+        path = Path(env)
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("unspin"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """Path of a data file inside an installed package, without importing the package itself."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {package!r} is not installed (pip install {package})")
+    return Path(list(spec.submodule_search_locations)[0], *parts)

@@ -1,0 +1,667 @@
+"""Document readers: turn files, directories, JSONL/CSV/Parquet rows and stdin into plain-text documents.
+
+Shared by `unspin screen` and `unspin trace`. Public, stable API:
+
+    iter_documents(inputs, *, text_field="text", id_field=None, include=None, exclude=None, lazy=False,
+                   skip_ids=None) -> Iterator[Document]
+        Every document of every input, in a deterministic order. Never raises for a bad document: a document
+        that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
+        `text=None`. Inputs may be
+          - files: .txt .md .markdown .text .rst (UTF-8; a BOM is honoured), .html .htm .xhtml (main text via
+            trafilatura, falling back to selectolax's lexbor parser), .pdf (pdfminer.six layout analysis;
+            columns, line-end hyphens and line breaks inside paragraphs are repaired), .docx (zip + XML),
+            .jsonl/.ndjson (one JSON object per line), .csv/.tsv and .parquet (one document per row).
+            A file with another suffix named explicitly is read as plain text;
+          - directories: walked recursively in sorted order, hidden entries (".name") skipped, only files of
+            the formats above unless `include` names them; `include` / `exclude` are glob patterns (str or
+            list) matched against the path relative to the directory and against the file name;
+          - "-": standard input, read as one plain-text document.
+        `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet).
+        `lazy=True` defers text extraction of whole-file documents (PDF, HTML, ...): they are yielded with
+        `pending=True` and their raw bytes; call `doc.load()` (e.g. in a worker process) to extract.
+        Ids do not depend on `lazy`. `skip_ids` (a container of ids) drops those documents before any
+        extraction - used to resume a run cheaply.
+
+    Document(id, source, text, error, meta)  - a dataclass; see its docstring for the id scheme.
+    Document.load() -> Document               - the same document with text/error filled in (no-op if loaded).
+    read_text_file(path) -> str               - the text of one file (any whole-file format above); raises
+                                                ReadError (a ValueError) whose message names the file.
+    count_documents(inputs, ...) -> int | None - a cheap count of what iter_documents would yield (None for
+                                                stdin), for progress bars.
+    ReadError, FORMATS (suffix -> format name).
+
+Ids: "<key>@<hash>" where key is the file path as given (joined with the path inside a directory), or for a
+row the value of `id_field`, else "<path>#<row>" (row numbers start at 1, header excluded), and hash is the
+first 12 hex digits of the SHA-256 of the file's bytes (whole-file formats) or of the row's text. A changed
+file therefore gets a new id, and two inputs with the same key and content share an id.
+"""
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = [
+    "Document",
+    "ReadError",
+    "FORMATS",
+    "iter_documents",
+    "read_text_file",
+    "count_documents",
+    "extract_text",
+]
+
+FORMATS: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".markdown": "text",
+    ".rst": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+}
+ROW_FORMATS = {"jsonl", "csv", "parquet"}
+HASH_LEN = 12
+MAX_FILE_BYTES = 512 * 1024 * 1024  # refuse absurd single documents rather than exhausting memory
+
+
+class ReadError(ValueError):
+    """A document could not be read; the message names the file and says what is wrong."""
+
+
+@dataclass(slots=True)
+class Document:
+    """One document to screen.
+
+    id      stable id (see module docstring), unique per content.
+    source  the file it came from ("-" for stdin).
+    text    the extracted plain text, or None if it could not be read (then `error` says why) or if the
+            document is still pending (lazy iteration, call `load()`).
+    error   None, or a message naming the file and what is wrong (binary, not UTF-8 at byte N, empty,
+            encrypted PDF, parser crash, ...).
+    meta    format ("text", "html", "pdf", "docx", "jsonl", "csv", "parquet"), row number for row formats,
+            pages for PDFs, extractor used for HTML, ...
+    raw     the file's bytes while the document is pending (lazy iteration); None once loaded.
+    """
+
+    id: str
+    source: str
+    text: str | None = None
+    error: str | None = None
+    meta: dict = field(default_factory=dict)
+    raw: bytes | None = field(default=None, repr=False, compare=False)  # pending documents only
+
+    @property
+    def pending(self) -> bool:
+        return self.text is None and self.error is None and self.raw is not None
+
+    def load(self) -> "Document":
+        """Extract the text of a pending document (returns a new Document); loaded documents are returned
+        unchanged. Never raises: extraction failures become `error`."""
+        if not self.pending:
+            return self
+        fmt = self.meta.get("format", "text")
+        meta = dict(self.meta)
+        try:
+            text = extract_text(self.raw, fmt, self.source, meta)
+        except ReadError as e:
+            return replace(self, raw=None, error=str(e), meta=meta)
+        except Exception as e:  # a parser crash on one document must not stop a batch
+            return replace(self, raw=None, error=f"{self.source}: {fmt} parser crashed: {type(e).__name__}: {e}",
+                           meta=meta)
+        if not text.strip():
+            return replace(self, raw=None, error=f"{self.source}: empty document (no text after {fmt} extraction)",
+                           meta=meta)
+        return replace(self, raw=None, text=text, meta=meta)
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:HASH_LEN]
+
+
+# ----------------------------------------------------------------------------------------------- plain text
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (BOM honoured; UTF-16 with BOM accepted). Binary data and invalid UTF-8 raise ReadError
+    with the byte offset."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise ReadError(f"{name}: not valid UTF-16 at byte offset {e.start} (file starts with a UTF-16 BOM)")
+    nul = data.find(b"\x00", 0, 65536)
+    if nul >= 0:
+        raise ReadError(f"{name}: binary file, not text (NUL byte at byte offset {nul})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        start = e.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        raise ReadError(
+            f"{name}: not valid UTF-8 at byte offset {start} (byte 0x{data[start]:02x}); convert the file to UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------------------------------- HTML
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split()
+)
+_DROP_TAGS = "script, style, noscript, template, nav, header, footer, aside, form, iframe, svg, button, select"
+_WS_RE = re.compile(r"\s+")
+
+
+def _html_to_str(data: bytes) -> str:
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff") or data.startswith(b"\xef\xbb\xbf"):
+        return decode_text(data, "html")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        from trafilatura.utils import decode_file  # charset from <meta>, else detection
+
+        return decode_file(data)
+
+
+def _selectolax_text(html: str) -> str:
+    """Visible text of the page with block elements as paragraphs (no regex over markup)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    for node in tree.css(_DROP_TAGS):
+        node.decompose()
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        child = node.child
+        while child is not None:
+            tag = child.tag
+            if tag == "-text":
+                parts.append(_WS_RE.sub(" ", child.text_content or ""))
+            elif tag == "br":
+                parts.append("\n")
+            elif tag in ("-comment", "head", "title", "meta", "link"):
+                pass
+            else:
+                block = tag in _BLOCK_TAGS
+                if block:
+                    parts.append("\n\n")
+                walk(child)
+                if block:
+                    parts.append("\n\n")
+            child = child.next
+
+    walk(root)
+    return _tidy_paragraphs("".join(parts))
+
+
+def _tidy_paragraphs(text: str) -> str:
+    paras = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [" ".join(line.split()) for line in block.split("\n")]
+        block = "\n".join(line for line in lines if line)
+        if block:
+            paras.append(block)
+    return "\n\n".join(paras)
+
+
+def extract_html(data: bytes, name: str, meta: dict) -> str:
+    html = _html_to_str(data)
+    text = None
+    try:
+        import trafilatura
+
+        text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_recall=True,
+                                   deduplicate=False)
+    except Exception as e:  # fall back to the plain DOM walk below
+        meta["trafilatura_error"] = f"{type(e).__name__}: {e}"
+    if text and text.strip():
+        meta["extractor"] = "trafilatura"
+        return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
+    meta["extractor"] = "selectolax"
+    return _selectolax_text(html)
+
+
+# ---------------------------------------------------------------------------------------------------- PDF
+
+_HYPHEN_END = re.compile(r"([^\W\d_]+)[-\u00ad\u2010]$")
+_WORD_START = re.compile(r"^([^\W\d_]+)")
+
+
+def _word_known(word: str) -> float:
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError:  # pragma: no cover - wordfreq is a core dependency
+        return 0.0
+    return zipf_frequency(word, "en")
+
+
+def _join_hyphenated(left: str, right: str) -> str:
+    """Join a line ending in a hyphen with the next line: 'inter-' + 'national' -> 'international', but
+    'well-' + 'known' -> 'well-known' when the compound is the commoner spelling (wordfreq decides)."""
+    m1 = _HYPHEN_END.search(left)
+    m2 = _WORD_START.match(right)
+    if not m1 or not m2:
+        return left + right
+    if left.endswith("\u00ad"):  # soft hyphen: always a syllable break
+        return left[:-1] + right
+    a, b = m1.group(1), m2.group(1)
+    if b[0].isupper():  # "Anglo-" + "Saxon", "COVID-" + "19"-like names keep their hyphen
+        return left + right
+    joined, compound = _word_known(a + b), _word_known(f"{a}-{b}")
+    if compound > 0 and compound > joined:
+        return left + right
+    return left[:-1] + right
+
+
+def _reflow_pdf_block(block: str) -> str:
+    """Join the lines of one text box into a paragraph, repairing line-end hyphenation."""
+    out = ""
+    for line in block.split("\n"):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif _HYPHEN_END.search(out):
+            out = _join_hyphenated(out, line)
+        else:
+            out = out + " " + line
+    return out
+
+
+def extract_pdf(data: bytes, name: str, meta: dict) -> str:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTTextContainer
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise ReadError(f"{name}: not a PDF file (no %PDF header)")
+    # boxes_flow=0.5 orders text boxes column by column, so two-column pages read left column then right
+    laparams = LAParams(line_margin=0.5, boxes_flow=0.5, detect_vertical=False)
+    paragraphs: list[str] = []
+    pages = 0
+    try:
+        for page in extract_pages(io.BytesIO(data), laparams=laparams):
+            pages += 1
+            boxes = [el for el in page if isinstance(el, LTTextContainer)]
+            for box in boxes:
+                para = _reflow_pdf_block(box.get_text())
+                if para:
+                    paragraphs.append(para)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+        raise ReadError(f"{name}: encrypted PDF, cannot be read without its password ({type(e).__name__})") from None
+    except PDFSyntaxError as e:
+        raise ReadError(f"{name}: damaged PDF ({e})") from None
+    meta["pages"] = pages
+    # a paragraph split across a column or page break: join when the previous box ends mid-sentence
+    merged: list[str] = []
+    for para in paragraphs:
+        if merged and _HYPHEN_END.search(merged[-1]) and para[:1].islower():
+            merged[-1] = _join_hyphenated(merged[-1], para)
+        elif merged and merged[-1][-1:].isalpha() and para[:1].islower():
+            merged[-1] = merged[-1] + " " + para
+        else:
+            merged.append(para)
+    return "\n\n".join(merged)
+
+
+# --------------------------------------------------------------------------------------------------- DOCX
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def extract_docx(data: bytes, name: str, meta: dict) -> str:
+    import xml.etree.ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            try:
+                xml = zf.read("word/document.xml")
+            except KeyError:
+                raise ReadError(f"{name}: not a Word document (no word/document.xml inside the zip)") from None
+    except zipfile.BadZipFile:
+        raise ReadError(f"{name}: not a valid .docx (not a zip archive)") from None
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise ReadError(f"{name}: damaged .docx (word/document.xml: {e})") from None
+    paras = []
+    for p in root.iter(f"{_W}p"):
+        chunks = []
+        for el in p.iter():
+            if el.tag == f"{_W}t" and el.text:
+                chunks.append(el.text)
+            elif el.tag == f"{_W}tab":
+                chunks.append("\t")
+            elif el.tag in (f"{_W}br", f"{_W}cr"):
+                chunks.append("\n")
+        para = "".join(chunks).strip()
+        if para:
+            paras.append(para)
+    return "\n\n".join(paras)
+
+
+def extract_text(data: bytes, fmt: str, name: str, meta: dict | None = None) -> str:
+    """Plain text of one whole-file document of format `fmt` ("text", "html", "pdf", "docx").
+    Raises ReadError (message names `name`) for unreadable input; may raise other exceptions on parser bugs."""
+    meta = {} if meta is None else meta
+    if not data:
+        raise ReadError(f"{name}: empty file (0 bytes)")
+    if fmt == "html":
+        return extract_html(data, name, meta)
+    if fmt == "pdf":
+        return extract_pdf(data, name, meta)
+    if fmt == "docx":
+        return extract_docx(data, name, meta)
+    return decode_text(data, name)
+
+
+# ------------------------------------------------------------------------------------------- row formats
+
+
+def _row_doc(path: str, row: int, fmt: str, value, rid, text_field: str, id_field: str | None) -> Document:
+    key = f"{path}#{row}" if rid is None or rid == "" else str(rid)
+    meta = {"format": fmt, "row": row}
+    if value is None:
+        return Document(id=f"{key}@{_hash(b'')}", source=path, error=f"{path}: row {row}: field "
+                        f"{text_field!r} is missing or null", meta=meta)
+    if not isinstance(value, str):
+        return Document(id=f"{key}@{_hash(repr(value).encode())}", source=path, meta=meta,
+                        error=f"{path}: row {row}: field {text_field!r} is not text ({type(value).__name__})")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    did = f"{key}@{_hash(text.encode('utf-8', 'surrogatepass'))}"
+    if not text.strip():
+        return Document(id=did, source=path, error=f"{path}: row {row}: empty text", meta=meta)
+    return Document(id=did, source=path, text=text, meta=meta)
+
+
+def _iter_jsonl(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
+    try:
+        fh = open(path, "rb")
+    except OSError as e:
+        yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
+                       meta={"format": "jsonl"})
+        return
+    with fh:
+        offset = 0
+        for lineno, line in enumerate(fh, 1):
+            start = offset
+            offset += len(line)
+            if not line.strip():
+                continue
+            meta = {"format": "jsonl", "row": lineno}
+            try:
+                obj = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as e:
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: not valid UTF-8 at byte offset {start + e.start}")
+                continue
+            except json.JSONDecodeError as e:
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})")
+                continue
+            if not isinstance(obj, dict):
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: expected a JSON object, got {type(obj).__name__}")
+                continue
+            if text_field not in obj:
+                keys = ", ".join(list(obj)[:10])
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: no field {text_field!r} (fields: {keys}); "
+                               f"use --text-field")
+                continue
+            rid = obj.get(id_field) if id_field else None
+            yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field)
+
+
+def _iter_csv(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig", errors="strict")
+    except OSError as e:
+        yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
+                       meta={"format": "csv"})
+        return
+    with fh:
+        try:
+            reader = csv.DictReader(fh, delimiter=delimiter)
+            fields = reader.fieldnames or []
+            if text_field not in fields:
+                yield Document(id=f"{path}@{_hash(','.join(fields).encode())}", source=path, meta={"format": "csv"},
+                               error=f"{path}: no column {text_field!r} (columns: {', '.join(fields[:20])}); "
+                               f"use --text-field")
+                return
+            if id_field and id_field not in fields:
+                yield Document(id=f"{path}@{_hash(','.join(fields).encode())}", source=path, meta={"format": "csv"},
+                               error=f"{path}: no column {id_field!r} for --id-field (columns: {', '.join(fields[:20])})")
+                return
+            for row, rec in enumerate(reader, 1):
+                yield _row_doc(path, row, "csv", rec.get(text_field), rec.get(id_field) if id_field else None,
+                               text_field, id_field)
+        except UnicodeDecodeError as e:
+            yield Document(id=f"{path}@{_hash(b'utf8')}", source=path, meta={"format": "csv"},
+                           error=f"{path}: not valid UTF-8 (near byte offset {e.start} of a read block); "
+                           f"rows after this point were not read")
+        except csv.Error as e:
+            yield Document(id=f"{path}@{_hash(b'csv')}", source=path, meta={"format": "csv"},
+                           error=f"{path}: malformed CSV: {e}; rows after this point were not read")
+
+
+def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as e:
+        yield Document(id=f"{path}@{_hash(b'')}", source=path, meta={"format": "parquet"},
+                       error=f"{path}: not a readable Parquet file ({type(e).__name__}: {e})")
+        return
+    names = pf.schema_arrow.names
+    for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
+        if col and col not in names:
+            yield Document(id=f"{path}@{_hash(','.join(names).encode())}", source=path, meta={"format": "parquet"},
+                           error=f"{path}: no column {col!r} (columns: {', '.join(names[:20])}); use {opt}")
+            return
+    cols = [text_field] + ([id_field] if id_field and id_field != text_field else [])
+    row = 0
+    try:
+        for batch in pf.iter_batches(columns=cols, batch_size=1024):
+            texts = batch.column(text_field).to_pylist()
+            ids = batch.column(id_field).to_pylist() if id_field else [None] * len(texts)
+            for value, rid in zip(texts, ids):
+                row += 1
+                yield _row_doc(path, row, "parquet", value, rid, text_field, id_field)
+    except Exception as e:
+        yield Document(id=f"{path}#{row + 1}@{_hash(b'parquet')}", source=path, meta={"format": "parquet"},
+                       error=f"{path}: Parquet read failed after row {row} ({type(e).__name__}: {e})")
+
+
+# --------------------------------------------------------------------------------------------- traversal
+
+
+def _as_patterns(p) -> list[str]:
+    if p is None:
+        return []
+    if isinstance(p, str):
+        return [p]
+    return list(p)
+
+
+def _matches(rel: str, patterns: list[str]) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    for pat in patterns:
+        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(name, pat):
+            return True
+        if pat.startswith("**/") and fnmatch.fnmatchcase(rel, pat[3:]):
+            return True
+    return False
+
+
+def _walk(root: str, include: list[str], exclude: list[str]) -> Iterator[tuple[str, str | None]]:
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
+        while errors:
+            e = errors.pop(0)
+            yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        reldir = os.path.relpath(dirpath, root)
+        reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
+        if exclude:
+            dirnames[:] = [d for d in dirnames if not _matches(reldir + d, exclude)]
+        for fn in sorted(filenames):
+            if fn.startswith("."):
+                continue
+            rel = reldir + fn
+            if include:
+                if not _matches(rel, include):
+                    continue
+            elif Path(fn).suffix.lower() not in FORMATS:
+                continue
+            if exclude and _matches(rel, exclude):
+                continue
+            yield os.path.join(dirpath, fn), None
+    for e in errors:
+        yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
+
+
+def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, error) for every file the inputs name."""
+    for inp in inputs:
+        if inp == "-":
+            yield "-", None
+        elif os.path.isdir(inp):
+            yield from _walk(inp, include, exclude)
+        elif os.path.exists(inp):
+            yield inp, None
+        else:
+            yield inp, f"{inp}: no such file or directory"
+
+
+def _file_format(path: str) -> str:
+    return FORMATS.get(Path(path).suffix.lower(), "text")
+
+
+def _whole_file(path: str, fmt: str) -> Document:
+    meta = {"format": fmt}
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+            meta["format"] = fmt = "text"
+        else:
+            size = os.path.getsize(path)
+            if size > MAX_FILE_BYTES:
+                return Document(id=f"{path}@{_hash(str(size).encode())}", source=path, meta=meta,
+                                error=f"{path}: file too large ({size} bytes; limit {MAX_FILE_BYTES})")
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as e:
+        return Document(id=f"{path}@{_hash(b'')}", source=path, meta=meta,
+                        error=f"{path}: cannot read: {e.strerror or e}")
+    key = "<stdin>" if path == "-" else path
+    return Document(id=f"{key}@{_hash(data)}", source=path, meta=meta, raw=data)
+
+
+def iter_documents(
+    inputs: list[str] | str,
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    include=None,
+    exclude=None,
+    lazy: bool = False,
+    skip_ids: Container[str] | None = None,
+) -> Iterator[Document]:
+    """Yield every document of `inputs` (see the module docstring). Never raises for bad documents."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    inc, exc = _as_patterns(include), _as_patterns(exclude)
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc):
+        if err:
+            doc = Document(id=f"{path}@{_hash(b'')}", source=path, error=err, meta={"format": "unreadable"})
+            if not (skip_ids and doc.id in skip_ids):
+                yield doc
+            continue
+        fmt = "text" if path == "-" else _file_format(path)
+        if fmt in ROW_FORMATS:
+            reader = {"jsonl": _iter_jsonl, "csv": _iter_csv, "parquet": _iter_parquet}[fmt]
+            for doc in reader(path, text_field, id_field):
+                if skip_ids and doc.id in skip_ids:
+                    continue
+                yield doc
+            continue
+        doc = _whole_file(path, fmt)
+        if skip_ids and doc.id in skip_ids:
+            continue
+        yield doc if lazy else doc.load()
+
+
+def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_field: str | None = None,
+                    include=None, exclude=None) -> int | None:
+    """How many documents iter_documents would yield (before skip_ids), without extracting any text.
+    Row formats are counted by rows (JSONL: non-blank lines; Parquet: metadata). None if stdin is an input."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    inc, exc = _as_patterns(include), _as_patterns(exclude)
+    total = 0
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc):
+        if path == "-":
+            return None
+        fmt = _file_format(path)
+        if err or fmt not in ROW_FORMATS:
+            total += 1
+            continue
+        try:
+            if fmt == "jsonl":
+                with open(path, "rb") as fh:
+                    total += sum(1 for line in fh if line.strip())
+            elif fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+            else:
+                total += sum(1 for _ in iter_documents([path], text_field=text_field, id_field=id_field))
+        except Exception:
+            total += 1
+    return total
+
+
+def read_text_file(path: str | os.PathLike) -> str:
+    """The plain text of one document file (.txt/.md, .html, .pdf, .docx, other suffixes as UTF-8 text;
+    "-" reads stdin). Raises ReadError with a message naming the file (missing, unreadable, binary, not UTF-8
+    with the byte offset, empty, encrypted PDF, parser crash)."""
+    path = os.fspath(path)
+    if path != "-" and not os.path.exists(path):
+        raise ReadError(f"{path}: no such file or directory")
+    if path != "-" and os.path.isdir(path):
+        raise ReadError(f"{path}: is a directory (expected a file)")
+    fmt = "text" if path == "-" else _file_format(path)
+    if fmt in ROW_FORMATS:
+        raise ReadError(f"{path}: {fmt} holds many documents; use `unspin screen` for it")
+    doc = _whole_file(path, fmt).load()
+    if doc.error:
+        raise ReadError(doc.error)
+    return doc.text  # type: ignore[return-value]

@@ -1,0 +1,176 @@
+"""`unspin screen INPUT... --out DIR`: argparse wiring only (heavy imports happen inside `run`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+outputs in DIR: results.parquet (one row per document), findings.parquet (one row per finding),
+summary.html (counts, score histogram, top phrases, most suspicious documents), reports/*.html,
+state.sqlite (the resume journal). Rerunning the same command skips documents already done.
+exit codes: 0 no findings, 1 findings, 2 usage error, 4 some documents could not be screened (error rows)."""
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {v}")
+    return v
+
+
+def _nonneg_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {v}")
+    return v
+
+
+def _seconds(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {v}")
+    return v
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "screen",
+        help="screen a corpus (files, directories, JSONL/CSV/Parquet) into a resumable result set",
+        description="Screen many documents for synonym spinning; resumable, crash-safe, local or Dask.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="files (.txt .md .html .pdf .docx .jsonl .csv .tsv .parquet), directories (recursive) "
+                        "or - for stdin")
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="output directory (created; reused to resume)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask cluster")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N",
+                   help="local worker processes (default: number of CPUs available)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address, e.g. tcp://host:8786 (implies --engine dask)")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="start a local Dask cluster with N worker processes (implies --engine dask)")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="field/column holding the text in JSONL/CSV/Parquet inputs (default: text)")
+    p.add_argument("--id-field", default=None, metavar="NAME",
+                   help="field/column holding a document id in JSONL/CSV/Parquet (default: path#row)")
+    p.add_argument("--include", action="append", default=None, metavar="GLOB",
+                   help="in directories, only files matching GLOB (repeatable; matched against the relative "
+                        "path and the file name)")
+    p.add_argument("--exclude", action="append", default=None, metavar="GLOB",
+                   help="in directories, skip files/subdirectories matching GLOB (repeatable)")
+    p.add_argument("--timeout", type=_seconds, default=300.0, metavar="SECONDS",
+                   help="per-document time limit; a slower document becomes an error row (default 300; 0 = none)")
+    p.add_argument("--batch-size", type=_positive_int, default=100, metavar="N",
+                   help="commit results every N documents (and at least every 5 s; default 100)")
+    p.add_argument("--report-top", type=_nonneg_int, default=50, metavar="N",
+                   help="write per-document HTML reports for the N most suspicious documents (default 50)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar; only a one-line summary at the end (for logs and cron)")
+    p.set_defaults(func=run)
+    return p
+
+
+def _progress_ctx(quiet: bool):
+    """(context manager, callback) showing docs/s and ETA with rich; plain log lines when not a terminal."""
+    import contextlib
+    import time
+
+    if quiet:
+        return contextlib.nullcontext(), None
+    if not sys.stderr.isatty():
+        state = {"last": 0.0, "t0": time.monotonic()}
+
+        def log(done, total, skipped):
+            now = time.monotonic()
+            if now - state["last"] >= 10 or (total and done == total):
+                state["last"] = now
+                rate = (done - skipped) / max(now - state["t0"], 1e-9)
+                eta = f", ETA {(total - done) / rate:.0f} s" if total and rate > 0 else ""
+                print(f"screen: {done}/{total if total is not None else '?'} documents ({skipped} already done), "
+                      f"{rate:.1f} docs/s{eta}", file=sys.stderr, flush=True)
+
+        return contextlib.nullcontext(), log
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return Text("… docs/s" if speed is None else f"{speed:,.1f} docs/s", style="progress.data.speed")
+
+    prog = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Rate(), TextColumn("ETA"),
+                    TimeRemainingColumn(), TextColumn("elapsed"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=False)
+    task = prog.add_task("screen", total=None)
+
+    def update(done, total, skipped):
+        # documents done by an earlier run count neither towards the bar nor the rate
+        prog.update(task, completed=done - skipped, total=(total - skipped) if total is not None else None)
+
+    return prog, update
+
+
+def run(args) -> int:
+    from ..types import ExitCode
+    from .run import screen
+
+    engine = args.engine
+    if args.scheduler or args.workers:
+        engine = "dask"
+    if args.scheduler and args.workers:
+        print("unspin screen: use either --scheduler (an existing cluster) or --workers (a local one), not both",
+              file=sys.stderr)
+        return int(ExitCode.USAGE)
+    if engine == "dask" and args.jobs:
+        print("unspin screen: --jobs is for the local engine; with dask use --workers N or --scheduler",
+              file=sys.stderr)
+        return int(ExitCode.USAGE)
+    if args.inputs.count("-") > 1:
+        print("unspin screen: stdin (-) can be given only once", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    import os
+
+    missing = [i for i in args.inputs if i != "-" and not os.path.exists(i)]
+    for m in missing:
+        print(f"unspin screen: {m}: no such file or directory (recorded as an error row)", file=sys.stderr)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        print(f"unspin screen: --out {args.out}: exists and is not a directory", file=sys.stderr)
+        return int(ExitCode.USAGE)
+
+    ctx, callback = _progress_ctx(args.quiet)
+    try:
+        with ctx:
+            outcome = screen(
+                args.inputs, args.out, engine=engine, jobs=args.jobs, scheduler=args.scheduler, workers=args.workers,
+                text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
+                timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
+                progress=callback,
+            )
+    except ConnectionError as e:
+        print(f"unspin screen: {e}", file=sys.stderr)
+        return int(ExitCode.INPUT)
+    rate = outcome.screened / outcome.seconds if outcome.seconds > 0 else 0.0
+    print(
+        f"screened {outcome.screened} documents in {outcome.seconds:.1f} s ({rate:.1f} docs/s); "
+        f"{outcome.skipped} already done; {outcome.total_documents} in {outcome.out_dir} "
+        f"({outcome.with_findings} with findings, {outcome.errors} errors)"
+        + (f"; {outcome.duplicates} duplicate ids skipped" if outcome.duplicates else ""),
+        file=sys.stderr,
+    )
+    print(f"summary: {os.path.join(str(outcome.out_dir), 'summary.html')}", file=sys.stderr)
+    return outcome.exit_code

@@ -1,0 +1,179 @@
+"""Orchestration of a screening run: enumerate documents, skip those already stored, feed an engine, commit
+results in batches, and write the outputs (results.parquet, findings.parquet, summary.html, reports/)."""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..readers import count_documents, iter_documents
+from .store import Store
+from .work import error_row
+
+
+@dataclass
+class ScreenOutcome:
+    out_dir: Path
+    total_documents: int  # documents in the store after the run
+    screened: int  # documents screened by this run
+    skipped: int  # already done by an earlier run
+    duplicates: int  # same id seen twice in the inputs (kept once)
+    errors: int  # error rows in the store
+    with_findings: int
+    seconds: float
+    words: int = 0  # words screened by this run
+    peak_rss_kb: list[int] = field(default_factory=list)  # per worker process
+    cpu_seconds: list[float] = field(default_factory=list)  # per worker process
+    restarts: int = 0
+    renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
+
+    @property
+    def exit_code(self) -> int:
+        from ..types import ExitCode
+
+        if self.errors:
+            return int(ExitCode.INPUT)
+        return int(ExitCode.FINDINGS if self.with_findings else ExitCode.OK)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+def screen(
+    inputs: list[str],
+    out_dir: str | os.PathLike,
+    *,
+    engine: str = "local",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    text_field: str = "text",
+    id_field: str | None = None,
+    include=None,
+    exclude=None,
+    timeout: float | None = 300.0,
+    batch_size: int = 100,
+    report_top: int = 50,
+    check_fn: Callable | None = None,
+    check_options: dict | None = None,
+    progress: Callable[[int, int | None, int], None] | None = None,
+    commit_interval: float = 5.0,
+    dask_chunk: int | None = None,
+) -> ScreenOutcome:
+    """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
+    called after each document. `check_fn` defaults to unspin.check (resolved inside each worker)."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    store = Store(out)
+    try:
+        done = store.done_ids()
+        store.set_meta("inputs", [str(i) for i in inputs])
+        read_kw = dict(text_field=text_field, id_field=id_field, include=include, exclude=exclude)
+        total = count_documents(inputs, **read_kw)
+        state = {"skipped": 0, "dups": 0, "screened": 0, "words": 0}
+        seen: set[str] = set()
+        direct: list[tuple[int, dict, list]] = []  # documents that failed to read: no engine needed
+
+        def items():
+            for seq, doc in enumerate(iter_documents(inputs, lazy=True, **read_kw)):
+                if doc.id in done:
+                    state["skipped"] += 1
+                    continue
+                if doc.id in seen:
+                    state["dups"] += 1
+                    continue
+                seen.add(doc.id)
+                if doc.error:
+                    direct.append((seq, error_row(doc, doc.error), []))
+                    continue
+                yield seq, doc
+
+        if engine == "local":
+            from .local import LocalPool
+
+            pool = LocalPool(jobs or default_jobs(), check_fn, check_options, timeout)
+        elif engine == "dask":
+            from .dask_engine import DaskPool
+
+            pool = DaskPool(scheduler=scheduler, workers=workers or jobs or default_jobs(), check_fn=check_fn,
+                            options=check_options, timeout=timeout, chunk=dask_chunk or max(1, min(16, batch_size)))
+        else:
+            raise ValueError(f"unknown engine {engine!r} (local or dask)")
+
+        batch: list = []
+        last_commit = time.monotonic()
+
+        def flush():
+            nonlocal batch, last_commit
+            store.commit(batch)
+            batch = []
+            last_commit = time.monotonic()
+
+        def take(result):
+            batch.append(result)
+            state["screened"] += 1
+            state["words"] += result[1]["words"] or 0
+            if progress:
+                progress(state["screened"] + state["skipped"] + state["dups"], total, state["skipped"])
+            if len(batch) >= batch_size or time.monotonic() - last_commit >= commit_interval:
+                flush()
+
+        new_results = False
+        todo = items()
+        first = next(todo, None)  # start workers (and load knowledge) only if there is work
+        try:
+            if first is not None:
+                pool.start()
+                for result in pool.run(itertools.chain([first], todo)):
+                    while direct:
+                        take(direct.pop(0))
+                    take(result)
+            while direct:
+                take(direct.pop(0))
+        finally:
+            new_results = bool(batch) or state["screened"] > 0
+            flush()
+            pool.close()
+
+        renderer = ""
+        consolidated = store.get_meta("consolidated") == store.count() and all(
+            (out / n).exists() for n in ("results.parquet", "findings.parquet", "summary.html"))
+        if new_results or not consolidated:
+            renderer = consolidate(store, out, inputs, read_kw, report_top)
+            store.set_meta("consolidated", store.count())
+        st = store.stats()
+        return ScreenOutcome(out_dir=out, total_documents=st["documents"], screened=state["screened"],
+                             skipped=state["skipped"], duplicates=state["dups"], errors=st["errors"],
+                             with_findings=st["docs_with_findings"], seconds=time.perf_counter() - t0,
+                             words=state["words"], peak_rss_kb=list(pool.peak_rss_kb),
+                             cpu_seconds=list(pool.cpu_seconds),
+                             restarts=getattr(pool, "restarts", 0), renderer=renderer)
+    finally:
+        store.close()
+
+
+def consolidate(store: Store, out: Path, inputs: list[str], read_kw: dict, report_top: int) -> str:
+    """Write results.parquet, findings.parquet, reports/ for the top documents and summary.html."""
+    from .summary import write_reports, write_summary
+
+    store.export_parquet()
+    top = [d["id"] for d in store.top_documents(report_top)] if report_top > 0 else []
+    texts: dict[str, str | None] = {}
+    if top:
+        want = set(top)
+        stdin_free = [i for i in inputs if i != "-"]  # stdin cannot be read twice
+        for doc in iter_documents(stdin_free, lazy=True, **read_kw):
+            if doc.id in want and doc.id not in texts:
+                texts[doc.id] = doc.load().text
+                if len(texts) == len(want):
+                    break
+    links, renderer = write_reports(store, out, texts, top)
+    write_summary(store, out, top=report_top, reports=links, run_info={"inputs": [str(i) for i in inputs]})
+    return renderer

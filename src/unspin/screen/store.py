@@ -1,0 +1,188 @@
+"""The crash-safe result store of a screening run: one SQLite database, `DIR/state.sqlite`.
+
+Each batch of results is one transaction (WAL journal, synchronous=FULL), so a run killed at any moment —
+even with SIGKILL — leaves every committed document exactly once and nothing half-written; documents of an
+uncommitted batch are simply screened again on the next run. The table's primary key is the document id,
+which makes "exactly once" a database invariant rather than a hope. `export_parquet` turns the store into
+results.parquet / findings.parquet atomically (temporary file + rename).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    id TEXT PRIMARY KEY, seq INTEGER, source TEXT, words INTEGER, spin_score REAL, verdict TEXT,
+    n_findings INTEGER, listed_hits INTEGER, top_phrases TEXT, error TEXT, notes TEXT, committed REAL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    doc_id TEXT, idx INTEGER, start INTEGER, "end" INTEGER, text TEXT, phrase TEXT, suggestions TEXT,
+    confidence REAL, evidence TEXT, rule TEXT, PRIMARY KEY (doc_id, idx)
+);
+CREATE INDEX IF NOT EXISTS findings_phrase ON findings (phrase);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class Store:
+    def __init__(self, out_dir: str | os.PathLike):
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / "state.sqlite"
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta
+    def get_meta(self, key: str, default=None):
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # -- results
+    def done_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM results")}
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM results").fetchone()[0]
+
+    def commit(self, items: list[tuple[int, dict, list[dict]]]) -> int:
+        """Store a batch atomically; a document already stored is ignored (with its findings). Returns the
+        number of new documents."""
+        if not items:
+            return 0
+        now = time.time()
+        new = 0
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for seq, r, frows in items:
+                cur.execute(
+                    "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (r["id"], seq, r["source"], r["words"], r["spin_score"], r["verdict"], r["n_findings"],
+                     r["listed_hits"], json.dumps(r["top_phrases"]), r["error"], json.dumps(r["notes"]), now),
+                )
+                if cur.rowcount != 1:
+                    continue
+                new += 1
+                cur.executemany(
+                    'INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)',
+                    [(f["doc_id"], i, f["start"], f["end"], f["text"], f["text"].lower(), json.dumps(f["suggestions"]),
+                      f["confidence"], json.dumps(f["evidence"]), f["rule"]) for i, f in enumerate(frows)],
+                )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return new
+
+    # -- queries for the summary
+    def stats(self) -> dict:
+        q = self.db.execute
+        total, errors, words, findings, listed = q(
+            "SELECT count(*), sum(error IS NOT NULL), coalesce(sum(words),0), coalesce(sum(n_findings),0), "
+            "coalesce(sum(listed_hits > 0),0) FROM results").fetchone()
+        verdicts = dict(q("SELECT verdict, count(*) FROM results GROUP BY verdict").fetchall())
+        with_findings = q("SELECT count(*) FROM results WHERE n_findings > 0").fetchone()[0]
+        return {"documents": total, "errors": errors or 0, "words": words, "findings": findings,
+                "docs_with_listed_hits": listed, "docs_with_findings": with_findings, "verdicts": verdicts}
+
+    def scores(self) -> list[float]:
+        return [r[0] for r in self.db.execute("SELECT spin_score FROM results WHERE spin_score IS NOT NULL")]
+
+    def top_documents(self, n: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, source, words, spin_score, verdict, n_findings, listed_hits, top_phrases FROM results "
+            "WHERE error IS NULL AND (n_findings > 0 OR spin_score > 0) ORDER BY spin_score DESC, n_findings DESC, seq, id LIMIT ?", (n,)).fetchall()
+        keys = ("id", "source", "words", "spin_score", "verdict", "n_findings", "listed_hits", "top_phrases")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r))
+            d["top_phrases"] = json.loads(d["top_phrases"])
+            out.append(d)
+        return out
+
+    def errors(self, n: int) -> list[tuple[str, str]]:
+        return self.db.execute("SELECT id, error FROM results WHERE error IS NOT NULL ORDER BY seq, id LIMIT ?",
+                               (n,)).fetchall()
+
+    def top_phrases(self, n: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT phrase, count(*), count(DISTINCT doc_id), avg(confidence), "
+            "sum(rule != 'model') FROM findings GROUP BY phrase ORDER BY 3 DESC, 2 DESC, phrase LIMIT ?",
+            (n,)).fetchall()
+        out = []
+        for phrase, count, docs, conf, listed in rows:
+            sugg: dict[str, int] = {}
+            for (s,) in self.db.execute("SELECT suggestions FROM findings WHERE phrase=? LIMIT 500", (phrase,)):
+                lst = json.loads(s)
+                if lst:
+                    sugg[lst[0]] = sugg.get(lst[0], 0) + 1
+            best = max(sugg.items(), key=lambda kv: (kv[1], kv[0]))[0] if sugg else ""
+            out.append({"phrase": phrase, "count": count, "documents": docs, "confidence": conf or 0.0,
+                        "listed": listed or 0, "suggestion": best})
+        return out
+
+    def findings_of(self, doc_id: str) -> list[dict]:
+        rows = self.db.execute(
+            'SELECT start, "end", text, suggestions, confidence, evidence, rule FROM findings WHERE doc_id=? '
+            "ORDER BY idx", (doc_id,)).fetchall()
+        return [{"start": s, "end": e, "text": t, "suggestions": json.loads(sg), "confidence": c,
+                 "evidence": json.loads(ev), "rule": rule} for s, e, t, sg, c, ev, rule in rows]
+
+    def result_of(self, doc_id: str) -> dict | None:
+        row = self.db.execute("SELECT id, source, words, spin_score, verdict, notes FROM results WHERE id=?",
+                              (doc_id,)).fetchone()
+        if not row:
+            return None
+        return dict(zip(("id", "source", "words", "spin_score", "verdict", "notes"), row[:5] + (json.loads(row[5]),)))
+
+    # -- export
+    def export_parquet(self, chunk: int = 50_000) -> tuple[Path, Path]:
+        import pyarrow as pa
+
+        lst = pa.list_(pa.string())
+        rschema = pa.schema([("id", pa.string()), ("source", pa.string()), ("words", pa.int64()),
+                             ("spin_score", pa.float64()), ("verdict", pa.string()), ("n_findings", pa.int64()),
+                             ("listed_hits", pa.int64()), ("top_phrases", lst), ("error", pa.string()),
+                             ("notes", lst)])
+        fschema = pa.schema([("doc_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                             ("text", pa.string()), ("suggestions", lst), ("confidence", pa.float64()),
+                             ("evidence", lst), ("rule", pa.string())])
+        results = self.dir / "results.parquet"
+        findings = self.dir / "findings.parquet"
+        self._export(results, rschema, chunk,
+                     "SELECT id, source, words, spin_score, verdict, n_findings, listed_hits, top_phrases, error, "
+                     "notes FROM results ORDER BY seq, id", json_cols=(7, 9))
+        self._export(findings, fschema, chunk,
+                     'SELECT f.doc_id, f.start, f."end", f.text, f.suggestions, f.confidence, f.evidence, f.rule '
+                     "FROM findings f JOIN results r ON r.id = f.doc_id ORDER BY r.seq, r.id, f.idx",
+                     json_cols=(4, 6))
+        return results, findings
+
+    def _export(self, path: Path, schema, chunk: int, sql: str, json_cols: tuple[int, ...]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        cur = self.db.execute(sql)
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            while True:
+                rows = cur.fetchmany(chunk)
+                if not rows:
+                    break
+                cols = list(zip(*rows))
+                cols = [[json.loads(v) for v in c] if i in json_cols else list(c) for i, c in enumerate(cols)]
+                writer.write_table(pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)],
+                                                        schema=schema))
+        os.replace(tmp, path)

@@ -1,0 +1,359 @@
+// unspin web page. Plain JavaScript, no build step, no third-party code.
+// Safety rule: user text (typed, pasted, uploaded, or echoed back by the server) is only ever inserted with
+// textContent / createTextNode / .value, never as HTML.
+"use strict";
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    input: $("input"), drop: $("drop"), file: $("file"), check: $("check"), clear: $("clear"),
+    status: $("status"), results: $("results"), summary: $("summary"), marked: $("marked"),
+    details: $("details"), acceptAll: $("accept-all"), reset: $("reset"), restoredBox: $("restored-box"),
+    restored: $("restored"), copy: $("copy"), download: $("download"), copyStatus: $("copy-status"),
+    keyRow: $("key-row"), apiKey: $("api-key"),
+  };
+
+  // state of the last check
+  let doc = null; // { text, cps: [code points], report, findings: [{f, status, choice, el}], filename }
+  let selected = -1;
+  let busy = false;
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const c of children || []) node.append(c); // strings are appended as text nodes
+    return node;
+  }
+
+  function setStatus(msg, isError) {
+    els.status.textContent = msg;
+    els.status.classList.toggle("error", !!isError);
+  }
+
+  function headers(json) {
+    const h = json ? { "Content-Type": "application/json" } : {};
+    const key = els.apiKey.value.trim();
+    if (key) h["Authorization"] = "Bearer " + key;
+    return h;
+  }
+
+  async function errorMessage(resp) {
+    try {
+      const body = await resp.json();
+      if (body && body.error && body.error.message) return body.error.message;
+    } catch (e) { /* not JSON */ }
+    return "the server answered " + resp.status + " " + resp.statusText;
+  }
+
+  // Same rule as unspin.text.match_case: give the suggestion the capitalisation of the spun text.
+  function matchCase(template, word) {
+    if (!template || !word) return word;
+    if (template.length > 1 && template === template.toUpperCase() && template !== template.toLowerCase())
+      return word.toUpperCase();
+    const first = template[0];
+    if (first !== first.toLowerCase() && first === first.toUpperCase()) return word[0].toUpperCase() + word.slice(1);
+    return word;
+  }
+
+  function band(conf) {
+    if (conf >= 0.8) return "conf-high";
+    if (conf >= 0.5) return "conf-mid";
+    return "conf-low";
+  }
+
+  // --- checking -----------------------------------------------------------------------------------
+  async function runCheck() {
+    const text = els.input.value;
+    if (busy) return;
+    if (!text.trim()) { setStatus("Nothing to check: paste some text or drop a file first.", true); return; }
+    busy = true;
+    els.check.disabled = true;
+    setStatus("Checking…");
+    try {
+      const resp = await fetch("/api/v1/check", {
+        method: "POST", headers: headers(true), body: JSON.stringify({ text: text }),
+      });
+      if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
+      const report = await resp.json();
+      showReport(text, report);
+      const n = report.findings.length;
+      setStatus(n ? "Done: " + n + (n === 1 ? " finding." : " findings.") : "Done: nothing looks spun.");
+    } catch (e) {
+      setStatus("Could not reach the server: " + e.message, true);
+    } finally {
+      busy = false;
+      els.check.disabled = false;
+    }
+  }
+
+  function showReport(text, report) {
+    const cps = Array.from(text); // finding offsets are Unicode code points
+    // keep non-overlapping findings, the surer one first (the same rule as `unspin restore`)
+    const kept = [];
+    const sorted = report.findings.slice().sort((a, b) => b.confidence - a.confidence);
+    for (const f of sorted) {
+      if (!(f.start >= 0 && f.end > f.start && f.end <= cps.length)) continue;
+      if (kept.some((g) => f.start < g.end && g.start < f.end)) continue;
+      kept.push(f);
+    }
+    kept.sort((a, b) => a.start - b.start);
+    doc = { text, cps, report, findings: kept.map((f) => ({ f, status: "pending", choice: 0, el: null })) };
+    selected = -1;
+    renderSummary();
+    renderMarked();
+    renderDetails();
+    updateRestored();
+    els.results.hidden = false;
+    els.restoredBox.hidden = false;
+  }
+
+  function renderSummary() {
+    const r = doc.report;
+    const score = Number(r.spin_score);
+    els.summary.replaceChildren(
+      "Spin score ", el("span", { class: "score", text: isFinite(score) ? score.toFixed(2) : "?" }),
+      " on a 0–1 scale (0.5 or more reads as spun). Verdict: ",
+      el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) }),
+      ". " + r.findings.length + (r.findings.length === 1 ? " finding" : " findings") + " in " + r.words +
+        (r.words === 1 ? " word." : " words."),
+    );
+    if (r.notes && r.notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: r.notes.join(" ") }));
+    els.acceptAll.disabled = doc.findings.length === 0;
+    els.reset.disabled = doc.findings.length === 0;
+  }
+
+  function renderMarked() {
+    const parts = [];
+    let pos = 0;
+    doc.findings.forEach((item, i) => {
+      const f = item.f;
+      if (f.start > pos) parts.push(doc.cps.slice(pos, f.start).join(""));
+      const span = doc.cps.slice(f.start, f.end).join("");
+      const b = el("button", { type: "button", class: "finding", "data-i": String(i) });
+      b.addEventListener("click", () => select(i));
+      b.addEventListener("keydown", (ev) => onFindingKey(ev, i));
+      item.el = b;
+      item.span = span;
+      paintFinding(i);
+      parts.push(b);
+      pos = f.end;
+    });
+    if (pos < doc.cps.length) parts.push(doc.cps.slice(pos).join(""));
+    els.marked.replaceChildren(...parts);
+  }
+
+  function replacementOf(item) {
+    const s = item.f.suggestions[item.choice];
+    return s === undefined ? item.span : matchCase(item.span, s);
+  }
+
+  function paintFinding(i) {
+    const item = doc.findings[i];
+    const b = item.el;
+    b.className = "finding " + (item.status === "pending" ? band(item.f.confidence) : item.status);
+    if (i === selected) b.classList.add("selected");
+    if (item.status === "accepted") {
+      b.replaceChildren(el("del", { text: item.span }), " ", el("ins", { text: replacementOf(item) }));
+    } else {
+      b.replaceChildren(item.span);
+    }
+    const pct = Math.round(item.f.confidence * 100);
+    b.setAttribute("aria-label", item.span + ": possibly spun, " + pct + "% confidence, " + item.status +
+      (item.f.suggestions.length ? "; suggestion " + item.f.suggestions[0] : ""));
+  }
+
+  function select(i) {
+    const prev = selected;
+    selected = i;
+    if (prev >= 0 && prev < doc.findings.length) paintFinding(prev);
+    if (i >= 0) paintFinding(i);
+    renderDetails();
+  }
+
+  function onFindingKey(ev, i) {
+    const k = ev.key.toLowerCase();
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (k === "a") { setStatusOf(i, "accepted"); ev.preventDefault(); }
+    else if (k === "r") { setStatusOf(i, "rejected"); ev.preventDefault(); }
+    else if (k === "n" || k === "arrowright") { focusFinding(i + 1); ev.preventDefault(); }
+    else if (k === "p" || k === "arrowleft") { focusFinding(i - 1); ev.preventDefault(); }
+  }
+
+  function focusFinding(i) {
+    if (!doc || !doc.findings.length) return;
+    const n = doc.findings.length;
+    const j = ((i % n) + n) % n;
+    doc.findings[j].el.focus();
+    select(j);
+  }
+
+  function setStatusOf(i, status) {
+    const item = doc.findings[i];
+    item.status = item.status === status ? "pending" : status; // pressing again undoes
+    if (selected !== i) select(i); else { paintFinding(i); renderDetails(); }
+    updateRestored();
+  }
+
+  function renderDetails() {
+    if (!doc || selected < 0) {
+      els.details.replaceChildren(el("p", { class: "muted", text: doc && doc.findings.length ?
+        "No finding selected. Click a highlighted phrase." : "Nothing to show." }));
+      return;
+    }
+    const item = doc.findings[selected];
+    const f = item.f;
+    const kids = [
+      el("h3", {}, ["Finding " + (selected + 1) + " of " + doc.findings.length]),
+      el("p", {}, [el("span", { class: "phrase", text: "“" + item.span + "”" }),
+        " — " + Math.round(f.confidence * 100) + "% confidence"]),
+    ];
+    if (f.suggestions.length) {
+      const fs = el("fieldset", {}, [el("legend", { text: "Probably originally:" })]);
+      f.suggestions.forEach((s, j) => {
+        const input = el("input", { type: "radio", name: "choice", value: String(j) });
+        input.checked = j === item.choice;
+        input.addEventListener("change", () => {
+          item.choice = j;
+          paintFinding(selected);
+          updateRestored();
+        });
+        fs.append(el("label", {}, [input, " " + s]));
+      });
+      kids.push(fs);
+    } else {
+      kids.push(el("p", { class: "muted", text: "No suggestion: the original could not be guessed." }));
+    }
+    if (f.evidence && f.evidence.length) {
+      kids.push(el("p", { text: "Evidence:" }));
+      kids.push(el("ul", {}, f.evidence.map((e) => el("li", { text: String(e) }))));
+    }
+    kids.push(el("p", { class: "muted", text: "Rule: " + f.rule }));
+    kids.push(el("p", { class: "state", text: "Status: " + item.status }));
+    const acc = el("button", { type: "button", class: "primary", id: "accept-one", text: item.status === "accepted" ? "Undo accept" : "Accept" });
+    acc.disabled = !f.suggestions.length;
+    acc.addEventListener("click", () => setStatusOf(selected, "accepted"));
+    const rej = el("button", { type: "button", id: "reject-one", text: item.status === "rejected" ? "Undo reject" : "Reject" });
+    rej.addEventListener("click", () => setStatusOf(selected, "rejected"));
+    const next = el("button", { type: "button", text: "Next" });
+    next.addEventListener("click", () => focusFinding(selected + 1));
+    kids.push(el("div", { class: "row" }, [acc, rej, next]));
+    els.details.replaceChildren(...kids);
+  }
+
+  function restoredText() {
+    const out = [];
+    let pos = 0;
+    for (const item of doc.findings) {
+      if (item.status !== "accepted" || !item.f.suggestions.length) continue;
+      out.push(doc.cps.slice(pos, item.f.start).join(""), replacementOf(item));
+      pos = item.f.end;
+    }
+    out.push(doc.cps.slice(pos).join(""));
+    return out.join("");
+  }
+
+  function updateRestored() {
+    if (!doc) return;
+    els.restored.value = restoredText();
+    const n = doc.findings.filter((x) => x.status === "accepted").length;
+    els.copyStatus.textContent = n + (n === 1 ? " change applied." : " changes applied.");
+  }
+
+  // --- files --------------------------------------------------------------------------------------
+  async function upload(file) {
+    if (!file) return;
+    setStatus("Reading " + file.name + "…");
+    const form = new FormData();
+    form.append("file", file, file.name);
+    try {
+      const resp = await fetch("/api/v1/extract", { method: "POST", headers: headers(false), body: form });
+      if (!resp.ok) { setStatus("Could not read " + file.name + ": " + (await errorMessage(resp)), true); return; }
+      const got = await resp.json();
+      els.input.value = got.text;
+      if (got.notes && got.notes.length) setStatus(got.filename + ": " + got.notes.join(" "));
+      if (got.text.trim()) await runCheck();
+      else setStatus(got.filename + ": no text found in the file.", true);
+      if (doc) doc.filename = got.filename;
+    } catch (e) {
+      setStatus("Could not upload " + file.name + ": " + e.message, true);
+    }
+  }
+
+  function wireDrop(target) {
+    target.addEventListener("dragover", (ev) => { ev.preventDefault(); els.drop.classList.add("over"); });
+    target.addEventListener("dragleave", () => els.drop.classList.remove("over"));
+    target.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      els.drop.classList.remove("over");
+      const f = ev.dataTransfer && ev.dataTransfer.files && ev.dataTransfer.files[0];
+      if (f) upload(f);
+    });
+  }
+
+  // --- copy / download ----------------------------------------------------------------------------
+  async function copyRestored() {
+    const text = els.restored.value;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      els.restored.select();
+      document.execCommand("copy");
+    }
+    els.copyStatus.textContent = "Copied.";
+  }
+
+  function downloadRestored() {
+    const blob = new Blob([els.restored.value], { type: "text/plain;charset=utf-8" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    const base = doc && doc.filename ? doc.filename.replace(/\.[^.]*$/, "") : "text";
+    a.download = base + "-restored.txt";
+    document.body.append(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  // --- wiring -------------------------------------------------------------------------------------
+  els.check.addEventListener("click", runCheck);
+  els.clear.addEventListener("click", () => {
+    els.input.value = ""; doc = null; selected = -1;
+    els.results.hidden = true; els.restoredBox.hidden = true; setStatus(""); els.input.focus();
+  });
+  els.input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); runCheck(); }
+  });
+  els.input.addEventListener("paste", () => setTimeout(runCheck, 0));
+  els.input.addEventListener("input", () => {
+    if (doc && els.input.value !== doc.text && !busy) setStatus("The text changed: press Check text (Ctrl+Enter) to check it again.");
+  });
+  els.drop.addEventListener("click", () => els.file.click());
+  els.drop.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); els.file.click(); }
+  });
+  els.file.addEventListener("change", () => { upload(els.file.files[0]); els.file.value = ""; });
+  wireDrop(els.drop);
+  wireDrop(els.input);
+  els.acceptAll.addEventListener("click", () => {
+    if (!doc) return;
+    doc.findings.forEach((item, i) => { if (item.f.suggestions.length) { item.status = "accepted"; paintFinding(i); } });
+    renderDetails();
+    updateRestored();
+  });
+  els.reset.addEventListener("click", () => {
+    if (!doc) return;
+    doc.findings.forEach((item, i) => { item.status = "pending"; item.choice = 0; paintFinding(i); });
+    renderDetails();
+    updateRestored();
+  });
+  els.copy.addEventListener("click", copyRestored);
+  els.download.addEventListener("click", downloadRestored);
+
+  fetch("/health").then((r) => r.json()).then((h) => {
+    if (h.auth_required) els.keyRow.hidden = false;
+  }).catch(() => {});
+})();

@@ -1,0 +1,410 @@
+"""A synonym spinner that behaves like real ones, with exact ground-truth alignment.
+
+It is the detector's training and measuring ground (unlimited labelled data from clean text) and a tool for
+integrity teams to test their own screening. Each behaviour of real spinners is a switch in `SpinOptions`:
+
+- sense- and part-of-speech-blind synonym choice ("she will attend" → "she bequest attend");
+- a preference for unusual synonyms (free tools pick the odd entry as often as the apt one);
+- only some occurrences of a repeated word replaced;
+- word → phrase ("agreement" → "be in harmony") and phrase → word ("take part" → "participate") swaps;
+- swaps inside capitalised names ("Secretary of State" → "Secretary of Express");
+- capitalisation and inflection kept (or broken, as cheap tools do);
+- function words, numbers and quoted speech left alone.
+
+Two styles: ``crude`` (free word-swappers) and ``careful`` (WordAi-like: fewer swaps, single words, the
+synonym that best fits the context by the language model, no names touched).
+
+Spintax (``{central|focal|key} bank``, nested allowed) is written by `to_spintax` and expanded by
+`expand_spintax`.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field, replace
+
+from .knowledge import morph
+from .stopwords import is_function_word
+from .text import Token, match_case, sentences, tokenize
+
+STYLES = ("crude", "careful")
+
+
+@dataclass(frozen=True)
+class SpinOptions:
+    rate: float = 0.25  # share of eligible words (and phrases) replaced
+    style: str = "crude"
+    sources: tuple[str, ...] = ("moby",)
+    pos_blind: bool = True  # any entry of the headword, whatever its part of speech
+    prefer_rare: bool = True  # weight synonyms towards unusual ones
+    partial_occurrences: bool = True  # decide per occurrence (else a word is swapped everywhere or nowhere)
+    word_to_phrase: bool = True
+    phrase_to_word: bool = True
+    names: bool = True  # swap words inside capitalised names
+    keep_case: bool = True
+    inflect: bool = True  # inflect the synonym like the word it replaces
+    max_phrase_words: int = 3
+
+    @classmethod
+    def for_style(cls, style: str, **overrides) -> "SpinOptions":
+        if style not in STYLES:
+            raise ValueError(f"unknown style {style!r} (choose from {', '.join(STYLES)})")
+        base = cls(style=style)
+        if style == "careful":
+            base = replace(base, pos_blind=False, prefer_rare=False, word_to_phrase=False, names=False)
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class SpinSpan:
+    start: int  # in the spun text
+    end: int
+    orig_start: int  # in the original text
+    orig_end: int
+    original: str
+    spun: str
+
+    def to_dict(self) -> dict:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "orig_start": self.orig_start,
+            "orig_end": self.orig_end,
+            "original": self.original,
+            "spun": self.spun,
+        }
+
+
+@dataclass
+class SpinResult:
+    text: str
+    original: str
+    spans: list[SpinSpan] = field(default_factory=list)
+    options: SpinOptions | None = None
+    seed: int = 0
+    alternatives: list[list[str]] = field(default_factory=list)  # per span: other synonyms (for spintax)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": 1,
+            "text": self.text,
+            "original": self.original,
+            "spans": [s.to_dict() for s in self.spans],
+            "seed": self.seed,
+            "style": self.options.style if self.options else None,
+        }
+
+
+# ---- choosing what to replace ---------------------------------------------------------------------------
+
+
+def _quoted_mask(tokens: list[Token]) -> list[bool]:
+    """True for tokens inside quotation marks (quoted speech is left alone)."""
+    mask = []
+    inside = False
+    for t in tokens:
+        if t.kind == "punct" and t.text in '"“”':
+            if t.text == "“":
+                inside = True
+            elif t.text == "”":
+                inside = False
+            else:
+                inside = not inside
+            mask.append(True)
+        else:
+            mask.append(inside)
+    return mask
+
+
+def _eligible_word(tok: Token, sentence_initial: bool, opts: SpinOptions) -> bool:
+    if tok.kind != "word" or len(tok.text) < 3:
+        return False
+    low = tok.lower
+    if is_function_word(low) or "'" in low:
+        return False
+    if tok.text[0].isupper() and not sentence_initial:
+        if not opts.names or tok.text.isupper():
+            return False  # acronyms are never swapped
+    return True
+
+
+def _synonym_pool(th, word: str, opts: SpinOptions) -> tuple[list[str], str]:
+    """Synonyms for `word` (a lower-case text form) and the inflection tag to give them."""
+    pool: list[str] = []
+    tag = ""
+    for lemma, t in morph.analyses(word):
+        syns = th.synonyms(lemma)
+        if syns:
+            pool = syns
+            tag = t
+            break
+    if not pool:
+        pool = th.synonyms(word)
+        tag = ""
+    out = []
+    for s in pool:
+        if s == word or not s or any(ch.isdigit() for ch in s):
+            continue
+        n = s.count(" ") + 1
+        if n > opts.max_phrase_words or (n > 1 and not opts.word_to_phrase):
+            continue
+        if is_function_word(s):
+            continue
+        if not opts.pos_blind and tag:
+            # keep part of speech: the synonym must have a reading with the tag's part of speech
+            head = s.split(" ")[0 if tag.startswith("VB") else -1]
+            if morph.tag_upos(tag) not in morph.upos_of(head):
+                continue
+        out.append(s)
+    return out, tag
+
+
+def _weights(pool: list[str], opts: SpinOptions) -> list[float]:
+    if not opts.prefer_rare:
+        return [1.0] * len(pool)
+    # rarer synonyms are likelier: real tools do not rank entries by how common they are
+    return [math.exp(-0.35 * morph.zipf(s)) + 0.02 for s in pool]
+
+
+def _render(orig: str, syn: str, tag: str, opts: SpinOptions, rng: random.Random, in_name: bool = False) -> str:
+    out = syn
+    if opts.inflect and tag:
+        # a synonym of another part of speech stays in its base form ("she bequest attend"): inflecting a
+        # noun with a verb tag would invent words no spinner writes
+        head = syn.split(" ")[0 if tag.startswith("VB") else -1]
+        # inflect only base forms of the right part of speech, and no comparatives: "precipitantest" and
+        # "constituteded" are artefacts, not spinner output
+        if (morph.tag_upos(tag) in morph.upos_of(head) and head in morph.lemmas(head)
+                and tag not in ("JJR", "JJS", "RBR", "RBS")):
+            out = morph.inflect(syn, tag)
+    if opts.keep_case or rng.random() < 0.5:
+        out = match_case(orig, out)
+        if in_name and " " in out:
+            out = " ".join(w[:1].upper() + w[1:] for w in out.split(" "))
+    return out
+
+
+def _careful_choice(lm, left: list[str], pool: list[str], right: list[str], tag, opts, rng) -> str | None:
+    """The synonym that best fits its context (WordAi-like); None when none fits reasonably."""
+    scored = []
+    for s in pool[:60]:
+        form = morph.inflect(s, tag) if tag else s
+        words = form.split(" ")
+        seq = left[-2:] + words + right[:2]
+        base = len(left[-2:])
+        lp = 0.0
+        for i in range(base, len(seq)):
+            lp += lm.logprob(seq[i], seq[max(0, i - 2) : i])
+        scored.append((lp, s))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    top = [s for _, s in scored[:3]]
+    return rng.choice(top)
+
+
+def spin(
+    text: str,
+    rate: float | None = None,
+    seed: int = 0,
+    style: str = "crude",
+    sources: tuple[str, ...] | None = None,
+    options: SpinOptions | None = None,
+    thesaurus=None,
+    lm=None,
+) -> SpinResult:
+    """Spin `text` deterministically for `seed`. Returns the spun text and where every swap went."""
+    from .knowledge import thesaurus as thes
+
+    opts = options or SpinOptions.for_style(style)
+    if rate is not None:
+        opts = replace(opts, rate=rate)
+    if sources is not None:
+        opts = replace(opts, sources=tuple(sources))
+    if not 0.0 <= opts.rate <= 1.0:
+        raise ValueError(f"rate must be between 0 and 1, got {opts.rate}")
+    th = thesaurus or thes.load(opts.sources)
+    if opts.style == "careful" and lm is None:
+        from .knowledge import lm as lm_mod
+
+        lm = lm_mod.load()
+    rng = random.Random(seed)
+    tokens = tokenize(text)
+    quoted = _quoted_mask(tokens)
+    index_of = {id(t): i for i, t in enumerate(tokens)}
+    per_word_decision: dict[str, bool] = {}
+    plan: list[tuple[int, int, str, list[str]]] = []  # (start, end, replacement, alternatives) in original
+
+    phrase_len = th.phrase_lengths if opts.phrase_to_word else {}
+    for sent in sentences(tokens, text):
+        words = [t for t in sent if t.kind == "word"]
+        lowers = [t.lower for t in words]
+        i = 0
+        while i < len(words):
+            tok = words[i]
+            ti = index_of[id(tok)]
+            if quoted[ti]:
+                i += 1
+                continue
+            # phrase → word: a multi-word headword in the text, adjacent tokens only
+            n_max = phrase_len.get(lowers[i], 0)
+            done = False
+            for n in range(min(n_max, opts.max_phrase_words, len(words) - i), 1, -1):
+                span_toks = words[i : i + n]
+                if any(index_of[id(span_toks[k + 1])] != index_of[id(span_toks[k])] + 1 for k in range(n - 1)):
+                    continue
+                phrase = " ".join(lowers[i : i + n])
+                if not th.is_headword(phrase) or any(quoted[index_of[id(t)]] for t in span_toks):
+                    continue
+                if rng.random() >= opts.rate:
+                    break
+                pool = [s for s in th.synonyms(phrase) if " " not in s and not is_function_word(s)]
+                if not pool:
+                    break
+                syn = rng.choices(pool, weights=_weights(pool, opts))[0]
+                orig = text[span_toks[0].start : span_toks[-1].end]
+                plan.append((span_toks[0].start, span_toks[-1].end, _render(orig, syn, "", opts, rng), pool))
+                i += n
+                done = True
+                break
+            if done:
+                continue
+            if not _eligible_word(tok, i == 0, opts):
+                i += 1
+                continue
+            low = lowers[i]
+            # words inside names are swapped at half the rate: tools skip many capitalised words
+            name_factor = 0.5 if (i > 0 and tok.text[0].isupper()) else 1.0
+            if opts.partial_occurrences:
+                go = rng.random() < opts.rate * name_factor
+            else:
+                if low not in per_word_decision:
+                    per_word_decision[low] = rng.random() < opts.rate
+                go = per_word_decision[low]
+            if not go:
+                i += 1
+                continue
+            pool, tag = _synonym_pool(th, low, opts)
+            if not pool:
+                i += 1
+                continue
+            if opts.style == "careful":
+                syn = _careful_choice(lm, lowers[:i], pool, lowers[i + 1 :], tag, opts, rng)
+                if syn is None:
+                    i += 1
+                    continue
+            else:
+                syn = rng.choices(pool, weights=_weights(pool, opts))[0]
+            rendered = _render(tok.text, syn, tag, opts, rng, in_name=tok.text[0].isupper() and i > 0)
+            if rendered.lower() != low:
+                plan.append((tok.start, tok.end, rendered, pool))
+            i += 1
+
+    # assemble the spun text and the two-way alignment
+    out: list[str] = []
+    spans: list[SpinSpan] = []
+    alts: list[list[str]] = []
+    pos = 0
+    shift = 0
+    for start, end, new, pool in plan:
+        out.append(text[pos:start])
+        s_start = start + shift
+        out.append(new)
+        spans.append(SpinSpan(s_start, s_start + len(new), start, end, text[start:end], new))
+        alts.append(pool)
+        shift += len(new) - (end - start)
+        pos = end
+    out.append(text[pos:])
+    return SpinResult("".join(out), text, spans, opts, seed, alts)
+
+
+# ---- spintax ---------------------------------------------------------------------------------------------
+
+
+def _escape_spintax(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("|", "\\|")
+
+
+def to_spintax(result: SpinResult, max_alternatives: int = 5) -> str:
+    """The original text with `{original|synonym|…}` at every swapped place (original first)."""
+    out = []
+    pos = 0
+    text = result.original
+    for span, pool in zip(result.spans, result.alternatives):
+        out.append(_escape_spintax(text[pos : span.orig_start]))
+        opts = [span.original, span.spun]
+        for s in pool:
+            if len(opts) >= max_alternatives:
+                break
+            s2 = match_case(span.original, s)
+            if s2 not in opts:
+                opts.append(s2)
+        out.append("{" + "|".join(_escape_spintax(o) for o in opts) + "}")
+        pos = span.orig_end
+    out.append(_escape_spintax(text[pos:]))
+    return "".join(out)
+
+
+class SpintaxError(ValueError):
+    pass
+
+
+def _parse_spintax(s: str, i: int, depth: int, in_group: bool):
+    """Parse from s[i]; returns (node, next index). A node is a str or ("alt", [sequences])."""
+    seq: list = []
+    buf: list[str] = []
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            buf.append(s[i + 1])
+            i += 2
+            continue
+        if c == "{":
+            if depth > 50:
+                raise SpintaxError(f"spintax nested deeper than 50 levels at offset {i}")
+            if buf:
+                seq.append("".join(buf))
+                buf = []
+            options = []
+            i += 1
+            while True:
+                node, i = _parse_spintax(s, i, depth + 1, True)
+                options.append(node)
+                if i >= len(s):
+                    raise SpintaxError("unclosed '{' in spintax")
+                if s[i] == "|":
+                    i += 1
+                    continue
+                if s[i] == "}":
+                    i += 1
+                    break
+            seq.append(("alt", options))
+            continue
+        if in_group and c in "|}":
+            break
+        if not in_group and c == "}":
+            raise SpintaxError(f"unmatched '}}' at offset {i}")
+        buf.append(c)
+        i += 1
+    if buf:
+        seq.append("".join(buf))
+    return seq, i
+
+
+def expand_spintax(s: str, seed: int = 0) -> str:
+    """One deterministic expansion of spintax `s` (nested groups allowed; `\\{` escapes)."""
+    tree, i = _parse_spintax(s, 0, 0, False)
+    if i < len(s):
+        raise SpintaxError(f"unexpected '{s[i]}' at offset {i}")
+    rng = random.Random(seed)
+
+    def walk(seq) -> str:
+        parts = []
+        for node in seq:
+            if isinstance(node, str):
+                parts.append(node)
+            else:
+                parts.append(walk(rng.choice(node[1])))
+        return "".join(parts)
+
+    return walk(tree)

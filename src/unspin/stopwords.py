@@ -1,0 +1,32 @@
+"""Closed-class English words. Spinners leave them alone, so the detector never flags them either."""
+
+FUNCTION_WORDS = frozenset(
+    """
+a an the this that these those some any each every either neither no none all both half several such
+i me my mine myself we us our ours ourselves you your yours yourself yourselves he him his himself she her
+hers herself it its itself they them their theirs themselves one ones oneself who whom whose which what
+whatever whoever whichever whomever
+am is are was were be been being have has had having do does did doing done will would shall should can
+could may might must ought need dare
+'m 're 's 've 'd 'll n't not nor and or but if then else than as so yet because since unless until till
+while whereas although though whether lest once
+of in on at by for with without within into onto upon to from up down over under above below between among
+amongst across along around about through throughout during before after behind beyond beside besides
+near off out outside inside toward towards against via per despite except like unlike past
+here there where when why how wherever whenever however thus hence therefore also too very just only even
+still already again ever never always often sometimes rather quite almost enough more most less least much
+many few fewer little lot lots other another same own else perhaps maybe yes no not
+mr mrs ms dr st
+""".split()
+)
+
+# Word forms with apostrophes that the tokenizer keeps whole ("don't").
+CONTRACTIONS = frozenset(
+    """don't doesn't didn't isn't aren't wasn't weren't won't wouldn't can't couldn't shouldn't hasn't haven't
+hadn't mustn't i'm you're we're they're he's she's it's that's there's what's i've you've we've they've i'd
+you'd he'd she'd we'd they'd i'll you'll he'll she'll we'll they'll let's""".split()
+)
+
+
+def is_function_word(lower: str) -> bool:
+    return lower in FUNCTION_WORDS or lower in CONTRACTIONS

@@ -1,0 +1,104 @@
+"""Tokens, sentences and paragraphs with code-point offsets. Pure functions, no knowledge needed."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A word: letters, with inner apostrophes or hyphens ("don't", "well-known"). Unicode letters count so that
+# non-English text is tokenised (and then recognised as such) rather than ignored.
+_TOKEN_RE = re.compile(
+    r"(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*)"
+    r"|(?P<num>\d+(?:[.,:/]\d+)*%?)"
+    r"|(?P<punct>[^\w\s])",
+    re.UNICODE,
+)
+_SENT_END = {".", "!", "?", ";", ":", "…"}
+_PARA_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    kind: str  # "word" | "num" | "punct"
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower().replace("’", "'")
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """All tokens of `text`; offsets are shifted by `offset` (for paragraphs of a larger text)."""
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or "punct"
+        out.append(Token(m.start() + offset, m.end() + offset, m.group(), kind))
+    return out
+
+
+def sentences(tokens: list[Token], text: str, offset: int = 0) -> list[list[Token]]:
+    """Split tokens into sentences at end punctuation and at line breaks (headlines, list items)."""
+    out: list[list[Token]] = []
+    cur: list[Token] = []
+    prev_end = offset
+    for tok in tokens:
+        # A newline between two tokens ends the sentence: headlines and list items carry no full stop.
+        if cur and "\n" in text[prev_end - offset : tok.start - offset]:
+            out.append(cur)
+            cur = []
+        cur.append(tok)
+        prev_end = tok.end
+        if tok.kind == "punct" and tok.text in _SENT_END:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+def paragraphs(text: str) -> list[tuple[int, str]]:
+    """(offset, paragraph) pairs split at blank lines; the pieces plus separators rebuild `text`."""
+    out = []
+    pos = 0
+    for m in _PARA_RE.finditer(text):
+        if m.start() > pos:
+            out.append((pos, text[pos : m.start()]))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, text[pos:]))
+    return out
+
+
+def count_words(text: str) -> int:
+    return sum(1 for m in _TOKEN_RE.finditer(text) if m.lastgroup == "word")
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a code-point offset (for linter-style output)."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def match_case(template: str, word: str) -> str:
+    """Give `word` the capitalisation pattern of `template` (Title, UPPER or lower)."""
+    if not template or not word:
+        return word
+    if template.isupper() and len(template) > 1:
+        return word.upper()
+    if template[0].isupper():
+        return word[0].upper() + word[1:]
+    return word
+
+
+def article_for(word: str) -> str:
+    """'a' or 'an' by the sound of the next word's start (good enough for spotting "a inquiry")."""
+    w = word.lower()
+    if not w:
+        return "a"
+    if w.startswith(("uni", "use", "usu", "uti", "eu", "one", "once", "ubi", "uro", "euro")):
+        return "a"
+    if w.startswith(("hour", "honest", "honor", "honour", "heir")):
+        return "an"
+    return "an" if w[0] in "aeiou" else "a"

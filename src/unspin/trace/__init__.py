@@ -1,0 +1,63 @@
+"""Source tracing: find the documents a (spun) text was made from, and undo the spinning exactly.
+
+    >>> from unspin.trace import TraceIndex, trace, restorations
+    >>> with TraceIndex("idx", create=True) as ix:
+    ...     ix.add(unspin.readers.iter_documents(["corpus/"]))
+    >>> result = trace(spun_text, TraceIndex("idx"))      # ranked sources, alignment, restorations
+    >>> restorations(spun_text, "idx")                      # list[Finding], rule "trace:<source id>"
+
+See docs/trace.md. Modules: features (skeleton shingles, MinHash, paragraph pieces), store (SQLite + LSH),
+align (thesaurus-aware token alignment), search (ranking, restorations), render (text/json/html), cli.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from ..types import Finding
+from .search import DEFAULT_THRESHOLD, ParagraphMatch, SourceMatch, TraceResult, trace
+from .store import IndexError_ as TraceIndexError
+from .store import TraceIndex
+
+__all__ = ["read_documents", "TraceIndex", "TraceIndexError", "trace", "restorations", "open_index", "TraceResult", "SourceMatch",
+           "ParagraphMatch", "DEFAULT_THRESHOLD"]
+
+_OPEN: dict[str, TraceIndex] = {}
+_HASH_SUFFIX = re.compile(r"@[0-9a-f]{8,64}$")
+
+
+def read_documents(inputs, text_field: str = "text", id_field: str | None = None):
+    """Documents of `inputs` via unspin.readers, with index ids: the readers' id without its content-hash
+    suffix ("notes/a.txt", "rows.jsonl#3", or the --id-field value), so that re-adding a changed file replaces
+    it and `index remove` takes the name a user knows."""
+    from dataclasses import replace
+
+    from ..readers import iter_documents
+
+    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field):
+        yield replace(doc, id=_HASH_SUFFIX.sub("", doc.id))
+
+
+_LOCK = threading.Lock()
+
+
+def open_index(index_dir, lsh_storage: str | None = None) -> TraceIndex:
+    """A shared, already-open TraceIndex for `index_dir` (kept open for repeated queries; it notices when
+    another process adds or removes documents and refreshes itself)."""
+    key = f"{Path(index_dir).resolve()}|{lsh_storage or ''}"
+    with _LOCK:
+        ix = _OPEN.get(key)
+        if ix is None:
+            ix = _OPEN[key] = TraceIndex(index_dir, lsh_storage=lsh_storage)
+        return ix
+
+
+def restorations(text: str, index_dir, threshold: float = DEFAULT_THRESHOLD, lsh_storage: str | None = None
+                 ) -> list[Finding]:
+    """Exact restorations for `text` read off its best-matching source in the trace index at `index_dir`:
+    one Finding per substitution (rule "trace:<source id>", suggestion = the source's words, evidence
+    "aligned with <source id> paragraph N"). Empty when no source matches above `threshold`."""
+    ix = open_index(index_dir, lsh_storage)
+    with ix.lock:  # one SQLite connection and LSH per index, shared by the threads of a server
+        return trace(text, ix, top=1, threshold=threshold).restorations

@@ -1,0 +1,316 @@
+"""Tracing a (possibly spun) text to its sources in a trace index, and reading restorations off the match.
+
+1. The text is cut into paragraph-sized pieces like the indexed documents.
+2. Each piece's MinHash signature (per feature kind) is looked up in the LSH tables: candidate source
+   paragraphs. When a piece has very many candidates, the MinHash Jaccard estimate keeps the best.
+3. Each (piece, candidate) pair is aligned token by token (`align.align`, thesaurus-aware) and scored.
+4. Sources are ranked by coverage: the share of the text's words lying in pieces that match one of their
+   paragraphs with an alignment score ≥ threshold, weighted by that score.
+5. For the best source, every matched piece is shown side by side with its source paragraph and every
+   substitution becomes a restoration: a `Finding` whose suggestion is the source's exact words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..text import tokenize
+from ..types import Finding
+from .align import Alignment, Linker, align, trim_context
+from .features import segment
+from .store import Paragraph, TraceIndex
+
+DEFAULT_THRESHOLD = 0.5  # alignment score a piece needs to count as copied from a source paragraph
+MAX_CANDIDATES = 30  # per piece, after the MinHash estimate
+
+
+@dataclass(slots=True)
+class ParagraphMatch:
+    query_paragraph: int  # 1-based piece number in the traced text
+    query_start: int
+    query_end: int
+    source_paragraph: int  # 1-based paragraph number in the source document
+    source_start: int
+    source_end: int
+    score: float  # alignment score
+    jaccard: float  # MinHash estimate of the skeleton similarity
+    alignment: Alignment | None = field(default=None, repr=False)
+    source_text: str = field(default="", repr=False)
+    source_base: int | None = field(default=None, repr=False)  # document offset of source_text[0]
+
+    @property
+    def base(self) -> int:
+        return self.source_start if self.source_base is None else self.source_base
+
+    def to_dict(self) -> dict:
+        return {"query_paragraph": self.query_paragraph, "query_start": self.query_start,
+                "query_end": self.query_end, "source_paragraph": self.source_paragraph,
+                "source_start": self.source_start, "source_end": self.source_end,
+                "score": round(self.score, 4), "jaccard": round(self.jaccard, 4)}
+
+
+@dataclass(slots=True)
+class SourceMatch:
+    id: str
+    source: str | None
+    score: float  # coverage-weighted score in [0, 1]
+    coverage: float  # share of the traced text's words in matched pieces
+    matches: list[ParagraphMatch]
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "source": self.source, "score": round(self.score, 4),
+                "coverage": round(self.coverage, 4), "paragraphs": [m.to_dict() for m in self.matches]}
+
+
+@dataclass(slots=True)
+class TraceResult:
+    text: str
+    sources: list[SourceMatch]  # ranked, best first; only sources with a match above threshold
+    pieces: int
+    candidates: int  # source paragraphs aligned
+    threshold: float
+    path: str | None = None
+    restorations: list[Finding] = field(default_factory=list)
+
+    @property
+    def best(self) -> SourceMatch | None:
+        return self.sources[0] if self.sources else None
+
+    def segments(self, match: ParagraphMatch) -> list[dict]:
+        """The alignment of one matched piece as display segments (equal / substitution runs)."""
+        return alignment_segments(self.text, match)
+
+    def to_dict(self) -> dict:
+        from ..types import SCHEMA_VERSION
+
+        d = {
+            "schema": SCHEMA_VERSION,
+            "path": self.path,
+            "threshold": self.threshold,
+            "pieces": self.pieces,
+            "candidates": self.candidates,
+            "sources": [s.to_dict() for s in self.sources],
+            "alignment": None,
+            "restorations": [f.to_dict() for f in self.restorations],
+        }
+        if self.best:
+            d["alignment"] = {
+                "source": self.best.id,
+                "paragraphs": [dict(m.to_dict(), segments=self.segments(m)) for m in self.best.matches],
+            }
+        return d
+
+
+def _words(tokens) -> int:
+    return sum(1 for t in tokens if t.kind != "punct")
+
+
+def trace(text: str, index: TraceIndex, top: int = 5, threshold: float = DEFAULT_THRESHOLD,
+          path: str | None = None, linker: Linker | None = None) -> TraceResult:
+    """Rank the indexed sources of `text` (see module docstring)."""
+    linker = linker or _linker_for(index)
+    pieces = segment(text)
+    per_piece: list[tuple[int, int, int, list]] = []  # (start, end, words, [(score, jac, Paragraph, Alignment)])
+    aligned = 0
+    for seg in pieces:
+        ptext = text[seg.start : seg.end]
+        ptoks = tokenize(ptext, seg.start)
+        sigs = index.signatures_of(ptext)
+        keys = index.candidates(sigs) if sigs else set()
+        jac = index.estimated_jaccard(sigs, keys) if keys else {}
+        if len(keys) > MAX_CANDIDATES:
+            keys = set(sorted(keys, key=lambda k: -jac[k])[:MAX_CANDIDATES])
+        paras = index.paragraphs(keys)
+        scored = []
+        for key, para in paras.items():
+            al = align(ptext, para.text, linker, seg.start, para.start, spun_tokens=ptoks)
+            aligned += 1
+            scored.append((al.score, jac.get(key, 0.0), para, al))
+        per_piece.append((seg.start, seg.end, _words(ptoks), scored))
+
+    total_words = sum(p[2] for p in per_piece) or 1
+    by_source: dict[str, list[ParagraphMatch]] = {}
+    source_path: dict[str, str | None] = {}
+    for n, (start, end, _, scored) in enumerate(per_piece, 1):
+        best_per_doc: dict[str, tuple] = {}
+        for score, jac, para, al in scored:
+            if score < threshold:
+                continue
+            cur = best_per_doc.get(para.doc_id)
+            if cur is None or score > cur[0]:
+                best_per_doc[para.doc_id] = (score, jac, para, al)
+        for doc_id, (score, jac, para, al) in best_per_doc.items():
+            by_source.setdefault(doc_id, []).append(ParagraphMatch(
+                n, start, end, para.ordinal, para.start, para.end, score, jac, al, para.text))
+            source_path[doc_id] = para.source
+    piece_words = {n: w for n, (_, _, w, _) in enumerate(per_piece, 1)}
+    sources = []
+    for doc_id, matches in by_source.items():
+        covered = sum(piece_words[m.query_paragraph] for m in matches)
+        weighted = sum(piece_words[m.query_paragraph] * m.score for m in matches)
+        sources.append(SourceMatch(doc_id, source_path[doc_id], weighted / total_words, covered / total_words,
+                                   matches))
+    sources.sort(key=lambda s: (-s.score, s.id))
+    sources = sources[:top] if top else sources
+    if sources:
+        _realign_with_context(text, sources[0], index, linker, per_piece, threshold, total_words)
+    result = TraceResult(text, sources, len(pieces), aligned, threshold, path)
+    result.restorations = _restorations(result)
+    return result
+
+
+def _realign_with_context(text: str, best: SourceMatch, index: TraceIndex, linker: Linker, per_piece,
+                          threshold: float, total_words: int) -> None:
+    """Align each matched piece of the best source against its source paragraph and both neighbours: when the
+    spun text was cut into pieces at other sentences than the source (spinning changes word counts, and long
+    paragraphs are cut by length), the sentences at a cut still find their source words. A piece that missed
+    the threshold against every single paragraph of the best source but has one of them as a candidate gets
+    the same window and joins the matches when the window explains enough of it."""
+    row = index.document(best.id)
+    if row is None:
+        return
+    doc_text = row[2]
+    spans = index.paragraph_spans(best.id)
+    matched = {m.query_paragraph for m in best.matches}
+    extra = []
+    for n, (start, end, words, scored) in enumerate(per_piece, 1):
+        if n in matched:
+            continue
+        mine = [x for x in scored if x[2].doc_id == best.id]
+        if mine:
+            score, jac, para, _ = max(mine, key=lambda x: x[0])
+            extra.append(ParagraphMatch(n, start, end, para.ordinal, para.start, para.end, score, jac, None,
+                                        para.text))
+            continue
+        # no candidate of its own (a short tail cut off a long paragraph): the window of a matched neighbour
+        near = [m for m in best.matches if abs(m.query_paragraph - n) == 1]
+        if near:
+            k = near[0].source_paragraph
+            a, b = spans[k - 1]
+            extra.append(ParagraphMatch(n, start, end, k, a, b, 0.0, 0.0, None, doc_text[a:b]))
+    for m in best.matches + extra:
+        k = m.source_paragraph - 1
+        lo = spans[max(0, k - 1)][0]
+        hi = spans[min(len(spans) - 1, k + 1)][1]
+        if (lo, hi) == (m.source_start, m.source_end):
+            continue
+        ptext = text[m.query_start : m.query_end]
+        al = align(ptext, doc_text[lo:hi], linker, m.query_start, lo)
+        m.alignment = trim_context(al, linker)
+        m.source_text = doc_text
+        m.source_base = 0
+    added = [m for m in extra if m.alignment is not None and m.alignment.query_score >= threshold]
+    if added:
+        for m in added:
+            m.score = m.alignment.query_score
+        best.matches = sorted(best.matches + added, key=lambda m: m.query_paragraph)
+        words = {n: w for n, (_, _, w, _) in enumerate(per_piece, 1)}
+        best.coverage = sum(words[m.query_paragraph] for m in best.matches) / total_words
+        best.score = sum(words[m.query_paragraph] * m.score for m in best.matches) / total_words
+
+
+_LINKERS: dict[int, Linker] = {}
+
+
+def _linker_for(index: TraceIndex) -> Linker:
+    th = index.featurizer.th
+    lk = _LINKERS.get(id(th))
+    if lk is None:
+        lk = _LINKERS[id(th)] = Linker(th)
+    return lk
+
+
+def _span(tokens, i1, i2) -> tuple[int, int]:
+    return tokens[i1].start, tokens[i2 - 1].end
+
+
+def _widen(al: Alignment, i1, i2, j1, j2):
+    """A one-sided difference (a dropped or an inserted word) becomes a replacement of a neighbouring word, so
+    that it can be applied as an edit: "the dog" vs "the big dog" → ("dog" → "big dog")."""
+    if i1 == i2:
+        if i2 < len(al.a) and j2 < len(al.b):
+            return i1, i2 + 1, j1, j2 + 1
+        if i1 > 0 and j1 > 0:
+            return i1 - 1, i2, j1 - 1, j2
+        return None
+    if j1 == j2:
+        if i2 < len(al.a) and j2 < len(al.b):
+            return i1, i2 + 1, j1, j2 + 1
+        if i1 > 0 and j1 > 0:
+            return i1 - 1, i2, j1 - 1, j2
+        return None
+    return i1, i2, j1, j2
+
+
+def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
+    """Display segments of one matched piece: runs of equal text and each substitution (spun ↔ source)."""
+    al = m.alignment
+    src = m.source_text
+    out = []
+    for op in al.ops:
+        a_txt = text[al.a[op.i1].start : al.a[op.i2 - 1].end] if op.i2 > op.i1 else ""
+        b_txt = src[al.b[op.j1].start - m.base : al.b[op.j2 - 1].end - m.base] if op.j2 > op.j1 else ""
+        seg = {"op": "equal" if op.kind == "equal" else op.kind, "spun": a_txt, "source": b_txt}
+        if op.i2 > op.i1:
+            seg["start"], seg["end"] = _span(al.a, op.i1, op.i2)
+        out.append(seg)
+    return out
+
+
+def _edit_groups(al: Alignment) -> list[tuple[str, int, int, int, int]]:
+    """Substitutions as edit spans. A one-sided piece (an inserted or dropped word) joins the substitution
+    right next to it ("went down lords of creation" → "lost power": "down" goes with "lords of creation"),
+    so that neighbouring edits never overlap."""
+    groups: list[list] = []
+    prev_sub = False
+    for op in al.ops:
+        if op.kind not in ("linked", "changed"):
+            prev_sub = False
+            continue
+        one_sided = op.i1 == op.i2 or op.j1 == op.j2
+        if prev_sub and (one_sided or groups[-1][5]):
+            g = groups[-1]
+            g[0] = "linked" if (g[0] == "linked" or op.kind == "linked") else "changed"
+            g[2], g[4] = op.i2, op.j2
+            g[5] = False
+        else:
+            groups.append([op.kind, op.i1, op.i2, op.j1, op.j2, one_sided])
+        prev_sub = True
+    return [tuple(g[:5]) for g in groups]
+
+
+def _restorations(result: TraceResult) -> list[Finding]:
+    """Each substitution of the best source's alignment as an exact restoration (source words)."""
+    best = result.best
+    if best is None:
+        return []
+    out: list[Finding] = []
+    for m in best.matches:
+        al = m.alignment
+        for kind, i1, i2, j1, j2 in _edit_groups(al):
+            w = _widen(al, i1, i2, j1, j2)
+            if w is None:
+                continue
+            i1, i2, j1, j2 = w
+            start, end = _span(al.a, i1, i2)
+            s_start = al.b[j1].start - m.base
+            s_end = al.b[j2 - 1].end - m.base
+            old = result.text[start:end]
+            new = m.source_text[s_start:s_end]
+            if old == new:
+                continue
+            linked = kind == "linked"
+            out.append(Finding(
+                start=start, end=end, text=old, suggestions=(new,),
+                confidence=0.99 if linked else 0.9,
+                evidence=(f"aligned with {best.id} paragraph {m.source_paragraph}",
+                          "thesaurus-linked substitution" if linked else "differs from the source here"),
+                rule=f"trace:{best.id}",
+            ))
+    out.sort(key=lambda f: f.start)
+    # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair
+    kept: list[Finding] = []
+    for f in out:
+        if kept and f.start < kept[-1].end:
+            continue
+        kept.append(f)
+    return kept

@@ -1,0 +1,311 @@
+"""`unspin train`: learn the engine's weights from spinner output over a clean corpus.
+
+Reproducible (fixed seeds), trains on the corpus's train split only, chooses the finding threshold and the
+document calibration on the dev split, prints dev metrics, and writes unspin/data/model.json.
+
+Conditions: each training document gets one spinner condition drawn by seed — Moby or WordNet synonyms
+(WordNet is a thesaurus the detector does not index, so the model also learns from swaps it cannot look
+up), crude or careful style, rate 0.1–0.4 — or stays clean. Debian mythes-en-us is never used here: it is
+the benchmark's held-out "cross" spinner source.
+"""
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import corpus as corpus_mod
+from . import engine
+from .features import CHEAP_FEATURES, PAIR_FEATURES, SPAN_FEATURES
+from .knowledge import morph
+from .model import Logistic, Model
+
+TRAIN_CONDITIONS = (
+    # (source, style, rate, weight)
+    (("moby",), "crude", 0.1, 2),
+    (("moby",), "crude", 0.3, 2),
+    (("moby",), "careful", 0.2, 1),
+    (("wordnet",), "crude", 0.25, 2),
+    (None, None, 0.0, 2),  # clean
+)
+
+
+@dataclass
+class Labeled:
+    spans: list
+    spun: np.ndarray  # bool per span
+    truth: np.ndarray  # index of the true original among candidates, -1 if absent or not spun
+    words: int
+    n_true_spans: int
+    doc_id: str
+    condition: str
+
+
+def label(spans, spin_result) -> tuple[np.ndarray, np.ndarray]:
+    truth_map = {(s.start, s.end): s.original.lower() for s in spin_result.spans} if spin_result else {}
+    spun = np.zeros(len(spans), dtype=bool)
+    truth = np.full(len(spans), -1, dtype=np.int64)
+    for i, s in enumerate(spans):
+        orig = truth_map.get((s.start, s.end))
+        if orig is None:
+            continue
+        spun[i] = True
+        o_lemmas = set(morph.lemmas(orig)) if " " not in orig else {orig}
+        for j, c in enumerate(s.candidates):
+            if c.form == orig or c.lemma in o_lemmas:
+                truth[i] = j
+                break
+    return spun, truth
+
+
+def make_example(doc, k, source, style, rate, seed) -> Labeled:
+    from .spin import spin
+
+    if source is None:
+        text, res, cond = doc.text, None, "clean"
+    else:
+        res = spin(doc.text, rate=rate, seed=seed, style=style, sources=source)
+        text, cond = res.text, f"{'+'.join(source)}/{style}/{rate}"
+    counts = engine.doc_lemma_counts(text)
+    spans = []
+    from .text import paragraphs
+
+    for base, para in paragraphs(text):
+        spans.extend(engine.extract(para, k, counts, base))
+    spun, truth = label(spans, res)
+    from .text import count_words
+
+    return Labeled(spans, spun, truth, count_words(text), len(res.spans) if res else 0, doc.id, cond)
+
+
+def fit_ranker(examples: list[Labeled], l2: float = 1.0) -> Logistic:
+    X, y = [], []
+    for ex in examples:
+        for s, t in zip(ex.spans, ex.truth):
+            if t < 0:
+                continue
+            X.append(s.pair_X)
+            yy = np.zeros(len(s.candidates))
+            yy[t] = 1.0
+            y.append(yy)
+    X = np.concatenate(X)
+    y = np.concatenate(y)
+    return Logistic.fit(PAIR_FEATURES, X, y, l2=l2)
+
+
+def fit_detector(examples: list[Labeled], ranker: Logistic, l2: float = 1.0) -> Logistic:
+    tmp = Model(ranker, ranker)
+    X, y = [], []
+    for ex in examples:
+        if not ex.spans:
+            continue
+        engine.rank(ex.spans, tmp)
+        X.append(engine.span_matrix(ex.spans))
+        y.append(ex.spun.astype(float))
+    return Logistic.fit(SPAN_FEATURES, np.concatenate(X), np.concatenate(y), l2=l2)
+
+
+def fit_gate(examples: list[Labeled], l2: float = 1.0) -> Logistic:
+    X, y = [], []
+    for ex in examples:
+        for s, sp in zip(ex.spans, ex.spun):
+            X.append(s.extra["cheap"])
+            y.append(float(sp))
+    return Logistic.fit(CHEAP_FEATURES, np.array(X), np.array(y), l2=l2)
+
+
+def choose_gate_threshold(examples: list[Labeled], model: Model, keep: float = 0.99) -> float:
+    """The gate's decision threshold that keeps `keep` of the spans the full model flags (on dev)."""
+    vals = []
+    for ex in examples:
+        if not ex.spans:
+            continue
+        p = engine.detect(ex.spans, model)
+        for s, pp in zip(ex.spans, p):
+            if pp >= model.threshold:
+                vals.append(float(model.gate.decision(np.array([s.extra["cheap"]]))[0]))
+    if not vals:
+        return -1e9
+    return float(np.quantile(np.array(vals), 1.0 - keep))
+
+
+def _gated(spans, model: Model):
+    gate = model.gate_fn()
+    if gate is None:
+        return list(range(len(spans)))
+    return [i for i, s in enumerate(spans) if gate(s.extra["cheap"])]
+
+
+def doc_findings(ex: Labeled, model: Model, threshold: float):
+    """Selected findings (non-overlapping, above threshold) as (span index, start, end, best, conf);
+    spans the model's gate rejects are skipped as at run time."""
+    if not ex.spans:
+        return []
+    keep = _gated(ex.spans, model)
+    p = np.zeros(len(ex.spans))
+    if keep:
+        sub = [ex.spans[i] for i in keep]
+        p[keep] = engine.detect(sub, model)
+    order = np.argsort(-p)
+    taken, out = [], []
+    for i in order:
+        if p[i] < threshold:
+            break
+        s = ex.spans[i]
+        if any(s.start < e and b < s.end for b, e in taken):
+            continue
+        taken.append((s.start, s.end))
+        out.append((i, s.start, s.end, int(np.argmax(s.probs)), float(p[i])))
+    return out
+
+
+def evaluate(examples: list[Labeled], model: Model, threshold: float) -> dict:
+    tp = fp = fn = 0
+    r1 = r3 = 0
+    clean_fp = clean_words = 0
+    for ex in examples:
+        found = doc_findings(ex, model, threshold)
+        if ex.condition == "clean":
+            clean_fp += len(found)
+            clean_words += ex.words
+            continue
+        true_idx = {i for i, sp in enumerate(ex.spun) if sp}
+        hit = set()
+        for i, _, _, b, _ in found:
+            if i in true_idx:
+                tp += 1
+                hit.add(i)
+                t = ex.truth[i]
+                if t >= 0:
+                    order = np.argsort(-ex.spans[i].probs)
+                    r1 += int(order[0] == t)
+                    r3 += int(t in order[:3])
+            else:
+                fp += 1
+        fn += ex.n_true_spans - len(hit)
+    prec = tp / max(tp + fp, 1)
+    rec = tp / max(tp + fn, 1)
+    return {
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / max(prec + rec, 1e-9),
+        "restore@1": r1 / max(tp, 1),
+        "restore@3": r3 / max(tp, 1),
+        "clean_fp_per_1000": 1000.0 * clean_fp / max(clean_words, 1),
+        "threshold": threshold,
+    }
+
+
+def choose_threshold(examples: list[Labeled], model: Model, max_fp_per_1000: float = 1.0) -> float:
+    """Lowest threshold keeping false findings on clean dev text under `max_fp_per_1000` (the product
+    target), so recall is as high as that allows."""
+    clean = [ex for ex in examples if ex.condition == "clean"]
+    words = sum(ex.words for ex in clean)
+    probs = []
+    for ex in clean:
+        if ex.spans:
+            probs.extend(p for *_, p in doc_findings(ex, model, 0.0))
+    probs = np.sort(np.array(probs))[::-1]
+    allowed = int(max_fp_per_1000 * words / 1000.0)
+    if len(probs) <= allowed:
+        return 0.5
+    return float(min(max(probs[allowed] + 1e-6, 0.05), 0.999))
+
+
+def fit_doc_calibration(examples: list[Labeled], model: Model) -> tuple[float, float]:
+    xs, ys = [], []
+    for ex in examples:
+        found = doc_findings(ex, model, model.threshold)
+        strength = sum(f[-1] for f in found) * 1000.0 / max(ex.words, 1)
+        xs.append([1.0, float(np.log1p(strength))])
+        ys.append(0.0 if ex.condition == "clean" else 1.0)
+    lg = Logistic.fit(("bias", "log_strength"), np.array(xs), np.array(ys), l2=0.1)
+    # fold the standardisation into a, b
+    b = lg.weights[1] / lg.scale[1]
+    a = lg.weights[0] - lg.weights[1] * lg.mean[1] / lg.scale[1]
+    return float(a), float(b)
+
+
+def _job(args):
+    doc, source, style, rate, seed = args
+    return make_example(doc, engine.knowledge(("moby",)), source, style, rate, seed)
+
+
+def build_examples(docs, k, seed: int, log=None, jobs: int = 1) -> list[Labeled]:
+    """Spin each document under a seeded condition and extract labelled spans (in `jobs` processes)."""
+    rng = random.Random(seed)
+    conds = [c for c in TRAIN_CONDITIONS for _ in range(c[3])]
+    tasks = []
+    for doc in docs:
+        source, style, rate, _ = rng.choice(conds)
+        tasks.append((doc, source, style, rate, rng.randrange(1 << 30)))
+    out = []
+    t0 = time.time()
+    words = 0
+    if jobs > 1:
+        import multiprocessing as mp
+
+        pool = mp.get_context("fork").Pool(jobs)
+        it = pool.imap(_job, tasks, chunksize=4)
+    else:
+        pool = None
+        it = (make_example(d, k, s, st, r, sd) for d, s, st, r, sd in tasks)
+    try:
+        for n, ex in enumerate(it):
+            out.append(ex)
+            words += ex.words
+            if log and (n + 1) % 100 == 0:
+                log(f"  {n + 1}/{len(docs)} documents, {words} words, {words / (time.time() - t0):.0f} words/s")
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return out
+
+
+def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: int = 13, out=None, log=print,
+          jobs: int = 2) -> Model:
+    docs = corpus_mod.load_documents(root)
+    train_docs = corpus_mod.select(docs, "train", train_words, seed)
+    dev_docs = corpus_mod.select(docs, "dev", dev_words, seed + 1)
+    log(f"corpus: {len(docs)} documents; train {len(train_docs)} docs, dev {len(dev_docs)} docs")
+    k = engine.knowledge(("moby",))
+    t0 = time.time()
+    log("spinning and extracting features (train)…")
+    tr = build_examples(train_docs, k, seed, log, jobs)
+    log("spinning and extracting features (dev)…")
+    dv = build_examples(dev_docs, k, seed + 7, log, jobs)
+    ranker = fit_ranker(tr)
+    detector = fit_detector(tr, ranker)
+    model = Model(ranker, detector)
+    model.threshold = choose_threshold(dv, model)
+    # cascade: a cheap first stage that keeps 99 % of what the full model flags, then re-pick the threshold
+    model.gate = fit_gate(tr)
+    model.gate_threshold = choose_gate_threshold(dv, model)
+    kept = sum(len(_gated(ex.spans, model)) for ex in dv)
+    total = sum(len(ex.spans) for ex in dv)
+    log(f"cascade gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev")
+    model.threshold = choose_threshold(dv, model)
+    model.doc_a, model.doc_b = fit_doc_calibration(dv, model)
+    metrics = evaluate(dv, model, model.threshold)
+    model.meta = {
+        "command": "unspin train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "unspin.train.train()",
+        "seed": seed,
+        "corpus": "../shared/data (nltk-abc-news + nltk-pd-speeches), train split" if root is None else str(root),
+        "train_docs": len(train_docs),
+        "train_words": sum(e.words for e in tr),
+        "dev_docs": len(dev_docs),
+        "dev_metrics": {k2: round(v, 4) for k2, v in metrics.items()},
+        "gate_keeps_share_of_spans": round(kept / max(total, 1), 4),
+        "conditions": [[("+".join(c[0]) if c[0] else "clean"), c[1], c[2], c[3]] for c in TRAIN_CONDITIONS],
+        "trained_at": time.strftime("%Y-%m-%d"),
+        "seconds": round(time.time() - t0, 1),
+    }
+    log("dev metrics: " + json.dumps(model.meta["dev_metrics"]))
+    if out is not False:
+        model.save(out) if out else model.save()
+    return model

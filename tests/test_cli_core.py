@@ -1,0 +1,116 @@
+"""The CLI contract of check/restore/spin (docs/json-schema.md): formats, exit codes, errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin.cli import main
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "spun-news.txt"
+CLEAN = "The committee met on Monday and agreed to publish its report next week. Members thanked the staff.\n"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
+    clean = tmp_path / "clean.txt"
+    clean.write_text(CLEAN)
+    code, out, _ = run(capsys, "check", "--format", "json", "--no-fingerprints", str(EXAMPLE), str(clean))
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    spun, ok = (json.loads(x) for x in lines)
+    for obj in (spun, ok):
+        assert obj["schema"] == 1
+        assert set(obj) >= {"path", "words", "spin_score", "verdict", "findings"}
+        assert 0.0 <= obj["spin_score"] <= 1.0
+        assert obj["verdict"] in ("spun", "clean", "uncertain")
+    assert spun["path"] == str(EXAMPLE) and spun["findings"], "the bundled spun example must produce findings"
+    text = EXAMPLE.read_text()
+    for f in spun["findings"]:
+        assert set(f) == {"start", "end", "text", "suggestions", "confidence", "evidence", "rule"}
+        assert text[f["start"] : f["end"]] == f["text"]
+    assert code == 1
+
+
+def test_check_text_format_is_linter_like(capsys):
+    code, out, _ = run(capsys, "check", "--no-fingerprints", str(EXAMPLE))
+    first = out.splitlines()[0]
+    assert first.startswith(f"{EXAMPLE}:") and "→" in first and first.rstrip().endswith(")")
+    assert code == 1
+
+
+def test_check_html_is_standalone_and_escaped(capsys, tmp_path):
+    bad = tmp_path / "x.txt"
+    bad.write_text("The <script>alert(1)</script> focal bank brought up its premium rate again this week.")
+    code, out, _ = run(capsys, "check", "--format", "html", "--no-fingerprints", str(bad))
+    assert out.startswith("<!doctype html>") and "<script>alert" not in out and "&lt;script&gt;" in out
+
+
+def test_exit_codes_and_input_errors(capsys, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "bin.dat"
+    binary.write_bytes(b"\x00\x01\x02binary\x00")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 ok".encode("latin-1"))
+    clean = tmp_path / "clean.txt"
+    clean.write_text(CLEAN)
+    code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", str(empty), str(binary), str(latin),
+                         str(clean), str(tmp_path / "missing.txt"))
+    assert code == 4
+    assert f"{empty}: empty file" in err
+    assert f"{binary}: binary file" in err
+    assert f"{latin}: invalid UTF-8 at byte 3" in err
+    assert "missing.txt: no such file" in err
+    objs = [json.loads(x) for x in out.strip().splitlines()]
+    assert [o.get("error") is None for o in objs] == [False, False, False, True, False]  # the good file still ran
+    code, _, _ = run(capsys, "check", "--no-fingerprints", str(clean))
+    assert code == 0
+    with pytest.raises(SystemExit) as e:
+        main(["check", "--format", "yaml", str(clean)])
+    assert e.value.code == 2
+
+
+def test_restore_text_and_json_replay(capsys):
+    import unspin
+
+    code, out, _ = run(capsys, "restore", "--format", "json", "--no-fingerprints", str(EXAMPLE))
+    obj = json.loads(out)
+    text = EXAMPLE.read_text()
+    assert obj["schema"] == 1 and obj["edits"]
+    assert unspin.apply_edits(text, obj["edits"]) == obj["text"]
+    code2, out2, _ = run(capsys, "restore", "--no-fingerprints", str(EXAMPLE))
+    assert out2.rstrip("\n") == obj["text"].rstrip("\n")
+    assert code == code2 == 1
+
+
+def test_stdin_and_console_script(tmp_path):
+    exe = Path(sys.executable).with_name("unspin")
+    proc = subprocess.run([str(exe), "check", "--format", "json", "--no-fingerprints", "-"], input=CLEAN.encode(),
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["path"] == "<stdin>"
+
+
+def test_spin_cli_json_and_spintax(capsys, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("The farmers harvested a large crop of wheat this season despite the dry weather.\n")
+    code, out, _ = run(capsys, "spin", str(src), "--rate", "0.6", "--seed", "3", "--format", "json")
+    obj = json.loads(out)
+    assert code == 0 and obj["schema"] == 1 and obj["spans"]
+    for s in obj["spans"]:
+        assert obj["text"][s["start"] : s["end"]] == s["spun"]
+    code, sx, _ = run(capsys, "spin", str(src), "--rate", "0.6", "--seed", "3", "--format", "spintax")
+    f = tmp_path / "x.spintax"
+    f.write_text(sx)
+    code, out, _ = run(capsys, "spin", "--from-spintax", str(f), "--seed", "1")
+    assert code == 0 and "{" not in out
+    f.write_text("{broken|spintax")
+    code, _, err = run(capsys, "spin", "--from-spintax", str(f))
+    assert code == 4 and "unclosed" in err

@@ -1,0 +1,558 @@
+"""Fingerprint lists: parsing, store, matching, merge, density, learned pairs, CLI (fixtures are our own)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin import fingerprints as fp
+from unspin.fingerprints.parse import (QueryError, Term, clean_expected, detect_format, parse_count, parse_file,
+                                       parse_query)
+from unspin.types import Finding
+
+FIX = Path(__file__).parent / "fixtures" / "fingerprints"
+JSON_LIST = FIX / "list.json"
+PPS_CSV = FIX / "pps.csv"
+TSV_LIST = FIX / "list.tsv"
+
+
+@pytest.fixture(autouse=True)
+def _db_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(tmp_path / "fp.sqlite"))
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "fp.sqlite"
+
+
+def _reasons(res):
+    return [s.reason.split(":")[0] for s in res.skipped]
+
+
+# ---- parsing --------------------------------------------------------------------------------------------
+
+
+def test_json_list_entries_and_skips():
+    res = parse_file(JSON_LIST)
+    assert res.format == "json"
+    tortured = [e.tortured for e in res.entries]
+    assert tortured == ["profound learning", "irregular woodland", "profound neural organization", "sign to clamor",
+                        "colossal information", "bit-coin mining"]
+    assert res.entries[-1].num_papers == 1204
+    by_line = {s.line: s.reason for s in res.skipped}
+    assert by_line[6].startswith("uncertain")  # "(?)"
+    assert by_line[7].startswith("uncertain")  # "???"
+    assert by_line[8].startswith("not a fingerprint")  # the context term itself
+    for line in (9, 10, 11, 12):
+        assert by_line[line].startswith("malformed"), (line, by_line[line])
+    assert by_line[13].startswith("duplicate")  # same phrase, other case
+    assert res.skipped_by_reason() == {"malformed": 4, "uncertain": 2, "not a fingerprint": 1, "duplicate": 1}
+
+
+def test_keep_uncertain_imports_question_marked_rows_but_not_unknown_ones():
+    res = parse_file(JSON_LIST, keep_uncertain=True)
+    cadence = [e for e in res.entries if e.tortured == "cadence sketch"]
+    assert cadence and cadence[0].uncertain and cadence[0].suggestion == "rhythm pattern"
+    assert not any(e.tortured == "mysterious state" for e in res.entries)
+
+
+def test_pps_csv_query_syntax():
+    res = parse_file(PPS_CSV)
+    assert res.format == "pps-csv"
+    by = {e.tortured: e for e in res.entries}
+    assert by["counterfeit consciousness"].num_papers == 12345
+    assert by["counterfeit consciousness"].suggestion == "artificial intelligence"
+    assert by["bosom"].require == ((Term("breast"),),)
+    assert by["surface locale"].require == ((Term("surface area"),),)
+    assert by["attractive cell partition"].exclude == (Term("with macx"),)
+    assert by["groups bunching"].proximity == 5
+    assert by["streamlining calculation"].require == ((Term("optimiz", None, True),),)
+    assert by["passage effect"].require == ((Term("magnetic"), Term("voltage")),)
+    assert by["fit record"].expected == by["fit document"].expected == "fit index"
+    assert "haphazard woods" not in by
+    reasons = {s.line: s.reason for s in res.skipped}
+    assert reasons[10].startswith("uncertain")
+    assert "ADN" in reasons[11] and reasons[11].startswith("malformed query")
+    assert "quote" in reasons[12]
+    assert "not a number" in reasons[13]
+    assert "column" in reasons[14]
+    assert reasons[16].startswith("duplicate")
+    assert reasons[17].startswith("not a fingerprint")
+    assert len(res.entries) == 10
+
+
+def test_tsv_list_with_header_comments_and_bad_rows():
+    res = parse_file(TSV_LIST)
+    assert res.format == "tsv"
+    assert [(e.tortured, e.expected, e.num_papers) for e in res.entries] == [
+        ("profound learning", "deep learning", 99), ("irregular woodland", "random forest", None),
+        ("least squares relapse", "least squares regression", 7)]
+    reasons = [s.reason for s in res.skipped]
+    assert any("1 column" in r for r in reasons)
+    assert any(r.startswith("uncertain") for r in reasons)
+    assert any("not a number" in r for r in reasons)
+
+
+def test_comma_list_without_header(tmp_path):
+    p = tmp_path / "mine.csv"
+    p.write_text("profound learning,deep learning\n\"odd, quoted phrase\",plain phrase\n", encoding="utf-8")
+    res = parse_file(p)
+    assert res.format == "tsv"
+    assert [e.tortured for e in res.entries] == ["profound learning", "odd, quoted phrase"]
+
+
+@pytest.mark.parametrize("query,expected", [
+    ('"a b"', [("a b", None, (), ())]),
+    ('"a b"~3 NOT c', [("a b", 3, (), (Term("c"),))]),
+    ('"x" AND ("y" OR z*) AND NOT "w"', [("x", None, ((Term("y"), Term("z", None, True)),), (Term("w"),))]),
+    ('"a" OR "b" AND "c"', [("a", None, (), ()), ("b", None, ((Term("c"),),), ())]),
+    ('("a" OR "b") AND "c"', [("a", None, ((Term("c"),),), ()), ("b", None, ((Term("c"),),), ())]),
+    ("plain words AND more words", [("plain words", None, ((Term("more words"),),), ())]),
+])
+def test_parse_query(query, expected):
+    got = [(t.phrase, t.proximity, req, exc) for _, t, req, exc in parse_query(query)]
+    assert got == expected
+
+
+@pytest.mark.parametrize("query", ['"a" ADN "b"', '"a', '"a" AND', '("a" AND "b") OR "c" AND ("d" AND "e")',
+                                   'NOT "a"', 'word* AND "b"', '""', '"a" "b"', '("a"'])
+def test_parse_query_rejects(query):
+    with pytest.raises(QueryError):
+        parse_query(query)
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("artificial intelligence (AI)", "artificial intelligence"),
+    ("rythm pattern (?)", "rythm pattern"),
+    ("extracting [...] features", "extracting features"),
+    ("social influence, see https://example.org/wiki/x", "social influence"),
+    ("crow search algorithm ?", "crow search algorithm"),
+    ('\\"information technology (it)\\"', "information technology"),
+    ("machine learning\u00a0(in this context)", "machine learning"),
+])
+def test_clean_expected(raw, clean):
+    assert clean_expected(raw) == clean
+
+
+def test_parse_count():
+    assert parse_count("42,682") == 42682
+    assert parse_count(" 7 ") == 7 and parse_count("") is None
+    with pytest.raises(ValueError):
+        parse_count("4.2k")
+
+
+def test_detect_format(tmp_path):
+    assert detect_format(Path("x.txt"), '{"phrases": []}') == "json"
+    assert detect_format(Path("x.csv"), "tortured_phrase,expected_phrase,num_papers\n") == "pps-csv"
+    assert detect_format(Path("x.csv"), '"""a b""",c,1\n') == "pps-csv"
+    assert detect_format(Path("x.tsv"), "a b\tc\n") == "tsv"
+
+
+def test_unreadable_files_name_the_file(tmp_path):
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"phrases": [', encoding="utf-8")
+    not_utf8 = tmp_path / "latin.tsv"
+    not_utf8.write_bytes(b"caf\xe9\tcoffee\n")
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("", encoding="utf-8")
+    wrong_shape = tmp_path / "shape.json"
+    wrong_shape.write_text('{"items": 3}', encoding="utf-8")
+    for p, words in [(bad_json, "invalid JSON"), (not_utf8, "UTF-8"), (empty, "empty"),
+                     (tmp_path / "missing.tsv", "cannot read"), (wrong_shape, "phrases")]:
+        with pytest.raises(fp.FingerprintFormatError) as ei:
+            parse_file(p)
+        assert str(p) in str(ei.value) and words in str(ei.value)
+
+
+# ---- store and load -------------------------------------------------------------------------------------
+
+
+def test_import_list_remove_and_default_db(_db_env):
+    info, res = fp.import_file(PPS_CSV, name="pps")
+    assert _db_env.exists()
+    assert info.entries == len(res.entries) == 10 and info.skipped == len(res.skipped)
+    fp.import_file(JSON_LIST, name="mine")
+    with fp.Store() as st:
+        assert [i.name for i in st.lists()] == ["mine", "pps"]
+        assert st.lists()[1].skipped_by_reason["malformed query"] == 2
+        assert st.remove("mine") and not st.remove("mine")
+        assert [i.name for i in st.lists()] == ["pps"]
+
+
+def test_reimport_replaces_and_db_option_overrides_env(tmp_path, _db_env):
+    other = tmp_path / "other.sqlite"
+    fp.import_file(JSON_LIST, name="x", db_path=other)
+    assert other.exists() and not _db_env.exists()
+    fp.import_file(TSV_LIST, name="x", db_path=other)
+    with fp.Store(other) as st:
+        (info,) = st.lists()
+        assert info.format == "tsv" and info.entries == 3
+        assert len(st.entries(["x"])) == 3
+
+
+def test_invalid_list_name():
+    with pytest.raises(fp.StoreError):
+        fp.import_file(JSON_LIST, name="pps:bad")
+
+
+def test_load_without_db_is_empty_and_cached():
+    s = fp.load()
+    assert len(s) == 0 and s.match("profound learning") == []
+    fp.import_file(JSON_LIST, name="mine")
+    a = fp.load()
+    assert len(a) == 6 and fp.load() is a
+    assert fp.load(names=["mine"]) is not a
+    fp.import_file(TSV_LIST, name="tsv")
+    b = fp.load()
+    assert b is not a and len(b) == 9
+    with pytest.raises(fp.StoreError):
+        fp.load(names=["nope"])
+
+
+# ---- matching ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def fset():
+    fp.import_file(PPS_CSV, name="pps")
+    fp.import_file(JSON_LIST, name="mine")
+    return fp.load()
+
+
+def _hits(fs, text):
+    return [(f.text, f.suggestions[0], f.rule) for f in fs.match(text)]
+
+
+def test_match_basic_rule_offsets_and_evidence(fset):
+    text = "😀 Our counterfeit consciousness system."
+    (f,) = fset.match(text)
+    assert (f.start, f.end) == (6, 31) and text[f.start:f.end] == f.text == "counterfeit consciousness"
+    assert f.rule == "pps:counterfeit consciousness"
+    assert f.suggestions == ("artificial intelligence",)
+    assert f.confidence >= 0.95
+    assert "listed in pps (seen in 12,345 papers)" in f.evidence[0]
+
+
+def test_match_case_inflection_hyphen_and_boundaries(fset):
+    assert _hits(fset, "Profound learning works.") == [("Profound learning", "Deep learning", "mine:profound learning")]
+    assert _hits(fset, "PROFOUND LEARNING") == [("PROFOUND LEARNING", "Deep learning", "mine:profound learning")]
+    assert _hits(fset, "three profound neural organizations")[0][:2] == ("profound neural organizations",
+                                                                         "deep neural networks")
+    assert _hits(fset, "a profound-learning\nmodel")[0][0] == "profound-learning"
+    assert _hits(fset, "profound\nlearning")[0][0] == "profound\nlearning"
+    assert _hits(fset, "bitcoin mining and bit-coin mining")[0][0] == "bitcoin mining"
+    assert len(fset.match("bitcoin mining and bit-coin mining")) == 2
+    assert fset.match("unprofound learningx, profound learner") == []
+
+
+def test_context_conditions(fset):
+    assert fset.match("The bosom was examined.") == []
+    assert _hits(fset, "The bosom was examined for breast cancer.")[0][1] == "breast"
+    assert _hits(fset, "attractive cell partition of samples")[0][1] == "magnetic cell separation"
+    assert fset.match("attractive cell partition (done with MACX beads)") == []
+    assert fset.match("a streamlining calculation") == []
+    assert _hits(fset, "a streamlining calculation for Optimizing costs")[0][1] == "optimization algorithm"
+    assert fset.match("the passage effect") == []
+    assert _hits(fset, "the passage effect in a Voltage sensor")[0][1] == "Hall effect"
+    assert [h[0] for h in _hits(fset, "fit record and fit documents")] == ["fit record", "fit documents"]
+
+
+def test_proximity(fset):
+    near = "The groups were formed and then bunching followed."
+    (f,) = fset.match(near)
+    assert f.rule == "pps:groups bunching" and f.suggestions == ("clustering",) and f.confidence < 0.97
+    assert fset.match("groups " + "word " * 20 + "bunching") == []
+    (g,) = fset.match("groups bunching")
+    assert g.text == "groups bunching" and g.confidence >= 0.95
+
+
+def test_same_phrase_in_two_lists_gives_one_finding():
+    fp.import_file(JSON_LIST, name="a")
+    fp.import_file(TSV_LIST, name="b")
+    (f,) = fp.load().match("profound learning")
+    assert f.rule == "b:profound learning"  # the TSV gives a prior (99 papers), which wins
+    assert any("also listed in a" in e for e in f.evidence)
+
+
+def test_uncertain_entries_have_lower_confidence(tmp_path):
+    fp.import_file(JSON_LIST, name="u", keep_uncertain=True)
+    (f,) = fp.load().match("a cadence sketch")
+    assert f.suggestions == ("rhythm pattern",) and f.confidence < 0.9
+    assert any("uncertain" in e for e in f.evidence)
+
+
+def test_longest_match_wins_and_from_entries():
+    fs = fp.FingerprintSet.from_entries([("neural organization", "neural network"),
+                                         ("profound neural organization", "deep neural network")])
+    (f,) = fs.match("a profound neural organization")
+    assert f.suggestions == ("deep neural network",)
+
+
+# ---- merge and density ---------------------------------------------------------------------------------
+
+
+def _model(start, end, text, sugg=("x",), conf=0.7, ev=("lm: odd",)):
+    return Finding(start, end, text, tuple(sugg), conf, tuple(ev), "model")
+
+
+def test_merge_same_span_keeps_model_evidence_and_suggestions(fset):
+    text = "We use profound learning and a huge dog."
+    listed = fset.match(text)
+    model = [_model(7, 24, "profound learning", ("deep learning", "intense learning"), 0.8, ("lm: unusual pair",)),
+             _model(31, 35, "huge", ("big",), 0.6)]
+    out = fp.merge(model, listed)
+    assert [(f.start, f.end) for f in out] == [(7, 24), (31, 35)]
+    m = out[0]
+    assert m.suggestions == ("deep learning", "intense learning")
+    assert m.rule == "mine:profound learning" and m.confidence >= 0.97
+    assert "lm: unusual pair" in m.evidence and m.evidence[0].startswith("listed in mine")
+    assert out[1].rule == "model"
+
+
+def test_merge_partial_overlap_drops_model_span_but_keeps_evidence(fset):
+    text = "a profound learning calculation"
+    listed = fset.match(text)
+    model = [_model(11, 31, "learning calculation", ("learning algorithm",), 0.9, ("lm: calc",))]
+    (m,) = fp.merge(model, listed)
+    assert (m.start, m.end) == (2, 19) and m.suggestions == ("deep learning",)
+    assert "lm: calc" in m.evidence
+
+
+def test_merge_output_never_overlaps():
+    listed = [Finding(0, 10, "a" * 10, ("b",), 0.97, ("listed in l",), "l:a"),
+              Finding(5, 8, "a" * 3, ("c",), 0.97, ("listed in l",), "l:b")]
+    model = [_model(9, 12, "zzz"), _model(12, 15, "yyy"), _model(13, 14, "y")]
+    out = fp.merge(model, listed)
+    spans = [(f.start, f.end) for f in out]
+    assert spans == sorted(spans)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert (0, 10) in spans and (12, 15) in spans
+
+
+def test_density_levels_and_thresholds():
+    listed = [Finding(i * 10, i * 10 + 5, "w", ("x",), 0.97, ("listed in pps (seen in 3 papers)",), f"pps:p{i}")
+              for i in range(5)]
+    model = [_model(100, 105, "zz")]
+    d = fp.density(listed + model, words=1000)
+    assert d["listed"] == 5 and d["distinct"] == 5 and d["risk"] == "high" and d["per_1000_words"] == 5.0
+    assert d["by_list"] == {"pps": 5}
+    assert fp.density(listed[:4] + [listed[0]], 1000)["risk"] == "medium"  # 4 distinct
+    assert fp.density(listed[:1], 1000)["risk"] == "low"
+    assert fp.density(model, 1000)["risk"] == "none"
+    assert fp.density(listed[:3], 500, {"high": 3})["risk"] == "high"
+    assert fp.density(listed[:1], 100, {"high_per_1000": 10})["risk"] == "high"
+    assert fp.density([], 0)["per_1000_words"] == 0.0
+
+
+# ---- learned pairs -------------------------------------------------------------------------------------
+
+
+def test_align_pairs():
+    pairs = fp.align_pairs([("irregular woodland", "random forest"),
+                            ("profound neural organization", "deep neural network (dnn)"),
+                            ("least squares relapse", "least squares regression"),
+                            ("number crunching machine", "computer"),
+                            ("irregular variable", "random variable"),
+                            ("irregular number", "arbitrary number"),
+                            ("profound neural organizations", "deep neural networks")])
+    assert fp.align("irregular woodland", "random forest") == [("irregular", "random"), ("woodland", "forest")]
+    assert fp.align("number crunching machine", "computer") == []
+    assert pairs["irregular"] == pytest.approx({"random": 2 / 3, "arbitrary": 1 / 3})
+    assert list(pairs["irregular"]) == ["random", "arbitrary"]
+    assert pairs["relapse"] == {"regression": 1.0}
+    assert "neural" not in pairs and "least" not in pairs
+    assert pairs["organizations"] == {"networks": 1.0}
+    assert pairs["organization"] == {"network": 1.0}  # twice: surface and lemma of the plural
+    raw = fp.align_pairs([("irregular woodland", "random forest")] * 2, normalize=False)
+    assert raw["woodland"] == {"forest": 2.0}
+
+
+def test_learned_pairs_from_db():
+    assert fp.learned_pairs() == {}
+    fp.import_file(TSV_LIST, name="t")
+    fp.import_file(JSON_LIST, name="j")
+    pairs = fp.learned_pairs()
+    assert pairs["woodland"] == {"forest": 1.0} and pairs["profound"] == {"deep": 1.0}
+    assert fp.learned_pairs(names=["t"])["relapse"] == {"regression": 1.0}
+    assert "clamor" in pairs and "clamor" not in fp.learned_pairs(names=["t"])
+
+
+# ---- CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_import_list_export_remove(tmp_path, capsys):
+    from unspin.cli import main
+
+    db = str(tmp_path / "cli.sqlite")
+    assert main(["fingerprints", "import", str(PPS_CSV), "--name", "pps", "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert "imported 10 fingerprints as 'pps'" in out and "malformed query" in out
+    assert f"{PPS_CSV}:11: skipped (malformed query" in err
+    assert main(["fingerprints", "list", "--db", db, "--json"]) == 0
+    lists = json.loads(capsys.readouterr().out)["lists"]
+    assert lists[0]["name"] == "pps" and lists[0]["entries"] == 10
+    out_json = tmp_path / "pps.json"
+    assert main(["fingerprints", "export", "pps", "--format", "json", "--out", str(out_json), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["fingerprints", "import", str(out_json), "--name", "again", "--db", db]) == 0
+    capsys.readouterr()
+    with fp.Store(db) as st:
+        a = sorted((e.tortured, e.require, e.exclude, e.proximity, e.num_papers) for _, e, _ in st.entries(["pps"]))
+        b = sorted((e.tortured, e.require, e.exclude, e.proximity, e.num_papers) for _, e, _ in st.entries(["again"]))
+    assert a == b
+    assert main(["fingerprints", "export", "pps", "--db", db]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "tortured\texpected\tnum_papers"
+    assert "counterfeit consciousness\tartificial intelligence (AI)\t12345" in out
+    assert "conditions" in err
+    assert main(["fingerprints", "remove", "again", "--db", db]) == 0
+    assert main(["fingerprints", "remove", "again", "--db", db]) == 2
+    assert main(["fingerprints", "export", "nope", "--db", db]) == 2
+
+
+def test_cli_errors(tmp_path, capsys):
+    from unspin.cli import main
+
+    db = str(tmp_path / "cli.sqlite")
+    assert main(["fingerprints", "import", str(tmp_path / "missing.json"), "--db", db]) == 4
+    assert "missing.json" in capsys.readouterr().err
+    assert main(["fingerprints", "import", str(JSON_LIST), "--name", "a:b", "--db", db]) == 2
+    bad = tmp_path / "all-bad.tsv"
+    bad.write_text("one column only\n", encoding="utf-8")
+    assert main(["fingerprints", "import", str(bad), "--db", db]) == 4
+    assert "no usable fingerprint" in capsys.readouterr().err
+
+
+def test_cli_match(tmp_path, capsys):
+    from unspin.cli import main
+
+    db = str(tmp_path / "cli.sqlite")
+    main(["fingerprints", "import", str(JSON_LIST), "--name", "mine", "--db", db])
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Intro.\nWe apply profound learning and an irregular woodland.\n", encoding="utf-8")
+    clean = tmp_path / "clean.txt"
+    clean.write_text("We apply deep learning.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["fingerprints", "match", str(doc), "--db", db]) == 1
+    out = capsys.readouterr().out
+    assert f"{doc}:2:10: 'profound learning' -> 'deep learning' [mine:profound learning]" in out
+    assert "2 listed fingerprints (2 distinct)" in out and "risk medium" in out
+    assert main(["fingerprints", "match", str(clean), "--json", "--db", db]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["findings"] == [] and d["density"]["risk"] == "none"
+    assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(doc), "--db", db]) == 4
+
+
+def test_cli_subprocess(tmp_path):
+    exe = Path(sys.executable).parent / "unspin"
+    if not exe.exists():
+        pytest.skip("unspin console script not installed in this environment")
+    env = dict(os.environ, UNSPIN_FINGERPRINTS_DB=str(tmp_path / "sub.sqlite"))
+    r = subprocess.run([str(exe), "fingerprints", "import", str(TSV_LIST), "--name", "t"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe), "fingerprints", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "t " in r.stdout and str(tmp_path / "sub.sqlite") in r.stdout
+
+
+@pytest.mark.slow
+def test_engine_merges_listed_fingerprints():
+    """End to end with unspin.check / unspin.restore (builds the engine's knowledge once: a few seconds)."""
+    import unspin
+
+    fp.import_file(JSON_LIST, name="mine")
+    text = ("In this paper we apply profound learning to satellite images of farms, and compare it with an "
+            "irregular woodland trained on the same labelled pixels from three regions over two years.")
+    report = unspin.check(text)
+    listed = {f.text: f for f in report.findings if f.rule.startswith("mine:")}
+    assert set(listed) == {"profound learning", "irregular woodland"}
+    assert listed["profound learning"].suggestions[0] == "deep learning"
+    assert listed["irregular woodland"].confidence >= 0.95
+    spans = [(f.start, f.end) for f in report.findings]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    from unspin.restore import restore  # robust whether or not the submodule shadows unspin.restore yet
+
+    restored = restore(text).text
+    assert "apply deep learning to" in restored and "random forest trained" in restored
+    assert not any(f.rule.startswith("mine:") for f in unspin.check(text, fingerprints=False).findings)
+
+
+def _spans_strategy():
+    from hypothesis import strategies as st
+
+    return st.lists(st.tuples(st.integers(0, 60), st.integers(1, 8)), max_size=12)
+
+
+def test_merge_properties():
+    from hypothesis import given, settings
+
+    @settings(max_examples=200, deadline=None)
+    @given(_spans_strategy(), _spans_strategy())
+    def check(listed_spans, model_spans):
+        listed = [Finding(s, s + n, "x" * n, (f"l{i}",), 0.97, ("listed in l",), f"l:p{i}")
+                  for i, (s, n) in enumerate(listed_spans)]
+        model = [_model(s, s + n, "y" * n, (f"m{i}",)) for i, (s, n) in enumerate(model_spans)]
+        out = fp.merge(model, listed)
+        spans = [(f.start, f.end) for f in out]
+        assert spans == sorted(spans)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+        # every listed span that overlaps no other listed span survives, with its suggestion first
+        for f in listed:
+            if not any(g is not f and g.start < f.end and f.start < g.end for g in listed):
+                (m,) = [o for o in out if (o.start, o.end) == (f.start, f.end) and o.rule == f.rule]
+                assert m.suggestions[0] == f.suggestions[0]
+        # model findings survive unless a listed finding overlaps them
+        for m in model:
+            if not any(f.start < m.end and m.start < f.end for f in listed):
+                covered = any(o.start < m.end and m.start < o.end for o in out)
+                assert covered
+
+    check()
+
+
+def test_context_terms_exploded_into_fingerprints_are_dropped_when_the_query_is_known(tmp_path):
+    raw = tmp_path / "raw.csv"
+    raw.write_text('tortured_phrase,expected_phrase,num_papers\n'
+                   '"""motor proficiency"" NOT ""query motor""",machine learning,"1,016"\n', encoding="utf-8")
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps({"phrases": [{"tortured": "motor proficiency", "correct": "machine learning"},
+                                            {"tortured": "query motor", "correct": "machine learning"}]}),
+                    encoding="utf-8")
+    other = tmp_path / "other.tsv"
+    other.write_text("query motor\tsearch engine\n", encoding="utf-8")
+    fp.import_file(flat, name="flat")
+    assert len(fp.load().match("the query motor ranks pages")) == 1  # alone, the flat list cannot know
+    fp.import_file(raw, name="raw")
+    fs = fp.load()
+    assert [(x.list, x.entry.tortured) for x in fs.dropped] == [("flat", "motor proficiency"), ("flat", "query motor")]
+    assert fs.match("the query motor ranks pages") == []
+    fp.import_file(other, name="other")  # same phrase, another expected phrase: a real fingerprint, kept
+    assert [f.rule for f in fp.load().match("the query motor ranks pages")] == ["other:query motor"]
+    assert fs.match("motor proficiency without the exclusion")[0].rule == "raw:motor proficiency"
+    assert fs.match("motor proficiency of a query motor") == []
+
+
+def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
+    fp.import_file(JSON_LIST, name="mine")
+    first = fp.load()
+    fp._SETS.clear()  # as in a new process
+
+    def boom(*a, **k):
+        raise AssertionError("SQLite was read although the disk cache is fresh")
+
+    real = fp.Store.entries
+    monkeypatch.setattr(fp.Store, "entries", boom)
+    again = fp.load()
+    assert again is not first and len(again) == len(first)
+    assert again.match("profound learning")[0].rule == "mine:profound learning"
+    monkeypatch.setattr(fp.Store, "entries", real)
+    cache_files = list(Path(os.environ["UNSPIN_CACHE_DIR"]).glob("fingerprints-*.pkl"))
+    assert len(cache_files) == 1
+    cache_files[0].write_bytes(b"not a pickle")
+    fp._SETS.clear()
+    assert len(fp.load()) == len(first)  # rebuilt from SQLite
+    fp.import_file(TSV_LIST, name="tsv")  # the DB changed: the old pickle must not be used
+    fp._SETS.clear()
+    assert len(fp.load()) == len(first) + 3

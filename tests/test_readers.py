@@ -1,0 +1,258 @@
+"""Document readers (unspin.readers): formats, ids, filters, and bad documents as error rows."""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin import readers
+from unspin.readers import ReadError, count_documents, iter_documents, read_text_file
+
+FIX = Path(__file__).parent / "fixtures" / "screen"
+DOCS = FIX / "docs"
+
+
+def by_name(docs):
+    return {Path(d.source).name + (f"#{d.meta['row']}" if "row" in d.meta else ""): d for d in docs}
+
+
+def test_directory_walk_formats_and_text():
+    docs = by_name(iter_documents([str(DOCS)]))
+    # notes.log is not a known format and hidden/unknown files are skipped
+    assert set(docs) == {"article.html", "clean-harbour.txt", "memo.docx", "school-report.txt", "spun-ai.txt",
+                         "spun-medicine.md", "two-column.pdf", "letter.txt", "draft.txt"}
+    assert all(d.error is None and d.text for d in docs.values())
+    html = docs["article.html"].text
+    assert "two weeks ahead of schedule" in html and "bridge two weeks" in html
+    assert "tracking" not in html and "Copyright" not in html and "Home" not in html
+    assert "&amp;" not in html and "riverbank & a cake" in html
+    assert docs["memo.docx"].text.split("\n\n") == ["The harbour master logged three ships before noon.",
+                                                     "A storm warning was issued for the evening tide."]
+    assert docs["spun-ai.txt"].text.startswith("Counterfeit consciousness")
+
+
+def test_pdf_two_columns_hyphenation_and_paragraphs():
+    text = read_text_file(DOCS / "two-column.pdf")
+    paras = text.split("\n\n")
+    assert paras[0].startswith("The committee reviewed the international survey of river birds and found")
+    assert "nesting season started" in paras[0]
+    # the right column comes after the left one, whole words, compound hyphen kept
+    assert paras[1] == ("Funding for the second phase was approved after a long discussion about the well-known "
+                        "problems of the old counting method and its bias.")
+    assert "\n" not in paras[0]
+
+
+def test_ids_are_stable_hash_content_and_independent_of_lazy(tmp_path):
+    eager = [d.id for d in iter_documents([str(DOCS)])]
+    lazy_docs = list(iter_documents([str(DOCS)], lazy=True))
+    assert [d.id for d in lazy_docs] == eager
+    assert all(d.pending for d in lazy_docs)
+    loaded = [d.load() for d in lazy_docs]
+    assert [d.text for d in loaded] == [d.text for d in iter_documents([str(DOCS)])]
+    one = str(DOCS / "school-report.txt")
+    (doc,) = iter_documents([one])
+    key, digest = doc.id.rsplit("@", 1)
+    assert key == one and len(digest) == readers.HASH_LEN
+    # a changed file gets a new id
+    p = tmp_path / "a.txt"
+    p.write_text("First version of a sentence.")
+    id1 = next(iter_documents([str(p)])).id
+    p.write_text("Second version of a sentence.")
+    assert next(iter_documents([str(p)])).id != id1
+
+
+def test_include_exclude_globs():
+    inc = by_name(iter_documents([str(DOCS)], include=["*.txt", "*.log"], exclude="skip"))
+    assert set(inc) == {"clean-harbour.txt", "school-report.txt", "spun-ai.txt", "letter.txt", "notes.log"}
+    exc = by_name(iter_documents([str(DOCS)], exclude=["nested/*", "*.pdf"]))
+    assert "letter.txt" not in exc and "draft.txt" not in exc and "two-column.pdf" not in exc
+    assert "memo.docx" in exc
+    assert count_documents([str(DOCS)], exclude=["nested/*", "*.pdf"]) == len(exc)
+
+
+def test_jsonl_rows_and_row_errors():
+    docs = list(iter_documents([str(FIX / "rows.jsonl")], text_field="body", id_field="doc"))
+    assert len(docs) == 5 == count_documents([str(FIX / "rows.jsonl")])
+    ok = [d for d in docs if not d.error]
+    assert [d.id.split("@")[0] for d in ok] == ["r1", "r2"]
+    errs = {d.meta["row"]: d.error for d in docs if d.error}
+    assert "line 3: invalid JSON" in errs[3] and "rows.jsonl" in errs[3]
+    assert "no field 'body'" in errs[4] and "--text-field" in errs[4]
+    assert "row 5: empty text" in errs[5]
+    # without id field: path#line
+    first = next(iter_documents([str(FIX / "rows.jsonl")], text_field="body"))
+    assert first.id.startswith(str(FIX / "rows.jsonl") + "#1@")
+
+
+def test_csv_and_parquet_rows(tmp_path):
+    docs = list(iter_documents([str(FIX / "rows.csv")], text_field="content", id_field="key"))
+    assert [d.id.split("@")[0] for d in docs] == ["c1", "c2"]
+    assert '"quoted"' in docs[1].text
+    bad = list(iter_documents([str(FIX / "rows.csv")], text_field="nope"))
+    assert len(bad) == 1 and "no column 'nope'" in bad[0].error and "content" in bad[0].error
+
+    import pandas as pd
+
+    pq = tmp_path / "t.parquet"
+    pd.DataFrame({"txt": ["One short sentence about rain.", None, "Another about snow."],
+                  "n": [10, 11, 12]}).to_parquet(pq)
+    pdocs = list(iter_documents([str(pq)], text_field="txt", id_field="n"))
+    assert [d.id.split("@")[0] for d in pdocs] == ["10", "11", "12"]
+    assert pdocs[1].error and "row 2" in pdocs[1].error and "missing or null" in pdocs[1].error
+    assert count_documents([str(pq)]) == 3
+    missing = list(iter_documents([str(pq)], text_field="body"))
+    assert "no column 'body'" in missing[0].error and "txt" in missing[0].error
+
+
+
+
+def _encrypted_pdf(path: Path) -> None:
+    import pypdf
+
+    sys.path.insert(0, str(FIX))
+    try:
+        from make_fixtures import two_column_pdf
+    finally:
+        sys.path.pop(0)
+    reader = pypdf.PdfReader(io.BytesIO(two_column_pdf()))
+    writer = pypdf.PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    with open(path, "wb") as fh:
+        writer.write(fh)
+
+
+def test_bad_documents_become_error_documents(tmp_path):
+    files = {
+        "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        "latin1.txt": "Caf\u00e9 au lait".encode("latin-1"),
+        "empty.txt": b"",
+        "blank.md": b"  \n\n\t\n",
+        "broken.pdf": b"%PDF-1.4\nthis is not really a pdf\n%%EOF",
+        "notpdf.pdf": b"hello there",
+        "bad.docx": b"PK not a zip",
+        "good.txt": b"A perfectly fine sentence about apples.",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    _encrypted_pdf(tmp_path / "locked.pdf")
+    docs = {Path(d.source).name: d for d in iter_documents([str(tmp_path), str(tmp_path / "missing.txt")])}
+    assert docs["good.txt"].error is None
+    err = {k: v.error for k, v in docs.items() if v.error}
+    assert set(err) == set(files) - {"good.txt"} | {"locked.pdf", "missing.txt"}
+    for name, msg in err.items():
+        assert name in msg, msg  # every message names its file
+    assert "binary file" in err["binary.txt"] and "byte offset 8" in err["binary.txt"]
+    assert "not valid UTF-8 at byte offset 3" in err["latin1.txt"]
+    assert "empty file" in err["empty.txt"]
+    assert "empty document" in err["blank.md"]
+    assert "encrypted PDF" in err["locked.pdf"]
+    assert "not a PDF" in err["notpdf.pdf"]
+    assert "docx" in err["bad.docx"]
+    assert "no such file" in err["missing.txt"]
+    assert err["broken.pdf"]
+
+
+def test_parser_crash_is_caught(tmp_path, monkeypatch):
+    p = tmp_path / "x.html"
+    p.write_text("<p>hello world</p>")
+
+    def boom(data, name, meta):
+        raise RuntimeError("extractor exploded")
+
+    monkeypatch.setattr(readers, "extract_html", boom)
+    (doc,) = iter_documents([str(p)])
+    assert doc.text is None and "x.html" in doc.error and "parser crashed" in doc.error
+    assert "extractor exploded" in doc.error
+
+
+def test_html_fallback_to_selectolax(tmp_path, monkeypatch):
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: None)
+    text = read_text_file(DOCS / "article.html")
+    assert "Bridge repairs finish early" in text
+    assert "ahead of schedule" in text and "do not read me" not in text
+    assert "stone bridge two weeks" in text  # inline <b> does not break the sentence
+
+
+def test_html_non_utf8_charset(tmp_path):
+    p = tmp_path / "old.html"
+    p.write_bytes('<html><head><meta charset="iso-8859-1"></head><body><p>Un caf\u00e9 tr\u00e8s noir, '
+                  's\'il vous pla\u00eet, avec une longue phrase pour le lecteur.</p></body></html>'.encode("latin-1"))
+    assert "caf\u00e9 tr\u00e8s noir" in read_text_file(p)
+
+
+def test_utf8_bom_and_crlf(tmp_path):
+    p = tmp_path / "bom.txt"
+    p.write_bytes(b"\xef\xbb\xbfLine one.\r\nLine two.\r\n")
+    assert read_text_file(p) == "Line one.\nLine two.\n"
+    bad = tmp_path / "bombad.txt"
+    bad.write_bytes(b"\xef\xbb\xbfabc\xffdef")
+    with pytest.raises(ReadError, match=r"bombad.txt: not valid UTF-8 at byte offset 6"):
+        read_text_file(bad)
+
+
+def test_read_text_file_errors(tmp_path):
+    with pytest.raises(ReadError, match="nope.txt: no such file"):
+        read_text_file(tmp_path / "nope.txt")
+    with pytest.raises(ReadError, match="is a directory"):
+        read_text_file(tmp_path)
+    with pytest.raises(ReadError, match="use `unspin screen`"):
+        read_text_file(FIX / "rows.jsonl")
+    assert isinstance(ReadError("x"), ValueError)
+
+
+def test_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Text from a pipe.\n")))
+    (doc,) = iter_documents(["-"])
+    assert doc.text == "Text from a pipe.\n" and doc.id.startswith("<stdin>@") and doc.source == "-"
+    assert count_documents(["-"]) is None
+
+
+def test_skip_ids_avoids_extraction(monkeypatch):
+    ids = [d.id for d in iter_documents([str(DOCS)], lazy=True)]
+
+    def boom(*a, **k):
+        raise AssertionError("extraction must not run for skipped documents")
+
+    monkeypatch.setattr(readers, "extract_pdf", boom)
+    monkeypatch.setattr(readers, "extract_html", boom)
+    assert list(iter_documents([str(DOCS)], skip_ids=set(ids))) == []
+    rest = list(iter_documents([str(DOCS)], skip_ids=set(ids[1:])))
+    assert [d.id for d in rest] == ids[:1]
+
+
+def test_unlistable_directory_is_an_error_document(tmp_path, monkeypatch):
+    (tmp_path / "ok.txt").write_text("A readable file in a readable directory.")
+    real_walk = readers.os.walk
+
+    def walk(root, onerror=None, **kw):
+        onerror(PermissionError(13, "Permission denied", str(tmp_path / "locked")))
+        yield from real_walk(root, **kw)
+
+    monkeypatch.setattr(readers.os, "walk", walk)
+    docs = list(iter_documents([str(tmp_path)]))
+    errs = [d.error for d in docs if d.error]
+    assert errs == [f"{tmp_path / 'locked'}: cannot list directory: Permission denied"]
+    assert [Path(d.source).name for d in docs if not d.error] == ["ok.txt"]
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=300), st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                      st.binary(max_size=200).map(lambda b: b"%PDF-1.4\n" + b)),
+       suffix=st.sampled_from([".txt", ".md", ".html", ".pdf", ".docx", ".jsonl", ".csv", ".parquet", ".bin"]))
+def test_arbitrary_bytes_never_raise(tmp_path, data, suffix):
+    p = tmp_path / f"fuzz{suffix}"
+    p.write_bytes(data)
+    for doc in iter_documents([str(p)]):
+        assert (doc.text is None) != (doc.error is None)
+        if doc.error:
+            assert str(p) in doc.error
+        assert doc.id.startswith(str(p))

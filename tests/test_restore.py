@@ -1,0 +1,38 @@
+import pytest
+
+from unspin.restore import apply_edits, edits_from_findings
+from unspin.types import Edit, Finding
+
+
+def F(start, end, text, sugg, conf=0.9):
+    return Finding(start, end, text, tuple(sugg), conf)
+
+
+def test_edits_replay_exactly_and_keep_case():
+    text = "Focal banks and the focal point."
+    findings = [F(0, 5, "Focal", ["central"]), F(20, 25, "focal", ["central"], 0.8)]
+    edits = edits_from_findings(text, findings)
+    assert [e.new for e in edits] == ["Central", "central"]
+    assert apply_edits(text, edits) == "Central banks and the central point."
+    assert apply_edits(text, [e.to_dict() for e in edits]) == "Central banks and the central point."
+
+
+def test_overlapping_findings_keep_the_most_confident():
+    text = "have faith in it"
+    edits = edits_from_findings(text, [F(0, 4, "have", ["hold"], 0.6), F(0, 10, "have faith", ["believe"], 0.9)])
+    assert apply_edits(text, edits) == "believe in it"
+
+
+def test_findings_without_suggestions_or_below_confidence_are_not_applied():
+    text = "alpha beta"
+    edits = edits_from_findings(text, [F(0, 5, "alpha", []), F(6, 10, "beta", ["gamma"], 0.3)], min_confidence=0.5)
+    assert edits == []
+
+
+def test_apply_edits_refuses_mismatched_or_overlapping_edits():
+    with pytest.raises(ValueError, match="expects"):
+        apply_edits("abc def", [Edit(0, 3, "xyz", "q")])
+    with pytest.raises(ValueError, match="overlaps"):
+        apply_edits("abc def", [Edit(0, 3, "abc", "q"), Edit(2, 5, "c d", "r")])
+    with pytest.raises(ValueError):
+        apply_edits("abc", [Edit(2, 9, "c", "q")])

@@ -1,0 +1,240 @@
+"""`unspin screen`: outputs, resume, error rows, timeouts, escaping, CLI. The engine is a deterministic fake
+(tests/fixtures/screen/fake_check.py) so expected values are exact; tests against the real engine are in
+test_screen_e2e.py. Slow tests (kill -9, Dask cluster) are in test_screen_slow.py."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+FIX = Path(__file__).parent / "fixtures" / "screen"
+sys.path.insert(0, str(FIX))
+from fake_check import fake_check  # noqa: E402
+
+from unspin.screen import store as store_mod  # noqa: E402
+from unspin.screen.run import screen  # noqa: E402
+from unspin.screen.summary import histogram_svg, safe_name  # noqa: E402
+from unspin.screen.work import call_with_timeout, DocumentTimeout, screen_document, top_phrases  # noqa: E402
+from unspin.readers import Document  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    d = tmp_path / "corpus"
+    shutil.copytree(FIX / "docs", d)
+    return d
+
+
+def run(inputs, out, **kw):
+    kw.setdefault("check_fn", fake_check)
+    kw.setdefault("jobs", 2)
+    return screen([str(i) for i in inputs], out, **kw)
+
+
+def test_outputs_on_fixture_corpus(corpus, tmp_path):
+    out = tmp_path / "out"
+    o = run([corpus, FIX / "rows.jsonl"], out, text_field="body", id_field="doc")
+    assert (o.screened, o.skipped, o.errors, o.total_documents) == (14, 0, 3, 14)
+    assert o.exit_code == 4  # some error rows
+    r = pd.read_parquet(out / "results.parquet")
+    assert list(r.columns) == ["id", "source", "words", "spin_score", "verdict", "n_findings", "listed_hits",
+                               "top_phrases", "error", "notes"]
+    assert r["id"].is_unique and len(r) == 14
+    ai = r[r["id"].str.contains("spun-ai.txt@")].iloc[0]
+    assert (ai["n_findings"], ai["listed_hits"], ai["verdict"]) == (4, 2, "spun")
+    assert list(ai["top_phrases"]) == ["huge information", "irregular woodland", "counterfeit consciousness",
+                                       "profound learning"]
+    assert ai["words"] == len((corpus / "spun-ai.txt").read_text().split())
+    clean = r[r["id"].str.contains("clean-harbour")].iloc[0]
+    assert clean["n_findings"] == 0 and clean["verdict"] == "clean" and pd.isna(clean["error"])
+    errs = r[r["verdict"] == "error"]
+    assert sorted(errs["error"].str.extract(r"(line \d|row \d)")[0]) == ["line 3", "line 4", "row 5"]
+    f = pd.read_parquet(out / "findings.parquet")
+    assert list(f.columns) == ["doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "rule"]
+    assert len(f) == 8 and set(f["doc_id"]) <= set(r["id"])
+    text = (corpus / "spun-ai.txt").read_text()
+    for row in f[f["doc_id"] == ai["id"]].itertuples():
+        assert text[row.start:row.end] == row.text  # code-point offsets into the document text
+    # ordering follows the input enumeration, whatever order workers finished in
+    assert r["id"].iloc[0].endswith(r["id"].iloc[0].split("@")[1]) and "article.html" in r["id"].iloc[0]
+    summary = (out / "summary.html").read_text()
+    assert "<svg" in summary and "huge information" in summary and "big data" in summary
+    assert "http://" not in summary.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in summary
+    reports = sorted((out / "reports").glob("*.html"))
+    assert len(reports) == 3  # only documents with findings are "suspicious"
+    for rep in reports:
+        assert f'href="reports/{rep.name}"' in summary
+    assert "deep learning" in (out / "reports" / f"{safe_name(ai['id'])}.html").read_text()
+
+
+def test_resume_skips_done_and_rescreens_changed(corpus, tmp_path):
+    out = tmp_path / "out"
+    first = run([corpus], out)
+    assert first.screened == 9 and first.skipped == 0
+    before = pd.read_parquet(out / "results.parquet")
+    again = run([corpus], out)
+    assert (again.screened, again.skipped) == (0, 9)
+    pd.testing.assert_frame_equal(before, pd.read_parquet(out / "results.parquet"))
+    (corpus / "school-report.txt").write_text("The pupils studied counterfeit consciousness in class today.")
+    (corpus / "new.txt").write_text("A brand new document about profound learning and crisis office work.")
+    third = run([corpus], out)
+    assert (third.screened, third.skipped) == (2, 8)
+    r = pd.read_parquet(out / "results.parquet")
+    assert len(r) == 11 and r["id"].is_unique  # the old version of the changed file stays, under its old id
+
+
+def test_error_rows_timeout_crash_and_the_run_goes_on(tmp_path):
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "a-good.txt").write_text("Counterfeit consciousness is everywhere in this short good document.")
+    (d / "b-hang.txt").write_text("This document makes the engine hang: HANGFOREVER.")
+    (d / "c-crash.txt").write_text("This one kills the worker process: CRASHWORKER.")
+    (d / "d-explode.txt").write_text("This one makes the engine raise: EXPLODE.")
+    (d / "e-binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (d / "f-latin1.txt").write_bytes("na\u00efve caf\u00e9".encode("latin-1"))
+    (d / "g-empty.txt").write_text("")
+    (d / "h-good.txt").write_text("Another fine document with profound learning inside it for the test.")
+    o = run([d], tmp_path / "out", timeout=1.5, jobs=2)
+    assert o.screened == 8 and o.restarts == 2  # one for the timeout, one for the crash
+    r = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("source")
+    err = {Path(k).name: (None if pd.isna(v) else v) for k, v in r["error"].items()}
+    assert err["a-good.txt"] is None and err["h-good.txt"] is None
+    assert r.loc[str(d / "h-good.txt"), "n_findings"] == 1
+    assert "timed out after 1.5 s" in err["b-hang.txt"] and "b-hang.txt" in err["b-hang.txt"]
+    assert "worker process died (exit code 3)" in err["c-crash.txt"]
+    assert "check failed: ValueError: fake engine exploded" in err["d-explode.txt"]
+    assert "binary file" in err["e-binary.txt"]
+    assert "not valid UTF-8 at byte offset 2" in err["f-latin1.txt"]
+    assert "empty file" in err["g-empty.txt"]
+    summary = (tmp_path / "out" / "summary.html").read_text()
+    assert "Errors (6" in summary and "fake engine exploded" in summary
+
+
+def test_everything_is_escaped(tmp_path):
+    d = tmp_path / "c"
+    d.mkdir()
+    evil = d / "<img src=x onerror=alert(1)>.txt"
+    evil.write_text('<script>alert("x")</script> counterfeit consciousness & "quotes" in a spun text.')
+    o = run([d], tmp_path / "out", jobs=1)
+    assert o.screened == 1
+    summary = (tmp_path / "out" / "summary.html").read_text()
+    (report,) = (tmp_path / "out" / "reports").glob("*.html")
+    page = report.read_text()
+    for html in (summary, page):
+        assert "<img src=x" not in html and '<script>alert("x")' not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in summary
+    assert "&lt;script&gt;" in page
+    assert "/" not in report.name and "<" not in report.name
+
+
+def test_duplicate_inputs_are_screened_once(corpus, tmp_path):
+    o = run([corpus / "spun-ai.txt", corpus / "spun-ai.txt"], tmp_path / "out", jobs=1)
+    assert (o.screened, o.duplicates, o.total_documents) == (1, 1, 1)
+
+
+def test_screen_document_and_helpers():
+    doc = Document(id="x@1", source="x.txt", text="Profound learning and profound learning, huge information.")
+    row, frows = screen_document(doc, fake_check)
+    assert row["n_findings"] == 3 and row["listed_hits"] == 1 and row["error"] is None
+    assert row["top_phrases"] == ["huge information", "profound learning"]
+    assert [f["doc_id"] for f in frows] == ["x@1"] * 3
+    bad = screen_document(Document(id="y@1", source="y.txt", text="EXPLODE now"), fake_check)[0]
+    assert bad["verdict"] == "error" and "y.txt: check failed" in bad["error"]
+    pending = Document(id="z@1", source="z.pdf", meta={"format": "pdf"}, raw=b"not a pdf")
+    assert "z.pdf: not a PDF" in screen_document(pending, fake_check)[0]["error"]
+    with pytest.raises(DocumentTimeout):
+        call_with_timeout(lambda: __import__("time").sleep(2), 0.2)
+    assert call_with_timeout(lambda: 7, 1.0) == 7
+    assert top_phrases([]) == []
+
+
+def test_store_is_exactly_once(tmp_path):
+    s = store_mod.Store(tmp_path)
+    row = {"id": "a@1", "source": "a", "words": 3, "spin_score": 0.5, "verdict": "spun", "n_findings": 1,
+           "listed_hits": 0, "top_phrases": ["p"], "error": None, "notes": []}
+    f = {"doc_id": "a@1", "start": 0, "end": 1, "text": "P", "suggestions": ["q"], "confidence": 0.9,
+         "evidence": [], "rule": "model"}
+    assert s.commit([(0, row, [f])]) == 1
+    assert s.commit([(0, row, [f, f])]) == 0  # already there: row and findings ignored
+    res, fin = s.export_parquet()
+    assert len(pd.read_parquet(res)) == 1 and len(pd.read_parquet(fin)) == 1
+    s.close()
+    empty = store_mod.Store(tmp_path / "empty")
+    res, fin = empty.export_parquet()
+    assert len(pd.read_parquet(res)) == 0 and list(pd.read_parquet(fin).columns)[0] == "doc_id"
+
+
+def test_histogram_and_safe_names():
+    svg = histogram_svg([0.0, 0.01, 0.5, 0.99, 1.0], bins=10)
+    assert svg.count("<rect") == 10 and "2 documents" in svg  # 0.99 and 1.0 share the last bin
+    assert safe_name("a/b") != safe_name("a_b") and safe_name("../../etc/passwd").startswith("etc_passwd")
+
+
+def test_cli_in_process(corpus, tmp_path, monkeypatch, capsys):
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)  # forked workers inherit the patched attribute
+    out = tmp_path / "out"
+    code = main(["screen", str(corpus), "--out", str(out), "--jobs", "2", "--exclude", "nested", "--quiet"])
+    assert code == 1  # findings, no errors
+    err = capsys.readouterr().err
+    assert "screened 7 documents" in err and "summary:" in err
+    assert len(pd.read_parquet(out / "results.parquet")) == 7
+    code = main(["screen", str(corpus), "--out", str(out), "--exclude", "nested", "--quiet"])
+    assert "screened 0 documents" in capsys.readouterr().err and code == 1
+    # not a TTY and not quiet: plain log lines with docs/s
+    code = main(["screen", str(corpus / "nested"), "--out", str(out), "--include", "*.txt"])
+    assert "docs/s" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "not both"),
+    (["--engine", "dask", "--jobs", "2"], "--jobs is for the local engine"),
+    (["--jobs", "0"], "must be at least 1"),
+    (["--timeout", "soon"], "not a number of seconds"),
+])
+def test_cli_usage_errors(tmp_path, argv, msg, capsys):
+    from unspin.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        code = main(["screen", str(FIX / "docs"), "--out", str(tmp_path / "o"), *argv])
+        raise SystemExit(code)
+    assert e.value.code == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_cli_input_errors_only(tmp_path, capsys, monkeypatch):
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x00")
+    code = main(["screen", str(tmp_path / "bin.txt"), str(tmp_path / "missing.txt"), "--out",
+                 str(tmp_path / "o"), "-q"])
+    assert code == 4
+    r = pd.read_parquet(tmp_path / "o" / "results.parquet")
+    assert sorted(Path(s).name for s in r["source"]) == ["bin.txt", "missing.txt"]
+    assert "missing.txt: no such file" in capsys.readouterr().err
+
+
+def test_cli_unreachable_scheduler(tmp_path, capsys):
+    import dask
+    import distributed  # noqa: F401  (load its config defaults before overriding one of them)
+
+    from unspin.cli import main
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(["screen", str(FIX / "docs" / "spun-ai.txt"), "--out", str(tmp_path / "o"),
+                     "--scheduler", "tcp://127.0.0.1:9", "-q"])
+    assert code == 4
+    assert "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

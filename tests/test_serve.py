@@ -1,0 +1,719 @@
+"""unspin serve: native API, LanguageTool compatibility, limits, CLI — unit tests with a fake engine.
+
+The fake engine flags a fixed phrase table (our own sentences), so every offset and field is known exactly.
+The real engine is exercised in tests/test_serve_e2e.py and the page in tests/test_serve_browser.py.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from unspin.text import count_words
+from unspin.types import Finding, Report
+
+fastapi = pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from unspin.serve import Settings, create_app  # noqa: E402
+from unspin.serve import lt  # noqa: E402
+
+GOLDEN = Path(__file__).parent / "golden" / "serve"
+REPO = Path(__file__).resolve().parents[1]
+
+# phrase -> (suggestions, confidence, evidence)
+PHRASES = {
+    "focal bank": (("central bank",), 0.93, ("'central bank' appears 2 times elsewhere in the text",)),
+    "premium rate": (("interest rate", "rate of interest"), 0.71, ("language model prefers 'interest rate'",)),
+    "counterfeit consciousness": (("artificial intelligence",), 0.88, ("known tortured phrase",)),
+    "huge information": (("big data",), 0.42, ()),
+}
+_PHRASE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b", re.IGNORECASE)
+
+
+class FakeEngine:
+    """A stand-in for unspin.check: flags PHRASES; records the options it was called with."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
+        self.calls: list[dict] = []
+        self.lock = threading.Lock()
+        self.running = 0
+        self.max_running = 0
+
+    def __call__(self, text: str, **options) -> Report:
+        with self.lock:
+            self.calls.append(options)
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            if "RAISE_VALUE_ERROR" in text:
+                raise ValueError("the text is not English")
+            if "RAISE_CRASH" in text:
+                raise RuntimeError("secret words RAISE_CRASH inside")
+            findings = []
+            for m in _PHRASE_RE.finditer(text):
+                sugg, conf, ev = PHRASES[m.group().lower()]
+                findings.append(Finding(m.start(), m.end(), m.group(), sugg, conf, ev, "model"))
+            words = count_words(text)
+            score = min(1.0, 10 * len(findings) / max(words, 1))
+            verdict = "spun" if score >= 0.5 else "clean" if not findings else "uncertain"
+            return Report(text, words, findings, score, verdict, options.get("path"))
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+SPUN = (
+    "The focal bank raised its premium rate again. Analysts said the central bank had no choice, "
+    "and the central bank will meet in June."
+)
+
+
+@pytest.fixture
+def engine():
+    return FakeEngine()
+
+
+@pytest.fixture
+def client(engine):
+    with TestClient(create_app(check_fn=engine)) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving `app` on a free loopback port in a background thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------- native API
+
+
+def test_check_returns_the_cli_report_schema(client, engine):
+    r = client.post("/api/v1/check", json={"text": SPUN})
+    assert r.status_code == 200
+    assert r.json() == engine(SPUN).to_dict()
+    body = r.json()
+    assert body["schema"] == 1 and body["verdict"] == "spun" and "text" not in body
+    assert [(f["start"], f["end"], f["text"]) for f in body["findings"]] == [(4, 14, "focal bank"), (26, 38, "premium rate")]
+
+
+def test_check_passes_options_and_echoes_text(client, engine):
+    r = client.post(
+        "/api/v1/check",
+        json={"text": SPUN, "path": "story.txt", "threshold": 0.6, "fingerprints": False, "include_text": True},
+    )
+    assert r.status_code == 200
+    assert engine.calls[-1] == {"path": "story.txt", "threshold": 0.6, "fingerprints": False}
+    assert r.json()["path"] == "story.txt" and r.json()["text"] == SPUN
+    client.post("/api/v1/check", json={"text": "plain", "fingerprints": ["pps"]})
+    assert engine.calls[-1] == {"fingerprints": ["pps"]}
+
+
+def test_restore_returns_text_and_replayable_edits(client):
+    from unspin.restore import apply_edits
+
+    r = client.post("/api/v1/restore", json={"text": SPUN})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["text"].startswith("The central bank raised its interest rate again.")
+    assert apply_edits(SPUN, body["edits"]) == body["text"]
+    sure = client.post("/api/v1/restore", json={"text": SPUN, "min_confidence": 0.8}).json()
+    assert [e["old"] for e in sure["edits"]] == ["focal bank"]
+
+
+@pytest.mark.parametrize(
+    "payload, status, needle",
+    [
+        ({"txt": "x"}, 422, "text: Field required"),
+        ({"text": "x", "colour": 1}, 422, "colour: Extra inputs are not permitted"),
+        ({"text": 5}, 422, "text:"),
+        ({"text": "x", "min_confidence": 2}, 422, "min_confidence"),
+    ],
+)
+def test_bad_requests_are_json_errors(client, payload, status, needle):
+    url = "/api/v1/restore" if "min_confidence" in payload else "/api/v1/check"
+    r = client.post(url, json=payload)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/json")
+    assert needle in r.json()["error"]["message"]
+
+
+def test_malformed_json_is_400(client):
+    r = client.post("/api/v1/check", content=b'{"text": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]["message"]
+
+
+def test_engine_errors_map_to_400_and_500(client):
+    r = client.post("/api/v1/check", json={"text": "RAISE_VALUE_ERROR"})
+    assert r.status_code == 400 and "not English" in r.json()["error"]["message"]
+    r = client.post("/api/v1/check", json={"text": "RAISE_CRASH"})
+    assert r.status_code == 500 and "RAISE_CRASH" not in r.text
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert client.get("/api/v1/nothing").json()["error"]["status"] == 404
+    r = client.get("/api/v1/check")
+    assert r.status_code == 405 and r.json()["error"]["status"] == 405
+
+
+def test_health_and_openapi(client):
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["auth_required"] is False and h["limits"]["max_body"] == 1_000_000
+    spec = client.get("/openapi.json").json()
+    assert {"/api/v1/check", "/api/v1/restore", "/v2/check", "/v2/languages", "/health"} <= set(spec["paths"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static-docs/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()  # works offline
+    assert client.get("/static-docs/swagger-ui-bundle.js").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------- limits
+
+
+def test_body_cap_413_declared_length(engine):
+    with TestClient(create_app(check_fn=engine, settings=Settings(max_body=2_000))) as c:
+        big = {"text": "word " * 1_000}
+        r = c.post("/api/v1/check", json=big)
+        assert r.status_code == 413
+        assert "2,000 bytes" in r.json()["error"]["message"]
+        r = c.post("/v2/check", data={"language": "en-US", "text": "word " * 1_000})
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/plain")
+        assert "too large" in r.text
+        assert c.post("/api/v1/check", json={"text": "word " * 100}).status_code == 200
+    assert len(engine.calls) == 1  # refused bodies never reach the engine
+
+
+def test_body_cap_413_chunked_without_length(engine):
+    app = create_app(check_fn=engine, settings=Settings(max_body=1_000))
+    with LiveServer(app) as srv:
+
+        def gen():
+            for _ in range(50):
+                yield b"x" * 100
+
+        r = httpx.post(srv.url + "/api/v1/check", content=gen(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert "1,000 bytes" in r.json()["error"]["message"]
+    assert engine.calls == []
+
+
+def test_time_limit_504():
+    slow = FakeEngine(delay=0.6)
+    with TestClient(create_app(check_fn=slow, settings=Settings(timeout=0.1))) as c:
+        r = c.post("/api/v1/check", json={"text": SPUN})
+        assert r.status_code == 504 and "0.1 s" in r.json()["error"]["message"]
+        r = c.post("/v2/check", data={"language": "en", "text": SPUN})
+        assert r.status_code == 504 and r.headers["content-type"].startswith("text/plain")
+
+
+def test_bounded_concurrency_and_503_when_saturated():
+    slow = FakeEngine(delay=0.8)
+    app = create_app(check_fn=slow, settings=Settings(concurrency=2, queue=1, timeout=10))
+    with LiveServer(app) as srv:
+        results = []
+
+        def hit():
+            results.append(httpx.post(srv.url + "/api/v1/check", json={"text": SPUN}, timeout=20))
+
+        threads = [threading.Thread(target=hit) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(r.status_code for r in results)
+        assert codes.count(200) == 3  # 2 running + 1 waiting
+        busy = [r for r in results if r.status_code == 503]
+        assert len(busy) == 3
+        assert busy[0].headers["retry-after"] == "1" and "busy" in busy[0].json()["error"]["message"]
+        assert slow.max_running == 2
+        # once the burst is over the server serves again
+        assert httpx.post(srv.url + "/api/v1/check", json={"text": SPUN}).status_code == 200
+
+
+def test_timed_out_check_keeps_its_slot_until_it_finishes():
+    import asyncio
+
+    from unspin.serve.limits import CheckRunner, Saturated, TimedOut
+
+    runner = CheckRunner(concurrency=1, queue=0, timeout=0.05)
+    done = threading.Event()
+
+    def slow():
+        time.sleep(0.3)
+        done.set()
+        return 1
+
+    async def scenario():
+        with pytest.raises(TimedOut):
+            await runner.run(slow)
+        assert runner.in_flight == 1  # still running in its thread
+        with pytest.raises(Saturated):
+            await runner.run(lambda: 2)
+        while not done.is_set():
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        assert runner.in_flight == 0
+        runner.timeout = 5
+        assert await runner.run(lambda: 3) == 3
+
+    asyncio.run(scenario())
+    runner.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------- API key
+
+
+@pytest.fixture
+def keyed(engine):
+    with TestClient(create_app(check_fn=engine, settings=Settings(api_key="s3cret-key"))) as c:
+        yield c
+
+
+def test_api_key_required_when_set(keyed, monkeypatch):
+    import unspin.serve.app as app_mod
+
+    compared = []
+    real = app_mod.hmac.compare_digest
+    monkeypatch.setattr(app_mod.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
+    r = keyed.post("/api/v1/check", json={"text": SPUN})
+    assert r.status_code == 401 and "API key" in r.json()["error"]["message"]
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert keyed.post("/api/v1/check", json={"text": SPUN}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert keyed.post("/api/v1/check", json={"text": SPUN}, headers={"Authorization": "Bearer s3cret-key"}).status_code == 200
+    assert keyed.post("/api/v1/restore", json={"text": SPUN}, headers={"X-API-Key": "s3cret-key"}).status_code == 200
+    assert compared, "the key must be compared with hmac.compare_digest"
+    # LanguageTool clients send the key as a form field
+    r = keyed.post("/v2/check", data={"language": "en-US", "text": SPUN})
+    assert r.status_code == 401 and r.headers["content-type"].startswith("text/plain")
+    assert keyed.post("/v2/check", data={"language": "en-US", "text": SPUN, "apiKey": "s3cret-key"}).status_code == 200
+    # public: health, languages, the page
+    assert keyed.get("/health").json()["auth_required"] is True
+    assert keyed.get("/v2/languages").status_code == 200
+    assert keyed.get("/").status_code == 200
+    files = {"file": ("a.txt", b"The focal bank.", "text/plain")}
+    assert keyed.post("/api/v1/extract", files=files).status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------- logging
+
+
+def test_submitted_text_is_never_logged(client, caplog):
+    marker = "zqxjmarker"
+    caplog.set_level(logging.DEBUG)
+    text = f"The focal bank {marker} rose."
+    assert client.post("/api/v1/check", json={"text": text}).status_code == 200
+    assert client.post("/api/v1/restore", json={"text": text}).status_code == 200
+    assert client.get("/v2/check", params={"language": "en-US", "text": text}).status_code == 200
+    assert client.post("/v2/check", data={"language": "en-US", "text": text}).status_code == 200
+    assert client.post("/api/v1/check", json={"text": f"RAISE_CRASH {marker}"}).status_code == 500
+    assert client.post("/api/v1/check", json={"text": f"RAISE_VALUE_ERROR {marker}"}).status_code == 400
+    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))
+    assert "POST /api/v1/check 200" in server_log  # the access log is on...
+    assert "GET /v2/check 200" in server_log
+    assert marker not in server_log  # ...and holds no text
+    assert "RuntimeError" in server_log
+
+
+# ---------------------------------------------------------------------------------------------- LanguageTool /v2
+
+
+def _utf16_slice(text: str, offset: int, length: int) -> str:
+    b = text.encode("utf-16-le")
+    return b[offset * 2 : (offset + length) * 2].decode("utf-16-le")
+
+
+def test_v2_languages(client):
+    langs = client.get("/v2/languages").json()
+    assert all({"name", "code", "longCode"} <= set(x) for x in langs)
+    assert {"en", "en-US", "en-GB"} <= {x["longCode"] for x in langs}
+
+
+def test_v2_check_fields_and_utf16_offsets(client):
+    text = "👍🏽 Ｆull-width, 𝔘nicode 😀: the focal bank raised its premium rate."
+    r = client.post("/v2/check", data={"language": "en-US", "text": text})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["software"]["name"] == "unspin" and body["software"]["apiVersion"] == 1
+    assert body["warnings"] == {"incompleteResults": False}
+    assert body["language"]["code"] == "en-US" and body["language"]["detectedLanguage"]["code"] == "en-US"
+    assert len(body["matches"]) == 2
+    for m, want in zip(body["matches"], ["focal bank", "premium rate"], strict=True):
+        assert _utf16_slice(text, m["offset"], m["length"]) == want
+        assert m["offset"] != text.index(want)  # astral characters before it: UTF-16 differs from code points
+        ctx = m["context"]
+        assert _utf16_slice(ctx["text"], ctx["offset"], ctx["length"]) == want
+        assert want in m["sentence"]
+        assert m["shortMessage"] and want in m["message"]
+        assert m["type"] == {"typeName": "Other"}
+        rule = m["rule"]
+        assert rule["id"] == "UNSPIN_MODEL" and rule["issueType"] and rule["description"]
+        assert rule["category"] == {"id": "UNSPIN", "name": "Possibly spun text"}
+        assert m["ignoreForIncompleteSentence"] is False and m["contextForSureMatch"] == 0
+    assert [x["value"] for x in body["matches"][1]["replacements"]] == ["interest rate", "rate of interest"]
+
+
+def test_v2_form_body_labelled_json_and_query_merge(client):
+    # LTeX sends form data with Content-Type application/json
+    body = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()
+    r = client.post("/v2/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200 and len(r.json()["matches"]) == 2
+    # language in the query string, text in the body
+    r = client.post("/v2/check?language=en-GB", content=httpx.QueryParams({"text": SPUN}).__str__().encode(),
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and r.json()["language"]["code"] == "en-GB"
+    # a real JSON object is accepted too
+    r = client.post("/v2/check", json={"language": "auto", "text": SPUN})
+    assert r.status_code == 200 and r.json()["language"]["detectedLanguage"]["code"] == "en-US"
+    # GET with query parameters, like the real server
+    r = client.get("/v2/check", params={"language": "en", "text": SPUN})
+    assert r.status_code == 200 and len(r.json()["matches"]) == 2
+    # multipart form data
+    r = client.post("/v2/check", files={"language": (None, "en-US"), "text": (None, SPUN)})
+    assert r.status_code == 200 and len(r.json()["matches"]) == 2
+
+
+def test_v2_annotated_data_offsets_point_into_the_original(client, engine):
+    data = {
+        "annotation": [
+            {"markup": "<p>"},
+            {"text": "Bank 🏦 news: the "},
+            {"markup": "<b class=\"x\">"},
+            {"text": "focal bank"},
+            {"markup": "</b>"},
+            {"text": " cut its premium rate."},
+            {"markup": "<br/>", "interpretAs": "\n"},
+            {"text": "The focal bank spoke."},
+            {"markup": "</p>", "interpretAs": "\n\n"},
+        ]
+    }
+    original = "".join(x.get("text", x.get("markup")) for x in data["annotation"])
+    r = client.post("/v2/check", data={"language": "en-US", "data": json.dumps(data)})
+    assert r.status_code == 200
+    checked = engine.calls and engine.calls[-1] == {}
+    assert checked is not None
+    got = [_utf16_slice(original, m["offset"], m["length"]) for m in r.json()["matches"]]
+    assert got == ["focal bank", "premium rate", "focal bank"]
+    # the context shows plain text (no markup)
+    assert all("<" not in m["context"]["text"] for m in r.json()["matches"])
+
+
+@pytest.mark.parametrize(
+    "params, needle",
+    [
+        ({"text": SPUN}, "Missing 'language'"),
+        ({"language": "de-DE", "text": SPUN}, "English only"),
+        ({"language": "en-US"}, "Missing 'text' or 'data'"),
+        ({"language": "en-US", "data": "{not json"}, "not valid JSON"),
+        ({"language": "en-US", "data": '{"annotation": [{"text": 1}]}'}, "must be a string"),
+        ({"language": "en-US", "data": '{"annotation": [{"text": "a", "markup": "b"}]}'}, "exactly one"),
+        ({"language": "en-US", "data": '{"items": []}'}, "'annotation' list"),
+    ],
+)
+def test_v2_errors_are_plain_text_400(client, params, needle):
+    r = client.post("/v2/check", data=params)
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("text/plain")
+    assert needle in r.text
+
+
+def test_v2_non_utf8_body_is_400(client):
+    r = client.post("/v2/check", content=b"language=en&text=\xff\xfe", headers={"content-type": "text/plain"})
+    assert r.status_code == 400 and "UTF-8" in r.text
+
+
+def test_v2_disabled_rules_and_categories(client):
+    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledRules": "UNSPIN_MODEL,X"})
+    assert r.json()["matches"] == []
+    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledCategories": "UNSPIN"})
+    assert r.json()["matches"] == []
+    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "enabledOnly": "true", "enabledRules": "OTHER"})
+    assert r.json()["matches"] == []
+    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledRules": "OTHER_RULE"})
+    assert len(r.json()["matches"]) == 2
+
+
+def test_cors(client):
+    r = client.options(
+        "/v2/check",
+        headers={"Origin": "chrome-extension://abc", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] in ("*", "chrome-extension://abc")
+    r = client.get("/v2/languages", headers={"Origin": "moz-extension://x"})
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_lt_helpers():
+    assert lt.utf16_offsets("a😀b") == [0, 1, 3, 4]
+    doc = lt.annotated_document('{"annotation":[{"markup":"<i>","interpretAs":"xy"},{"text":"ab"}]}')
+    assert doc.plain == "xyab" and doc.original == "<i>ab"
+    assert doc.map_span(2, 4) == (3, 5) and doc.map_span(0, 2) == (0, 1)
+    assert lt.sentence_around("One. Two focal bank here! Three.", 9, 19) == "Two focal bank here!"
+    ctx = lt.context_around("x" * 100 + "focal" + "y" * 100, 100, 105)
+    assert ctx["text"].startswith("...") and ctx["text"].endswith("...") and ctx["offset"] == 43
+    assert lt.resolve_language("en_US") == ("English (US)", "en-US")
+    assert lt.resolve_language("en-IE")[1] == "en-IE"
+    assert lt.parse_params(b"", None, [("a", "1")]) == {"a": "1"}
+
+
+# ---------------------------------------------------------------------------------------------- golden files
+
+
+def _golden(name: str, got) -> None:
+    path = GOLDEN / name
+    text = json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("UNSPIN_UPDATE_GOLDEN") == "1" or not path.exists():
+        if os.environ.get("CI") and not path.exists():
+            pytest.fail(f"golden file {path} is missing")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8")) == got, f"{path} differs (UNSPIN_UPDATE_GOLDEN=1 rewrites)"
+
+
+GOLDEN_TEXT = (
+    "😀 Breaking: the focal bank raised its premium rate.\n"
+    "Experts in counterfeit consciousness and huge information were not surprised."
+)
+
+
+def test_golden_v2_check(client):
+    r = client.post("/v2/check", data={"language": "en-US", "text": GOLDEN_TEXT})
+    body = r.json()
+    body["software"]["version"] = "VERSION"
+    _golden("v2_check.json", body)
+
+
+def test_golden_v2_check_annotated(client):
+    data = {"annotation": [{"markup": "<h1>"}, {"text": "The focal bank"}, {"markup": "</h1>", "interpretAs": "\n\n"},
+                           {"text": "🎉 It cut the "}, {"markup": "<em>"}, {"text": "premium rate"}, {"markup": "</em>"},
+                           {"text": "."}]}
+    body = client.post("/v2/check", data={"language": "en-GB", "data": json.dumps(data)}).json()
+    body["software"]["version"] = "VERSION"
+    _golden("v2_check_annotated.json", body)
+
+
+def test_golden_native(client):
+    _golden("api_check.json", client.post("/api/v1/check", json={"text": GOLDEN_TEXT, "path": "golden.txt"}).json())
+    _golden("api_restore.json", client.post("/api/v1/restore", json={"text": GOLDEN_TEXT}).json())
+    _golden("v2_languages.json", client.get("/v2/languages").json())
+
+
+# ---------------------------------------------------------------------------------------------- real LT client
+
+
+def test_language_tool_python_client(engine):
+    ltp = pytest.importorskip("language_tool_python")
+    with LiveServer(create_app(check_fn=engine)) as srv:
+        tool = ltp.LanguageTool("en-US", remote_server=srv.url)
+        try:
+            text = "Emoji first 😀👍🏽 then 𝔘: the focal bank raised its premium rate. Huge information too."
+            matches = tool.check(text)
+            # the client converts UTF-16 offsets back to Python string indices
+            got = [(text[m.offset : m.offset + m.error_length], m.replacements, m.rule_id) for m in matches]
+            assert got == [
+                ("focal bank", ["central bank"], "UNSPIN_MODEL"),
+                ("premium rate", ["interest rate", "rate of interest"], "UNSPIN_MODEL"),
+                ("Huge information", ["big data"], "UNSPIN_MODEL"),
+            ]
+            assert matches[0].category == "UNSPIN" and "focal bank" in matches[0].message
+            fixed = ltp.utils.correct(text, matches)
+            assert "the central bank raised its interest rate" in fixed
+            assert tool.check("A perfectly ordinary sentence.") == []
+        finally:
+            tool.close()
+
+
+# ---------------------------------------------------------------------------------------------- extraction
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF whose text layer is `text` (ASCII), built by hand with correct xref offsets."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + o + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def test_extract_txt_html_pdf(client):
+    up = lambda name, data: client.post("/api/v1/extract", files={"file": (name, data)})  # noqa: E731
+    r = up("note.txt", "\ufeffThe focal bank — café.\r\n".encode())
+    assert r.status_code == 200 and r.json() == {"filename": "note.txt", "kind": "text",
+                                                 "text": "The focal bank — café.\n", "notes": []}
+    html = (b"<html><head><title>t</title><script>var secret=1;</script></head><body><nav>Menu</nav>"
+            b"<article><h1>Rates</h1><p>The focal bank raised its premium rate on Tuesday, said officials who "
+            b"asked not to be named because the decision was not yet public.</p></article></body></html>")
+    r = up("page.html", html)
+    assert r.status_code == 200 and r.json()["kind"] == "html"
+    assert "focal bank raised its premium rate" in r.json()["text"] and "secret" not in r.json()["text"]
+    r = up("paper.pdf", _tiny_pdf("The focal bank raised its premium rate."))
+    assert r.status_code == 200 and r.json()["kind"] == "pdf"
+    assert "The focal bank raised its premium rate." in r.json()["text"]
+    r = up("../../etc/passwd.txt", b"hello")
+    assert r.json()["filename"] == "passwd.txt"  # a name only, never a path
+
+
+@pytest.mark.parametrize(
+    "name, data, status, needle",
+    [
+        ("table.xlsx", b"PK\x03\x04zip", 415, "table.xlsx: unsupported file type"),
+        ("rows.jsonl", b'{"text": "a"}', 415, "rows.jsonl: unsupported file type"),
+        ("empty.txt", b"", 400, "empty.txt: the file is empty"),
+        ("latin.txt", "café".encode("latin-1"), 400, "latin.txt: not valid UTF-8"),
+        ("broken.pdf", b"%PDF-1.4 garbage", 400, "broken.pdf"),
+        ("fake.pdf", b"hello", 400, "fake.pdf: not a PDF"),
+    ],
+)
+def test_extract_errors_name_the_file(client, name, data, status, needle):
+    r = client.post("/api/v1/extract", files={"file": (name, data)})
+    assert r.status_code == status
+    assert needle in r.json()["error"]["message"]
+
+
+def test_extract_upload_cap(engine):
+    with TestClient(create_app(check_fn=engine, settings=Settings(max_body=100, max_upload=5_000))) as c:
+        assert c.post("/api/v1/extract", files={"file": ("a.txt", b"a" * 2_000)}).status_code == 200
+        r = c.post("/api/v1/extract", files={"file": ("a.txt", b"a" * 6_000)})
+        assert r.status_code == 413 and "5,000 bytes for uploaded files" in r.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------------------------------------- page & CLI
+
+
+def test_page_and_static_assets(client):
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    js = client.get("/static/app.js").text
+    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "document.write" not in js
+    assert "http://" not in r.text and "https://" not in r.text  # no CDN
+
+
+def test_cli_is_loopback():
+    from unspin.serve.cli import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("[::1]")
+    assert is_loopback("127.8.9.1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.4") and not is_loopback("example.org")
+
+
+def test_cli_usage_errors(capsys):
+    from unspin.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "--concurrency", "0"])
+    assert e.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "--timeout", "-1"])
+    assert e.value.code == 2
+
+
+def test_cli_port_in_use_and_public_bind_warning(capsys, monkeypatch):
+    from unspin.cli import main
+
+    monkeypatch.delenv("UNSPIN_API_KEY", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--no-warmup"]) == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    # a public address: loud warning and a generated key (the bind to a port in use then fails fast)
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--host", "0.0.0.0", "--port", str(port), "--no-warmup"]) == 2
+    err = capsys.readouterr().err
+    assert "WARNING: listening on 0.0.0.0" in err and "one was generated" in err
+
+
+@pytest.mark.slow
+def test_cli_subprocess_serves(tmp_path):
+    port = free_port()
+    exe = REPO / ".venv" / "bin" / "unspin"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "unspin.cli"]
+    env = dict(os.environ, UNSPIN_CACHE_DIR=str(tmp_path / "cache"), UNSPIN_API_KEY="k-123")
+    proc = subprocess.Popen(cmd + ["serve", "--port", str(port), "--no-warmup", "--max-body", "500"],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                h = httpx.get(url + "/health", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("server did not start") from None
+                time.sleep(0.2)
+        assert h["auth_required"] is True and h["limits"]["max_body"] == 500
+        assert httpx.get(url + "/v2/languages").status_code == 200
+        assert httpx.post(url + "/api/v1/check", json={"text": "x" * 600}).status_code == 413
+        assert httpx.post(url + "/api/v1/check", json={"text": "hi"}).status_code == 401
+    finally:
+        proc.terminate()
+        try:
+            err = proc.communicate(timeout=15)[1]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = proc.communicate()[1]
+    assert "unspin serve: http://127.0.0.1:" in err

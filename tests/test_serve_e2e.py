@@ -1,0 +1,76 @@
+"""unspin serve end to end with the real engine (the knowledge cache is the normal one, see conftest.py)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+import unspin  # noqa: E402
+from unspin.restore import restore  # noqa: E402  (unspin.restore is shadowed by the submodule)
+from unspin.serve import create_app  # noqa: E402
+
+from test_serve import LiveServer, _utf16_slice  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+# Our own news-style paragraph, spun by unspin.spin (rate 0.3, seed 1), so it has words a reader trips over.
+SPUN = (
+    "The supereminent bank held up its interest rate again on Tuesday, address that inflation remained too "
+    "high. Land agents said the understanding was difficult, but most analyzers had expected the increase. "
+    "The bank will express firsthand forecasts next decennary, and the jailer is awaited to speak to reporters "
+    "about the waterscape for growth and fait accompli."
+)
+
+
+@pytest.fixture(scope="module")
+def report():
+    r = unspin.check(SPUN)
+    assert r.findings, "the real engine should flag this spun paragraph"
+    return r
+
+
+@pytest.fixture(scope="module")
+def client(report):
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_native_api_matches_the_library(client, report):
+    r = client.post("/api/v1/check", json={"text": SPUN, "path": "spun.txt"})
+    assert r.status_code == 200
+    assert r.json() == unspin.check(SPUN, path="spun.txt").to_dict()
+    r = client.post("/api/v1/restore", json={"text": SPUN})
+    assert r.status_code == 200
+    assert r.json() == restore(SPUN).to_dict()
+    assert unspin.apply_edits(SPUN, r.json()["edits"]) == r.json()["text"] != SPUN
+
+
+def test_v2_annotated_with_real_findings(client, report):
+    # wrap each sentence in markup and put an emoji in front: offsets must land on the same words
+    sentences = SPUN.split(". ")
+    ann = [{"text": "🧪 "}]
+    for s in sentences:
+        ann += [{"markup": "<p data-x='1'>"}, {"text": s + ". "}, {"markup": "</p>", "interpretAs": "\n\n"}]
+    original = "".join(a.get("text", a.get("markup")) for a in ann)
+    body = client.post("/v2/check", data={"language": "en-US", "data": json.dumps({"annotation": ann})}).json()
+    flagged = {f.text for f in report.findings}
+    got = [_utf16_slice(original, m["offset"], m["length"]) for m in body["matches"]]
+    assert got and set(got) <= flagged | {t.capitalize() for t in flagged}
+    assert all(m["replacements"] for m in body["matches"])
+
+
+def test_language_tool_python_with_real_engine(report):
+    ltp = pytest.importorskip("language_tool_python")
+    text = "😀👍🏽 " + SPUN
+    with LiveServer(create_app()) as srv:
+        tool = ltp.LanguageTool("en-US", remote_server=srv.url)
+        try:
+            matches = tool.check(text)
+        finally:
+            tool.close()
+    want = [(f.text, f.suggestions[0]) for f in sorted(unspin.check(text).findings, key=lambda f: f.start)]
+    got = [(text[m.offset : m.offset + m.error_length], m.replacements[0]) for m in matches]
+    assert got == want and got

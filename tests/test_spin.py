@@ -1,0 +1,120 @@
+import json
+
+import pytest
+
+from unspin.spin import SpinOptions, SpintaxError, expand_spintax, spin, to_spintax
+
+TEXT = (
+    "The council approved the new budget on Monday after a long debate. "
+    "Residents said the plan would improve local roads and reduce traffic. "
+    "\"We are happy with the result,\" said the mayor. The budget includes 12 million dollars for schools, "
+    "and the council will review the budget again next year."
+)
+
+
+def test_alignment_is_exact_both_ways():
+    r = spin(TEXT, rate=0.5, seed=3)
+    assert r.spans, "a rate of 0.5 must replace something"
+    for s in r.spans:
+        assert r.text[s.start : s.end] == s.spun
+        assert TEXT[s.orig_start : s.orig_end] == s.original
+        assert s.spun.lower() != s.original.lower()
+    # everything outside the spans is unchanged
+    pos_o = pos_s = 0
+    for s in r.spans:
+        assert TEXT[pos_o : s.orig_start] == r.text[pos_s : s.start]
+        pos_o, pos_s = s.orig_end, s.end
+    assert TEXT[pos_o:] == r.text[pos_s:]
+
+
+def test_deterministic_for_a_seed_and_different_across_seeds():
+    a = spin(TEXT, rate=0.4, seed=7)
+    b = spin(TEXT, rate=0.4, seed=7)
+    c = spin(TEXT, rate=0.4, seed=8)
+    assert a.text == b.text and a.spans == b.spans
+    assert a.text != c.text
+
+
+def test_function_words_numbers_and_quotes_are_left_alone():
+    for seed in range(5):
+        r = spin(TEXT, rate=1.0, seed=seed)
+        for s in r.spans:
+            assert s.original.lower() not in {"the", "on", "after", "and", "would", "we", "are", "with"}
+            assert not any(ch.isdigit() for ch in s.original)
+            quote_a = TEXT.index("\"We")
+            quote_b = TEXT.index("result,\"") + len("result,\"")
+            assert not (quote_a <= s.orig_start < quote_b), s
+
+
+def test_rate_zero_changes_nothing_and_bad_rate_is_refused():
+    assert spin(TEXT, rate=0.0, seed=1).text == TEXT
+    with pytest.raises(ValueError):
+        spin(TEXT, rate=1.5)
+
+
+def test_careful_style_swaps_fewer_words_and_never_names():
+    text = "Secretary of State Anna Berg met the Prime Minister of Norway to discuss fishing rights. " * 3
+    crude = sum(len(spin(text, rate=0.5, seed=s, style="crude").spans) for s in range(4))
+    careful_runs = [spin(text, rate=0.5, seed=s, style="careful") for s in range(4)]
+    for r in careful_runs:
+        for s in r.spans:
+            assert not s.original[0].isupper() or s.orig_start == 0 or text[s.orig_start - 2] in ".!?"
+            assert " " not in s.spun  # careful: single words only
+    assert crude > 0
+
+
+def test_names_can_be_swapped_by_crude_style_keeping_capitals():
+    text = "The Secretary of State arrived. " * 30
+    spans = [s for seed in range(3) for s in spin(text, rate=0.9, seed=seed).spans if s.original == "State"]
+    assert spans, "crude style swaps words inside names"
+    assert all(s.spun[0].isupper() for s in spans)
+
+
+def test_partial_occurrences_switch():
+    text = "The report said the report was late. Another report came. " * 4
+    r = spin(text, rate=0.5, seed=2, options=SpinOptions(partial_occurrences=False, word_to_phrase=False))
+    swapped = {s.spun.lower() for s in r.spans if s.original.lower() == "report"}
+    kept = text.lower().count("report") - sum(1 for s in r.spans if s.original.lower() == "report")
+    # all-or-nothing per word: either every "report" is swapped or none
+    assert (kept == 0) or not swapped
+
+
+def test_inflection_is_kept():
+    text = "The farmers planted seeds and the workers painted the walls while the children played games."
+    r = spin(text, rate=1.0, seed=4, options=SpinOptions(pos_blind=False, word_to_phrase=False))
+    for s in r.spans:
+        if s.original.endswith("ed") and s.spun.isalpha():
+            # a verb in the past stays past (or an irregular past form)
+            assert s.spun.endswith(("ed", "t", "d")) or s.spun != s.spun.rstrip("ed"), s
+
+
+def test_spintax_round_trip_and_nesting():
+    r = spin(TEXT, rate=0.4, seed=5)
+    sx = to_spintax(r)
+    assert sx.count("{") == len(r.spans)
+    assert expand_spintax(sx, seed=1).count(" ") >= TEXT.count(" ") - 5
+    assert expand_spintax("{a|b} {c|{d|e}}", seed=0) in {"a c", "a d", "a e", "b c", "b d", "b e"}
+    seen = {expand_spintax("{x|y|z}", seed=s) for s in range(40)}
+    assert seen == {"x", "y", "z"}
+    assert expand_spintax(r"literal \{brace\} \| bar") == "literal {brace} | bar"
+    for bad in ("{a|b", "a}b", "{a|{b}"):
+        with pytest.raises(SpintaxError):
+            expand_spintax(bad)
+
+
+def test_json_shape():
+    d = spin(TEXT, rate=0.3, seed=1).to_dict()
+    assert d["schema"] == 1 and set(d) >= {"text", "original", "spans"}
+    json.dumps(d)
+    assert set(d["spans"][0]) == {"start", "end", "orig_start", "orig_end", "original", "spun"}
+
+
+def test_cross_source_needs_its_debian_package():
+    from pathlib import Path
+
+    if not Path("/usr/share/mythes/th_en_US_v2.dat").exists():
+        with pytest.raises(FileNotFoundError, match="mythes"):
+            spin(TEXT, rate=0.3, seed=1, sources=("mythes",))
+    else:
+        r = spin(TEXT, rate=0.5, seed=1, sources=("mythes",))
+        assert r.spans

@@ -1,0 +1,40 @@
+from unspin.text import article_for, count_words, line_col, match_case, paragraphs, sentences, tokenize
+
+
+def test_tokens_have_code_point_offsets():
+    text = "Café 😀 owners said: prices rose 3.5% in Zürich."
+    toks = tokenize(text)
+    for t in toks:
+        assert text[t.start : t.end] == t.text
+    words = [t.text for t in toks if t.kind == "word"]
+    assert words == ["Café", "owners", "said", "prices", "rose", "in", "Zürich"]
+    assert [t.text for t in toks if t.kind == "num"] == ["3.5%"]
+
+
+def test_inner_apostrophes_and_hyphens_stay_in_the_word():
+    words = [t.text for t in tokenize("It's a well-known state-of-the-art idea, isn’t it?") if t.kind == "word"]
+    assert words == ["It's", "a", "well-known", "state-of-the-art", "idea", "isn’t", "it"]
+
+
+def test_sentences_split_at_end_punctuation_and_line_breaks():
+    text = "Headline without stop\nFirst sentence. Second one? Third"
+    sents = sentences(tokenize(text), text)
+    assert [" ".join(t.text for t in s if t.kind == "word") for s in sents] == [
+        "Headline without stop", "First sentence", "Second one", "Third"]
+
+
+def test_paragraphs_keep_offsets():
+    text = "One para.\n\n  \nTwo para\nstill two.\n\nThree."
+    paras = paragraphs(text)
+    assert [p for _, p in paras] == ["One para.", "Two para\nstill two.", "Three."]
+    for off, p in paras:
+        assert text[off : off + len(p)] == p
+
+
+def test_helpers():
+    assert count_words("Two words, 3 numbers!") == 3
+    assert line_col("ab\ncd", 4) == (2, 2)
+    assert match_case("Focal", "central") == "Central"
+    assert match_case("UN", "un") == "UN"
+    assert match_case("focal", "central") == "central"
+    assert article_for("inquiry") == "an" and article_for("probe") == "a" and article_for("university") == "a"

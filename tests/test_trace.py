@@ -1,0 +1,334 @@
+"""Source tracing (unspin.trace): features, alignment, the SQLite/LSH store, ranking and restorations.
+
+Corpus: 200 synthetic documents from our own templates (tests/fixtures/trace/corpus.py), spun by
+unspin.spin at several rates and styles, plus hand-made substitutions for the alignment unit tests.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from unspin.readers import Document
+from unspin.restore import apply_edits, edits_from_findings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trace"
+
+
+def _corpus_module():
+    spec = importlib.util.spec_from_file_location("trace_corpus", FIXTURES / "corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+tc = _corpus_module()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNSPIN_CACHE_DIR", str(tmp_path_factory.mktemp("unspin-cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def th(_cache_dir):
+    from unspin.knowledge import thesaurus
+
+    return thesaurus.load(("moby",), progress=False)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return tc.make_corpus(200)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, corpus, th):
+    from unspin.trace import TraceIndex
+
+    d = tmp_path_factory.mktemp("trace-index")
+    ix = TraceIndex(d, create=True)
+    stats = ix.add(Document(id=i, source="synthetic", text=t) for i, t in corpus)
+    assert stats.added == 200 and not stats.errors
+    yield ix
+    ix.close()
+
+
+def _docs(pairs):
+    return [Document(id=i, source="test", text=t) for i, t in pairs]
+
+
+# ---- features -------------------------------------------------------------------------------------------
+
+
+def test_segment_merges_short_and_cuts_long_paragraphs():
+    from unspin.trace.features import MAX_PARAGRAPH_WORDS, segment
+
+    long_para = " ".join(f"Sentence number {i} talks about the river near Oslovar." for i in range(60))
+    text = "Short headline\n\n" + "Word " * 30 + "\n\n" + long_para + "\n\nTail."
+    segs = segment(text)
+    assert segs[0].start == 0  # the headline joined the next paragraph
+    assert "Short headline" in text[segs[0].start : segs[0].end] and "Word" in text[segs[0].start : segs[0].end]
+    assert len(segs) >= 3  # the long paragraph was cut
+    for a, b in zip(segs, segs[1:]):
+        assert a.end <= b.start
+    for s in segs[1:]:
+        assert len(text[s.start : s.end].split()) <= MAX_PARAGRAPH_WORDS * 1.6
+    assert text[segs[-1].start : segs[-1].end].endswith("Tail.")  # short tail joins the last piece
+    assert segment("  \n\n ") == []
+
+
+def test_word_kinds(th):
+    from unspin.trace.features import Featurizer
+
+    f = Featurizer(th)
+    assert f.kind("the") == "f" and f.kind("of") == "f"
+    assert f.kind("big") == "m" and f.kind("quickly") == "m"
+    assert f.kind("houses") == "m"  # an inflected form of a headword is mutable too
+    assert f.kind("2019") == "i" and f.kind("oslovar") == "i"
+    assert f.skeleton("The big dog of Oslovar ran 12 miles.") == ["the", "of", "oslovar", "12"]
+
+
+def test_skeleton_shingles_survive_hand_made_substitutions(th):
+    from unspin.trace.features import Featurizer
+
+    f = Featurizer(th)
+    src = ("Mayor Ilsa Varnok said the council of Pelotra would repair the old bridge before March 2021, "
+           "and that 4,500 residents had signed the petition.")
+    spun = ("Mayor Ilsa Varnok stated the assembly of Pelotra would mend the ancient span before March 2021, "
+            "and that 4,500 inhabitants had autographed the request.")
+    other = ("A recipe for bread needs flour, water and salt, and the dough should rest for an hour or two "
+             "before it goes into a hot oven.")
+    a, b, c = f.shingles(src), f.shingles(spun), f.shingles(other)
+    assert len(a & b) / len(a | b) > 0.8
+    assert len(a & c) / len(a | c) < 0.1
+    sa, sb = f.signature(a), f.signature(b)
+    assert sa.dtype.name == "uint32" and len(sa) == f.num_perm
+    assert (sa == sb).mean() > 0.6
+    assert f.signature(set()) is None
+
+
+# ---- alignment ------------------------------------------------------------------------------------------
+
+
+def test_alignment_marks_each_hand_made_substitution(th):
+    from unspin.trace.align import Linker, align
+
+    src = "The big dog ran quickly to the old house near the river."
+    spun = "The large dog ran rapidly to the ancient house near the river."
+    al = align(spun, src, Linker(th))
+    subs = [(" ".join(t.text for t in al.a[o.i1 : o.i2]), " ".join(t.text for t in al.b[o.j1 : o.j2]), o.kind)
+            for o in al.substitutions()]
+    assert subs == [("large", "big", "linked"), ("rapidly", "quickly", "linked"), ("ancient", "old", "linked")]
+    assert al.score == 1.0
+
+
+def test_alignment_pairs_phrases_and_one_sided_changes(th):
+    from unspin.trace.align import Linker, align
+
+    lk = Linker(th)
+    al = align("and 92 homes went down lords of creation for 7 hours.", "and 92 homes lost power for 7 hours.", lk)
+    kinds = [(o.kind, o.i2 - o.i1, o.j2 - o.j1) for o in al.ops]
+    assert ("linked", 3, 1) in kinds  # "lords of creation" ↔ "power"
+    unrelated = align("A recipe for bread needs flour, water and salt.", "The council voted to repair the bridge.", lk)
+    assert unrelated.score < 0.4
+
+
+# ---- store ----------------------------------------------------------------------------------------------
+
+
+def test_index_add_replace_remove_and_info(tmp_path, th):
+    from unspin.trace import TraceIndex, TraceIndexError
+
+    with pytest.raises(TraceIndexError, match="not a trace index"):
+        TraceIndex(tmp_path / "missing")
+    d = tmp_path / "ix"
+    ix = TraceIndex(d, create=True)
+    texts = tc.make_corpus(5)
+    st = ix.add(_docs(texts) + [Document(id="bad", source="bad.txt", error="bad.txt: not UTF-8")])
+    assert (st.added, st.unchanged, len(st.errors)) == (5, 0, 1)
+    assert st.errors[0]["error"] == "bad.txt: not UTF-8"
+    info = ix.info()
+    assert info["documents"] == 5 and info["paragraphs"] >= 10 and info["bytes"] > 0
+    assert ix.add(_docs(texts[:2])).unchanged == 2  # same text: skipped
+    st = ix.add(_docs([(texts[0][0], tc.make_document(500))]))
+    assert st.replaced == 1 and ix.info()["documents"] == 5
+    assert ix.document(texts[0][0])[2] == tc.make_document(500)
+    assert ix.remove(texts[1][0]) is True and ix.remove("nope") is False
+    assert ix.info()["documents"] == 4
+    # removing cascades to paragraphs and signatures
+    n_sig = ix.db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0]
+    assert n_sig == ix.info()["paragraphs"]
+    assert ix.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    ix.close()
+    # settings are fixed at creation
+    with pytest.raises(TraceIndexError, match="cannot switch"):
+        TraceIndex(d, features=["restored"])
+
+
+def test_query_while_another_connection_is_adding(tmp_path, th, corpus):
+    from unspin.spin import spin
+    from unspin.trace import TraceIndex, trace
+
+    d = tmp_path / "ix"
+    writer = TraceIndex(d, create=True)
+    writer.add(_docs(corpus[:20]))
+    reader = TraceIndex(d)
+    spun = spin(corpus[30][1], rate=0.3, seed=1).text
+    assert trace(spun, reader).best is None  # doc-030 not indexed yet
+    # an open write transaction does not block the reader (WAL), and its rows are invisible until commit
+    writer.db.execute("BEGIN IMMEDIATE")
+    writer.db.execute("INSERT INTO documents (id, source, text, sha1, words, added) VALUES ('x', 's', 't', 'h', 1, 0)")
+    assert reader.info()["documents"] == 20
+    writer.db.execute("ROLLBACK")
+    writer.add(_docs(corpus[20:40]))
+    result = trace(spun, reader)  # the reader notices the new generation and reloads its LSH tables
+    assert result.best is not None and result.best.id == corpus[30][0]
+    writer.remove(corpus[30][0])
+    assert trace(spun, reader).best is None
+    writer.close()
+    reader.close()
+
+
+def test_not_an_index_file(tmp_path):
+    from unspin.trace import TraceIndex, TraceIndexError
+
+    d = tmp_path / "ix"
+    d.mkdir()
+    (d / "trace.sqlite").write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(TraceIndexError, match="trace.sqlite"):
+        TraceIndex(d)
+
+
+# ---- tracing the spun corpus ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style,rate", [("crude", 0.1), ("crude", 0.3), ("crude", 0.5), ("careful", 0.3)])
+def test_spun_documents_trace_to_their_source_and_restore_exactly(index, corpus, style, rate):
+    from unspin.spin import spin
+    from unspin.trace import trace
+
+    exact = 0
+    picks = list(range(7, 200, 40))
+    for i in picks:
+        doc_id, original = corpus[i]
+        spun = spin(original, rate=rate, seed=i, style=style)
+        assert spun.text != original
+        result = trace(spun.text, index)
+        assert result.best is not None, f"{doc_id} ({style} {rate}) not found"
+        assert result.best.id == doc_id
+        assert result.best.coverage > 0.9
+        # every paragraph of the spun document is matched to the same-numbered source paragraph
+        assert [m.query_paragraph for m in result.best.matches] == [m.source_paragraph for m in result.best.matches]
+        fs = result.restorations
+        assert fs and all(f.rule == f"trace:{doc_id}" and f.confidence >= 0.9 for f in fs)
+        assert all(f.evidence[0].startswith(f"aligned with {doc_id} paragraph ") for f in fs)
+        assert all(spun.text[f.start : f.end] == f.text for f in fs)
+        restored = apply_edits(spun.text, edits_from_findings(spun.text, fs))
+        exact += restored == original
+        # each spinner swap is touched by a restoration ("Police" → "Police up" only needs "up" undone)
+        for sp in spun.spans:
+            assert any(f.start < sp.end and sp.start < f.end for f in fs), (sp, doc_id)
+    assert exact >= len(picks) - 1
+
+
+def test_document_from_two_sources_finds_both(index, corpus):
+    from unspin.spin import spin
+    from unspin.trace import trace
+
+    a = corpus[11][1].split("\n\n")
+    b = corpus[150][1].split("\n\n")
+    mixed = spin(a[0] + "\n\n" + b[1] + "\n\n" + a[1] + "\n", rate=0.3, seed=4).text
+    result = trace(mixed, index)
+    ids = [s.id for s in result.sources]
+    assert set(ids[:2]) == {corpus[11][0], corpus[150][0]}
+    by_id = {s.id: s for s in result.sources}
+    assert [m.query_paragraph for m in by_id[corpus[150][0]].matches] == [2]
+    assert [m.source_paragraph for m in by_id[corpus[150][0]].matches] == [2]
+    assert sorted(m.query_paragraph for m in by_id[corpus[11][0]].matches) == [1, 3]
+    assert 0.99 < sum(s.coverage for s in result.sources[:2]) <= 1.0 + 1e-9
+    # restorations come from the best source only, and lie in its paragraphs
+    best = result.best
+    spans = [(m.query_start, m.query_end) for m in best.matches]
+    assert all(any(s <= f.start and f.end <= e for s, e in spans) for f in result.restorations)
+
+
+def test_unrelated_documents_find_nothing(index):
+    from unspin.trace import trace
+
+    assert trace(tc.UNRELATED, index).sources == []
+    assert trace(tc.UNRELATED, index).restorations == []
+    # same templates, other people and places: still no source above threshold
+    fresh = tc.make_document(10_000)
+    result = trace(fresh, index, threshold=0.5)
+    assert result.sources == []
+    assert trace("", index).sources == []
+
+
+def test_restorations_api_and_json(index, corpus, tmp_path):
+    import json
+
+    from unspin.spin import spin
+    from unspin.trace import restorations, trace
+    from unspin.trace.render import to_html, to_json, to_text
+
+    spun = spin(corpus[42][1], rate=0.3, seed=2).text
+    fs = restorations(spun, index.dir)
+    assert fs and {f.rule for f in fs} == {f"trace:{corpus[42][0]}"}
+    assert restorations(tc.UNRELATED, index.dir) == []
+    result = trace(spun, index)
+    d = json.loads(to_json(result))
+    assert d["schema"] == 1 and d["sources"][0]["id"] == corpus[42][0]
+    segs = [s for p in d["alignment"]["paragraphs"] for s in p["segments"]]
+    assert {s["op"] for s in segs} >= {"equal", "linked"}
+    subs = [s for s in segs if s["op"] != "equal"]
+    assert all(spun[s["start"] : s["end"]] == s["spun"] for s in subs)
+    assert len(d["restorations"]) == len(fs)
+    txt = to_text(result)
+    assert corpus[42][0] in txt and "[" in txt and "restoration(s)" in txt
+    page = to_html([result])
+    assert page.startswith("<!doctype html>") and page.count('<mark class="spun') == len(subs)
+
+
+def test_restored_feature_kind_uses_the_restore_function(tmp_path, th, corpus):
+    from unspin.trace import TraceIndex, trace
+
+    calls = []
+
+    def fake_restore(text):  # stands in for unspin.restore: maps our hand-made swaps back
+        calls.append(text)
+        return text.replace("assembly", "council").replace("mend", "repair")
+
+    ix = TraceIndex(tmp_path / "ix", create=True, features=["skeleton", "restored"], restore_fn=fake_restore)
+    ix.add(_docs([("src", "Mayor Ilsa Varnok said the council would repair the bridge and the road before the "
+                          "winter, and the people of the town were glad to hear it after so many years.")]))
+    assert calls and ix.info()["features"] == ["skeleton", "restored"]
+    n = ix.db.execute("SELECT COUNT(*) FROM signatures WHERE kind='restored'").fetchone()[0]
+    assert n == 1
+    spun = ("Mayor Ilsa Varnok said the assembly would mend the bridge and the road before the winter, and the "
+            "people of the town were glad to hear it after so many years.")
+    result = trace(spun, ix)
+    assert result.best and result.best.id == "src"
+    ix.close()
+
+
+def test_engine_check_uses_the_trace_index(index, corpus):
+    import unspin
+    from unspin.spin import spin
+
+    spun = spin(corpus[77][1], rate=0.3, seed=9).text
+    report = unspin.check(spun, index=str(index.dir))
+    traced = [f for f in report.findings if f.rule == f"trace:{corpus[77][0]}"]
+    assert traced
+    assert all(f.suggestions for f in traced)
+
+
+def test_sqlite_file_is_plain_sqlite(index):
+    con = sqlite3.connect(index.db_path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"meta", "documents", "paragraphs", "signatures"} <= tables
+    con.close()

@@ -1,0 +1,158 @@
+"""`unspin index add|info|remove` and `unspin trace` through unspin.cli.main and once as a subprocess."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from unspin.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "trace"
+_spec = importlib.util.spec_from_file_location("trace_corpus", FIXTURES / "corpus.py")
+tc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tc)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("unspin-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("UNSPIN_CACHE_DIR", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def corpus_files(tmp_path_factory, cache_dir):
+    """30 documents as .txt files plus 20 more as JSONL rows (with a custom id field and one bad row)."""
+    d = tmp_path_factory.mktemp("corpus")
+    docs = tc.make_corpus(50)
+    for doc_id, text in docs[:30]:
+        (d / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    with open(d / "rows.jsonl", "w", encoding="utf-8") as fh:
+        for doc_id, text in docs[30:]:
+            fh.write(json.dumps({"key": doc_id, "body": text}) + "\n")
+        fh.write("{not json\n")
+    return d, docs
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, corpus_files):
+    d, _ = corpus_files
+    ix = tmp_path_factory.mktemp("ix") / "index"
+    rc = main(["index", "add", str(d), "--index", str(ix), "--text-field", "body", "--id-field", "key", "-q"])
+    assert rc == 4  # the bad JSONL row is reported, the rest is indexed
+    return ix
+
+
+def test_index_add_reports_bad_rows_and_info(index_dir, capsys):
+    assert main(["index", "info", "--index", str(index_dir), "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["documents"] == 50
+    assert info["lsh_storage"] == "memory" and info["features"] == ["skeleton"]
+    assert main(["index", "info", "--index", str(index_dir)]) == 0
+    assert "documents      50" in capsys.readouterr().out
+
+
+def test_index_add_error_names_the_file(tmp_path, cache_dir, capsys):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"text": 5}\n', encoding="utf-8")
+    rc = main(["index", "add", str(bad), "--index", str(tmp_path / "ix")])
+    err = capsys.readouterr().err
+    assert rc == 4 and "broken.jsonl" in err
+
+
+def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
+    from unspin.spin import spin
+
+    _, docs = corpus_files
+    spun = spin(docs[35][1], rate=0.3, seed=1).text  # a JSONL row: id comes from --id-field
+    q = tmp_path / "spun.txt"
+    q.write_text(spun, encoding="utf-8")
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    assert d["sources"][0]["id"] == docs[35][0]
+    assert d["restorations"] and d["restorations"][0]["rule"] == f"trace:{docs[35][0]}"
+    assert main(["trace", str(q), "--index", str(index_dir), "--top", "1"]) == 1
+    out = capsys.readouterr().out
+    assert docs[35][0] in out and "side-by-side" in out and "restoration(s)" in out
+    page = tmp_path / "out.html"
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "html", "-o", str(page)]) == 1
+    assert '<mark class="spun sub"' in page.read_text(encoding="utf-8")
+    # an unrelated document: nothing found, exit 0
+    u = tmp_path / "unrelated.txt"
+    u.write_text(tc.UNRELATED, encoding="utf-8")
+    assert main(["trace", str(u), "--index", str(index_dir), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sources"] == []
+
+
+def test_trace_usage_and_input_errors(index_dir, tmp_path, capsys):
+    assert main(["trace", str(tmp_path / "none.txt"), "--index", str(index_dir)]) == 4
+    assert "none.txt" in capsys.readouterr().err
+    q = tmp_path / "q.txt"
+    q.write_text("hello", encoding="utf-8")
+    assert main(["trace", str(q), "--index", str(tmp_path / "no-index")]) == 2
+    assert "not a trace index" in capsys.readouterr().err
+    assert main(["trace", str(q), "--index", str(index_dir), "--threshold", "2"]) == 2
+    with pytest.raises(SystemExit) as e:
+        main(["trace", str(q), "--index", str(index_dir), "--format", "pdf"])
+    assert e.value.code == 2
+
+
+def test_index_remove(tmp_path, corpus_files, capsys):
+    d, docs = corpus_files
+    ix = tmp_path / "ix"
+    assert main(["index", "add", str(d / "doc-000.txt"), str(d / "doc-001.txt"), "--index", str(ix), "-q"]) == 0
+    assert main(["index", "info", "--index", str(ix), "--format", "json"]) == 0
+    ids = json.loads(capsys.readouterr().out)
+    assert ids["documents"] == 2
+    from unspin.trace import TraceIndex
+
+    with TraceIndex(ix) as t:
+        doc_ids = list(t.ids())
+    assert main(["index", "remove", doc_ids[0], "missing-id", "--index", str(ix)]) == 4
+    cap = capsys.readouterr()
+    assert "missing-id" in cap.err and "removed 1" in cap.out
+    with TraceIndex(ix) as t:
+        assert list(t.ids()) == doc_ids[1:]
+
+
+def test_installed_command_end_to_end(tmp_path, corpus_files, cache_dir):
+    from unspin.spin import spin
+
+    d, docs = corpus_files
+    exe = Path(sys.executable).with_name("unspin")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "unspin.cli"]
+    env = dict(os.environ, UNSPIN_CACHE_DIR=str(cache_dir))
+    ix = tmp_path / "ix"
+    r = subprocess.run(cmd + ["index", "add", *[str(d / f"doc-{i:03d}.txt") for i in range(10)], "--index", str(ix)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "added 10" in r.stdout
+    spun = spin(docs[4][1], rate=0.5, seed=3).text
+    r = subprocess.run(cmd + ["trace", "-", "--index", str(ix), "--format", "json"], input=spun,
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert json.loads(r.stdout)["sources"][0]["source"].endswith("doc-004.txt")
+
+
+def test_readding_a_changed_file_replaces_it(tmp_path, cache_dir, capsys):
+    src = tmp_path / "story.txt"
+    src.write_text(tc.make_document(1), encoding="utf-8")
+    ix = tmp_path / "ix"
+    assert main(["index", "add", str(src), "--index", str(ix)]) == 0
+    assert "added 1, replaced 0, unchanged 0" in capsys.readouterr().out
+    assert main(["index", "add", str(src), "--index", str(ix)]) == 0
+    assert "added 0, replaced 0, unchanged 1" in capsys.readouterr().out
+    src.write_text(tc.make_document(2), encoding="utf-8")
+    assert main(["index", "add", str(src), "--index", str(ix)]) == 0
+    assert "added 0, replaced 1, unchanged 0" in capsys.readouterr().out
+    from unspin.trace import TraceIndex
+
+    with TraceIndex(ix) as t:
+        assert list(t.ids()) == [str(src)]
+        assert t.document(str(src))[2] == tc.make_document(2)
