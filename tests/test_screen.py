@@ -238,3 +238,46 @@ def test_cli_unreachable_scheduler(tmp_path, capsys):
                      "--scheduler", "tcp://127.0.0.1:9", "-q"])
     assert code == 4
     assert "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_retry_errors(corpus, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setenv("FAKE_CHECK_FAIL", "tomatoes")  # school-report.txt fails this time
+    first = run([corpus], out)
+    assert first.errors == 1
+    monkeypatch.delenv("FAKE_CHECK_FAIL")
+    again = run([corpus], out)
+    assert (again.screened, again.errors) == (0, 1)  # an error row counts as done...
+    retry = run([corpus], out, retry_errors=True)
+    assert (retry.retried, retry.screened, retry.errors) == (1, 1, 0)  # ...unless asked to retry
+    r = pd.read_parquet(out / "results.parquet")
+    assert len(r) == 9 and r["error"].isna().all()
+
+
+def test_broken_engine_stops_the_run(corpus, tmp_path, monkeypatch, capsys):
+    import unspin
+    from unspin.cli import main
+    from unspin.screen.work import EngineError
+
+    def broken(text, **kw):
+        raise ValueError("model and features disagree")
+
+    with pytest.raises(EngineError, match="model and features disagree"):
+        run([corpus], tmp_path / "o1", check_fn=broken)
+    monkeypatch.setattr(unspin, "check", broken)
+    assert main(["screen", str(corpus), "--out", str(tmp_path / "o2"), "-q"]) == 4
+    assert "check engine fails on a plain test sentence" in capsys.readouterr().err
+
+
+def test_rich_progress_bar_on_a_terminal(monkeypatch, capsys):
+    from unspin.screen import cli as screen_cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    ctx, cb = screen_cli._progress_ctx(quiet=False)
+    with ctx:
+        for done in range(1, 6):
+            cb(done + 2, 7, 2)  # 2 documents were done by an earlier run
+    task = ctx.tasks[0]
+    assert (task.completed, task.total) == (5, 5)
+    assert "docs/s" in capsys.readouterr().err
+    assert screen_cli._progress_ctx(quiet=True)[1] is None

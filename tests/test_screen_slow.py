@@ -155,6 +155,11 @@ def test_dask_engine_starts_its_own_cluster(tmp_path, monkeypatch):
     assert sorted(pd.read_parquet(tmp_path / "out" / "results.parquet")["id"]) == sorted(ids)
     again = screen([str(corpus)], tmp_path / "out", engine="dask", workers=2, check_fn=fake_check)
     assert (again.screened, again.skipped) == (0, 12)
+    from unspin.screen.work import EngineError
+
+    (corpus / "new.txt").write_text("A new document so that there is work to do.")
+    with pytest.raises(EngineError, match="on a Dask worker.*model and features disagree"):
+        screen([str(corpus)], tmp_path / "out", engine="dask", workers=1, check_fn=fake_check_module.broken_check)
 
 
 def test_summary_table_sorts_in_a_real_browser(tmp_path):

@@ -332,3 +332,28 @@ def test_sqlite_file_is_plain_sqlite(index):
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"meta", "documents", "paragraphs", "signatures"} <= tables
     con.close()
+
+
+def test_long_paragraphs_cut_differently_still_restore_exactly(tmp_path, th):
+    """A 600-word paragraph is cut by length; spinning changes word counts, so the spun text is cut at other
+    sentences than the source. The context window around each matched paragraph still restores every word."""
+    from unspin.spin import spin
+    from unspin.trace import TraceIndex, trace
+    from unspin.trace.features import segment
+
+    body = " ".join(tc.make_document(300 + k).split("\n", 1)[1].replace("\n\n", " ").strip() for k in range(4))
+    source = "A long report\n" + body + "\n"
+    assert len(source.split()) > 500
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("long", source)]))
+    hits = 0
+    for seed in range(4):
+        spun = spin(source, rate=0.5, seed=seed).text
+        q_cuts = [s.end for s in segment(spun)]
+        result = trace(spun, ix)
+        assert result.best is not None and result.best.id == "long"
+        assert result.best.coverage == 1.0
+        hits += apply_edits(spun, edits_from_findings(spun, result.restorations)) == source
+        assert len(q_cuts) >= 3
+    assert hits >= 3
+    ix.close()

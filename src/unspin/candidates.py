@@ -42,6 +42,7 @@ class CandidateGenerator:
         self.learned = learned_pairs or {}
         self.max_candidates = max_candidates
         self._memo: dict[str, tuple[Candidate, ...]] = {}
+        self._attraction: dict[str, float] = {}
 
     def for_form(self, form: str) -> tuple[Candidate, ...]:
         got = self._memo.get(form)
@@ -95,12 +96,35 @@ class CandidateGenerator:
             orig = th.terms[tid]
             if orig in lemma_set or is_function_word(orig) or orig.count(" ") > 3 or any(c.isdigit() for c in orig):
                 continue
+            if orig.startswith(("the ", "a ", "an ")) or not morph.can_inflect(orig, tag):
+                continue  # "the necessary", "big shottest": not what a writer would have had
             inflected = morph.inflect(orig, tag) if tag else orig
             if inflected == form or inflected in out:
                 continue
             out[inflected] = Candidate(inflected, orig, morph.zipf(inflected) if tag else float(zipf_arr[tid]),
                                        float(log_nsyn[tid]), is_rev, is_fwd, 0.0, prior)
         return tuple(sorted(out.values(), key=lambda c: -c.prior))
+
+    def attraction(self, form: str) -> float:
+        """How much likelier `form` is as spinner output than as a writer's word: ln of Σ over its
+        thesaurus originals o of P(o)/|syn(o)| (a uniform spinner's output rate) minus ln P(form)."""
+        got = self._attraction.get(form)
+        if got is not None:
+            return got
+        th = self.th
+        readings = morph.analyses(form) if " " not in form else _phrase_readings(form)
+        ids = [th.original_ids(lem) for lem, _ in readings] + [th.original_ids(form)]
+        ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
+        if len(ids) == 0:
+            val = -10.0
+        else:
+            a = th.zipf[ids].astype(np.float64) * math.log(10) - self._log_nsyn()[ids]
+            m = float(a.max())
+            val = m + math.log(float(np.exp(a - m).sum())) - max(morph.zipf(form), 1.0) * math.log(10)
+        if len(self._attraction) > 300_000:
+            self._attraction.clear()
+        self._attraction[form] = val
+        return val
 
     def _log_nsyn(self) -> np.ndarray:
         if getattr(self, "_lns", None) is None:

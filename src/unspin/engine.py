@@ -49,8 +49,11 @@ class Knowledge:
         from .knowledge import lm as lm_mod
         from .knowledge import thesaurus
 
+        from .knowledge import vectors
+
         self.th = thesaurus.load(tuple(sources))
         self.lm = lm_mod.load(lm_path)
+        self.vectors = vectors.load()
         self.gen = CandidateGenerator(self.th, learned)
         self.model_path = model_path
         self._model = None
@@ -113,17 +116,39 @@ class DocCounts(Counter):
 
 def doc_lemma_counts(text: str) -> DocCounts:
     counts = DocCounts()
+    bigrams: Counter = Counter()
     zsum = 0.0
     n = 0
+    prev = None
     for tok in tokenize(text):
         if tok.kind == "word":
             low = tok.lower
+            if prev is not None:
+                bigrams[(prev, low)] += 1
+            prev = low
             if not is_function_word(low):
                 counts[_lemma(low)] += 1
                 zsum += morph.zipf(low)
                 n += 1
+        else:
+            prev = None
     counts.mean_zipf = zsum / n if n else 4.0
+    counts.bigrams = bigrams
     return counts
+
+
+def bigram_echo(counts, prev_word: str, words: list[str], next_word: str) -> float:
+    """ln(1 + times the candidate occurs elsewhere in the document next to the same neighbour): a story
+    that says "interest rate" three times and "premium rate" once gives "premium" away."""
+    bg = getattr(counts, "bigrams", None)
+    if not bg:
+        return 0.0
+    n = 0
+    if prev_word:
+        n += bg.get((prev_word, words[0]), 0)
+    if next_word:
+        n += bg.get((words[-1], next_word), 0)
+    return math.log1p(n)
 
 
 def _eligible(low: str) -> bool:
@@ -160,6 +185,7 @@ def extract(text: str, k: Knowledge, counts: Counter | None = None, base: int = 
     phrase_len = th.phrase_lengths
     toks = tokenize(text, base)
     out: list[Span] = []
+    topic = _topic_sum(k.vectors, toks)
     for sent in sentences(toks, text, base):
         words = [t for t in sent if t.kind == "word"]
         if not words:
@@ -185,13 +211,14 @@ def extract(text: str, k: Knowledge, counts: Counter | None = None, base: int = 
                 if not cands:
                     continue
                 span = _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, counts,
-                                      i == first_word_idx, gate)
+                                      i == first_word_idx, gate, gen, k.vectors, topic)
                 if span is not None:
                     out.append(span)
     return out
 
 
-def _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, counts, sentence_initial, gate=None):
+def _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, counts, sentence_initial, gate=None,
+                   gen=None, vectors=None, topic=None):
     # lm_words has "<s>" at 0, so word i sits at i + 1
     left = lm_words[max(0, i - 1) : i + 1]
     right = lm_words[i + 1 + n : i + 3 + n]
@@ -210,11 +237,15 @@ def _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, coun
     text_zipf = morph.zipf(form)
     text_oov = 0.0 if all(lm.known(w) for w in span_words) else 1.0
     doc_zipf = getattr(counts, "mean_zipf", 4.0)
+    attraction = gen.attraction(form)
     cheap = (1.0, text_zipf, text_zipf * text_zipf, text_fit, text_oov, cap, in_name, echo_text, doc_zipf,
-             text_zipf - doc_zipf, math.log(len(cands)), float(n))
+             text_zipf - doc_zipf, math.log(len(cands)), float(n), attraction)
     if gate is not None and not gate(cheap):
         return None
     cands = _prefilter(lm, left, right, cands)
+    topic_gain, text_topic = _topic_fit(vectors, topic, form, cands)
+    next_word = low[i + n] if i + n < len(low) else ""
+    echo_bg_max = 0.0
     rows = []
     gains = []
     arts = []
@@ -225,6 +256,8 @@ def _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, coun
         gains.append(gain)
         c_lemma = c.lemma if " " in c.lemma else _lemma(c.form)
         echo_c = F.echo(counts.get(c_lemma, 0))
+        echo_bg = bigram_echo(counts, prev_word, c_words, next_word)
+        echo_bg_max = max(echo_bg_max, echo_bg)
         art = F.article_fix(prev_word, span_words[0], c_words[0])
         arts.append(art)
         rows.append((
@@ -246,11 +279,48 @@ def _span_features(text, base, words, low, lm_words, i, n, form, cands, lm, coun
             art,
             cap * gain,
             0.0 if all(lm.known(w) for w in c_words) else 1.0,
+            echo_bg,
+            topic_gain[len(rows)],
         ))
     start, end = tok0.start, tokn.end
     return Span(start, end, text[start - base : end - base], form, n, cands, np.array(rows, dtype=np.float64),
                 np.array(gains), text_zipf, text_oov, text_fit, cap, in_name, echo_text, np.array(arts),
-                doc_zipf, extra={"cheap": cheap})
+                doc_zipf, extra={"cheap": cheap, "echo_bigram_max": echo_bg_max, "text_topic": text_topic})
+
+
+def _topic_sum(vectors, toks) -> np.ndarray | None:
+    """Sum of the unit vectors of the paragraph's content words (the topic the words should fit)."""
+    if vectors is None:
+        return None
+    total = np.zeros(vectors.dim, dtype=np.float32)
+    for t in toks:
+        if t.kind == "word":
+            low = t.lower
+            if not is_function_word(low):
+                j = vectors.index.get(low)
+                if j is not None:
+                    total += vectors.matrix[j]
+    return total
+
+
+def _topic_fit(vectors, topic, form, cands) -> tuple[list[float], float]:
+    """Per candidate: cosine(candidate, paragraph topic) − cosine(span, topic); and the span's own cosine.
+    The span's vector is taken out of the topic so a word does not vote for itself."""
+    zeros = [0.0] * len(cands)
+    if vectors is None or topic is None:
+        return zeros, 0.0
+    v_s = vectors.vec(form)
+    ctx = topic - v_s if v_s is not None else topic
+    norm = float(np.linalg.norm(ctx))
+    if norm < 1e-6:
+        return zeros, 0.0
+    ctx = ctx / norm
+    s_cos = float(v_s @ ctx) if v_s is not None else 0.0
+    out = []
+    for c in cands:
+        v = vectors.vec(c.form)
+        out.append(float(v @ ctx) - s_cos if v is not None else 0.0)
+    return out, s_cos
 
 
 def _prefilter(lm, left, right, cands):
@@ -332,15 +402,38 @@ def span_matrix(spans: list[Span]) -> np.ndarray:
             s.doc_zipf,
             s.text_zipf - s.doc_zipf,
             near_low,
+            s.extra["cheap"][12],
+            x[18],
+            s.extra.get("echo_bigram_max", 0.0),
+            x[19],
+            s.extra.get("text_topic", 0.0),
         ))
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(F.SPAN_FEATURES))
 
 
-def detect(spans: list[Span], model) -> np.ndarray:
+def detect(spans: list[Span], model, return_matrix: bool = False):
+    """First-pass P(spun) per span (and the span feature matrix, for the second pass)."""
     if not spans:
-        return np.zeros(0)
+        return (np.zeros(0), np.zeros((0, len(F.SPAN_FEATURES)))) if return_matrix else np.zeros(0)
     rank(spans, model)
-    return model.detector.predict(span_matrix(spans))
+    M = span_matrix(spans)
+    p = model.detector.predict(M)
+    return (p, M) if return_matrix else p
+
+
+def context_column(p1: np.ndarray, doc_soft: float, words: int) -> np.ndarray:
+    """ln(1 + evidence of spinning elsewhere in the document per 1,000 words), excluding the span's own
+    share: in a document that is clearly spun, a borderline span is likelier spun too."""
+    own = np.where(p1 >= SOFT_FLOOR, p1, 0.0)
+    return np.log1p(np.maximum(doc_soft - own, 0.0) * 1000.0 / max(words, 1))
+
+
+def refine(p1: np.ndarray, M: np.ndarray, doc_soft: float, words: int, model) -> np.ndarray:
+    """Second pass: the detector again, knowing how spun the rest of the document looks."""
+    if model.context is None or not len(p1):
+        return p1
+    X = np.hstack([M, context_column(p1, doc_soft, words)[:, None]])
+    return model.context.predict(X)
 
 
 def _evidence(s: Span, b: int, th_sources: tuple[str, ...], counts: Counter) -> tuple[str, ...]:
@@ -356,6 +449,8 @@ def _evidence(s: Span, b: int, th_sources: tuple[str, ...], counts: Counter) -> 
     g = float(s.gains[b])
     if abs(g) >= 0.05:
         ev.append(f"context fits '{c.form}' {'better' if g > 0 else 'worse'} by {abs(g):.1f} nats")
+    if s.pair_X[b][18] > 0:
+        ev.append(f"'{c.form}' appears elsewhere in the document next to the same word")
     n_echo = counts.get(c.lemma if " " in c.lemma else _lemma(c.form), 0)
     if n_echo:
         ev.append(f"'{c.lemma}' occurs {n_echo}× elsewhere in the document")
@@ -447,18 +542,30 @@ def check(text: str, **options) -> Report:
             english = False
             notes.append(f"text does not look like English prose (known words {known:.0%}, function words {func:.0%}); "
                          "no model findings")
+    soft = 0.0
     if words and english:
         counts = doc_lemma_counts(text)
-        for base, para in paragraphs(text):
-            spans = extract(para, k, counts, base, gate=model.gate_fn() if opts.cascade else None)
+        # the cascade gate is calibrated for the model's threshold; a lower user threshold needs every span
+        gate = model.gate_fn() if opts.cascade and threshold >= model.threshold - 0.05 else None
+        kept = []  # first pass: only spans that may matter are kept, so memory stays bounded
+        for base, para in _pieces(text):
+            spans = extract(para, k, counts, base, gate=gate)
             if not spans:
                 continue
-            p = detect(spans, model)
+            p1, M = detect(spans, model, return_matrix=True)
+            soft += soft_count(p1)
+            keep = np.nonzero(p1 >= KEEP_FOR_SECOND_PASS)[0]
+            if len(keep):
+                kept.append(([spans[i] for i in keep], p1[keep], M[keep]))
+        for spans, p1, M in kept:
+            p = refine(p1, M, soft, words, model)
             findings.extend(_select(spans, p, threshold, k.th.sources, counts))
     findings = _merge_external(text, findings, opts)
     findings.sort(key=lambda f: (f.start, f.end))
-    strength = sum(f.confidence for f in findings) * 1000.0 / max(words, 1)
-    if words and english and strength / 1000.0 * words > 0 and len(findings) * 1000.0 / max(words, 1) > opts.max_findings_per_1000:
+    # listed fingerprints and trace restorations count fully; model spans count by their probability
+    soft += sum(1.0 for f in findings if f.rule != "model")
+    strength = soft * 1000.0 / max(words, 1)
+    if words and english and len(findings) * 1000.0 / max(words, 1) > opts.max_findings_per_1000:
         notes.append("implausibly many findings for English prose; verdict uncertain")
         english = False
     score = model.doc_score(strength) if words else 0.0
@@ -474,6 +581,37 @@ def check(text: str, **options) -> Report:
         verdict = "spun" if score >= 0.5 else "clean"
     return Report(text=text, words=words, findings=findings, spin_score=score, verdict=verdict, path=opts.path,
                   notes=notes)
+
+
+SOFT_FLOOR = 0.2
+KEEP_FOR_SECOND_PASS = 0.02
+
+
+def soft_count(p: np.ndarray) -> float:
+    """Evidence of spinning in a document: the summed probability of its suspicious spans (p ≥ 0.2), so
+    the document score sees many weak signals and not only the findings above the threshold."""
+    return float(p[p >= SOFT_FLOOR].sum()) if len(p) else 0.0
+
+
+MAX_PIECE_CHARS = 20_000
+
+
+def _pieces(text: str):
+    """Paragraphs, with very long ones cut at a sentence end (or space) so memory stays bounded."""
+    for base, para in paragraphs(text):
+        if len(para) <= MAX_PIECE_CHARS:
+            yield base, para
+            continue
+        pos = 0
+        while pos < len(para):
+            end = min(pos + MAX_PIECE_CHARS, len(para))
+            if end < len(para):
+                cut = max(para.rfind(". ", pos, end), para.rfind("\n", pos, end))
+                if cut <= pos:
+                    cut = para.rfind(" ", pos, end)
+                end = cut + 1 if cut > pos else end
+            yield base + pos, para[pos:end]
+            pos = end
 
 
 def _merge_external(text: str, findings: list[Finding], opts: Options) -> list[Finding]:

@@ -93,6 +93,8 @@ PAIR_FEATURES = (
     "article_fix",
     "cap_x_gain",
     "cand_oov",
+    "echo_bigram",
+    "topic_gain",
 )
 
 SPAN_FEATURES = (
@@ -124,6 +126,11 @@ SPAN_FEATURES = (
     "doc_zipf",
     "relative_zipf",
     "near_rare",
+    "attraction",
+    "best_echo_bigram",
+    "max_echo_bigram",
+    "best_topic_gain",
+    "text_topic",
 )
 
 # First stage of the cascade: facts about the span alone, known before any candidate is scored.
@@ -140,4 +147,5 @@ CHEAP_FEATURES = (
     "relative_zipf",
     "log_n_static_cands",
     "span_words",
+    "attraction",
 )

@@ -82,6 +82,7 @@ class Model:
     meta: dict = field(default_factory=dict)
     gate: Logistic | None = None  # cascade: cheap first-stage model
     gate_threshold: float = 0.0  # decision value below which a span is skipped
+    context: Logistic | None = None  # second pass: detector features + how spun the rest of the doc looks
 
     def gate_fn(self):
         """A fast predicate over CHEAP_FEATURES (pure Python: called once per span)."""
@@ -109,6 +110,7 @@ class Model:
             "threshold": self.threshold,
             "gate": self.gate.to_dict() if self.gate else None,
             "gate_threshold": self.gate_threshold,
+            "context": self.context.to_dict() if self.context else None,
             "meta": self.meta,
         }
 
@@ -125,6 +127,7 @@ class Model:
             d.get("meta", {}),
             Logistic.from_dict(d["gate"]) if d.get("gate") else None,
             float(d.get("gate_threshold", 0.0)),
+            Logistic.from_dict(d["context"]) if d.get("context") else None,
         )
 
     def save(self, path: Path = MODEL_PATH) -> None:

@@ -72,9 +72,7 @@ def make_example(doc, k, source, style, rate, seed) -> Labeled:
         text, cond = res.text, f"{'+'.join(source)}/{style}/{rate}"
     counts = engine.doc_lemma_counts(text)
     spans = []
-    from .text import paragraphs
-
-    for base, para in paragraphs(text):
+    for base, para in engine._pieces(text):
         spans.extend(engine.extract(para, k, counts, base))
     spun, truth = label(spans, res)
     from .text import count_words
@@ -118,19 +116,49 @@ def fit_gate(examples: list[Labeled], l2: float = 1.0) -> Logistic:
     return Logistic.fit(CHEAP_FEATURES, np.array(X), np.array(y), l2=l2)
 
 
-def choose_gate_threshold(examples: list[Labeled], model: Model, keep: float = 0.99) -> float:
-    """The gate's decision threshold that keeps `keep` of the spans the full model flags (on dev)."""
+def choose_gate_threshold(examples: list[Labeled], model: Model, keep: float = 0.99, floor: float = 0.3) -> float:
+    """The gate's decision threshold that keeps `keep` of the spans the first-pass detector finds at all
+    suspicious (p ≥ `floor`) on dev."""
     vals = []
     for ex in examples:
         if not ex.spans:
             continue
         p = engine.detect(ex.spans, model)
         for s, pp in zip(ex.spans, p):
-            if pp >= model.threshold:
+            if pp >= floor:
                 vals.append(float(model.gate.decision(np.array([s.extra["cheap"]]))[0]))
     if not vals:
         return -1e9
     return float(np.quantile(np.array(vals), 1.0 - keep))
+
+
+def _final_probs(ex: Labeled, model: Model) -> np.ndarray:
+    """What check() computes per span: gate, first pass, second pass with document context."""
+    keep = _gated(ex.spans, model)
+    p = np.zeros(len(ex.spans))
+    if keep:
+        sub = [ex.spans[i] for i in keep]
+        p1, M = engine.detect(sub, model, return_matrix=True)
+        soft = engine.soft_count(p1)
+        p2 = engine.refine(p1, M, soft, ex.words, model)
+        p2 = np.where(p1 >= engine.KEEP_FOR_SECOND_PASS, p2, 0.0)
+        p[keep] = p2
+    return p
+
+
+def fit_context(examples: list[Labeled], model: Model, l2: float = 1.0) -> Logistic:
+    X, y = [], []
+    for ex in examples:
+        keep = _gated(ex.spans, model)
+        if not keep:
+            continue
+        sub = [ex.spans[i] for i in keep]
+        p1, M = engine.detect(sub, model, return_matrix=True)
+        col = engine.context_column(p1, engine.soft_count(p1), ex.words)
+        sel = p1 >= engine.KEEP_FOR_SECOND_PASS
+        X.append(np.hstack([M, col[:, None]])[sel])
+        y.append(ex.spun[keep].astype(float)[sel])
+    return Logistic.fit(SPAN_FEATURES + ("doc_context",), np.concatenate(X), np.concatenate(y), l2=l2)
 
 
 def _gated(spans, model: Model):
@@ -145,11 +173,7 @@ def doc_findings(ex: Labeled, model: Model, threshold: float):
     spans the model's gate rejects are skipped as at run time."""
     if not ex.spans:
         return []
-    keep = _gated(ex.spans, model)
-    p = np.zeros(len(ex.spans))
-    if keep:
-        sub = [ex.spans[i] for i in keep]
-        p[keep] = engine.detect(sub, model)
+    p = _final_probs(ex, model)
     order = np.argsort(-p)
     taken, out = [], []
     for i in order:
@@ -216,11 +240,18 @@ def choose_threshold(examples: list[Labeled], model: Model, max_fp_per_1000: flo
     return float(min(max(probs[allowed] + 1e-6, 0.05), 0.999))
 
 
+def doc_strength(ex: Labeled, model: Model) -> float:  # noqa: D401 - first-pass evidence, as in check()
+    keep = _gated(ex.spans, model)
+    if not keep:
+        return 0.0
+    p = engine.detect([ex.spans[i] for i in keep], model)
+    return engine.soft_count(p) * 1000.0 / max(ex.words, 1)
+
+
 def fit_doc_calibration(examples: list[Labeled], model: Model) -> tuple[float, float]:
     xs, ys = [], []
     for ex in examples:
-        found = doc_findings(ex, model, model.threshold)
-        strength = sum(f[-1] for f in found) * 1000.0 / max(ex.words, 1)
+        strength = doc_strength(ex, model)
         xs.append([1.0, float(np.log1p(strength))])
         ys.append(0.0 if ex.condition == "clean" else 1.0)
     lg = Logistic.fit(("bias", "log_strength"), np.array(xs), np.array(ys), l2=0.1)
@@ -267,6 +298,42 @@ def build_examples(docs, k, seed: int, log=None, jobs: int = 1) -> list[Labeled]
     return out
 
 
+def _cached_examples(train_docs, dev_docs, k, seed, log, jobs):
+    """Spun, labelled, featurised examples; cached (pickle in the cache dir) by everything that determines
+    them, so changing only the model form does not redo the expensive extraction."""
+    import hashlib
+    import inspect
+    import pickle
+
+    from . import candidates, features, spin
+    from .knowledge import cache_dir
+
+    h = hashlib.sha256()
+    for mod in (engine, features, candidates, spin):
+        h.update(inspect.getsource(mod).encode())
+    h.update(repr((seed, TRAIN_CONDITIONS, [d.id for d in train_docs], [d.id for d in dev_docs])).encode())
+    path = cache_dir() / f"train-examples-{h.hexdigest()[:16]}.pkl"
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                log(f"using cached training examples {path}")
+                return pickle.load(fh)
+        except Exception:
+            pass
+    log("spinning and extracting features (train)…")
+    tr = build_examples(train_docs, k, seed, log, jobs)
+    log("spinning and extracting features (dev)…")
+    dv = build_examples(dev_docs, k, seed + 7, log, jobs)
+    for ex in tr + dv:
+        for sp in ex.spans:
+            sp.probs = None
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump((tr, dv), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return tr, dv
+
+
 def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: int = 13, out=None, log=print,
           jobs: int = 2) -> Model:
     docs = corpus_mod.load_documents(root)
@@ -275,20 +342,17 @@ def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: 
     log(f"corpus: {len(docs)} documents; train {len(train_docs)} docs, dev {len(dev_docs)} docs")
     k = engine.knowledge(("moby",))
     t0 = time.time()
-    log("spinning and extracting features (train)…")
-    tr = build_examples(train_docs, k, seed, log, jobs)
-    log("spinning and extracting features (dev)…")
-    dv = build_examples(dev_docs, k, seed + 7, log, jobs)
+    tr, dv = _cached_examples(train_docs, dev_docs, k, seed, log, jobs)
     ranker = fit_ranker(tr)
     detector = fit_detector(tr, ranker)
     model = Model(ranker, detector)
-    model.threshold = choose_threshold(dv, model)
-    # cascade: a cheap first stage that keeps 99 % of what the full model flags, then re-pick the threshold
+    # cascade: a cheap first stage that keeps 99 % of the spans the detector finds suspicious at all
     model.gate = fit_gate(tr)
     model.gate_threshold = choose_gate_threshold(dv, model)
     kept = sum(len(_gated(ex.spans, model)) for ex in dv)
     total = sum(len(ex.spans) for ex in dv)
     log(f"cascade gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev")
+    model.context = fit_context(tr, model)
     model.threshold = choose_threshold(dv, model)
     model.doc_a, model.doc_b = fit_doc_calibration(dv, model)
     metrics = evaluate(dv, model, model.threshold)

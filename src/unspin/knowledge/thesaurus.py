@@ -269,7 +269,10 @@ def load_dir(directory: Path) -> Thesaurus:
     if meta.get("version") != INDEX_VERSION:
         raise ValueError("stale index")
     terms = (directory / "terms.txt").read_text(encoding="utf-8").split("\n")
-    arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r") for n in ("fwd_ptr", "fwd_ids", "rev_ptr", "rev_ids", "zipf")}
+    # memory-mapped (pages load on demand, shared between processes) but viewed as plain ndarrays:
+    # np.memmap's per-slice bookkeeping costs more than the lookups themselves
+    arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r").view(np.ndarray)
+              for n in ("fwd_ptr", "fwd_ids", "rev_ptr", "rev_ids", "zipf")}
     return Thesaurus(terms, sources=tuple(meta["sources"]), **arrays)
 
 

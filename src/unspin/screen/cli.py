@@ -76,6 +76,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="commit results every N documents (and at least every 5 s; default 100)")
     p.add_argument("--report-top", type=_nonneg_int, default=50, metavar="N",
                    help="write per-document HTML reports for the N most suspicious documents (default 50)")
+    p.add_argument("--retry-errors", action="store_true",
+                   help="screen again the documents that ended as error rows in earlier runs (e.g. after "
+                        "timeouts on a busy machine or an engine fix); otherwise they count as done")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar; only a one-line summary at the end (for logs and cron)")
     p.set_defaults(func=run)
@@ -128,6 +131,7 @@ def _progress_ctx(quiet: bool):
 def run(args) -> int:
     from ..types import ExitCode
     from .run import screen
+    from .work import EngineError
 
     engine = args.engine
     if args.scheduler or args.workers:
@@ -159,9 +163,9 @@ def run(args) -> int:
                 args.inputs, args.out, engine=engine, jobs=args.jobs, scheduler=args.scheduler, workers=args.workers,
                 text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
                 timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
-                progress=callback,
+                progress=callback, retry_errors=args.retry_errors,
             )
-    except ConnectionError as e:
+    except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
     rate = outcome.screened / outcome.seconds if outcome.seconds > 0 else 0.0

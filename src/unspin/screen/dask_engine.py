@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from ..readers import Document
-from .work import error_row, screen_chunk
+from .work import EngineError, error_row, screen_chunk, warm_up
 
 
 def _usage() -> tuple[int, float]:
@@ -56,6 +56,16 @@ class DaskPool:
             self.cluster = LocalCluster(**kw)
             self.client = Client(self.cluster)
         self.client.wait_for_workers(1, timeout=120)
+        # probe the engine on one worker (this also loads its knowledge): a broken engine or a worker without
+        # unspin stops the run here instead of turning every document into the same error row
+        try:
+            err = self.client.submit(warm_up, self.check_fn, self.options, pure=False).result()
+        except Exception as e:
+            err = f"{type(e).__name__}: {e}"
+        if err:
+            self.close()
+            raise EngineError(f"the check engine fails on a Dask worker on a plain test sentence ({err}); "
+                              "nothing was screened")
 
     def threads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import wait
 
 from ..readers import Document
-from .work import WARMUP_TEXT, error_row, resolve_check, screen_document, timeout_message
+from .work import WARMUP_TEXT, EngineError, error_row, resolve_check, screen_document, timeout_message
 
 
 def _usage() -> tuple[int, float]:
@@ -118,8 +118,9 @@ class LocalPool:
             # load the knowledge once, in the parent, so that forked workers inherit it
             try:
                 resolve_check(self.check_fn)(WARMUP_TEXT, **self.options)
-            except Exception as e:
-                self.warmup_error = f"{type(e).__name__}: {e}"
+            except Exception as e:  # the engine is broken: every document would fail, so stop here
+                raise EngineError(f"the check engine fails on a plain test sentence ({type(e).__name__}: {e}); "
+                                  "nothing was screened") from e
         self.workers = [self._new() for _ in range(self.jobs)]
 
     def _new(self) -> _Worker:

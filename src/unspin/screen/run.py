@@ -28,6 +28,7 @@ class ScreenOutcome:
     peak_rss_kb: list[int] = field(default_factory=list)  # per worker process
     cpu_seconds: list[float] = field(default_factory=list)  # per worker process
     restarts: int = 0
+    retried: int = 0  # error rows of earlier runs screened again (retry_errors)
     renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
 
     @property
@@ -66,13 +67,18 @@ def screen(
     progress: Callable[[int, int | None, int], None] | None = None,
     commit_interval: float = 5.0,
     dask_chunk: int | None = None,
+    retry_errors: bool = False,
 ) -> ScreenOutcome:
     """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
-    called after each document. `check_fn` defaults to unspin.check (resolved inside each worker)."""
+    called after each document. `check_fn` defaults to unspin.check (resolved inside each worker).
+    `retry_errors` screens again the documents that ended as error rows in earlier runs. Raises EngineError
+    if the engine fails on a warm-up sentence (local engine) and ConnectionError if a Dask scheduler cannot
+    be reached; committed results are kept in both cases."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     store = Store(out)
     try:
+        retried = store.forget_errors() if retry_errors else 0
         done = store.done_ids()
         store.set_meta("inputs", [str(i) for i in inputs])
         read_kw = dict(text_field=text_field, id_field=id_field, include=include, exclude=exclude)
@@ -154,7 +160,8 @@ def screen(
                              with_findings=st["docs_with_findings"], seconds=time.perf_counter() - t0,
                              words=state["words"], peak_rss_kb=list(pool.peak_rss_kb),
                              cpu_seconds=list(pool.cpu_seconds),
-                             restarts=getattr(pool, "restarts", 0), renderer=renderer)
+                             restarts=getattr(pool, "restarts", 0), renderer=renderer,
+                             retried=retried)
     finally:
         store.close()
 

@@ -53,6 +53,14 @@ class Store:
     def done_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM results")}
 
+    def forget_errors(self) -> int:
+        """Drop the error rows so that their documents are screened again; returns how many."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        n = cur.execute("DELETE FROM results WHERE error IS NOT NULL").rowcount
+        cur.execute("COMMIT")
+        return n
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM results").fetchone()[0]
 

@@ -24,6 +24,11 @@ class DocumentTimeout(Exception):
     pass
 
 
+class EngineError(RuntimeError):
+    """The check engine cannot work at all (fails on a warm-up sentence): stop instead of filling the results
+    with identical error rows."""
+
+
 def resolve_check(check_fn: Callable | None) -> Callable:
     if check_fn is not None:
         return check_fn
@@ -131,17 +136,19 @@ def call_with_timeout(fn: Callable, timeout: float | None):
 _WARM: set = set()
 
 
-def warm_up(check_fn: Callable | None, options: dict | None) -> None:
-    """Load the knowledge once per process, outside any per-document deadline."""
+def warm_up(check_fn: Callable | None, options: dict | None) -> str | None:
+    """Load the knowledge once per process, outside any per-document deadline. Returns None, or the error
+    of the warm-up call (the documents then report their own failures one by one)."""
     key = (getattr(check_fn, "__module__", None), getattr(check_fn, "__qualname__", repr(check_fn)),
            repr(sorted((options or {}).items())))
     if key in _WARM:
-        return
+        return None
     try:
         resolve_check(check_fn)(WARMUP_TEXT, **(options or {}))
-    except Exception:  # the documents will report the failure one by one
-        pass
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
     _WARM.add(key)
+    return None
 
 
 def screen_chunk(items: list[tuple[int, Document]], check_fn: Callable | None, options: dict | None,

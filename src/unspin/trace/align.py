@@ -15,7 +15,7 @@ from functools import lru_cache
 from ..text import Token, tokenize
 
 MAX_PHRASE = 3
-MAX_GAP = 6  # a gap wider than this (either side) is not a synonym substitution
+MAX_GAP = 8  # a gap wider than this (either side) is not a synonym substitution
 LINK_COST = 0.25
 SUB_COST = 1.0
 GAP_COST = 0.75
@@ -108,11 +108,14 @@ def align(spun: str, source: str, linker: Linker, spun_offset: int = 0, source_o
     return Alignment(a, b, _merge(_ops(ka, kb, 0, len(kb), linker)))
 
 
-def _ops(ka, kb, jlo: int, jhi: int, linker: Linker) -> list[Op]:
-    """Opcodes of ka against kb[jlo:jhi] (offsets into kb), gaps refined by `_align_gap`."""
-    sm = SequenceMatcher(None, ka, kb[jlo:jhi], autojunk=False)
+def _ops(ka, kb, jlo: int, jhi: int, linker: Linker, ilo: int = 0, ihi: int | None = None) -> list[Op]:
+    """Opcodes of ka[ilo:ihi] against kb[jlo:jhi] (offsets into ka and kb), gaps refined by `_align_gap`."""
+    ihi = len(ka) if ihi is None else ihi
+    sm = SequenceMatcher(None, ka[ilo:ihi], kb[jlo:jhi], autojunk=False)
     ops: list[Op] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        i1 += ilo
+        i2 += ilo
         j1 += jlo
         j2 += jlo
         if tag == "equal":
@@ -125,27 +128,50 @@ def _ops(ka, kb, jlo: int, jhi: int, linker: Linker) -> list[Op]:
 
 
 def trim_context(al: Alignment, linker: Linker) -> Alignment:
-    """For an alignment against a window (source paragraph plus neighbours): drop the source-only context at
-    both ends, and where the first or last spun words sit in a wide 'different' block against that context,
-    align them with the nearest source words instead."""
+    """For an alignment against a window (source paragraph plus neighbours): realign within the stretch the
+    spun words come from, then drop the source-only context and any untrusted pairing at both ends."""
     ka = [_key(t) for t in al.a]
     kb = [_key(t) for t in al.b]
     ops = list(al.ops)
-    # the stretch of the window that the spun words come from: between the first and last solid anchors
-    solid = [o for o in ops if o.kind == "equal" and o.i2 - o.i1 >= 3]
-    if solid:
-        jlo = max(0, solid[0].j1 - solid[0].i1 - MAX_GAP)
-        jhi = min(len(kb), solid[-1].j2 + (len(ka) - solid[-1].i2) + MAX_GAP)
+    # the stretch of the window that the spun words come from, placed by the longest identical run (short
+    # runs such as ". The council of" recur in formulaic text); spinning changes lengths, hence the slack
+    longest = max((o for o in ops if o.kind == "equal"), key=lambda o: o.i2 - o.i1, default=None)
+    if longest is not None:
+        slack = MAX_GAP + len(ka) // 3
+        jlo = max(0, longest.j1 - longest.i1 - slack)
+        jhi = min(len(kb), longest.j2 + (len(ka) - longest.i2) + slack)
         ops = _ops(ka, kb, jlo, jhi, linker)
-    if ops and ops[0].kind == "different" and ops[0].i2 - ops[0].i1 <= MAX_GAP:
+    # the words before the first (after the last) solid run come from right before (after) it: realign them
+    # against that stretch only, or a repeated name or phrase earlier in the window would capture them
+    solid = [o for o in ops if o.kind == "equal" and o.i2 - o.i1 >= 4]
+    if solid:
+        first, last = solid[0], solid[-1]
+        middle = ops[ops.index(first) : ops.index(last) + 1]
+        head: list[Op] = []
+        if first.i1 > 0:
+            n = first.i1
+            head = _ops(ka, kb, max(0, first.j1 - n - n // 2 - MAX_PHRASE), first.j1, linker, 0, n)
+        tail: list[Op] = []
+        if last.i2 < len(ka):
+            n = len(ka) - last.i2
+            tail = _ops(ka, kb, last.j2, min(len(kb), last.j2 + n + n // 2 + MAX_PHRASE), linker, last.i2, len(ka))
+        ops = head + middle + tail
+    # a first (last) spun word in a wide block against the window's context: pair it with the source words
+    # right before (after) the next identical run instead
+    if ops and ops[0].kind == "different" and ops[0].i2 - ops[0].i1 <= MAX_PHRASE:
         o = ops.pop(0)
-        ops[:0] = _align_gap(ka, kb, o.i1, o.i2, max(o.j1, o.j2 - MAX_GAP), o.j2, linker)
-    if ops and ops[-1].kind == "different" and ops[-1].i2 - ops[-1].i1 <= MAX_GAP:
+        ops[:0] = _align_gap(ka, kb, o.i1, o.i2, max(o.j1, o.j2 - (o.i2 - o.i1) - MAX_PHRASE), o.j2, linker)
+    if ops and ops[-1].kind == "different" and ops[-1].i2 - ops[-1].i1 <= MAX_PHRASE:
         o = ops.pop()
-        ops.extend(_align_gap(ka, kb, o.i1, o.i2, o.j1, min(o.j2, o.j1 + MAX_GAP), linker))
-    while ops and ops[0].i1 == ops[0].i2:
+        ops.extend(_align_gap(ka, kb, o.i1, o.i2, o.j1, min(o.j2, o.j1 + (o.i2 - o.i1) + MAX_PHRASE), linker))
+    # at both ends, one-sided pieces are the window's context and wide differences are not swaps
+    def edge(o: Op) -> bool:
+        return o.i1 == o.i2 or o.j1 == o.j2 or o.kind == "different" or (
+            o.kind == "changed" and max(o.i2 - o.i1, o.j2 - o.j1) > MAX_PHRASE)
+
+    while ops and edge(ops[0]):
         ops.pop(0)
-    while ops and ops[-1].i1 == ops[-1].i2:
+    while ops and edge(ops[-1]):
         ops.pop()
     return Alignment(al.a, al.b, _merge(ops))
 

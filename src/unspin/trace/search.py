@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..text import tokenize
 from ..types import Finding
-from .align import Alignment, Linker, align, trim_context
+from .align import MAX_PHRASE, Alignment, Linker, align, trim_context
 from .features import segment
 from .store import Paragraph, TraceIndex
 
@@ -191,8 +191,8 @@ def _realign_with_context(text: str, best: SourceMatch, index: TraceIndex, linke
         k = m.source_paragraph - 1
         lo = spans[max(0, k - 1)][0]
         hi = spans[min(len(spans) - 1, k + 1)][1]
-        if (lo, hi) == (m.source_start, m.source_end):
-            continue
+        if (lo, hi) == (m.source_start, m.source_end) and m.alignment is not None:
+            continue  # a one-paragraph source: the window is the paragraph already aligned
         ptext = text[m.query_start : m.query_end]
         al = align(ptext, doc_text[lo:hi], linker, m.query_start, lo)
         m.alignment = trim_context(al, linker)
@@ -287,6 +287,8 @@ def _restorations(result: TraceResult) -> list[Finding]:
     for m in best.matches:
         al = m.alignment
         for kind, i1, i2, j1, j2 in _edit_groups(al):
+            if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
+                continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
             w = _widen(al, i1, i2, j1, j2)
             if w is None:
                 continue

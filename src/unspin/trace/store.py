@@ -438,6 +438,7 @@ class TraceIndex:
             "lsh_storage": self.meta.get("lsh_storage") or "memory",
             "thesaurus": list(self.meta["thesaurus"]),
             "generation": self._generation(),
+            "uuid": self.meta["uuid"],  # prefix of this index's Redis keys: unspin:<uuid>:<kind>_…
             "created": self.meta.get("created"),
         }
 
