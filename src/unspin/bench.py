@@ -246,6 +246,7 @@ def main(args) -> int:
                     continue
                 m.update({"condition": cond, "spinner_source": "+".join(source), "style": style, "rate": rate})
                 conditions.append(m)
+    curve = operating_curve(test_docs, args.seed) if not args.quick else None
     pps = None
     if args.pps:
         pairs = load_pps(args.pps)
@@ -261,6 +262,7 @@ def main(args) -> int:
         "test_docs": len(test_docs),
         "conditions": conditions,
         "pps": pps,
+        "operating_curve": curve,
         "cold_start_s": cold,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "seconds": round(time.time() - t0, 1),
@@ -276,11 +278,45 @@ def main(args) -> int:
     if pps:
         Console().print(f"PPS ({pps['phrases']} phrases, no list loaded): flagged {pps['flagged_share']:.2%}, "
                         f"restore@1 {pps['restore@1']:.2%}")
+    if curve:
+        Console().print("operating curve (cross, crude, 0.3): " + "; ".join(
+            f"t={c['threshold']}: P {c['precision']:.2f} R {c['recall']:.2f} FP/1k {c['clean_fp_per_1000']:.2f}"
+            for c in curve))
     Console().print(f"cold start (one page, fresh process): {cold} s; peak RSS {result['peak_rss_mb']} MB")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1))
     return 0
+
+
+def operating_curve(docs, seed: int, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> list[dict]:
+    """Precision/recall/false alarms at several thresholds (cross condition, crude, rate 0.3), so users can
+    pick their own trade-off. Checked once at the lowest threshold; higher ones filter by confidence."""
+    from . import engine
+    from .spin import spin
+
+    low = min(thresholds)
+    runs = []
+    for n, d in enumerate(docs):
+        try:
+            res = spin(d.text, rate=0.3, seed=seed + 5000 + n, style="crude", sources=("mythes",))
+        except FileNotFoundError:
+            return []
+        rep = engine.check(res.text, fingerprints=False, threshold=low)
+        clean = engine.check(d.text, fingerprints=False, threshold=low)
+        runs.append((rep, clean, [(s.start, s.end, s.original) for s in res.spans]))
+    out = []
+    for t in thresholds:
+        total = SpanScore()
+        fp = words = 0
+        for rep, clean, truth in runs:
+            total.add(score_findings([f for f in rep.findings if f.confidence >= t], truth))
+            fp += sum(1 for f in clean.findings if f.confidence >= t)
+            words += clean.words
+        m = total.metrics()
+        out.append({"threshold": t, "precision": m["precision"], "recall": m["recall"], "f1": m["f1"],
+                    "restore@1": m["restore@1"], "clean_fp_per_1000": round(1000.0 * fp / max(words, 1), 3)})
+    return out
 
 
 def machine() -> dict:

@@ -407,6 +407,10 @@ def span_matrix(spans: list[Span]) -> np.ndarray:
             s.extra.get("echo_bigram_max", 0.0),
             x[19],
             s.extra.get("text_topic", 0.0),
+            # register interactions: old or formal prose is full of rare words that fit their context well
+            (s.doc_zipf - 4.0) * g,
+            (s.doc_zipf - 4.0) * s.text_zipf,
+            (s.doc_zipf - 4.0) * s.extra["cheap"][12],
         ))
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(F.SPAN_FEATURES))
 
@@ -532,6 +536,7 @@ def check(text: str, **options) -> Report:
     k = knowledge(opts.sources, opts.lm_path, opts.model_path, pairs_key, pairs)
     model = k.model
     threshold = model.threshold if opts.threshold is None else float(opts.threshold)
+    user_threshold = opts.threshold is not None
     words = count_words(text)
     notes: list[str] = []
     findings: list[Finding] = []
@@ -557,6 +562,9 @@ def check(text: str, **options) -> Report:
             keep = np.nonzero(p1 >= KEEP_FOR_SECOND_PASS)[0]
             if len(keep):
                 kept.append(([spans[i] for i in keep], p1[keep], M[keep]))
+        if not user_threshold:
+            # in a document that is clearly spun, borderline spans are reported too (threshold_spun)
+            threshold = model.effective_threshold(model.doc_score(soft * 1000.0 / max(words, 1)))
         for spans, p1, M in kept:
             p = refine(p1, M, soft, words, model)
             findings.extend(_select(spans, p, threshold, k.th.sources, counts))

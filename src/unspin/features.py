@@ -131,6 +131,9 @@ SPAN_FEATURES = (
     "max_echo_bigram",
     "best_topic_gain",
     "text_topic",
+    "register_x_gain",
+    "register_x_text_zipf",
+    "register_x_attraction",
 )
 
 # First stage of the cascade: facts about the span alone, known before any candidate is scored.

@@ -83,6 +83,12 @@ class Model:
     gate: Logistic | None = None  # cascade: cheap first-stage model
     gate_threshold: float = 0.0  # decision value below which a span is skipped
     context: Logistic | None = None  # second pass: detector features + how spun the rest of the doc looks
+    threshold_spun: float | None = None  # finding threshold inside documents whose spin score is ≥ 0.5
+
+    def effective_threshold(self, doc_score: float) -> float:
+        if self.threshold_spun is not None and doc_score >= 0.5:
+            return min(self.threshold_spun, self.threshold)
+        return self.threshold
 
     def gate_fn(self):
         """A fast predicate over CHEAP_FEATURES (pure Python: called once per span)."""
@@ -111,6 +117,7 @@ class Model:
             "gate": self.gate.to_dict() if self.gate else None,
             "gate_threshold": self.gate_threshold,
             "context": self.context.to_dict() if self.context else None,
+            "threshold_spun": self.threshold_spun,
             "meta": self.meta,
         }
 
@@ -128,6 +135,7 @@ class Model:
             Logistic.from_dict(d["gate"]) if d.get("gate") else None,
             float(d.get("gate_threshold", 0.0)),
             Logistic.from_dict(d["context"]) if d.get("context") else None,
+            d.get("threshold_spun"),
         )
 
     def save(self, path: Path = MODEL_PATH) -> None:

@@ -192,7 +192,8 @@ def evaluate(examples: list[Labeled], model: Model, threshold: float) -> dict:
     r1 = r3 = 0
     clean_fp = clean_words = 0
     for ex in examples:
-        found = doc_findings(ex, model, threshold)
+        t = threshold if threshold is not None else model.effective_threshold(model.doc_score(doc_strength(ex, model)))
+        found = doc_findings(ex, model, t)
         if ex.condition == "clean":
             clean_fp += len(found)
             clean_words += ex.words
@@ -220,7 +221,8 @@ def evaluate(examples: list[Labeled], model: Model, threshold: float) -> dict:
         "restore@1": r1 / max(tp, 1),
         "restore@3": r3 / max(tp, 1),
         "clean_fp_per_1000": 1000.0 * clean_fp / max(clean_words, 1),
-        "threshold": threshold,
+        "threshold": threshold if threshold is not None else model.threshold,
+        "threshold_spun": model.threshold_spun,
     }
 
 
@@ -238,6 +240,40 @@ def choose_threshold(examples: list[Labeled], model: Model, max_fp_per_1000: flo
     if len(probs) <= allowed:
         return 0.5
     return float(min(max(probs[allowed] + 1e-6, 0.05), 0.999))
+
+
+def _doc_selection(ex: Labeled, model: Model):
+    """Greedy non-overlapping selection at threshold 0 (what check() keeps at any threshold is a prefix of
+    it): [(p, is_spun_span_index or -1)], plus the document's spin score."""
+    found = doc_findings(ex, model, 0.0)
+    sel = [(p, i if ex.spun[i] else -1) for i, _, _, _, p in found]
+    score = model.doc_score(doc_strength(ex, model))
+    return sel, score
+
+
+def choose_thresholds(examples: list[Labeled], model: Model, max_fp_per_1000: float = 1.0):
+    """(strict, spun-document) thresholds maximising dev recall with at most `max_fp_per_1000` false
+    findings per 1,000 words of clean dev text. The lower one applies in documents whose spin score is
+    ≥ 0.5: in a clearly spun text a borderline span is likelier spun, and clean texts rarely score that high."""
+    sels = [(ex, *_doc_selection(ex, model)) for ex in examples]
+    clean_words = sum(ex.words for ex in examples if ex.condition == "clean")
+    n_true = sum(ex.n_true_spans for ex in examples if ex.condition != "clean")
+    grid = [round(x, 2) for x in np.arange(0.2, 0.99, 0.02)]
+    best = (-1.0, model.threshold, model.threshold)
+    for strict in grid:
+        for spun_t in [g for g in grid if g <= strict]:
+            fp = tp = 0
+            for ex, sel, score in sels:
+                t = spun_t if score >= 0.5 else strict
+                if ex.condition == "clean":
+                    fp += sum(1 for p, _ in sel if p >= t)
+                else:
+                    tp += len({i for p, i in sel if p >= t and i >= 0})
+            if 1000.0 * fp / max(clean_words, 1) <= max_fp_per_1000:
+                rec = tp / max(n_true, 1)
+                if rec > best[0]:
+                    best = (rec, strict, spun_t)
+    return best[1], best[2]
 
 
 def doc_strength(ex: Labeled, model: Model) -> float:  # noqa: D401 - first-pass evidence, as in check()
@@ -309,8 +345,10 @@ def _cached_examples(train_docs, dev_docs, k, seed, log, jobs):
     from .knowledge import cache_dir
 
     h = hashlib.sha256()
-    for mod in (engine, features, candidates, spin):
-        h.update(inspect.getsource(mod).encode())
+    # what extraction depends on (span_matrix and the models are applied later, so they are not hashed)
+    for obj in (engine.extract, engine._span_features, engine._prefilter, engine._topic_fit, engine._topic_sum,
+                engine.doc_lemma_counts, engine.bigram_echo, features, candidates, spin):
+        h.update(inspect.getsource(obj).encode())
     h.update(repr((seed, TRAIN_CONDITIONS, [d.id for d in train_docs], [d.id for d in dev_docs])).encode())
     path = cache_dir() / f"train-examples-{h.hexdigest()[:16]}.pkl"
     if path.exists():
@@ -355,7 +393,9 @@ def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: 
     model.context = fit_context(tr, model)
     model.threshold = choose_threshold(dv, model)
     model.doc_a, model.doc_b = fit_doc_calibration(dv, model)
-    metrics = evaluate(dv, model, model.threshold)
+    model.threshold, model.threshold_spun = choose_thresholds(dv, model)
+    log(f"thresholds: {model.threshold:.2f} (default), {model.threshold_spun:.2f} (documents scored spun)")
+    metrics = evaluate(dv, model, None)
     model.meta = {
         "command": "unspin train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "unspin.train.train()",
         "seed": seed,
