@@ -27,9 +27,13 @@ knowledge: install
 	$(UNSPIN) knowledge build
 
 demo: install knowledge
-	$(UNSPIN) check examples/spun-news.txt || true
-	$(UNSPIN) check --format html examples/spun-news.txt > demo-report.html || true
-	$(UNSPIN) restore examples/spun-news.txt || true
+	@echo "== unspin check (default: at most ~1 false finding per 1,000 clean words)"
+	$(UNSPIN) check examples/spun-news.txt examples/original-news.txt | grep -v '^    ' || true
+	@echo "== unspin check --review (borderline spans too, with evidence)"
+	$(UNSPIN) check --review examples/spun-news.txt || true
+	$(UNSPIN) check --review --format html examples/spun-news.txt > demo-report.html || true
+	@echo "== unspin restore --review"
+	$(UNSPIN) restore --review examples/spun-news.txt || true
 	@echo "HTML report written to demo-report.html"
 
 test: install

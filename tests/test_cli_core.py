@@ -9,6 +9,9 @@ import pytest
 from unspin.cli import main
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "spun-news.txt"
+# review mode: the default threshold is tuned for ≤ 1 false finding per 1,000 clean words and reports few
+# findings on a short story; the CLI contract is tested with findings present
+REVIEW = ("--review",)
 CLEAN = "The committee met on Monday and agreed to publish its report next week. Members thanked the staff.\n"
 
 
@@ -21,7 +24,7 @@ def run(capsys, *argv):
 def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
     clean = tmp_path / "clean.txt"
     clean.write_text(CLEAN)
-    code, out, _ = run(capsys, "check", "--format", "json", "--no-fingerprints", str(EXAMPLE), str(clean))
+    code, out, _ = run(capsys, "check", "--format", "json", "--no-fingerprints", *REVIEW, str(EXAMPLE), str(clean))
     lines = out.strip().splitlines()
     assert len(lines) == 2
     spun, ok = (json.loads(x) for x in lines)
@@ -31,6 +34,7 @@ def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
         assert 0.0 <= obj["spin_score"] <= 1.0
         assert obj["verdict"] in ("spun", "clean", "uncertain")
     assert spun["path"] == str(EXAMPLE) and spun["findings"], "the bundled spun example must produce findings"
+    assert spun["verdict"] == "spun" and ok["verdict"] in ("clean", "uncertain")
     text = EXAMPLE.read_text()
     for f in spun["findings"]:
         assert set(f) == {"start", "end", "text", "suggestions", "confidence", "evidence", "rule"}
@@ -39,7 +43,7 @@ def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
 
 
 def test_check_text_format_is_linter_like(capsys):
-    code, out, _ = run(capsys, "check", "--no-fingerprints", str(EXAMPLE))
+    code, out, _ = run(capsys, "check", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     first = out.splitlines()[0]
     assert first.startswith(f"{EXAMPLE}:") and "→" in first and first.rstrip().endswith(")")
     assert code == 1
@@ -80,12 +84,12 @@ def test_exit_codes_and_input_errors(capsys, tmp_path):
 def test_restore_text_and_json_replay(capsys):
     import unspin
 
-    code, out, _ = run(capsys, "restore", "--format", "json", "--no-fingerprints", str(EXAMPLE))
+    code, out, _ = run(capsys, "restore", "--format", "json", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     obj = json.loads(out)
     text = EXAMPLE.read_text()
     assert obj["schema"] == 1 and obj["edits"]
     assert unspin.apply_edits(text, obj["edits"]) == obj["text"]
-    code2, out2, _ = run(capsys, "restore", "--no-fingerprints", str(EXAMPLE))
+    code2, out2, _ = run(capsys, "restore", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     assert out2.rstrip("\n") == obj["text"].rstrip("\n")
     assert code == code2 == 1
 

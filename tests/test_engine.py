@@ -54,15 +54,17 @@ def test_known_failures_still_fail(case):
 
 def test_report_fields_offsets_and_verdict_on_the_bundled_example():
     text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text()
-    rep = unspin.check(text, path="x", fingerprints=False)
-    assert rep.path == "x" and rep.words == len(text.split()) - 0 or rep.words > 100
-    assert rep.verdict == "spun" and rep.spin_score >= 0.5
+    default = unspin.check(text, path="x", fingerprints=False)
+    assert default.path == "x" and default.words == 145
+    assert default.verdict == "spun" and default.spin_score >= 0.5
+    rep = unspin.check(text, path="x", fingerprints=False, threshold=0.3)  # review mode
+    assert rep.findings and len(rep.findings) >= len(default.findings)
     for f in rep.findings:
         assert text[f.start : f.end] == f.text
         assert 0.0 <= f.confidence <= 1.0 and f.suggestions and f.evidence and f.rule == "model"
     original = (Path(__file__).parents[1] / "examples" / "original-news.txt").read_text()
-    clean = unspin.check(original, fingerprints=False)
-    assert clean.spin_score < rep.spin_score
+    clean = unspin.check(original, fingerprints=False, threshold=0.3)
+    assert clean.spin_score < 0.5 <= rep.spin_score and clean.verdict == "clean"
     assert len(clean.findings) < len(rep.findings)
 
 
@@ -78,7 +80,7 @@ def test_empty_short_and_non_english_inputs_are_uncertain():
 
 def test_restore_replaces_only_flagged_spans():
     text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text()
-    r = unspin.restore(text, fingerprints=False)
+    r = unspin.restore(text, fingerprints=False, threshold=0.3)
     assert r.edits and unspin.apply_edits(text, r.edits) == r.text
     flagged = [(f.start, f.end) for f in r.report.findings]
     for e in r.edits:

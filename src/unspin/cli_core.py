@@ -7,10 +7,15 @@ import sys
 
 from .types import ExitCode
 
+REVIEW_THRESHOLD = 0.3
+
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine options")
-    g.add_argument("--threshold", type=float, help="detector probability for a finding (default: the model's)")
+    g.add_argument("--threshold", type=float, help="detector probability for a finding (default: the model's, "
+                   "chosen for ≤ 1 false finding per 1,000 words of clean prose)")
+    g.add_argument("--review", action="store_true", help=f"review mode: also report borderline spans (threshold "
+                   f"{REVIEW_THRESHOLD}); for a person going through one text, expect some false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
     g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
@@ -23,6 +28,8 @@ def _options_from(args) -> dict:
     opts: dict = {}
     if args.threshold is not None:
         opts["threshold"] = args.threshold
+    elif args.review:
+        opts["threshold"] = REVIEW_THRESHOLD
     if args.lm_path:
         opts["lm_path"] = args.lm_path
     if args.model_path:

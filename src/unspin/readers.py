@@ -291,6 +291,41 @@ def _reflow_pdf_block(block: str) -> str:
     return out
 
 
+# Decompression-bomb guard: pdfminer inflates every FlateDecode stream whole, in memory, and then parses it in
+# pure Python, so a few kB of PDF could cost gigabytes and minutes. Non-image streams may inflate to
+# PDF_MAX_STREAM_INFLATE bytes at any ratio, larger ones only to PDF_MAX_RATIO times their compressed size.
+PDF_MAX_STREAM_INFLATE = 4 * 1024 * 1024
+PDF_MAX_RATIO = 100
+PDF_MAX_TOTAL_INFLATE = 256 * 1024 * 1024
+_PDF_STREAM_RE = re.compile(rb"(?<!end)stream\r?\n")
+_PDF_IMAGE_RE = re.compile(rb"/Subtype\s*/Image")
+
+
+def _check_pdf_bomb(data: bytes, name: str) -> None:
+    import zlib
+
+    total = 0
+    for m in _PDF_STREAM_RE.finditer(data):
+        head = data[max(0, m.start() - 2048) : m.start()]
+        k = head.rfind(b"obj")
+        head = head[k:] if k >= 0 else head
+        if b"FlateDecode" not in head or _PDF_IMAGE_RE.search(head):
+            continue
+        end = data.find(b"endstream", m.end())
+        comp = data[m.end() : end if end >= 0 else len(data)]
+        limit = max(PDF_MAX_STREAM_INFLATE, PDF_MAX_RATIO * len(comp))
+        try:
+            n = len(zlib.decompressobj().decompress(comp, limit + 1))
+        except zlib.error:
+            continue  # damaged stream: pdfminer decides what to do with it
+        if n > limit:
+            raise ReadError(f"{name}: refused: a {len(comp)}-byte compressed stream inflates to more than "
+                            f"{limit} bytes (decompression bomb?)")
+        total += n
+        if total > PDF_MAX_TOTAL_INFLATE:
+            raise ReadError(f"{name}: refused: compressed streams inflate to more than {PDF_MAX_TOTAL_INFLATE} bytes")
+
+
 def extract_pdf(data: bytes, name: str, meta: dict) -> str:
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTTextContainer
@@ -299,6 +334,7 @@ def extract_pdf(data: bytes, name: str, meta: dict) -> str:
 
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise ReadError(f"{name}: not a PDF file (no %PDF header)")
+    _check_pdf_bomb(data, name)
     # boxes_flow=0.5 orders text boxes column by column, so two-column pages read left column then right
     laparams = LAParams(line_margin=0.5, boxes_flow=0.5, detect_vertical=False)
     paragraphs: list[str] = []

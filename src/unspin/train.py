@@ -297,6 +297,19 @@ def fit_doc_calibration(examples: list[Labeled], model: Model) -> tuple[float, f
     return float(a), float(b)
 
 
+SNIPPET_SHARE = 0.3
+
+
+def _snippet(doc, rng):
+    """One to four consecutive lines (sentences or short paragraphs) of a document."""
+    lines = [ln for ln in doc.text.split("\n") if len(ln.split()) >= 6]
+    if len(lines) < 2:
+        return doc
+    n = rng.randint(1, 4)
+    i = rng.randrange(0, max(len(lines) - n, 1))
+    return corpus_mod.Doc(doc.id + f"@{i}+{n}", "\n".join(lines[i : i + n]))
+
+
 def _job(args):
     doc, source, style, rate, seed = args
     return make_example(doc, engine.knowledge(("moby",)), source, style, rate, seed)
@@ -309,6 +322,8 @@ def build_examples(docs, k, seed: int, log=None, jobs: int = 1) -> list[Labeled]
     tasks = []
     for doc in docs:
         source, style, rate, _ = rng.choice(conds)
+        if rng.random() < SNIPPET_SHARE:
+            doc = _snippet(doc, rng)  # users also paste a sentence or two: the model must calibrate for that
         tasks.append((doc, source, style, rate, rng.randrange(1 << 30)))
     out = []
     t0 = time.time()
@@ -349,7 +364,8 @@ def _cached_examples(train_docs, dev_docs, k, seed, log, jobs):
     for obj in (engine.extract, engine._span_features, engine._prefilter, engine._topic_fit, engine._topic_sum,
                 engine.doc_lemma_counts, engine.bigram_echo, features, candidates, spin):
         h.update(inspect.getsource(obj).encode())
-    h.update(repr((seed, TRAIN_CONDITIONS, [d.id for d in train_docs], [d.id for d in dev_docs])).encode())
+    h.update(repr((seed, TRAIN_CONDITIONS, SNIPPET_SHARE, [d.id for d in train_docs], [d.id for d in dev_docs])).encode())
+    h.update(inspect.getsource(_snippet).encode())
     path = cache_dir() / f"train-examples-{h.hexdigest()[:16]}.pkl"
     if path.exists():
         try:
