@@ -50,7 +50,7 @@ def engine_section(b: dict) -> str:
     curve = b.get("operating_curve") or []
     if curve:
         lines += ["Operating curve (cross, crude, rate 0.3; one check at threshold 0.3, higher thresholds filter by "
-                  "confidence; the shipped default adapts: see below):", "",
+                  f"confidence; the shipped default threshold is {meta.get('dev_metrics', {}).get('threshold')}, `--review` is 0.3):", "",
                   "| threshold | precision | recall | F1 | restore@1 | FP/1k clean |", "|---|---|---|---|---|---|"]
         for c in curve:
             lines.append(f"| {c['threshold']} | {c['precision']:.2f} | {c['recall']:.2f} | {c['f1']:.2f} | "

@@ -91,12 +91,15 @@ def _key(phrase: str) -> str:
     return " ".join(words)
 
 
+REVIEW_THRESHOLD = 0.3
+
+
 def mine(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, include_listed: bool = False,
          max_examples: int = 3, known=None, errors: list[str] | None = None) -> list[Candidate]:
     """Candidates seen in at least `min_docs` distinct documents, best first (docs desc, mean confidence desc).
 
     `paths_or_texts`: texts, (doc id, text) pairs, file paths or directories. `check_fn(text) -> Report`
-    defaults to `unspin.check`. Findings from imported lists are left out unless `include_listed`; `known` (a
+    defaults to `unspin.check` at the review threshold (0.3). Findings from imported lists are left out unless `include_listed`; `known` (a
     FingerprintSet, default: the local database) marks candidates that a list already has. Documents that
     cannot be read or checked are reported in `errors` (a list you pass) and do not stop the run."""
     return mine_corpus(paths_or_texts, min_docs, check_fn, include_listed, max_examples, known, errors).candidates
@@ -105,7 +108,12 @@ def mine(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, in
 def mine_corpus(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, include_listed: bool = False,
                 max_examples: int = 3, known=None, errors: list[str] | None = None) -> MineResult:
     if check_fn is None:
-        from .. import check as check_fn  # noqa: PLW0127
+        from .. import check
+
+        # mining is for review: borderline findings count too (recurrence across documents filters the
+        # noise), so the engine runs at the review threshold rather than its strict default
+        def check_fn(text):
+            return check(text, threshold=REVIEW_THRESHOLD)
     if known is None:
         from . import load
 

@@ -123,6 +123,15 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
+                # Read (and drop) the rest of a moderately oversized body before answering: closing a socket
+                # with unread data makes the kernel send a reset, and the client then sees a connection error
+                # instead of this 413. At most another `limit` bytes are drained; beyond that we close anyway.
+                drained = 0
+                while message.get("more_body", False) and drained <= limit:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    drained += len(message.get("body", b""))
                 return await send_error(send, 413, msg, plain, [(b"connection", b"close")])
             chunks.append(chunk)
             if not message.get("more_body", False):
