@@ -439,6 +439,9 @@ def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: 
     docs = corpus_mod.load_documents(root)
     train_docs = corpus_mod.select(docs, "train", train_words, seed)
     dev_docs = corpus_mod.select(docs, "dev", dev_words, seed + 1)
+    if not train_docs or not dev_docs:
+        raise FileNotFoundError(f"corpus too small: {len(train_docs)} train and {len(dev_docs)} dev documents "
+                                "(documents are split 60/15/25 by id; give it more documents)")
     log(f"corpus: {len(docs)} documents; train {len(train_docs)} docs, dev {len(dev_docs)} docs")
     k = engine.knowledge(("moby",))
     t0 = time.time()

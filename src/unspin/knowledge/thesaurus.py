@@ -279,6 +279,16 @@ def load_dir(directory: Path) -> Thesaurus:
 _LOADED: dict[tuple[str, ...], Thesaurus] = {}
 
 
+def _remove_stale(current: Path) -> None:
+    """Drop indexes of older format versions for the same sources (they are never read again)."""
+    import shutil
+
+    suffix = current.name.split("-", 2)[-1]
+    for old in current.parent.glob(f"thesaurus-v*-{suffix}"):
+        if old != current and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def load(spec: tuple[str, ...] = ("moby",), progress: bool = True) -> Thesaurus:
     """The index for `spec`, from memory, else the cache dir, else built now (once) and cached."""
     spec = tuple(spec)
@@ -295,5 +305,6 @@ def load(spec: tuple[str, ...] = ("moby",), progress: bool = True) -> Thesaurus:
         th = build(spec, progress=progress)
         save(th, directory)
         th = load_dir(directory)
+        _remove_stale(directory)
     _LOADED[spec] = th
     return th

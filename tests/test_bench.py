@@ -1,0 +1,92 @@
+"""The benchmark and training harnesses: metrics on hand-checked examples, and tiny end-to-end runs on a
+corpus of our own sentences (no ../shared/data)."""
+import json
+from argparse import Namespace
+
+import pytest
+
+from unspin.bench import SpanScore, auc, score_findings
+from unspin.types import Finding
+
+SENTENCES = [
+    "The council approved the new budget after a long debate about roads and schools.",
+    "Farmers in the northern district say the rain came too late for this year's wheat crop.",
+    "The hospital opened a new ward for children with breathing problems last month.",
+    "Police arrested two men after a car was stolen from a parking lot near the station.",
+    "The company reported higher profits as sales of its electric bikes rose sharply.",
+    "Scientists found that the small fish can survive in very warm water for several days.",
+    "The minister said the government would build more houses for young families.",
+    "Students protested outside the university against the rise in tuition fees.",
+]
+
+
+def F(start, end, sugg, conf=0.9):
+    return Finding(start, end, "x", tuple(sugg), conf)
+
+
+def test_auc_hand_checked():
+    # pairs (pos > neg): 0.9 beats both, 0.8 beats both, 0.3 beats 0.1 only → 5 of 6
+    assert auc([0.9, 0.8, 0.3], [0.1, 0.4]) == pytest.approx(5 / 6)
+    assert auc([0.5], [0.5]) == 0.5  # ties count half
+    assert auc([1.0, 0.9], [0.1]) == 1.0
+
+
+def test_span_scoring_hand_checked():
+    truth = [(0, 5, "central"), (10, 15, "State"), (20, 30, "suspect")]
+    findings = [
+        F(0, 5, ["central", "key"]),  # found, restore@1
+        F(11, 14, ["nation", "state"]),  # overlaps the 2nd: found, restore@3 only
+        F(12, 15, ["state"]),  # second finding on the same span: ignored
+        F(40, 45, ["x"]),  # false positive
+    ]
+    s = score_findings(findings, truth)
+    assert (s.tp, s.fp, s.fn, s.r1, s.r3) == (2, 1, 1, 1, 2)
+    m = s.metrics()
+    assert m["precision"] == pytest.approx(2 / 3, abs=1e-4) and m["recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["restore@1"] == 0.5 and m["restore@3"] == 1.0
+    total = SpanScore()
+    total.add(s)
+    total.add(s)
+    assert total.metrics()["true_spans"] == 6
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for i in range(40):  # 40 documents of 5 sentences each, all our own sentences
+        body = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(5))
+        (root / f"doc{i:02d}.txt").write_text(body + "\n")
+    return root
+
+
+def test_bench_quick_end_to_end(tiny_corpus, tmp_path):
+    from unspin import bench
+
+    out = tmp_path / "bench.json"
+    args = Namespace(corpus=str(tiny_corpus), words=400, rates="0.3", styles="crude", pps=None, pps_limit=10,
+                     seed=5, out=str(out), quick=True)
+    assert bench.main(args) == 0
+    res = json.loads(out.read_text())
+    from unspin.knowledge.thesaurus import MYTHES_PATH
+
+    # same (Moby) and, when Debian mythes-en-us is installed, cross
+    assert res["schema"] == 1 and len(res["conditions"]) == (2 if MYTHES_PATH.exists() else 1)
+    for m in res["conditions"]:
+        assert 0.0 <= m["precision"] <= 1.0 and 0.0 <= m["recall"] <= 1.0 and m["true_spans"] > 0
+        assert m["words_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
+    from unspin import model as model_mod
+    from unspin.train import train
+
+    out = tmp_path / "model.json"
+    logs = []
+    m = train(root=tiny_corpus, train_words=2500, dev_words=1200, seed=3, out=out, log=logs.append, jobs=1,
+              calib_docs_max=5)
+    loaded = model_mod.load(out)
+    assert loaded.to_dict()["detector"] == m.to_dict()["detector"]
+    assert 0.05 <= loaded.threshold <= 0.999 and loaded.gate is not None and loaded.context is not None
+    assert any("dev metrics" in line for line in logs)

@@ -1,0 +1,46 @@
+"""The thesaurus index: parsing, two-way links, save/load round trip, stale-cache clean-up."""
+import numpy as np
+
+from unspin.knowledge import thesaurus as T
+
+
+def _tiny(monkeypatch):
+    def fake():
+        yield "central", ["focal", "key", "main"]
+        yield "state", ["express", "nation"]
+        yield "believe", ["have faith", "trust"]
+    monkeypatch.setitem(T.PARSERS, "moby", fake)
+
+
+def test_two_way_links_and_phrases(monkeypatch, tmp_path):
+    _tiny(monkeypatch)
+    th = T.build(("moby",), progress=False)
+    assert th.synonyms("central") == ["focal", "key", "main"]
+    assert th.originals("focal") == ["central"] and th.originals("have faith") == ["believe"]
+    assert th.n_synonyms("state") == 2 and th.n_originals("nation") == 1 and th.originals("zebra") == []
+    assert th.linked("express", "state") and not th.linked("focal", "nation")
+    assert th.phrase_lengths == {"have": 2}
+    T.save(th, tmp_path / "idx")
+    back = T.load_dir(tmp_path / "idx")
+    assert back.terms == th.terms and np.array_equal(back.rev_ids, th.rev_ids)
+    assert back.zipf is not None and back.zipf[back.term_id["central"]] > back.zipf[back.term_id["focal"]]
+
+
+def test_half_split_is_deterministic_and_disjoint(monkeypatch):
+    _tiny(monkeypatch)
+    even = T.build(("moby:even",), progress=False)
+    odd = T.build(("moby:odd",), progress=False)
+    heads_even = {t for t in even.terms if even.is_headword(t)}
+    heads_odd = {t for t in odd.terms if odd.is_headword(t)}
+    assert heads_even.isdisjoint(heads_odd) and heads_even | heads_odd == {"central", "state", "believe"}
+
+
+def test_unknown_source_and_stale_cache(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown thesaurus source"):
+        T.build(("nope",), progress=False)
+    for name in ("thesaurus-v1-moby", "thesaurus-v9-moby", "thesaurus-v1-mythes"):
+        (tmp_path / name).mkdir()
+    T._remove_stale(tmp_path / "thesaurus-v9-moby")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesaurus-v1-mythes", "thesaurus-v9-moby"]
