@@ -72,6 +72,38 @@ class Logistic:
         return cls(tuple(names), mean, scale, w)
 
 
+def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth: np.ndarray, l2: float = 1.0,
+                          iters: int = 40) -> Logistic:
+    """Softmax over each span's candidates (a conditional logit), fitted by Newton's method: it optimises
+    exactly what the ranker is used for — which candidate is the original — rather than each candidate's
+    odds on its own. `groups_start`: first row of each span; `truth`: 1.0 on each span's original."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    const = scale < 1e-9
+    mean[const] = 0.0
+    scale[const] = 1.0
+    Z = (X - mean) / scale
+    n, d = Z.shape
+    gid = np.repeat(np.arange(len(groups_start)), np.diff(np.append(groups_start, n)))
+    w = np.zeros(d)
+    t_sum = Z[truth > 0].sum(axis=0)
+    for _ in range(iters):
+        z = Z @ w
+        zmax = np.maximum.reduceat(z, groups_start)
+        e = np.exp(z - zmax[gid])
+        p = e / np.add.reduceat(e, groups_start)[gid]
+        pz = Z * p[:, None]
+        xbar = np.add.reduceat(pz, groups_start, axis=0)
+        g = pz.sum(axis=0) - t_sum + l2 * w
+        h = pz.T @ Z - xbar.T @ xbar + l2 * np.eye(d)
+        step = np.linalg.solve(h, g)
+        w -= step
+        if np.max(np.abs(step)) < 1e-7:
+            break
+    return Logistic(tuple(names), mean, scale, w)
+
+
 @dataclass
 class Model:
     ranker: Logistic

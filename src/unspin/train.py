@@ -22,7 +22,7 @@ from . import corpus as corpus_mod
 from . import engine
 from .features import CHEAP_FEATURES, PAIR_FEATURES, SPAN_FEATURES
 from .knowledge import morph
-from .model import Logistic, Model
+from .model import Logistic, Model, fit_conditional_logit
 
 TRAIN_CONDITIONS = (
     # (source, style, rate, weight)
@@ -81,18 +81,20 @@ def make_example(doc, k, source, style, rate, seed) -> Labeled:
 
 
 def fit_ranker(examples: list[Labeled], l2: float = 1.0) -> Logistic:
-    X, y = [], []
+    """Conditional logit over each spun span's candidates (spans whose original is among them)."""
+    X, y, starts = [], [], []
+    n = 0
     for ex in examples:
         for s, t in zip(ex.spans, ex.truth):
             if t < 0:
                 continue
+            starts.append(n)
             X.append(s.pair_X)
             yy = np.zeros(len(s.candidates))
             yy[t] = 1.0
             y.append(yy)
-    X = np.concatenate(X)
-    y = np.concatenate(y)
-    return Logistic.fit(PAIR_FEATURES, X, y, l2=l2)
+            n += len(s.candidates)
+    return fit_conditional_logit(PAIR_FEATURES, np.concatenate(X), np.array(starts), np.concatenate(y), l2=l2)
 
 
 def fit_detector(examples: list[Labeled], ranker: Logistic, l2: float = 1.0) -> Logistic:
