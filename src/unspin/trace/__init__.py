@@ -15,10 +15,33 @@ import re
 import threading
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..types import Finding
-from .search import DEFAULT_THRESHOLD, ParagraphMatch, SourceMatch, TraceResult, trace
-from .store import IndexError_ as TraceIndexError
-from .store import TraceIndex
+
+if TYPE_CHECKING:  # imported lazily below: `unspin --help` must not pay for numpy/datasketch
+    from .store import TraceIndex
+
+_LAZY = {
+    "DEFAULT_THRESHOLD": ("search", "DEFAULT_THRESHOLD"),
+    "ParagraphMatch": ("search", "ParagraphMatch"),
+    "SourceMatch": ("search", "SourceMatch"),
+    "TraceResult": ("search", "TraceResult"),
+    "trace": ("search", "trace"),
+    "TraceIndexError": ("store", "IndexError_"),
+    "TraceIndex": ("store", "TraceIndex"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{mod}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["read_documents", "TraceIndex", "TraceIndexError", "trace", "restorations", "open_index", "TraceResult", "SourceMatch",
            "ParagraphMatch", "DEFAULT_THRESHOLD"]
@@ -42,9 +65,11 @@ def read_documents(inputs, text_field: str = "text", id_field: str | None = None
 _LOCK = threading.Lock()
 
 
-def open_index(index_dir, lsh_storage: str | None = None) -> TraceIndex:
+def open_index(index_dir, lsh_storage: str | None = None) -> "TraceIndex":
     """A shared, already-open TraceIndex for `index_dir` (kept open for repeated queries; it notices when
     another process adds or removes documents and refreshes itself)."""
+    from .store import TraceIndex
+
     key = f"{Path(index_dir).resolve()}|{lsh_storage or ''}"
     with _LOCK:
         ix = _OPEN.get(key)
@@ -53,11 +78,14 @@ def open_index(index_dir, lsh_storage: str | None = None) -> TraceIndex:
         return ix
 
 
-def restorations(text: str, index_dir, threshold: float = DEFAULT_THRESHOLD, lsh_storage: str | None = None
+def restorations(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None
                  ) -> list[Finding]:
     """Exact restorations for `text` read off its best-matching source in the trace index at `index_dir`:
     one Finding per substitution (rule "trace:<source id>", suggestion = the source's words, evidence
     "aligned with <source id> paragraph N"). Empty when no source matches above `threshold`."""
+    from .search import DEFAULT_THRESHOLD, trace
+
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     ix = open_index(index_dir, lsh_storage)
     with ix.lock:  # one SQLite connection and LSH per index, shared by the threads of a server
         return trace(text, ix, top=1, threshold=threshold).restorations
