@@ -48,15 +48,9 @@ def median_time(fn, runs=3, label=None):
 
 
 def machine() -> str:
-    model = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}, Python {platform.python_version()}"
+    from unspin.bench import machine_line
+
+    return machine_line()
 
 
 # ---- 1. import and load ------------------------------------------------------------------------------------

@@ -113,15 +113,9 @@ async def load(url: str, body: dict, clients: int, count: int, time_limit: float
 
 
 def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
+    from unspin.bench import machine_line
+
+    return machine_line()
 
 
 def main(argv=None) -> int:

@@ -322,6 +322,12 @@ def operating_curve(docs, seed: int, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0
     return out
 
 
+def machine_line() -> str:
+    """One line naming the machine, for benchmark reports."""
+    m = machine()
+    return f"{m['cores']} cores (nproc), {m['cpu'] or '?'}, Python {m['python']}, {platform.system()}"
+
+
 def machine() -> dict:
     cpu = ""
     try:

@@ -19,6 +19,17 @@ import numpy as np
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
 
 
+def standardise(X):
+    """(Z, mean, scale, constant-column mask); constant columns (the bias) are left unscaled."""
+    X = np.asarray(X, dtype=np.float64)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    const = scale < 1e-9
+    mean[const] = 0.0
+    scale[const] = 1.0
+    return (X - mean) / scale, mean, scale, const
+
+
 @dataclass
 class Logistic:
     names: tuple[str, ...]
@@ -48,15 +59,9 @@ class Logistic:
     @classmethod
     def fit(cls, names, X: np.ndarray, y: np.ndarray, l2: float = 1.0, sample_weight=None, iters: int = 30):
         """Newton's method (IRLS) on standardised features; the bias column (constant 1) is not scaled."""
-        X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         w_s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        mean = X.mean(axis=0)
-        scale = X.std(axis=0)
-        const = scale < 1e-9
-        mean[const] = 0.0
-        scale[const] = 1.0
-        Z = (X - mean) / scale
+        Z, mean, scale, const = standardise(X)
         w = np.zeros(X.shape[1])
         reg = np.full(X.shape[1], l2)
         reg[const] = 1e-6  # the bias is not shrunk
@@ -77,13 +82,7 @@ def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth:
     """Softmax over each span's candidates (a conditional logit), fitted by Newton's method: it optimises
     exactly what the ranker is used for — which candidate is the original — rather than each candidate's
     odds on its own. `groups_start`: first row of each span; `truth`: 1.0 on each span's original."""
-    X = np.asarray(X, dtype=np.float64)
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    const = scale < 1e-9
-    mean[const] = 0.0
-    scale[const] = 1.0
-    Z = (X - mean) / scale
+    Z, mean, scale, _ = standardise(X)
     n, d = Z.shape
     gid = np.repeat(np.arange(len(groups_start)), np.diff(np.append(groups_start, n)))
     w = np.zeros(d)
