@@ -180,7 +180,11 @@ def run_knowledge_build(args) -> int:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
     lm.load()
-    print(f"thesaurus {'+'.join(sources)}: {len(th.terms):,} terms, {len(th.fwd_ids):,} links; "
+    from .knowledge import vectors
+
+    vec = vectors.load()
+    glove = f"GloVe vectors: {len(vec.index):,} words" if vec else "GloVe vectors: not installed (topic fit off)"
+    print(f"thesaurus {'+'.join(sources)}: {len(th.terms):,} terms, {len(th.fwd_ids):,} links; {glove}; "
           f"language model ready ({time.time() - t:.1f} s)")
     return 0
 
