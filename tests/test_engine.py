@@ -106,3 +106,23 @@ def test_long_paragraphs_and_large_inputs_are_processed():
     para = "The council approved the budget after a long debate about roads and schools. " * 400
     rep = unspin.check(para + "\n\n" + para, fingerprints=False)
     assert rep.words == 2 * 400 * 13
+
+
+def test_a_finding_takes_in_an_article_that_would_become_wrong():
+    from types import SimpleNamespace
+
+    from unspin.engine import _with_article
+
+    para = "The council opened an inquiry into it. They asked a question."
+    s = SimpleNamespace(start=para.index("inquiry"), end=para.index("inquiry") + 7, text="inquiry")
+    start, text, sugg = _with_article(s, ("probe", "investigation"), para, 0)
+    assert text == "an inquiry" and para[start : s.end] == text
+    assert sugg == ("a probe", "an investigation")
+    # the article already fits the top suggestion: the finding stays on the word
+    assert _with_article(s, ("investigation",), para, 0) == (s.start, "inquiry", ("investigation",))
+    q = SimpleNamespace(start=para.index("question"), end=para.index("question") + 8, text="question")
+    assert _with_article(q, ("query",), para, 0)[1] == "question"
+    # offsets of a paragraph inside a larger document
+    start, text, _ = _with_article(SimpleNamespace(start=s.start + 100, end=s.end + 100, text="inquiry"),
+                                   ("probe",), para, 100)
+    assert (start, text) == (100 + para.index("an inquiry"), "an inquiry")

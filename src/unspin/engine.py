@@ -10,6 +10,7 @@ what it sees at run time. Paragraphs are processed one at a time: memory stays b
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from . import features as F
 from .candidates import Candidate, CandidateGenerator
 from .knowledge import morph
 from .stopwords import is_function_word
-from .text import Token, count_words, paragraphs, sentences, tokenize
+from .text import Token, article_for, count_words, paragraphs, sentences, tokenize
 from .types import Finding, Report
 
 MIN_WORDS_FOR_VERDICT = 25
@@ -467,7 +468,23 @@ def _evidence(s: Span, b: int, th_sources: tuple[str, ...], counts: Counter) -> 
     return tuple(ev)
 
 
-def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, counts) -> list[Finding]:
+_ARTICLE_BEFORE = re.compile(r"\b([Aa]n?)[ \t]+$")
+
+
+def _with_article(s: Span, sugg: tuple[str, ...], para: str | None, base: int):
+    """When "a"/"an" right before the span would be wrong for the top suggestion ("an inquiry" → "a probe"),
+    the finding takes the article in, and every suggestion carries its own article."""
+    if para is None or not sugg:
+        return s.start, s.text, sugg
+    m = _ARTICLE_BEFORE.search(para, max(0, s.start - base - 8), s.start - base)
+    if not m or article_for(sugg[0]) == m.group(1).lower():
+        return s.start, s.text, sugg
+    start = base + m.start(1)
+    return start, para[m.start(1) : s.end - base], tuple(f"{article_for(x)} {x}" for x in sugg)
+
+
+def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, counts, para: str | None = None,
+            base: int = 0) -> list[Finding]:
     """Findings above threshold; overlapping spans keep the most confident one."""
     order = np.argsort(-p)
     taken: list[tuple[int, int]] = []
@@ -481,7 +498,8 @@ def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, coun
         taken.append((s.start, s.end))
         order_c = np.argsort(-s.probs)
         sugg = tuple(s.candidates[j].form for j in order_c[:5])
-        out.append(Finding(s.start, s.end, s.text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts)))
+        start, text, sugg = _with_article(s, sugg, para, base)
+        out.append(Finding(start, s.end, text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts)))
     return out
 
 
@@ -561,13 +579,13 @@ def check(text: str, **options) -> Report:
             soft += soft_count(p1)
             keep = np.nonzero(p1 >= KEEP_FOR_SECOND_PASS)[0]
             if len(keep):
-                kept.append(([spans[i] for i in keep], p1[keep], M[keep]))
+                kept.append(([spans[i] for i in keep], p1[keep], M[keep], para, base))
         if not user_threshold:
             # in a document that is clearly spun, borderline spans are reported too (threshold_spun)
             threshold = model.effective_threshold(model.doc_score(soft * 1000.0 / max(words, 1)))
-        for spans, p1, M in kept:
+        for spans, p1, M, para, base in kept:
             p = refine(p1, M, soft, words, model)
-            findings.extend(_select(spans, p, threshold, k.th.sources, counts))
+            findings.extend(_select(spans, p, threshold, k.th.sources, counts, para, base))
     findings = _merge_external(text, findings, opts)
     findings.sort(key=lambda f: (f.start, f.end))
     # listed fingerprints and trace restorations count fully; model spans count by their probability
