@@ -45,5 +45,16 @@ bench: install
 train: install
 	$(UNSPIN) train
 
+# Coverage-guided fuzzing (atheris) of the tokenizer, check, list parsers, spintax and readers, one target at a
+# time on one core; FUZZ_SECONDS is the base budget per target (cheap targets get 2x). Refreshes tests/fuzz_corpus/.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) fuzz/run_fuzz.py
+
+# 100 concurrent clients for 60 s against `unspin serve` on loopback (valid, oversized, malformed requests).
+.PHONY: load
+load: install
+	$(PY) tests/loadgen.py --seconds 60 --clients 100 --json benchmarks/results/load.json
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info demo-report.html

@@ -8,7 +8,8 @@ budget per target; a target's weight in --weights multiplies it (cheap targets g
 (everything libFuzzer found) goes to --workdir (default: $FUZZ_WORKDIR or /tmp/unspin-fuzz); afterwards the
 interesting inputs are merged (libFuzzer -merge=1: a minimal set with the same coverage) and the kept
 regression corpus in --keep (default tests/fuzz_corpus/<target>/) is refreshed, capped at 50 files / 200 kB
-per target (smallest first). Crashes are written to <workdir>/crashes/ and make the exit code non-zero.
+per target (smallest first; regress-* files - crashes turned regression inputs - and seed-* files are always kept).
+Crashes are written to <workdir>/crashes/ and make the exit code non-zero.
 A summary (inputs executed per target, new coverage, crashes) is printed and written to <workdir>/stats.json.
 """
 from __future__ import annotations
@@ -115,10 +116,16 @@ def run_target(target: str, seconds: float, workdir: Path, keep_root: Path | Non
                             f"-max_len={MAX_LEN.get(target, 2048)}", *dirs],
                            capture_output=True, text=True, errors="replace", env=env, cwd=ROOT)
         pool = list(merged.iterdir()) if m.returncode == 0 and any(merged.iterdir()) else list(work.iterdir())
-        chosen = _cap(pool)
         dest = keep_root / target
+        # regress-* (crashes turned regression inputs) and seed-* (hand-made starting points) are always kept
+        regress = {f.name: f.read_bytes() for f in [*dest.glob("regress-*"), *dest.glob("seed-*")]} \
+            if dest.is_dir() else {}
+        chosen = _cap([f for f in pool if not f.name.startswith(("regress-", "seed-"))])
+        chosen = chosen[: max(0, KEEP_FILES - len(regress))]
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
+        for name, data in regress.items():
+            (dest / name).write_bytes(data)
         for f in chosen:
             data = f.read_bytes()
             (dest / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)

@@ -9,7 +9,6 @@ import json
 import random
 import sys
 import zlib
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +24,13 @@ def _json_lines(out: str) -> list[dict]:
     return [json.loads(x) for x in out.splitlines() if x.strip()]
 
 
+def _measured(name: str, r):
+    """Print the measurement (shown with pytest -s; RELIABILITY.md quotes these lines)."""
+    print(f"\nHOSTILE {name}: exit {r.returncode}, {r.wall_s:.1f} s wall, {r.cpu_s:.1f} s CPU, "
+          f"peak RSS {r.maxrss_mb:.0f} MB")
+    return r
+
+
 def _check_cli(*paths, timeout=120, mem_mb=CLI_MEM_MB, stdin_bytes=None):
     return run_bounded([UNSPIN, "check", "--format", "json", "--no-fingerprints", *map(str, paths)],
                        timeout=timeout, mem_mb=mem_mb, stdin_bytes=stdin_bytes)
@@ -37,7 +43,7 @@ def test_invalid_utf8_is_a_clear_error_naming_file_and_byte_and_the_batch_goes_o
     bad.write_bytes("Line one is fine.\nCaf\u00e9 au lait".encode("latin-1"))
     good = tmp_path / "good.txt"
     good.write_text(PROSE)
-    r = _check_cli(bad, good)
+    r = _measured("invalid UTF-8 + good file", _check_cli(bad, good))
     assert r.returncode == 4, r.stderr
     objs = _json_lines(r.stdout)
     assert objs[0]["path"] == str(bad) and "invalid UTF-8 at byte 21 (line 2)" in objs[0]["error"]
@@ -52,7 +58,7 @@ def test_utf16_with_bom_reads_the_same_as_utf8(tmp_path, codec, bom):
     u8.write_bytes(text.encode("utf-8"))
     u16 = tmp_path / "u16.txt"
     u16.write_bytes(bom + text.encode(codec))
-    r = _check_cli(u8, u16)
+    r = _measured(f"UTF-16 {codec} with BOM", _check_cli(u8, u16))
     assert r.returncode in (0, 1), r.stderr
     a, b = _json_lines(r.stdout)
     assert a["words"] == b["words"] and a["findings"] == b["findings"] and a["spin_score"] == b["spin_score"]
@@ -98,7 +104,7 @@ def test_50mb_single_line_file_is_handled_in_bounded_time_and_memory(tmp_path):
         for _ in range(50_000_000 // len(chunk) + 1):
             fh.write(chunk)
     assert p.stat().st_size >= 50_000_000 and b"\n" not in p.read_bytes()[:1_000_000]
-    r = _check_cli(p, timeout=120)
+    r = _measured("50 MB single line", _check_cli(p, timeout=120))
     assert r.returncode == 0, (r.returncode, r.stderr[-500:])
     (obj,) = _json_lines(r.stdout)
     assert obj["verdict"] == "uncertain" and obj["words"] > 1_000_000 and obj["notes"]
@@ -109,7 +115,7 @@ def test_2mb_single_line_of_prose_is_checked_in_bounded_time_and_memory(tmp_path
     text = (PROSE * (2_000_000 // len(PROSE) + 1))[:2_000_000]
     p = tmp_path / "prose-line.txt"
     p.write_text(text)
-    r = _check_cli(p, timeout=180)
+    r = _measured("2 MB single line of prose", _check_cli(p, timeout=180))
     assert r.returncode in (0, 1), r.stderr[-500:]
     (obj,) = _json_lines(r.stdout)
     assert obj["words"] == unspin.text.count_words(text) and obj["verdict"] in ("clean", "spun", "uncertain")
@@ -146,11 +152,13 @@ def test_pathological_repetition_is_bounded(tmp_path):
         "    t = time.monotonic(); r = unspin.check(text, fingerprints=False)\n"
         "    ok = all(text[f.start:f.end] == f.text for f in r.findings)\n"
         "    print(json.dumps({'case': name, 's': time.monotonic() - t, 'ok': ok, 'words': r.words}), flush=True)\n")
-    r = run_bounded([PYTHON, str(script)], timeout=240, mem_mb=CLI_MEM_MB)
+    r = _measured("pathological repetition (14 cases, one process)",
+                  run_bounded([PYTHON, str(script)], timeout=240, mem_mb=CLI_MEM_MB))
     assert r.returncode == 0, r.stderr[-1000:]
     rows = _json_lines(r.stdout)
     assert [x["case"] for x in rows] == list(PATHOLOGICAL)
     for row in rows:
+        print(f"  {row['case']}: {row['s']:.2f} s, {row['words']} words")
         assert row["ok"] and row["s"] < 60, row
     assert r.maxrss_mb < 1500
 
@@ -220,7 +228,7 @@ def test_pdf_decompression_bomb_is_refused_quickly(tmp_path, what, filler, repea
     assert len(pdf) < 2_000_000  # a small file ...
     p = tmp_path / "bomb.pdf"
     p.write_bytes(pdf)
-    r = run_bounded([PYTHON, "-c", READ_SCRIPT, str(p)], timeout=60, mem_mb=2048)
+    r = _measured(f"PDF bomb: {what}", run_bounded([PYTHON, "-c", READ_SCRIPT, str(p)], timeout=60, mem_mb=2048))
     assert r.returncode == 0, r.stderr[-800:]
     out = json.loads(r.stdout)
     assert out["text"] is None and out["error"].startswith(f"{p}: refused:") and "decompression bomb" in out["error"]
@@ -279,15 +287,27 @@ def test_html_source_checked_as_text_is_escaped_in_every_output(tmp_path):
     assert 'onerror="' not in r.stdout and "onerror=&quot;" in r.stdout
 
 
-def test_huge_html_is_bounded(tmp_path):
+def test_deeply_nested_html_is_refused_quickly_not_parsed_for_minutes(tmp_path):
+    """Regression: 200,000 nested <div>s made the HTML5 fallback parser run for minutes (quadratic in depth)."""
     body = b"<div>" * 200_000 + b"<p>" + PROSE.encode() + b"</p>" + b"</div>" * 200_000
     p = tmp_path / "deep.html"
     p.write_bytes(b"<html><body>" + body + b"</body></html>")
-    r = run_bounded([PYTHON, "-c", READ_SCRIPT, str(p)], timeout=120, mem_mb=2048)
+    r = _measured("HTML nested 200,000 deep", run_bounded([PYTHON, "-c", READ_SCRIPT, str(p)], timeout=60,
+                                                           mem_mb=2048))
     assert r.returncode == 0, r.stderr[-800:]
     out = json.loads(r.stdout)
-    assert (out["text"] and "central bank" in out["text"]) or out["error"].startswith(str(p))
-    assert r.maxrss_mb < 1500, r.maxrss_mb
+    assert out["text"] is None and out["error"].startswith(f"{p}: HTML nested about 200000 elements deep")
+    assert r.wall_s < 30 and r.maxrss_mb < 1000, (r.wall_s, r.maxrss_mb)
+
+
+def test_html_nested_3000_deep_is_read_not_a_recursion_crash(tmp_path):
+    """Regression: the DOM walk was recursive and crashed (RecursionError) beyond ~1000 levels."""
+    from unspin.readers import read_text_file
+
+    p = tmp_path / "nested.html"
+    p.write_bytes(b"<html><body>" + b"<div><span>" * 1500 + PROSE.encode() + b"</span></div>" * 1500
+                  + b"</body></html>")
+    assert read_text_file(p) == PROSE.strip()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,9 @@ import numpy as np
 from .knowledge import morph
 from .stopwords import is_function_word
 
+# Candidate lists memoised per span form (up to MAX_CANDIDATES each, ~10 kB): the cap bounds the memo near
+# 200 MB on endless new vocabulary; ordinary text reuses a few thousand forms.
+MEMO_FORMS = 20_000
 MAX_CANDIDATES = 120  # kept per span form by the static prior; the engine then keeps the best
 # CONTEXT_CANDIDATES of these by a two-query language-model pre-score in context
 
@@ -48,7 +51,7 @@ class CandidateGenerator:
         got = self._memo.get(form)
         if got is None:
             got = self._build(form)
-            if len(self._memo) > 300_000:
+            if len(self._memo) > MEMO_FORMS:
                 self._memo.clear()
             self._memo[form] = got
         return got

@@ -6,7 +6,8 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
                    skip_ids=None) -> Iterator[Document]
         Every document of every input, in a deterministic order. Never raises for a bad document: a document
         that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
-        `text=None`. Inputs may be
+        `text=None` (decompression-bomb PDFs and HTML nested more than HTML_MAX_DEPTH elements deep are
+        refused this way rather than parsed). Inputs may be
           - files: .txt .md .markdown .text .rst (UTF-8; a BOM is honoured), .html .htm .xhtml (main text via
             trafilatura, falling back to selectolax's lexbor parser), .pdf (pdfminer.six layout analysis;
             columns, line-end hyphens and line breaks inside paragraphs are repaired), .docx (zip + XML),
@@ -192,27 +193,29 @@ def _selectolax_text(html: str) -> str:
     if root is None:
         return ""
     parts: list[str] = []
-
-    def walk(node) -> None:
-        child = node.child
-        while child is not None:
-            tag = child.tag
-            if tag == "-text":
-                parts.append(_WS_RE.sub(" ", child.text_content or ""))
-            elif tag == "br":
-                parts.append("\n")
-            elif tag in ("-comment", "head", "title", "meta", "link"):
-                pass
-            else:
-                block = tag in _BLOCK_TAGS
-                if block:
-                    parts.append("\n\n")
-                walk(child)
-                if block:
-                    parts.append("\n\n")
-            child = child.next
-
-    walk(root)
+    # iterative walk (an explicit stack, not recursion: deeply nested pages must not hit the recursion limit)
+    stack: list[tuple[bool, object]] = [(False, root.child)]
+    while stack:
+        is_text, item = stack.pop()
+        if is_text:
+            parts.append(item)
+            continue
+        child = item
+        if child is None:
+            continue
+        stack.append((False, child.next))
+        tag = child.tag
+        if tag == "-text":
+            parts.append(_WS_RE.sub(" ", child.text_content or ""))
+        elif tag == "br":
+            parts.append("\n")
+        elif tag in ("-comment", "head", "title", "meta", "link"):
+            pass
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n\n")
+                stack.append((True, "\n\n"))
+            stack.append((False, child.child))
     return _tidy_paragraphs("".join(parts))
 
 
@@ -224,6 +227,27 @@ def _tidy_paragraphs(text: str) -> str:
         if block:
             paras.append(block)
     return "\n\n".join(paras)
+
+
+HTML_MAX_DEPTH = 10_000
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+# void elements and elements whose end tag may be omitted do not count towards the nesting estimate
+_FLAT_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr p li dt dd tr td th "
+                       "option optgroup rb rt rp thead tbody tfoot colgroup caption html head body".split())
+
+
+def _nesting_depth(html: str) -> int:
+    """Largest element nesting depth, estimated in one linear pass over the tags."""
+    depth = best = 0
+    for m in _TAG_RE.finditer(html):
+        if m.group(3) or m.group(2).lower() in _FLAT_TAGS:
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            best = max(best, depth)
+    return best
 
 
 def extract_html(data: bytes, name: str, meta: dict) -> str:
@@ -240,6 +264,10 @@ def extract_html(data: bytes, name: str, meta: dict) -> str:
         meta["extractor"] = "trafilatura"
         return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
     meta["extractor"] = "selectolax"
+    depth = _nesting_depth(html)
+    if depth > HTML_MAX_DEPTH:  # HTML5 tree building is quadratic in nesting depth
+        raise ReadError(f"{name}: HTML nested about {depth} elements deep (limit {HTML_MAX_DEPTH}); refused as "
+                        "too expensive to parse")
     return _selectolax_text(html)
 
 

@@ -20,6 +20,8 @@ LN_BASE = math.log(1.0001)
 OOV_SCORE = -100_000_000  # pocketsphinx returns about -536870912 for OOV
 # ln P floor for a word neither the LM nor wordfreq knows (about one in 10^8.5 words).
 UNKNOWN_LOGPROB = -19.5
+# Memoised scores per process; ~150 bytes each, so the cap bounds the cache near 75 MB (then it restarts).
+LM_CACHE_ENTRIES = 500_000
 
 
 class LanguageModel(Protocol):
@@ -46,7 +48,7 @@ class PocketsphinxLM:
 
     order = 3
 
-    def __init__(self, path: str | Path | None = None, cache_size: int = 2_000_000):
+    def __init__(self, path: str | Path | None = None, cache_size: int = LM_CACHE_ENTRIES):
         from pocketsphinx import NGramModel
 
         self.path = str(path or package_file("pocketsphinx", "model", "en-us", "en-us.lm.bin"))
@@ -62,6 +64,8 @@ class PocketsphinxLM:
         k = self._known.get(word)
         if k is None:
             k = self._m.prob([word]) > OOV_SCORE
+            if len(self._known) > 200_000:
+                self._known.clear()
             self._known[word] = k
         return k
 
@@ -73,6 +77,8 @@ class PocketsphinxLM:
         if not self.known(word):
             v = self._floor.get(word)
             if v is None:
+                if len(self._floor) > 200_000:
+                    self._floor.clear()
                 v = self._floor[word] = _unigram_floor(word)
         else:
             # history is most-recent-first for pocketsphinx; an unknown history word cuts the context
@@ -124,7 +130,7 @@ class KenLM:
                 self._m.BaseScore(state, h, out)
                 state, out = out, state
             v = self._m.BaseScore(state, word, out) * math.log(10)
-        if len(self._cache) > 2_000_000:
+        if len(self._cache) > LM_CACHE_ENTRIES:
             self._cache.clear()
         self._cache[key] = v
         return v

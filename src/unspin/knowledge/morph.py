@@ -1,4 +1,6 @@
-"""Inflection and frequency helpers (lemminflect, wordfreq), memoised: text vocabulary repeats."""
+"""Inflection and frequency helpers (lemminflect, wordfreq), memoised: text vocabulary repeats.
+
+The LRU caps keep a long-running process bounded (about 100 MB in all) on endless new vocabulary."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,7 +9,7 @@ from functools import lru_cache
 _TAGS = ("NNS", "VBD", "VBN", "VBG", "VBZ", "JJR", "JJS", "RBR", "RBS")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def analyses(word: str) -> tuple[tuple[str, str], ...]:
     """(lemma, tag) readings of a lower-case word form; base forms get tag '' ."""
     from lemminflect import getAllInflections, getAllLemmas
@@ -28,7 +30,7 @@ def analyses(word: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def lemmas(word: str) -> tuple[str, ...]:
     seen: list[str] = []
     for lem, _ in analyses(word):
@@ -37,7 +39,7 @@ def lemmas(word: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@lru_cache(maxsize=400_000)
+@lru_cache(maxsize=100_000)
 def inflect(lemma: str, tag: str) -> str:
     """`lemma` in the form `tag` ('' = unchanged). Phrases inflect their first word ("bring up" → "brought up")
     when it is a verb tag, else their last word ("interest rate" → "interest rates")."""
@@ -54,7 +56,7 @@ def inflect(lemma: str, tag: str) -> str:
     return " ".join(parts)
 
 
-@lru_cache(maxsize=400_000)
+@lru_cache(maxsize=100_000)
 def zipf(term: str) -> float:
     from wordfreq import zipf_frequency
 
@@ -69,7 +71,7 @@ def tag_upos(tag: str) -> str:
     return _TAG_UPOS.get(tag, "")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def upos_of(word: str) -> frozenset[str]:
     """Parts of speech a lower-case word can have (from lemminflect's lexicon; empty when unknown)."""
     from lemminflect import getAllLemmas

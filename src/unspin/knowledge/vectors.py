@@ -31,7 +31,7 @@ class Vectors:
         if got is not False:
             return got
         v = self._vec(term)
-        if len(self._memo) > 200_000:
+        if len(self._memo) > 50_000:  # ~300 bytes each
             self._memo.clear()
         self._memo[term] = v
         return v

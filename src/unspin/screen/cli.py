@@ -148,6 +148,7 @@ def run(args) -> int:
         print("unspin screen: stdin (-) can be given only once", file=sys.stderr)
         return int(ExitCode.USAGE)
     import os
+    import sqlite3
 
     missing = [i for i in args.inputs if i != "-" and not os.path.exists(i)]
     for m in missing:
@@ -167,6 +168,11 @@ def run(args) -> int:
             )
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
+        return int(ExitCode.INPUT)
+    except (OSError, sqlite3.Error) as e:  # e.g. the output disk is full: committed results are kept
+        print(f"unspin screen: cannot write to {args.out}: {getattr(e, 'strerror', None) or e}; results committed "
+              "so far are kept - fix this (free disk space) and run the same command again to resume",
+              file=sys.stderr)
         return int(ExitCode.INPUT)
     rate = outcome.screened / outcome.seconds if outcome.seconds > 0 else 0.0
     print(

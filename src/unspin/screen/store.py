@@ -90,7 +90,8 @@ class Store:
                 )
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite already rolled back a COMMIT that failed (e.g. disk full)
+                cur.execute("ROLLBACK")
             raise
         return new
 
@@ -184,13 +185,17 @@ class Store:
 
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
         cur = self.db.execute(sql)
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            while True:
-                rows = cur.fetchmany(chunk)
-                if not rows:
-                    break
-                cols = list(zip(*rows))
-                cols = [[json.loads(v) for v in c] if i in json_cols else list(c) for i, c in enumerate(cols)]
-                writer.write_table(pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)],
-                                                        schema=schema))
-        os.replace(tmp, path)
+        try:
+            with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+                while True:
+                    rows = cur.fetchmany(chunk)
+                    if not rows:
+                        break
+                    cols = list(zip(*rows))
+                    cols = [[json.loads(v) for v in c] if i in json_cols else list(c) for i, c in enumerate(cols)]
+                    writer.write_table(pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(cols, schema)],
+                                                            schema=schema))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # e.g. disk full: leave no partial file behind
+            raise

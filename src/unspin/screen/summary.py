@@ -157,8 +157,12 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
                 "finding) in this directory.</small></p>")
     path = out_dir / "summary.html"
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(_page("unspin screen — summary", "".join(body), SORT_JS), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(_page("unspin screen — summary", "".join(body), SORT_JS), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. disk full: leave no partial file behind
+        raise
     return path
 
 
@@ -225,7 +229,11 @@ def write_reports(store, out_dir: Path, texts: dict[str, str | None], ids: list[
             page = render_report_html(report, res["source"], text_missing=text is None)
         name = safe_name(did) + ".html"
         tmp = rdir / (name + ".tmp")
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, rdir / name)
+        try:
+            tmp.write_text(page, encoding="utf-8")
+            os.replace(tmp, rdir / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         links[did] = f"reports/{name}"
     return links, used
