@@ -21,7 +21,7 @@ import pytest
 
 FIX = Path(__file__).parent / "fixtures" / "screen"
 sys.path.insert(0, str(FIX))
-from fake_check import fake_check  # noqa: E402
+from fake_check import SENTENCES, fake_check  # noqa: E402
 
 from bounded import UNSPIN  # noqa: E402
 from unspin.readers import iter_documents  # noqa: E402
@@ -29,15 +29,6 @@ from unspin.screen.run import screen  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-SENTENCES = [
-    "The river rose after three days of rain and the ferry stopped running.",
-    "Researchers used profound learning to sort the photographs of birds.",
-    "The bakery now opens an hour earlier on market days.",
-    "A report on huge information in hospitals was published this spring.",
-    "Children planted beans and measured them every morning.",
-    "The team compared irregular woodland models with simple rules.",
-    "Counterfeit consciousness was the theme of the evening lecture.",
-]
 
 SCRIPT = """
 import sys
