@@ -38,9 +38,12 @@ from unspin.serve import create_app  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
+ENGINE = FakeEngine()
+
+
 @pytest.fixture(scope="module")
 def server():
-    with LiveServer(create_app(check_fn=FakeEngine())) as srv:
+    with LiveServer(create_app(check_fn=ENGINE)) as srv:
         yield srv
 
 
@@ -77,6 +80,7 @@ def test_page_paste_highlight_accept_restore(driver, server):
     d = driver
     _load(d, server, SPUN)
     assert d.title.startswith("unspin")
+    assert ENGINE.calls[-1].get("threshold") == 0.3  # review mode is on by default on the page
     marks = d.find_elements(By.CSS_SELECTOR, "#marked .finding")
     assert [m.text for m in marks] == ["focal bank", "premium rate"]
     assert "conf-high" in marks[0].get_attribute("class") and "conf-mid" in marks[1].get_attribute("class")
@@ -169,3 +173,14 @@ def test_errors_are_shown(driver, server):
     inp.send_keys(str(f))
     _wait(d, lambda d: "Could not read" in d.find_element(By.ID, "status").text)
     assert "unsupported file type" in d.find_element(By.ID, "status").text
+
+
+def test_review_mode_can_be_switched_off(driver, server):
+    d = driver
+    d.get(server.url + "/")
+    box = _wait(d, EC.element_to_be_clickable((By.ID, "input")))
+    d.find_element(By.ID, "review").click()  # uncheck
+    d.execute_script("arguments[0].value = arguments[1];", box, SPUN)
+    d.find_element(By.ID, "check").click()
+    _wait(d, lambda d: d.find_element(By.ID, "results").is_displayed())
+    assert "threshold" not in ENGINE.calls[-1]

@@ -76,7 +76,9 @@
     setStatus("Checking…");
     try {
       const resp = await fetch("/api/v1/check", {
-        method: "POST", headers: headers(true), body: JSON.stringify({ text: text }),
+        // review mode (the default here: a person decides on each finding) is the CLI's --review threshold
+        method: "POST", headers: headers(true),
+        body: JSON.stringify(document.getElementById("review").checked ? { text: text, threshold: 0.3 } : { text: text }),
       });
       if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
       const report = await resp.json();
