@@ -90,3 +90,13 @@ def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
     assert loaded.to_dict()["detector"] == m.to_dict()["detector"]
     assert 0.05 <= loaded.threshold <= 0.999 and loaded.gate is not None and loaded.context is not None
     assert any("dev metrics" in line for line in logs)
+
+
+def test_model_file_round_trip_with_a_str_path(tmp_path):
+    """`unspin train --out FILE` passes a str: saving must accept it."""
+    from unspin import model as model_mod
+
+    m = model_mod.load()
+    target = str(tmp_path / "sub" / "m.json")
+    m.save(target)
+    assert model_mod.Model.from_dict(json.loads(open(target).read())).to_dict() == m.to_dict()

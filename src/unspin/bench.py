@@ -153,28 +153,9 @@ def run_condition(docs, source, style, rate, seed, check_fn, model) -> dict:
 
 def load_pps(path: str | Path) -> list[tuple[str, str]]:
     """(tortured, expected) pairs from a PPS-format list: the JSON {"phrases":[…]} or the raw CSV export."""
-    path = Path(path)
-    try:
-        from .fingerprints import parse_file  # richer parser (query syntax) when present
+    from .fingerprints import parse_file  # the list parser (query syntax, skipped rows) of `unspin fingerprints`
 
-        entries = parse_file(path)
-        pairs = [(e.tortured, e.expected) for e in entries]
-        if pairs:
-            return pairs
-    except Exception:
-        pass
-    if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [(p["tortured"], p["correct"]) for p in data["phrases"]]
-    import csv
-
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            q = row.get("tortured_phrase", "")
-            first = q.split('"')[1] if q.count('"') >= 2 else q
-            out.append((first.strip(), row.get("expected_phrase", "").strip()))
-    return out
+    return [(e.tortured, e.expected) for e in parse_file(path).entries]
 
 
 def run_pps(pairs, check_fn, limit: int, seed: int) -> dict:

@@ -46,6 +46,7 @@ class CandidateGenerator:
         self.max_candidates = max_candidates
         self._memo: dict[str, tuple[Candidate, ...]] = {}
         self._attraction: dict[str, float] = {}
+        self._log_nsyn = np.log(thesaurus.n_syn_array).astype(np.float32)  # ln |syn(o)| per term id
 
     def for_form(self, form: str) -> tuple[Candidate, ...]:
         got = self._memo.get(form)
@@ -62,7 +63,7 @@ class CandidateGenerator:
         if form not in [lem for lem, _ in readings]:
             readings = readings + ((form, ""),)
         zipf_arr = th.zipf
-        log_nsyn = self._log_nsyn()
+        log_nsyn = self._log_nsyn
         # gather (term id, tag, reverse?, forward?) over readings, scored by a cheap prior, before any
         # inflection: common words have hundreds of thesaurus neighbours
         best: dict[int, tuple[float, str, bool, bool]] = {}
@@ -121,18 +122,13 @@ class CandidateGenerator:
         if len(ids) == 0:
             val = -10.0
         else:
-            a = th.zipf[ids].astype(np.float64) * math.log(10) - self._log_nsyn()[ids]
+            a = th.zipf[ids].astype(np.float64) * math.log(10) - self._log_nsyn[ids]
             m = float(a.max())
             val = m + math.log(float(np.exp(a - m).sum())) - max(morph.zipf(form), 1.0) * math.log(10)
         if len(self._attraction) > 300_000:
             self._attraction.clear()
         self._attraction[form] = val
         return val
-
-    def _log_nsyn(self) -> np.ndarray:
-        if getattr(self, "_lns", None) is None:
-            self._lns = np.log(self.th.n_syn_array).astype(np.float32)
-        return self._lns
 
 
 def _phrase_readings(phrase: str) -> tuple[tuple[str, str], ...]:
@@ -147,8 +143,3 @@ def _phrase_readings(phrase: str) -> tuple[tuple[str, str], ...]:
         if tag == "NNS":
             out.append((" ".join(parts[:-1] + [lemma]), tag))
     return tuple(out)
-
-
-def phrase_keys(th) -> dict[str, int]:
-    """First word → longest multi-word thesaurus term beginning with it."""
-    return th.phrase_lengths

@@ -218,6 +218,6 @@ def run_bench(args) -> int:
 
     try:
         return bench.main(args)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:  # missing corpus, unreadable PPS list
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)

@@ -355,7 +355,6 @@ def rank(spans: list[Span], model) -> None:
         zz = z[pos : pos + m]
         e = np.exp(zz - zz.max())
         s.probs = e / e.sum()
-        s.extra["best_z"] = float(zz.max())
         pos += m
 
 
@@ -483,8 +482,8 @@ def _with_article(s: Span, sugg: tuple[str, ...], para: str | None, base: int):
     return start, para[m.start(1) : s.end - base], tuple(f"{article_for(x)} {x}" for x in sugg)
 
 
-def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, counts, para: str | None = None,
-            base: int = 0) -> list[Finding]:
+def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, counts, text: str | None = None
+            ) -> list[Finding]:
     """Findings above threshold; overlapping spans keep the most confident one."""
     order = np.argsort(-p)
     taken: list[tuple[int, int]] = []
@@ -498,8 +497,8 @@ def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, coun
         taken.append((s.start, s.end))
         order_c = np.argsort(-s.probs)
         sugg = tuple(s.candidates[j].form for j in order_c[:5])
-        start, text, sugg = _with_article(s, sugg, para, base)
-        out.append(Finding(start, s.end, text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts)))
+        start, span_text, sugg = _with_article(s, sugg, text, 0)
+        out.append(Finding(start, s.end, span_text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts)))
     return out
 
 
@@ -579,13 +578,13 @@ def check(text: str, **options) -> Report:
             soft += soft_count(p1)
             keep = np.nonzero(p1 >= KEEP_FOR_SECOND_PASS)[0]
             if len(keep):
-                kept.append(([spans[i] for i in keep], p1[keep], M[keep], para, base))
+                kept.append(([spans[i] for i in keep], p1[keep], M[keep]))
         if not user_threshold:
             # in a document that is clearly spun, borderline spans are reported too (threshold_spun)
             threshold = model.effective_threshold(model.doc_score(soft * 1000.0 / max(words, 1)))
-        for spans, p1, M, para, base in kept:
+        for spans, p1, M in kept:
             p = refine(p1, M, soft, words, model)
-            findings.extend(_select(spans, p, threshold, k.th.sources, counts, para, base))
+            findings.extend(_select(spans, p, threshold, k.th.sources, counts, text))
     findings = _merge_external(text, findings, opts)
     findings.sort(key=lambda f: (f.start, f.end))
     # listed fingerprints and trace restorations count fully; model spans count by their probability

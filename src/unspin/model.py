@@ -169,7 +169,8 @@ class Model:
             d.get("threshold_spun"),
         )
 
-    def save(self, path: Path = MODEL_PATH) -> None:
+    def save(self, path: str | Path = MODEL_PATH) -> None:
+        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
 

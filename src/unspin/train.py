@@ -134,18 +134,19 @@ def choose_gate_threshold(examples: list[Labeled], model: Model, keep: float = 0
     return float(np.quantile(np.array(vals), 1.0 - keep))
 
 
-def _final_probs(ex: Labeled, model: Model) -> np.ndarray:
-    """What check() computes per span: gate, first pass, second pass with document context."""
+def _doc_pass(ex: Labeled, model: Model) -> tuple[np.ndarray, float]:
+    """What check() computes for a document: per-span probabilities (gate, first pass, second pass with the
+    document context) and the first-pass strength (evidence per 1,000 words) behind its spin score."""
     keep = _gated(ex.spans, model)
     p = np.zeros(len(ex.spans))
-    if keep:
-        sub = [ex.spans[i] for i in keep]
-        p1, M = engine.detect(sub, model, return_matrix=True)
-        soft = engine.soft_count(p1)
-        p2 = engine.refine(p1, M, soft, ex.words, model)
-        p2 = np.where(p1 >= engine.KEEP_FOR_SECOND_PASS, p2, 0.0)
-        p[keep] = p2
-    return p
+    if not keep:
+        return p, 0.0
+    sub = [ex.spans[i] for i in keep]
+    p1, M = engine.detect(sub, model, return_matrix=True)
+    soft = engine.soft_count(p1)
+    p2 = engine.refine(p1, M, soft, ex.words, model)
+    p[keep] = np.where(p1 >= engine.KEEP_FOR_SECOND_PASS, p2, 0.0)
+    return p, soft * 1000.0 / max(ex.words, 1)
 
 
 def fit_context(examples: list[Labeled], model: Model, l2: float = 1.0) -> Logistic:
@@ -170,12 +171,11 @@ def _gated(spans, model: Model):
     return [i for i, s in enumerate(spans) if gate(s.extra["cheap"])]
 
 
-def doc_findings(ex: Labeled, model: Model, threshold: float):
-    """Selected findings (non-overlapping, above threshold) as (span index, start, end, best, conf);
-    spans the model's gate rejects are skipped as at run time."""
+def doc_findings(ex: Labeled, p: np.ndarray, threshold: float):
+    """Selected findings (non-overlapping, above threshold) as (span index, start, end, best, conf), from
+    the span probabilities `p` of `_doc_pass` (spans the gate rejected have 0)."""
     if not ex.spans:
         return []
-    p = _final_probs(ex, model)
     order = np.argsort(-p)
     taken, out = [], []
     for i in order:
@@ -194,8 +194,9 @@ def evaluate(examples: list[Labeled], model: Model, threshold: float) -> dict:
     r1 = r3 = 0
     clean_fp = clean_words = 0
     for ex in examples:
-        t = threshold if threshold is not None else model.effective_threshold(model.doc_score(doc_strength(ex, model)))
-        found = doc_findings(ex, model, t)
+        p, strength = _doc_pass(ex, model)
+        t = threshold if threshold is not None else model.effective_threshold(model.doc_score(strength))
+        found = doc_findings(ex, p, t)
         if ex.condition == "clean":
             clean_fp += len(found)
             clean_words += ex.words
@@ -228,29 +229,12 @@ def evaluate(examples: list[Labeled], model: Model, threshold: float) -> dict:
     }
 
 
-def choose_threshold(examples: list[Labeled], model: Model, max_fp_per_1000: float = 1.0) -> float:
-    """Lowest threshold keeping false findings on clean dev text under `max_fp_per_1000` (the product
-    target), so recall is as high as that allows."""
-    clean = [ex for ex in examples if ex.condition == "clean"]
-    words = sum(ex.words for ex in clean)
-    probs = []
-    for ex in clean:
-        if ex.spans:
-            probs.extend(p for *_, p in doc_findings(ex, model, 0.0))
-    probs = np.sort(np.array(probs))[::-1]
-    allowed = int(max_fp_per_1000 * words / 1000.0)
-    if len(probs) <= allowed:
-        return 0.5
-    return float(min(max(probs[allowed] + 1e-6, 0.05), 0.999))
-
-
 def _doc_selection(ex: Labeled, model: Model):
     """Greedy non-overlapping selection at threshold 0 (what check() keeps at any threshold is a prefix of
     it): [(p, is_spun_span_index or -1)], plus the document's spin score."""
-    found = doc_findings(ex, model, 0.0)
-    sel = [(p, i if ex.spun[i] else -1) for i, _, _, _, p in found]
-    score = model.doc_score(doc_strength(ex, model))
-    return sel, score
+    p, strength = _doc_pass(ex, model)
+    sel = [(q, i if ex.spun[i] else -1) for i, _, _, _, q in doc_findings(ex, p, 0.0)]
+    return sel, model.doc_score(strength)
 
 
 def choose_thresholds(examples: list[Labeled], model: Model, max_fp_per_1000: float = 1.0):
@@ -284,18 +268,10 @@ def choose_thresholds(examples: list[Labeled], model: Model, max_fp_per_1000: fl
     return best[1], best[2]
 
 
-def doc_strength(ex: Labeled, model: Model) -> float:  # noqa: D401 - first-pass evidence, as in check()
-    keep = _gated(ex.spans, model)
-    if not keep:
-        return 0.0
-    p = engine.detect([ex.spans[i] for i in keep], model)
-    return engine.soft_count(p) * 1000.0 / max(ex.words, 1)
-
-
 def fit_doc_calibration(examples: list[Labeled], model: Model) -> tuple[float, float]:
     xs, ys = [], []
     for ex in examples:
-        strength = doc_strength(ex, model)
+        strength = _doc_pass(ex, model)[1]
         xs.append([1.0, float(np.log1p(strength))])
         ys.append(0.0 if ex.condition == "clean" else 1.0)
     lg = Logistic.fit(("bias", "log_strength"), np.array(xs), np.array(ys), l2=0.1)
@@ -357,43 +333,64 @@ def build_examples(docs, k, seed: int, log=None, jobs: int = 1) -> list[Labeled]
     return out
 
 
-def _cached_examples(train_docs, dev_docs, k, seed, log, jobs):
-    """Spun, labelled, featurised examples; cached (pickle in the cache dir) by everything that determines
-    them, so changing only the model form does not redo the expensive extraction."""
+def _extraction_sources():
+    """What featurised examples depend on (span_matrix and the models are applied later: not included)."""
+    from . import candidates, features
+
+    return [engine.extract, engine._span_features, engine._prefilter, engine._topic_fit, engine._topic_sum,
+            engine.doc_lemma_counts, engine.bigram_echo, features, candidates]
+
+
+def _pickle_cached(kind: str, key_parts: list, build, log):
+    """`build()`'s result, pickled in the cache dir under a hash of `key_parts` (source code of functions and
+    modules, or strings), so an unchanged extraction is never redone."""
     import hashlib
     import inspect
     import pickle
 
-    from . import candidates, features, spin
     from .knowledge import cache_dir
 
     h = hashlib.sha256()
-    # what extraction depends on (span_matrix and the models are applied later, so they are not hashed)
-    for obj in (engine.extract, engine._span_features, engine._prefilter, engine._topic_fit, engine._topic_sum,
-                engine.doc_lemma_counts, engine.bigram_echo, features, candidates, spin):
-        h.update(inspect.getsource(obj).encode())
-    h.update(repr((seed, TRAIN_CONDITIONS, SNIPPET_SHARE, [d.id for d in train_docs], [d.id for d in dev_docs])).encode())
-    h.update(inspect.getsource(_snippet).encode())
-    path = cache_dir() / f"train-examples-{h.hexdigest()[:16]}.pkl"
+    for part in key_parts:
+        h.update((part if isinstance(part, str) else inspect.getsource(part)).encode())
+    path = cache_dir() / f"{kind}-{h.hexdigest()[:16]}.pkl"
     if path.exists():
         try:
             with open(path, "rb") as fh:
-                log(f"using cached training examples {path}")
-                return pickle.load(fh)
-        except Exception:
+                out = pickle.load(fh)
+            log(f"using cached {kind} {path}")
+            return out
+        except Exception:  # damaged cache: rebuild below
             pass
-    log("spinning and extracting features (train)…")
-    tr = build_examples(train_docs, k, seed, log, jobs)
-    log("spinning and extracting features (dev)…")
-    dv = build_examples(dev_docs, k, seed + 7, log, jobs)
-    for ex in tr + dv:
-        for sp in ex.spans:
-            sp.probs = None
+    out = build()
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as fh:
-        pickle.dump((tr, dv), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
-    return tr, dv
+    return out
+
+
+def _forget_probs(examples):
+    for ex in examples:
+        for sp in ex.spans:
+            sp.probs = None  # ranker output: recomputed by each model, not part of the cache
+    return examples
+
+
+def _cached_examples(train_docs, dev_docs, k, seed, log, jobs):
+    """Spun, labelled, featurised train and dev examples (cached)."""
+    from . import spin
+
+    def build():
+        log("spinning and extracting features (train)…")
+        tr = build_examples(train_docs, k, seed, log, jobs)
+        log("spinning and extracting features (dev)…")
+        dv = build_examples(dev_docs, k, seed + 7, log, jobs)
+        return _forget_probs(tr), _forget_probs(dv)
+
+    key = _extraction_sources() + [spin, _snippet, repr((seed, TRAIN_CONDITIONS, SNIPPET_SHARE,
+                                                          [d.id for d in train_docs], [d.id for d in dev_docs]))]
+    return _pickle_cached("train-examples", key, build, log)
 
 
 def _clean_job(doc):
@@ -401,39 +398,18 @@ def _clean_job(doc):
 
 
 def _cached_clean(docs, k, log, jobs):
-    """Unspun, featurised documents for threshold calibration (cached like the training examples)."""
-    import hashlib
-    import inspect
-    import pickle
+    """Unspun, featurised documents for threshold calibration (cached)."""
 
-    from . import candidates, features
-    from .knowledge import cache_dir
+    def build():
+        log(f"extracting features of {len(docs)} clean calibration documents…")
+        if jobs > 1:
+            import multiprocessing as mp
 
-    h = hashlib.sha256()
-    for obj in (engine.extract, engine._span_features, engine._prefilter, engine._topic_fit, engine._topic_sum,
-                engine.doc_lemma_counts, engine.bigram_echo, features, candidates):
-        h.update(inspect.getsource(obj).encode())
-    h.update(repr([d.id for d in docs]).encode())
-    path = cache_dir() / f"calib-examples-{h.hexdigest()[:16]}.pkl"
-    if path.exists():
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    log(f"extracting features of {len(docs)} clean calibration documents…")
-    if jobs > 1:
-        import multiprocessing as mp
+            with mp.get_context("fork").Pool(jobs) as pool:
+                return _forget_probs(pool.map(_clean_job, docs, chunksize=4))
+        return _forget_probs([_clean_job(d) for d in docs])
 
-        with mp.get_context("fork").Pool(jobs) as pool:
-            out = pool.map(_clean_job, docs, chunksize=4)
-    else:
-        out = [_clean_job(d) for d in docs]
-    for ex in out:
-        for sp in ex.spans:
-            sp.probs = None
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
-    return out
+    return _pickle_cached("calib-examples", _extraction_sources() + [repr([d.id for d in docs])], build, log)
 
 
 def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: int = 13, out=None, log=print,
@@ -463,7 +439,6 @@ def train(root=None, train_words: int = 150_000, dev_words: int = 50_000, seed: 
     total = sum(len(ex.spans) for ex in dv)
     log(f"cascade gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev")
     model.context = fit_context(tr, model)
-    model.threshold = choose_threshold(dv, model)
     model.doc_a, model.doc_b = fit_doc_calibration(dv, model)
     model.threshold, model.threshold_spun = choose_thresholds(dv + calib, model)
     log(f"thresholds: {model.threshold:.2f} (default), {model.threshold_spun:.2f} (documents scored spun)")

@@ -19,6 +19,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +127,6 @@ class Thesaurus:
 
     def __post_init__(self):
         self.term_id = {t: i for i, t in enumerate(self.terms)}
-        self._first_words = None
 
     # forward: what a spinner may write for `word`
     def synonyms(self, word: str) -> list[str]:
@@ -162,11 +162,10 @@ class Thesaurus:
             return np.zeros(0, dtype=np.int32)
         return np.asarray(self.fwd_ids[self.fwd_ptr[i] : self.fwd_ptr[i + 1]])
 
-    @property
+    @cached_property
     def n_syn_array(self) -> np.ndarray:
-        if getattr(self, "_nsyn", None) is None:
-            self._nsyn = np.maximum(np.diff(np.asarray(self.fwd_ptr)), 1)
-        return self._nsyn
+        """Synonyms listed per term id (at least 1, so it can be a divisor or a log argument)."""
+        return np.maximum(np.diff(np.asarray(self.fwd_ptr)), 1)
 
     def is_headword(self, term: str) -> bool:
         return self.n_synonyms(term) > 0
@@ -175,18 +174,16 @@ class Thesaurus:
         """True when b is listed under a or a under b."""
         return b in self.synonyms(a) or a in self.synonyms(b)
 
-    @property
+    @cached_property
     def phrase_lengths(self) -> dict[str, int]:
         """First word → longest multi-word term starting with it (for phrase lookup in text)."""
-        if self._first_words is None:
-            fw: dict[str, int] = {}
-            for t in self.terms:
-                if " " in t:
-                    parts = t.split(" ")
-                    if len(parts) <= 4 and fw.get(parts[0], 0) < len(parts):
-                        fw[parts[0]] = len(parts)
-            self._first_words = fw
-        return self._first_words
+        fw: dict[str, int] = {}
+        for t in self.terms:
+            if " " in t:
+                parts = t.split(" ")
+                if len(parts) <= 4 and fw.get(parts[0], 0) < len(parts):
+                    fw[parts[0]] = len(parts)
+        return fw
 
 
 def _spec_key(spec: tuple[str, ...]) -> str:
