@@ -33,7 +33,8 @@ def engine_section(b: dict) -> str:
         "**cross** = the spinner draws from Debian mythes-en-us, which the detector never uses and training never "
         "saw — the condition that counts.",
         "- A finding is correct when it overlaps a spun span; restore@k is over correctly found spans; AUCs "
-        "compare spin_score of spun texts with the same texts unspun; FP/1k = findings per 1,000 words of the "
+        "compare spun texts with the same texts unspun (documents: spin_score; paragraphs: the calibrated score "
+        "of the findings' confidence inside each paragraph of 25+ words); FP/1k = findings per 1,000 words of the "
         "unspun texts; words/s = single process, steady state (caches warm, spun and clean texts).",
         "",
         "| condition | style | rate | precision | recall | F1 | restore@1 | restore@3 | doc AUC | para AUC | FP/1k clean | words/s |",
