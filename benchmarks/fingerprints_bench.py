@@ -266,7 +266,7 @@ def bench_engine(train, evals, sample: int, seed: int) -> dict:
     """unspin.restore on carrier sentences: held-out phrase spun, DB holding the other 80%, with and without
     learned pairs (the listed matching is on in both arms)."""
     from unspin.fingerprints import ParseResult, Store
-    from unspin.restore import restore  # (unspin.restore the attribute becomes the submodule once imported)
+    from unspin import restore
 
     tmp = Path(tempfile.mkdtemp(prefix="fp-lift-"))
     db = tmp / "train.sqlite"

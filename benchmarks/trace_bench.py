@@ -71,7 +71,7 @@ def pct(values, q):
 
 
 def accuracy(ix, docs, picks, rate, style, linker=None):
-    from unspin.restore import apply_edits, edits_from_findings
+    from unspin.edits import apply_edits, edits_from_findings
     from unspin.spin import spin
     from unspin.trace import trace
 

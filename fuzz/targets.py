@@ -72,10 +72,12 @@ def fuzz_check(data: bytes) -> None:
         assert s[f.start : f.end] == f.text
         assert 0.0 <= f.confidence <= 1.0
         prev = f.end
-    assert 0.0 <= rep.spin_score <= 1.0
+    assert rep.spin_score is None or 0.0 <= rep.spin_score <= 1.0
     assert rep.verdict in ("spun", "clean", "uncertain")
+    assert rep.spin_score is not None or rep.verdict == "uncertain"
+    assert all(f.level in ("finding", "suspect") for f in rep.findings)
     d = rep.to_dict()
-    assert d["schema"] == 1 and d["words"] >= 0
+    assert d["schema"] == unspin.SCHEMA_VERSION and d["words"] >= 0
 
 
 # ---------------------------------------------------------------------------------- fingerprint-list parsers

@@ -29,7 +29,7 @@ def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
     assert len(lines) == 2
     spun, ok = (json.loads(x) for x in lines)
     for obj in (spun, ok):
-        assert obj["schema"] == 1
+        assert obj["schema"] == 2
         assert set(obj) >= {"path", "words", "spin_score", "verdict", "findings"}
         assert 0.0 <= obj["spin_score"] <= 1.0
         assert obj["verdict"] in ("spun", "clean", "uncertain")
@@ -37,16 +37,27 @@ def test_check_json_one_object_per_input_with_schema(capsys, tmp_path):
     assert spun["verdict"] == "spun" and ok["verdict"] in ("clean", "uncertain")
     text = EXAMPLE.read_text()
     for f in spun["findings"]:
-        assert set(f) == {"start", "end", "text", "suggestions", "confidence", "evidence", "rule"}
+        assert set(f) == {"start", "end", "text", "suggestions", "confidence", "evidence", "source", "rule_id", "detail", "level"}
         assert text[f["start"] : f["end"]] == f["text"]
-    assert code == 1
+    # exit code 1 means findings at `finding` level (suspects, shown by --review, do not count)
+    assert code == int(any(f["level"] == "finding" for f in spun["findings"]))
 
 
 def test_check_text_format_is_linter_like(capsys):
     code, out, _ = run(capsys, "check", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     first = out.splitlines()[0]
-    assert first.startswith(f"{EXAMPLE}:") and "→" in first and first.rstrip().endswith(")")
-    assert code == 1
+    assert first.startswith(f"{EXAMPLE}:") and "→" in first and ")" in first
+    heads = [ln for ln in out.splitlines() if ln.startswith(f"{EXAMPLE}:") and "→" in ln]
+    assert code == int(any("[suspect]" not in ln for ln in heads))
+
+
+def test_default_mode_reports_findings_on_the_spun_example_and_none_on_the_original(capsys):
+    code, out, _ = run(capsys, "check", "--format", "json", "--no-fingerprints", str(EXAMPLE),
+                       str(EXAMPLE.with_name("original-news.txt")))
+    spun, orig = (json.loads(x) for x in out.strip().splitlines())
+    assert [f for f in spun["findings"] if f["level"] == "finding"], "default mode must show findings (issue 12)"
+    assert not [f for f in orig["findings"] if f["level"] == "finding"]
+    assert spun["verdict"] == "spun" and orig["verdict"] != "spun" and code == 1
 
 
 def test_check_html_is_standalone_and_escaped(capsys, tmp_path):
@@ -87,7 +98,7 @@ def test_restore_text_and_json_replay(capsys):
     code, out, _ = run(capsys, "restore", "--format", "json", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     obj = json.loads(out)
     text = EXAMPLE.read_text()
-    assert obj["schema"] == 1 and obj["edits"]
+    assert obj["schema"] == 2 and obj["edits"]
     assert unspin.apply_edits(text, obj["edits"]) == obj["text"]
     code2, out2, _ = run(capsys, "restore", "--no-fingerprints", *REVIEW, str(EXAMPLE))
     assert out2.rstrip("\n") == obj["text"].rstrip("\n")
@@ -107,7 +118,7 @@ def test_spin_cli_json_and_spintax(capsys, tmp_path):
     src.write_text("The farmers harvested a large crop of wheat this season despite the dry weather.\n")
     code, out, _ = run(capsys, "spin", str(src), "--rate", "0.6", "--seed", "3", "--format", "json")
     obj = json.loads(out)
-    assert code == 0 and obj["schema"] == 1 and obj["spans"]
+    assert code == 0 and obj["schema"] == 2 and obj["spans"]
     for s in obj["spans"]:
         assert obj["text"][s["start"] : s["end"]] == s["spun"]
     code, sx, _ = run(capsys, "spin", str(src), "--rate", "0.6", "--seed", "3", "--format", "spintax")

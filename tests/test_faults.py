@@ -249,7 +249,8 @@ def test_failed_commit_does_not_mask_the_error_with_a_rollback_error(tmp_path):
     pages = st.db.execute("PRAGMA page_count").fetchone()[0]
     st.db.execute(f"PRAGMA max_page_count={pages}")  # the database cannot grow: a big row fails as full
     row = {"id": "a@1", "source": "a", "words": 1, "spin_score": 0.0, "verdict": "clean", "n_findings": 0,
-           "listed_hits": 0, "top_phrases": [], "error": None, "notes": ["x" * 200_000]}
+           "n_suspects": 0, "listed_hits": 0, "top_phrases": [], "error": None, "notes": ["x" * 200_000],
+           "stage": "full", "encoding": None}
     with pytest.raises(sqlite3.OperationalError, match="full"):
         st.commit([(0, row, [])])
     assert not st.db.in_transaction

@@ -222,14 +222,14 @@ def fset():
 
 
 def _hits(fs, text):
-    return [(f.text, f.suggestions[0], f.rule) for f in fs.match(text)]
+    return [(f.text, f.suggestions[0], f.detail) for f in fs.match(text)]
 
 
 def test_match_basic_rule_offsets_and_evidence(fset):
     text = "😀 Our counterfeit consciousness system."
     (f,) = fset.match(text)
     assert (f.start, f.end) == (6, 31) and text[f.start:f.end] == f.text == "counterfeit consciousness"
-    assert f.rule == "pps:counterfeit consciousness"
+    assert f.detail == "pps:counterfeit consciousness"
     assert f.suggestions == ("artificial intelligence",)
     assert f.confidence >= 0.95
     assert "listed in pps (seen in 12,345 papers)" in f.evidence[0]
@@ -262,7 +262,7 @@ def test_context_conditions(fset):
 def test_proximity(fset):
     near = "The groups were formed and then bunching followed."
     (f,) = fset.match(near)
-    assert f.rule == "pps:groups bunching" and f.suggestions == ("clustering",) and f.confidence < 0.97
+    assert f.detail == "pps:groups bunching" and f.suggestions == ("clustering",) and f.confidence < 0.97
     assert fset.match("groups " + "word " * 20 + "bunching") == []
     (g,) = fset.match("groups bunching")
     assert g.text == "groups bunching" and g.confidence >= 0.95
@@ -272,7 +272,7 @@ def test_same_phrase_in_two_lists_gives_one_finding():
     fp.import_file(JSON_LIST, name="a")
     fp.import_file(TSV_LIST, name="b")
     (f,) = fp.load().match("profound learning")
-    assert f.rule == "b:profound learning"  # the TSV gives a prior (99 papers), which wins
+    assert f.detail == "b:profound learning"  # the TSV gives a prior (99 papers), which wins
     assert any("also listed in a" in e for e in f.evidence)
 
 
@@ -306,9 +306,9 @@ def test_merge_same_span_keeps_model_evidence_and_suggestions(fset):
     assert [(f.start, f.end) for f in out] == [(7, 24), (31, 35)]
     m = out[0]
     assert m.suggestions == ("deep learning", "intense learning")
-    assert m.rule == "mine:profound learning" and m.confidence >= 0.97
+    assert m.detail == "mine:profound learning" and m.confidence >= 0.97
     assert "lm: unusual pair" in m.evidence and m.evidence[0].startswith("listed in mine")
-    assert out[1].rule == "model"
+    assert out[1].source == "model"
 
 
 def test_merge_partial_overlap_drops_model_span_but_keeps_evidence(fset):
@@ -321,8 +321,8 @@ def test_merge_partial_overlap_drops_model_span_but_keeps_evidence(fset):
 
 
 def test_merge_output_never_overlaps():
-    listed = [Finding(0, 10, "a" * 10, ("b",), 0.97, ("listed in l",), "l:a"),
-              Finding(5, 8, "a" * 3, ("c",), 0.97, ("listed in l",), "l:b")]
+    listed = [Finding(0, 10, "a" * 10, ("b",), 0.97, ("listed in l",), "list", "UNSPIN_LIST_L", "l:a"),
+              Finding(5, 8, "a" * 3, ("c",), 0.97, ("listed in l",), "list", "UNSPIN_LIST_L", "l:b")]
     model = [_model(9, 12, "zzz"), _model(12, 15, "yyy"), _model(13, 14, "y")]
     out = fp.merge(model, listed)
     spans = [(f.start, f.end) for f in out]
@@ -332,7 +332,8 @@ def test_merge_output_never_overlaps():
 
 
 def test_density_levels_and_thresholds():
-    listed = [Finding(i * 10, i * 10 + 5, "w", ("x",), 0.97, ("listed in pps (seen in 3 papers)",), f"pps:p{i}")
+    listed = [Finding(i * 10, i * 10 + 5, "w", ("x",), 0.97, ("listed in pps (seen in 3 papers)",), "list",
+                      "UNSPIN_LIST_PPS", f"pps:p{i}")
               for i in range(5)]
     model = [_model(100, 105, "zz")]
     d = fp.density(listed + model, words=1000)
@@ -466,17 +467,17 @@ def test_engine_merges_listed_fingerprints():
     text = ("In this paper we apply profound learning to satellite images of farms, and compare it with an "
             "irregular woodland trained on the same labelled pixels from three regions over two years.")
     report = unspin.check(text)
-    listed = {f.text: f for f in report.findings if f.rule.startswith("mine:")}
+    listed = {f.text: f for f in report.findings if f.detail.startswith("mine:")}
     assert set(listed) == {"profound learning", "irregular woodland"}
     assert listed["profound learning"].suggestions[0] == "deep learning"
     assert listed["irregular woodland"].confidence >= 0.95
     spans = [(f.start, f.end) for f in report.findings]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
-    from unspin.restore import restore  # robust whether or not the submodule shadows unspin.restore yet
+    from unspin import restore
 
     restored = restore(text).text
     assert "apply deep learning to" in restored and "random forest trained" in restored
-    assert not any(f.rule.startswith("mine:") for f in unspin.check(text, fingerprints=False).findings)
+    assert not any(f.detail.startswith("mine:") for f in unspin.check(text, fingerprints=False).findings)
 
 
 def _spans_strategy():
@@ -491,7 +492,7 @@ def test_merge_properties():
     @settings(max_examples=200, deadline=None)
     @given(_spans_strategy(), _spans_strategy())
     def check(listed_spans, model_spans):
-        listed = [Finding(s, s + n, "x" * n, (f"l{i}",), 0.97, ("listed in l",), f"l:p{i}")
+        listed = [Finding(s, s + n, "x" * n, (f"l{i}",), 0.97, ("listed in l",), "list", "UNSPIN_LIST_L", f"l:p{i}")
                   for i, (s, n) in enumerate(listed_spans)]
         model = [_model(s, s + n, "y" * n, (f"m{i}",)) for i, (s, n) in enumerate(model_spans)]
         out = fp.merge(model, listed)
@@ -501,7 +502,7 @@ def test_merge_properties():
         # every listed span that overlaps no other listed span survives, with its suggestion first
         for f in listed:
             if not any(g is not f and g.start < f.end and f.start < g.end for g in listed):
-                (m,) = [o for o in out if (o.start, o.end) == (f.start, f.end) and o.rule == f.rule]
+                (m,) = [o for o in out if (o.start, o.end) == (f.start, f.end) and o.detail == f.detail]
                 assert m.suggestions[0] == f.suggestions[0]
         # model findings survive unless a listed finding overlaps them
         for m in model:
@@ -529,8 +530,8 @@ def test_context_terms_exploded_into_fingerprints_are_dropped_when_the_query_is_
     assert [(x.list, x.entry.tortured) for x in fs.dropped] == [("flat", "motor proficiency"), ("flat", "query motor")]
     assert fs.match("the query motor ranks pages") == []
     fp.import_file(other, name="other")  # same phrase, another expected phrase: a real fingerprint, kept
-    assert [f.rule for f in fp.load().match("the query motor ranks pages")] == ["other:query motor"]
-    assert fs.match("motor proficiency without the exclusion")[0].rule == "raw:motor proficiency"
+    assert [f.detail for f in fp.load().match("the query motor ranks pages")] == ["other:query motor"]
+    assert fs.match("motor proficiency without the exclusion")[0].detail == "raw:motor proficiency"
     assert fs.match("motor proficiency of a query motor") == []
 
 
@@ -546,7 +547,7 @@ def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
     monkeypatch.setattr(fp.Store, "entries", boom)
     again = fp.load()
     assert again is not first and len(again) == len(first)
-    assert again.match("profound learning")[0].rule == "mine:profound learning"
+    assert again.match("profound learning")[0].detail == "mine:profound learning"
     monkeypatch.setattr(fp.Store, "entries", real)
     cache_files = list(Path(os.environ["UNSPIN_CACHE_DIR"]).glob("fingerprints-*.pkl"))
     assert len(cache_files) == 1

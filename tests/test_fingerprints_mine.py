@@ -123,6 +123,8 @@ def test_cli_mine(corpus, tmp_path, capsys, monkeypatch):
 def test_mine_with_real_engine(tmp_path):
     """End to end with unspin.check: a recurring hand-made swap ("studies"/"study" -> "woolgathering") in
     three of four documents is mined as one candidate."""
+    import unspin
+
     docs = [
         "Recent woolgathering shows that sleep helps memory. The team asked forty volunteers to learn word lists "
         "before bed and tested them the next morning, finding better recall after a full night.",
@@ -133,7 +135,7 @@ def test_mine_with_real_engine(tmp_path):
         "Doctors warned that the new drug should be used with care. In a small trial, patients who took it "
         "reported fewer headaches, but some felt dizzy during the first week of treatment.",
     ]
-    cands = fp.mine([(f"doc{i}", d) for i, d in enumerate(docs)], min_docs=3)
+    cands = fp.mine([(f"doc{i}", d) for i, d in enumerate(docs)], min_docs=3, check_fn=unspin.check)
     assert cands, "the engine flagged no recurring phrase"
     top = cands[0]
     assert top.phrase == "woolgathering" and top.docs == 3

@@ -1,5 +1,5 @@
 """Hardening properties (hypothesis), complementing tests/test_properties.py:
-- `unspin check --format json` output always validates against docs/schema/check-v1.json (reports and
+- `unspin check --format json` output always validates against docs/schema/check-v2.json (reports and
   input-error objects alike);
 - fingerprint-list and PPS-query parsers raise nothing but their documented errors;
 - the spintax parser raises nothing but SpintaxError;
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 jsonschema = pytest.importorskip("jsonschema")
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = json.loads((ROOT / "docs" / "schema" / "check-v1.json").read_text())
+SCHEMA = json.loads((ROOT / "docs" / "schema" / "check-v2.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 WORDS = ["the", "focal", "bank", "brought", "up", "its", "premium", "rate", "profound", "learning", "counterfeit",
@@ -49,10 +49,11 @@ def _cli_json(paths: list[str]) -> tuple[int, list[dict]]:
 
 def test_schema_file_is_a_valid_json_schema_and_rejects_wrong_objects():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    good = {"schema": 1, "path": "a.txt", "words": 3, "spin_score": 0.5, "verdict": "clean", "findings": []}
+    good = {"schema": 2, "path": "a.txt", "words": 3, "spin_score": 0.5, "verdict": "clean", "stage": "full",
+            "findings": []}
     VALIDATOR.validate(good)
-    VALIDATOR.validate({"schema": 1, "path": "a.txt", "error": "a.txt: empty file"})
-    for bad in ({**good, "schema": 2}, {**good, "verdict": "maybe"}, {**good, "spin_score": 1.5},
+    VALIDATOR.validate({"schema": 2, "path": "a.txt", "error": "a.txt: empty file"})
+    for bad in ({**good, "schema": 1}, {**good, "verdict": "maybe"}, {**good, "spin_score": 1.5},
                 {**good, "findings": [{"start": 0, "end": 1, "text": "x"}]}, {k: v for k, v in good.items()
                                                                               if k != "words"}):
         assert not VALIDATOR.is_valid(bad), bad
@@ -86,7 +87,7 @@ def test_cli_json_always_validates_against_the_documented_schema(blobs):
         if any("error" in o for o in objs):
             assert code == 4
         else:
-            assert code == (1 if any(o["findings"] for o in objs) else 0)
+            assert code == (1 if any(f["level"] == "finding" for o in objs for f in o["findings"]) else 0)
 
 
 def test_cli_json_from_a_subprocess_validates(tmp_path):

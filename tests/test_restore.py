@@ -1,6 +1,6 @@
 import pytest
 
-from unspin.restore import apply_edits, edits_from_findings
+from unspin.edits import apply_edits, edits_from_findings
 from unspin.types import Edit, Finding
 
 

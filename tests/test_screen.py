@@ -45,8 +45,8 @@ def test_outputs_on_fixture_corpus(corpus, tmp_path):
     assert (o.screened, o.skipped, o.errors, o.total_documents) == (14, 0, 3, 14)
     assert o.exit_code == 4  # some error rows
     r = pd.read_parquet(out / "results.parquet")
-    assert list(r.columns) == ["id", "source", "words", "spin_score", "verdict", "n_findings", "listed_hits",
-                               "top_phrases", "error", "notes"]
+    assert list(r.columns) == ["id", "source", "words", "spin_score", "verdict", "n_findings", "n_suspects",
+                               "listed_hits", "top_phrases", "error", "notes", "stage", "encoding"]
     assert r["id"].is_unique and len(r) == 14
     ai = r[r["id"].str.contains("spun-ai.txt@")].iloc[0]
     assert (ai["n_findings"], ai["listed_hits"], ai["verdict"]) == (4, 2, "spun")
@@ -58,7 +58,7 @@ def test_outputs_on_fixture_corpus(corpus, tmp_path):
     errs = r[r["verdict"] == "error"]
     assert sorted(errs["error"].str.extract(r"(line \d|row \d)")[0]) == ["line 3", "line 4", "row 5"]
     f = pd.read_parquet(out / "findings.parquet")
-    assert list(f.columns) == ["doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "rule"]
+    assert list(f.columns) == ["doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "source", "rule_id", "detail", "level"]
     assert len(f) == 8 and set(f["doc_id"]) <= set(r["id"])
     text = (corpus / "spun-ai.txt").read_text()
     for row in f[f["doc_id"] == ai["id"]].itertuples():
@@ -159,9 +159,10 @@ def test_screen_document_and_helpers():
 def test_store_is_exactly_once(tmp_path):
     s = store_mod.Store(tmp_path)
     row = {"id": "a@1", "source": "a", "words": 3, "spin_score": 0.5, "verdict": "spun", "n_findings": 1,
-           "listed_hits": 0, "top_phrases": ["p"], "error": None, "notes": []}
+           "n_suspects": 0, "listed_hits": 0, "top_phrases": ["p"], "error": None, "notes": [], "stage": "full",
+           "encoding": None}
     f = {"doc_id": "a@1", "start": 0, "end": 1, "text": "P", "suggestions": ["q"], "confidence": 0.9,
-         "evidence": [], "rule": "model"}
+         "evidence": [], "source": "model", "rule_id": "UNSPIN_MODEL", "detail": "", "level": "finding"}
     assert s.commit([(0, row, [f])]) == 1
     assert s.commit([(0, row, [f, f])]) == 0  # already there: row and findings ignored
     res, fin = s.export_parquet()

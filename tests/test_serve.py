@@ -134,7 +134,7 @@ def test_check_returns_the_cli_report_schema(client, engine):
     assert r.status_code == 200
     assert r.json() == engine(SPUN).to_dict()
     body = r.json()
-    assert body["schema"] == 1 and body["verdict"] == "spun" and "text" not in body
+    assert body["schema"] == 2 and body["verdict"] == "spun" and "text" not in body
     assert [(f["start"], f["end"], f["text"]) for f in body["findings"]] == [(4, 14, "focal bank"), (26, 38, "premium rate")]
 
 
@@ -151,7 +151,7 @@ def test_check_passes_options_and_echoes_text(client, engine):
 
 
 def test_restore_returns_text_and_replayable_edits(client):
-    from unspin.restore import apply_edits
+    from unspin.edits import apply_edits
 
     r = client.post("/api/v1/restore", json={"text": SPUN})
     assert r.status_code == 200
@@ -388,7 +388,7 @@ def test_v2_check_fields_and_utf16_offsets(client):
         assert m["type"] == {"typeName": "Other"}
         rule = m["rule"]
         assert rule["id"] == "UNSPIN_MODEL" and rule["issueType"] and rule["description"]
-        assert rule["category"] == {"id": "UNSPIN", "name": "Possibly spun text"}
+        assert rule["category"] == {"id": "UNSPIN_MODEL", "name": "Possibly spun text"}
         assert m["ignoreForIncompleteSentence"] is False and m["contextForSureMatch"] == 0
     assert [x["value"] for x in body["matches"][1]["replacements"]] == ["interest rate", "rate of interest"]
 
@@ -465,7 +465,7 @@ def test_v2_non_utf8_body_is_400(client):
 def test_v2_disabled_rules_and_categories(client):
     r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledRules": "UNSPIN_MODEL,X"})
     assert r.json()["matches"] == []
-    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledCategories": "UNSPIN"})
+    r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "disabledCategories": "UNSPIN_MODEL"})
     assert r.json()["matches"] == []
     r = client.post("/v2/check", data={"language": "en-US", "text": SPUN, "enabledOnly": "true", "enabledRules": "OTHER"})
     assert r.json()["matches"] == []
@@ -503,11 +503,11 @@ def test_lt_helpers():
 def _golden(name: str, got) -> None:
     path = GOLDEN / name
     text = json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UNSPIN_UPDATE_GOLDEN") == "1" or not path.exists():
-        if os.environ.get("CI") and not path.exists():
-            pytest.fail(f"golden file {path} is missing")
+    if os.environ.get("UNSPIN_UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    if not path.exists():  # a missing golden file is a failure, never a silent pass
+        pytest.fail(f"golden file {path} is missing (UNSPIN_UPDATE_GOLDEN=1 writes it; review the diff)")
     assert json.loads(path.read_text(encoding="utf-8")) == got, f"{path} differs (UNSPIN_UPDATE_GOLDEN=1 rewrites)"
 
 
@@ -556,7 +556,7 @@ def test_language_tool_python_client(engine):
                 ("premium rate", ["interest rate", "rate of interest"], "UNSPIN_MODEL"),
                 ("Huge information", ["big data"], "UNSPIN_MODEL"),
             ]
-            assert matches[0].category == "UNSPIN" and "focal bank" in matches[0].message
+            assert matches[0].category == "UNSPIN_MODEL" and "focal bank" in matches[0].message
             fixed = ltp.utils.correct(text, matches)
             assert "the central bank raised its interest rate" in fixed
             assert tool.check("A perfectly ordinary sentence.") == []

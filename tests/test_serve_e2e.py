@@ -9,7 +9,7 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 import unspin  # noqa: E402
-from unspin.restore import restore  # noqa: E402  (unspin.restore is shadowed by the submodule)
+from unspin import restore  # noqa: E402
 from unspin.serve import create_app  # noqa: E402
 
 from test_serve import LiveServer, _utf16_slice  # noqa: E402
@@ -71,6 +71,6 @@ def test_language_tool_python_with_real_engine(report):
             matches = tool.check(text)
         finally:
             tool.close()
-    want = [(f.text, f.suggestions[0]) for f in sorted(unspin.check(text).findings, key=lambda f: f.start)]
+    want = [(f.text, f.suggestions[0]) for f in sorted(unspin.check(text).at_level("finding"), key=lambda f: f.start)]
     got = [(text[m.offset : m.offset + m.error_length], m.replacements[0]) for m in matches]
     assert got == want and got

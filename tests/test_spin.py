@@ -104,7 +104,7 @@ def test_spintax_round_trip_and_nesting():
 
 def test_json_shape():
     d = spin(TEXT, rate=0.3, seed=1).to_dict()
-    assert d["schema"] == 1 and set(d) >= {"text", "original", "spans"}
+    assert d["schema"] == 2 and set(d) >= {"text", "original", "spans"}
     json.dumps(d)
     assert set(d["spans"][0]) == {"start", "end", "orig_start", "orig_end", "original", "spun"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from unspin.readers import Document
-from unspin.restore import apply_edits, edits_from_findings
+from unspin.edits import apply_edits, edits_from_findings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trace"
 
@@ -225,7 +225,7 @@ def test_spun_documents_trace_to_their_source_and_restore_exactly(index, corpus,
         # every paragraph of the spun document is matched to the same-numbered source paragraph
         assert [m.query_paragraph for m in result.best.matches] == [m.source_paragraph for m in result.best.matches]
         fs = result.restorations
-        assert fs and all(f.rule == f"trace:{doc_id}" and f.confidence >= 0.9 for f in fs)
+        assert fs and all(f.source == "trace" and f.detail == doc_id and f.confidence >= 0.9 for f in fs)
         assert all(f.evidence[0].startswith(f"aligned with {doc_id} paragraph ") for f in fs)
         assert all(spun.text[f.start : f.end] == f.text for f in fs)
         restored = apply_edits(spun.text, edits_from_findings(spun.text, fs))
@@ -278,11 +278,11 @@ def test_restorations_api_and_json(index, corpus, tmp_path):
 
     spun = spin(corpus[42][1], rate=0.3, seed=2).text
     fs = restorations(spun, index.dir)
-    assert fs and {f.rule for f in fs} == {f"trace:{corpus[42][0]}"}
+    assert fs and {f.detail for f in fs} == {corpus[42][0]}
     assert restorations(tc.UNRELATED, index.dir) == []
     result = trace(spun, index)
     d = json.loads(to_json(result))
-    assert d["schema"] == 1 and d["sources"][0]["id"] == corpus[42][0]
+    assert d["schema"] == 2 and d["sources"][0]["id"] == corpus[42][0]
     segs = [s for p in d["alignment"]["paragraphs"] for s in p["segments"]]
     assert {s["op"] for s in segs} >= {"equal", "linked"}
     subs = [s for s in segs if s["op"] != "equal"]
@@ -322,7 +322,7 @@ def test_engine_check_uses_the_trace_index(index, corpus):
 
     spun = spin(corpus[77][1], rate=0.3, seed=9).text
     report = unspin.check(spun, index=str(index.dir))
-    traced = [f for f in report.findings if f.rule == f"trace:{corpus[77][0]}"]
+    traced = [f for f in report.findings if f.source == "trace" and f.detail == corpus[77][0]]
     assert traced
     assert all(f.suggestions for f in traced)
 

@@ -76,7 +76,7 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert main(["trace", str(q), "--index", str(index_dir), "--format", "json"]) == 1
     d = json.loads(capsys.readouterr().out)
     assert d["sources"][0]["id"] == docs[35][0]
-    assert d["restorations"] and d["restorations"][0]["rule"] == f"trace:{docs[35][0]}"
+    assert d["restorations"] and d["restorations"][0]["detail"] == docs[35][0]
     assert main(["trace", str(q), "--index", str(index_dir), "--top", "1"]) == 1
     out = capsys.readouterr().out
     assert docs[35][0] in out and "side-by-side" in out and "restoration(s)" in out

@@ -5,47 +5,51 @@ Library first; the CLI (`unspin.cli`), the server (`unspin.serve`), screening (`
 
     >>> import unspin
     >>> report = unspin.check("The focal bank raised its premium rate.")
-    >>> [(f.text, f.suggestions[0]) for f in report.findings]
+    >>> [(f.text, f.suggestions[0], f.level) for f in report.findings]
     >>> unspin.restore(text).text
 
 Heavy knowledge (thesaurus index, language model) loads lazily on the first call and stays loaded.
 """
 from __future__ import annotations
 
-from . import restore as _restore_module  # noqa: F401  loaded first so the name `restore` below stays the
-# function: importing a submodule later would otherwise rebind `unspin.restore` to the module
-from .types import SCHEMA_VERSION, Edit, ExitCode, Finding, Report, Restored
+from .types import (LEVEL_FINDING, LEVEL_SUSPECT, SCHEMA_VERSION, Edit, ExitCode, Finding, FindingSource, Report,
+                    Restored)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     "check",
     "restore",
     "apply_edits",
     "Finding",
+    "FindingSource",
     "Report",
     "Restored",
     "Edit",
     "ExitCode",
     "SCHEMA_VERSION",
+    "LEVEL_FINDING",
+    "LEVEL_SUSPECT",
 ]
 
 
 def check(text: str, **options) -> Report:
-    """Find spun spans in `text`. Options: see `unspin.engine.Options` (e.g. path=, threshold=, lm_path=,
-    fingerprints= (list names or a FingerprintSet), index= (a trace index dir)."""
-    from .engine import check as _check
+    """Find spun spans in `text`; every finding has a `level` (`finding` or the borderline `suspect`).
+    Options: see `unspin.api.Options` (path=, threshold=, lm_path=, fingerprints=, index=, …)."""
+    from .api import check as _check
 
     return _check(text, **options)
 
 
 def restore(text: str, **options) -> Restored:
-    """`check` then replace each flagged span by its first suggestion; returns text + replayable edits."""
-    from .restore import restore as _restore
+    """`check`, then replace each finding (not suspects, unless include_suspects=True) by its first
+    suggestion; returns the text and replayable edits."""
+    from .api import restore as _restore
 
     return _restore(text, **options)
 
 
 def apply_edits(text: str, edits) -> str:
-    from .restore import apply_edits as _apply
+    """Replay edits (from `restore`) on the text they were made for; refuses edits that do not match."""
+    from .edits import apply_edits as _apply
 
     return _apply(text, edits)

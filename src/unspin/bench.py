@@ -161,7 +161,7 @@ def load_pps(path: str | Path) -> list[tuple[str, str]]:
 def run_pps(pairs, check_fn, limit: int, seed: int) -> dict:
     import random
 
-    from .restore import restore_report
+    from .edits import restore_report
 
     clean = [(t, e) for t, e in pairs if t and e and "(" not in e and "?" not in e and t.lower() != e.lower()]
     rng = random.Random(seed)
@@ -200,7 +200,7 @@ def main(args) -> int:
     from rich.table import Table
 
     from . import corpus as corpus_mod
-    from . import engine, model as model_mod
+    from . import api, model as model_mod
 
     console = Console(stderr=True)
     rates = [float(r) for r in args.rates.split(",")]
@@ -214,7 +214,7 @@ def main(args) -> int:
     model = model_mod.load()
 
     def check_fn(text):
-        return engine.check(text, fingerprints=False)
+        return api.check(text, fingerprints=False)
 
     t0 = time.time()
     check_fn(test_docs[0].text)  # warm the knowledge caches: we measure steady state
@@ -286,8 +286,8 @@ def operating_curve(docs, seed: int, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0
             res = spin(d.text, rate=0.3, seed=seed + 5000 + n, style="crude", sources=("mythes",))
         except FileNotFoundError:
             return []
-        rep = engine.check(res.text, fingerprints=False, threshold=low)
-        clean = engine.check(d.text, fingerprints=False, threshold=low)
+        rep = api.check(res.text, fingerprints=False, threshold=low)
+        clean = api.check(d.text, fingerprints=False, threshold=low)
         runs.append((rep, clean, [(s.start, s.end, s.original) for s in res.spans]))
     out = []
     for t in thresholds:

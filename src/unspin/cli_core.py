@@ -5,17 +5,14 @@ import argparse
 import json
 import sys
 
-from .types import ExitCode
-
-REVIEW_THRESHOLD = 0.3
-
+from .types import LEVEL_FINDING, SCHEMA_VERSION, ExitCode
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine options")
     g.add_argument("--threshold", type=float, help="detector probability for a finding (default: the model's, "
                    "chosen for ≤ 1 false finding per 1,000 words of clean prose)")
-    g.add_argument("--review", action="store_true", help=f"review mode: also report borderline spans (threshold "
-                   f"{REVIEW_THRESHOLD}); for a person going through one text, expect some false alarms")
+    g.add_argument("--review", action="store_true", help="review mode: also show borderline spans (level "
+                   "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
     g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
@@ -28,8 +25,6 @@ def _options_from(args) -> dict:
     opts: dict = {}
     if args.threshold is not None:
         opts["threshold"] = args.threshold
-    elif args.review:
-        opts["threshold"] = REVIEW_THRESHOLD
     if args.lm_path:
         opts["lm_path"] = args.lm_path
     if args.model_path:
@@ -118,14 +113,14 @@ def run_check(args) -> int:
             any_error = True
             print(f"unspin: {err}", file=sys.stderr)
             if args.format == "json":
-                print(json.dumps({"schema": 1, "path": name, "error": err}, ensure_ascii=False))
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False))
             continue
         try:
             report = unspin.check(text, path=name, **opts)
         except (FileNotFoundError, ValueError, ImportError) as e:
             print(f"unspin: {name}: {e}", file=sys.stderr)
             return int(ExitCode.INPUT)
-        any_findings |= bool(report.findings)
+        any_findings |= bool(report.at_level(LEVEL_FINDING))
         if args.format == "json":
             print(render.json_report(report), flush=True)
         elif args.format == "html":
@@ -141,7 +136,7 @@ def run_check(args) -> int:
             else:
                 sys.stdout.write(page)
         else:
-            print(render.text_report(report), flush=True)
+            print(render.text_report(report, review=args.review), flush=True)
     if any_error:
         return int(ExitCode.INPUT)
     return int(ExitCode.FINDINGS if any_findings else ExitCode.OK)
@@ -157,7 +152,8 @@ def run_restore(args) -> int:
     if err:
         print(f"unspin: {err}", file=sys.stderr)
         return int(ExitCode.INPUT)
-    restored = unspin.restore(text, path=name, min_confidence=args.min_confidence, **opts)
+    restored = unspin.restore(text, path=name, min_confidence=args.min_confidence, include_suspects=args.review,
+                              **opts)
     if args.format == "json":
         print(render.json_restored(restored))
     else:

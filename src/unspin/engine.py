@@ -21,26 +21,12 @@ from .candidates import Candidate, CandidateGenerator
 from .knowledge import morph
 from .stopwords import is_function_word
 from .text import Token, article_for, count_words, paragraphs, sentences, tokenize
-from .types import Finding, Report
+from .spans import overlaps_any, select_non_overlapping
+from .types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 MIN_WORDS_FOR_VERDICT = 25
 MAX_SPAN_WORDS = 3
 CONTEXT_CANDIDATES = 24  # candidates per span that get the full window score and features
-
-
-@dataclass
-class Options:
-    path: str | None = None
-    threshold: float | None = None  # detector probability for a finding (default: the model's)
-    sources: tuple[str, ...] = ("moby",)
-    lm_path: str | None = None  # a KenLM ARPA/binary model instead of the pocketsphinx default
-    model_path: str | None = None
-    fingerprints: object = None  # None: lists in the local DB if any; False: none; list of names
-    fingerprints_db: str | None = None
-    learned_pairs: bool = True  # use word pairs learned from imported fingerprint lists as candidates
-    index: str | None = None  # trace index dir: exact restorations from an aligned source
-    max_findings_per_1000: float = 400.0  # density cap: beyond it the text is not English prose
-    cascade: bool = True  # skip spans the cheap first-stage model rules out (see model.Model.gate)
 
 
 class Knowledge:
@@ -71,8 +57,9 @@ class Knowledge:
 _KNOWLEDGE: dict[tuple, Knowledge] = {}
 
 
-def knowledge(sources=("moby",), lm_path=None, model_path=None, learned_key=None, learned=None) -> Knowledge:
-    key = (tuple(sources), lm_path, model_path, learned_key)
+def knowledge(sources=None, lm_path=None, model_path=None, learned_key=None, learned=None) -> Knowledge:
+    sources = tuple(sources) if sources else ("moby",)
+    key = (sources, lm_path, model_path, learned_key)
     k = _KNOWLEDGE.get(key)
     if k is None:
         k = _KNOWLEDGE[key] = Knowledge(sources, lm_path, model_path, learned)
@@ -482,14 +469,15 @@ def _with_article(s: Span, sugg: tuple[str, ...], para: str | None, base: int):
     return start, para[m.start(1) : s.end - base], tuple(f"{article_for(x)} {x}" for x in sugg)
 
 
-def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, counts, text: str | None = None
-            ) -> list[Finding]:
-    """Findings above threshold; overlapping spans keep the most confident one."""
+def _select(spans: list[Span], p: np.ndarray, suspect_threshold: float, threshold: float, th_sources, counts,
+            text: str | None = None) -> list[Finding]:
+    """Findings above the suspect threshold (level `suspect` below `threshold`); overlapping spans keep the most
+    confident one."""
     order = np.argsort(-p)
     taken: list[tuple[int, int]] = []
     out = []
     for idx in order:
-        if p[idx] < threshold:
+        if p[idx] < suspect_threshold:
             break
         s = spans[idx]
         if any(s.start < e and b < s.end for b, e in taken):
@@ -498,7 +486,9 @@ def _select(spans: list[Span], p: np.ndarray, threshold: float, th_sources, coun
         order_c = np.argsort(-s.probs)
         sugg = tuple(s.candidates[j].form for j in order_c[:5])
         start, span_text, sugg = _with_article(s, sugg, text, 0)
-        out.append(Finding(start, s.end, span_text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts)))
+        level = LEVEL_FINDING if p[idx] >= threshold else LEVEL_SUSPECT
+        out.append(Finding(start, s.end, span_text, sugg, float(p[idx]), _evidence(s, int(order_c[0]), th_sources, counts),
+                           level=level))
     return out
 
 
@@ -528,32 +518,16 @@ def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, f
 # ---- public entry point --------------------------------------------------------------------------------------
 
 
-def _learned_pairs(opts: Options):
-    if not opts.learned_pairs or opts.fingerprints is False:
-        return None, None
-    try:
-        from . import fingerprints as fp
-    except ImportError:
-        return None, None
-    try:
-        pairs = fp.learned_pairs(db_path=opts.fingerprints_db, names=opts.fingerprints if isinstance(opts.fingerprints, (list, tuple)) else None)
-    except Exception:
-        return None, None
-    if not pairs:
-        return None, None
-    key = (opts.fingerprints_db, tuple(opts.fingerprints) if isinstance(opts.fingerprints, (list, tuple)) else None, len(pairs))
-    return pairs, key
+SUSPECT_THRESHOLD = 0.3
 
 
-def check(text: str, **options) -> Report:
-    opts = Options(**options)
-    if not isinstance(text, str):
-        raise TypeError("check() needs a str; decode bytes first (see unspin.readers)")
-    pairs, pairs_key = _learned_pairs(opts)
-    k = knowledge(opts.sources, opts.lm_path, opts.model_path, pairs_key, pairs)
+def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,
+          cascade: bool = True, external: list[Finding] = (), path: str | None = None,
+          max_findings_per_1000: float = 400.0) -> Report:
     model = k.model
-    threshold = model.threshold if opts.threshold is None else float(opts.threshold)
-    user_threshold = opts.threshold is not None
+    user_threshold = threshold is not None
+    threshold = model.threshold if threshold is None else float(threshold)
+    suspect_threshold = min(SUSPECT_THRESHOLD if suspect_threshold is None else float(suspect_threshold), threshold)
     words = count_words(text)
     notes: list[str] = []
     findings: list[Finding] = []
@@ -568,7 +542,7 @@ def check(text: str, **options) -> Report:
     if words and english:
         counts = doc_lemma_counts(text)
         # the cascade gate is calibrated for the model's threshold; a lower user threshold needs every span
-        gate = model.gate_fn() if opts.cascade and threshold >= model.threshold - 0.05 else None
+        gate = model.gate_fn() if cascade and suspect_threshold >= model.threshold - 0.05 else None
         kept = []  # first pass: only spans that may matter are kept, so memory stays bounded
         for base, para in _pieces(text):
             spans = extract(para, k, counts, base, gate=gate)
@@ -584,13 +558,12 @@ def check(text: str, **options) -> Report:
             threshold = model.effective_threshold(model.doc_score(soft * 1000.0 / max(words, 1)))
         for spans, p1, M in kept:
             p = refine(p1, M, soft, words, model)
-            findings.extend(_select(spans, p, threshold, k.th.sources, counts, text))
-    findings = _merge_external(text, findings, opts)
-    findings.sort(key=lambda f: (f.start, f.end))
+            findings.extend(_select(spans, p, suspect_threshold, threshold, k.th.sources, counts, text))
+    findings = merge_external(findings, list(external))
     # listed fingerprints and trace restorations count fully; model spans count by their probability
-    soft += sum(1.0 for f in findings if f.rule != "model")
+    soft += sum(1.0 for f in findings if f.source != SOURCE_MODEL)
     strength = soft * 1000.0 / max(words, 1)
-    if words and english and len(findings) * 1000.0 / max(words, 1) > opts.max_findings_per_1000:
+    if words and english and len(findings) * 1000.0 / max(words, 1) > max_findings_per_1000:
         notes.append("implausibly many findings for English prose; verdict uncertain")
         english = False
     score = model.doc_score(strength) if words else 0.0
@@ -604,7 +577,7 @@ def check(text: str, **options) -> Report:
         notes.append(f"too short for a verdict ({words} words < {MIN_WORDS_FOR_VERDICT})")
     else:
         verdict = "spun" if score >= 0.5 else "clean"
-    return Report(text=text, words=words, findings=findings, spin_score=score, verdict=verdict, path=opts.path,
+    return Report(text=text, words=words, findings=findings, spin_score=score, verdict=verdict, path=path,
                   notes=notes)
 
 
@@ -639,24 +612,17 @@ def _pieces(text: str):
             pos = end
 
 
-def _merge_external(text: str, findings: list[Finding], opts: Options) -> list[Finding]:
-    """Listed fingerprints (unspin.fingerprints) and trace restorations (unspin.trace), when available."""
-    if opts.fingerprints is not False:
-        try:
-            from . import fingerprints as fp
-        except ImportError:
-            fp = None
-        if fp is not None:
-            names = opts.fingerprints if isinstance(opts.fingerprints, (list, tuple)) else None
-            fset = fp.load(names=names, db_path=opts.fingerprints_db)
-            listed = fset.match(text)
-            if listed:
-                findings = fp.merge(findings, listed)
-    if opts.index:
-        from . import trace
+def merge_external(model_findings: list[Finding], external: list[Finding]) -> list[Finding]:
+    """One non-overlapping list sorted by start: trace restorations win their spans, then listed
+    fingerprints (which keep the model's evidence for the same span, see fingerprints.merge), then the
+    model's own findings."""
+    from .fingerprints.combine import merge
 
-        traced = trace.restorations(text, opts.index)
-        if traced:
-            keep = [f for f in findings if not any(f.start < t.end and t.start < f.end for t in traced)]
-            findings = keep + list(traced)
-    return findings
+    listed = [f for f in external if f.source == SOURCE_LIST]
+    traced = [f for f in external if f.source == SOURCE_TRACE]
+    out = merge(model_findings, listed) if listed else sorted(model_findings, key=lambda f: (f.start, f.end))
+    if traced:
+        traced = select_non_overlapping(traced, key=lambda f: f.confidence)
+        out = [f for f in out if not overlaps_any(f, traced)] + traced
+        out.sort(key=lambda f: (f.start, f.end))
+    return out

@@ -5,28 +5,40 @@ import html
 import json
 
 from .text import line_col
-from .types import Report, Restored
+from .types import LEVEL_FINDING, SOURCE_MODEL, Report, Restored
 
 
-def text_report(report: Report, color: bool = False) -> str:
-    """`path:line:col: 'speculate' → suspect (0.93)` per finding, then a summary line."""
+def text_report(report: Report, review: bool = False) -> str:
+    """`path:line:col: 'speculate' → suspect (0.93)` per finding (suspects too with `review`), then a summary
+    line."""
     path = report.path or "-"
     lines = []
-    for f in report.findings:
+    shown = report.findings if review else report.at_level(LEVEL_FINDING)
+    for f in shown:
         line, col = line_col(report.text, f.start)
         sugg = " | ".join(f.suggestions[:3]) if f.suggestions else "?"
         head = f"{path}:{line}:{col}: '{f.text}' → {sugg} ({f.confidence:.2f})"
-        if f.rule != "model":
-            head += f" [{f.rule}]"
+        if f.level != LEVEL_FINDING:
+            head += f" [{f.level}]"
+        if f.source != SOURCE_MODEL:
+            head += f" [{f.source}: {f.detail}]"
         lines.append(head)
         if f.evidence:
             lines.append("    " + "; ".join(f.evidence))
-    summary = (f"{path}: {report.words} words, {len(report.findings)} findings, "
-               f"spin score {report.spin_score:.2f}, verdict {report.verdict}")
+    n_find = len(report.at_level(LEVEL_FINDING))
+    n_susp = len(report.findings) - n_find
+    score = "none" if report.spin_score is None else f"{report.spin_score:.2f}"
+    summary = (f"{path}: {report.words} words, {plural(n_find, 'finding')}, {plural(n_susp, 'suspect')}, "
+               f"spin score {score}, verdict {report.verdict}")
     if report.notes:
         summary += " (" + "; ".join(report.notes) + ")"
     lines.append(summary)
     return "\n".join(lines)
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 finding", "2 findings"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def json_report(report: Report) -> str:
@@ -44,14 +56,18 @@ header{border-bottom:1px solid #ddd;margin-bottom:1rem}
 .doc{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:1rem;border-radius:6px}
 mark{border-radius:3px;padding:0 2px;cursor:help}
 mark.c3{background:#ffb3b3}mark.c2{background:#ffd9a8}mark.c1{background:#fff3b0}
+mark.suspect{background:none;border-bottom:2px dashed #b26a00;border-radius:0}
 table{border-collapse:collapse;width:100%;margin-top:1.5rem;font-size:.9rem}
 td,th{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left;vertical-align:top}
 .ev{color:#555;font-size:.85rem}
 """
 
 
-def _level(conf: float) -> str:
-    return "c3" if conf >= 0.85 else "c2" if conf >= 0.65 else "c1"
+def _mark_class(f) -> str:
+    """Findings are coloured by confidence; suspects (borderline) are only underlined."""
+    if f.level != LEVEL_FINDING:
+        return "suspect"
+    return "c3" if f.confidence >= 0.85 else "c2" if f.confidence >= 0.65 else "c1"
 
 
 def html_report(report: Report, title: str | None = None) -> str:
@@ -65,7 +81,7 @@ def html_report(report: Report, title: str | None = None) -> str:
             continue
         parts.append(esc(report.text[pos : f.start]))
         tip = f"→ {', '.join(f.suggestions[:3])} ({f.confidence:.2f})"
-        parts.append(f'<mark class="{_level(f.confidence)}" id="f{n}" title="{esc(tip, quote=True)}">'
+        parts.append(f'<mark class="{_mark_class(f)}" id="f{n}" title="{esc(tip, quote=True)}">'
                      f"{esc(report.text[f.start:f.end])}</mark>")
         pos = f.end
     parts.append(esc(report.text[pos:]))
@@ -74,21 +90,25 @@ def html_report(report: Report, title: str | None = None) -> str:
         line, col = line_col(report.text, f.start)
         rows.append(
             f'<tr><td><a href="#f{n}">{line}:{col}</a></td><td>{esc(f.text)}</td>'
-            f"<td>{esc(', '.join(f.suggestions[:5]))}</td><td>{f.confidence:.2f}</td>"
-            f'<td class="ev">{esc("; ".join(f.evidence))}</td><td>{esc(f.rule)}</td></tr>'
+            f"<td>{esc(', '.join(f.suggestions[:5]))}</td><td>{f.confidence:.2f}</td><td>{esc(f.level)}</td>"
+            f'<td class="ev">{esc("; ".join(f.evidence))}</td><td>{esc(f.rule_id)}</td></tr>'
         )
     name = esc(title or report.path or "unspin report")
     notes = f"<p>{esc('; '.join(report.notes))}</p>" if report.notes else ""
+    score = "none" if report.spin_score is None else f"{report.spin_score:.2f}"
+    n_find = len(report.at_level(LEVEL_FINDING))
+    counts = f"{plural(n_find, 'finding')} · {plural(len(report.findings) - n_find, 'suspect')}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{name} — unspin</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>
 <body><header><h1>{name}</h1>
-<p class="score">Spin score <strong>{report.spin_score:.2f}</strong> ·
+<p class="score">Spin score <strong>{score}</strong> ·
 verdict <strong class="verdict-{esc(report.verdict)}">{esc(report.verdict)}</strong> ·
-{report.words} words · {len(report.findings)} findings</p>{notes}</header>
+{report.words} words · {counts}</p>{notes}</header>
 <div class="doc">{''.join(parts)}</div>
-<table><thead><tr><th>where</th><th>text</th><th>suggestions</th><th>confidence</th><th>evidence</th><th>rule</th></tr></thead>
+<table><thead><tr><th>where</th><th>text</th><th>suggestions</th><th>confidence</th><th>level</th><th>evidence</th><th>rule</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
-<p class="ev">Generated by unspin. Highlight colour: red ≥ 0.85, orange ≥ 0.65, yellow below.</p>
+<p class="ev">Generated by unspin. Findings are highlighted by confidence (red ≥ 0.85, orange ≥ 0.65,
+yellow below); suspects (borderline spans, for review) are underlined with dashes.</p>
 </body></html>
 """

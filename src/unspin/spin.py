@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from .knowledge import morph
 from .stopwords import is_function_word
 from .text import Token, match_case, sentences, tokenize
+from .types import SCHEMA_VERSION
 
 STYLES = ("crude", "careful")
 
@@ -86,7 +87,7 @@ class SpinResult:
 
     def to_dict(self) -> dict:
         return {
-            "schema": 1,
+            "schema": SCHEMA_VERSION,
             "text": self.text,
             "original": self.original,
             "spans": [s.to_dict() for s in self.spans],

@@ -1,28 +1,56 @@
-"""The one result type (`Finding`) and the documents built from it.
+"""The one result type (`Finding`), the documents built from it, and the wire-format version.
 
 Offsets are Unicode code points into the text that was checked (Python string indices). They are converted
-to UTF-16 only at the LanguageTool boundary (unspin.serve).
+to UTF-16 only at the LanguageTool boundary (unspin.serve.lt).
+
+Schema 2 (docs/json-schema.md has the changelog): a finding says where it came from (`source`: the model, an
+imported list, a traced source), carries a stable `rule_id` (what LanguageTool clients enable and disable) and
+a `detail` (the list entry or the source document), and a `level` (`finding` or the borderline `suspect`).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
-from enum import IntEnum
+from enum import IntFlag
+from typing import Protocol
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# where a finding comes from
+SOURCE_MODEL = "model"  # the learned detector
+SOURCE_LIST = "list"  # an imported tortured-phrase list (unspin.fingerprints)
+SOURCE_TRACE = "trace"  # an exact restoration from a traced source document (unspin.trace)
+SOURCES = (SOURCE_MODEL, SOURCE_LIST, SOURCE_TRACE)
+
+# how sure: `finding` holds the default false-alarm budget (≤ 1 per 1,000 words of clean prose); `suspect` is
+# borderline, for a person reviewing one text
+LEVEL_FINDING = "finding"
+LEVEL_SUSPECT = "suspect"
+LEVELS = (LEVEL_FINDING, LEVEL_SUSPECT)
+
+RULE_MODEL = "UNSPIN_MODEL"
+RULE_TRACE = "UNSPIN_TRACE"
+RULE_LIST_PREFIX = "UNSPIN_LIST_"
 
 
-class ExitCode(IntEnum):
-    """Process exit codes of the `unspin` command (documented in docs/json-schema.md)."""
+def list_rule_id(list_name: str) -> str:
+    """Stable rule id of an imported list: `UNSPIN_LIST_<NAME>` (upper case, other characters as `_`)."""
+    return RULE_LIST_PREFIX + (re.sub(r"[^A-Z0-9]+", "_", list_name.upper()).strip("_") or "LIST")
+
+
+class ExitCode(IntFlag):
+    """Process exit codes of the `unspin` command, combinable (docs/json-schema.md): 1 | 4 = 5 means some
+    inputs had findings and some could not be read."""
 
     OK = 0  # ran, nothing found
-    FINDINGS = 1  # ran, at least one finding
-    USAGE = 2  # bad command line
-    INPUT = 4  # at least one input could not be read (others were still processed)
+    FINDINGS = 1  # ran, at least one finding (at `finding` level)
+    USAGE = 2  # bad command line (alone: nothing was processed)
+    INPUT = 4  # at least one input could not be read (the others were still processed)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One spun span: where it is, what it probably was, how sure we are and why."""
+    """One spun span: where it is, what it probably was, how sure we are, why, and who says so."""
 
     start: int
     end: int
@@ -30,7 +58,10 @@ class Finding:
     suggestions: tuple[str, ...]
     confidence: float
     evidence: tuple[str, ...] = ()
-    rule: str = "model"
+    source: str = SOURCE_MODEL
+    rule_id: str = RULE_MODEL
+    detail: str = ""  # the list entry ("<list>: <tortured phrase>") or the source document id
+    level: str = LEVEL_FINDING
 
     def to_dict(self) -> dict:
         return {
@@ -40,7 +71,10 @@ class Finding:
             "suggestions": list(self.suggestions),
             "confidence": round(float(self.confidence), 4),
             "evidence": list(self.evidence),
-            "rule": self.rule,
+            "source": self.source,
+            "rule_id": self.rule_id,
+            "detail": self.detail,
+            "level": self.level,
         }
 
     @classmethod
@@ -52,8 +86,18 @@ class Finding:
             suggestions=tuple(d.get("suggestions", ())),
             confidence=float(d.get("confidence", 0.0)),
             evidence=tuple(d.get("evidence", ())),
-            rule=str(d.get("rule", "model")),
+            source=str(d.get("source", SOURCE_MODEL)),
+            rule_id=str(d.get("rule_id", RULE_MODEL)),
+            detail=str(d.get("detail", "")),
+            level=str(d.get("level", LEVEL_FINDING)),
         )
+
+
+class FindingSource(Protocol):
+    """Anything that finds spun spans by itself (an imported list, a trace index). `check` composes the
+    engine's findings with those of every source it is given; a source never calls back into `check`."""
+
+    def find(self, text: str) -> list[Finding]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +120,31 @@ class Report:
     text: str
     words: int
     findings: list[Finding]
-    spin_score: float
+    spin_score: float | None  # None when no calibrated number can be given (too short, not English prose)
     verdict: str  # "spun" | "clean" | "uncertain"
     path: str | None = None
     notes: list[str] = field(default_factory=list)  # e.g. why the verdict is uncertain
+    stage: str = "full"  # "full": every span analysed; "screen": cleared by the corpus first stage
+    encoding: str | None = None  # the input's encoding when it was not UTF-8 (set by readers)
+
+    def at_level(self, level: str = LEVEL_FINDING) -> list[Finding]:
+        """Findings at `finding` level only (LEVEL_FINDING), or every finding including suspects."""
+        if level == LEVEL_SUSPECT:
+            return list(self.findings)
+        return [f for f in self.findings if f.level == LEVEL_FINDING]
 
     def to_dict(self, include_text: bool = False) -> dict:
         d = {
             "schema": SCHEMA_VERSION,
             "path": self.path,
             "words": self.words,
-            "spin_score": round(float(self.spin_score), 4),
+            "spin_score": None if self.spin_score is None else round(float(self.spin_score), 4),
             "verdict": self.verdict,
+            "stage": self.stage,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.encoding:
+            d["encoding"] = self.encoding
         if self.notes:
             d["notes"] = list(self.notes)
         if include_text:
@@ -106,9 +161,12 @@ class Restored:
     report: Report
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "schema": SCHEMA_VERSION,
             "path": self.report.path,
             "text": self.text,
             "edits": [e.to_dict() for e in self.edits],
         }
+        if self.report.encoding:
+            d["encoding"] = self.report.encoding
+        return d

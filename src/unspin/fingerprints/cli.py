@@ -229,7 +229,7 @@ def run_match(args) -> int:
             continue
         for f in hits:
             ln, col = line_col(text, f.start)
-            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.rule}] {f.confidence:.2f}")
+            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.detail}] {f.confidence:.2f}")
         print(f"{path}: {dens['listed']} listed fingerprints ({dens['distinct']} distinct), "
               f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}")
     if status != EXIT_OK:
@@ -258,8 +258,13 @@ def run_mine(args) -> int:
     except StoreError as e:
         _err(str(e))
         known = None
-    result = mine_corpus(paths, min_docs=args.min_docs, include_listed=args.include_listed, known=known,
-                         errors=errors)
+    import unspin
+
+    def check_fn(text):  # every finding counts, suspects included: recurrence filters their noise
+        return unspin.check(text, fingerprints_db=args.db)
+
+    result = mine_corpus(paths, min_docs=args.min_docs, check_fn=check_fn, include_listed=args.include_listed,
+                         known=known, errors=errors)
     for e in result.errors:
         _err(e)
     cands = result.candidates

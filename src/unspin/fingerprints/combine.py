@@ -1,15 +1,20 @@
 """Merging listed hits with the model's findings, and per-document fingerprint density."""
 from __future__ import annotations
 
-from ..types import Finding
+from ..types import SOURCE_LIST, Finding
 
 # "≥ 5 listed fingerprints" is the usual PPS flag for a paper; below it, a few hits still deserve a look.
 DEFAULT_THRESHOLDS = {"high": 5, "medium": 2, "low": 1}
 
 
 def is_listed(f: Finding) -> bool:
-    """A finding produced by `FingerprintSet.match` (rule "<list>:<phrase>", evidence "listed in ...")."""
-    return ":" in f.rule and any(e.startswith("listed in ") for e in f.evidence)
+    """A finding produced by `FingerprintSet.match` (an imported list)."""
+    return f.source == SOURCE_LIST
+
+
+def list_name(f: Finding) -> str:
+    """The list a listed finding comes from (its detail is `<list>:<tortured phrase>`)."""
+    return f.detail.split(":", 1)[0]
 
 
 def _dedupe(items) -> tuple:
@@ -49,8 +54,9 @@ def merge(model_findings: list[Finding], listed_findings: list[Finding]) -> list
                 sugg.extend(m.suggestions)
                 conf = max(conf, m.confidence)
             evidence.extend(m.evidence)
-            evidence.append(f"the model also flagged \"{m.text}\" ({m.rule}, confidence {m.confidence:.2f})")
-        out.append(Finding(f.start, f.end, f.text, _dedupe(sugg), conf, _dedupe(evidence), f.rule))
+            evidence.append(f"the model also flagged \"{m.text}\" (confidence {m.confidence:.2f})")
+        out.append(Finding(f.start, f.end, f.text, _dedupe(sugg), conf, _dedupe(evidence), f.source, f.rule_id,
+                           f.detail, f.level))
     taken = [(f.start, f.end) for f in out]
     for i, m in enumerate(model_findings):
         if i in used or any(m.start < e and s < m.end for s, e in taken):
@@ -71,7 +77,7 @@ def density(findings: list[Finding], words: int, thresholds: dict | None = None)
     if thresholds:
         th.update(thresholds)
     listed = [f for f in findings if is_listed(f)]
-    distinct = sorted({f.rule for f in listed})
+    distinct = sorted({f.detail for f in listed})
     per_1000 = 1000.0 * len(listed) / words if words > 0 else 0.0
     risk = "none"
     for level in ("low", "medium", "high"):
@@ -81,7 +87,7 @@ def density(findings: list[Finding], words: int, thresholds: dict | None = None)
             risk = level
     by_list: dict[str, int] = {}
     for f in listed:
-        name = f.rule.split(":", 1)[0]
+        name = list_name(f)
         by_list[name] = by_list.get(name, 0) + 1
     return {
         "listed": len(listed),

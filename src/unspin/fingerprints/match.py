@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..text import match_case
-from ..types import Finding
+from ..types import Finding, SOURCE_LIST, list_rule_id
 from .parse import Entry, Term, normalise
 
 CONFIDENCE = 0.97  # a listed fingerprint with a known expected phrase
@@ -137,8 +137,13 @@ class Listed:
     keys: tuple[tuple[str, str], ...]
 
     @property
-    def rule(self) -> str:
+    def detail(self) -> str:
+        """The entry as findings name it: `<list>:<tortured phrase>`."""
         return f"{self.list}:{self.entry.tortured.lower()}"
+
+    @property
+    def rule_id(self) -> str:
+        return list_rule_id(self.list)
 
 
 @lru_cache(maxsize=20_000)
@@ -328,6 +333,10 @@ class FingerprintSet:
             self._automaton = a
         return self._automaton
 
+    def find(self, text: str) -> list[Finding]:
+        """The FindingSource protocol (unspin.types): the listed fingerprints in `text`."""
+        return self.match(text)
+
     def match(self, text: str) -> list[Finding]:
         """Listed fingerprints in `text`: non-overlapping findings (longest first), sorted by start."""
         if not self.listed or not text:
@@ -398,4 +407,5 @@ class FingerprintSet:
             evidence.append("the list marks the expected phrase as uncertain")
         if others:
             evidence.append("also listed in " + ", ".join(others))
-        return Finding(s, t, matched, (_suggestion(e, tag, matched),), conf, tuple(evidence), item.rule)
+        return Finding(s, t, matched, (_suggestion(e, tag, matched),), conf, tuple(evidence), source=SOURCE_LIST,
+                       rule_id=item.rule_id, detail=item.detail)

@@ -91,7 +91,6 @@ def _key(phrase: str) -> str:
     return " ".join(words)
 
 
-REVIEW_THRESHOLD = 0.3
 
 
 def mine(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, include_listed: bool = False,
@@ -99,7 +98,7 @@ def mine(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, in
     """Candidates seen in at least `min_docs` distinct documents, best first (docs desc, mean confidence desc).
 
     `paths_or_texts`: texts, (doc id, text) pairs, file paths or directories. `check_fn(text) -> Report`
-    defaults to `unspin.check` at the review threshold (0.3). Findings from imported lists are left out unless `include_listed`; `known` (a
+    is required (the CLI passes `unspin.check`; suspects count too). Findings from imported lists are left out unless `include_listed`; `known` (a
     FingerprintSet, default: the local database) marks candidates that a list already has. Documents that
     cannot be read or checked are reported in `errors` (a list you pass) and do not stop the run."""
     return mine_corpus(paths_or_texts, min_docs, check_fn, include_listed, max_examples, known, errors).candidates
@@ -108,12 +107,8 @@ def mine(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, in
 def mine_corpus(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = None, include_listed: bool = False,
                 max_examples: int = 3, known=None, errors: list[str] | None = None) -> MineResult:
     if check_fn is None:
-        from .. import check
-
-        # mining is for review: borderline findings count too (recurrence across documents filters the
-        # noise), so the engine runs at the review threshold rather than its strict default
-        def check_fn(text):
-            return check(text, threshold=REVIEW_THRESHOLD)
+        raise TypeError("mine needs check_fn(text) -> Report (the CLI passes unspin.check; mining reads every "
+                        "finding, suspects included: recurrence across documents filters their noise)")
     if known is None:
         from . import load
 
@@ -146,7 +141,7 @@ def mine_corpus(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = N
             for rank, sug in enumerate(f.suggestions[:5]):  # the first suggestion counts most
                 g["sugg"][sug.lower()] += 1.0 / (rank + 1)
             if is_listed(f):
-                g["rules"][f.rule] += 1
+                g["rules"][f.detail] += 1
             if doc not in g["docs"] and len(g["ex"]) < max_examples:
                 g["ex"].append((doc, _context(text, f.start, f.end)))
             g["docs"].add(doc)
@@ -158,7 +153,7 @@ def mine_corpus(paths_or_texts, min_docs: int = 3, check_fn: Callable | None = N
         if not listed and known:
             hits = known.match(key)
             if hits and hits[0].start == 0 and hits[0].end == len(key):
-                listed = hits[0].rule
+                listed = hits[0].detail
         if listed and not include_listed:
             continue
         out.append(Candidate(key, len(g["docs"]), g["n"], g["conf"] / g["n"], g["sugg"].most_common(5), g["ex"],

@@ -150,6 +150,8 @@ def run(args) -> int:
     import os
     import sqlite3
 
+    from .store import StoreVersionError
+
     missing = [i for i in args.inputs if i != "-" and not os.path.exists(i)]
     for m in missing:
         print(f"unspin screen: {m}: no such file or directory (recorded as an error row)", file=sys.stderr)
@@ -169,6 +171,9 @@ def run(args) -> int:
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
+    except StoreVersionError as e:
+        print(f"unspin screen: {e}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     except (OSError, sqlite3.Error) as e:  # e.g. the output disk is full: committed results are kept
         print(f"unspin screen: cannot write to {args.out}: {getattr(e, 'strerror', None) or e}; results committed "
               "so far are kept - fix this (free disk space) and run the same command again to resume",

@@ -17,15 +17,24 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     id TEXT PRIMARY KEY, seq INTEGER, source TEXT, words INTEGER, spin_score REAL, verdict TEXT,
-    n_findings INTEGER, listed_hits INTEGER, top_phrases TEXT, error TEXT, notes TEXT, committed REAL
+    n_findings INTEGER, n_suspects INTEGER, listed_hits INTEGER, top_phrases TEXT, error TEXT, notes TEXT,
+    stage TEXT, encoding TEXT, committed REAL
 );
 CREATE TABLE IF NOT EXISTS findings (
     doc_id TEXT, idx INTEGER, start INTEGER, "end" INTEGER, text TEXT, phrase TEXT, suggestions TEXT,
-    confidence REAL, evidence TEXT, rule TEXT, PRIMARY KEY (doc_id, idx)
+    confidence REAL, evidence TEXT, source TEXT, rule_id TEXT, detail TEXT, level TEXT, PRIMARY KEY (doc_id, idx)
 );
 CREATE INDEX IF NOT EXISTS findings_phrase ON findings (phrase);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+
+
+STORE_VERSION = 2  # 2: findings carry source, rule_id, detail, level (wire schema 2); results n_suspects,
+# stage, encoding
+
+
+class StoreVersionError(RuntimeError):
+    pass
 
 
 class Store:
@@ -37,6 +46,22 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._check_version()
+
+    def _check_version(self) -> None:
+        """Refuse to resume a run written with another table layout (its rows could not be read back)."""
+        have = self.get_meta("store_version")
+        if have is None:
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(findings)")}
+            if "rule" in cols:
+                have = 1
+            else:
+                self.set_meta("store_version", STORE_VERSION)
+                return
+        if have != STORE_VERSION:
+            self.db.close()
+            raise StoreVersionError(f"{self.path}: written by another version of unspin (result store "
+                                    f"{have}, this one writes {STORE_VERSION}); screen into a new --out directory")
 
     def close(self) -> None:
         self.db.close()
@@ -76,17 +101,19 @@ class Store:
         try:
             for seq, r, frows in items:
                 cur.execute(
-                    "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r["id"], seq, r["source"], r["words"], r["spin_score"], r["verdict"], r["n_findings"],
-                     r["listed_hits"], json.dumps(r["top_phrases"]), r["error"], json.dumps(r["notes"]), now),
+                     r["n_suspects"], r["listed_hits"], json.dumps(r["top_phrases"]), r["error"],
+                     json.dumps(r["notes"]), r["stage"], r["encoding"], now),
                 )
                 if cur.rowcount != 1:
                     continue
                 new += 1
                 cur.executemany(
-                    'INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)',
+                    'INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
                     [(f["doc_id"], i, f["start"], f["end"], f["text"], f["text"].lower(), json.dumps(f["suggestions"]),
-                      f["confidence"], json.dumps(f["evidence"]), f["rule"]) for i, f in enumerate(frows)],
+                      f["confidence"], json.dumps(f["evidence"]), f["source"], f["rule_id"], f["detail"], f["level"])
+                     for i, f in enumerate(frows)],
                 )
             cur.execute("COMMIT")
         except BaseException:
@@ -128,7 +155,7 @@ class Store:
     def top_phrases(self, n: int) -> list[dict]:
         rows = self.db.execute(
             "SELECT phrase, count(*), count(DISTINCT doc_id), avg(confidence), "
-            "sum(rule != 'model') FROM findings GROUP BY phrase ORDER BY 3 DESC, 2 DESC, phrase LIMIT ?",
+            "sum(source = 'list') FROM findings GROUP BY phrase ORDER BY 3 DESC, 2 DESC, phrase LIMIT ?",
             (n,)).fetchall()
         out = []
         for phrase, count, docs, conf, listed in rows:
@@ -144,10 +171,12 @@ class Store:
 
     def findings_of(self, doc_id: str) -> list[dict]:
         rows = self.db.execute(
-            'SELECT start, "end", text, suggestions, confidence, evidence, rule FROM findings WHERE doc_id=? '
+            'SELECT start, "end", text, suggestions, confidence, evidence, source, rule_id, detail, level '
+            'FROM findings WHERE doc_id=? '
             "ORDER BY idx", (doc_id,)).fetchall()
         return [{"start": s, "end": e, "text": t, "suggestions": json.loads(sg), "confidence": c,
-                 "evidence": json.loads(ev), "rule": rule} for s, e, t, sg, c, ev, rule in rows]
+                 "evidence": json.loads(ev), "source": so, "rule_id": ri, "detail": de, "level": lv}
+                for s, e, t, sg, c, ev, so, ri, de, lv in rows]
 
     def result_of(self, doc_id: str) -> dict | None:
         row = self.db.execute("SELECT id, source, words, spin_score, verdict, notes FROM results WHERE id=?",
@@ -163,18 +192,21 @@ class Store:
         lst = pa.list_(pa.string())
         rschema = pa.schema([("id", pa.string()), ("source", pa.string()), ("words", pa.int64()),
                              ("spin_score", pa.float64()), ("verdict", pa.string()), ("n_findings", pa.int64()),
-                             ("listed_hits", pa.int64()), ("top_phrases", lst), ("error", pa.string()),
-                             ("notes", lst)])
+                             ("n_suspects", pa.int64()), ("listed_hits", pa.int64()), ("top_phrases", lst),
+                             ("error", pa.string()), ("notes", lst), ("stage", pa.string()),
+                             ("encoding", pa.string())])
         fschema = pa.schema([("doc_id", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
                              ("text", pa.string()), ("suggestions", lst), ("confidence", pa.float64()),
-                             ("evidence", lst), ("rule", pa.string())])
+                             ("evidence", lst), ("source", pa.string()),
+                             ("rule_id", pa.string()), ("detail", pa.string()), ("level", pa.string())])
         results = self.dir / "results.parquet"
         findings = self.dir / "findings.parquet"
         self._export(results, rschema, chunk,
-                     "SELECT id, source, words, spin_score, verdict, n_findings, listed_hits, top_phrases, error, "
-                     "notes FROM results ORDER BY seq, id", json_cols=(7, 9))
+                     "SELECT id, source, words, spin_score, verdict, n_findings, n_suspects, listed_hits, top_phrases, "
+                     "error, notes, stage, encoding FROM results ORDER BY seq, id", json_cols=(8, 10))
         self._export(findings, fschema, chunk,
-                     'SELECT f.doc_id, f.start, f."end", f.text, f.suggestions, f.confidence, f.evidence, f.rule '
+                     'SELECT f.doc_id, f.start, f."end", f.text, f.suggestions, f.confidence, f.evidence, f.source, f.rule_id, '
+                     'f.detail, f.level '
                      "FROM findings f JOIN results r ON r.id = f.doc_id ORDER BY r.seq, r.id, f.idx",
                      json_cols=(4, 6))
         return results, findings

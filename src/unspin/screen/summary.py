@@ -140,7 +140,7 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
             link = reports.get(d["id"])
             cell = f'<a href="{E(link)}">{name}</a>' if link else name
             body.append(f"<tr><td class=num>{i}</td><td data-v=\"{name}\">{cell}<br><small>{E(d['source'])}"
-                        f"</small></td><td class=num data-v=\"{d['spin_score']}\">{d['spin_score']:.3f}</td>"
+                        f"</small></td><td class=num data-v=\"{_score_value(d['spin_score'])}\">{_score_text(d['spin_score'])}</td>"
                         f"<td class=\"{E(d['verdict'])}\">{E(d['verdict'])}</td><td class=num>{d['n_findings']}</td>"
                         f"<td class=num>{d['listed_hits']}</td><td class=num>{d['words']}</td>"
                         f"<td>{E(', '.join(d['top_phrases']))}</td></tr>")
@@ -172,7 +172,7 @@ def render_report_html(report: Report, source: str | None = None, text_missing: 
     if source:
         body.append(f"<p><small>source: {E(source)}</small></p>")
     body.append(f'<p>verdict <b class="{E(report.verdict)}">{E(report.verdict)}</b> · spin score '
-                f"{report.spin_score:.3f} · {report.words:,} words · {len(report.findings)} findings</p>")
+                f"{_score_text(report.spin_score)} · {report.words:,} words · {len(report.findings)} findings</p>")
     for note in report.notes:
         body.append(f"<p><small>{E(note)}</small></p>")
     if text_missing:
@@ -183,7 +183,7 @@ def render_report_html(report: Report, source: str | None = None, text_missing: 
         for f in sorted(report.findings, key=lambda f: (f.start, -f.end)):
             if f.start < pos or f.end > len(report.text):
                 continue
-            tip = f"→ {', '.join(f.suggestions[:3])} · {f.confidence:.2f} · {f.rule}"
+            tip = f"→ {', '.join(f.suggestions[:3])} · {f.confidence:.2f} · {f.rule_id}"
             out.append(E(report.text[pos:f.start]))
             out.append(f'<mark title="{E(tip)}">{E(report.text[f.start:f.end])}</mark>')
             pos = f.end
@@ -194,7 +194,7 @@ def render_report_html(report: Report, source: str | None = None, text_missing: 
                     "<th class=num>confidence</th><th>rule</th><th>evidence</th></tr></thead><tbody>")
         for f in report.findings:
             body.append(f"<tr><td class=num>{f.start}</td><td>{E(f.text)}</td><td>{E(', '.join(f.suggestions))}"
-                        f"</td><td class=num>{f.confidence:.2f}</td><td>{E(f.rule)}</td>"
+                        f"</td><td class=num>{f.confidence:.2f}</td><td>{E(f.rule_id)}</td>"
                         f"<td>{E('; '.join(f.evidence))}</td></tr>")
         body.append("</tbody></table>")
     return _page(f"unspin report — {report.path}", "".join(body))
@@ -217,7 +217,7 @@ def write_reports(store, out_dir: Path, texts: dict[str, str | None], ids: list[
         findings = [Finding.from_dict(f) for f in store.findings_of(did)]
         text = texts.get(did)
         report = Report(text=text or "", words=res["words"] or 0, findings=findings,
-                        spin_score=res["spin_score"] or 0.0, verdict=res["verdict"], path=did, notes=res["notes"])
+                        spin_score=res["spin_score"], verdict=res["verdict"], path=did, notes=res["notes"])
         page = None
         if lead_renderer is not None and text is not None:
             try:
@@ -237,3 +237,13 @@ def write_reports(store, out_dir: Path, texts: dict[str, str | None], ids: list[
             raise
         links[did] = f"reports/{name}"
     return links, used
+
+
+def _score_text(score) -> str:
+    """A spin score for display; "—" when the report has none (too short or not English prose)."""
+    return "—" if score is None else f"{score:.3f}"
+
+
+def _score_value(score) -> str:
+    """The sort key of a score cell (documents without a score sort lowest)."""
+    return "-1" if score is None else str(score)

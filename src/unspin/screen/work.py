@@ -11,13 +11,16 @@ import threading
 from collections.abc import Callable
 
 from ..readers import Document
+from ..types import LEVEL_FINDING, SOURCE_LIST
 
 TOP_PHRASES = 5
 WARMUP_TEXT = "The committee met on Monday to discuss the budget for the new school library."
 
-RESULT_COLUMNS = ("id", "source", "words", "spin_score", "verdict", "n_findings", "listed_hits", "top_phrases",
+RESULT_COLUMNS = ("id", "source", "words", "spin_score", "verdict", "n_findings", "n_suspects", "listed_hits",
+                  "top_phrases",
                   "error", "notes")
-FINDING_COLUMNS = ("doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "rule")
+FINDING_COLUMNS = ("doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "source", "rule_id",
+                   "detail", "level")
 
 
 class DocumentTimeout(Exception):
@@ -45,10 +48,13 @@ def error_row(doc: Document, message: str) -> dict:
         "spin_score": None,
         "verdict": "error",
         "n_findings": 0,
+        "n_suspects": 0,
         "listed_hits": 0,
         "top_phrases": [],
         "error": message,
         "notes": [],
+        "stage": None,
+        "encoding": getattr(doc, "encoding", None),
     }
 
 
@@ -74,20 +80,23 @@ def report_rows(doc: Document, report) -> tuple[dict, list[dict]]:
         "id": doc.id,
         "source": doc.source,
         "words": int(report.words),
-        "spin_score": float(report.spin_score),
+        "spin_score": None if report.spin_score is None else float(report.spin_score),
         "verdict": str(report.verdict),
-        "n_findings": len(findings),
-        "listed_hits": sum(1 for f in findings if f.rule != "model"),
+        "n_findings": sum(1 for f in findings if f.level == LEVEL_FINDING),
+        "n_suspects": sum(1 for f in findings if f.level != LEVEL_FINDING),
+        "listed_hits": sum(1 for f in findings if f.source == SOURCE_LIST),
         "top_phrases": top_phrases(findings),
         "error": None,
         "notes": [str(n) for n in (report.notes or [])],
+        "stage": getattr(report, "stage", "full"),
+        "encoding": getattr(report, "encoding", None) or getattr(doc, "encoding", None),
     }
     frows = []
     for f in findings:
         d = f.to_dict()
         frows.append({"doc_id": doc.id, "start": d["start"], "end": d["end"], "text": d["text"],
                       "suggestions": d["suggestions"], "confidence": d["confidence"], "evidence": d["evidence"],
-                      "rule": d["rule"]})
+                      "source": d["source"], "rule_id": d["rule_id"], "detail": d["detail"], "level": d["level"]})
     return row, frows
 
 

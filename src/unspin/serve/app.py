@@ -110,10 +110,9 @@ def create_app(
 
         check_fn = unspin.check
         if restore_fn is None:
-            # not `unspin.restore`: once the submodule unspin.restore is imported, that name is the module
-            from ..restore import restore as restore_fn
+            from ..api import restore as restore_fn
     if restore_fn is None:
-        from ..restore import restore_report
+        from ..edits import restore_report
 
         _check = check_fn
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ..types import Finding, Report
+from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
 # language_tool_python match the requested tag against `code` and `longCode`.
@@ -26,8 +26,14 @@ LANGUAGES: tuple[tuple[str, str], ...] = (
 )
 _BY_TAG = {code.lower(): (name, code) for name, code in LANGUAGES}
 
-RULE_PREFIX = "UNSPIN"
-CATEGORY = {"id": "UNSPIN", "name": "Possibly spun text"}
+# One category per finding source, and one for borderline suspects (sent only with level=picky), so that
+# LanguageTool's disabledCategories / disabledRules switch them as its users expect.
+CATEGORIES = {
+    SOURCE_MODEL: {"id": "UNSPIN_MODEL", "name": "Possibly spun text"},
+    SOURCE_LIST: {"id": "UNSPIN_LIST", "name": "Known tortured phrases (imported lists)"},
+    SOURCE_TRACE: {"id": "UNSPIN_TRACE", "name": "Spun from a traced source"},
+}
+SUSPECT_CATEGORY = {"id": "UNSPIN_SUSPECT", "name": "Possibly spun text (borderline, for review)"}
 CONTEXT_CHARS = 40  # characters of context on each side, like LanguageTool
 
 
@@ -192,9 +198,10 @@ def context_around(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) 
     return {"text": pre + mid + post, "offset": _u16len(pre), "length": _u16len(mid)}
 
 
-def rule_id(finding: Finding) -> str:
-    tail = re.sub(r"[^A-Z0-9]+", "_", finding.rule.upper()).strip("_") or "MODEL"
-    return f"{RULE_PREFIX}_{tail}"
+def category_of(finding: Finding) -> dict:
+    if finding.level == LEVEL_SUSPECT:
+        return SUSPECT_CATEGORY
+    return CATEGORIES.get(finding.source, CATEGORIES[SOURCE_MODEL])
 
 
 def _message(f: Finding) -> str:
@@ -225,15 +232,18 @@ def build_response(
     disabled_cats = _split_list(params.get("disabledCategories"))
     enabled_rules = _split_list(params.get("enabledRules"))
     enabled_only = params.get("enabledOnly", "false").lower() == "true"
+    enabled_cats = _split_list(params.get("enabledCategories"))
+    picky = params.get("level", "").strip().lower() == "picky"  # LanguageTool's own "more rules" switch
     u16 = utf16_offsets(doc.original)
     matches = []
     for f in sorted(report.findings, key=lambda f: (f.start, f.end)):
-        rid = rule_id(f)
-        if rid in disabled_rules or CATEGORY["id"] in disabled_cats:
+        if f.level != LEVEL_FINDING and not picky:
             continue
-        if enabled_only and rid not in enabled_rules and CATEGORY["id"] not in _split_list(
-            params.get("enabledCategories")
-        ):
+        rid = f.rule_id
+        cat = category_of(f)
+        if rid in disabled_rules or cat["id"] in disabled_cats:
+            continue
+        if enabled_only and rid not in enabled_rules and cat["id"] not in enabled_cats:
             continue
         if not (0 <= f.start < f.end <= len(doc.plain)):
             continue  # a finding outside the text cannot be placed; never send a wrong offset
@@ -242,7 +252,7 @@ def build_response(
         matches.append(
             {
                 "message": _message(f),
-                "shortMessage": "Possibly spun text",
+                "shortMessage": "Possibly spun text" if f.level == LEVEL_FINDING else "Possibly spun (review)",
                 "replacements": [{"value": s} for s in f.suggestions],
                 "offset": u16[a],
                 "length": u16[b] - u16[a],
@@ -253,7 +263,7 @@ def build_response(
                     "id": rid,
                     "description": "Synonym spinning: a word or phrase swapped for an unusual synonym",
                     "issueType": "style",
-                    "category": dict(CATEGORY),
+                    "category": dict(cat),
                     "confidence": round(float(f.confidence), 4),
                 },
                 "ignoreForIncompleteSentence": False,

@@ -65,7 +65,7 @@ def read_documents(inputs, text_field: str = "text", id_field: str | None = None
 _LOCK = threading.Lock()
 
 
-def open_index(index_dir, lsh_storage: str | None = None) -> "TraceIndex":
+def open_index(index_dir, lsh_storage: str | None = None, restore_fn=None) -> "TraceIndex":
     """A shared, already-open TraceIndex for `index_dir` (kept open for repeated queries; it notices when
     another process adds or removes documents and refreshes itself)."""
     from .store import TraceIndex
@@ -75,17 +75,35 @@ def open_index(index_dir, lsh_storage: str | None = None) -> "TraceIndex":
         ix = _OPEN.get(key)
         if ix is None:
             ix = _OPEN[key] = TraceIndex(index_dir, lsh_storage=lsh_storage)
+        if restore_fn is not None and ix._restore_fn is None:
+            ix._restore_fn = restore_fn
         return ix
 
 
-def restorations(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None
-                 ) -> list[Finding]:
+class TraceSource:
+    """The FindingSource protocol (unspin.types) over a trace index: exact restorations from the source a
+    text was spun from. `restore_fn(text) -> text` is what indexes with a "restored" feature kind need (the
+    caller passes `unspin.restore`; trace never imports the engine)."""
+
+    def __init__(self, index_dir, threshold: float | None = None, lsh_storage: str | None = None,
+                 restore_fn=None):
+        self.index_dir = index_dir
+        self.threshold = threshold
+        self.lsh_storage = lsh_storage
+        self.restore_fn = restore_fn
+
+    def find(self, text: str) -> list[Finding]:
+        return restorations(text, self.index_dir, self.threshold, self.lsh_storage, self.restore_fn)
+
+
+def restorations(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None,
+                 restore_fn=None) -> list[Finding]:
     """Exact restorations for `text` read off its best-matching source in the trace index at `index_dir`:
-    one Finding per substitution (rule "trace:<source id>", suggestion = the source's words, evidence
-    "aligned with <source id> paragraph N"). Empty when no source matches above `threshold`."""
+    one Finding per substitution (source "trace", detail = the source id, suggestion = the source's words,
+    evidence "aligned with <source id> paragraph N"). Empty when no source matches above `threshold`."""
     from .search import DEFAULT_THRESHOLD, trace
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
-    ix = open_index(index_dir, lsh_storage)
+    ix = open_index(index_dir, lsh_storage, restore_fn)
     with ix.lock:  # one SQLite connection and LSH per index, shared by the threads of a server
         return trace(text, ix, top=1, threshold=threshold).restorations

@@ -75,7 +75,10 @@ def _err(msg: str) -> None:
 def _open(args, create=False, features=None):
     from . import TraceIndex
 
-    return TraceIndex(args.index, create=create, lsh_storage=args.lsh_storage, features=features)
+    import unspin
+
+    return TraceIndex(args.index, create=create, lsh_storage=args.lsh_storage, features=features,
+                      restore_fn=lambda t: unspin.restore(t, fingerprints=False).text)
 
 
 def run_add(args) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..text import tokenize
-from ..types import Finding
+from ..types import RULE_TRACE, SOURCE_TRACE, Finding
 from .align import MAX_PHRASE, Alignment, Linker, align, trim_context
 from .features import segment
 from .store import Paragraph, TraceIndex
@@ -306,7 +306,7 @@ def _restorations(result: TraceResult) -> list[Finding]:
                 confidence=0.99 if linked else 0.9,
                 evidence=(f"aligned with {best.id} paragraph {m.source_paragraph}",
                           "thesaurus-linked substitution" if linked else "differs from the source here"),
-                rule=f"trace:{best.id}",
+                source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=best.id,
             ))
     out.sort(key=lambda f: f.start)
     # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair

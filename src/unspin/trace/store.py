@@ -178,9 +178,8 @@ class TraceIndex:
 
     def restore_text(self, text: str) -> str:
         if self._restore_fn is None:
-            from ..restore import restore  # the engine's restore (check, then apply the best suggestions)
-
-            self._restore_fn = lambda t: restore(t).text
+            raise IndexError_(f"{self.dir}: this index shingles restored text (feature kind 'restored'); open it "
+                              "with restore_fn=... (the CLI passes unspin.restore)")
         return self._restore_fn(text)
 
     def signatures_of(self, text: str) -> dict[str, np.ndarray]:

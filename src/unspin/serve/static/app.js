@@ -234,7 +234,7 @@
       kids.push(el("p", { text: "Evidence:" }));
       kids.push(el("ul", {}, f.evidence.map((e) => el("li", { text: String(e) }))));
     }
-    kids.push(el("p", { class: "muted", text: "Rule: " + f.rule }));
+    kids.push(el("p", { class: "muted", text: "Rule: " + f.rule_id + (f.detail ? " (" + f.detail + ")" : "") }));
     kids.push(el("p", { class: "state", text: "Status: " + item.status }));
     const acc = el("button", { type: "button", class: "primary", id: "accept-one", text: item.status === "accepted" ? "Undo accept" : "Accept" });
     acc.disabled = !f.suggestions.length;

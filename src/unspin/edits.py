@@ -1,21 +1,20 @@
-"""Restore: turn findings into edits, and replay edits exactly (the ftfy plan/apply_plan idea)."""
+"""Findings → edits, and edits replayed exactly (the ftfy plan/apply_plan idea). Pure functions: `unspin.restore`
+(in api.py) runs `check` and then these."""
 from __future__ import annotations
 
 from .text import match_case
-from .types import Edit, Finding, Report, Restored
+from .spans import select_non_overlapping
+from .types import LEVEL_FINDING, Edit, Finding, Report, Restored
 
 
-def edits_from_findings(text: str, findings: list[Finding], min_confidence: float = 0.0) -> list[Edit]:
+def edits_from_findings(text: str, findings: list[Finding], min_confidence: float = 0.0,
+                        include_suspects: bool = False) -> list[Edit]:
     """One edit per finding with a suggestion, in text order, overlapping findings dropped (higher
-    confidence wins). The replacement keeps the capitalisation of the spun text."""
-    chosen: list[Finding] = []
-    for f in sorted(findings, key=lambda f: -f.confidence):
-        if not f.suggestions or f.confidence < min_confidence:
-            continue
-        if any(f.start < g.end and g.start < f.end for g in chosen):
-            continue
-        chosen.append(f)
-    chosen.sort(key=lambda f: f.start)
+    confidence wins). Suspects (borderline spans) are only restored when asked for. The replacement keeps the
+    capitalisation of the spun text."""
+    usable = [f for f in findings if f.suggestions and f.confidence >= min_confidence
+              and (include_suspects or f.level == LEVEL_FINDING)]
+    chosen = select_non_overlapping(usable, key=lambda f: f.confidence)
     edits = []
     for f in chosen:
         old = text[f.start : f.end]
@@ -44,12 +43,7 @@ def apply_edits(text: str, edits: list[Edit] | list[dict]) -> str:
     return "".join(out)
 
 
-def restore_report(report: Report, min_confidence: float = 0.0) -> Restored:
-    edits = edits_from_findings(report.text, report.findings, min_confidence)
+def restore_report(report: Report, min_confidence: float = 0.0, include_suspects: bool = False) -> Restored:
+    """The report's text with its findings' first suggestions applied (as replayable edits)."""
+    edits = edits_from_findings(report.text, report.findings, min_confidence, include_suspects)
     return Restored(apply_edits(report.text, edits), edits, report)
-
-
-def restore(text: str, min_confidence: float = 0.0, **options) -> Restored:
-    from .engine import check
-
-    return restore_report(check(text, **options), min_confidence)

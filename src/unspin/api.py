@@ -1,0 +1,99 @@
+"""The public entry points `check` and `restore`: the engine composed with the finding sources.
+
+    options ─► knowledge (thesauri, LM, vectors, learned pairs) ─┐
+            ─► finding sources (imported lists, a trace index) ──┼─► engine.check ─► Report
+                                                                 ┘    (model findings + external ones)
+
+This is the only module that knows every layer: the engine never imports fingerprints or trace, and they never
+call back into `check` (a trace index that needs restored text gets `restore` passed in from here).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from .edits import restore_report
+from .types import FindingSource, Report, Restored
+
+
+@dataclass
+class Options:
+    """Everything a caller may set (CLI flags, API fields, `check(**options)`)."""
+
+    path: str | None = None  # a label for the report (never opened here)
+    threshold: float | None = None  # model probability for a `finding` (default: the model's)
+    suspect_threshold: float | None = None  # model probability for a `suspect` (default: the model's)
+    thesauri: tuple[str, ...] | None = None  # candidate sources (default: every installed thesaurus)
+    lm_path: str | None = None  # a KenLM ARPA/binary model instead of the pocketsphinx default
+    model_path: str | None = None
+    fingerprints: object = None  # None: lists in the local DB if any; False: none; a list of list names
+    fingerprints_db: str | None = None
+    learned_pairs: bool = True  # word pairs learned from imported lists as extra candidates
+    index: str | None = None  # trace index dir: exact restorations from an aligned source
+    cascade: bool = True  # skip spans the cheap first stage rules out
+
+    def __post_init__(self):
+        for name in ("threshold", "suspect_threshold"):
+            v = getattr(self, name)
+            if v is not None:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1:
+                    raise ValueError(f"{name} must be a number between 0 and 1, got {v!r}")
+
+
+OPTION_NAMES = tuple(f.name for f in fields(Options))
+
+
+def finding_sources(opts: Options) -> list[FindingSource]:
+    """The sources the options ask for: imported fingerprint lists (all of the local DB by default) and a
+    trace index. An absent fingerprint DB is no source at all."""
+    out: list[FindingSource] = []
+    if opts.fingerprints is not False:
+        from . import fingerprints as fp
+
+        names = opts.fingerprints if isinstance(opts.fingerprints, (list, tuple)) else None
+        fset = fp.load(names=names, db_path=opts.fingerprints_db)
+        if len(fset):
+            out.append(fset)
+    if opts.index:
+        from . import trace
+
+        out.append(trace.TraceSource(opts.index, restore_fn=lambda t: restore(t, fingerprints=False).text))
+    return out
+
+
+def _learned_pairs(opts: Options):
+    """(pairs, cache key) of word pairs aligned from the imported lists, or (None, None)."""
+    if not opts.learned_pairs or opts.fingerprints is False:
+        return None, None
+    from . import fingerprints as fp
+
+    names = opts.fingerprints if isinstance(opts.fingerprints, (list, tuple)) else None
+    try:
+        pairs = fp.learned_pairs(db_path=opts.fingerprints_db, names=names)
+    except fp.StoreError:
+        return None, None
+    if not pairs:
+        return None, None
+    return pairs, (opts.fingerprints_db, tuple(names) if names else None, len(pairs))
+
+
+def check(text: str, sources: list[FindingSource] | None = None, **options) -> Report:
+    """Find spun spans in `text`. `sources` overrides the finding sources the options would open (pass [] for
+    the model alone). Options: see `Options`."""
+    from . import engine
+
+    if not isinstance(text, str):
+        raise TypeError("check() needs a str; decode bytes first (see unspin.readers)")
+    opts = Options(**options)
+    pairs, pairs_key = _learned_pairs(opts)
+    k = engine.knowledge(opts.thesauri, opts.lm_path, opts.model_path, pairs_key, pairs)
+    if sources is None:
+        sources = finding_sources(opts)
+    external = [f for src in sources for f in src.find(text)]
+    return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
+                        cascade=opts.cascade, external=external, path=opts.path)
+
+
+def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:
+    """`check`, then each finding's first suggestion applied; returns the text and replayable edits."""
+    return restore_report(check(text, **options), min_confidence, include_suspects)
