@@ -31,6 +31,7 @@ class Options:
     learned_pairs: bool = True  # word pairs learned from imported lists as extra candidates
     index: str | None = None  # trace index dir: exact restorations from an aligned source
     cascade: bool = True  # skip spans the cheap first stage rules out
+    screen: bool = False  # corpus screening: documents the first stage clears get no span analysis (stage "screen")
 
     def __post_init__(self):
         for name in ("threshold", "suspect_threshold"):
@@ -91,7 +92,7 @@ def check(text: str, sources: list[FindingSource] | None = None, **options) -> R
         sources = finding_sources(opts)
     external = [f for src in sources for f in src.find(text)]
     return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
-                        cascade=opts.cascade, external=external, path=opts.path)
+                        cascade=opts.cascade, external=external, path=opts.path, screen=opts.screen)
 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:

@@ -1,145 +1,304 @@
-"""Spans that a spinner may have written, and the originals each could stand for.
+"""The originals a span could stand for: every candidate from every source, before any context is seen.
 
-A span is one word or a multi-word thesaurus term found in a sentence. Its candidates come from reverse
-thesaurus links (headword *w* lists the span's lemma: the spinner replaced *w*), forward links (the span's
-own entry lists *w*: thesauri are roughly symmetric, and other spinners' thesauri differ from ours), and
-pairs learned from known tortured-phrase lists. Candidates get the span's inflection.
+A spinner replaced an original *o* by a synonym *s*; the detector sees *s*. Candidate sources (the
+`CandidateSource` protocol: `links(form) -> Links`):
 
-Static facts about a candidate (frequency, how many synonyms the spinner had to choose from, link kind)
-depend only on the span's surface form, so they are memoised per form across documents.
+- `ThesaurusLinks`: reverse links (headword *o* lists *s*: what a spinner using that thesaurus did) and forward
+  links (*s*'s entry lists *o*: thesauri are roughly symmetric, and a spinner's thesaurus is not ours), from
+  every thesaurus the detector may use (a link mask leaves one out), inflected like the text word. A base-form
+  text word may stand for an inflected original of another part of speech (POS-blind spinners write "she
+  bequest attend"), so base readings take every inflection of their originals.
+- `LearnedPairs`: word pairs aligned from imported tortured-phrase lists (unspin.fingerprints).
+- `VectorNeighbours`: the nearest GloVe neighbours of the span among frequent words — originals no thesaurus
+  links.
+
+`CandidatePool.for_form` merges the sources for one text form into a `Block` of flat arrays (candidate form
+ids and their static facts), memoised per form: text vocabulary repeats. No static top-k decides: every
+candidate is scored in context by the engine (a safety cap of MAX_POOL only bounds pathological forms).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
-from .knowledge import morph
-from .stopwords import is_function_word
+from .knowledge import lexicon as lexicon_mod
 
-# Candidate lists memoised per span form (up to MAX_CANDIDATES each, ~10 kB): the cap bounds the memo near
-# 200 MB on endless new vocabulary; ordinary text reuses a few thousand forms.
-MEMO_FORMS = 20_000
-MAX_CANDIDATES = 120  # kept per span form by the static prior; the engine then keeps the best
-# CONTEXT_CANDIDATES of these by a two-query language-model pre-score in context
+MAX_POOL = 1500  # candidates per form; only the commonest words reach it (then the static prior keeps the best)
+MEMO_FORMS = 60_000  # memoised blocks (~20 kB each on average): bounded on endless new vocabulary
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    form: str  # inflected original, lower case ("raised")
-    lemma: str  # headword in the thesaurus ("raise")
-    zipf: float  # wordfreq Zipf frequency of the inflected form
-    log_nsyn: float  # ln(number of synonyms listed under the lemma): 1/n is the spinner's choice chance
-    reverse: bool  # the lemma lists the span (what a spinner using our thesaurus would have done)
-    forward: bool  # the span's entry lists the lemma
-    learned: float  # weight from learned tortured→expected word pairs (0 when none)
-    prior: float  # cheap ranking score used to keep the top MAX_CANDIDATES
+@dataclass(frozen=True)
+class Links:
+    """Candidates from one source for one text form; columns align with `cand`."""
+
+    cand: np.ndarray  # int32 form ids
+    reverse: np.ndarray  # bool: the original's entry lists the text word
+    forward: np.ndarray  # bool: the text word's entry lists the original
+    bits: np.ndarray  # uint8 thesaurus source bits of the link(s)
+    tag_match: np.ndarray  # bool: the candidate has the text word's inflection (not a cross-POS reading)
+    learned: np.ndarray  # float32: weight from learned tortured-phrase pairs
+    neighbour: np.ndarray  # bool: a distributional (GloVe) neighbour
 
 
-class CandidateGenerator:
-    """Originals for a span form, from one or more thesauri plus learned pairs; memoised."""
+def _links(n: int, **cols) -> Links:
+    base = {"reverse": np.zeros(n, bool), "forward": np.zeros(n, bool), "bits": np.zeros(n, np.uint8),
+            "tag_match": np.ones(n, bool), "learned": np.zeros(n, np.float32), "neighbour": np.zeros(n, bool)}
+    base.update(cols)
+    return Links(**base)
 
-    def __init__(self, thesaurus, learned_pairs: dict[str, dict[str, float]] | None = None, max_candidates=MAX_CANDIDATES):
-        self.th = thesaurus
-        self.learned = learned_pairs or {}
-        self.max_candidates = max_candidates
-        self._memo: dict[str, tuple[Candidate, ...]] = {}
-        self._attraction: dict[str, float] = {}
-        self._log_nsyn = np.log(thesaurus.n_syn_array).astype(np.float32)  # ln |syn(o)| per term id
 
-    def for_form(self, form: str) -> tuple[Candidate, ...]:
-        got = self._memo.get(form)
-        if got is None:
-            got = self._build(form)
-            if len(self._memo) > MEMO_FORMS:
-                self._memo.clear()
-            self._memo[form] = got
-        return got
+class CandidateSource(Protocol):
+    name: str
 
-    def _build(self, form: str) -> tuple[Candidate, ...]:
-        th = self.th
-        readings = morph.analyses(form) if " " not in form else _phrase_readings(form)
-        if form not in [lem for lem, _ in readings]:
-            readings = readings + ((form, ""),)
-        zipf_arr = th.zipf
-        log_nsyn = self._log_nsyn
-        # gather (term id, tag, reverse?, forward?) over readings, scored by a cheap prior, before any
-        # inflection: common words have hundreds of thesaurus neighbours
-        best: dict[int, tuple[float, str, bool, bool]] = {}
-        for lemma, tag in readings:
-            rev = th.original_ids(lemma)
-            fwd = th.synonym_ids(lemma)
-            for ids, is_rev in ((rev, True), (fwd, False)):
-                if not len(ids):
+    def links(self, form: int) -> Links | None: ...
+
+
+class ThesaurusLinks:
+    """Reverse and forward thesaurus links of every reading of a form, restricted to the sources in `mask`."""
+
+    name = "thesaurus"
+
+    def __init__(self, lex, mask: int):
+        self.lex = lex
+        self.th = lex.th
+        self.mask = np.uint8(mask)
+
+    def links(self, form: int) -> Links | None:
+        lex, th, m = self.lex, self.th, self.mask
+        terms, tags = lex.readings(form)
+        if not len(terms):
+            return None
+        parts = []
+        for t, g in zip(terms.tolist(), tags.tolist()):
+            for ptr, ids, src, is_rev in ((th.rev_ptr, th.rev_ids, th.rev_src, True),
+                                          (th.fwd_ptr, th.fwd_ids, th.fwd_src, False)):
+                a, b = int(ptr[t]), int(ptr[t + 1])
+                if a == b:
                     continue
-                prior = zipf_arr[ids] - 0.5 * log_nsyn[ids] + (1.0 if is_rev else 0.0)
-                keep = np.argsort(-prior)[: self.max_candidates * 2]
-                for j in keep:
-                    tid = int(ids[j])
-                    old = best.get(tid)
-                    pr = float(prior[j])
-                    if old is None:
-                        best[tid] = (pr, tag, is_rev, not is_rev)
-                    else:
-                        best[tid] = (max(old[0], pr), old[1], old[2] or is_rev, old[3] or not is_rev)
-        out: dict[str, Candidate] = {}
-        lemma_set = {lem for lem, _ in readings}
-        for lemma, tag in readings:
-            for orig, weight in self.learned.get(lemma, {}).items():
-                tid = th.term_id.get(orig, -1)
-                z = morph.zipf(orig)
-                ln = float(log_nsyn[tid]) if tid >= 0 else 0.0
-                inflected = morph.inflect(orig, tag) if tag else orig
-                if inflected != form and not is_function_word(orig):
-                    out[inflected] = Candidate(inflected, orig, morph.zipf(inflected), ln, tid in best and best[tid][2],
-                                               tid in best and best[tid][3], float(weight), z + 3.0)
-        for tid, (prior, tag, is_rev, is_fwd) in sorted(best.items(), key=lambda kv: -kv[1][0]):
-            if len(out) >= self.max_candidates:
-                break
-            orig = th.terms[tid]
-            if orig in lemma_set or is_function_word(orig) or orig.count(" ") > 3 or any(c.isdigit() for c in orig):
-                continue
-            if orig.startswith(("the ", "a ", "an ")) or not morph.can_inflect(orig, tag):
-                continue  # "the necessary", "big shottest": not what a writer would have had
-            inflected = morph.inflect(orig, tag) if tag else orig
-            if inflected == form or inflected in out:
-                continue
-            out[inflected] = Candidate(inflected, orig, morph.zipf(inflected) if tag else float(zipf_arr[tid]),
-                                       float(log_nsyn[tid]), is_rev, is_fwd, 0.0, prior)
-        return tuple(sorted(out.values(), key=lambda c: -c.prior))
-
-    def attraction(self, form: str) -> float:
-        """How much likelier `form` is as spinner output than as a writer's word: ln of Σ over its
-        thesaurus originals o of P(o)/|syn(o)| (a uniform spinner's output rate) minus ln P(form)."""
-        got = self._attraction.get(form)
-        if got is not None:
-            return got
-        th = self.th
-        readings = morph.analyses(form) if " " not in form else _phrase_readings(form)
-        ids = [th.original_ids(lem) for lem, _ in readings] + [th.original_ids(form)]
-        ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
-        if len(ids) == 0:
-            val = -10.0
-        else:
-            a = th.zipf[ids].astype(np.float64) * math.log(10) - self._log_nsyn[ids]
-            m = float(a.max())
-            val = m + math.log(float(np.exp(a - m).sum())) - max(morph.zipf(form), 1.0) * math.log(10)
-        if len(self._attraction) > 300_000:
-            self._attraction.clear()
-        self._attraction[form] = val
-        return val
+                o = ids[a:b]
+                bits = src[a:b] & m
+                keep = bits > 0
+                o, bits = o[keep], bits[keep]
+                if not len(o):
+                    continue
+                if g == 0:
+                    # a base-form word may stand for any form of its original (POS-blind swaps keep base forms)
+                    forms = lex.infl[:, o]  # (tags, n)
+                    ok = forms >= 0
+                    tg = np.broadcast_to(np.arange(forms.shape[0])[:, None], forms.shape)[ok]
+                    c = forms[ok]
+                    bb = np.broadcast_to(bits, forms.shape)[ok]
+                    tm = tg == 0
+                else:
+                    c = lex.infl[g, o]
+                    ok = c >= 0
+                    c, bb = c[ok], bits[ok]
+                    tm = np.ones(len(c), bool)
+                n = len(c)
+                parts.append(_links(n, cand=c.astype(np.int32), reverse=np.full(n, is_rev), forward=np.full(n, not is_rev),
+                                    bits=bb.astype(np.uint8), tag_match=tm))
+        return _concat(parts) if parts else None
 
 
-def _phrase_readings(phrase: str) -> tuple[tuple[str, str], ...]:
-    """(lemma, tag) readings of a multi-word span: inflection sits on the first word (verbs: "brought up")
-    or the last (nouns: "interest rates")."""
-    parts = phrase.split(" ")
-    out = [(phrase, "")]
-    for lemma, tag in morph.analyses(parts[0]):
-        if tag.startswith("VB"):
-            out.append((" ".join([lemma] + parts[1:]), tag))
-    for lemma, tag in morph.analyses(parts[-1]):
-        if tag == "NNS":
-            out.append((" ".join(parts[:-1] + [lemma]), tag))
-    return tuple(out)
+class LearnedPairs:
+    """Word pairs {spun lemma: {original lemma: weight}} aligned from imported tortured-phrase lists."""
+
+    name = "learned"
+
+    def __init__(self, lex, pairs: dict[str, dict[str, float]]):
+        self.lex = lex
+        self.pairs = pairs
+
+    def links(self, form: int) -> Links | None:
+        lex = self.lex
+        terms, tags = lex.readings(form)
+        keys = {lex.forms[form]} | {lex.th.terms[t] for t in terms.tolist()}
+        fid = lex.form_id
+        c, w = [], []
+        for key in keys:
+            for orig, weight in self.pairs.get(key, {}).items():
+                o = fid.get(orig)
+                if o is None or o >= lex.n_terms:
+                    continue
+                for g in set(tags.tolist()) | {0}:
+                    f = int(lex.infl[g, o])
+                    if f >= 0:
+                        c.append(f)
+                        w.append(float(weight))
+        if not c:
+            return None
+        return _links(len(c), cand=np.array(c, np.int32), learned=np.array(w, np.float32))
+
+
+class VectorNeighbours:
+    """The nearest GloVe neighbours of a form among everyday base words (originals no thesaurus lists),
+    inflected like the text word; precomputed per form in the lexicon (lexicon.NEIGHBOURS)."""
+
+    name = "vectors"
+
+    def __init__(self, lex):
+        self.lex = lex
+
+    def links(self, form: int) -> Links | None:
+        lex = self.lex
+        top = lex.neighbours[form]
+        top = top[top >= 0]
+        if not len(top):
+            return None
+        _, tags = lex.readings(form)
+        c = [lex.infl[g, top] for g in sorted(set(tags.tolist()) | {0})]
+        c = np.concatenate(c)
+        c = np.unique(c[(c >= 0) & (c != form)])
+        return _links(len(c), cand=c.astype(np.int32), neighbour=np.ones(len(c), bool))
+
+
+def _concat(parts: list[Links]) -> Links:
+    return Links(*(np.concatenate([getattr(p, f) for p in parts]) for f in Links.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class Block:
+    """Every candidate of one text form, deduplicated, with static facts (columns align with `cand`)."""
+
+    form: int
+    cand: np.ndarray  # int32 form ids
+    reverse: np.ndarray  # float32 0/1
+    forward: np.ndarray
+    n_sources: np.ndarray  # float32: thesauri (within the mask) that link the pair
+    tag_match: np.ndarray  # float32 0/1
+    learned: np.ndarray  # float32
+    neighbour_only: np.ndarray  # float32 0/1: proposed by GloVe alone
+    log_nsyn: np.ndarray  # float32: ln(synonyms the original lists, within the mask) — 1/n is a spinner's choice
+    sim: np.ndarray  # float32: GloVe cosine of the text form and the candidate (0 when either lacks a vector)
+
+    def __len__(self) -> int:
+        return len(self.cand)
+
+
+_EMPTY_I = np.zeros(0, np.int32)
+_EMPTY_F = np.zeros(0, np.float32)
+
+
+class CandidatePool:
+    """Candidates for text forms from several sources, merged and memoised."""
+
+    def __init__(self, lex, sources: list[CandidateSource], mask: int):
+        self.lex = lex
+        self.sources = sources
+        self.mask = mask
+        th = lex.th
+        # synonyms each term lists under the mask: a uniform spinner picks one of them
+        fb = ((th.fwd_src & np.uint8(mask)) > 0).astype(np.int64)
+        cs = np.concatenate([[0], np.cumsum(fb)])
+        self.n_syn = np.maximum(cs[th.fwd_ptr[1:]] - cs[th.fwd_ptr[:-1]], 1).astype(np.float32)
+        self.log_nsyn_term = np.log(self.n_syn)
+        self._block = lru_cache(maxsize=MEMO_FORMS)(self._build)
+        self._attraction = lru_cache(maxsize=MEMO_FORMS * 4)(self._attraction_of)
+
+    def for_form(self, form: int) -> Block:
+        return self._block(form)
+
+    def _build(self, form: int) -> Block:
+        lex = self.lex
+        parts = [l for src in self.sources if (l := src.links(form)) is not None and len(l.cand)]
+        if not parts:
+            return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
+        L = _concat(parts)
+        # never the text word itself or another inflection of its own lemma, never a function word
+        own = {int(t) for t in lex.readings(form)[0]} | {form}
+        base = lex.lemma[L.cand]
+        keep = ~lex.function[L.cand] & (L.cand != form) & ~np.isin(base, list(own)) & ~np.isin(L.cand, list(own))
+        term_of = lex.lemma[L.cand]
+        keep &= lex.candidate_ok[np.minimum(term_of, lex.n_terms - 1)] | (term_of >= lex.n_terms)
+        if not keep.any():
+            return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
+        cand = L.cand[keep]
+        uniq, inv = np.unique(cand, return_inverse=True)
+        n = len(uniq)
+
+        def agg_or(x):
+            out = np.zeros(n, dtype=bool)
+            np.logical_or.at(out, inv, x[keep])
+            return out
+
+        def agg_max(x):
+            out = np.full(n, -np.inf, dtype=np.float32)
+            np.maximum.at(out, inv, x[keep].astype(np.float32))
+            return out
+
+        bits = np.zeros(n, dtype=np.uint8)
+        np.bitwise_or.at(bits, inv, L.bits[keep])
+        n_src = np.unpackbits(bits[:, None], axis=1)[:, -3:].sum(axis=1).astype(np.float32)
+        reverse = agg_or(L.reverse).astype(np.float32)
+        forward = agg_or(L.forward).astype(np.float32)
+        tag_match = agg_or(L.tag_match).astype(np.float32)
+        learned = np.maximum(agg_max(L.learned), 0.0)
+        linked = agg_or(~L.neighbour)
+        neighbour_only = (~linked).astype(np.float32)
+        terms = lex.lemma[uniq]
+        in_th = terms < lex.n_terms
+        log_nsyn = np.where(in_th, self.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)], 0.0).astype(np.float32)
+        sim = _cosines(lex, form, uniq)
+        if n > MAX_POOL:  # pathological forms only: keep the likeliest by a static prior
+            prior = lex.zipf[uniq] - 0.5 * log_nsyn + reverse + 2 * learned + n_src
+            top = np.sort(np.argpartition(-prior, MAX_POOL - 1)[:MAX_POOL])
+            uniq, reverse, forward, n_src, tag_match, learned, neighbour_only, log_nsyn, sim = (
+                x[top] for x in (uniq, reverse, forward, n_src, tag_match, learned, neighbour_only, log_nsyn, sim))
+        return Block(form, uniq.astype(np.int32), reverse, forward, n_src, tag_match, learned, neighbour_only,
+                     log_nsyn, sim)
+
+    def attraction(self, form: int) -> float:
+        return self._attraction(form)
+
+    def _attraction_of(self, form: int) -> float:
+        """How much likelier the form is as spinner output than as a writer's word: ln Σ over its reverse-linked
+        originals o of P(o)/|syn(o)| (a uniform spinner's output rate) − ln P(form)."""
+        lex, th, m = self.lex, self.lex.th, np.uint8(self.mask)
+        terms, _ = lex.readings(form)
+        ids = []
+        for t in terms.tolist():
+            a, b = int(th.rev_ptr[t]), int(th.rev_ptr[t + 1])
+            o = th.rev_ids[a:b]
+            ids.append(o[(th.rev_src[a:b] & m) > 0])
+        ids = np.concatenate(ids) if ids else _EMPTY_I
+        if not len(ids):
+            return -10.0
+        a = th.zipf[ids].astype(np.float64) * math.log(10) - self.log_nsyn_term[ids]
+        mx = float(a.max())
+        return mx + math.log(float(np.exp(a - mx).sum())) - max(float(lex.zipf[form]), 1.0) * math.log(10)
+
+
+def _cosines(lex, form: int, cands: np.ndarray) -> np.ndarray:
+    r = lex.vec_row[form]
+    out = np.zeros(len(cands), dtype=np.float32)
+    if r < 0:
+        return out
+    rows = lex.vec_row[cands]
+    ok = rows >= 0
+    if ok.any():
+        out[ok] = lex.vecs[rows[ok]].astype(np.float32) @ lex.vecs[r].astype(np.float32)
+    return out
+
+
+def default_sources(lex, mask: int, learned: dict | None = None, neighbours: bool = True) -> list[CandidateSource]:
+    out: list[CandidateSource] = [ThesaurusLinks(lex, mask)]
+    if learned:
+        out.append(LearnedPairs(lex, learned))
+    if neighbours and len(lex.vecs):  # (the lexicon holds each form's nearest neighbours)
+        out.append(VectorNeighbours(lex))
+    return out
+
+
+def pool(lex=None, sources: tuple[str, ...] | None = None, learned: dict | None = None,
+         neighbours: bool = True) -> CandidatePool:
+    """A pool over `lex` (default: every installed thesaurus) using the thesauri `sources` (default: all of
+    the lexicon's)."""
+    lex = lex or lexicon_mod.load()
+    from .knowledge.thesaurus import bits_of
+
+    mask = bits_of(sources or lex.th.sources)
+    return CandidatePool(lex, default_sources(lex, mask, learned, neighbours), mask)

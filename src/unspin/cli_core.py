@@ -14,6 +14,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--review", action="store_true", help="review mode: also show borderline spans (level "
                    "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
+    g.add_argument("--thesauri", metavar="NAMES", help="thesauri to draw candidate originals from (comma-separated: "
+                   "moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
     g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
     g.add_argument("--lists", metavar="NAMES", help="comma-separated fingerprint lists to use (default: all)")
@@ -27,6 +29,8 @@ def _options_from(args) -> dict:
         opts["threshold"] = args.threshold
     if args.lm_path:
         opts["lm_path"] = args.lm_path
+    if getattr(args, "thesauri", None):
+        opts["thesauri"] = tuple(x.strip() for x in args.thesauri.split(",") if x.strip())
     if args.model_path:
         opts["model_path"] = args.model_path
     if args.no_fingerprints:
@@ -59,15 +63,16 @@ def add_parser(sub) -> None:
     p = sub.add_parser("knowledge", help="build or describe the cached knowledge indexes")
     ks = p.add_subparsers(dest="knowledge_cmd", metavar="ACTION")
     b = ks.add_parser("build", help="parse thesauri into the cache (done automatically on first use)")
-    b.add_argument("--sources", default="moby", help="comma-separated: moby, mythes, wordnet (default: moby)")
+    b.add_argument("--sources", default=None, help="comma-separated: moby, mythes, wordnet (default: every "
+                   "installed one)")
     b.set_defaults(func=run_knowledge_build)
     i = ks.add_parser("info", help="where the cache is and what it holds")
     i.set_defaults(func=run_knowledge_info)
 
     p = sub.add_parser("train", help="learn the engine's weights from spinner output (writes the model file)")
     p.add_argument("--corpus", metavar="DIR", help="clean corpus (default: ../shared/data when present)")
-    p.add_argument("--train-words", type=int, default=150_000)
-    p.add_argument("--dev-words", type=int, default=50_000)
+    p.add_argument("--words", type=int, default=40_000, help="train-split words per register")
+    p.add_argument("--dev-words", type=int, default=25_000, help="dev-split words per register")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--out", metavar="FILE", help="model file to write (default: the package's model.json)")
     p.add_argument("--jobs", type=int, default=2, help="processes for spinning and feature extraction")
@@ -75,7 +80,8 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("bench", help="measure the engine on spinner output and clean text (see BENCHMARKS.md)")
     p.add_argument("--corpus", metavar="DIR", help="clean corpus (default: ../shared/data when present)")
-    p.add_argument("--words", type=int, default=30_000, help="test-split words per condition")
+    p.add_argument("--words", type=int, default=3_000, help="test-split words per register to spin, per condition")
+    p.add_argument("--clean-words", type=int, default=20_000, help="test-split words per register checked unspun")
     p.add_argument("--rates", default="0.1,0.3")
     p.add_argument("--styles", default="crude,careful")
     p.add_argument("--pps", metavar="FILE", help="PPS-format list (JSON/CSV) for the tortured-phrase run")
@@ -164,24 +170,24 @@ def run_restore(args) -> int:
 
 
 def run_knowledge_build(args) -> int:
+    """Build every cache the engine reads (done automatically on first use; this does it up front)."""
     import time
 
-    from .knowledge import lm, thesaurus
+    from .knowledge import lexicon, lm, thesaurus
 
     t = time.time()
-    sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
+    sources = tuple(s.strip() for s in (args.sources or "").split(",") if s.strip()) or thesaurus.available_sources()
     try:
-        th = thesaurus.load(sources, progress=sys.stderr.isatty())
+        lex = lexicon.load(sources)
     except (FileNotFoundError, ValueError) as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
-    lm.load()
-    from .knowledge import vectors
-
-    vec = vectors.load()
-    glove = f"GloVe vectors: {len(vec.index):,} words" if vec else "GloVe vectors: not installed (topic fit off)"
-    print(f"thesaurus {'+'.join(sources)}: {len(th.terms):,} terms, {len(th.fwd_ids):,} links; {glove}; "
-          f"language model ready ({time.time() - t:.1f} s)")
+    model = lm.load()
+    missing = [s for s in thesaurus.KNOWN_SOURCES if s not in sources]
+    note = f" (not installed: {', '.join(missing)}; `make system-deps` adds them)" if missing else ""
+    print(f"thesauri {'+'.join(sources)}{note}: {len(lex.th.terms):,} terms, {len(lex.th.fwd_ids):,} links, "
+          f"{len(lex.forms):,} word forms, GloVe vectors for {int((lex.vec_row >= 0).sum()):,}; language model "
+          f"{model.vocab_size if hasattr(model, 'vocab_size') else '?':,} words ({time.time() - t:.1f} s)")
     return 0
 
 
@@ -201,8 +207,8 @@ def run_train(args) -> int:
     from . import train
 
     try:
-        train.train(root=args.corpus, train_words=args.train_words, dev_words=args.dev_words, seed=args.seed,
-                    out=args.out, jobs=args.jobs)
+        train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
+                    seed=args.seed, out=args.out, jobs=args.jobs)
     except FileNotFoundError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
@@ -212,6 +218,7 @@ def run_train(args) -> int:
 def run_bench(args) -> int:
     from . import bench
 
+    args.argv = sys.argv[2:]
     try:
         return bench.main(args)
     except (FileNotFoundError, ValueError) as e:  # missing corpus, unreadable PPS list

@@ -1,99 +1,81 @@
-"""One small function per signal. Each turns facts about a span and one candidate original into numbers.
+"""Every signal the model sees, by name. One small function per signal (or per family of signals); each
+returns named numpy columns, and `matrix(columns, NAMES)` orders them by the tuples below — the column
+names stored with the model (unspin/data/model.json), which `model.load` checks against these.
 
-Pair features (span × candidate) feed the *ranker* (which original is it?); span features feed the *detector*
-(was this span spun at all?). Names here are the columns of the learned model (unspin/data/model.json).
+Four tables, one per decision:
+- GATE_FEATURES (span alone, known before any candidate is scored): the cheap first stage;
+- PAIR_FEATURES (span × candidate original): the *ranker* — which original is it?
+- SPAN_FEATURES (span + its candidates, seen through the ranker): the *detector* — was it spun at all?
+  (CONTEXT_FEATURES add how spun the rest of the document looks: the second pass);
+- DOC_FEATURES (the whole document): the calibrated spin score and verdict.
 """
 from __future__ import annotations
 
-import math
+import numpy as np
 
+GAIN_CLIP = 25.0
 
-def clip(x: float, lo: float = -25.0, hi: float = 25.0) -> float:
-    return lo if x < lo else hi if x > hi else x
+GATE_FEATURES = (
+    "bias",
+    "text_zipf",
+    "text_zipf_sq",
+    "text_fit",
+    "text_oov",
+    "cap_mid",
+    "in_name",
+    "sentence_initial",
+    "text_echo",
+    "doc_zipf",
+    "relative_zipf",
+    "log_links",
+    "span_words",
+    "attraction",
+)
 
-
-# ---- context fit (language model) -------------------------------------------------------------------------
-
-
-def lm_gain(cand_mid: float, cand_right: float, text_mid: float, text_right: float) -> float:
-    """How much better (nats) the candidate makes the window: the span and the two words after it."""
-    return clip((cand_mid + cand_right) - (text_mid + text_right))
-
-
-def lm_gain_left(cand_mid: float, text_mid: float) -> float:
-    """Fit with the words before the span only."""
-    return clip(cand_mid - text_mid)
-
-
-def lm_gain_right(cand_right: float, text_right: float) -> float:
-    """Fit with the words after the span only (trigram: the next two words)."""
-    return clip(cand_right - text_right)
-
-
-# ---- how spinners choose -------------------------------------------------------------------------------
-
-
-def rarity_gap(cand_zipf: float, text_zipf: float) -> float:
-    """Spinners write rarer words than the ones they replace (Zipf units)."""
-    return cand_zipf - text_zipf
-
-
-def choice_chance(log_nsyn: float) -> float:
-    """-ln(number of synonyms of the original): the chance a uniform spinner picked this one."""
-    return -log_nsyn
-
-
-def article_fix(prev_word: str, text_form: str, cand_form: str) -> float:
-    """+1 when "a/an" before the span suits the candidate but not the text ("a inquiry" → "a probe")."""
-    from .text import article_for
-
-    if prev_word not in ("a", "an"):
-        return 0.0
-    t_ok = article_for(text_form) == prev_word
-    c_ok = article_for(cand_form) == prev_word
-    return float(c_ok) - float(t_ok)
-
-
-# ---- the document echoes its originals ---------------------------------------------------------------------
-
-
-def echo(count_elsewhere: int) -> float:
-    """ln(1 + occurrences of this lemma elsewhere in the document)."""
-    return math.log1p(max(count_elsewhere, 0))
-
-
-# ---- names -----------------------------------------------------------------------------------------------
-
-
-def capitalised_mid_sentence(token_text: str, sentence_initial: bool) -> float:
-    return float(bool(token_text[:1].isupper()) and not sentence_initial)
-
-
-def next_to_capitalised(prev_text: str | None, next_text: str | None) -> float:
-    """Inside a multi-word name ("Secretary of Express", "United Countries")."""
-    return float(bool(prev_text and prev_text[:1].isupper()) or bool(next_text and next_text[:1].isupper()))
-
+# Stage 1 of candidate scoring, for every candidate of a span: what is cheap to know (no full LM window). The
+# pre-ranker keeps the best `pool_k` of them for the full PAIR_FEATURES.
+PRE_FEATURES = (
+    "left_gain1",
+    "cand_zipf",
+    "rarity_gap",
+    "log_nsyn",
+    "reverse",
+    "forward",
+    "n_sources",
+    "tag_match",
+    "learned",
+    "neighbour_only",
+    "sim",
+    "echo_cand",
+    "echo_bigram",
+    "cand_words",
+    "cand_oov",
+)
 
 PAIR_FEATURES = (
-    "bias",
     "gain",
     "gain_pos",
     "gain_left",
     "gain_right",
+    "uni_gain",
     "cand_zipf",
     "rarity_gap",
-    "choice_chance",
+    "log_nsyn",
     "reverse",
     "forward",
+    "n_sources",
+    "tag_match",
     "learned",
+    "neighbour_only",
+    "sim",
     "echo_cand",
     "echo_x_gain",
+    "echo_bigram",
     "cand_words",
-    "span_words",
+    "words_diff",
     "article_fix",
     "cap_x_gain",
     "cand_oov",
-    "echo_bigram",
     "topic_gain",
 )
 
@@ -103,32 +85,38 @@ SPAN_FEATURES = (
     "best_gain_pos",
     "best_gain_left",
     "best_gain_right",
+    "max_gain",
+    "exp_gain",
     "best_prob",
     "margin",
     "text_zipf",
     "text_zipf_sq",
+    "text_fit",
+    "text_oov",
     "best_rarity_gap",
-    "best_choice_chance",
+    "best_log_nsyn",
     "best_reverse",
     "best_forward",
+    "best_n_sources",
+    "best_tag_match",
     "best_learned",
+    "best_neighbour_only",
+    "best_sim",
     "best_echo",
+    "best_echo_bigram",
+    "max_echo_bigram",
     "text_echo",
-    "n_cands",
+    "log_n_cands",
     "cap_mid",
     "in_name",
     "cap_x_gain",
-    "article_fix",
+    "best_article_fix",
     "span_words",
-    "text_oov",
-    "text_fit",
     "gain_x_rarity",
     "doc_zipf",
     "relative_zipf",
     "near_rare",
     "attraction",
-    "best_echo_bigram",
-    "max_echo_bigram",
     "best_topic_gain",
     "text_topic",
     "register_x_gain",
@@ -136,19 +124,143 @@ SPAN_FEATURES = (
     "register_x_attraction",
 )
 
-# First stage of the cascade: facts about the span alone, known before any candidate is scored.
-CHEAP_FEATURES = (
+CONTEXT_FEATURES = SPAN_FEATURES + ("doc_context",)
+
+# The corpus screen's first stage (`unspin screen`): statistics of a whole document that need no candidate
+# scoring. Documents it clears are reported `clean` with stage "screen".
+SCREEN_FEATURES = (
     "bias",
-    "text_zipf",
-    "text_zipf_sq",
-    "text_fit",
-    "text_oov",
-    "cap_mid",
-    "in_name",
-    "text_echo",
-    "doc_zipf",
-    "relative_zipf",
-    "log_n_static_cands",
-    "span_words",
-    "attraction",
+    "log_words",
+    "mean_attraction",
+    "high_attraction_share",
+    "rare_share",
+    "mean_fit",
+    "low_fit_share",
+    "unknown_share",
+    "mean_zipf",
+    "echo_share",
 )
+
+DOC_FEATURES = (
+    "bias",
+    "log_words",
+    "log_evidence",
+    "log_strong",
+    "log_external",
+    "top_mean",
+    "mean_attraction",
+    "rare_share",
+    "doc_zipf",
+    "mean_best_gain",
+)
+
+
+def matrix(columns: dict[str, np.ndarray], names: tuple[str, ...], n: int | None = None) -> np.ndarray:
+    """Columns ordered by `names` as a float64 matrix; a missing or surplus name is a programming error."""
+    missing = [k for k in names if k not in columns]
+    extra = [k for k in columns if k not in names]
+    if missing or extra:
+        raise KeyError(f"feature columns do not match the names (missing {missing}, unexpected {extra})")
+    if n is None:
+        n = len(next(iter(columns.values()))) if columns else 0
+    out = np.empty((n, len(names)), dtype=np.float64)
+    for j, k in enumerate(names):
+        out[:, j] = columns[k]
+    return out
+
+
+def clip(x: np.ndarray, lim: float = GAIN_CLIP) -> np.ndarray:
+    return np.clip(x, -lim, lim)
+
+
+# ---- context fit (language model) ----------------------------------------------------------------------
+
+
+def lm_gains(cand_mid: np.ndarray, cand_right: np.ndarray, text_mid: np.ndarray, text_right: np.ndarray,
+             cand_uni: np.ndarray, text_uni: np.ndarray) -> dict[str, np.ndarray]:
+    """How much better (nats) each candidate makes its window than the text does: overall, with the words
+    before it, with the words after it; and how much likelier it is on its own (unigram)."""
+    gain = clip((cand_mid + cand_right) - (text_mid + text_right))
+    return {
+        "gain": gain,
+        "gain_pos": np.maximum(gain, 0.0),
+        "gain_left": clip(cand_mid - text_mid),
+        "gain_right": clip(cand_right - text_right),
+        "uni_gain": clip(cand_uni - text_uni),
+    }
+
+
+# ---- how spinners choose -------------------------------------------------------------------------------
+
+
+def spinner_choice(cand_zipf: np.ndarray, text_zipf: np.ndarray, log_nsyn: np.ndarray) -> dict[str, np.ndarray]:
+    """Spinners write rarer words than the ones they replace, picking one of the original's n synonyms."""
+    return {"cand_zipf": cand_zipf, "rarity_gap": cand_zipf - text_zipf, "log_nsyn": log_nsyn}
+
+
+def links(block_cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What links the pair: thesaurus direction and agreement, inflection, learned pairs, GloVe."""
+    return {k: block_cols[k] for k in ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only",
+                                       "sim")}
+
+
+# ---- the document echoes its originals --------------------------------------------------------------------
+
+
+def echo(count_elsewhere: np.ndarray, gain: np.ndarray, bigram_count: np.ndarray) -> dict[str, np.ndarray]:
+    """ln(1 + times the candidate's lemma occurs in the document), and next to the span's own neighbours: a
+    story that says "interest rate" three times and "premium rate" once gives "premium" away."""
+    e = np.log1p(np.maximum(count_elsewhere, 0))
+    return {"echo_cand": e, "echo_x_gain": e * np.maximum(gain, 0.0), "echo_bigram": np.log1p(bigram_count)}
+
+
+# ---- form and surroundings ----------------------------------------------------------------------------
+
+
+def shape(cand_words: np.ndarray, span_words: np.ndarray, cand_oov: np.ndarray) -> dict[str, np.ndarray]:
+    return {"cand_words": cand_words, "words_diff": cand_words - span_words, "cand_oov": cand_oov}
+
+
+def article_fix(prev_article: np.ndarray, text_an: np.ndarray, cand_an: np.ndarray) -> np.ndarray:
+    """+1 when "a"/"an" right before the span suits the candidate but not the text ("an inquiry" → "a probe"),
+    −1 the other way round; prev_article is 0 (none), 1 ("a") or 2 ("an")."""
+    has = prev_article > 0
+    wants_an = prev_article == 2
+    t_ok = text_an == wants_an
+    c_ok = cand_an == wants_an
+    return np.where(has, c_ok.astype(np.float64) - t_ok.astype(np.float64), 0.0)
+
+
+def names(cap_mid: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """A capitalised word mid-sentence may be a name ("Secretary of Express"): its gain counts differently."""
+    return cap_mid * gain
+
+
+# ---- span level -----------------------------------------------------------------------------------------
+
+
+def near_rare(starts: np.ndarray, zipfs: np.ndarray, window: int = 60, rare: float = 3.0) -> np.ndarray:
+    """Share of the other spans within `window` characters whose text is rare: spinners swap several words
+    per sentence. Computed over every span of the piece (before the gate), in checking and in training."""
+    n = len(starts)
+    out = np.zeros(n)
+    if n < 2:
+        return out
+    order = np.argsort(starts, kind="stable")
+    s = starts[order]
+    r = (zipfs[order] < rare).astype(np.float64)
+    cr = np.concatenate([[0.0], np.cumsum(r)])
+    lo = np.searchsorted(s, s - window + 1, side="left")
+    hi = np.searchsorted(s, s + window, side="left")
+    cnt = hi - lo - 1
+    rares = cr[hi] - cr[lo] - r
+    res = np.where(cnt > 0, rares / np.maximum(cnt, 1), 0.0)
+    out[order] = res
+    return out
+
+
+def register(doc_zipf: float, gain: np.ndarray, text_zipf: np.ndarray, attraction: np.ndarray) -> dict:
+    """Old or formal prose is full of rare words that fit their context well: interactions with the
+    document's mean content-word frequency."""
+    d = doc_zipf - 4.0
+    return {"register_x_gain": d * gain, "register_x_text_zipf": d * text_zipf, "register_x_attraction": d * attraction}

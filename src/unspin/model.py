@@ -1,8 +1,10 @@
-"""The learned combination of signals: two small logistic models and a document calibration.
+"""The learned combination of signals: small logistic models, one per decision.
 
-- ranker: P(candidate is the original | span spun), softmax-normalised over a span's candidates;
-- detector: P(span was spun) from the span's features and its best candidate's;
-- document: spin_score = sigmoid(a + b·ln(1 + finding strength per 1,000 words)).
+- gate: which spans are worth scoring at all (cheap facts of the span alone);
+- ranker: P(candidate is the original | span spun), softmax over a span's candidates (a conditional logit);
+- detector: P(span was spun) from the span's features and its best candidate's; context: the same knowing
+  how spun the rest of the document looks;
+- doc: spin_score, a calibrated P(document spun) from the evidence of all its spans.
 
 Weights are learned by `unspin train` (unspin/train.py) from spinner output and stored in
 unspin/data/model.json (a few kB, readable, diffable). Logistic regression keeps every weight explainable.
@@ -10,7 +12,6 @@ unspin/data/model.json (a few kB, readable, diffable). Logistic regression keeps
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,14 +66,26 @@ class Logistic:
         w = np.zeros(X.shape[1])
         reg = np.full(X.shape[1], l2)
         reg[const] = 1e-6  # the bias is not shrunk
-        for _ in range(iters):
+
+        def loss_of(w):
             z = np.clip(Z @ w, -35, 35)
-            p = 1.0 / (1.0 + np.exp(-z))
+            ll = w_s * (np.logaddexp(0, z) - y * z)
+            return float(ll.sum() + 0.5 * (reg * w * w).sum()), 1.0 / (1.0 + np.exp(-z))
+
+        loss, p = loss_of(w)
+        for _ in range(iters):
             g = Z.T @ (w_s * (p - y)) + reg * w
             h = (Z * (w_s * p * (1 - p))[:, None]).T @ Z + np.diag(reg)
             step = np.linalg.solve(h, g)
-            w -= step
-            if np.max(np.abs(step)) < 1e-7:
+            t = 1.0
+            while True:  # damped Newton
+                w_new = w - t * step
+                new_loss, new_p = loss_of(w_new)
+                if new_loss <= loss or t < 1e-6:
+                    break
+                t *= 0.5
+            w, loss, p = w_new, new_loss, new_p
+            if np.max(np.abs(t * step)) < 1e-7:
                 break
         return cls(tuple(names), mean, scale, w)
 
@@ -85,89 +98,130 @@ def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth:
     Z, mean, scale, _ = standardise(X)
     n, d = Z.shape
     gid = np.repeat(np.arange(len(groups_start)), np.diff(np.append(groups_start, n)))
-    w = np.zeros(d)
     t_sum = Z[truth > 0].sum(axis=0)
-    for _ in range(iters):
+
+    def loss_parts(w):
         z = Z @ w
         zmax = np.maximum.reduceat(z, groups_start)
         e = np.exp(z - zmax[gid])
-        p = e / np.add.reduceat(e, groups_start)[gid]
+        se = np.add.reduceat(e, groups_start)
+        loss = float((np.log(se) + zmax).sum() - t_sum @ w + 0.5 * l2 * w @ w)
+        return loss, e / se[gid]
+
+    w = np.zeros(d)
+    loss, p = loss_parts(w)
+    for _ in range(iters):
         pz = Z * p[:, None]
         xbar = np.add.reduceat(pz, groups_start, axis=0)
         g = pz.sum(axis=0) - t_sum + l2 * w
         h = pz.T @ Z - xbar.T @ xbar + l2 * np.eye(d)
         step = np.linalg.solve(h, g)
-        w -= step
-        if np.max(np.abs(step)) < 1e-7:
+        # damped Newton: halve the step until the objective decreases (a full step can overshoot)
+        t = 1.0
+        while True:
+            w_new = w - t * step
+            new_loss, new_p = loss_parts(w_new)
+            if new_loss <= loss or t < 1e-6:
+                break
+            t *= 0.5
+        w, loss, p = w_new, new_loss, new_p
+        if np.max(np.abs(t * step)) < 1e-7:
             break
     return Logistic(tuple(names), mean, scale, w)
 
 
+MODEL_FORMAT = "unspin-model-2"
+
+
+class ModelError(ValueError):
+    """A model file this code cannot use (another format, or features other than the code's)."""
+
+
 @dataclass
 class Model:
-    ranker: Logistic
-    detector: Logistic
-    doc_a: float = -3.0
-    doc_b: float = 1.5
-    threshold: float = 0.5  # detector probability at which a span becomes a finding
+    """The learned decisions, in the order the engine applies them (see engine.py)."""
+
+    ranker: Logistic  # PAIR_FEATURES → which candidate is the original (softmax per span)
+    detector: Logistic  # SPAN_FEATURES → P(span spun), first pass
+    preranker: Logistic | None = None  # PRE_FEATURES → keeps the pool_k likeliest candidates per span
+    pool_k: int = 0  # candidates per span that get the full window (0: all)
+    gate: Logistic | None = None  # GATE_FEATURES: cheap first stage; spans below gate_threshold are skipped
+    gate_threshold: float = -1e9  # on the gate's decision value
+    context: Logistic | None = None  # CONTEXT_FEATURES → P(span spun) knowing how spun the rest looks
+    doc: Logistic | None = None  # DOC_FEATURES → spin_score
+    screen: Logistic | None = None  # SCREEN_FEATURES → the corpus screen's first stage
+    screen_threshold: float = -1e9  # decision value below which a document is cleared without span analysis
+    threshold: float = 0.5  # span probability for a `finding` (≤ 1 false finding / 1,000 clean words)
+    suspect_threshold: float = 0.3  # span probability for a `suspect` (≤ 5 false suspects / 1,000 clean words)
+    doc_spun: float = 0.9  # spin_score at or above which the verdict is `spun` (≤ 1 % of clean documents)
+    doc_clean: float = 0.5  # spin_score below which the verdict is `clean`; between: `uncertain`
     meta: dict = field(default_factory=dict)
-    gate: Logistic | None = None  # cascade: cheap first-stage model
-    gate_threshold: float = 0.0  # decision value below which a span is skipped
-    context: Logistic | None = None  # second pass: detector features + how spun the rest of the doc looks
-    threshold_spun: float | None = None  # finding threshold inside documents whose spin score is ≥ 0.5
 
-    def effective_threshold(self, doc_score: float) -> float:
-        if self.threshold_spun is not None and doc_score >= 0.5:
-            return min(self.threshold_spun, self.threshold)
-        return self.threshold
-
-    def gate_fn(self):
-        """A fast predicate over CHEAP_FEATURES (pure Python: called once per span)."""
+    def gate_keep(self, X: np.ndarray) -> np.ndarray:
+        """Which spans (rows of GATE_FEATURES) go on to candidate scoring."""
         if self.gate is None:
-            return None
-        w = [float(x) / float(sc) for x, sc in zip(self.gate.weights, self.gate.scale)]
-        off = -sum(m * wi for m, wi in zip(self.gate.mean, w))
-        t = self.gate_threshold - off
-
-        def gate(x) -> bool:
-            return sum(a * b for a, b in zip(x, w)) >= t
-
-        return gate
-
-    def doc_score(self, strength_per_1000: float) -> float:
-        z = self.doc_a + self.doc_b * math.log1p(max(strength_per_1000, 0.0))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 35), -35)))
+            return np.ones(len(X), dtype=bool)
+        return self.gate.decision(X) >= self.gate_threshold
 
     def to_dict(self) -> dict:
         return {
-            "format": "unspin-model-1",
+            "format": MODEL_FORMAT,
             "ranker": self.ranker.to_dict(),
             "detector": self.detector.to_dict(),
-            "doc": {"a": self.doc_a, "b": self.doc_b},
-            "threshold": self.threshold,
+            "preranker": self.preranker.to_dict() if self.preranker else None,
+            "pool_k": self.pool_k,
             "gate": self.gate.to_dict() if self.gate else None,
             "gate_threshold": self.gate_threshold,
             "context": self.context.to_dict() if self.context else None,
-            "threshold_spun": self.threshold_spun,
+            "doc": self.doc.to_dict() if self.doc else None,
+            "screen": self.screen.to_dict() if self.screen else None,
+            "screen_threshold": self.screen_threshold,
+            "threshold": self.threshold,
+            "suspect_threshold": self.suspect_threshold,
+            "doc_spun": self.doc_spun,
+            "doc_clean": self.doc_clean,
             "meta": self.meta,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Model":
-        if d.get("format") != "unspin-model-1":
-            raise ValueError("not an unspin model file (format unspin-model-1)")
+        if d.get("format") != MODEL_FORMAT:
+            raise ModelError(f"not an unspin model of format {MODEL_FORMAT} (found {d.get('format')!r}); retrain "
+                             "with `unspin train`")
+        opt = lambda k: Logistic.from_dict(d[k]) if d.get(k) else None  # noqa: E731
         return cls(
-            Logistic.from_dict(d["ranker"]),
-            Logistic.from_dict(d["detector"]),
-            float(d["doc"]["a"]),
-            float(d["doc"]["b"]),
-            float(d["threshold"]),
-            d.get("meta", {}),
-            Logistic.from_dict(d["gate"]) if d.get("gate") else None,
-            float(d.get("gate_threshold", 0.0)),
-            Logistic.from_dict(d["context"]) if d.get("context") else None,
-            d.get("threshold_spun"),
+            ranker=Logistic.from_dict(d["ranker"]),
+            detector=Logistic.from_dict(d["detector"]),
+            preranker=opt("preranker"),
+            pool_k=int(d.get("pool_k", 0)),
+            gate=opt("gate"),
+            gate_threshold=float(d.get("gate_threshold", -1e9)),
+            context=opt("context"),
+            doc=opt("doc"),
+            screen=opt("screen"),
+            screen_threshold=float(d.get("screen_threshold", -1e9)),
+            threshold=float(d["threshold"]),
+            suspect_threshold=float(d["suspect_threshold"]),
+            doc_spun=float(d["doc_spun"]),
+            doc_clean=float(d["doc_clean"]),
+            meta=d.get("meta", {}),
         )
+
+    def check_features(self, where: str) -> None:
+        """Refuse weights learned for other feature columns than the code computes (they would be applied
+        to the wrong signals without any error)."""
+        from . import features as F
+
+        want = {"ranker": F.PAIR_FEATURES, "preranker": F.PRE_FEATURES, "detector": F.SPAN_FEATURES,
+                "gate": F.GATE_FEATURES, "screen": F.SCREEN_FEATURES,
+                "context": F.CONTEXT_FEATURES, "doc": F.DOC_FEATURES}
+        for part, names in want.items():
+            lg = getattr(self, part)
+            if lg is not None and tuple(lg.names) != tuple(names):
+                missing = [n for n in names if n not in lg.names]
+                extra = [n for n in lg.names if n not in names]
+                raise ModelError(f"{where}: the {part} was trained on other features than this unspin computes "
+                                 f"(missing {missing}, unknown {extra}); retrain with `unspin train`")
 
     def save(self, path: str | Path = MODEL_PATH) -> None:
         path = Path(path)
@@ -185,7 +239,11 @@ def load(path: str | Path | None = None) -> Model:
         if not p.exists():
             raise FileNotFoundError(f"{p}: model file not found; run `unspin train` to create it")
         try:
-            _CACHE[key] = Model.from_dict(json.loads(p.read_text()))
-        except (ValueError, KeyError) as e:
-            raise ValueError(f"{p}: not a valid unspin model file ({e})") from e
+            m = Model.from_dict(json.loads(p.read_text()))
+        except ModelError as e:
+            raise ModelError(f"{p}: {e}") from None
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"{p}: not a valid unspin model file ({e})") from e
+        m.check_features(str(p))
+        _CACHE[key] = m
     return _CACHE[key]

@@ -102,3 +102,50 @@ def article_for(word: str) -> str:
     if w.startswith(("hour", "honest", "honor", "honour", "heir")):
         return "an"
     return "an" if w[0] in "aeiou" else "a"
+
+
+@dataclass(slots=True)
+class WordRun:
+    """The word tokens of a piece of text as parallel lists (the engine's fast path: no Token objects).
+
+    `sent[k]` is the sentence number of word k: sentences end at end punctuation and at line breaks, as in
+    `sentences`; `adjacent[k]` says word k follows word k−1 with only spaces or tabs between them (a phrase
+    may span them)."""
+
+    text: list[str]  # as written
+    lower: list[str]
+    start: list[int]
+    end: list[int]
+    sent: list[int]
+    adjacent: list[bool]
+
+
+def word_run(text: str, offset: int = 0) -> WordRun:
+    texts, lowers, starts, ends, sents, adj = [], [], [], [], [], []
+    s = 0
+    pending_break = False
+    prev_end = None
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        a = m.start()
+        if prev_end is not None and "\n" in text[prev_end:a]:
+            pending_break = True
+        prev_end = m.end()
+        if kind == "punct":
+            if m.group() in _SENT_END:
+                pending_break = True
+            continue
+        if kind != "word":
+            continue  # numbers: not words for the language model either
+        if pending_break and texts:
+            s += 1
+        gap_ok = bool(starts) and not pending_break and (a + offset) - ends[-1] >= 0 and text[ends[-1] - offset:a].strip(" \t") == ""
+        pending_break = False
+        w = m.group()
+        texts.append(w)
+        lowers.append(w.lower().replace("’", "'"))
+        starts.append(a + offset)
+        ends.append(m.end() + offset)
+        sents.append(s)
+        adj.append(gap_ok and sents[-1] == (sents[-2] if len(sents) > 1 else -1))
+    return WordRun(texts, lowers, starts, ends, sents, adj)

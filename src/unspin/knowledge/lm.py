@@ -1,8 +1,11 @@
-"""Language-model scorers behind one small protocol.
+"""Language-model scorers behind one small protocol (`LanguageModel`).
 
-`logprob(word, history)` returns ln P(word | history) with `history` in reading order (oldest first). Two
-implementations: the general US-English trigram model shipped inside PyPI pocketsphinx (default), and KenLM
-for a user's own ARPA or binary model.
+`logprob_ids(hist, word)` answers a numpy batch: ln P(word | history) for rows of word ids with their history
+(oldest first, `order − 1` columns; −1 cuts the context); `logprob(word, history)` answers one query with
+strings. Implementations: `ngram.ArrayLM`, an exact numpy replica of the general US-English trigram model
+shipped inside PyPI pocketsphinx (the default; built once from the model file and memory-mapped), and `KenLM`
+for a user's own ARPA or binary model of any order. `PocketsphinxLM` queries pocketsphinx itself, one call per
+query: the reference the replica is tested against.
 
 pocketsphinx quirk: ``NGramModel.prob(words)`` takes the predicted word FIRST and then the history most
 recent first, and returns an integer in log base 1.0001. Out-of-vocabulary words score about -5e8; we
@@ -13,6 +16,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Protocol, Sequence
+
+import numpy as np
 
 from .paths import package_file
 
@@ -30,6 +35,12 @@ class LanguageModel(Protocol):
     def logprob(self, word: str, history: Sequence[str]) -> float: ...
 
     def known(self, word: str) -> bool: ...
+
+    def word_id(self, word: str) -> int: ...
+
+    def ids(self, words: Sequence[str]) -> np.ndarray: ...
+
+    def logprob_ids(self, hist: np.ndarray, word: np.ndarray) -> np.ndarray: ...
 
 
 def _unigram_floor(word: str) -> float:
@@ -95,7 +106,9 @@ class PocketsphinxLM:
 
 
 class KenLM:
-    """A user's KenLM model (ARPA or binary). Words are lower-cased like the default model's."""
+    """A user's KenLM model (ARPA or binary), of any order. Words are lower-cased like the default model's.
+    Batches are answered one query at a time through KenLM's state API (a user model is slower than the
+    default one, not different)."""
 
     def __init__(self, path: str | Path):
         try:
@@ -110,9 +123,39 @@ class KenLM:
         self._m = kenlm.Model(self.path)
         self.order = int(self._m.order)
         self._cache: dict[tuple, float] = {}
+        self._ids: dict[str, int] = {}
+        self._words: list[str] = []
+        for w in ("<s>", "</s>"):
+            self.word_id(w)
 
     def known(self, word: str) -> bool:
         return word in self._m
+
+    def word_id(self, word: str) -> int:
+        """Ids of our own (KenLM's Python API exposes none): stable positions in a growing word list."""
+        if word not in self._m:
+            return -1
+        i = self._ids.get(word)
+        if i is None:
+            i = self._ids[word] = len(self._words)
+            self._words.append(word)
+        return i
+
+    def ids(self, words: Sequence[str]) -> np.ndarray:
+        return np.fromiter((self.word_id(w) for w in words), dtype=np.int64, count=len(words))
+
+    def logprob_ids(self, hist: np.ndarray, word: np.ndarray) -> np.ndarray:
+        hist = np.asarray(hist).reshape(len(word), -1)
+        out = np.empty(len(word))
+        words = self._words
+        for r, (h, w) in enumerate(zip(hist.tolist(), np.asarray(word).tolist())):
+            ctx: list[str] = []
+            for x in reversed(h):  # most recent first; an unknown word cuts the context
+                if x < 0:
+                    break
+                ctx.append(words[x])
+            out[r] = self.logprob(words[w], ctx[::-1])
+        return out
 
     def logprob(self, word: str, history: Sequence[str]) -> float:
         hist = tuple(history[-(self.order - 1) :]) if self.order > 1 else ()
@@ -140,12 +183,14 @@ _DEFAULT: dict[str, LanguageModel] = {}
 
 
 def load(path: str | Path | None = None) -> LanguageModel:
-    """The default pocketsphinx model, or a KenLM model when `path` ends in .arpa/.bin/.klm/.binary."""
+    """The default model (pocketsphinx's, as numpy arrays), or a user's KenLM model (ARPA or binary)."""
     key = str(path or "")
     if key in _DEFAULT:
         return _DEFAULT[key]
     if path is None:
-        lm: LanguageModel = PocketsphinxLM()
+        from . import ngram
+
+        lm: LanguageModel = ngram.load()
     else:
         lm = KenLM(path)
     _DEFAULT[key] = lm

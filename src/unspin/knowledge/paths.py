@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -25,3 +26,18 @@ def package_file(package: str, *parts: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"package {package!r} is not installed (pip install {package})")
     return Path(list(spec.submodule_search_locations)[0], *parts)
+
+
+@contextmanager
+def build_lock(name: str):
+    """An exclusive lock around building one cache entry, so that processes starting together (a pool, a
+    Dask cluster on one node) build it once: the second waits, then finds it built."""
+    import fcntl
+
+    path = cache_dir() / f".{name}.lock"
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import cache_dir, package_file
+from .paths import build_lock, cache_dir, package_file
 
 INDEX_VERSION = 5
 MYTHES_PATH = Path("/usr/share/mythes/th_en_US_v2.dat")
@@ -147,8 +147,9 @@ class Thesaurus:
     fwd_src: np.ndarray | None = None  # source bits of each forward link (SOURCE_BITS)
     rev_src: np.ndarray | None = None  # source bits of each reverse link
 
-    def __post_init__(self):
-        self.term_id = {t: i for i, t in enumerate(self.terms)}
+    @cached_property
+    def term_id(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.terms)}
 
     # forward: what a spinner may write for `word`
     def synonyms(self, word: str) -> list[str]:
@@ -303,13 +304,25 @@ _LOADED: dict[tuple[str, ...], Thesaurus] = {}
 
 
 def _remove_stale(current: Path) -> None:
-    """Drop indexes of older format versions for the same sources (they are never read again)."""
+    """Drop indexes of *older* format versions for the same sources (they are never read again; a newer
+    one may belong to another installed unspin sharing the cache dir)."""
     import shutil
 
     suffix = current.name.split("-", 2)[-1]
     for old in current.parent.glob(f"thesaurus-v*-{suffix}"):
-        if old != current and old.is_dir():
+        version = old.name.split("-", 2)[1][1:]
+        if old != current and old.is_dir() and version.isdigit() and int(version) < INDEX_VERSION \
+                and old.name.split("-", 2)[-1] == suffix:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _try_load(directory: Path) -> Thesaurus | None:
+    if not (directory / "meta.json").exists():
+        return None
+    try:
+        return load_dir(directory)
+    except Exception:  # stale or damaged cache: rebuilt by the caller
+        return None
 
 
 def load(spec: tuple[str, ...] = ("moby",), progress: bool = True) -> Thesaurus:
@@ -318,16 +331,16 @@ def load(spec: tuple[str, ...] = ("moby",), progress: bool = True) -> Thesaurus:
     if spec in _LOADED:
         return _LOADED[spec]
     directory = cache_dir() / f"thesaurus-v{INDEX_VERSION}-{_spec_key(spec)}"
-    th = None
-    if (directory / "meta.json").exists():
-        try:
-            th = load_dir(directory)
-        except Exception:
-            th = None  # stale or damaged cache: rebuild below
+    th = _try_load(directory)
     if th is None:
-        th = build(spec, progress=progress)
-        save(th, directory)
-        th = load_dir(directory)
-        _remove_stale(directory)
+        with build_lock(directory.name):
+            th = _try_load(directory)  # another process may have built it while we waited
+            if th is None:
+                from .lexicon import announce
+
+                announce(f"the thesaurus index for {'+'.join(spec)} (~10 s)")
+                save(build(spec, progress=progress), directory)
+                th = load_dir(directory)
+                _remove_stale(directory)
     _LOADED[spec] = th
     return th

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import cache_dir
+from .paths import build_lock, cache_dir
 
 VOCAB_SIZE = 150_000
 VERSION = 1
@@ -75,7 +75,12 @@ def load() -> Vectors | None:
     directory = cache_dir() / f"glove50-v{VERSION}"
     try:
         if not (directory / "meta.json").exists():
-            _build(directory)
+            with build_lock(directory.name):
+                if not (directory / "meta.json").exists():
+                    from .lexicon import announce
+
+                    announce("the GloVe vector table (~5 s)")
+                    _build(directory)
         words = (directory / "words.txt").read_text(encoding="utf-8").split("\n")
         matrix = np.load(directory / "matrix.npy", mmap_mode="r")
         vec = Vectors(words, matrix)

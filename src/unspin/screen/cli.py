@@ -81,6 +81,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "timeouts on a busy machine or an engine fix); otherwise they count as done")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar; only a one-line summary at the end (for logs and cron)")
+    p.add_argument("--full", action="store_true",
+                   help="analyse every span of every document (by default a cheap first stage clears documents "
+                        "that show no trace of spinning; they are reported clean with stage 'screen')")
     p.set_defaults(func=run)
     return p
 
@@ -167,6 +170,7 @@ def run(args) -> int:
                 text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
                 timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
                 progress=callback, retry_errors=args.retry_errors,
+                check_options={"screen": not args.full},
             )
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)

@@ -17,8 +17,7 @@ TOP_PHRASES = 5
 WARMUP_TEXT = "The committee met on Monday to discuss the budget for the new school library."
 
 RESULT_COLUMNS = ("id", "source", "words", "spin_score", "verdict", "n_findings", "n_suspects", "listed_hits",
-                  "top_phrases",
-                  "error", "notes")
+                  "top_phrases", "error", "notes", "stage", "encoding")
 FINDING_COLUMNS = ("doc_id", "start", "end", "text", "suggestions", "confidence", "evidence", "source", "rule_id",
                    "detail", "level")
 

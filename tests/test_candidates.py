@@ -1,0 +1,74 @@
+"""Candidate originals from the installed knowledge (Moby always; MyThes/WordNet when installed)."""
+import numpy as np
+import pytest
+
+from unspin import candidates as C
+from unspin.knowledge import lexicon
+from unspin.knowledge.thesaurus import available_sources
+
+
+@pytest.fixture(scope="module")
+def lex():
+    return lexicon.load()
+
+
+@pytest.fixture(scope="module")
+def pool(lex):
+    return C.pool(lex)
+
+
+def _forms(pool, lex, word):
+    b = pool.for_form(lex.form_id[word])
+    return b, [lex.forms[c] for c in b.cand]
+
+
+def test_reverse_links_propose_the_original(pool, lex):
+    b, forms = _forms(pool, lex, "focal")
+    assert "central" in forms
+    i = forms.index("central")
+    assert b.reverse[i] == 1.0  # Moby's "central" lists "focal"
+    assert b.log_nsyn[i] > 0 and -1 <= b.sim[i] <= 1
+
+
+def test_candidates_take_the_text_words_inflection(pool, lex):
+    _, forms = _forms(pool, lex, "raised")
+    assert "lifted" in forms or "elevated" in forms
+    assert "raise" not in forms and "raises" not in forms  # never the word's own lemma
+    b, forms = _forms(pool, lex, "banks")
+    assert all(" " in f or f not in ("bank", "banks") for f in forms)
+
+
+def test_no_function_words_and_unique_candidates(pool, lex):
+    b, forms = _forms(pool, lex, "good")
+    assert len(forms) == len(set(forms)) and len(forms) <= C.MAX_POOL
+    assert not any(lex.function[c] for c in b.cand)
+
+
+def test_a_source_mask_leaves_that_thesaurus_out(lex):
+    if "mythes" not in available_sources():
+        pytest.skip("Debian mythes-en-us is not installed (make system-deps)")
+    full = C.pool(lex, sources=("moby", "mythes", "wordnet") if "wordnet" in available_sources() else ("moby", "mythes"))
+    moby = C.pool(lex, sources=("moby",))
+    f = lex.form_id["ascending"]
+    assert set(moby.for_form(f).cand.tolist()) < set(full.for_form(f).cand.tolist())
+    assert moby.for_form(f).n_sources.max() <= 1
+
+
+def test_vector_neighbours_add_unlinked_candidates(lex):
+    with_n = C.pool(lex, neighbours=True)
+    without = C.pool(lex, neighbours=False)
+    f = lex.form_id["analyzers"]
+    a, b = with_n.for_form(f), without.for_form(f)
+    assert len(a) > len(b) and a.neighbour_only.sum() > 0
+
+
+def test_learned_pairs_are_a_candidate_source(lex):
+    p = C.pool(lex, learned={"woodland": {"forest": 1.0}})
+    b = p.for_form(lex.form_id["woodland"])
+    forms = [lex.forms[c] for c in b.cand]
+    assert b.learned[forms.index("forest")] == 1.0
+
+
+def test_attraction_prefers_spinner_output(pool, lex):
+    # "focal" is far likelier as a thesaurus pick than as a writer's word; "the"… is not even a span
+    assert pool.attraction(lex.form_id["focal"]) > pool.attraction(lex.form_id["government"])
