@@ -50,15 +50,16 @@ _OPEN: dict[str, TraceIndex] = {}
 _HASH_SUFFIX = re.compile(r"@[0-9a-f]{8,64}$")
 
 
-def read_documents(inputs, text_field: str = "text", id_field: str | None = None):
+def read_documents(inputs, text_field: str = "text", id_field: str | None = None, encoding: str | None = None):
     """Documents of `inputs` via unspin.readers, with index ids: the readers' id without its content-hash
     suffix ("notes/a.txt", "rows.jsonl#3", or the --id-field value), so that re-adding a changed file replaces
-    it and `index remove` takes the name a user knows."""
+    it and `index remove` takes the name a user knows. `encoding` forces the inputs' encoding (default:
+    detected per file)."""
     from dataclasses import replace
 
     from ..readers import iter_documents
 
-    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field):
+    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field, encoding=encoding):
         yield replace(doc, id=_HASH_SUFFIX.sub("", doc.id))
 
 
