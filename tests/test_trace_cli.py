@@ -79,7 +79,7 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert d["restorations"] and d["restorations"][0]["detail"] == docs[35][0]
     assert main(["trace", str(q), "--index", str(index_dir), "--top", "1"]) == 1
     out = capsys.readouterr().out
-    assert docs[35][0] in out and "side-by-side" in out and "restoration(s)" in out
+    assert docs[35][0] in out and "side-by-side" in out and "restorations (spun → source)" in out
     page = tmp_path / "out.html"
     assert main(["trace", str(q), "--index", str(index_dir), "--format", "html", "-o", str(page)]) == 1
     assert '<mark class="spun sub"' in page.read_text(encoding="utf-8")

@@ -194,6 +194,7 @@ def run_trace(args) -> int:
             except TraceIndexError as e:
                 _err(str(e))
                 return 2
+            r.encoding = doc.encoding
             found = found or bool(r.sources)
             if args.format == "json":
                 out.write(to_json(r) + "\n")
