@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests of the needs() marker run pytest on generated test files
+
 
 @dataclass(frozen=True)
 class SystemPackage:

@@ -22,8 +22,6 @@ import pytest
 from bounded import UNSPIN
 
 FIX = Path(__file__).parent / "fixtures"
-CHROMIUM = "/usr/bin/chromium"
-DRIVER = "/usr/bin/chromedriver"
 
 PAYLOADS = [
     "<script>window.__pwned = 1; document.title = 'pwned'</script>",
@@ -46,25 +44,9 @@ def hostile_text() -> str:
 # ------------------------------------------------------------------------------------------------ browser
 
 @pytest.fixture(scope="module")
-def driver():
-    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        if os.environ.get("CI"):
-            pytest.fail(f"CI=true but {CHROMIUM} / {DRIVER} are missing: run `make system-deps`")
-        pytest.skip("Chromium not installed (make system-deps)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
+def driver(chromium_driver):
+    """The session's headless Chromium (conftest); tests using it are marked needs("chromium")."""
+    return chromium_driver
 
 
 def assert_no_script_ran(d, page: Path) -> str:
@@ -79,6 +61,7 @@ def assert_no_script_ran(d, page: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_check_html_report_runs_no_script_from_text_or_file_name(driver, tmp_path):
     src = tmp_path / f"{HOSTILE_NAME}.txt"
     src.write_text(hostile_text(), encoding="utf-8")
@@ -100,6 +83,7 @@ def test_check_html_report_runs_no_script_from_text_or_file_name(driver, tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_screen_summary_and_reports_run_no_script(driver, tmp_path):
     sys.path.insert(0, str(FIX / "screen"))
     from fake_check import fake_check
@@ -126,6 +110,7 @@ def test_screen_summary_and_reports_run_no_script(driver, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_trace_html_report_runs_no_script(driver, tmp_path, monkeypatch):
     monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
     spec = importlib.util.spec_from_file_location("trace_corpus", FIX / "trace" / "corpus.py")

@@ -188,7 +188,6 @@ def _restore_target(out_dir: Path, inp, written: dict) -> tuple[Path | None, str
 def run_restore(args) -> int:
     import unspin
 
-    from . import render
     from .inputs import read_inputs
 
     opts = _options_from(args)
