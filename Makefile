@@ -13,15 +13,25 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
-install: $(VENV)/.installed
+# As root with apt-get (a fresh machine, a container, CI) `make install` / `make test` first add the Debian
+# packages below; elsewhere the tests that need them are skipped with a reason naming `make system-deps`.
+SYSTEM_DEPS := $(shell [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && echo system-deps)
+DEBIAN_PACKAGES := chromium chromium-driver redis-server mythes-en-us wordnet-base
 
-# Debian packages some features and tests use (browser tests, redis-backed LSH, cross-thesaurus benchmarks).
+install: $(SYSTEM_DEPS) $(VENV)/.installed
+
+# Debian packages some features and tests use: browser tests (chromium), Redis-backed LSH (redis-server), the
+# spinner's and trainer's other thesauri (mythes-en-us, wordnet-base). Idempotent and silent when all are there;
+# a failed apt-get only warns (the tests that need the package then skip and say so).
 system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  missing=""; for p in chromium chromium-driver redis-server mythes-en-us wordnet-base; do \
-	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
-	else echo "system-deps: not root or no apt-get; browser/redis tests may be skipped"; fi
+	  missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "system-deps: apt-get install$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+	      >/dev/null 2>&1 || echo "system-deps: WARNING: apt-get failed; tests that need$$missing will be skipped"; \
+	  fi; \
+	else echo "system-deps: needs root and apt-get; install $(DEBIAN_PACKAGES) yourself"; fi
 
 knowledge: install
 	$(UNSPIN) knowledge build
@@ -38,6 +48,10 @@ demo: install knowledge
 
 test: install
 	$(PY) -m pytest
+
+# everything but the tests marked slow (browser, cluster, subprocess kill, training)
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 bench: install
 	$(UNSPIN) bench --out benchmarks/results/bench.json

@@ -78,6 +78,7 @@ def test_bench_quick_end_to_end(tiny_corpus, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("wordnet")  # training spins part of its data with WordNet (train.TRAIN_CONDITIONS)
 def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
     from unspin import model as model_mod
     from unspin.train import train

@@ -72,16 +72,16 @@ def test_exit_codes_and_input_errors(capsys, tmp_path):
     empty.write_bytes(b"")
     binary = tmp_path / "bin.dat"
     binary.write_bytes(b"\x00\x01\x02binary\x00")
-    latin = tmp_path / "latin.txt"
-    latin.write_bytes("caf\xe9 ok".encode("latin-1"))
+    bom_only = tmp_path / "bom.txt"
+    bom_only.write_bytes(b"\xef\xbb\xbf")
     clean = tmp_path / "clean.txt"
     clean.write_text(CLEAN)
-    code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", str(empty), str(binary), str(latin),
-                         str(clean), str(tmp_path / "missing.txt"))
+    code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", str(empty), str(binary),
+                         str(bom_only), str(clean), str(tmp_path / "missing.txt"))
     assert code == 4
     assert f"{empty}: empty file" in err
     assert f"{binary}: binary file" in err
-    assert f"{latin}: invalid UTF-8 at byte 3" in err
+    assert f"{bom_only}: empty file (only a byte-order mark)" in err
     assert "missing.txt: no such file" in err
     objs = [json.loads(x) for x in out.strip().splitlines()]
     assert [o.get("error") is None for o in objs] == [False, False, False, True, False]  # the good file still ran

@@ -443,7 +443,9 @@ def test_cli_match(tmp_path, capsys):
     assert main(["fingerprints", "match", str(clean), "--json", "--db", db]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["findings"] == [] and d["density"]["risk"] == "none"
-    assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(doc), "--db", db]) == 4
+    # exit code flags: a missing file (4) and listed hits in the other (1)
+    assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(doc), "--db", db]) == 5
+    assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(clean), "--db", db]) == 4
 
 
 def test_cli_subprocess(tmp_path):
@@ -538,7 +540,7 @@ def test_context_terms_exploded_into_fingerprints_are_dropped_when_the_query_is_
 def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
     fp.import_file(JSON_LIST, name="mine")
     first = fp.load()
-    fp._SETS.clear()  # as in a new process
+    fp._compiled_set.cache_clear()  # as in a new process
 
     def boom(*a, **k):
         raise AssertionError("SQLite was read although the disk cache is fresh")
@@ -552,8 +554,8 @@ def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
     cache_files = list(Path(os.environ["UNSPIN_CACHE_DIR"]).glob("fingerprints-*.pkl"))
     assert len(cache_files) == 1
     cache_files[0].write_bytes(b"not a pickle")
-    fp._SETS.clear()
+    fp._compiled_set.cache_clear()
     assert len(fp.load()) == len(first)  # rebuilt from SQLite
     fp.import_file(TSV_LIST, name="tsv")  # the DB changed: the old pickle must not be used
-    fp._SETS.clear()
+    fp._compiled_set.cache_clear()
     assert len(fp.load()) == len(first) + 3

@@ -74,7 +74,8 @@ def test_mine_skips_listed_phrases(corpus, tmp_path):
 
 
 def test_mine_texts_and_bad_documents(corpus):
-    (corpus / "latin1.txt").write_bytes(b"caf\xe9 irregular woodland")
+    (corpus / "latin1.txt").write_bytes(b"caf\xe9 irregular woodland")  # read: Latin-1 is decoded
+    (corpus / "blob.txt").write_bytes(b"\x00\x01binary irregular woodland")
     errors: list[str] = []
 
     def flaky(text):
@@ -83,10 +84,11 @@ def test_mine_texts_and_bad_documents(corpus):
         return fake_check(text)
 
     res = fp.mine_corpus([corpus, "irregular woodland in a plain text"], min_docs=3, check_fn=flaky, errors=errors)
-    assert res.documents == 6  # five files read (one failed) + one text
-    assert any("latin1.txt" in e and "UTF-8" in e for e in errors)
+    assert res.documents == 7  # six files read (one failed) + one text
+    assert any("blob.txt: binary file" in e for e in errors)
+    assert not any("latin1.txt" in e for e in errors)
     assert any("e.txt" in e and "boom" in e for e in errors)
-    assert res.candidates[0].phrase == "irregular woodland" and res.candidates[0].docs == 4
+    assert res.candidates[0].phrase == "irregular woodland" and res.candidates[0].docs == 5
 
 
 def test_candidates_csv_is_reviewable_and_importable(corpus, tmp_path):

@@ -38,16 +38,22 @@ def _check_cli(*paths, timeout=120, mem_mb=CLI_MEM_MB, stdin_bytes=None):
 
 # ------------------------------------------------------------------------------------------- encodings
 
-def test_invalid_utf8_is_a_clear_error_naming_file_and_byte_and_the_batch_goes_on(tmp_path):
-    bad = tmp_path / "latin1.txt"
-    bad.write_bytes("Line one is fine.\nCaf\u00e9 au lait".encode("latin-1"))
+def test_latin1_is_decoded_and_forced_utf8_is_a_clear_error_naming_file_and_byte(tmp_path):
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Line one is fine.\nCaf\u00e9 au lait".encode("latin-1"))
     good = tmp_path / "good.txt"
     good.write_text(PROSE)
-    r = _measured("invalid UTF-8 + good file", _check_cli(bad, good))
+    r = _measured("Latin-1 + good file", _check_cli(latin, good))
+    assert r.returncode in (0, 1), r.stderr
+    objs = _json_lines(r.stdout)
+    assert objs[0]["path"] == str(latin) and objs[0]["encoding"] == "cp1252" and objs[0]["words"] == 7
+    assert "encoding" not in objs[1]
+    # forced to UTF-8 the same bytes are refused with file, byte offset and line; the batch goes on
+    r = _check_cli("--encoding", "utf-8", latin, good)
     assert r.returncode == 4, r.stderr
     objs = _json_lines(r.stdout)
-    assert objs[0]["path"] == str(bad) and "invalid UTF-8 at byte 21 (line 2)" in objs[0]["error"]
-    assert str(bad) in r.stderr and "invalid UTF-8" in r.stderr
+    assert objs[0]["error"] == f"{latin}: not valid UTF-8 at byte offset 21 (line 2, byte 0xe9) (--encoding utf-8)"
+    assert str(latin) in r.stderr
     assert objs[1]["path"] == str(good) and objs[1]["words"] == len(PROSE.split())
 
 
@@ -68,7 +74,7 @@ def test_odd_length_utf16_is_a_clear_error(tmp_path):
     p = tmp_path / "u16.txt"
     p.write_bytes(b"\xff\xfe" + "Hello".encode("utf-16-le") + b"\x00")
     r = _check_cli(p)
-    assert r.returncode == 4 and f"{p}: invalid UTF-16" in r.stderr
+    assert r.returncode == 4 and f"{p}: not valid UTF-16-LE at byte offset 12" in r.stderr
 
 
 def test_nul_bytes_are_refused_as_binary_with_the_file_named(tmp_path):
@@ -76,7 +82,7 @@ def test_nul_bytes_are_refused_as_binary_with_the_file_named(tmp_path):
     p.write_bytes(b"Some text\x00\x01\x02 and then binary")
     r = _check_cli(p)
     assert r.returncode == 4
-    assert _json_lines(r.stdout)[0]["error"].startswith(f"{p}: binary file (NUL bytes)")
+    assert _json_lines(r.stdout)[0]["error"].startswith(f"{p}: binary file (NUL byte at byte offset 9)")
 
 
 def test_nul_byte_late_in_a_text_file_gives_a_correct_result(tmp_path):

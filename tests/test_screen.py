@@ -43,7 +43,7 @@ def test_outputs_on_fixture_corpus(corpus, tmp_path):
     out = tmp_path / "out"
     o = run([corpus, FIX / "rows.jsonl"], out, text_field="body", id_field="doc")
     assert (o.screened, o.skipped, o.errors, o.total_documents) == (14, 0, 3, 14)
-    assert o.exit_code == 4  # some error rows
+    assert o.exit_code == 5  # flags: findings (1) and some error rows (4)
     r = pd.read_parquet(out / "results.parquet")
     assert list(r.columns) == ["id", "source", "words", "spin_score", "verdict", "n_findings", "n_suspects",
                                "listed_hits", "top_phrases", "error", "notes", "stage", "encoding"]
@@ -112,10 +112,11 @@ def test_error_rows_timeout_crash_and_the_run_goes_on(tmp_path):
     assert "worker process died (exit code 3)" in err["c-crash.txt"]
     assert "check failed: ValueError: fake engine exploded" in err["d-explode.txt"]
     assert "binary file" in err["e-binary.txt"]
-    assert "not valid UTF-8 at byte offset 2" in err["f-latin1.txt"]
+    assert err["f-latin1.txt"] is None  # Latin-1 is decoded, and the results say so
+    assert r.loc[str(d / "f-latin1.txt"), "encoding"] == "cp1252"
     assert "empty file" in err["g-empty.txt"]
     summary = (tmp_path / "out" / "summary.html").read_text()
-    assert "Errors (6" in summary and "fake engine exploded" in summary
+    assert "Errors (5" in summary and "fake engine exploded" in summary
 
 
 def test_everything_is_escaped(tmp_path):

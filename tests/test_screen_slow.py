@@ -153,13 +153,9 @@ def test_dask_engine_starts_its_own_cluster(tmp_path, monkeypatch):
         screen([str(corpus)], tmp_path / "out", engine="dask", workers=1, check_fn=fake_check_module.broken_check)
 
 
-def test_summary_table_sorts_in_a_real_browser(tmp_path):
+@pytest.mark.needs("chromium")
+def test_summary_table_sorts_in_a_real_browser(tmp_path, chromium_driver):
     """The inline JavaScript sorts the suspicious-documents table when a header is clicked."""
-    import shutil as sh
-
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (sh.which("chromedriver") and (sh.which("chromium") or sh.which("chromium-browser"))):
-        pytest.skip("chromium/chromedriver not installed (make system-deps)")
     from selenium.webdriver.common.by import By
 
     corpus = tmp_path / "c"
@@ -170,25 +166,19 @@ def test_summary_table_sorts_in_a_real_browser(tmp_path):
     for i, t in enumerate(texts):
         (corpus / f"d{i}.txt").write_text(t)
     screen([str(corpus)], tmp_path / "out", jobs=1, check_fn=fake_check)
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        opts.add_argument(a)
-    driver = webdriver.Chrome(options=opts)
-    try:
-        driver.get((tmp_path / "out" / "summary.html").as_uri())
-        tables = driver.find_elements(By.CSS_SELECTOR, "table.sortable")
-        docs = next(t for t in tables if "spin score" in t.text)
+    driver = chromium_driver
+    driver.get((tmp_path / "out" / "summary.html").as_uri())
+    tables = driver.find_elements(By.CSS_SELECTOR, "table.sortable")
+    docs = next(t for t in tables if "spin score" in t.text)
 
-        def scores():
-            return [float(r.find_elements(By.TAG_NAME, "td")[2].text)
-                    for r in docs.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    def scores():
+        return [float(r.find_elements(By.TAG_NAME, "td")[2].text)
+                for r in docs.find_elements(By.CSS_SELECTOR, "tbody tr")]
 
-        initial = scores()
-        assert initial == sorted(initial, reverse=True) and len(initial) == 3
-        header = next(h for h in docs.find_elements(By.TAG_NAME, "th") if "spin" in h.text)
-        header.click()
-        assert scores() == sorted(initial)
-        header.click()
-        assert scores() == sorted(initial, reverse=True)
-    finally:
-        driver.quit()
+    initial = scores()
+    assert initial == sorted(initial, reverse=True) and len(initial) == 3
+    header = next(h for h in docs.find_elements(By.TAG_NAME, "th") if "spin" in h.text)
+    header.click()
+    assert scores() == sorted(initial)
+    header.click()
+    assert scores() == sorted(initial, reverse=True)

@@ -22,8 +22,6 @@ import pytest
 from bounded import UNSPIN
 
 FIX = Path(__file__).parent / "fixtures"
-CHROMIUM = "/usr/bin/chromium"
-DRIVER = "/usr/bin/chromedriver"
 
 PAYLOADS = [
     "<script>window.__pwned = 1; document.title = 'pwned'</script>",
@@ -46,25 +44,9 @@ def hostile_text() -> str:
 # ------------------------------------------------------------------------------------------------ browser
 
 @pytest.fixture(scope="module")
-def driver():
-    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        if os.environ.get("CI"):
-            pytest.fail(f"CI=true but {CHROMIUM} / {DRIVER} are missing: run `make system-deps`")
-        pytest.skip("Chromium not installed (make system-deps)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
+def driver(chromium_driver):
+    """The session's headless Chromium (conftest); tests using it are marked needs("chromium")."""
+    return chromium_driver
 
 
 def assert_no_script_ran(d, page: Path) -> str:
@@ -79,6 +61,7 @@ def assert_no_script_ran(d, page: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_check_html_report_runs_no_script_from_text_or_file_name(driver, tmp_path):
     src = tmp_path / f"{HOSTILE_NAME}.txt"
     src.write_text(hostile_text(), encoding="utf-8")
@@ -100,6 +83,7 @@ def test_check_html_report_runs_no_script_from_text_or_file_name(driver, tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_screen_summary_and_reports_run_no_script(driver, tmp_path):
     sys.path.insert(0, str(FIX / "screen"))
     from fake_check import fake_check
@@ -126,6 +110,7 @@ def test_screen_summary_and_reports_run_no_script(driver, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs("chromium")
 def test_trace_html_report_runs_no_script(driver, tmp_path, monkeypatch):
     monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
     spec = importlib.util.spec_from_file_location("trace_corpus", FIX / "trace" / "corpus.py")
@@ -216,8 +201,8 @@ def test_every_key_channel_is_compared_with_hmac_compare_digest(monkeypatch):
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
 
-    import unspin.serve.app as app_mod
-    from unspin.serve import create_app
+    import unspin.serve.security as security
+    from unspin.serve import Settings, create_app
     from unspin.types import Report
 
     def fake(text, **kw):
@@ -225,12 +210,11 @@ def test_every_key_channel_is_compared_with_hmac_compare_digest(monkeypatch):
 
     key = "k3y-" + "x" * 28
     calls = []
-    real = app_mod.hmac.compare_digest
-    monkeypatch.setattr(app_mod.hmac, "compare_digest", lambda a, b: calls.append((a, b)) or real(a, b))
-    src = inspect.getsource(app_mod)
-    auth_src = src[src.index("def authorised"):src.index("def denied")]
-    assert "compare_digest" in auth_src and not re.search(r"(==|!=)\s*key\b|\bkey\s*(==|!=)", auth_src)
-    from unspin.serve.app import Settings
+    real = security.hmac.compare_digest
+    monkeypatch.setattr(security.hmac, "compare_digest", lambda a, b: calls.append((a, b)) or real(a, b))
+    src = inspect.getsource(security)
+    assert "compare_digest" in inspect.getsource(security.key_matches)
+    assert not re.search(r"(==|!=)\s*key\b|\bkey\s*(==|!=)", src)  # no short-circuiting comparison anywhere
 
     with TestClient(create_app(check_fn=fake, settings=Settings(api_key=key))) as c:
         tries = [

@@ -31,13 +31,15 @@ from unspin.serve import lt  # noqa: E402
 GOLDEN = Path(__file__).parent / "golden" / "serve"
 REPO = Path(__file__).resolve().parents[1]
 
-# phrase -> (suggestions, confidence, evidence)
+# phrase -> (suggestions, confidence, evidence[, level]); the level defaults to "finding"
 PHRASES = {
     "focal bank": (("central bank",), 0.93, ("'central bank' appears 2 times elsewhere in the text",)),
     "premium rate": (("interest rate", "rate of interest"), 0.71, ("language model prefers 'interest rate'",)),
     "counterfeit consciousness": (("artificial intelligence",), 0.88, ("known tortured phrase",)),
     "huge information": (("big data",), 0.42, ()),
+    "quick ascent": (("rapid rise",), 0.36, ("borderline: the context fits 'rapid rise' a little better",), "suspect"),
 }
+FAKE_MIN_WORDS_FOR_SCORE = 8  # like the real engine (40 words), shorter texts get spin_score None
 _PHRASE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b", re.IGNORECASE)
 
 
@@ -65,9 +67,13 @@ class FakeEngine:
                 raise RuntimeError("secret words RAISE_CRASH inside")
             findings = []
             for m in _PHRASE_RE.finditer(text):
-                sugg, conf, ev = PHRASES[m.group().lower()]
-                findings.append(Finding(m.start(), m.end(), m.group(), sugg, conf, ev, "model"))
+                sugg, conf, ev, *level = PHRASES[m.group().lower()]
+                findings.append(Finding(m.start(), m.end(), m.group(), sugg, conf, ev, "model",
+                                        level=level[0] if level else "finding"))
             words = count_words(text)
+            if words < FAKE_MIN_WORDS_FOR_SCORE:
+                return Report(text, words, findings, None, "uncertain", options.get("path"),
+                              notes=[f"too short for a verdict ({words} words)"])
             score = min(1.0, 10 * len(findings) / max(words, 1))
             verdict = "spun" if score >= 0.5 else "clean" if not findings else "uncertain"
             return Report(text, words, findings, score, verdict, options.get("path"))
@@ -177,6 +183,55 @@ def test_bad_requests_are_json_errors(client, payload, status, needle):
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/json")
     assert needle in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("url, body, field", [
+    ("/api/v1/check", b'{"text": "x", "threshold": 5}', "threshold"),
+    ("/api/v1/check", b'{"text": "x", "threshold": -0.1}', "threshold"),
+    ("/api/v1/check", b'{"text": "x", "threshold": NaN}', "threshold"),
+    ("/api/v1/check", b'{"text": "x", "threshold": Infinity}', "threshold"),
+    ("/api/v1/restore", b'{"text": "x", "min_confidence": NaN}', "min_confidence"),
+    ("/api/v1/restore", b'{"text": "x", "threshold": 1.5}', "threshold"),
+])
+def test_out_of_range_and_non_finite_numbers_are_422_naming_the_field(client, engine, url, body, field):
+    r = client.post(url, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    msg = r.json()["error"]["message"]
+    assert msg.startswith(f"invalid request: {field}:"), msg
+    assert engine.calls == []  # refused before the engine runs
+
+
+def test_threshold_bounds_are_accepted(client, engine):
+    for t in (0, 1, 0.5):
+        assert client.post("/api/v1/check", json={"text": "plain", "threshold": t}).status_code == 200
+    assert [c["threshold"] for c in engine.calls] == [0, 1, 0.5]
+
+
+def test_non_utf8_json_body_is_400_saying_so(client, engine):
+    r = client.post("/api/v1/check", content=b'{"text": "caf\xe9"}', headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == ("the request body is not valid UTF-8 (byte 13, 0xe9): send JSON "
+                                            "encoded as UTF-8")
+    r = client.post("/api/v1/restore", content=b'{"text": "\xff"}')  # no Content-Type: parsed as JSON too
+    assert r.status_code == 400 and "not valid UTF-8" in r.json()["error"]["message"]
+    assert engine.calls == []
+
+
+def test_favicon_is_served_not_404(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert r.content.startswith(b"<svg")
+    assert client.get("/static/favicon.svg").status_code == 200
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").text
+
+
+def test_key_is_a_security_scheme_in_the_openapi_docs(keyed):
+    spec = keyed.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                                       "description": "the server's API key"}
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/check"]["post"]["security"]
 
 
 def test_malformed_json_is_400(client):
@@ -311,11 +366,11 @@ def keyed(engine):
 
 
 def test_api_key_required_when_set(keyed, monkeypatch):
-    import unspin.serve.app as app_mod
+    import unspin.serve.security as security
 
     compared = []
-    real = app_mod.hmac.compare_digest
-    monkeypatch.setattr(app_mod.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
+    real = security.hmac.compare_digest
+    monkeypatch.setattr(security.hmac, "compare_digest", lambda a, b: compared.append(1) or real(a, b))
     r = keyed.post("/api/v1/check", json={"text": SPUN})
     assert r.status_code == 401 and "API key" in r.json()["error"]["message"]
     assert r.headers["www-authenticate"] == "Bearer"
@@ -615,7 +670,8 @@ def test_extract_txt_html_pdf(client):
         ("table.xlsx", b"PK\x03\x04zip", 415, "table.xlsx: unsupported file type"),
         ("rows.jsonl", b'{"text": "a"}', 415, "rows.jsonl: unsupported file type"),
         ("empty.txt", b"", 400, "empty.txt: the file is empty"),
-        ("latin.txt", "café".encode("latin-1"), 400, "latin.txt: not valid UTF-8"),
+        ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 400, "blob.txt: binary file (NUL byte at byte offset 8)"),
+        ("bom-only.txt", b"\xef\xbb\xbf", 400, "bom-only.txt: empty file (only a byte-order mark)"),
         ("broken.pdf", b"%PDF-1.4 garbage", 400, "broken.pdf"),
         ("fake.pdf", b"hello", 400, "fake.pdf: not a PDF"),
     ],
@@ -624,6 +680,21 @@ def test_extract_errors_name_the_file(client, name, data, status, needle):
     r = client.post("/api/v1/extract", files={"file": (name, data)})
     assert r.status_code == status
     assert needle in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("name, data, encoding", [
+    ("latin.txt", "Le café était très bon, naïve Zoë.".encode("latin-1"), "cp1252"),
+    ("utf16.txt", "The café — “quoted”.".encode("utf-16-le"), "utf-16-le"),  # no BOM
+    ("page.html", b'<html><head><meta charset="windows-1252"></head><body><article><p>The caf\xe9 opened its '
+                  b'doors on Tuesday and the mayor said the decision to renovate the old building had been a '
+                  b'difficult one for the town council.</p></article></body></html>', "cp1252"),
+])
+def test_extract_decodes_other_encodings_and_says_which(client, name, data, encoding):
+    r = client.post("/api/v1/extract", files={"file": (name, data)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["encoding"] == encoding and f"read as {encoding}" in " ".join(body["notes"])
+    assert "café" in body["text"]
 
 
 def test_extract_upload_cap(engine):

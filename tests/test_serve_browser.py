@@ -1,10 +1,9 @@
 """The web page in headless Chromium (Debian chromium + chromium-driver, driven by selenium), fake engine.
 
-Skipped with a reason only when Chromium is absent and CI is not set; under CI=true these tests must run.
-Screenshots go to tests/artifacts/ (git-ignored)."""
+Skipped with a reason naming `make system-deps` when Chromium is absent (conftest's `needs` marker); under
+CI=true a missing Chromium fails instead. Screenshots go to tests/artifacts/ (git-ignored)."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -12,22 +11,7 @@ import pytest
 
 from test_serve import SPUN, FakeEngine, LiveServer  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-DRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).parent / "artifacts"
-
-_have_browser = Path(CHROMIUM).exists() and Path(DRIVER).exists()
-if not _have_browser and not os.environ.get("CI"):
-    pytest.skip(
-        "Chromium not installed (apt-get install -y chromium chromium-driver, or `make system-deps`); "
-        "browser tests run whenever it is, and always under CI",
-        allow_module_level=True,
-    )
-
-if not os.environ.get("CI"):
-    pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium", reason="selenium not installed (pip install -e '.[test]')")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -35,10 +19,13 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from unspin.serve import create_app  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.needs("chromium")]
 
-
+ARTIFACTS = Path(__file__).parent / "artifacts"
 ENGINE = FakeEngine()
+# two findings around one borderline suspect ("quick ascent", level "suspect" in the fake engine)
+WITH_SUSPECT = ("The focal bank saw a quick ascent in lending, and its premium rate rose again. Analysts said the "
+                "central bank had no choice.")
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +35,8 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def driver():
-    assert _have_browser, f"CI=true but {CHROMIUM} / {DRIVER} are missing: run `make system-deps`"
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager reach the network
-    os.environ.setdefault("SE_AVOID_STATS", "true")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--disable-background-networking", "--window-size=1280,1300"):
-        opts.add_argument(a)
-    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
+def driver(chromium_driver):
+    return chromium_driver
 
 
 def _wait(d, cond, timeout=10):
@@ -80,12 +56,13 @@ def test_page_paste_highlight_accept_restore(driver, server):
     d = driver
     _load(d, server, SPUN)
     assert d.title.startswith("unspin")
-    assert ENGINE.calls[-1].get("threshold") == 0.3  # review mode is on by default on the page
+    assert "threshold" not in ENGINE.calls[-1]  # the engine's own levels: findings, and suspects below them
     marks = d.find_elements(By.CSS_SELECTOR, "#marked .finding")
     assert [m.text for m in marks] == ["focal bank", "premium rate"]
     assert "conf-high" in marks[0].get_attribute("class") and "conf-mid" in marks[1].get_attribute("class")
     summary = d.find_element(By.ID, "summary").text
-    assert "Spin score 0.83" in summary and "Verdict: spun" in summary and "2 findings in 24 words" in summary
+    assert "Spin score 0.83 on a 0–1 scale (0.5 or more reads as spun)" in summary and "Verdict: spun" in summary
+    assert "2 findings in 24 words" in summary
     restored = d.find_element(By.ID, "restored")
     assert restored.get_attribute("value") == SPUN  # nothing accepted yet
 
@@ -175,12 +152,88 @@ def test_errors_are_shown(driver, server):
     assert "unsupported file type" in d.find_element(By.ID, "status").text
 
 
-def test_review_mode_can_be_switched_off(driver, server):
+def _marks(d):
+    return d.find_elements(By.CSS_SELECTOR, "#marked .finding")
+
+
+def test_suspects_look_different_and_accept_all_takes_findings_only(driver, server):
     d = driver
-    d.get(server.url + "/")
-    box = _wait(d, EC.element_to_be_clickable((By.ID, "input")))
-    d.find_element(By.ID, "review").click()  # uncheck
-    d.execute_script("arguments[0].value = arguments[1];", box, SPUN)
-    d.find_element(By.ID, "check").click()
-    _wait(d, lambda d: d.find_element(By.ID, "results").is_displayed())
+    _load(d, server, WITH_SUSPECT)
+    marks = _marks(d)
+    assert [m.text for m in marks] == ["focal bank", "quick ascent", "premium rate"]
+    suspect = marks[1]
+    assert "suspect" in suspect.get_attribute("class").split()
+    assert "suspect" not in marks[0].get_attribute("class").split()
+    assert "borderline" in suspect.get_attribute("aria-label") and "borderline" in suspect.get_attribute("title")
+    # dashed underline and no fill, unlike a finding
+    assert d.execute_script("return getComputedStyle(arguments[0]).borderBottomStyle", suspect) == "dashed"
+    assert d.execute_script("return getComputedStyle(arguments[0]).borderBottomStyle", marks[0]) == "solid"
+    assert d.execute_script("return getComputedStyle(arguments[0]).backgroundColor", suspect) == "rgba(0, 0, 0, 0)"
+    summary = d.find_element(By.ID, "summary").text
+    assert "2 findings and 1 borderline suspect in 23 words" in summary
+    suspect.click()
+    details = d.find_element(By.ID, "details").text
+    assert details.startswith("Borderline suspect 2 of 3") and "below the threshold for a finding" in details
+
+    d.find_element(By.ID, "accept-all").click()
+    restored = d.find_element(By.ID, "restored").get_attribute("value")
+    assert restored == WITH_SUSPECT.replace("focal bank", "central bank").replace("premium rate", "interest rate")
+    assert "quick ascent" in restored  # the suspect was not accepted
+    assert [m.get_attribute("class").split()[1] for m in _marks(d)] == ["accepted", "suspect", "accepted"]
+    assert "2 changes applied" in d.find_element(By.ID, "copy-status").text
+
+    # a suspect is accepted one by one
+    _marks(d)[1].click()
+    d.find_element(By.ID, "accept-one").click()
+    assert d.find_element(By.ID, "restored").get_attribute("value") == restored.replace("quick ascent", "rapid rise")
+    ARTIFACTS.mkdir(exist_ok=True)
+    d.execute_script("window.scrollTo(0, 0)")
+    assert d.save_screenshot(str(ARTIFACTS / "serve_suspects.png"))
+
+
+def test_borderline_suspects_can_be_hidden(driver, server):
+    d = driver
+    _load(d, server, WITH_SUSPECT)
+    toggle = d.find_element(By.ID, "show-suspects")
+    assert toggle.is_selected()  # shown by default: the page is for a person reviewing one text
+    _marks(d)[1].click()
+    d.find_element(By.ID, "accept-one").click()
+    with_suspect = d.find_element(By.ID, "restored").get_attribute("value")
+    assert "rapid rise" in with_suspect
+    toggle.click()
+    assert [m.text for m in _marks(d)] == ["focal bank", "premium rate"]
+    assert d.find_element(By.ID, "marked").text == WITH_SUSPECT  # the text itself is all still there
+    assert d.find_element(By.ID, "restored").get_attribute("value") == WITH_SUSPECT  # hidden: not applied
+    # keyboard navigation skips hidden suspects
+    first = _marks(d)[0]
+    first.send_keys(Keys.ENTER)
+    first.send_keys("n")
+    assert "premium rate" in d.find_element(By.ID, "details").text
+    toggle.click()
+    assert d.find_element(By.ID, "restored").get_attribute("value") == with_suspect  # its decision was kept
     assert "threshold" not in ENGINE.calls[-1]
+
+
+def test_short_text_shows_why_there_is_no_score(driver, server):
+    d = driver
+    _load(d, server, "The focal bank spoke.")
+    summary = d.find_element(By.ID, "summary").text
+    assert summary.startswith("No spin score (too short for a score). Verdict: uncertain.")
+    assert "1 finding in 4 words" in summary
+    assert "0.5" not in summary and "NaN" not in summary and "?" not in summary
+    assert d.find_element(By.ID, "status").text == "Done: 1 finding."
+
+
+def test_no_console_errors_and_the_icon_loads(driver, server):
+    d = driver
+    d.get_log("browser")  # drop what earlier tests logged (their deliberate 4xx)
+    d.get(server.url + "/")
+    _wait(d, EC.element_to_be_clickable((By.ID, "input")))
+    # what browsers ask for whatever the page declares, and the icon the page declares
+    for url in ("/favicon.ico", "/static/favicon.svg"):
+        status, ctype = d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => done([r.status, r.headers.get('content-type')]));", url)
+        assert (status, ctype.split(";")[0]) == (200, "image/svg+xml"), url
+    errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors

@@ -251,10 +251,36 @@ def test_document_from_two_sources_finds_both(index, corpus):
     assert [m.source_paragraph for m in by_id[corpus[150][0]].matches] == [2]
     assert sorted(m.query_paragraph for m in by_id[corpus[11][0]].matches) == [1, 3]
     assert 0.99 < sum(s.coverage for s in result.sources[:2]) <= 1.0 + 1e-9
-    # restorations come from the best source only, and lie in its paragraphs
-    best = result.best
-    spans = [(m.query_start, m.query_end) for m in best.matches]
-    assert all(any(s <= f.start and f.end <= e for s, e in spans) for f in result.restorations)
+
+
+def test_document_from_two_sources_is_restored_paragraph_by_paragraph_from_each(index, corpus):
+    """Issue 14: each paragraph is restored from the source it was taken from, not all from the best one."""
+    from unspin.spin import spin
+    from unspin.trace import restorations, trace
+
+    a, b = corpus[11], corpus[150]
+    pa, pb = a[1].split("\n\n"), b[1].split("\n\n")
+    original = pa[0] + "\n\n" + pb[1] + "\n\n" + pa[1] + "\n"
+    spun = spin(original, rate=0.3, seed=4)
+    result = trace(spun.text, index)
+    owners = [(m.query_paragraph, src.id) for src, m in result.owners()]
+    assert owners == [(1, a[0]), (2, b[0]), (3, a[0])]
+    fs = result.restorations
+    pieces = {m.query_paragraph: (m.query_start, m.query_end) for _, m in result.owners()}
+    for f in fs:
+        para = next(n for n, (s, e) in pieces.items() if s <= f.start and f.end <= e)
+        assert f.detail == (b[0] if para == 2 else a[0]), (f, para)
+        assert f.evidence[0].startswith(f"aligned with {f.detail} paragraph ")
+    assert {f.detail for f in fs} == {a[0], b[0]}
+    restored = apply_edits(spun.text, edits_from_findings(spun.text, fs))
+    assert restored == original
+    # every spinner swap, in both sources' paragraphs, is touched by a restoration
+    for sp in spun.spans:
+        assert any(f.start < sp.end and sp.start < f.end for f in fs), sp
+    # the FindingSource used by `check --index` restores the same way
+    assert restorations(spun.text, index.dir) == fs
+    d = result.to_dict()
+    assert [(x["query_paragraph"], x["source"]) for x in d["restored_from"]] == owners
 
 
 def test_unrelated_documents_find_nothing(index):
@@ -289,7 +315,7 @@ def test_restorations_api_and_json(index, corpus, tmp_path):
     assert all(spun[s["start"] : s["end"]] == s["spun"] for s in subs)
     assert len(d["restorations"]) == len(fs)
     txt = to_text(result)
-    assert corpus[42][0] in txt and "[" in txt and "restoration(s)" in txt
+    assert corpus[42][0] in txt and "[" in txt and "restorations (spun → source)" in txt
     page = to_html([result])
     assert page.startswith("<!doctype html>") and page.count('<mark class="spun') == len(subs)
 

@@ -79,7 +79,7 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert d["restorations"] and d["restorations"][0]["detail"] == docs[35][0]
     assert main(["trace", str(q), "--index", str(index_dir), "--top", "1"]) == 1
     out = capsys.readouterr().out
-    assert docs[35][0] in out and "side-by-side" in out and "restoration(s)" in out
+    assert docs[35][0] in out and "side-by-side" in out and "restorations (spun → source)" in out
     page = tmp_path / "out.html"
     assert main(["trace", str(q), "--index", str(index_dir), "--format", "html", "-o", str(page)]) == 1
     assert '<mark class="spun sub"' in page.read_text(encoding="utf-8")
@@ -90,6 +90,47 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["sources"] == []
 
 
+def test_text_made_from_two_sources_is_restored_from_each(index_dir, corpus_files, tmp_path, capsys):
+    """Issue 14: `trace` lists both sources, says what its threshold means, and restores each paragraph from
+    the source it came from; `check --index` applies the same restorations."""
+    from unspin.edits import apply_edits, edits_from_findings
+    from unspin.spin import spin
+
+    d, docs = corpus_files
+    (_, a), (idb, b) = docs[3], docs[40]  # a .txt file (its id is its path) and a JSONL row (--id-field)
+    ida = str(d / f"{docs[3][0]}.txt")
+    pa, pb = a.split("\n\n"), b.split("\n\n")
+    original = pa[0] + "\n\n" + pb[1] + "\n\n" + pa[1] + "\n"
+    spun = spin(original, rate=0.3, seed=8).text
+    q = tmp_path / "mixed.txt"
+    q.write_text(spun, encoding="utf-8")
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "json"]) == 1
+    res = json.loads(capsys.readouterr().out)
+    assert {s["id"] for s in res["sources"]} >= {ida, idb}
+    assert [(x["query_paragraph"], x["source"]) for x in res["restored_from"]] == [(1, ida), (2, idb), (3, ida)]
+    fs = [unspin_finding(f) for f in res["restorations"]]
+    assert {f.detail for f in fs} == {ida, idb}
+    assert apply_edits(spun, edits_from_findings(spun, fs)) == original
+    assert main(["trace", str(q), "--index", str(index_dir)]) == 1
+    out = capsys.readouterr().out
+    n = len(res["sources"])
+    flat = " ".join(out.split())  # rich wraps long lines
+    assert flat.startswith(f"{q}: {n} sources with at least one paragraph aligned at score ≥ 0.5 (a source's "
+                           "score is the share of the text it explains, weighted by alignment)")
+    assert sum(1 for line in out.splitlines() if line.startswith(("  1. ", "  2. ", "  3. ", "  4. ", "  5. "))) == n
+    assert "each paragraph with the source it was taken from" in flat
+    # unspin check --index: the trace restorations, from both sources, are among the findings
+    assert main(["check", str(q), "--index", str(index_dir), "--no-fingerprints", "--format", "json"]) == 1
+    rep = json.loads(capsys.readouterr().out)
+    assert {f["detail"] for f in rep["findings"] if f["source"] == "trace"} == {ida, idb}
+
+
+def unspin_finding(d):
+    from unspin.types import Finding
+
+    return Finding.from_dict(d)
+
+
 def test_trace_usage_and_input_errors(index_dir, tmp_path, capsys):
     assert main(["trace", str(tmp_path / "none.txt"), "--index", str(index_dir)]) == 4
     assert "none.txt" in capsys.readouterr().err
@@ -97,7 +138,9 @@ def test_trace_usage_and_input_errors(index_dir, tmp_path, capsys):
     q.write_text("hello", encoding="utf-8")
     assert main(["trace", str(q), "--index", str(tmp_path / "no-index")]) == 2
     assert "not a trace index" in capsys.readouterr().err
-    assert main(["trace", str(q), "--index", str(index_dir), "--threshold", "2"]) == 2
+    with pytest.raises(SystemExit) as e:  # a usage error from argparse, before anything is read
+        main(["trace", str(q), "--index", str(index_dir), "--threshold", "2"])
+    assert e.value.code == 2 and "argument --threshold: must be a number from 0 to 1" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["trace", str(q), "--index", str(index_dir), "--format", "pdf"])
     assert e.value.code == 2

@@ -1,11 +1,11 @@
 """LSH tables in Redis (`--lsh-storage redis://…`), against a real redis-server started here on loopback.
 
-Skipped only when redis-server is not installed AND the CI variable is unset; in CI a missing server fails.
+Skipped with a reason naming `make system-deps` when redis-server is not installed (conftest's `needs` marker);
+under CI=true a missing server fails.
 """
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import socket
 import subprocess
@@ -21,10 +21,8 @@ _spec = importlib.util.spec_from_file_location("trace_corpus", FIXTURES / "corpu
 tc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tc)
 
-REDIS = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-if REDIS is None and not os.environ.get("CI"):
-    pytest.skip("redis-server is not installed (Debian package redis-server; `make system-deps`)",
-                allow_module_level=True)
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.needs("redis")
 
 
 def _free_port() -> int:
@@ -35,7 +33,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    assert REDIS, "redis-server is required in CI (apt-get install redis-server)"
     import redis
 
     port = _free_port()

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
+from .cli_args import add_encoding_option, probability
 from .types import LEVEL_FINDING, SCHEMA_VERSION, ExitCode
+
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine options")
-    g.add_argument("--threshold", type=float, help="detector probability for a finding (default: the model's, "
+    g.add_argument("--threshold", type=probability, help="detector probability for a finding (default: the model's, "
                    "chosen for ≤ 1 false finding per 1,000 words of clean prose)")
     g.add_argument("--review", action="store_true", help="review mode: also show borderline spans (level "
                    "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
@@ -45,18 +49,30 @@ def _options_from(args) -> dict:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("check", help="find spun words and phrases", description="Find spun words and phrases; "
-                       "exit 0 when nothing is found, 1 with findings, 2 on usage errors, 4 when an input is bad.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="text files; - reads standard input")
+    p = sub.add_parser("check", help="find spun words and phrases", description="Find spun words and phrases. "
+                       "Exit code (flags, added up): 1 findings, 4 an input could not be read (5: both); 0 nothing "
+                       "found; 2 usage error.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="text files or directories of them (.txt, .md, .rst); "
+                   "- reads standard input")
     p.add_argument("--format", choices=("text", "json", "html"), default="text")
     p.add_argument("--output-dir", metavar="DIR", help="with --format html: write one page per input here")
+    add_encoding_option(p)
     _engine_options(p)
     p.set_defaults(func=run_check)
 
-    p = sub.add_parser("restore", help="print the text with spun spans replaced by their originals")
-    p.add_argument("path", metavar="PATH", help="a text file; - reads standard input")
+    p = sub.add_parser("restore", help="the text with spun spans replaced by their originals",
+                       description="Replace spun spans by their originals. One input: the restored text on stdout; "
+                       "several inputs or directories: one restored file per input under --out-dir, in the "
+                       "input's own encoding. Exit code (flags): 1 something was restored, 4 an input could not be "
+                       "read or written (5: both); 0 nothing to restore; 2 usage error.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="text files or directories of them (.txt, .md, .rst); "
+                   "- reads standard input")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--min-confidence", type=float, default=0.0, help="only restore findings at least this sure")
+    p.add_argument("--out-dir", metavar="DIR", help="write one restored file per input here (same name; a "
+                   "directory's files keep their relative paths); needed for several inputs with --format text")
+    p.add_argument("--min-confidence", type=probability, default=0.0,
+                   help="only restore findings at least this sure (0-1)")
+    add_encoding_option(p)
     _engine_options(p)
     p.set_defaults(func=run_restore)
 
@@ -92,81 +108,147 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run_bench)
 
 
-def _read_all(paths):
-    from .inputs import InputError, read_input
-
-    for path in paths:
-        try:
-            name, text = read_input(path)
-            yield name, text, None
-        except InputError as e:
-            yield path, None, str(e)
+def _config_error(e: Exception) -> bool:
+    """Errors that concern the command's options (a missing --lm/--model/--index file, an unknown list, an
+    optional package missing), not one input: every further input would fail the same way."""
+    return isinstance(e, (FileNotFoundError, ImportError)) or "no list named" in str(e)
 
 
 def run_check(args) -> int:
     import unspin
 
     from . import render
+    from .inputs import read_inputs
 
     opts = _options_from(args)
-    if args.format == "html" and len(args.paths) > 1 and not args.output_dir:
+    if args.format == "html" and not args.output_dir and (len(args.paths) > 1 or any(
+            os.path.isdir(p) for p in args.paths)):
         print("unspin check: --format html with several inputs needs --output-dir", file=sys.stderr)
         return int(ExitCode.USAGE)
-    any_findings = False
-    any_error = False
-    for name, text, err in _read_all(args.paths):
+    status = ExitCode.OK
+    for name, inp, err in read_inputs(args.paths, args.encoding):
+        if err is None:
+            try:
+                report = unspin.check(inp.text, path=name, **opts)
+            except (OSError, ValueError, ImportError) as e:
+                if _config_error(e):
+                    print(f"unspin: {e}", file=sys.stderr)
+                    return int(status | ExitCode.INPUT)
+                err = f"{name}: cannot check: {e}"
         if err:
-            any_error = True
+            status |= ExitCode.INPUT
             print(f"unspin: {err}", file=sys.stderr)
             if args.format == "json":
-                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False))
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False),
+                      flush=True)
             continue
-        try:
-            report = unspin.check(text, path=name, **opts)
-        except (FileNotFoundError, ValueError, ImportError) as e:
-            print(f"unspin: {name}: {e}", file=sys.stderr)
-            return int(ExitCode.INPUT)
-        any_findings |= bool(report.at_level(LEVEL_FINDING))
+        report.encoding = inp.encoding
+        if report.at_level(LEVEL_FINDING):
+            status |= ExitCode.FINDINGS
         if args.format == "json":
             print(render.json_report(report), flush=True)
         elif args.format == "html":
             page = render.html_report(report)
             if args.output_dir:
-                from pathlib import Path
-
                 out = Path(args.output_dir)
-                out.mkdir(parents=True, exist_ok=True)
-                target = out / (Path(name).name.replace("<", "").replace(">", "") + ".html")
-                target.write_text(page, encoding="utf-8")
+                target = out / ((inp.rel or "stdin").replace("<", "").replace(">", "") + ".html")
+                try:
+                    _write_atomic(target, page.encode("utf-8"))
+                except OSError as e:
+                    status |= ExitCode.INPUT
+                    print(f"unspin: {target}: cannot write: {e.strerror or e}", file=sys.stderr)
+                    continue
                 print(f"{name}: {target}")
             else:
                 sys.stdout.write(page)
         else:
             print(render.text_report(report, review=args.review), flush=True)
-    if any_error:
-        return int(ExitCode.INPUT)
-    return int(ExitCode.FINDINGS if any_findings else ExitCode.OK)
+    return int(status)
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write via a temporary file and rename: a reader never sees half a file, an interrupted run leaves none."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _restore_target(out_dir: Path, inp, written: dict) -> tuple[Path | None, str | None]:
+    """Where the restored copy of `inp` goes, or an error: never over an input file, never twice to one place."""
+    target = out_dir / (inp.rel or "stdin.txt")
+    key = os.path.normcase(os.path.abspath(target))
+    if inp.name != "<stdin>" and os.path.exists(target) and os.path.samefile(target, inp.name):
+        return None, f"{inp.name}: --out-dir would overwrite the input itself; choose another directory"
+    if key in written:
+        return None, (f"{inp.name}: its restored copy {target} would overwrite that of {written[key]}; restore "
+                      "them in separate runs or pass their directory")
+    written[key] = inp.name
+    return target, None
 
 
 def run_restore(args) -> int:
     import unspin
 
-    from . import render
+    from .inputs import read_inputs
 
     opts = _options_from(args)
-    [(name, text, err)] = list(_read_all([args.path]))
-    if err:
-        print(f"unspin: {err}", file=sys.stderr)
-        return int(ExitCode.INPUT)
-    restored = unspin.restore(text, path=name, min_confidence=args.min_confidence, include_suspects=args.review,
-                              **opts)
-    if args.format == "json":
-        print(render.json_restored(restored))
-    else:
-        sys.stdout.write(restored.text)
-        if not restored.text.endswith("\n"):
-            sys.stdout.write("\n")
-    return int(ExitCode.FINDINGS if restored.edits else ExitCode.OK)
+    several = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
+    if several and args.format == "text" and not args.out_dir:
+        print("unspin restore: several inputs need --out-dir (one restored file per input), or --format json",
+              file=sys.stderr)
+        return int(ExitCode.USAGE)
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    written: dict[str, str] = {}
+    status = ExitCode.OK
+    for name, inp, err in read_inputs(args.paths, args.encoding):
+        if err is None:
+            try:
+                restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
+                                          include_suspects=args.review, **opts)
+            except (OSError, ValueError, ImportError) as e:
+                if _config_error(e):
+                    print(f"unspin: {e}", file=sys.stderr)
+                    return int(status | ExitCode.INPUT)
+                err = f"{name}: cannot restore: {e}"
+        target = None
+        if err is None and out_dir is not None:
+            target, err = _restore_target(out_dir, inp, written)
+            if target is not None:
+                try:
+                    _write_atomic(target, inp.encode(restored.text))
+                except UnicodeEncodeError as e:
+                    err = (f"{name}: the restored text has {e.object[e.start:e.end]!r}, which {inp.encoding} cannot "
+                           f"hold; restore it with --format json")
+                except OSError as e:
+                    err = f"{target}: cannot write: {e.strerror or e}"
+        if err:
+            status |= ExitCode.INPUT
+            print(f"unspin: {err}", file=sys.stderr)
+            if args.format == "json":
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False),
+                      flush=True)
+            continue
+        restored.report.encoding = inp.encoding
+        if restored.edits:
+            status |= ExitCode.FINDINGS
+        if args.format == "json":
+            d = restored.to_dict()
+            if target is not None:
+                d["output"] = str(target)
+            print(json.dumps(d, ensure_ascii=False), flush=True)
+        elif target is not None:
+            print(f"{name}: {target} ({len(restored.edits)} edit{'' if len(restored.edits) == 1 else 's'})",
+                  flush=True)
+        else:
+            sys.stdout.write(restored.text)
+            if not restored.text.endswith("\n"):
+                sys.stdout.write("\n")
+    return int(status)
 
 
 def run_knowledge_build(args) -> int:

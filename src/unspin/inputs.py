@@ -1,46 +1,114 @@
-"""Reading user inputs for the CLI with errors that name the file and say what is wrong."""
+"""Reading the inputs of `unspin check`, `restore`, `spin` and `fingerprints match`: files, directories and stdin,
+with errors that name the file and say what is wrong.
+
+Bytes become text through the one decoding path of every reader (`unspin.decoding`); the text is kept exactly
+as decoded (line endings too), so offsets index the file's own text and restored output can be written back
+byte for byte where nothing changed (`Input.encode`).
+"""
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+from .decoding import Decoded, DecodeError, decode_bytes
+
+# what a directory given to check/restore contributes: plain-text files (HTML, PDF, … need `unspin screen`)
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
 
 
 class InputError(Exception):
     """An input that cannot be checked; the message names the file."""
 
 
-def decode(data: bytes, name: str) -> str:
-    if not data:
-        raise InputError(f"{name}: empty file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{name}: invalid UTF-16 at byte {e.start}") from None
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{name}: binary file (NUL bytes); unspin checks text — extract it first "
-                         "(unspin screen reads HTML and PDF)")
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One decoded input."""
+
+    name: str  # as given on the command line ("<stdin>" for -); used as the report's path
+    text: str
+    decoded: Decoded  # encoding and BOM, to write restored text back the same way
+    rel: str | None = None  # the file's path relative to the output directory (None for stdin)
+
+    @property
+    def encoding(self) -> str | None:
+        """The input's encoding when it was not UTF-8 (for Report.encoding), else None."""
+        return self.decoded.encoding
+
+    def encode(self, text: str) -> bytes:
+        return self.decoded.encode(text)
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> str:
+    """The text of an input's bytes (see unspin.decoding); raises InputError naming `name`."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise InputError(f"{name}: invalid UTF-8 at byte {e.start} (line {line}): "
-                         f"{data[e.start:e.start + 4]!r}") from None
+        return decode_bytes(data, name, encoding=encoding).text
+    except DecodeError as e:
+        raise InputError(str(e)) from None
 
 
-def read_input(path: str) -> tuple[str, str]:
-    """(display name, text) for a path or '-' (stdin)."""
+def _read(path: str, rel: str | None, encoding: str | None) -> Input:
     if path == "-":
-        return "<stdin>", decode(sys.stdin.buffer.read(), "<stdin>")
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file")
-    if p.is_dir():
-        raise InputError(f"{path}: is a directory (use `unspin screen` for folders)")
+        data = sys.stdin.buffer.read()
+        name = "<stdin>"
+    else:
+        name = path
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{path}: no such file")
+        if p.is_dir():
+            raise InputError(f"{path}: is a directory")
+        try:
+            data = p.read_bytes()
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
-    return path, decode(data, path)
+        decoded = decode_bytes(data, name, encoding=encoding)
+    except DecodeError as e:
+        raise InputError(str(e)) from None
+    return Input(name, decoded.text, decoded, rel)
+
+
+def read_input(path: str, encoding: str | None = None) -> Input:
+    """One file or '-' (stdin). Raises InputError (missing, a directory, unreadable, empty, binary, not text
+    in any encoding — with the byte offset — or not valid in the `encoding` asked for)."""
+    return _read(path, None if path == "-" else Path(path).name, encoding)
+
+
+def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(path, rel, error) for every input: files and '-' as given, directories walked recursively in sorted
+    order for plain-text files (hidden entries skipped). `rel` is where the file's output goes under an output
+    directory: the file name for a file, `<directory name>/<path inside it>` for a directory's files."""
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            yield path, (None if path == "-" else Path(path).name), None
+            continue
+        root = Path(path)
+        found = False
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for fn in sorted(filenames):
+                if fn.startswith(".") or Path(fn).suffix.lower() not in TEXT_SUFFIXES:
+                    continue
+                full = Path(dirpath) / fn
+                found = True
+                yield str(full), str(Path(root.resolve().name or "root") / full.relative_to(root)), None
+        if not found:
+            yield path, None, (f"{path}: no text files in this directory ({', '.join(sorted(TEXT_SUFFIXES))}; "
+                               "use `unspin screen` for HTML, PDF, DOCX and row files)")
+
+
+def read_inputs(paths: list[str], encoding: str | None = None) -> Iterator[tuple[str, Input | None, str | None]]:
+    """(name, input, error) for every file the paths name (see `expand`), in order; exactly one of input and
+    error is set. Never raises for a bad input: the batch goes on."""
+    for path, rel, err in expand(paths):
+        name = "<stdin>" if path == "-" else path
+        if err:
+            yield name, None, err
+            continue
+        try:
+            yield name, _read(path, rel, encoding), None
+        except InputError as e:
+            yield name, None, str(e)

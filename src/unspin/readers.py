@@ -8,7 +8,7 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
         that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
         `text=None` (decompression-bomb PDFs and HTML nested more than HTML_MAX_DEPTH elements deep are
         refused this way rather than parsed). Inputs may be
-          - files: .txt .md .markdown .text .rst (UTF-8; a BOM is honoured), .html .htm .xhtml (main text via
+          - files: .txt .md .markdown .text .rst (UTF-8, UTF-16, other encodings detected: unspin.decoding), .html .htm .xhtml (main text via
             trafilatura, falling back to selectolax's lexbor parser), .pdf (pdfminer.six layout analysis;
             columns, line-end hyphens and line breaks inside paragraphs are repaired), .docx (zip + XML),
             .jsonl/.ndjson (one JSON object per line), .csv/.tsv and .parquet (one document per row).
@@ -98,7 +98,8 @@ class Document:
     error   None, or a message naming the file and what is wrong (binary, not UTF-8 at byte N, empty,
             encrypted PDF, parser crash, ...).
     meta    format ("text", "html", "pdf", "docx", "jsonl", "csv", "parquet"), row number for row formats,
-            pages for PDFs, extractor used for HTML, ...
+            pages for PDFs, extractor used for HTML, "encoding" when the bytes were not UTF-8, the encoding
+            asked for ("forced_encoding", from --encoding), ...
     raw     the file's bytes while the document is pending (lazy iteration); None once loaded.
     """
 
@@ -113,6 +114,11 @@ class Document:
     def pending(self) -> bool:
         return self.text is None and self.error is None and self.raw is not None
 
+    @property
+    def encoding(self) -> str | None:
+        """The encoding the document was decoded from when it was not UTF-8 (e.g. "cp1252"), else None."""
+        return self.meta.get("encoding")
+
     def load(self) -> "Document":
         """Extract the text of a pending document (returns a new Document); loaded documents are returned
         unchanged. Never raises: extraction failures become `error`."""
@@ -121,7 +127,7 @@ class Document:
         fmt = self.meta.get("format", "text")
         meta = dict(self.meta)
         try:
-            text = extract_text(self.raw, fmt, self.source, meta)
+            text = extract_text(self.raw, fmt, self.source, meta, encoding=meta.get("forced_encoding"))
         except ReadError as e:
             return replace(self, raw=None, error=str(e), meta=meta)
         except Exception as e:  # a parser crash on one document must not stop a batch
@@ -140,25 +146,21 @@ def _hash(data: bytes) -> str:
 # ----------------------------------------------------------------------------------------------- plain text
 
 
-def decode_text(data: bytes, name: str) -> str:
-    """Decode UTF-8 (BOM honoured; UTF-16 with BOM accepted). Binary data and invalid UTF-8 raise ReadError
-    with the byte offset."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise ReadError(f"{name}: not valid UTF-16 at byte offset {e.start} (file starts with a UTF-16 BOM)")
-    nul = data.find(b"\x00", 0, 65536)
-    if nul >= 0:
-        raise ReadError(f"{name}: binary file, not text (NUL byte at byte offset {nul})")
+def decode_text(data: bytes, name: str, encoding: str | None = None, meta: dict | None = None,
+                declared: str | None = None) -> str:
+    """Plain text of a text file's bytes with newlines normalised to "\\n" (the one decoding path,
+    `unspin.decoding`: BOMs, UTF-16 without BOM, UTF-8, else detected; `encoding` forces one). The encoding
+    used, when not UTF-8, goes to meta["encoding"]. Binary data, empty files and undecodable bytes raise
+    ReadError naming the file."""
+    from .decoding import DecodeError, decode_bytes
+
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        start = e.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
-        raise ReadError(
-            f"{name}: not valid UTF-8 at byte offset {start} (byte 0x{data[start]:02x}); convert the file to UTF-8"
-        ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        decoded = decode_bytes(data, name, encoding=encoding, declared=declared)
+    except DecodeError as e:
+        raise ReadError(str(e)) from None
+    if meta is not None and decoded.encoding:
+        meta["encoding"] = decoded.encoding
+    return decoded.text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --------------------------------------------------------------------------------------------------- HTML
@@ -171,15 +173,15 @@ _DROP_TAGS = "script, style, noscript, template, nav, header, footer, aside, for
 _WS_RE = re.compile(r"\s+")
 
 
-def _html_to_str(data: bytes) -> str:
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff") or data.startswith(b"\xef\xbb\xbf"):
-        return decode_text(data, "html")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        from trafilatura.utils import decode_file  # charset from <meta>, else detection
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
 
-        return decode_file(data)
+
+def _html_to_str(data: bytes, name: str, meta: dict, encoding: str | None = None) -> str:
+    """The page's markup as text: the shared decoding path, with the page's own <meta charset> as the
+    declared encoding (a BOM or --encoding still win, as in browsers)."""
+    m = _META_CHARSET.search(data[:4096])
+    declared = m.group(1).decode("ascii") if m else None
+    return decode_text(data, name, encoding=encoding, meta=meta, declared=declared)
 
 
 def _selectolax_text(html: str) -> str:
@@ -250,8 +252,8 @@ def _nesting_depth(html: str) -> int:
     return best
 
 
-def extract_html(data: bytes, name: str, meta: dict) -> str:
-    html = _html_to_str(data)
+def extract_html(data: bytes, name: str, meta: dict, encoding: str | None = None) -> str:
+    html = _html_to_str(data, name, meta, encoding)
     text = None
     try:
         import trafilatura
@@ -428,27 +430,32 @@ def extract_docx(data: bytes, name: str, meta: dict) -> str:
     return "\n\n".join(paras)
 
 
-def extract_text(data: bytes, fmt: str, name: str, meta: dict | None = None) -> str:
-    """Plain text of one whole-file document of format `fmt` ("text", "html", "pdf", "docx").
-    Raises ReadError (message names `name`) for unreadable input; may raise other exceptions on parser bugs."""
+def extract_text(data: bytes, fmt: str, name: str, meta: dict | None = None, encoding: str | None = None) -> str:
+    """Plain text of one whole-file document of format `fmt` ("text", "html", "pdf", "docx"); `encoding` forces
+    the encoding of text and HTML (default: detected, see unspin.decoding), meta["encoding"] records it when it
+    was not UTF-8. Raises ReadError (message names `name`) for unreadable input; may raise other exceptions on
+    parser bugs."""
     meta = {} if meta is None else meta
     if not data:
         raise ReadError(f"{name}: empty file (0 bytes)")
     if fmt == "html":
-        return extract_html(data, name, meta)
+        return extract_html(data, name, meta, encoding)
     if fmt == "pdf":
         return extract_pdf(data, name, meta)
     if fmt == "docx":
         return extract_docx(data, name, meta)
-    return decode_text(data, name)
+    return decode_text(data, name, encoding=encoding, meta=meta)
 
 
 # ------------------------------------------------------------------------------------------- row formats
 
 
-def _row_doc(path: str, row: int, fmt: str, value, rid, text_field: str, id_field: str | None) -> Document:
+def _row_doc(path: str, row: int, fmt: str, value, rid, text_field: str, id_field: str | None,
+             encoding: str | None = None) -> Document:
     key = f"{path}#{row}" if rid is None or rid == "" else str(rid)
     meta = {"format": fmt, "row": row}
+    if encoding:
+        meta["encoding"] = encoding
     if value is None:
         return Document(id=f"{key}@{_hash(b'')}", source=path, error=f"{path}: row {row}: field "
                         f"{text_field!r} is missing or null", meta=meta)
@@ -462,13 +469,29 @@ def _row_doc(path: str, row: int, fmt: str, value, rid, text_field: str, id_fiel
     return Document(id=did, source=path, text=text, meta=meta)
 
 
-def _iter_jsonl(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
+def _row_file_codec(fh, path: str, encoding: str | None) -> str:
+    """The codec of a row file (see decoding.stream_encoding); the file position is left at the start."""
+    from .decoding import stream_encoding
+
+    head = fh.read(65536)
+    fh.seek(0)
+    return stream_encoding(head, path, encoding)
+
+
+def _reported(codec: str) -> str | None:
+    """The encoding to report for rows decoded with `codec` (None for UTF-8)."""
+    return None if codec in ("utf-8", "utf-8-sig") else codec
+
+
+def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str | None = None) -> Iterator[Document]:
     try:
         fh = open(path, "rb")
+        codec = _row_file_codec(fh, path, encoding)
     except OSError as e:
         yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
                        meta={"format": "jsonl"})
         return
+    label = "UTF-8" if codec == "utf-8-sig" else codec
     with fh:
         offset = 0
         for lineno, line in enumerate(fh, 1):
@@ -478,10 +501,10 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None) -> Iterator[Do
                 continue
             meta = {"format": "jsonl", "row": lineno}
             try:
-                obj = json.loads(line.decode("utf-8"))
+                obj = json.loads(line.decode(codec))
             except UnicodeDecodeError as e:
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: not valid UTF-8 at byte offset {start + e.start}")
+                               error=f"{path}: line {lineno}: not valid {label} at byte offset {start + e.start}")
                 continue
             except json.JSONDecodeError as e:
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
@@ -498,14 +521,16 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None) -> Iterator[Do
                                f"use --text-field")
                 continue
             rid = obj.get(id_field) if id_field else None
-            yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field)
+            yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field, _reported(codec))
 
 
-def _iter_csv(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
+def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | None = None) -> Iterator[Document]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     try:
-        fh = open(path, newline="", encoding="utf-8-sig", errors="strict")
+        with open(path, "rb") as raw:
+            codec = _row_file_codec(raw, path, encoding)
+        fh = open(path, newline="", encoding=codec, errors="strict")
     except OSError as e:
         yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
                        meta={"format": "csv"})
@@ -525,11 +550,12 @@ def _iter_csv(path: str, text_field: str, id_field: str | None) -> Iterator[Docu
                 return
             for row, rec in enumerate(reader, 1):
                 yield _row_doc(path, row, "csv", rec.get(text_field), rec.get(id_field) if id_field else None,
-                               text_field, id_field)
+                               text_field, id_field, _reported(codec))
         except UnicodeDecodeError as e:
+            label = "UTF-8" if codec == "utf-8-sig" else codec
             yield Document(id=f"{path}@{_hash(b'utf8')}", source=path, meta={"format": "csv"},
-                           error=f"{path}: not valid UTF-8 (near byte offset {e.start} of a read block); "
-                           f"rows after this point were not read")
+                           error=f"{path}: not valid {label} (near byte offset {e.start} of a read block); "
+                           f"rows after this point were not read (name the file's encoding with --encoding)")
         except csv.Error as e:
             yield Document(id=f"{path}@{_hash(b'csv')}", source=path, meta={"format": "csv"},
                            error=f"{path}: malformed CSV: {e}; rows after this point were not read")
@@ -629,8 +655,10 @@ def _file_format(path: str) -> str:
     return FORMATS.get(Path(path).suffix.lower(), "text")
 
 
-def _whole_file(path: str, fmt: str) -> Document:
+def _whole_file(path: str, fmt: str, encoding: str | None = None) -> Document:
     meta = {"format": fmt}
+    if encoding:
+        meta["forced_encoding"] = encoding
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
@@ -658,8 +686,10 @@ def iter_documents(
     exclude=None,
     lazy: bool = False,
     skip_ids: Container[str] | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Document]:
-    """Yield every document of `inputs` (see the module docstring). Never raises for bad documents."""
+    """Yield every document of `inputs` (see the module docstring). Never raises for bad documents.
+    `encoding` forces the encoding of text, HTML, CSV and JSONL files (default: detected per file)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
@@ -672,12 +702,13 @@ def iter_documents(
         fmt = "text" if path == "-" else _file_format(path)
         if fmt in ROW_FORMATS:
             reader = {"jsonl": _iter_jsonl, "csv": _iter_csv, "parquet": _iter_parquet}[fmt]
-            for doc in reader(path, text_field, id_field):
+            args = (encoding,) if fmt != "parquet" else ()  # Parquet strings are UTF-8 by definition
+            for doc in reader(path, text_field, id_field, *args):
                 if skip_ids and doc.id in skip_ids:
                     continue
                 yield doc
             continue
-        doc = _whole_file(path, fmt)
+        doc = _whole_file(path, fmt, encoding)
         if skip_ids and doc.id in skip_ids:
             continue
         yield doc if lazy else doc.load()
@@ -713,10 +744,10 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
     return total
 
 
-def read_text_file(path: str | os.PathLike) -> str:
-    """The plain text of one document file (.txt/.md, .html, .pdf, .docx, other suffixes as UTF-8 text;
-    "-" reads stdin). Raises ReadError with a message naming the file (missing, unreadable, binary, not UTF-8
-    with the byte offset, empty, encrypted PDF, parser crash)."""
+def read_text_file(path: str | os.PathLike, encoding: str | None = None) -> str:
+    """The plain text of one document file (.txt/.md, .html, .pdf, .docx, other suffixes as text; "-" reads
+    stdin; the encoding is detected unless given). Raises ReadError with a message naming the file (missing,
+    unreadable, binary, not text in any encoding with the byte offset, empty, encrypted PDF, parser crash)."""
     path = os.fspath(path)
     if path != "-" and not os.path.exists(path):
         raise ReadError(f"{path}: no such file or directory")
@@ -725,7 +756,7 @@ def read_text_file(path: str | os.PathLike) -> str:
     fmt = "text" if path == "-" else _file_format(path)
     if fmt in ROW_FORMATS:
         raise ReadError(f"{path}: {fmt} holds many documents; use `unspin screen` for it")
-    doc = _whole_file(path, fmt).load()
+    doc = _whole_file(path, fmt, encoding).load()
     if doc.error:
         raise ReadError(doc.error)
     return doc.text  # type: ignore[return-value]

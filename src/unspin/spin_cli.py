@@ -47,7 +47,7 @@ def run(args) -> int:
 
     if args.from_spintax:
         try:
-            _, src = read_input(args.from_spintax)
+            src = read_input(args.from_spintax).text
             out = expand_spintax(src, seed=args.seed)
         except InputError as e:
             print(f"unspin: {e}", file=sys.stderr)
@@ -58,7 +58,7 @@ def run(args) -> int:
         sys.stdout.write(out)
         return 0
     try:
-        _, text = read_input(args.path)
+        text = read_input(args.path).text
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)

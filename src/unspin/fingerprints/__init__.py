@@ -13,7 +13,7 @@ The database is SQLite at ``$UNSPIN_FINGERPRINTS_DB`` or ``platformdirs.user_dat
 from __future__ import annotations
 
 import os
-import threading
+from functools import lru_cache
 from pathlib import Path
 
 from .align import align, align_pairs
@@ -30,10 +30,7 @@ __all__ = [
     "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS",
 ]
 
-_LOCK = threading.Lock()
-_SETS: dict[tuple, FingerprintSet] = {}
-_PAIRS: dict[tuple, dict] = {}
-_CACHE_MAX = 8
+_CACHE_MAX = 8  # compiled sets / pair tables kept in memory (keyed by database, its mtime and size, names)
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:
@@ -55,22 +52,21 @@ def load(names=None, db_path=None) -> FingerprintSet:
         if names:
             raise StoreError(f"{path}: no fingerprint database, so no list named {', '.join(names)}")
         return FingerprintSet([], source=str(path))
-    key = (str(path), stamp, tuple(names) if names is not None else None)
-    with _LOCK:
-        fs = _SETS.get(key)
-        if fs is not None:
-            return fs
+    return _compiled_set((str(path), stamp, tuple(names) if names is not None else None))
+
+
+@lru_cache(maxsize=_CACHE_MAX)
+def _compiled_set(key: tuple) -> FingerprintSet:
+    """The set for (db path, stamp, names): from the pickle a previous process left, else built from SQLite.
+    A changed database has another stamp, hence another key."""
     fs = _read_disk_cache(key)
     if fs is None:
-        with Store(path, create=False) as st:
+        path, _, names = key
+        with Store(Path(path), create=False) as st:
             rows = st.entries(list(names) if names is not None else None)
-        fs = FingerprintSet([Listed(lst, e, keys) for lst, e, keys in rows], source=str(path))
+        fs = FingerprintSet([Listed(lst, e, keys) for lst, e, keys in rows], source=path)
         fs.automaton  # compile now, once, outside the matching path
         _write_disk_cache(key, fs)
-    with _LOCK:
-        if len(_SETS) >= _CACHE_MAX:
-            _SETS.pop(next(iter(_SETS)))
-        _SETS[key] = fs
     return fs
 
 
@@ -129,22 +125,18 @@ def _write_disk_cache(key: tuple, fs: FingerprintSet) -> None:
 def learned_pairs(db_path=None, names=None, normalize: bool = True) -> dict[str, dict[str, float]]:
     """Word pairs {spun: {original: weight}} aligned from the lists in the database (all lists when None);
     {} when there is no database. Cached like `load`; treat the result as read-only."""
-    from .align import learned_pairs as _learned
-
     path = resolve_db(db_path).resolve()
     stamp = _stamp(path)
     if stamp is None:
         return {}
-    key = (str(path), stamp, tuple(names) if names is not None else None, normalize)
-    with _LOCK:
-        if key in _PAIRS:
-            return _PAIRS[key]
-    pairs = _learned(path, names, normalize)
-    with _LOCK:
-        if len(_PAIRS) >= _CACHE_MAX:
-            _PAIRS.pop(next(iter(_PAIRS)))
-        _PAIRS[key] = pairs
-    return pairs
+    return _learned_pairs(str(path), stamp, tuple(names) if names is not None else None, normalize)
+
+
+@lru_cache(maxsize=_CACHE_MAX)
+def _learned_pairs(path: str, stamp, names: tuple | None, normalize: bool) -> dict[str, dict[str, float]]:
+    from .align import learned_pairs as _learned
+
+    return _learned(Path(path), list(names) if names is not None else None, normalize)
 
 
 def import_file(path, name: str | None = None, fmt: str = "auto", db_path=None, keep_uncertain: bool = False):

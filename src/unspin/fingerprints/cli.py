@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.ExitCode
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.ExitCode (flags: 1 | 4 = 5)
 
 
 def add_parser(subparsers) -> None:
@@ -43,12 +43,17 @@ def add_parser(subparsers) -> None:
     ex.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     ex.set_defaults(func=run_export)
 
-    mt = sub.add_parser("match", parents=[db], help="scan files with the listed fingerprints only (no model)")
+    from ..cli_args import add_encoding_option
+
+    mt = sub.add_parser("match", parents=[db], help="scan files with the listed fingerprints only (no model)",
+                        description="Scan files with the listed fingerprints only (no model). Exit code (flags): "
+                                    "1 listed hits, 4 a file could not be read (5: both), 0 none, 2 usage error.")
     mt.add_argument("files", nargs="+", metavar="FILE", help="text files ('-' = stdin)")
     mt.add_argument("--lists", help="comma-separated list names (default: all)")
     mt.add_argument("--high", type=int, default=5, help="distinct listed fingerprints for risk 'high' (default 5)")
     mt.add_argument("--medium", type=int, default=2, help="... for risk 'medium' (default 2)")
     mt.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    add_encoding_option(mt)
     mt.set_defaults(func=run_match)
 
     mn = sub.add_parser("mine", parents=[db], help="find candidate new fingerprints in a corpus",
@@ -210,18 +215,18 @@ def run_match(args) -> int:
         return EXIT_USAGE if "no list named" in str(e) else EXIT_INPUT
     if not fs:
         _err("no fingerprints loaded (import a list first: unspin fingerprints import FILE)")
+    from ..inputs import read_inputs
+
     status = EXIT_OK
-    any_hits = False
-    for path in args.files:
-        try:
-            text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
-        except (OSError, UnicodeDecodeError) as e:
-            reason = "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else (e.strerror or str(e))
-            _err(f"{path}: cannot read: {reason}")
-            status = EXIT_INPUT
+    for path, inp, err in read_inputs(args.files, args.encoding):
+        if err:
+            _err(err)
+            status |= EXIT_INPUT
             continue
+        text = inp.text
         hits = fs.match(text)
-        any_hits |= bool(hits)
+        if hits:
+            status |= EXIT_FINDINGS
         dens = density(hits, count_words(text), {"high": args.high, "medium": args.medium})
         if args.json:
             print(json.dumps({"path": path, "density": dens, "findings": [f.to_dict() for f in hits]},
@@ -232,9 +237,7 @@ def run_match(args) -> int:
             print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.detail}] {f.confidence:.2f}")
         print(f"{path}: {dens['listed']} listed fingerprints ({dens['distinct']} distinct), "
               f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}")
-    if status != EXIT_OK:
-        return status
-    return EXIT_FINDINGS if any_hits else EXIT_OK
+    return status
 
 
 def run_mine(args) -> int:

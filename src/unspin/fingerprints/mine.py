@@ -47,6 +47,8 @@ class MineResult:
 
 
 def _iter_docs(paths_or_texts: Iterable, errors: list[str]):
+    from ..inputs import InputError, decode
+
     """(doc id, text) for texts, files and directories (walked for .txt/.md files, sorted)."""
     for i, item in enumerate(paths_or_texts):
         if isinstance(item, tuple) and len(item) == 2:
@@ -59,9 +61,9 @@ def _iter_docs(paths_or_texts: Iterable, errors: list[str]):
                            and not f.name.startswith(".")) if p.is_dir() else [p]
             for f in files:
                 try:
-                    yield str(f), f.read_text(encoding="utf-8")
-                except UnicodeDecodeError as e:
-                    errors.append(f"{f}: not UTF-8 text (byte {e.start}); skipped")
+                    yield str(f), decode(f.read_bytes(), str(f))  # the shared decoding path (any encoding)
+                except InputError as e:
+                    errors.append(f"{e}; skipped")
                 except OSError as e:
                     errors.append(f"{f}: cannot read: {e.strerror or e}; skipped")
             continue

@@ -79,6 +79,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--retry-errors", action="store_true",
                    help="screen again the documents that ended as error rows in earlier runs (e.g. after "
                         "timeouts on a busy machine or an engine fix); otherwise they count as done")
+    from ..cli_args import add_encoding_option
+
+    add_encoding_option(p)
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar; only a one-line summary at the end (for logs and cron)")
     p.add_argument("--full", action="store_true",
@@ -169,7 +172,7 @@ def run(args) -> int:
                 args.inputs, args.out, engine=engine, jobs=args.jobs, scheduler=args.scheduler, workers=args.workers,
                 text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
                 timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
-                progress=callback, retry_errors=args.retry_errors,
+                progress=callback, retry_errors=args.retry_errors, encoding=args.encoding,
                 check_options={"screen": not args.full},
             )
     except (ConnectionError, EngineError) as e:

@@ -35,9 +35,12 @@ class ScreenOutcome:
     def exit_code(self) -> int:
         from ..types import ExitCode
 
+        code = ExitCode.OK  # flags: some documents with findings and some unreadable = 1 | 4 = 5
         if self.errors:
-            return int(ExitCode.INPUT)
-        return int(ExitCode.FINDINGS if self.with_findings else ExitCode.OK)
+            code |= ExitCode.INPUT
+        if self.with_findings:
+            code |= ExitCode.FINDINGS
+        return int(code)
 
 
 def default_jobs() -> int:
@@ -68,10 +71,12 @@ def screen(
     commit_interval: float = 5.0,
     dask_chunk: int | None = None,
     retry_errors: bool = False,
+    encoding: str | None = None,
 ) -> ScreenOutcome:
     """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
     called after each document. `check_fn` defaults to unspin.check (resolved inside each worker).
-    `retry_errors` screens again the documents that ended as error rows in earlier runs. Raises EngineError
+    `retry_errors` screens again the documents that ended as error rows in earlier runs. `encoding` forces the
+    encoding of text/HTML/CSV/JSONL inputs (default: detected per file; the results say which). Raises EngineError
     if the engine fails on a warm-up sentence (local engine) and ConnectionError if a Dask scheduler cannot
     be reached; committed results are kept in both cases."""
     t0 = time.perf_counter()
@@ -83,6 +88,7 @@ def screen(
         store.set_meta("inputs", [str(i) for i in inputs])
         read_kw = dict(text_field=text_field, id_field=id_field, include=include, exclude=exclude)
         total = count_documents(inputs, **read_kw)
+        read_kw["encoding"] = encoding
         state = {"skipped": 0, "dups": 0, "screened": 0, "words": 0}
         seen: set[str] = set()
         direct: list[tuple[int, dict, list]] = []  # documents that failed to read: no engine needed

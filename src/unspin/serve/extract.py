@@ -26,9 +26,13 @@ class Extracted:
     kind: str
     text: str
     notes: list[str] = field(default_factory=list)
+    encoding: str | None = None  # the file's encoding when it was not UTF-8
 
     def to_dict(self) -> dict:
-        return {"filename": self.filename, "kind": self.kind, "text": self.text, "notes": self.notes}
+        d = {"filename": self.filename, "kind": self.kind, "text": self.text, "notes": self.notes}
+        if self.encoding:
+            d["encoding"] = self.encoding
+        return d
 
 
 def safe_name(filename: str | None) -> str:
@@ -71,4 +75,6 @@ def extract(filename: str | None, data: bytes) -> Extracted:
         notes.append("no text found in the file" + (" (scanned pages without a text layer?)" if kind == "pdf" else ""))
     if meta.get("pages"):
         notes.append(f"{meta['pages']} page(s) read")
-    return Extracted(name, kind, text, notes)
+    if meta.get("encoding"):
+        notes.append(f"read as {meta['encoding']} (not UTF-8)")
+    return Extracted(name, kind, text, notes, meta.get("encoding"))

@@ -50,15 +50,16 @@ _OPEN: dict[str, TraceIndex] = {}
 _HASH_SUFFIX = re.compile(r"@[0-9a-f]{8,64}$")
 
 
-def read_documents(inputs, text_field: str = "text", id_field: str | None = None):
+def read_documents(inputs, text_field: str = "text", id_field: str | None = None, encoding: str | None = None):
     """Documents of `inputs` via unspin.readers, with index ids: the readers' id without its content-hash
     suffix ("notes/a.txt", "rows.jsonl#3", or the --id-field value), so that re-adding a changed file replaces
-    it and `index remove` takes the name a user knows."""
+    it and `index remove` takes the name a user knows. `encoding` forces the inputs' encoding (default:
+    detected per file)."""
     from dataclasses import replace
 
     from ..readers import iter_documents
 
-    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field):
+    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field, encoding=encoding):
         yield replace(doc, id=_HASH_SUFFIX.sub("", doc.id))
 
 
@@ -98,12 +99,13 @@ class TraceSource:
 
 def restorations(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None,
                  restore_fn=None) -> list[Finding]:
-    """Exact restorations for `text` read off its best-matching source in the trace index at `index_dir`:
-    one Finding per substitution (source "trace", detail = the source id, suggestion = the source's words,
-    evidence "aligned with <source id> paragraph N"). Empty when no source matches above `threshold`."""
+    """Exact restorations for `text` from the trace index at `index_dir`, each paragraph read off the source it
+    was taken from (a text made from several sources is restored from each): one Finding per substitution
+    (source "trace", detail = the source id, suggestion = the source's words, evidence "aligned with <source
+    id> paragraph N"). Paragraphs that match no source above `threshold` get none."""
     from .search import DEFAULT_THRESHOLD, trace
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     ix = open_index(index_dir, lsh_storage, restore_fn)
     with ix.lock:  # one SQLite connection and LSH per index, shared by the threads of a server
-        return trace(text, ix, top=1, threshold=threshold).restorations
+        return trace(text, ix, top=0, threshold=threshold).restorations  # every source: each owns its paragraphs

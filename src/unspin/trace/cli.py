@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli_args import add_encoding_option, probability
+from ..types import ExitCode
+
 
 def add_parser(subparsers) -> None:
     ix = subparsers.add_parser(
@@ -30,6 +33,7 @@ def add_parser(subparsers) -> None:
                           "rare words and function words in order) and/or restored (word shingles of "
                           "unspin.restore(text); slow to build)")
     add.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    add_encoding_option(add)
     add.set_defaults(func=run_add)
 
     info = ixsub.add_parser("info", help="show what an index holds")
@@ -46,20 +50,22 @@ def add_parser(subparsers) -> None:
     tr = subparsers.add_parser(
         "trace", help="find the indexed sources of a (spun) text and align it with them",
         description="Rank the indexed sources of each document in FILE, show the best one side by side with "
-                    "every substitution marked, and list the substitutions as exact restorations. Exit code "
-                    "1 when a source matches, 0 when none does, 4 when an input could not be read, 2 for "
-                    "usage errors (including a missing index).")
+                    "every substitution marked, and list the substitutions as exact restorations (each paragraph "
+                    "restored from the source it was taken from). Exit code (flags, added up): 1 a source "
+                    "matches, 4 an input could not be read (5: both), 0 no source matches; 2 usage errors "
+                    "(including a missing index).")
     tr.add_argument("files", nargs="+", metavar="FILE", help="file(s), directory, JSONL/CSV/Parquet, or - (stdin)")
     common(tr)
     tr.add_argument("--format", choices=("text", "json", "html"), default="text",
                     help="text (default), json (one object per document, one per line), html (one page)")
     tr.add_argument("--top", type=int, default=5, metavar="K", help="show the K best sources (default 5)")
-    tr.add_argument("--threshold", type=float, default=None, metavar="T",
+    tr.add_argument("--threshold", type=probability, default=None, metavar="T",
                     help="alignment score a paragraph needs to count as copied (0-1, default 0.5)")
     tr.add_argument("--text-field", default="text")
     tr.add_argument("--id-field", default=None)
     tr.add_argument("--output", "-o", default=None, metavar="PATH", help="write the report here (default stdout)")
     tr.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="text format colours")
+    add_encoding_option(tr)
     tr.set_defaults(func=run_trace)
 
 
@@ -104,7 +110,8 @@ def run_add(args) -> int:
 
     try:
         with ix:
-            docs = read_documents(args.paths, text_field=args.text_field, id_field=args.id_field)
+            docs = read_documents(args.paths, text_field=args.text_field, id_field=args.id_field,
+                                  encoding=args.encoding)
             stats = ix.add(docs, on_error=on_error, progress=progress)
             info = ix.info()
     except TraceIndexError as e:
@@ -117,7 +124,7 @@ def run_add(args) -> int:
         print(f"{args.index}: added {stats.added}, replaced {stats.replaced}, unchanged {stats.unchanged} "
               f"document(s) ({stats.paragraphs} paragraphs) in {dt:.1f}s; {len(stats.errors)} error(s); "
               f"index now holds {info['documents']} documents")
-    return 4 if stats.errors else 0
+    return int(ExitCode.INPUT if stats.errors else ExitCode.OK)
 
 
 def run_info(args) -> int:
@@ -162,9 +169,6 @@ def run_trace(args) -> int:
     from .render import to_html, to_json, to_text
 
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
-    if not 0.0 <= threshold <= 1.0:
-        _err(f"--threshold must be between 0 and 1, got {threshold}")
-        return 2
     if args.top < 1:
         _err(f"--top must be at least 1, got {args.top}")
         return 2
@@ -179,7 +183,8 @@ def run_trace(args) -> int:
     bad = False
     results = []
     try:
-        for doc in read_documents(args.files, text_field=args.text_field, id_field=args.id_field):
+        for doc in read_documents(args.files, text_field=args.text_field, id_field=args.id_field,
+                                  encoding=args.encoding):
             if doc.error or doc.text is None:
                 _err(doc.error or f"{doc.source}: no text")
                 bad = True
@@ -189,6 +194,7 @@ def run_trace(args) -> int:
             except TraceIndexError as e:
                 _err(str(e))
                 return 2
+            r.encoding = doc.encoding
             found = found or bool(r.sources)
             if args.format == "json":
                 out.write(to_json(r) + "\n")
@@ -202,9 +208,12 @@ def run_trace(args) -> int:
         if out is not sys.stdout:
             out.close()
         ix.close()
+    code = ExitCode.OK
     if bad:
-        return 4
-    return 1 if found else 0
+        code |= ExitCode.INPUT
+    if found:
+        code |= ExitCode.FINDINGS
+    return int(code)
 
 
 def main(argv=None) -> int:  # pragma: no cover - convenience for `python -m unspin.trace.cli`

@@ -41,6 +41,17 @@ def _marked(segments, side: str, rich: bool):
     return t
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def sources_line(result: TraceResult) -> str:
+    """What the ranked list means: the threshold applies to each paragraph's alignment score; a source's own
+    score (the share of the text it explains, weighted by alignment) may well be lower."""
+    return (f"{_plural(len(result.sources), 'source')} with at least one paragraph aligned at score ≥ "
+            f"{result.threshold:g} (a source's score is the share of the text it explains, weighted by alignment)")
+
+
 def to_text(result: TraceResult, width: int | None = None, color: bool | None = None) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -53,26 +64,29 @@ def to_text(result: TraceResult, width: int | None = None, color: bool | None = 
         console.print(f"{head}: no indexed source matches above threshold {result.threshold:g} "
                       f"({result.pieces} paragraph(s), {result.candidates} candidate(s) aligned)")
         return buf.getvalue()
-    console.print(f"{head}: {len(result.sources)} source(s) above threshold {result.threshold:g}")
+    console.print(f"{head}: {sources_line(result)}")
     for rank, s in enumerate(result.sources, 1):
         paras = ", ".join(f"¶{m.query_paragraph}↔¶{m.source_paragraph} ({m.score:.2f})" for m in s.matches)
         console.print(f"  {rank}. {s.id}  score {s.score:.3f}  coverage {s.coverage:.0%}  "
-                      f"{s.source or ''}\n     paragraphs (text↔source): {paras}")
-    best = result.best
-    console.print(f"\nBest match {best.id}: side-by-side alignment, substitutions in [brackets]")
+                      f"{s.source or ''}\n     paragraphs (text↔source, alignment score): {paras}")
+    owners = result.owners()
+    several = len({s.id for s, _ in owners}) > 1
+    console.print("\nSide-by-side alignment, each paragraph with the source it was taken from; substitutions in "
+                  "[brackets]" if several else f"\nBest match {result.best.id}: side-by-side alignment, "
+                  "substitutions in [brackets]")
     table = Table(show_lines=True, expand=True)
     table.add_column("¶", justify="right", no_wrap=True)
     table.add_column("spun text", ratio=1)
-    table.add_column(f"source {best.id}", ratio=1)
-    for m in best.matches:
+    table.add_column("source" if several else f"source {result.best.id}", ratio=1)
+    for src, m in owners:
         segs = result.segments(m)
-        table.add_row(f"{m.query_paragraph}↔{m.source_paragraph}", _marked(segs, "spun", bool(color)),
-                      _marked(segs, "source", bool(color)))
+        label = f"{m.query_paragraph}↔{m.source_paragraph}" + (f"\n{src.id}" if several else "")
+        table.add_row(label, _marked(segs, "spun", bool(color)), _marked(segs, "source", bool(color)))
     console.print(table)
     if result.restorations:
-        console.print(f"{len(result.restorations)} restoration(s) (spun → source):")
+        console.print(f"{_plural(len(result.restorations), 'restoration')} (spun → source):")
         for f in result.restorations:
-            console.print(f"  {f.start}-{f.end}  {f.text!r} → {f.suggestions[0]!r}")
+            console.print(f"  {f.start}-{f.end}  {f.text!r} → {f.suggestions[0]!r}" + (f"  [{f.detail}]" if several else ""))
     return buf.getvalue()
 
 
@@ -118,12 +132,14 @@ def to_html(results: list[TraceResult]) -> str:
             parts.append(f"<tr><td>{rank}</td><td>{html.escape(s.id)}</td><td>{s.score:.3f}</td>"
                          f"<td>{s.coverage:.0%}</td><td>{html.escape(paras)}</td></tr>")
         parts.append("</table>")
-        best = r.best
-        parts.append(f"<h3>Alignment with {html.escape(best.id)} ({len(r.restorations)} substitution(s))</h3>"
-                     "<table><tr><th>¶</th><th>spun text</th><th>source</th></tr>")
-        for m in best.matches:
+        parts.append(f"<p>{html.escape(sources_line(r))}</p>")
+        parts.append(f"<h3>Alignment, each paragraph with the source it was taken from "
+                     f"({_plural(len(r.restorations), 'substitution')})</h3>"
+                     "<table><tr><th>¶</th><th>source</th><th>spun text</th><th>source text</th></tr>")
+        for src, m in r.owners():
             segs = r.segments(m)
             parts.append(f'<tr><td class="n">{m.query_paragraph}↔{m.source_paragraph}</td>'
+                         f'<td class="n">{html.escape(src.id)}</td>'
                          f"<td>{_html_side(segs, 'spun')}</td><td>{_html_side(segs, 'source')}</td></tr>")
         parts.append("</table></section>")
     parts.append("</body></html>\n")

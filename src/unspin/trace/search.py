@@ -6,12 +6,17 @@
 3. Each (piece, candidate) pair is aligned token by token (`align.align`, thesaurus-aware) and scored.
 4. Sources are ranked by coverage: the share of the text's words lying in pieces that match one of their
    paragraphs with an alignment score ≥ threshold, weighted by that score.
-5. For the best source, every matched piece is shown side by side with its source paragraph and every
-   substitution becomes a restoration: a `Finding` whose suggestion is the source's exact words.
+5. Each piece is restored from the source that explains it best (its owner: the highest alignment score; a
+   text made from several sources is restored paragraph by paragraph from each): the owners' matches are
+   re-aligned with their neighbouring source paragraphs, shown side by side, and every substitution becomes
+   a restoration: a `Finding` whose suggestion is the source's exact words and whose detail is the source id.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+from cachetools import LRUCache, cached
 
 from ..text import tokenize
 from ..types import RULE_TRACE, SOURCE_TRACE, Finding
@@ -70,10 +75,15 @@ class TraceResult:
     threshold: float
     path: str | None = None
     restorations: list[Finding] = field(default_factory=list)
+    encoding: str | None = None  # the traced file's encoding when it was not UTF-8 (set by the CLI)
 
     @property
     def best(self) -> SourceMatch | None:
         return self.sources[0] if self.sources else None
+
+    def owners(self) -> list[tuple[SourceMatch, ParagraphMatch]]:
+        """(source, match) for every matched piece, in text order: the source each piece is restored from."""
+        return piece_owners(self.sources)
 
     def segments(self, match: ParagraphMatch) -> list[dict]:
         """The alignment of one matched piece as display segments (equal / substitution runs)."""
@@ -90,8 +100,11 @@ class TraceResult:
             "candidates": self.candidates,
             "sources": [s.to_dict() for s in self.sources],
             "alignment": None,
+            "restored_from": [dict(m.to_dict(), source=s.id) for s, m in self.owners()],
             "restorations": [f.to_dict() for f in self.restorations],
         }
+        if self.encoding:
+            d["encoding"] = self.encoding
         if self.best:
             d["alignment"] = {
                 "source": self.best.id,
@@ -151,11 +164,25 @@ def trace(text: str, index: TraceIndex, top: int = 5, threshold: float = DEFAULT
                                    matches))
     sources.sort(key=lambda s: (-s.score, s.id))
     sources = sources[:top] if top else sources
-    if sources:
-        _realign_with_context(text, sources[0], index, linker, per_piece, threshold, total_words)
+    owning = {id(src) for src, _ in piece_owners(sources)}
+    for src in sources:  # best first: the pieces the best source explains are settled before the others'
+        if id(src) in owning:
+            _realign_with_context(text, src, index, linker, per_piece, threshold, total_words)
     result = TraceResult(text, sources, len(pieces), aligned, threshold, path)
     result.restorations = _restorations(result)
     return result
+
+
+def piece_owners(sources: list[SourceMatch]) -> list[tuple[SourceMatch, ParagraphMatch]]:
+    """For each matched piece of the traced text, the source whose paragraph aligns with it best (the higher
+    alignment score; on a tie the better-ranked source), in text order."""
+    best: dict[int, tuple[SourceMatch, ParagraphMatch]] = {}
+    for src in sources:  # ranked best first, so a tie keeps the better-ranked source
+        for m in src.matches:
+            cur = best.get(m.query_paragraph)
+            if cur is None or m.score > cur[1].score:
+                best[m.query_paragraph] = (src, m)
+    return [best[n] for n in sorted(best)]
 
 
 def _realign_with_context(text: str, best: SourceMatch, index: TraceIndex, linker: Linker, per_piece,
@@ -208,15 +235,15 @@ def _realign_with_context(text: str, best: SourceMatch, index: TraceIndex, linke
         best.score = sum(words[m.query_paragraph] * m.score for m in best.matches) / total_words
 
 
-_LINKERS: dict[int, Linker] = {}
+# One Linker (and its memo of linked word pairs) per thesaurus, keyed by the thesaurus' id: the cached Linker
+# holds its thesaurus, so the id cannot pass to another object while the entry lives.
+@cached(cache=LRUCache(maxsize=4), key=id, lock=threading.Lock())
+def _linker(th) -> Linker:
+    return Linker(th)
 
 
 def _linker_for(index: TraceIndex) -> Linker:
-    th = index.featurizer.th
-    lk = _LINKERS.get(id(th))
-    if lk is None:
-        lk = _LINKERS[id(th)] = Linker(th)
-    return lk
+    return _linker(index.featurizer.th)
 
 
 def _span(tokens, i1, i2) -> tuple[int, int]:
@@ -279,13 +306,13 @@ def _edit_groups(al: Alignment) -> list[tuple[str, int, int, int, int]]:
 
 
 def _restorations(result: TraceResult) -> list[Finding]:
-    """Each substitution of the best source's alignment as an exact restoration (source words)."""
-    best = result.best
-    if best is None:
-        return []
+    """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
+    the source it was taken from (`piece_owners`)."""
     out: list[Finding] = []
-    for m in best.matches:
+    for src, m in result.owners():
         al = m.alignment
+        if al is None:
+            continue
         for kind, i1, i2, j1, j2 in _edit_groups(al):
             if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
                 continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
@@ -304,9 +331,9 @@ def _restorations(result: TraceResult) -> list[Finding]:
             out.append(Finding(
                 start=start, end=end, text=old, suggestions=(new,),
                 confidence=0.99 if linked else 0.9,
-                evidence=(f"aligned with {best.id} paragraph {m.source_paragraph}",
+                evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
                           "thesaurus-linked substitution" if linked else "differs from the source here"),
-                source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=best.id,
+                source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
             ))
     out.sort(key=lambda f: f.start)
     # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair

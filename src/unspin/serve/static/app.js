@@ -10,8 +10,11 @@
     status: $("status"), results: $("results"), summary: $("summary"), marked: $("marked"),
     details: $("details"), acceptAll: $("accept-all"), reset: $("reset"), restoredBox: $("restored-box"),
     restored: $("restored"), copy: $("copy"), download: $("download"), copyStatus: $("copy-status"),
-    keyRow: $("key-row"), apiKey: $("api-key"),
+    keyRow: $("key-row"), apiKey: $("api-key"), showSuspects: $("show-suspects"),
   };
+
+  // Below this many words the engine gives no spin score (docs/json-schema.md: spin_score null).
+  const MIN_WORDS_FOR_SCORE = 40;
 
   // state of the last check
   let doc = null; // { text, cps: [code points], report, findings: [{f, status, choice, el}], filename }
@@ -60,6 +63,21 @@
     return word;
   }
 
+  function plural(n, noun) {
+    return n + " " + noun + (n === 1 ? "" : "s");
+  }
+
+  function isSuspect(f) {
+    return f.level === "suspect";
+  }
+
+  // indices (into doc.findings) of the findings shown: borderline suspects only while the toggle is on
+  function shown() {
+    const out = [];
+    doc.findings.forEach((item, i) => { if (!item.suspect || els.showSuspects.checked) out.push(i); });
+    return out;
+  }
+
   function band(conf) {
     if (conf >= 0.8) return "conf-high";
     if (conf >= 0.5) return "conf-mid";
@@ -75,16 +93,14 @@
     els.check.disabled = true;
     setStatus("Checking…");
     try {
+      // the engine's own threshold: findings at level "finding", borderline ones at level "suspect"
       const resp = await fetch("/api/v1/check", {
-        // review mode (the default here: a person decides on each finding) is the CLI's --review threshold
-        method: "POST", headers: headers(true),
-        body: JSON.stringify(document.getElementById("review").checked ? { text: text, threshold: 0.3 } : { text: text }),
+        method: "POST", headers: headers(true), body: JSON.stringify({ text: text }),
       });
       if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
       const report = await resp.json();
       showReport(text, report);
-      const n = report.findings.length;
-      setStatus(n ? "Done: " + n + (n === 1 ? " finding." : " findings.") : "Done: nothing looks spun.");
+      setStatus("Done: " + countsText(report) + ".");
     } catch (e) {
       setStatus("Could not reach the server: " + e.message, true);
     } finally {
@@ -104,7 +120,11 @@
       kept.push(f);
     }
     kept.sort((a, b) => a.start - b.start);
-    doc = { text, cps, report, findings: kept.map((f) => ({ f, status: "pending", choice: 0, el: null })) };
+    doc = {
+      text, cps, report,
+      findings: kept.map((f) => ({ f, suspect: isSuspect(f), span: cps.slice(f.start, f.end).join(""),
+        status: "pending", choice: 0, el: null })),
+    };
     selected = -1;
     renderSummary();
     renderMarked();
@@ -114,25 +134,45 @@
     els.restoredBox.hidden = false;
   }
 
+  // "2 findings and 1 borderline suspect", "nothing looks spun"
+  function countsText(report) {
+    const nSuspects = report.findings.filter(isSuspect).length;
+    const nFindings = report.findings.length - nSuspects;
+    if (!nFindings && !nSuspects) return "nothing looks spun";
+    return plural(nFindings, "finding") + (nSuspects ? " and " + plural(nSuspects, "borderline suspect") : "");
+  }
+
   function renderSummary() {
     const r = doc.report;
-    const score = Number(r.spin_score);
-    els.summary.replaceChildren(
-      "Spin score ", el("span", { class: "score", text: isFinite(score) ? score.toFixed(2) : "?" }),
-      " on a 0–1 scale (0.5 or more reads as spun). Verdict: ",
-      el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) }),
-      ". " + r.findings.length + (r.findings.length === 1 ? " finding" : " findings") + " in " + r.words +
-        (r.words === 1 ? " word." : " words."),
-    );
+    const verdict = el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) });
+    const hasScore = r.spin_score !== null && r.spin_score !== undefined && isFinite(Number(r.spin_score));
+    if (hasScore) {
+      els.summary.replaceChildren(
+        "Spin score ", el("span", { class: "score", text: Number(r.spin_score).toFixed(2) }),
+        " on a 0–1 scale (0.5 or more reads as spun). Verdict: ", verdict, ".",
+      );
+    } else {
+      // no number to show: say why instead (the engine gives none for short or non-English texts)
+      const why = r.words < MIN_WORDS_FOR_SCORE ? "too short for a score"
+        : (r.notes && r.notes.length ? r.notes[0] : "no calibrated score for this text");
+      els.summary.replaceChildren(
+        "No spin score (", el("span", { class: "score-why", text: why }), "). Verdict: ", verdict, ".",
+      );
+    }
+    els.summary.append(" " + countsText(r).replace(/^nothing looks spun$/, "Nothing looks spun") + " in " +
+      plural(r.words, "word") + ".");
     if (r.notes && r.notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: r.notes.join(" ") }));
-    els.acceptAll.disabled = doc.findings.length === 0;
+    const anyFinding = doc.findings.some((item) => !item.suspect);
+    els.acceptAll.disabled = !anyFinding;
     els.reset.disabled = doc.findings.length === 0;
   }
 
   function renderMarked() {
     const parts = [];
     let pos = 0;
-    doc.findings.forEach((item, i) => {
+    doc.findings.forEach((item) => { item.el = null; });
+    shown().forEach((i) => {
+      const item = doc.findings[i];
       const f = item.f;
       if (f.start > pos) parts.push(doc.cps.slice(pos, f.start).join(""));
       const span = doc.cps.slice(f.start, f.end).join("");
@@ -157,7 +197,10 @@
   function paintFinding(i) {
     const item = doc.findings[i];
     const b = item.el;
-    b.className = "finding " + (item.status === "pending" ? band(item.f.confidence) : item.status);
+    if (!b) return;
+    const look = item.status !== "pending" ? item.status : item.suspect ? "suspect" : band(item.f.confidence);
+    b.className = "finding " + look;
+    if (item.suspect) b.title = "borderline suspect (below the finding threshold)";
     if (i === selected) b.classList.add("selected");
     if (item.status === "accepted") {
       b.replaceChildren(el("del", { text: item.span }), " ", el("ins", { text: replacementOf(item) }));
@@ -165,7 +208,8 @@
       b.replaceChildren(item.span);
     }
     const pct = Math.round(item.f.confidence * 100);
-    b.setAttribute("aria-label", item.span + ": possibly spun, " + pct + "% confidence, " + item.status +
+    b.setAttribute("aria-label", item.span + (item.suspect ? ": borderline suspect, " : ": possibly spun, ") +
+      pct + "% confidence, " + item.status +
       (item.f.suggestions.length ? "; suggestion " + item.f.suggestions[0] : ""));
   }
 
@@ -182,14 +226,18 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (k === "a") { setStatusOf(i, "accepted"); ev.preventDefault(); }
     else if (k === "r") { setStatusOf(i, "rejected"); ev.preventDefault(); }
-    else if (k === "n" || k === "arrowright") { focusFinding(i + 1); ev.preventDefault(); }
-    else if (k === "p" || k === "arrowleft") { focusFinding(i - 1); ev.preventDefault(); }
+    else if (k === "n" || k === "arrowright") { focusFinding(i, 1); ev.preventDefault(); }
+    else if (k === "p" || k === "arrowleft") { focusFinding(i, -1); ev.preventDefault(); }
   }
 
-  function focusFinding(i) {
-    if (!doc || !doc.findings.length) return;
-    const n = doc.findings.length;
-    const j = ((i % n) + n) % n;
+  // move to the shown finding `step` places from finding `i` (wrapping around)
+  function focusFinding(i, step) {
+    if (!doc) return;
+    const order = shown();
+    if (!order.length) return;
+    const at = order.indexOf(i);
+    const n = order.length;
+    const j = order[at < 0 ? 0 : (((at + step) % n) + n) % n];
     doc.findings[j].el.focus();
     select(j);
   }
@@ -209,11 +257,17 @@
     }
     const item = doc.findings[selected];
     const f = item.f;
+    const order = shown();
     const kids = [
-      el("h3", {}, ["Finding " + (selected + 1) + " of " + doc.findings.length]),
+      el("h3", {}, [(item.suspect ? "Borderline suspect " : "Finding ") + (order.indexOf(selected) + 1) + " of " +
+        order.length]),
       el("p", {}, [el("span", { class: "phrase", text: "“" + item.span + "”" }),
         " — " + Math.round(f.confidence * 100) + "% confidence"]),
     ];
+    if (item.suspect) {
+      kids.push(el("p", { class: "borderline", text: "Borderline: below the threshold for a finding; it may well " +
+        "be original wording. Accept it only if the suggestion reads better." }));
+    }
     if (f.suggestions.length) {
       const fs = el("fieldset", {}, [el("legend", { text: "Probably originally:" })]);
       f.suggestions.forEach((s, j) => {
@@ -242,16 +296,20 @@
     const rej = el("button", { type: "button", id: "reject-one", text: item.status === "rejected" ? "Undo reject" : "Reject" });
     rej.addEventListener("click", () => setStatusOf(selected, "rejected"));
     const next = el("button", { type: "button", text: "Next" });
-    next.addEventListener("click", () => focusFinding(selected + 1));
+    next.addEventListener("click", () => focusFinding(selected, 1));
     kids.push(el("div", { class: "row" }, [acc, rej, next]));
     els.details.replaceChildren(...kids);
+  }
+
+  function applied(item) {
+    return item.status === "accepted" && item.f.suggestions.length && (!item.suspect || els.showSuspects.checked);
   }
 
   function restoredText() {
     const out = [];
     let pos = 0;
     for (const item of doc.findings) {
-      if (item.status !== "accepted" || !item.f.suggestions.length) continue;
+      if (!applied(item)) continue;
       out.push(doc.cps.slice(pos, item.f.start).join(""), replacementOf(item));
       pos = item.f.end;
     }
@@ -262,8 +320,8 @@
   function updateRestored() {
     if (!doc) return;
     els.restored.value = restoredText();
-    const n = doc.findings.filter((x) => x.status === "accepted").length;
-    els.copyStatus.textContent = n + (n === 1 ? " change applied." : " changes applied.");
+    const n = doc.findings.filter(applied).length;
+    els.copyStatus.textContent = plural(n, "change") + " applied.";
   }
 
   // --- files --------------------------------------------------------------------------------------
@@ -340,9 +398,19 @@
   els.file.addEventListener("change", () => { upload(els.file.files[0]); els.file.value = ""; });
   wireDrop(els.drop);
   wireDrop(els.input);
+  // findings only: a borderline suspect is accepted one by one, after a look
   els.acceptAll.addEventListener("click", () => {
     if (!doc) return;
-    doc.findings.forEach((item, i) => { if (item.f.suggestions.length) { item.status = "accepted"; paintFinding(i); } });
+    doc.findings.forEach((item, i) => {
+      if (!item.suspect && item.f.suggestions.length) { item.status = "accepted"; paintFinding(i); }
+    });
+    renderDetails();
+    updateRestored();
+  });
+  els.showSuspects.addEventListener("change", () => {
+    if (!doc) return;
+    if (selected >= 0 && doc.findings[selected].suspect && !els.showSuspects.checked) selected = -1;
+    renderMarked();
     renderDetails();
     updateRestored();
   });

@@ -1,0 +1,34 @@
+"""argparse value types shared by the subcommands: a bad value is a usage error (exit 2) whose message names the
+option and says what is allowed, before any input is read. Import-light (runs on every `unspin` start)."""
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def probability(s: str) -> float:
+    """A finite number from 0 to 1 (thresholds, confidences): `--threshold 2`, `nan` and `inf` are refused."""
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {s!r} (expected a number from 0 to 1)") from None
+    if not math.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {s}")
+    return v
+
+
+def encoding_name(s: str) -> str:
+    """A text encoding Python knows (utf-8, cp1252, latin-1, utf-16, …), returned as given."""
+    from .decoding import codec_name
+
+    try:
+        codec_name(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return s
+
+
+def add_encoding_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoding", type=encoding_name, metavar="NAME",
+                        help="read inputs in this encoding (e.g. cp1252, latin-1, utf-16); default: UTF-8 with or "
+                             "without BOM, UTF-16, else detected per file (the report says which)")

@@ -1,0 +1,119 @@
+"""The native JSON API: POST /api/v1/check, /api/v1/restore (the CLI's JSON) and /api/v1/extract (file upload)."""
+from __future__ import annotations
+
+from typing import Literal
+from email.message import Message
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..types import Report, Restored
+from .common import Engine, Settings, engine_of, json_error, run_limited, settings_of
+from .extract import extract
+from .security import require_api_key
+
+UPLOAD_PATH = "/api/v1/extract"
+
+
+class Utf8JsonRoute(APIRoute):
+    """A route whose JSON body must be UTF-8 (RFC 8259): other bytes get a 400 that says so, instead of
+    FastAPI's "There was an error parsing the body"."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def utf8_checked(request: Request):
+            if _is_json(request.headers.get("content-type")):
+                body = await request.body()  # cached on the request: the handler reads the same bytes
+                try:
+                    body.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    return json_error(400, f"the request body is not valid UTF-8 (byte {e.start}, 0x{body[e.start]:02x})"
+                                           ": send JSON encoded as UTF-8")
+            return await handler(request)
+
+        return utf8_checked
+
+
+def _is_json(content_type: str | None) -> bool:
+    """Whether FastAPI would parse this body as JSON (no Content-Type, or a JSON media type)."""
+    if not content_type:
+        return True
+    msg = Message()
+    msg["content-type"] = content_type
+    subtype = msg.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+router = APIRouter(prefix="/api/v1", tags=["native"], route_class=Utf8JsonRoute,
+                   dependencies=[Depends(require_api_key)])
+
+_THRESHOLD = dict(ge=0.0, le=1.0, allow_inf_nan=False)  # a finite probability: 2, NaN and inf are refused (422)
+
+
+class CheckRequest(BaseModel):
+    """Body of POST /api/v1/check."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., description="The text to check (plain text, UTF-8 JSON string).")
+    path: str | None = Field(None, description="A label echoed as `path` in the report (never opened).")
+    threshold: float | None = Field(None, description="Model probability (0-1) for a `finding`; default: the "
+                                    "model's own (≤ 1 false finding per 1,000 words of clean prose).", **_THRESHOLD)
+    fingerprints: Literal[False] | list[str] | None = Field(
+        None, description="Known-spinner fingerprint lists: null = auto, false = none, or list names."
+    )
+    include_text: bool = Field(False, description="Echo the checked text as `text` in the report.")
+
+
+class RestoreRequest(CheckRequest):
+    """Body of POST /api/v1/restore."""
+
+    min_confidence: float = Field(0.0, description="Only restore findings at least this sure (0-1).", **_THRESHOLD)
+
+
+def _engine_options(req: CheckRequest, extra: dict | None) -> dict:
+    opts = dict(extra or {})
+    if req.path is not None:
+        opts["path"] = req.path
+    if req.threshold is not None:
+        opts["threshold"] = req.threshold
+    if req.fingerprints is not None:
+        opts["fingerprints"] = req.fingerprints
+    return opts
+
+
+@router.post("/check")
+async def api_check(req: CheckRequest, request: Request, settings: Settings = Depends(settings_of),
+                    engine: Engine = Depends(engine_of)):
+    """Check text; the answer is the CLI's JSON report (schema 2: words, spin_score, verdict, findings)."""
+    result = await run_limited(request, engine.check, req.text, **_engine_options(req, settings.engine_options))
+    if not isinstance(result, Report):
+        return result
+    return result.to_dict(include_text=req.include_text)
+
+
+@router.post("/restore")
+async def api_restore(req: RestoreRequest, request: Request, settings: Settings = Depends(settings_of),
+                      engine: Engine = Depends(engine_of)):
+    """Restore text; the answer is the CLI's JSON (schema 2: text and replayable edits)."""
+    opts = _engine_options(req, settings.engine_options)
+    result = await run_limited(request, engine.restore, req.text, min_confidence=req.min_confidence, **opts)
+    if not isinstance(result, Restored):
+        return result
+    return result.to_dict()
+
+
+@router.post("/extract")
+async def api_extract(
+    request: Request,
+    file: UploadFile = File(..., description=".txt, .md, .html, .pdf or .docx"),  # noqa: B008 (FastAPI idiom)
+):
+    """Text of an uploaded file (bytes only; the server never opens a path). Text files in other encodings
+    than UTF-8 are decoded (`encoding` says which)."""
+    data = await file.read()
+    result = await run_limited(request, extract, file.filename or "upload", data)
+    if isinstance(result, (JSONResponse, PlainTextResponse)):
+        return result
+    return result.to_dict()

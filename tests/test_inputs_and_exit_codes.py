@@ -1,0 +1,360 @@
+"""Issue 14, as a user meets it: inputs in any common encoding (CLI, library, screen, index), exit codes as
+combinable flags, bad option values refused early, `unspin restore` over several files and directories.
+
+Deterministic findings come from a tiny imported fingerprint list ("profound learning" → "deep learning"), so
+these tests do not depend on how the model judges a text. All files are made here; nothing from /work/shared.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import unspin
+from unspin.cli import main
+from unspin.decoding import DecodeError, decode_bytes
+from unspin.readers import iter_documents, read_text_file
+
+FIX = Path(__file__).parent / "fixtures"
+PROSE = ("Researchers used profound learning to sort the photographs of the harbour. The café owner, a naïve "
+         "but careful man, said the results were “good enough” — and cheaper than a survey.\n")
+LISTED = "profound learning"
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    capsys.readouterr()
+    try:
+        code = main(list(argv))
+    except SystemExit as e:  # argparse usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def fp_db(tmp_path_factory):
+    """A fingerprint database holding tests/fixtures/fingerprints/list.json (has 'profound learning')."""
+    db = tmp_path_factory.mktemp("fp") / "fp.sqlite"
+    assert main(["fingerprints", "import", str(FIX / "fingerprints" / "list.json"), "--name", "t",
+                 "--db", str(db)]) == 0
+    return str(db)
+
+
+def json_lines(out: str) -> list[dict]:
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+# ------------------------------------------------------------------------------------------- decoding
+
+ENCODED = [  # (name, bytes, reported encoding)
+    ("utf8.txt", PROSE.encode("utf-8"), None),
+    ("utf8-bom.txt", b"\xef\xbb\xbf" + PROSE.encode("utf-8"), None),
+    ("cp1252.txt", PROSE.encode("cp1252"), "cp1252"),
+    ("utf16le-bom.txt", b"\xff\xfe" + PROSE.encode("utf-16-le"), "utf-16-le"),
+    ("utf16be-bom.txt", b"\xfe\xff" + PROSE.encode("utf-16-be"), "utf-16-be"),
+    ("utf16le.txt", PROSE.encode("utf-16-le"), "utf-16-le"),  # no BOM: decoded, not called binary
+    ("utf16be.txt", PROSE.encode("utf-16-be"), "utf-16-be"),
+]
+
+
+@pytest.mark.parametrize("name, data, encoding", ENCODED)
+def test_decode_bytes_every_common_encoding(name, data, encoding):
+    d = decode_bytes(data, name)
+    assert d.text == PROSE and d.encoding == encoding
+    assert d.encode(d.text) == data  # written back byte for byte, BOM included
+
+
+def test_decode_latin1_and_the_english_fit_of_candidates():
+    text = "Le garçon a mangé une crêpe à Zürich; it cost £5 at 10°C, ½ price."
+    assert decode_bytes(text.encode("latin-1"), "x").text == text
+    # in Big5, A1 A6 is a right quote and A1 58 a dash (a real corpus quirk); a Western code page would give
+    # "man¡¦s" or "maníªs": unknown words, so the decoding that yields English words wins
+    data = (b"It is every man\xa1\xa6s duty, said the President\xa1Xand the nation\xa1\xa6s too. We know that "
+            b"America\xa1\xa6s strength\xa1Xour people\xa1Xis the world\xa1\xa6s hope.\n")
+    assert decode_bytes(data, "x").text == ("It is every man’s duty, said the President—and the nation’s too. We "
+                                            "know that America’s strength—our people—is the world’s hope.\n")
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty.txt: empty file (0 bytes)"),
+    (b"\xef\xbb\xbf", "empty.txt: empty file (only a byte-order mark)"),
+    (b"\xff\xfe", "empty.txt: empty file (only a byte-order mark)"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "empty.txt: binary file (NUL byte at byte offset 8)"),
+    (bytes(range(256)) * 8, "empty.txt: binary file (NUL byte at byte offset 0)"),
+])
+def test_decode_refuses_empty_and_binary_data_naming_the_file(data, message):
+    with pytest.raises(DecodeError) as e:
+        decode_bytes(data, "empty.txt")
+    assert str(e.value).startswith(message)
+
+
+def test_forced_encoding_and_its_errors():
+    data = "Café".encode("cp1252")
+    assert decode_bytes(data, "f", encoding="latin-1").encoding == "iso8859-1"
+    assert decode_bytes(b"\xff\xfeh\x00i\x00", "f", encoding="utf-16").text == "hi"
+    with pytest.raises(DecodeError, match=r"^f: not valid UTF-8 at byte offset 3 \(line 1, byte 0xe9\) "
+                                          r"\(--encoding utf-8\)$"):
+        decode_bytes(data, "f", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown text encoding 'klingon'"):
+        decode_bytes(data, "f", encoding="klingon")
+
+
+def test_library_readers_report_the_encoding(tmp_path):
+    for name, data, encoding in ENCODED:
+        (tmp_path / name).write_bytes(data)
+        assert read_text_file(tmp_path / name) == PROSE
+    docs = {Path(d.source).name: d for d in iter_documents([str(tmp_path)])}
+    assert {n: d.encoding for n, d in docs.items()} == {n: e for n, _, e in ENCODED}
+    assert all(d.text == PROSE for d in docs.values())
+    forced = next(iter(iter_documents([str(tmp_path / "cp1252.txt")], encoding="utf-8")))
+    assert forced.text is None and "not valid UTF-8 at byte offset" in forced.error
+    # row files too: a cp1252 CSV
+    (tmp_path / "rows.csv").write_bytes("id,text\n1,Un café crème\n".encode("cp1252"))
+    (row,) = iter_documents([str(tmp_path / "rows.csv")])
+    assert row.text == "Un café crème" and row.encoding == "cp1252"
+
+
+def test_check_cli_reads_every_encoding_and_reports_it(tmp_path, capsys):
+    paths = []
+    for name, data, _ in ENCODED:
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", *paths)
+    objs = json_lines(out)
+    assert code in (0, 1), err
+    assert [o.get("encoding") for o in objs] == [e for _, _, e in ENCODED]
+    assert len({(o["words"], json.dumps(o["findings"]), o["spin_score"]) for o in objs}) == 1  # same text, same report
+    code, out, _ = run(capsys, "check", "--format", "json", "--no-fingerprints", "--encoding", "cp1252",
+                       str(tmp_path / "cp1252.txt"))
+    assert json_lines(out)[0]["encoding"] == "cp1252"
+
+
+def test_bom_only_and_empty_files_behave_the_same(tmp_path, capsys):
+    for name, data in (("empty.txt", b""), ("bom.txt", b"\xef\xbb\xbf"), ("bom16.txt", b"\xfe\xff")):
+        p = tmp_path / name
+        p.write_bytes(data)
+        code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", str(p))
+        assert code == 4, name
+        assert json_lines(out)[0]["error"].startswith(f"{p}: empty file") and f"{p}: empty file" in err
+        code, _, err = run(capsys, "restore", "--no-fingerprints", str(p))
+        assert code == 4 and "empty file" in err
+
+
+def test_binary_is_still_refused(tmp_path, capsys):
+    p = tmp_path / "photo.txt"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    code, out, err = run(capsys, "check", "--format", "json", "--no-fingerprints", str(p))
+    assert code == 4 and json_lines(out)[0]["error"].startswith(f"{p}: binary file (NUL byte at byte offset 8)")
+
+
+@pytest.mark.parametrize("argv", [["check"], ["restore"], ["screen", "--out", "o"], ["index", "add", "--index", "i"],
+                                  ["trace", "--index", "i"], ["fingerprints", "match"]])
+def test_unknown_encoding_is_a_usage_error(capsys, argv):
+    code, _, err = run(capsys, *argv, "--encoding", "klingon", "x.txt")
+    assert code == 2 and "argument --encoding: unknown text encoding 'klingon'" in err
+
+
+def test_screen_results_record_the_encoding(tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    sys.path.insert(0, str(FIX / "screen"))
+    from fake_check import fake_check
+
+    monkeypatch.setattr(unspin, "check", fake_check)  # forked workers inherit the patched attribute
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, data, _ in ENCODED:
+        (corpus / name).write_bytes(data)
+    code = main(["screen", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "1", "-q"])
+    assert code == 1  # fake_check flags "profound learning"
+    r = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    got = {Path(s).name: (e if isinstance(e, str) else None) for s, e in zip(r["source"], r["encoding"])}
+    assert got == {n: e for n, _, e in ENCODED}
+    assert set(r["error"].dropna()) == set()
+
+
+def test_index_add_and_trace_read_other_encodings(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "sources"
+    src.mkdir()
+    story = ("Kalomir Venrik said the Selnex Trust would repair its harbour plan before the end of 1987. "
+             "The café owner in Dravelo told reporters that the harbour was difficult and needed urgent work.\n\n"
+             "More than 4,200 people gathered in Dravelo on Tuesday to see the modern bridge, and Zürich sent "
+             "three engineers to examine it before the winter storms.\n")
+    (src / "latin.txt").write_bytes(story.encode("latin-1"))
+    (src / "wide.txt").write_bytes(story.replace("Kalomir", "Tovquin").encode("utf-16-le"))
+    ix = tmp_path / "ix"
+    code, out, err = run(capsys, "index", "add", str(src), "--index", str(ix))
+    assert code == 0, err
+    assert "added 2" in out and "0 errors" in out.replace("0 error(s)", "0 errors")
+    q = tmp_path / "q.txt"
+    q.write_bytes(story.encode("cp1252"))
+    code, out, err = run(capsys, "trace", str(q), "--index", str(ix), "--format", "json")
+    d = json_lines(out)[0]
+    assert code == 1 and d["encoding"] == "cp1252" and d["sources"][0]["id"].endswith("latin.txt")
+
+
+# ------------------------------------------------------------------------------------------- exit codes
+
+def test_check_exit_flags_findings_plus_unreadable_is_5(tmp_path, capsys, fp_db):
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE, encoding="utf-8")
+    missing = tmp_path / "missing.txt"
+    opts = ["--fingerprints-db", fp_db]
+    assert run(capsys, "check", *opts, str(good))[0] == 1
+    code, out, err = run(capsys, "check", *opts, str(good), str(missing))
+    assert code == 5  # 1 findings | 4 an input could not be read
+    assert f"'{LISTED}' → deep learning" in out and f"{missing}: no such file" in err
+    code, out, _ = run(capsys, "check", *opts, "--format", "json", str(missing), str(good))
+    objs = json_lines(out)
+    assert code == 5 and "error" in objs[0] and objs[1]["findings"]  # order kept, nothing lost
+    assert run(capsys, "check", "--no-fingerprints", str(missing))[0] == 4
+
+
+def test_restore_and_match_exit_flags(tmp_path, capsys, fp_db):
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE, encoding="utf-8")
+    missing = str(tmp_path / "missing.txt")
+    out_dir = tmp_path / "restored"
+    code, _, _ = run(capsys, "restore", "--fingerprints-db", fp_db, str(good), missing, "--out-dir", str(out_dir))
+    assert code == 5 and "deep learning" in (out_dir / "good.txt").read_text()
+    assert run(capsys, "fingerprints", "match", "--db", fp_db, str(good), missing)[0] == 5
+
+
+def test_screen_exit_flags(tmp_path, capsys, monkeypatch):
+    sys.path.insert(0, str(FIX / "screen"))
+    from fake_check import fake_check
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    (tmp_path / "a.txt").write_text(PROSE)
+    code = main(["screen", str(tmp_path / "a.txt"), str(tmp_path / "missing.txt"), "--out", str(tmp_path / "o"),
+                 "--jobs", "1", "-q"])
+    assert code == 5
+
+
+def test_trace_exit_flags(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
+    story = ("Pralomir Osh said the Gorven Union would replace its dam plan before the end of 1974. Residents "
+             "of Tamrik were asked to stay away from the dam while crews repaired the damage on Friday.\n")
+    (tmp_path / "src.txt").write_text(story)
+    ix = str(tmp_path / "ix")
+    assert run(capsys, "index", "add", str(tmp_path / "src.txt"), "--index", ix, "-q")[0] == 0
+    (tmp_path / "copy.txt").write_text(story)
+    code, _, _ = run(capsys, "trace", str(tmp_path / "copy.txt"), str(tmp_path / "missing.txt"), "--index", ix)
+    assert code == 5
+
+
+# ------------------------------------------------------------------------------------------- option values
+
+@pytest.mark.parametrize("argv, option", [
+    (["check", "--threshold", "2"], "--threshold"),
+    (["check", "--threshold", "-0.5"], "--threshold"),
+    (["check", "--threshold", "nan"], "--threshold"),
+    (["check", "--threshold", "inf"], "--threshold"),
+    (["check", "--threshold", "high"], "--threshold"),
+    (["restore", "--threshold", "NaN"], "--threshold"),
+    (["restore", "--min-confidence", "1.5"], "--min-confidence"),
+    (["trace", "--index", "i", "--threshold", "2"], "--threshold"),
+])
+def test_bad_numbers_are_usage_errors_naming_the_option(capsys, argv, option):
+    code, out, err = run(capsys, *argv, "x.txt")
+    assert code == 2 and out == ""
+    assert f"argument {option}: " in err and ("from 0 to 1" in err or "not a number" in err)
+
+
+@pytest.mark.parametrize("value", [2, -0.1, float("nan"), float("inf")])
+def test_library_refuses_bad_thresholds(value):
+    with pytest.raises(ValueError, match="threshold must be a number between 0 and 1"):
+        unspin.check("The bank raised its rate.", threshold=value)
+
+
+# ------------------------------------------------------------------------------------------- restore
+
+def test_restore_several_files_and_directories_into_out_dir(tmp_path, capsys, fp_db):
+    a = tmp_path / "a.txt"
+    a.write_text("Intro.\r\n" + PROSE, encoding="utf-8")  # CRLF kept
+    d = tmp_path / "folder"
+    (d / "sub").mkdir(parents=True)
+    (d / "one.md").write_bytes(PROSE.encode("cp1252"))
+    (d / "sub" / "two.txt").write_bytes(b"\xff\xfe" + PROSE.encode("utf-16-le"))
+    (d / "skip.html").write_text("<p>not plain text</p>")
+    (d / ".hidden.txt").write_text(PROSE)
+    (d / "empty.txt").write_bytes(b"")
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "restore", "--fingerprints-db", fp_db, "--format", "json", str(a), str(d),
+                            "--out-dir", str(out))
+    objs = json_lines(stdout)
+    assert code == 5 and f"{d / 'empty.txt'}: empty file" in err  # restored files, and one unreadable input
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert written == ["a.txt", "folder/one.md", "folder/sub/two.txt"]
+    by_path = {o["path"]: o for o in objs}
+    for src, rel, data in [(a, "a.txt", a.read_bytes()), (d / "one.md", "folder/one.md", (d / "one.md").read_bytes()),
+                           (d / "sub" / "two.txt", "folder/sub/two.txt", (d / "sub" / "two.txt").read_bytes())]:
+        o = by_path[str(src)]
+        assert o["output"] == str(out / rel)
+        dec = decode_bytes(data, str(src))
+        assert unspin.apply_edits(dec.text, o["edits"]) == o["text"]
+        assert LISTED in dec.text and "deep learning" in o["text"]
+        # the restored file is in the input's encoding and BOM; what was not edited is byte-identical
+        assert (out / rel).read_bytes() == dec.encode(o["text"])
+    assert by_path[str(d / "one.md")]["encoding"] == "cp1252"
+    assert (out / "a.txt").read_bytes().startswith(b"Intro.\r\n")
+
+
+def test_restore_refuses_to_overwrite_inputs_or_collide(tmp_path, capsys, fp_db):
+    a = tmp_path / "x" / "doc.txt"
+    b = tmp_path / "y" / "doc.txt"
+    for p in (a, b):
+        p.parent.mkdir()
+        p.write_text(PROSE)
+    code, _, err = run(capsys, "restore", "--fingerprints-db", fp_db, str(a), str(b), "--out-dir", str(tmp_path / "o"))
+    assert code == 5 and "would overwrite that of" in err and (tmp_path / "o" / "doc.txt").exists()
+    before = a.read_bytes()
+    code, _, err = run(capsys, "restore", "--fingerprints-db", fp_db, str(a), "--out-dir", str(a.parent))
+    assert code == 4 and "would overwrite the input itself" in err and a.read_bytes() == before
+
+
+def test_restore_usage_and_stdin(tmp_path, capsys, monkeypatch, fp_db):
+    a = tmp_path / "a.txt"
+    a.write_text(PROSE)
+    code, _, err = run(capsys, "restore", "--no-fingerprints", str(a), str(a))
+    assert code == 2 and "several inputs need --out-dir" in err
+    code, _, err = run(capsys, "restore", "--no-fingerprints", str(tmp_path))
+    assert code == 2
+    import io
+
+    class Stdin:
+        buffer = io.BytesIO(PROSE.encode("cp1252"))
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    code, out, _ = run(capsys, "restore", "--fingerprints-db", fp_db, "-")
+    assert code == 1 and "deep learning" in out and "café" in out
+
+
+def test_missing_system_package_skips_naming_make_system_deps(pytester, monkeypatch):
+    """conftest's needs() marker: a missing Debian package skips (CI=true: fails) with a reason naming
+    `make system-deps`."""
+    conftest = (Path(__file__).parent / "conftest.py").read_text()
+    pytester.makeconftest(conftest + "\nSYSTEM_PACKAGES['wordnet'] = SystemPackage('wordnet-base', "
+                          "('/nonexistent/wordnet/data.noun',))\n")
+    pytester.makepyfile(test_needs="""
+        import pytest
+
+        @pytest.mark.needs("wordnet")
+        def test_uses_wordnet():
+            raise AssertionError("must not run")
+
+        @pytest.mark.needs("redis")
+        def test_present_or_skipped():
+            pass
+    """)
+    monkeypatch.delenv("CI", raising=False)
+    r = pytester.runpytest_subprocess("-rs")
+    r.stdout.fnmatch_lines(["*needs the Debian package wordnet-base (missing /nonexistent/wordnet/data.noun): "
+                            "run `make system-deps`*"])
+    assert r.parseoutcomes()["skipped"] >= 1 and "failed" not in r.parseoutcomes()
+    monkeypatch.setenv("CI", "true")
+    r = pytester.runpytest_subprocess()
+    assert r.parseoutcomes().get("errors", 0) >= 1  # a setup failure: the run fails
