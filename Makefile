@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UNSPIN := $(VENV)/bin/unspin
-EXTRAS := kenlm,screen,serve,trace,test
+EXTRAS := kenlm,screen,serve,trace,train,test
 
 .PHONY: install system-deps knowledge demo test test-fast bench train fuzz clean
 
@@ -57,7 +57,7 @@ bench: install
 	$(UNSPIN) bench --out benchmarks/results/bench.json
 
 train: install
-	$(UNSPIN) train
+	$(UNSPIN) train --words 50000 --dev-words 20000 --calib-words 30000
 
 # Coverage-guided fuzzing (atheris) of the tokenizer, check, list parsers, spintax and readers, one target at a
 # time on one core; FUZZ_SECONDS is the base budget per target (cheap targets get 2x). Refreshes tests/fuzz_corpus/.

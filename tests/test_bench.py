@@ -5,7 +5,7 @@ from argparse import Namespace
 
 import pytest
 
-from unspin.bench import SpanScore, auc, score_findings
+from unspin.metrics import SpanScore, auc, score_findings
 from unspin.types import Finding
 
 SENTENCES = [
@@ -62,19 +62,21 @@ def tiny_corpus(tmp_path):
 
 def test_bench_quick_end_to_end(tiny_corpus, tmp_path):
     from unspin import bench
+    from unspin.knowledge.thesaurus import available_sources
 
     out = tmp_path / "bench.json"
-    args = Namespace(corpus=str(tiny_corpus), words=400, rates="0.3", styles="crude", pps=None, pps_limit=10,
-                     seed=5, out=str(out), quick=True)
+    args = Namespace(corpus=str(tiny_corpus), words=400, clean_words=400, rates="0.3", styles="crude", pps=None,
+                     pps_limit=10, seed=5, out=str(out), quick=True)
     assert bench.main(args) == 0
     res = json.loads(out.read_text())
-    from unspin.knowledge.thesaurus import MYTHES_PATH
-
-    # same (Moby) and, when Debian mythes-en-us is installed, cross
-    assert res["schema"] == 1 and len(res["conditions"]) == (2 if MYTHES_PATH.exists() else 1)
+    # same (Moby) always; the cross conditions need Debian's mythes-en-us and wordnet-base
+    expect = 1 + (set(available_sources()) >= {"moby", "mythes", "wordnet"}) * 2
+    assert res["schema"] == 2 and len(res["conditions"]) == expect
     for m in res["conditions"]:
         assert 0.0 <= m["precision"] <= 1.0 and 0.0 <= m["recall"] <= 1.0 and m["true_spans"] > 0
+        assert 0.0 <= m["candidate_coverage"] <= m["pool_coverage"] <= 1.0
         assert m["words_per_s"] > 0
+    assert res["clean_by_register"]["txt"]["docs"] > 0
 
 
 @pytest.mark.slow
@@ -85,11 +87,13 @@ def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
 
     out = tmp_path / "model.json"
     logs = []
-    m = train(root=tiny_corpus, train_words=2500, dev_words=1200, seed=3, out=out, log=logs.append, jobs=1,
-              calib_docs_max=5)
+    m = train(root=tiny_corpus, words_per_register=6000, dev_words_per_register=2500, seed=3, out=out,
+              log=logs.append, jobs=1)
     loaded = model_mod.load(out)
     assert loaded.to_dict()["detector"] == m.to_dict()["detector"]
-    assert 0.05 <= loaded.threshold <= 0.999 and loaded.gate is not None and loaded.context is not None
+    assert 0.05 <= loaded.suspect_threshold <= loaded.threshold <= 0.999
+    assert loaded.gate is not None and loaded.context is not None and loaded.doc is not None
+    assert loaded.preranker is not None and loaded.pool_k > 0 and loaded.screen is not None
     assert any("dev metrics" in line for line in logs)
 
 

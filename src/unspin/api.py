@@ -78,9 +78,10 @@ def _learned_pairs(opts: Options):
     return pairs, (opts.fingerprints_db, tuple(names) if names else None, len(pairs))
 
 
-def check(text: str, sources: list[FindingSource] | None = None, **options) -> Report:
+def check(text: str, sources: list[FindingSource] | None = None, progress=None, **options) -> Report:
     """Find spun spans in `text`. `sources` overrides the finding sources the options would open (pass [] for
-    the model alone). Options: see `Options`."""
+    the model alone); `progress(chars_done, chars_total)` is called as the text is worked through. Options: see
+    `Options`."""
     from . import engine
 
     if not isinstance(text, str):
@@ -92,7 +93,8 @@ def check(text: str, sources: list[FindingSource] | None = None, **options) -> R
         sources = finding_sources(opts)
     external = [f for src in sources for f in src.find(text)]
     return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
-                        cascade=opts.cascade, external=external, path=opts.path, screen=opts.screen)
+                        cascade=opts.cascade, external=external, path=opts.path, screen=opts.screen,
+                        progress=progress)
 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:

@@ -59,7 +59,7 @@ def _check(text: str, thesauri=None, threshold=None):
 def coverage(docs, source: str, style: str, rate: float, seed: int, thesauri) -> dict:
     """Share of spun spans whose original is among the candidates scored in context (after the pre-ranker's
     cut) and among the whole candidate pool (before it)."""
-    from . import engine
+    from . import document, engine, extract
     from .spin import spin
 
     k = engine.knowledge(thesauri)
@@ -70,15 +70,15 @@ def coverage(docs, source: str, style: str, rate: float, seed: int, thesauri) ->
         res = spin(d.text, rate=rate, seed=seed + n, style=style, sources=(source,))
         truth = {(s.start, s.end): s.original.lower() for s in res.spans}
         total += len(truth)
-        stats = engine.doc_stats(res.text, k)
-        for base, piece in engine._pieces(res.text):
-            spans = engine.piece_spans(piece, base, k, stats)
+        stats = document.doc_stats(res.text, k)
+        for base, piece in document.pieces(res.text):
+            spans = extract.piece_spans(piece, base, k, stats)
             idx = np.array([i for i in range(len(spans)) if (int(spans.start[i]), int(spans.end[i])) in truth],
                            dtype=np.int64)
             if not len(idx):
                 continue
             for cut, counter in ((True, "scored"), (False, "pooled")):
-                pairs = engine.score_pairs(spans, idx, k, stats, engine.piece_topic(spans, k),
+                pairs = extract.score_pairs(spans, idx, k, stats, extract.piece_topic(spans, k),
                                            model.preranker if cut else None, model.pool_k if cut else 0)
                 ends = pairs.ends
                 hit = 0

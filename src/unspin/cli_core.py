@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
 
 from .cli_args import add_encoding_option, probability
+from .inputs import DEFAULT_MAX_BYTES
 from .types import LEVEL_FINDING, SCHEMA_VERSION, ExitCode
 
 
@@ -18,6 +20,9 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--review", action="store_true", help="review mode: also show borderline spans (level "
                    "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
+    g.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about a quarter of an hour "
+                   "of checking; 0 = no limit)")
     g.add_argument("--thesauri", metavar="NAMES", help="thesauri to draw candidate originals from (comma-separated: "
                    "moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
@@ -89,6 +94,8 @@ def add_parser(sub) -> None:
     p.add_argument("--corpus", metavar="DIR", help="clean corpus (default: ../shared/data when present)")
     p.add_argument("--words", type=int, default=40_000, help="train-split words per register")
     p.add_argument("--dev-words", type=int, default=25_000, help="dev-split words per register")
+    p.add_argument("--calib-words", type=int, default=25_000,
+                   help="clean train-split words per register for the document model and false-alarm calibration")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--out", metavar="FILE", help="model file to write (default: the package's model.json)")
     p.add_argument("--jobs", type=int, default=2, help="processes for spinning and feature extraction")
@@ -126,10 +133,11 @@ def run_check(args) -> int:
         print("unspin check: --format html with several inputs needs --output-dir", file=sys.stderr)
         return int(ExitCode.USAGE)
     status = ExitCode.OK
-    for name, inp, err in read_inputs(args.paths, args.encoding):
+    for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
             try:
-                report = unspin.check(inp.text, path=name, **opts)
+                with _progress(name, len(inp.text)) as progress:
+                    report = unspin.check(inp.text, path=name, progress=progress, **opts)
             except (OSError, ValueError, ImportError) as e:
                 if _config_error(e):
                     print(f"unspin: {e}", file=sys.stderr)
@@ -164,6 +172,43 @@ def run_check(args) -> int:
         else:
             print(render.text_report(report, review=args.review), flush=True)
     return int(status)
+
+
+PROGRESS_CHARS = 300_000  # inputs longer than this (a few seconds of work) show progress on stderr
+
+
+@contextlib.contextmanager
+def _progress(name: str, total: int):
+    """A progress callback for long inputs: a rich bar on a terminal, a line every 10 s otherwise; None (no
+    output at all) for inputs that take less than a few seconds."""
+    if total < PROGRESS_CHARS:
+        yield None
+        return
+    import time
+
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn(f"checking {name}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeRemainingColumn(), transient=True, console=_stderr_console()) as bar:
+            task = bar.add_task("check", total=total)
+            yield lambda done, _total: bar.update(task, completed=done)
+        return
+    state = {"last": time.monotonic()}
+
+    def log(done, _total):
+        now = time.monotonic()
+        if now - state["last"] >= 10 or done >= total:
+            state["last"] = now
+            print(f"unspin: {name}: {done / max(total, 1):.0%} checked", file=sys.stderr, flush=True)
+
+    yield log
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
@@ -205,7 +250,7 @@ def run_restore(args) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     written: dict[str, str] = {}
     status = ExitCode.OK
-    for name, inp, err in read_inputs(args.paths, args.encoding):
+    for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
             try:
                 restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
@@ -290,7 +335,7 @@ def run_train(args) -> int:
 
     try:
         train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
-                    seed=args.seed, out=args.out, jobs=args.jobs)
+                    calib_train_words=args.calib_words, seed=args.seed, out=args.out, jobs=args.jobs)
     except FileNotFoundError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)

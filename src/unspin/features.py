@@ -25,8 +25,9 @@ GATE_FEATURES = (
     "in_name",
     "sentence_initial",
     "text_echo",
-    "doc_zipf",
+    "register_zipf",
     "relative_zipf",
+    "function_share",
     "log_links",
     "span_words",
     "attraction",
@@ -77,6 +78,8 @@ PAIR_FEATURES = (
     "cap_x_gain",
     "cand_oov",
     "topic_gain",
+    "pmi_gain",
+    "local_gain",
 )
 
 SPAN_FEATURES = (
@@ -113,8 +116,11 @@ SPAN_FEATURES = (
     "best_article_fix",
     "span_words",
     "gain_x_rarity",
-    "doc_zipf",
+    "register_zipf",
     "relative_zipf",
+    "unlinked_share",
+    "function_share",
+    "sentence_len",
     "near_rare",
     "attraction",
     "best_topic_gain",
@@ -122,6 +128,11 @@ SPAN_FEATURES = (
     "register_x_gain",
     "register_x_text_zipf",
     "register_x_attraction",
+    "best_pmi_gain",
+    "max_pmi_gain",
+    "best_uni_gain",
+    "best_local_gain",
+    "text_local",
 )
 
 CONTEXT_FEATURES = SPAN_FEATURES + ("doc_context",)
@@ -131,27 +142,33 @@ CONTEXT_FEATURES = SPAN_FEATURES + ("doc_context",)
 SCREEN_FEATURES = (
     "bias",
     "log_words",
-    "mean_attraction",
+    "log_gate_sum",
+    "log_gate_50",
+    "log_gate_80",
     "high_attraction_share",
     "rare_share",
-    "mean_fit",
-    "low_fit_share",
-    "unknown_share",
-    "mean_zipf",
-    "echo_share",
+    "register_zipf",
+    "function_share",
+    "gate_x_register",
 )
 
 DOC_FEATURES = (
     "bias",
     "log_words",
     "log_evidence",
-    "log_strong",
+    "log_n30",
+    "log_n60",
+    "log_n90",
     "log_external",
-    "top_mean",
     "mean_attraction",
     "rare_share",
-    "doc_zipf",
+    "register_zipf",
+    "unlinked_share",
+    "function_share",
+    "sentence_len",
     "mean_best_gain",
+    "register_x_n60",
+    "rare_x_n60",
 )
 
 
@@ -259,8 +276,8 @@ def near_rare(starts: np.ndarray, zipfs: np.ndarray, window: int = 60, rare: flo
     return out
 
 
-def register(doc_zipf: float, gain: np.ndarray, text_zipf: np.ndarray, attraction: np.ndarray) -> dict:
+def register(register_zipf: float, gain: np.ndarray, text_zipf: np.ndarray, attraction: np.ndarray) -> dict:
     """Old or formal prose is full of rare words that fit their context well: interactions with the
-    document's mean content-word frequency."""
-    d = doc_zipf - 4.0
+    document's register (document.Register: read from words spinners leave alone)."""
+    d = register_zipf - 4.0
     return {"register_x_gain": d * gain, "register_x_text_zipf": d * text_zipf, "register_x_attraction": d * attraction}

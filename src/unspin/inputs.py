@@ -17,6 +17,9 @@ from .decoding import Decoded, DecodeError, decode_bytes
 
 # what a directory given to check/restore contributes: plain-text files (HTML, PDF, … need `unspin screen`)
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
+# `--max-bytes` default: checking runs at thousands of words a second, so 25 MB (~4 million words) is about
+# a quarter of an hour on one core; bigger inputs are refused before any work unless the limit is raised
+DEFAULT_MAX_BYTES = 25_000_000
 
 
 class InputError(Exception):
@@ -49,10 +52,18 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> str:
         raise InputError(str(e)) from None
 
 
-def _read(path: str, rel: str | None, encoding: str | None) -> Input:
+def _too_big(name: str, size: int | None, max_bytes: int) -> InputError:
+    what = f"{size:,} bytes" if size is not None else f"more than {max_bytes:,} bytes"
+    return InputError(f"{name}: {what}, over the --max-bytes limit of {max_bytes:,} (checking takes about a minute "
+                      "per 300,000 words: split the file, or raise --max-bytes)")
+
+
+def _read(path: str, rel: str | None, encoding: str | None, max_bytes: int | None = None) -> Input:
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(max_bytes + 1) if max_bytes else sys.stdin.buffer.read()
         name = "<stdin>"
+        if max_bytes and len(data) > max_bytes:
+            raise _too_big(name, None, max_bytes)
     else:
         name = path
         p = Path(path)
@@ -60,6 +71,13 @@ def _read(path: str, rel: str | None, encoding: str | None) -> Input:
             raise InputError(f"{path}: no such file")
         if p.is_dir():
             raise InputError(f"{path}: is a directory")
+        if max_bytes:
+            try:
+                size = p.stat().st_size
+            except OSError as e:
+                raise InputError(f"{path}: cannot read ({e.strerror})") from None
+            if size > max_bytes:
+                raise _too_big(path, size, max_bytes)
         try:
             data = p.read_bytes()
         except OSError as e:
@@ -71,10 +89,10 @@ def _read(path: str, rel: str | None, encoding: str | None) -> Input:
     return Input(name, decoded.text, decoded, rel)
 
 
-def read_input(path: str, encoding: str | None = None) -> Input:
-    """One file or '-' (stdin). Raises InputError (missing, a directory, unreadable, empty, binary, not text
-    in any encoding — with the byte offset — or not valid in the `encoding` asked for)."""
-    return _read(path, None if path == "-" else Path(path).name, encoding)
+def read_input(path: str, encoding: str | None = None, max_bytes: int | None = None) -> Input:
+    """One file or '-' (stdin). Raises InputError (missing, a directory, unreadable, over `max_bytes`, empty,
+    binary, not text in any encoding — with the byte offset — or not valid in the `encoding` asked for)."""
+    return _read(path, None if path == "-" else Path(path).name, encoding, max_bytes)
 
 
 def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
@@ -100,7 +118,8 @@ def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
                                "use `unspin screen` for HTML, PDF, DOCX and row files)")
 
 
-def read_inputs(paths: list[str], encoding: str | None = None) -> Iterator[tuple[str, Input | None, str | None]]:
+def read_inputs(paths: list[str], encoding: str | None = None, max_bytes: int | None = None
+                ) -> Iterator[tuple[str, Input | None, str | None]]:
     """(name, input, error) for every file the paths name (see `expand`), in order; exactly one of input and
     error is set. Never raises for a bad input: the batch goes on."""
     for path, rel, err in expand(paths):
@@ -109,6 +128,6 @@ def read_inputs(paths: list[str], encoding: str | None = None) -> Iterator[tuple
             yield name, None, err
             continue
         try:
-            yield name, _read(path, rel, encoding), None
+            yield name, _read(path, rel, encoding, max_bytes), None
         except InputError as e:
             yield name, None, str(e)

@@ -130,6 +130,106 @@ def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth:
     return Logistic(tuple(names), mean, scale, w)
 
 
+@dataclass
+class Trees:
+    """Gradient-boosted decision trees (fitted with scikit-learn's HistGradientBoostingClassifier at training
+    time, predicted here with numpy alone): all trees are walked at once, one level per step, so a batch of
+    spans costs a few dozen array operations. Used where feature interactions matter (the detectors)."""
+
+    names: tuple[str, ...]
+    base: float  # raw score before any tree
+    feature: np.ndarray  # int32 (trees, nodes): feature tested at each node
+    threshold: np.ndarray  # float64 (trees, nodes): x ≤ threshold goes left
+    left: np.ndarray  # int32 (trees, nodes)
+    right: np.ndarray
+    value: np.ndarray  # float64 (trees, nodes): leaf values (raw, learning rate applied)
+    leaf: np.ndarray  # bool (trees, nodes)
+    depth: int
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        n = len(X)
+        if n == 0:
+            return np.zeros(0)
+        T, width = self.feature.shape
+        # nodes as one flat table: (sample, tree) pairs carry a global node index
+        flat = (np.arange(T, dtype=np.int64) * width)[None, :]
+        node = np.broadcast_to(flat, (n, T)).copy()
+        feature, threshold = self.feature.ravel(), self.threshold.ravel()
+        left, right, leaf = self.left.ravel() + 0, self.right.ravel() + 0, self.leaf.ravel()
+        offs = np.repeat(np.arange(T, dtype=np.int64) * width, width)
+        left = left + offs
+        right = right + offs
+        Xf = X.ravel()
+        base_row = (np.arange(n, dtype=np.int64) * X.shape[1])[:, None]
+        for _ in range(self.depth):
+            active = ~leaf[node]
+            if not active.any():
+                break
+            go_left = Xf[base_row + feature[node]] <= threshold[node]
+            node = np.where(active, np.where(go_left, left[node], right[node]), node)
+        return self.base + self.value.ravel()[node].sum(axis=1)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        z = np.clip(self.decision(X), -35, 35)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    @classmethod
+    def fit(cls, names, X: np.ndarray, y: np.ndarray, iters: int = 200, learning_rate: float = 0.1,
+            max_leaf_nodes: int = 31, min_samples_leaf: int = 40, max_depth: int = 7, seed: int = 0,
+            sample_weight=None) -> "Trees":
+        from sklearn.ensemble import HistGradientBoostingClassifier  # training only (`pip install unspin[train]`)
+
+        clf = HistGradientBoostingClassifier(max_iter=iters, learning_rate=learning_rate, max_depth=max_depth,
+                                             max_leaf_nodes=max_leaf_nodes, min_samples_leaf=min_samples_leaf,
+                                             l2_regularization=1.0, random_state=seed, early_stopping=False)
+        clf.fit(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64), sample_weight=sample_weight)
+        trees = [p[0].nodes for p in clf._predictors]
+        width = max(len(t) for t in trees)
+        T = len(trees)
+        arr = {k: np.zeros((T, width), dtype=dt) for k, dt in (("feature", np.int32), ("threshold", np.float64),
+                                                             ("left", np.int32), ("right", np.int32),
+                                                             ("value", np.float64), ("leaf", bool))}
+        arr["leaf"][:] = True  # padding nodes are leaves of value 0 (never reached)
+        for i, nodes in enumerate(trees):
+            m = len(nodes)
+            arr["feature"][i, :m] = nodes["feature_idx"]
+            arr["threshold"][i, :m] = nodes["num_threshold"]
+            arr["left"][i, :m] = nodes["left"]
+            arr["right"][i, :m] = nodes["right"]
+            arr["value"][i, :m] = np.where(nodes["is_leaf"], nodes["value"], 0.0)
+            arr["leaf"][i, :m] = nodes["is_leaf"].astype(bool)
+        depth = int(max(t["depth"].max() for t in trees)) + 1
+        return cls(tuple(names), float(np.ravel(clf._baseline_prediction)[0]), depth=depth, **arr)
+
+    def to_dict(self) -> dict:
+        return {"kind": "trees", "names": list(self.names), "base": self.base, "depth": self.depth,
+                "trees": [[[int(f), float(t), int(l), int(r), round(float(v), 7), bool(lf)]
+                           for f, t, l, r, v, lf in zip(*(getattr(self, k)[i] for k in
+                                                          ("feature", "threshold", "left", "right", "value", "leaf")))]
+                          for i in range(self.feature.shape[0])]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Trees":
+        rows = d["trees"]
+        width = max(len(t) for t in rows)
+        T = len(rows)
+        feature = np.zeros((T, width), np.int32)
+        threshold = np.zeros((T, width))
+        left = np.zeros((T, width), np.int32)
+        right = np.zeros((T, width), np.int32)
+        value = np.zeros((T, width))
+        leaf = np.ones((T, width), bool)
+        for i, nodes in enumerate(rows):
+            for j, (f, t, l, r, v, lf) in enumerate(nodes):
+                feature[i, j], threshold[i, j], left[i, j], right[i, j], value[i, j], leaf[i, j] = f, t, l, r, v, lf
+        return cls(tuple(d["names"]), float(d["base"]), feature, threshold, left, right, value, leaf, int(d["depth"]))
+
+
+def learner_from_dict(d: dict):
+    return Trees.from_dict(d) if d.get("kind") == "trees" else Logistic.from_dict(d)
+
+
 MODEL_FORMAT = "unspin-model-2"
 
 
@@ -142,12 +242,12 @@ class Model:
     """The learned decisions, in the order the engine applies them (see engine.py)."""
 
     ranker: Logistic  # PAIR_FEATURES → which candidate is the original (softmax per span)
-    detector: Logistic  # SPAN_FEATURES → P(span spun), first pass
+    detector: "Logistic | Trees"  # SPAN_FEATURES → P(span spun), first pass
     preranker: Logistic | None = None  # PRE_FEATURES → keeps the pool_k likeliest candidates per span
     pool_k: int = 0  # candidates per span that get the full window (0: all)
     gate: Logistic | None = None  # GATE_FEATURES: cheap first stage; spans below gate_threshold are skipped
     gate_threshold: float = -1e9  # on the gate's decision value
-    context: Logistic | None = None  # CONTEXT_FEATURES → P(span spun) knowing how spun the rest looks
+    context: "Logistic | Trees | None" = None  # CONTEXT_FEATURES → P(span spun) knowing how spun the rest looks
     doc: Logistic | None = None  # DOC_FEATURES → spin_score
     screen: Logistic | None = None  # SCREEN_FEATURES → the corpus screen's first stage
     screen_threshold: float = -1e9  # decision value below which a document is cleared without span analysis
@@ -188,10 +288,10 @@ class Model:
         if d.get("format") != MODEL_FORMAT:
             raise ModelError(f"not an unspin model of format {MODEL_FORMAT} (found {d.get('format')!r}); retrain "
                              "with `unspin train`")
-        opt = lambda k: Logistic.from_dict(d[k]) if d.get(k) else None  # noqa: E731
+        opt = lambda k: learner_from_dict(d[k]) if d.get(k) else None  # noqa: E731
         return cls(
             ranker=Logistic.from_dict(d["ranker"]),
-            detector=Logistic.from_dict(d["detector"]),
+            detector=learner_from_dict(d["detector"]),
             preranker=opt("preranker"),
             pool_k=int(d.get("pool_k", 0)),
             gate=opt("gate"),

@@ -5,7 +5,7 @@ import html
 import json
 
 from .text import line_col
-from .types import LEVEL_FINDING, SOURCE_MODEL, Report, Restored
+from .types import LEVEL_FINDING, SOURCE_MODEL, Report
 
 
 def text_report(report: Report, review: bool = False) -> str:
@@ -43,10 +43,6 @@ def plural(n: int, noun: str) -> str:
 
 def json_report(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False)
-
-
-def json_restored(restored: Restored) -> str:
-    return json.dumps(restored.to_dict(), ensure_ascii=False)
 
 
 _CSS = """

@@ -39,6 +39,7 @@ class SpinOptions:
     pos_blind: bool = True  # any entry of the headword, whatever its part of speech
     prefer_rare: bool = True  # weight synonyms towards unusual ones
     partial_occurrences: bool = True  # decide per occurrence (else a word is swapped everywhere or nowhere)
+    consistent: bool = True  # a word swapped twice gets the same synonym both times (tools apply a dictionary)
     word_to_phrase: bool = True
     phrase_to_word: bool = True
     names: bool = True  # swap words inside capitalised names
@@ -234,6 +235,7 @@ def spin(
     quoted = _quoted_mask(tokens)
     index_of = {id(t): i for i, t in enumerate(tokens)}
     per_word_decision: dict[str, bool] = {}
+    chosen: dict[str, str] = {}  # word or phrase → the synonym it got (SpinOptions.consistent)
     plan: list[tuple[int, int, str, list[str]]] = []  # (start, end, replacement, alternatives) in original
 
     phrase_len = th.phrase_lengths if opts.phrase_to_word else {}
@@ -262,7 +264,9 @@ def spin(
                 pool = [s for s in th.synonyms(phrase) if " " not in s and not is_function_word(s)]
                 if not pool:
                     break
-                syn = rng.choices(pool, weights=_weights(pool, opts))[0]
+                syn = chosen.get(phrase) if opts.consistent else None
+                if syn is None:
+                    syn = chosen[phrase] = rng.choices(pool, weights=_weights(pool, opts))[0]
                 orig = text[span_toks[0].start : span_toks[-1].end]
                 plan.append((span_toks[0].start, span_toks[-1].end, _render(orig, syn, "", opts, rng), pool))
                 i += n
@@ -289,13 +293,15 @@ def spin(
             if not pool:
                 i += 1
                 continue
-            if opts.style == "careful":
+            syn = chosen.get(low) if opts.consistent else None
+            if syn is None and opts.style == "careful":
                 syn = _careful_choice(lm, lowers[:i], pool, lowers[i + 1 :], tag, opts, rng)
                 if syn is None:
                     i += 1
                     continue
-            else:
+            elif syn is None:
                 syn = rng.choices(pool, weights=_weights(pool, opts))[0]
+            chosen[low] = syn
             rendered = _render(tok.text, syn, tag, opts, rng, in_name=tok.text[0].isupper() and i > 0)
             if rendered.lower() != low:
                 plan.append((tok.start, tok.end, rendered, pool))

@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
         ("pos-blind", "ignore part of speech when choosing a synonym"),
         ("prefer-rare", "weight choices towards unusual synonyms"),
         ("partial-occurrences", "decide per occurrence (else a word is swapped everywhere or nowhere)"),
+        ("consistent", "give a word the same synonym at every swapped occurrence, as dictionary tools do"),
         ("word-to-phrase", "allow single words to become phrases"),
         ("phrase-to-word", "allow thesaurus phrases to become single words"),
         ("names", "swap words inside capitalised names"),
@@ -62,7 +63,8 @@ def run(args) -> int:
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
-    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "partial_occurrences", "word_to_phrase",
+    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "partial_occurrences", "consistent",
+                                               "word_to_phrase",
                                                "phrase_to_word", "names", "keep_case", "inflect")}
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
     try:

@@ -14,6 +14,7 @@ replace that by a unigram estimate from wordfreq so a rare-but-real word is "unl
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -25,7 +26,7 @@ LN_BASE = math.log(1.0001)
 OOV_SCORE = -100_000_000  # pocketsphinx returns about -536870912 for OOV
 # ln P floor for a word neither the LM nor wordfreq knows (about one in 10^8.5 words).
 UNKNOWN_LOGPROB = -19.5
-# Memoised scores per process; ~150 bytes each, so the cap bounds the cache near 75 MB (then it restarts).
+# Memoised scores per process (LRU); ~150 bytes each, so the cap bounds the cache near 75 MB.
 LM_CACHE_ENTRIES = 500_000
 
 
@@ -43,6 +44,7 @@ class LanguageModel(Protocol):
     def logprob_ids(self, hist: np.ndarray, word: np.ndarray) -> np.ndarray: ...
 
 
+@lru_cache(maxsize=200_000)
 def _unigram_floor(word: str) -> float:
     """ln P(word) from wordfreq for words the LM lacks (names, technical terms)."""
     from wordfreq import zipf_frequency
@@ -66,43 +68,26 @@ class PocketsphinxLM:
         if not Path(self.path).exists():
             raise FileNotFoundError(f"{self.path}: language model not found")
         self._m = NGramModel.readfile(self.path)
-        self._cache: dict[tuple, float] = {}
-        self._cache_size = cache_size
-        self._known: dict[str, bool] = {}
-        self._floor: dict[str, float] = {}
+        # bounded memos (a long-running process meets endless new vocabulary)
+        self.known = lru_cache(maxsize=200_000)(self._known)
+        self._scored = lru_cache(maxsize=cache_size)(self._score)
 
-    def known(self, word: str) -> bool:
-        k = self._known.get(word)
-        if k is None:
-            k = self._m.prob([word]) > OOV_SCORE
-            if len(self._known) > 200_000:
-                self._known.clear()
-            self._known[word] = k
-        return k
+    def _known(self, word: str) -> bool:
+        return self._m.prob([word]) > OOV_SCORE
 
     def logprob(self, word: str, history: Sequence[str]) -> float:
-        key = (word, *history[-2:])
-        v = self._cache.get(key)
-        if v is not None:
-            return v
+        return self._scored(word, tuple(history[-2:]))
+
+    def _score(self, word: str, history: tuple[str, ...]) -> float:
         if not self.known(word):
-            v = self._floor.get(word)
-            if v is None:
-                if len(self._floor) > 200_000:
-                    self._floor.clear()
-                v = self._floor[word] = _unigram_floor(word)
-        else:
-            # history is most-recent-first for pocketsphinx; an unknown history word cuts the context
-            ctx: list[str] = []
-            for h in reversed(history[-2:]):
-                if not self.known(h):
-                    break
-                ctx.append(h)
-            v = self._m.prob([word, *ctx]) * LN_BASE
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-        self._cache[key] = v
-        return v
+            return _unigram_floor(word)
+        # history is most-recent-first for pocketsphinx; an unknown history word cuts the context
+        ctx: list[str] = []
+        for h in reversed(history):
+            if not self.known(h):
+                break
+            ctx.append(h)
+        return self._m.prob([word, *ctx]) * LN_BASE
 
 
 class KenLM:
@@ -122,7 +107,7 @@ class KenLM:
         self._kenlm = kenlm
         self._m = kenlm.Model(self.path)
         self.order = int(self._m.order)
-        self._cache: dict[tuple, float] = {}
+        self._scored = lru_cache(maxsize=LM_CACHE_ENTRIES)(self._score)
         self._ids: dict[str, int] = {}
         self._words: list[str] = []
         for w in ("<s>", "</s>"):
@@ -159,24 +144,18 @@ class KenLM:
 
     def logprob(self, word: str, history: Sequence[str]) -> float:
         hist = tuple(history[-(self.order - 1) :]) if self.order > 1 else ()
-        key = (word, *hist)
-        v = self._cache.get(key)
-        if v is not None:
-            return v
+        return self._scored(word, hist)
+
+    def _score(self, word: str, hist: tuple[str, ...]) -> float:
         if not self.known(word):
-            v = _unigram_floor(word)
-        else:
-            kenlm = self._kenlm
-            state, out = kenlm.State(), kenlm.State()
-            self._m.NullContextWrite(state)
-            for h in hist:
-                self._m.BaseScore(state, h, out)
-                state, out = out, state
-            v = self._m.BaseScore(state, word, out) * math.log(10)
-        if len(self._cache) > LM_CACHE_ENTRIES:
-            self._cache.clear()
-        self._cache[key] = v
-        return v
+            return _unigram_floor(word)
+        kenlm = self._kenlm
+        state, out = kenlm.State(), kenlm.State()
+        self._m.NullContextWrite(state)
+        for h in hist:
+            self._m.BaseScore(state, h, out)
+            state, out = out, state
+        return self._m.BaseScore(state, word, out) * math.log(10)
 
 
 _DEFAULT: dict[str, LanguageModel] = {}

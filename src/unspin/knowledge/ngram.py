@@ -41,6 +41,7 @@ import shutil
 import struct
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -495,7 +496,7 @@ class ArrayLM:
         self._pseudo_base = self.vocab_size  # first pseudo id of the current generation
         self._pseudo_ids: dict[str, int] = {}
         self._pseudo_floor = np.zeros(1024, dtype=np.float64)
-        self._scalar_memo: dict[tuple, float] = {}
+        self._scalar = lru_cache(maxsize=SCALAR_CACHE_ENTRIES)(self._scalar_uncached)  # bounded memo
 
     # -- vocabulary --
 
@@ -640,23 +641,17 @@ class ArrayLM:
 
     def logprob(self, word: str, history: Sequence[str]) -> float:
         """ln P(word | history), history oldest first: `PocketsphinxLM.logprob`'s answer, without pocketsphinx."""
-        key = (word, *history[-2:])
-        v = self._scalar_memo.get(key)
-        if v is not None:
-            return v
+        return self._scalar(word, tuple(history[-2:]))
+
+    def _scalar_uncached(self, word: str, history: tuple[str, ...]) -> float:
         get = self._wid.get
         wid = get(word)
         if wid is None:
-            v = _oov_logprob(word)
-        else:
-            # most recent first; an unknown word cuts the context there (score_one ignores h2 without h1)
-            h1 = get(history[-1], -1) if len(history) >= 1 else -1
-            h2 = get(history[-2], -1) if len(history) >= 2 else -1
-            v = self.score_one(wid, h1, h2) * LN_BASE
-        if len(self._scalar_memo) >= SCALAR_CACHE_ENTRIES:
-            self._scalar_memo.clear()
-        self._scalar_memo[key] = v
-        return v
+            return _oov_logprob(word)
+        # most recent first; an unknown word cuts the context there (score_one ignores h2 without h1)
+        h1 = get(history[-1], -1) if len(history) >= 1 else -1
+        h2 = get(history[-2], -1) if len(history) >= 2 else -1
+        return self.score_one(wid, h1, h2) * LN_BASE
 
     def score_one(self, wid: int, h1: int = -1, h2: int = -1) -> int:
         """pocketsphinx's integer score of one in-vocabulary word id; h1 the most recent history id."""
@@ -737,16 +732,8 @@ def _rows(mask: np.ndarray) -> slice | np.ndarray | None:
     return rows if rows.size else None
 
 
-_FLOOR_MEMO: dict[str, float] = {}
-
-
 def _oov_logprob(word: str) -> float:
-    """The wordfreq unigram floor `PocketsphinxLM` gives out-of-vocabulary words (memoised, bounded)."""
-    v = _FLOOR_MEMO.get(word)
-    if v is None:
-        from .lm import _unigram_floor
+    """The wordfreq unigram floor `PocketsphinxLM` gives out-of-vocabulary words (memoised there, bounded)."""
+    from .lm import _unigram_floor
 
-        if len(_FLOOR_MEMO) > PSEUDO_ID_CAP:
-            _FLOOR_MEMO.clear()
-        v = _FLOOR_MEMO[word] = _unigram_floor(word)
-    return v
+    return _unigram_floor(word)

@@ -173,23 +173,6 @@ class Thesaurus:
         i = self.term_id.get(term)
         return 0 if i is None else int(self.rev_ptr[i + 1] - self.rev_ptr[i])
 
-    def original_ids(self, term: str) -> np.ndarray:
-        i = self.term_id.get(term)
-        if i is None:
-            return np.zeros(0, dtype=np.int32)
-        return np.asarray(self.rev_ids[self.rev_ptr[i] : self.rev_ptr[i + 1]])
-
-    def synonym_ids(self, term: str) -> np.ndarray:
-        i = self.term_id.get(term)
-        if i is None:
-            return np.zeros(0, dtype=np.int32)
-        return np.asarray(self.fwd_ids[self.fwd_ptr[i] : self.fwd_ptr[i + 1]])
-
-    @cached_property
-    def n_syn_array(self) -> np.ndarray:
-        """Synonyms listed per term id (at least 1, so it can be a divisor or a log argument)."""
-        return np.maximum(np.diff(np.asarray(self.fwd_ptr)), 1)
-
     def is_headword(self, term: str) -> bool:
         return self.n_synonyms(term) > 0
 

@@ -19,31 +19,11 @@ VERSION = 1
 
 
 class Vectors:
+    """The GloVe table the lexicon is built from: word → row, unit rows (float16, memory-mapped)."""
+
     def __init__(self, words: list[str], matrix: np.ndarray):
         self.index = {w: i for i, w in enumerate(words)}
         self.matrix = matrix.view(np.ndarray)
-        self.dim = matrix.shape[1]
-        self._memo: dict[str, np.ndarray | None] = {}
-
-    def vec(self, term: str) -> np.ndarray | None:
-        """Unit vector of a word or the normalised mean of a phrase's words (None when unknown)."""
-        got = self._memo.get(term, False)
-        if got is not False:
-            return got
-        v = self._vec(term)
-        if len(self._memo) > 50_000:  # ~300 bytes each
-            self._memo.clear()
-        self._memo[term] = v
-        return v
-
-    def _vec(self, term: str) -> np.ndarray | None:
-        parts = term.split(" ")
-        idx = [self.index[p] for p in parts if p in self.index]
-        if not idx:
-            return None
-        v = self.matrix[idx].astype(np.float32).sum(axis=0)
-        n = float(np.linalg.norm(v))
-        return v / n if n > 0 else None
 
 
 def _build(directory: Path) -> None:

@@ -1,0 +1,159 @@
+"""The decisions after the first pass, shared by `check` and `unspin train`: the second pass with the
+document's evidence, the document features behind spin_score, and the verdict."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import features as F
+from .types import Finding
+
+MIN_WORDS_FOR_SCORE = 40  # shorter texts get no spin score (never a confident number on a sentence)
+
+
+KEEP = 0.02  # first-pass probability below which a span is dropped before the second pass
+
+
+SOFT_FLOOR = 0.2  # spans at least this suspicious count as evidence for the document
+
+
+
+
+EXTERNAL_P = 0.97  # a listed fingerprint or a trace restoration counts as a span this sure
+
+
+MAX_DENSITY = 400.0  # findings per 1,000 words beyond which the text is not English prose
+
+
+EVIDENCE_FIELDS = ("reverse", "forward", "learned", "neighbour_only", "gain", "echo_bigram", "echo_cand",
+                   "article_fix", "cand_zipf", "text_zipf", "cap_mid", "in_name")
+TOP_K = 5  # suggestions kept per retained span
+
+
+class Retained:
+    """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
+    as compact numpy blocks per piece (a 20 MB input retains a few hundred thousand spans)."""
+
+    def __init__(self):
+        self._blocks: list[dict] = []
+        self._cat: dict | None = None
+
+    def add(self, start, end, form, p1, rows, top_forms, top_probs, evidence):
+        if len(p1):
+            self._blocks.append({"start": np.asarray(start, np.int64), "end": np.asarray(end, np.int64),
+                                 "form": np.asarray(form, np.int32), "p1": np.asarray(p1, np.float64),
+                                 "rows": np.asarray(rows, np.float32), "top_forms": np.asarray(top_forms, np.int32),
+                                 "top_probs": np.asarray(top_probs, np.float32),
+                                 "evidence": np.asarray(evidence, np.float32)})
+            self._cat = None
+
+    def _all(self) -> dict:
+        if self._cat is None:
+            keys = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
+            widths = {"rows": None, "top_forms": TOP_K, "top_probs": TOP_K, "evidence": len(EVIDENCE_FIELDS)}
+            if self._blocks:
+                self._cat = {k: np.concatenate([b[k] for b in self._blocks]) for k in keys}
+            else:
+                self._cat = {k: np.zeros((0, widths[k]) if widths.get(k) else 0) for k in keys}
+                self._cat["rows"] = np.zeros((0, len(F.SPAN_FEATURES)), np.float32)
+            self._blocks = [self._cat] if self._blocks else []
+        return self._cat
+
+    def __len__(self) -> int:
+        return sum(len(b["p1"]) for b in self._blocks)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._all()[name]
+
+
+@dataclass
+class Aggregates:
+    """Document-level sums over every span (before the gate), for the document model."""
+
+    spans: int = 0
+    attraction_sum: float = 0.0
+    rare: int = 0
+    evidence: float = 0.0  # Σ first-pass P over spans with P ≥ SOFT_FLOOR
+    best_gain_sum: float = 0.0
+    scored: int = 0
+
+
+def first_pass(M: np.ndarray, model) -> np.ndarray:
+    """P(spun) of each scored span from its SPAN_FEATURES (the detector)."""
+    return model.detector.predict(M) if len(M) else np.zeros(0)
+
+
+def add_piece(agg: Aggregates, G: np.ndarray, M: np.ndarray, p1: np.ndarray) -> None:
+    """Add a piece to the document aggregates: `G` the GATE_FEATURES of all its spans, `M` and `p1` those of the
+    spans the gate kept and that had candidates. (Sums: a document may be added whole or piece by piece.)"""
+    gi = F.GATE_FEATURES.index
+    agg.spans += len(G)
+    if len(G):
+        agg.attraction_sum += float(G[:, gi("attraction")].sum())
+        agg.rare += int((G[:, gi("text_zipf")] < 3.0).sum())
+    if len(p1):
+        agg.evidence += float(p1[p1 >= SOFT_FLOOR].sum())
+        agg.best_gain_sum += float(np.maximum(M[:, F.SPAN_FEATURES.index("best_gain")], 0.0).sum())
+        agg.scored += len(p1)
+
+
+def context_column(p1: np.ndarray, evidence: float, words: int) -> np.ndarray:
+    """ln(1 + the rest of the document's evidence per 1,000 words) for each span (its own share removed):
+    in a document that is clearly spun, a borderline span is likelier spun too."""
+    own = np.where(p1 >= SOFT_FLOOR, p1, 0.0)
+    return np.log1p(np.maximum(evidence - own, 0.0) * 1000.0 / max(words, 1))
+
+
+def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model) -> np.ndarray:
+    """P(spun) of the retained spans (first-pass `p1`, SPAN_FEATURES `M`) knowing the document's evidence."""
+    if not len(p1) or model.context is None:
+        return np.asarray(p1, dtype=np.float64)
+    X = np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, agg.evidence, words)[:, None]])
+    return model.context.predict(X)
+
+
+def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:
+    """DOC_FEATURES: how much evidence of spinning the document holds per 1,000 words (at several levels of
+    certainty, listed fingerprints and trace restorations counting as certain spans), against what its
+    vocabulary makes likely anyway (register, rare words)."""
+    per = 1000.0 / max(words, 1)
+    p = np.concatenate([p2, np.full(n_external, EXTERNAL_P)])
+    n60 = math.log1p(float((p >= 0.6).sum()) * per)
+    rare_share = agg.rare / agg.spans if agg.spans else 0.0
+    cols = {
+        "bias": 1.0,
+        "log_words": math.log(max(words, 1)),
+        "log_evidence": math.log1p((agg.evidence + EXTERNAL_P * n_external) * per),
+        "log_n30": math.log1p(float((p >= 0.3).sum()) * per),
+        "log_n60": n60,
+        "log_n90": math.log1p(float((p >= 0.9).sum()) * per),
+        "log_external": math.log1p(n_external * per),
+        "mean_attraction": agg.attraction_sum / agg.spans if agg.spans else 0.0,
+        "rare_share": rare_share,
+        "register_zipf": register.zipf,
+        "unlinked_share": register.unlinked_share,
+        "function_share": register.function_share,
+        "sentence_len": register.sentence_len,
+        "mean_best_gain": agg.best_gain_sum / agg.scored if agg.scored else 0.0,
+        "register_x_n60": (register.zipf - 4.0) * n60,
+        "rare_x_n60": rare_share * n60,
+    }
+    return F.matrix({k: np.array([v]) for k, v in cols.items()}, F.DOC_FEATURES, 1)[0]
+
+
+def verdict_of(score: float | None, findings: list[Finding], model, notes: list[str]) -> str:
+    if score is None:
+        return "uncertain"
+    if score >= model.doc_spun:
+        if findings:
+            return "spun"
+        notes.append("the document scores as spun but no span stands out enough to show; verdict uncertain")
+        return "uncertain"
+    if score < model.doc_clean:
+        return "clean"
+    return "uncertain"
+

@@ -1,0 +1,182 @@
+"""Facts about a whole document: pass 1 of the pipeline (lemma and bigram counts, register), its pieces, the
+language check, and the corpus screen's first stage (document statistics that need no candidate scoring)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from . import features as F
+from .knowledge.bundle import Knowledge
+from .stopwords import is_function_word
+from .text import paragraphs, word_run
+
+MAX_PIECE_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Register:
+    """What kind of prose a document is, read from what spinners leave alone, so that spinning cannot move it
+    (a register estimate from all words would make spun text look like "rare-word prose" and excuse it): the
+    frequency and share of its content words that no thesaurus links (names, technical terms — a spinner's
+    output is always a linked word), its share of function words, its sentence length."""
+
+    zipf: float = 4.0  # mean Zipf frequency of unlinked content words
+    unlinked_share: float = 0.0
+    function_share: float = 0.5
+    sentence_len: float = 20.0
+
+
+@dataclass
+class DocStats:
+    """What every span's features may know about the whole document."""
+
+    words: int
+    register: Register
+    lemma_keys: np.ndarray  # sorted echo-lemma ids (lexicon form ids) of the document's words
+    lemma_counts: np.ndarray
+    bigram_keys: np.ndarray  # sorted word-table bigram keys (w1 * W + w2) of adjacent words
+    bigram_counts: np.ndarray
+
+    def lemma_count(self, lemmas: np.ndarray) -> np.ndarray:
+        return _lookup(self.lemma_keys, self.lemma_counts, lemmas)
+
+    def bigram_count(self, keys: np.ndarray) -> np.ndarray:
+        return _lookup(self.bigram_keys, self.bigram_counts, keys)
+
+
+def _lookup(keys: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
+    if not len(keys) or not len(q):
+        return np.zeros(len(q), dtype=np.int64)
+    i = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+    return np.where(keys[i] == q, counts[i], 0)
+
+
+def doc_stats(text: str, k: Knowledge) -> DocStats:
+    lex = k.lex
+    fid = lex.form_id
+    W = len(lex.word_strs)
+    lem: list[int] = []
+    bigr: list[int] = []
+    unlinked_zipf = 0.0
+    n_unlinked = n_content = n_function = sentences = words = 0
+    for _, piece in pieces(text):
+        run = word_run(piece)
+        words += len(run.lower)
+        sentences += len(set(run.sent))
+        prev_w = -1
+        prev_s = -1
+        for low, s in zip(run.lower, run.sent):
+            f = fid.get(low, -1)
+            w = int(lex.words[f, 0]) if f >= 0 and lex.n_words[f] == 1 else -1
+            if prev_w >= 0 and w >= 0 and s == prev_s:
+                bigr.append(prev_w * W + w)
+            prev_w, prev_s = w, s
+            if is_function_word(low) or (f >= 0 and lex.function[f]):
+                n_function += 1
+                continue
+            n_content += 1
+            if f >= 0:
+                lem.append(int(lex.lemma[f]))
+            if f < 0 or lex.link_count[f] == 0:
+                n_unlinked += 1
+                unlinked_zipf += float(lex.zipf[f]) if f >= 0 else word_zipf(low)
+    lk, lc = np.unique(np.array(lem, dtype=np.int64), return_counts=True)
+    bk, bc = np.unique(np.array(bigr, dtype=np.int64), return_counts=True)
+    register = Register(zipf=unlinked_zipf / n_unlinked if n_unlinked else 4.0,
+                        unlinked_share=n_unlinked / n_content if n_content else 0.0,
+                        function_share=n_function / words if words else 0.5,
+                        sentence_len=words / sentences if sentences else 20.0)
+    return DocStats(words, register, lk, lc, bk, bc)
+
+
+@lru_cache(maxsize=100_000)
+def word_zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def pieces(text: str):
+    """Paragraphs, with very long ones cut at a sentence end (or a space) so memory stays bounded."""
+    for base, para in paragraphs(text):
+        if len(para) <= MAX_PIECE_CHARS:
+            yield base, para
+            continue
+        pos = 0
+        while pos < len(para):
+            end = min(pos + MAX_PIECE_CHARS, len(para))
+            if end < len(para):
+                cut = max(para.rfind(". ", pos, end), para.rfind("\n", pos, end))
+                if cut <= pos:
+                    cut = para.rfind(" ", pos, end)
+                end = cut + 1 if cut > pos else end
+            yield base + pos, para[pos:end]
+            pos = end
+
+
+def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
+    """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
+    run = word_run(text[: sample * 8])
+    n = min(len(run.lower), sample)
+    if n == 0:
+        return 0.0, 0.0
+    known = func = 0
+    fid = k.lex.form_id
+    for low in run.lower[:n]:
+        if is_function_word(low):
+            func += 1
+            known += 1
+        elif k.lm.known(low) or low in fid:
+            known += 1
+    return known / n, func / n
+
+
+HIGH_ATTRACTION = 2.0  # ln-odds above which a word is much likelier spinner output than a writer's choice
+
+
+def screen_features_from(G: np.ndarray, gate_p: np.ndarray, words: int, register: Register) -> np.ndarray:
+    """SCREEN_FEATURES from the GATE_FEATURES of every span of a document and the gate's probabilities: how
+    many spans the cheap first stage finds suspicious per 1,000 words, against the document's register."""
+    per = 1000.0 / max(words, 1)
+    gi = F.GATE_FEATURES.index
+    n = len(G)
+    gate_sum = math.log1p(float(gate_p.sum()) * per)
+    cols = {
+        "bias": 1.0,
+        "log_words": math.log(max(words, 1)),
+        "log_gate_sum": gate_sum,
+        "log_gate_50": math.log1p(float((gate_p >= 0.5).sum()) * per),
+        "log_gate_80": math.log1p(float((gate_p >= 0.8).sum()) * per),
+        "high_attraction_share": float((G[:, gi("attraction")] > HIGH_ATTRACTION).mean()) if n else 0.0,
+        "rare_share": float((G[:, gi("text_zipf")] < 3.0).mean()) if n else 0.0,
+        "register_zipf": register.zipf,
+        "function_share": register.function_share,
+        "gate_x_register": gate_sum * (register.zipf - 4.0),
+    }
+    return F.matrix({k: np.array([v]) for k, v in cols.items()}, F.SCREEN_FEATURES, 1)[0]
+
+
+def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
+    """SCREEN_FEATURES of a document: its spans and their gate facts (no candidate scoring at all)."""
+    from .extract import gate_matrix, piece_spans
+
+    stats = doc_stats(text, k)
+    Gs = []
+    for base, piece in pieces(text):
+        spans = piece_spans(piece, base, k, stats)
+        if len(spans):
+            Gs.append(gate_matrix(spans))
+    G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
+    gate_p = model.gate.predict(G) if model.gate is not None and len(G) else np.zeros(len(G))
+    return screen_features_from(G, gate_p, stats.words, stats.register)
+
+
+def screen_clears(text: str, k: Knowledge, model) -> bool:
+    """True when the first stage is sure enough the document is clean to skip span analysis."""
+    if model.screen is None:
+        return False
+    x = screen_features(text, k, model)
+    return bool(model.screen.decision(x[None, :])[0] < model.screen_threshold)

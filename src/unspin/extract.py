@@ -1,0 +1,605 @@
+"""The extraction stages of the pipeline, each a function from data to data (see engine.py for the order).
+
+    piece_spans     a piece of text → its words, the text's own LM scores, every candidate span, GATE columns
+    score_pairs     spans → every candidate original in context: stage 1 (cheap PRE columns) for all of them,
+                    the pre-ranker keeps `pool_k` per span, stage 2 the full PAIR_FEATURES
+    rank            pairs → softmax per span (the ranker)
+    span_table      spans + pairs + ranker → SPAN_FEATURES (the detector's input)
+
+Everything is batched per piece with numpy: one LM call scores a whole column of candidates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import features as F
+from .candidates import Block
+from .knowledge import lexicon as lexicon_mod
+from .knowledge.bundle import Knowledge, floor_logprob
+from .stopwords import is_function_word
+from .text import word_run
+
+if TYPE_CHECKING:
+    from .document import DocStats
+
+MAX_SPAN_WORDS = 3  # multi-word spans: thesaurus phrases of up to three words
+
+
+@dataclass
+class Spans:
+    """Every candidate span of a piece (a word or a thesaurus phrase), as parallel arrays."""
+
+    text: str  # the piece
+    base: int  # its offset in the document
+    start: np.ndarray  # code points, document offsets
+    end: np.ndarray
+    form: np.ndarray  # lexicon form id
+    first: np.ndarray  # index of its first word in the piece's word list
+    n_words: np.ndarray
+    gate: dict  # GATE_FEATURES columns (plus facts the later stages read)
+    # per word of the piece
+    seq_pos: np.ndarray  # position of each word in the LM sequence
+    seq_ids: np.ndarray  # LM ids of the piece's sentence sequences (<s> w … </s>), −1 unknown
+    seq_floor: np.ndarray  # unigram floor where seq_ids is −1
+    seq_sent: np.ndarray  # sentence number of each sequence position
+    seq_score: np.ndarray  # ln P of each position given its history (0 at <s>)
+    seq_uni: np.ndarray  # ln P of each position alone
+    word_prev_article: np.ndarray  # 0 / 1 ("a") / 2 ("an") before each word
+    word_wt: np.ndarray  # word-table id of each word (−1 when the lexicon lacks it)
+    vec_cum: np.ndarray | None = None  # (words + 1, dim) running sum of content words' unit vectors
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def _eligible(low: str) -> bool:
+    return len(low) >= 2 and "'" not in low and not is_function_word(low)
+
+
+def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats) -> Spans:
+    lex, fid = k.lex, k.lex.form_id
+    run = word_run(piece, base)
+    nw = len(run.lower)
+    # the LM sequence: <s> w1 … wn </s> per sentence
+    seq_ids: list[int] = []
+    seq_floor: list[float] = []
+    seq_sent: list[int] = []
+    seq_pos = np.zeros(nw, dtype=np.int64)
+    forms = np.full(nw, -1, dtype=np.int64)
+    word_wt = np.full(nw, -1, dtype=np.int64)
+    wid = k.lm.word_id
+    prev_s = None
+    for i, (low, s) in enumerate(zip(run.lower, run.sent)):
+        if s != prev_s:
+            if prev_s is not None:
+                seq_ids.append(k.eos)
+                seq_floor.append(0.0)
+                seq_sent.append(prev_s)
+            seq_ids.append(k.bos)
+            seq_floor.append(0.0)
+            seq_sent.append(s)
+            prev_s = s
+        f = fid.get(low, -1)
+        forms[i] = f
+        if f >= 0 and lex.n_words[f] == 1:
+            word_wt[i] = lex.words[f, 0]
+        lid = wid(low)
+        seq_pos[i] = len(seq_ids)
+        seq_ids.append(lid)
+        seq_floor.append(floor_logprob(low) if lid < 0 else 0.0)
+        seq_sent.append(s)
+    if prev_s is not None:
+        seq_ids.append(k.eos)
+        seq_floor.append(0.0)
+        seq_sent.append(prev_s)
+    ids = np.array(seq_ids, dtype=np.int64)
+    sents = np.array(seq_sent, dtype=np.int64)
+    floor = np.array(seq_floor, dtype=np.float64)
+    if len(ids):
+        score, uni = k.score_sequence(ids, floor, sents)
+        is_bos = np.zeros(len(ids), dtype=bool)
+        is_bos[0] = True
+        is_bos[1:] = sents[1:] != sents[:-1]
+        score[is_bos] = 0.0
+        uni[is_bos] = 0.0
+    else:
+        score = uni = np.zeros(0)
+    # spans: single eligible words, and thesaurus phrases of adjacent words (longest first)
+    sp_first, sp_n, sp_form = [], [], []
+    first_word = np.ones(nw, dtype=bool)
+    if nw:
+        first_word[1:] = np.array(run.sent[1:]) != np.array(run.sent[:-1])
+    prev_article = np.zeros(nw, dtype=np.int64)
+    pf = lex.phrase_first
+    for i, low in enumerate(run.lower):
+        if i + 1 < nw and low in ("a", "an"):
+            prev_article[i + 1] = 1 if low == "a" else 2
+        n_max = min(pf.get(low, 0), MAX_SPAN_WORDS, nw - i)
+        for n in range(n_max, 1, -1):
+            if not all(run.adjacent[i + j] for j in range(1, n)):
+                continue
+            f = fid.get(" ".join(run.lower[i : i + n]), -1)
+            if f >= 0 and not lex.function[f]:
+                sp_first.append(i)
+                sp_n.append(n)
+                sp_form.append(f)
+        f = forms[i]
+        if f >= 0 and _eligible(low):
+            sp_first.append(i)
+            sp_n.append(1)
+            sp_form.append(int(f))
+    first = np.array(sp_first, dtype=np.int64)
+    nsp = np.array(sp_n, dtype=np.int64)
+    form = np.array(sp_form, dtype=np.int64)
+    last = first + nsp - 1
+    start = np.array(run.start, dtype=np.int64)[first] if len(first) else np.zeros(0, dtype=np.int64)
+    end = np.array(run.end, dtype=np.int64)[last] if len(first) else np.zeros(0, dtype=np.int64)
+    gate = _gate_columns(run, first, last, nsp, form, seq_pos, ids, score, uni, first_word, k, stats)
+    return Spans(piece, base, start, end, form, first, nsp, gate, seq_pos, ids, floor, sents, score, uni,
+                 prev_article, word_wt, _vector_cumsum(forms, k))
+
+
+def _vector_cumsum(forms: np.ndarray, k: Knowledge) -> np.ndarray | None:
+    lex = k.lex
+    if not len(lex.vecs):
+        return None
+    rows = np.where(forms >= 0, lex.vec_row[np.maximum(forms, 0)], -1)
+    rows = np.where((forms >= 0) & ~lex.function[np.maximum(forms, 0)], rows, -1)
+    V = np.zeros((len(forms) + 1, k.vecs32.shape[1]), dtype=np.float32)
+    ok = np.nonzero(rows >= 0)[0]
+    V[ok + 1] = k.vecs32[rows[ok]]
+    return np.cumsum(V, axis=0)
+
+
+LOCAL_WINDOW = 8  # words either side whose meaning the span should share
+
+
+def local_context(spans: Spans, idx: np.ndarray) -> np.ndarray | None:
+    """Unit vector of the content words within LOCAL_WINDOW words of each span (the span itself left out);
+    zero rows where there is none."""
+    if spans.vec_cum is None or not len(idx):
+        return None
+    c = spans.vec_cum
+    nw = len(c) - 1
+    first = spans.first[idx]
+    last = first + spans.n_words[idx] - 1
+    lo = np.maximum(first - LOCAL_WINDOW, 0)
+    hi = np.minimum(last + 1 + LOCAL_WINDOW, nw)
+    ctx = (c[hi] - c[lo]) - (c[last + 1] - c[first])
+    norm = np.linalg.norm(ctx, axis=1)
+    return np.where(norm[:, None] > 1e-6, ctx / np.maximum(norm, 1e-6)[:, None], 0.0)
+
+
+def _gate_columns(run, first, last, nsp, form, seq_pos, ids, score, uni, first_word, k, stats) -> dict:
+    """GATE_FEATURES of every span: facts of the span alone, before any candidate is scored."""
+    lex = k.lex
+    n = len(first)
+    if n == 0:
+        cols = {name: np.zeros(0) for name in F.GATE_FEATURES}
+        cols.update(text_mid=np.zeros(0), text_uni=np.zeros(0), text_zipf=np.zeros(0))
+        return cols
+    # ln P of the span's words in context minus alone: how expected the span is here
+    cs = np.concatenate([[0.0], np.cumsum(score)])
+    cu = np.concatenate([[0.0], np.cumsum(uni)])
+    a = seq_pos[first]
+    b = seq_pos[last] + 1
+    text_mid = cs[b] - cs[a]
+    text_uni = cu[b] - cu[a]
+    oov = np.concatenate([[0], np.cumsum(ids < 0)])
+    text_oov = (oov[b] - oov[a] > 0).astype(np.float64)
+    caps = np.array([t[:1].isupper() for t in run.text], dtype=bool)
+    sentence_initial = first_word[first]
+    cap_mid = (caps[first] & ~sentence_initial).astype(np.float64)
+    nw = len(caps)
+    prev_cap = np.zeros(n, dtype=bool)
+    has_prev = (first > 0) & ~sentence_initial
+    prev_cap[has_prev] = caps[first[has_prev] - 1] & ~first_word[first[has_prev] - 1]
+    has_next = last + 1 < nw
+    next_cap = np.zeros(n, dtype=bool)
+    nx = last[has_next] + 1
+    next_cap[has_next] = caps[nx] & ~first_word[nx]
+    in_name = (prev_cap | next_cap).astype(np.float64)
+    text_zipf = lex.zipf[form].astype(np.float64)
+    lem = lex.lemma[form].astype(np.int64)
+    text_echo = np.log1p(np.maximum(stats.lemma_count(lem) - 1, 0))
+    attraction = np.array([k.pool.attraction(int(f)) for f in form], dtype=np.float64)
+    return {
+        "bias": np.ones(n),
+        "text_zipf": text_zipf,
+        "text_zipf_sq": text_zipf ** 2,
+        "text_fit": F.clip(text_mid - text_uni),
+        "text_oov": text_oov,
+        "cap_mid": cap_mid,
+        "in_name": in_name,
+        "sentence_initial": sentence_initial.astype(np.float64),
+        "text_echo": text_echo,
+        "register_zipf": np.full(n, stats.register.zipf),
+        "relative_zipf": text_zipf - stats.register.zipf,
+        "function_share": np.full(n, stats.register.function_share),
+        "log_links": np.log1p(lex.link_count[form].astype(np.float64)),
+        "span_words": nsp.astype(np.float64),
+        "attraction": attraction,
+        # not gate features, but facts the later stages read
+        "text_mid": text_mid,
+        "text_uni": text_uni,
+    }
+
+
+def gate_matrix(spans: Spans) -> np.ndarray:
+    return F.matrix({k: spans.gate[k] for k in F.GATE_FEATURES}, F.GATE_FEATURES, len(spans))
+
+
+@dataclass
+class Pairs:
+    """The candidates of a set of spans (`idx` into Spans), flattened: rows grouped by span, in `idx` order."""
+
+    idx: np.ndarray  # span indexes with at least one candidate
+    starts: np.ndarray  # first row of each span's group
+    span_of: np.ndarray  # group number of each row
+    cand: np.ndarray  # candidate form ids
+    X: np.ndarray  # PAIR_FEATURES matrix
+    cols: dict  # the named columns (for span features and evidence)
+    pool_size: np.ndarray  # candidates each span had before the pre-ranker's cut
+
+    @property
+    def ends(self) -> np.ndarray:
+        return np.append(self.starts[1:], len(self.cand))
+
+
+def _empty_pairs() -> Pairs:
+    z = np.zeros(0, np.int64)
+    return Pairs(z, z, z, z, np.zeros((0, len(F.PAIR_FEATURES))), {}, z)
+
+
+def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats):
+    """Stage 1: every candidate of every span in `idx` with its cheap columns (PRE_FEATURES): static facts,
+    the first word's fit with the left context, echo. Returns (idx with candidates, span group of each row,
+    candidate ids, columns) or None."""
+    lex, pool = k.lex, k.pool
+    blocks: list[Block] = []
+    keep_idx = []
+    for i in idx.tolist():
+        b = pool.for_form(int(spans.form[i]))
+        if len(b):
+            blocks.append(b)
+            keep_idx.append(i)
+    if not keep_idx:
+        return None
+    idx = np.array(keep_idx, dtype=np.int64)
+    sizes = np.array([len(b) for b in blocks], dtype=np.int64)
+    span_of = np.repeat(np.arange(len(idx)), sizes)
+    cand = np.concatenate([b.cand for b in blocks]).astype(np.int64)
+    cols = {name: np.concatenate([getattr(b, name) for b in blocks]).astype(np.float64)
+            for name in ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only", "log_nsyn",
+                         "sim")}
+    sp = idx[span_of]
+    first = spans.first[sp]
+    last = first + spans.n_words[sp] - 1
+    left = _left_context(spans, spans.seq_pos[first], k.order)
+    c1 = lex.words[cand, 0].astype(np.int64)
+    c1_ids = k.word_lm[c1]
+    lp1 = np.array(k.word_floor[c1])
+    kn = c1_ids >= 0
+    if kn.any():
+        lp1[kn] = k.lm.logprob_ids(left[kn], c1_ids[kn])
+    t1 = spans.seq_score[spans.seq_pos[first]]
+    text_zipf = spans.gate["text_zipf"][sp]
+    cand_zipf = lex.zipf[cand].astype(np.float64)
+    cols["first_lp"] = lp1
+    cols["left_gain1"] = F.clip(lp1 - t1)
+    cols.update(F.spinner_choice(cand_zipf, text_zipf, cols["log_nsyn"]))
+    cols["echo_n"] = stats.lemma_count(lex.lemma[cand].astype(np.int64)).astype(np.float64)
+    cols["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, cand, k, stats))
+    n_c = lex.n_words[cand].astype(np.float64)
+    cols["cand_words"] = n_c
+    cwords = lex.words[cand]
+    cols["cand_oov"] = ((k.word_lm[np.maximum(cwords, 0)] < 0) & (cwords >= 0)).any(axis=1).astype(np.float64)
+    return idx, span_of, cand, cols
+
+
+def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cand: np.ndarray, k: Knowledge,
+                 stats: DocStats) -> np.ndarray:
+    """Times the candidate occurs elsewhere next to the span's own left or right neighbour."""
+    lex = k.lex
+    W = len(lex.word_strs)
+    cw_first = lex.words[cand, 0].astype(np.int64)
+    n_c = lex.n_words[cand].astype(np.int64)
+    cw_last = lex.words[cand, np.minimum(n_c, lexicon_mod.MAX_FORM_WORDS) - 1].astype(np.int64)
+    nwp = len(spans.word_wt)
+    prev_w = np.where(first > 0, spans.word_wt[np.maximum(first - 1, 0)], -1)
+    next_w = np.where(last + 1 < nwp, spans.word_wt[np.minimum(last + 1, nwp - 1)], -1)
+    bg = np.zeros(len(cand), dtype=np.int64)
+    ok = (prev_w >= 0) & (cw_first >= 0)
+    bg[ok] += stats.bigram_count(prev_w[ok] * W + cw_first[ok])
+    ok = (next_w >= 0) & (cw_last >= 0)
+    bg[ok] += stats.bigram_count(cw_last[ok] * W + next_w[ok])
+    return bg
+
+
+def pre_matrix(cols: dict) -> np.ndarray:
+    named = {"left_gain1": cols["left_gain1"], "cand_zipf": cols["cand_zipf"], "rarity_gap": cols["rarity_gap"],
+             "echo_cand": np.log1p(cols["echo_n"])}
+    named.update({n: cols[n] for n in F.PRE_FEATURES if n not in named})
+    return F.matrix(named, F.PRE_FEATURES, len(cols["cand_zipf"]))
+
+
+def top_per_group(score: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
+    """Rows (sorted) holding the k highest scores of each group (groups are contiguous runs, numbered from 0)."""
+    # one float sort: the group number dominates the key, the (bounded) score orders rows within a group
+    key = group * 1e4 - np.clip(score, -4e3, 4e3)
+    order = np.argsort(key, kind="stable")
+    g = group[order]
+    starts = np.searchsorted(g, g, side="left")
+    rank_in_group = np.arange(len(g)) - starts
+    return np.sort(order[rank_in_group < k])
+
+
+def score_pairs(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, topic: np.ndarray | None,
+                pre=None, pool_k: int = 0, rows: np.ndarray | None = None) -> Pairs:
+    """Every candidate of the spans in `idx` scored in context: stage 1 (cheap columns) for all of them; the
+    pre-ranker keeps the `pool_k` best per span (all of them without a pre-ranker); stage 2 adds the full
+    language-model window, topic and the rest of PAIR_FEATURES. `rows` (training) picks stage-1 rows itself."""
+    lex = k.lex
+    got = candidate_rows(spans, idx, k, stats)
+    if got is None:
+        return _empty_pairs()
+    idx, span_of, cand, cols = got
+    pool_size = np.bincount(span_of, minlength=len(idx))
+    if rows is None and pre is not None and pool_k:
+        rows = top_per_group(pre.decision(pre_matrix(cols)), span_of, pool_k)
+    if rows is not None:
+        span_of, cand = span_of[rows], cand[rows]
+        cols = {n: v[rows] for n, v in cols.items()}
+        present = np.unique(span_of)
+        if len(present) < len(idx):  # spans that lost every row (training picks) drop out
+            remap = np.full(len(idx), -1, dtype=np.int64)
+            remap[present] = np.arange(len(present))
+            idx, pool_size, span_of = idx[present], pool_size[present], remap[span_of]
+    sizes = np.bincount(span_of, minlength=len(idx))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    sp = idx[span_of]
+    first = spans.first[sp]
+    last = first + spans.n_words[sp] - 1
+    b = spans.seq_pos[last] + 1
+    # the language-model window: the candidate in the span's place, with the span's left and right context
+    cand_mid, cand_right, cand_uni = _candidate_windows(spans, sp, cand, k, cols["first_lp"])
+    text_right = _right_text_score(spans, b, k.order)
+    cols.update(F.lm_gains(cand_mid, cand_right, spans.gate["text_mid"][sp], text_right, cand_uni,
+                           spans.gate["text_uni"][sp]))
+    cols.update(F.echo(cols["echo_n"], cols["gain"], np.expm1(cols["echo_bigram"])))
+    cols.update(F.shape(cols["cand_words"], spans.n_words[sp].astype(np.float64), cols["cand_oov"]))
+    cols["article_fix"] = F.article_fix(spans.word_prev_article[first], lex.an[spans.form[sp]], lex.an[cand])
+    cols["cap_x_gain"] = F.names(spans.gate["cap_mid"][sp], cols["gain"])
+    cols["topic_gain"] = _topic_gain(spans, sp, cand, k, topic)
+    cols["pmi_gain"] = F.clip(cols["gain"] - cols["uni_gain"])
+    loc = local_context(spans, idx)
+    if loc is None:
+        cols["local_gain"] = np.zeros(len(cand))
+    else:
+        row_ctx = loc[span_of]
+        cols["local_gain"] = k.fit(cand, row_ctx) - k.fit(spans.form[sp], row_ctx)
+    X = F.matrix({n: cols[n] for n in F.PAIR_FEATURES}, F.PAIR_FEATURES, len(cand))
+    return Pairs(idx, starts, span_of, cand, X, cols, pool_size)
+
+
+def _left_context(spans: Spans, a: np.ndarray, order: int) -> np.ndarray:
+    """The (order − 1) sequence ids before positions `a` (−1 before the sentence start), oldest first."""
+    hlen = order - 1
+    ids, sent = spans.seq_ids, spans.seq_sent
+    left = np.full((len(a), hlen), -1, dtype=np.int64)
+    for j in range(1, hlen + 1):
+        pos = a - j
+        ok = pos >= 0
+        ok[ok] &= sent[pos[ok]] == sent[a[ok]]
+        left[ok, hlen - j] = ids[pos[ok]]
+    # an unknown word (−1) cuts the context: nothing before it counts either
+    for c in range(hlen - 1, 0, -1):
+        cut = left[:, c] < 0
+        if cut.any():
+            left[cut, :c] = -1
+    return left
+
+
+def _right_text_score(spans: Spans, b: np.ndarray, order: int) -> np.ndarray:
+    """ln P of the (order − 1) words after each span, as the text has them (stopping at the sentence end):
+    the positions whose history holds the span."""
+    total = np.zeros(len(b))
+    n = len(spans.seq_ids)
+    sent = spans.seq_sent
+    for j in range(order - 1):
+        pos = b + j
+        ok = pos < n
+        ok[ok] &= sent[pos[ok]] == sent[b[ok] - 1]
+        total[ok] += spans.seq_score[pos[ok]]
+    return total
+
+
+def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowledge, first_lp: np.ndarray):
+    """For each (span, candidate) row: ln P of the candidate's words given the span's left context (the first
+    word's score comes from stage 1), ln P of the words after the span given the candidate, and the
+    candidate's unigram ln P. Rows are grouped by candidate length so each LM call is one numpy batch."""
+    lex = k.lex
+    o = k.order
+    hlen = o - 1
+    n = len(cand)
+    cand_mid = np.array(first_lp, dtype=np.float64)
+    cand_right = np.zeros(n)
+    cand_uni = np.zeros(n)
+    first = spans.first[sp]
+    last = first + spans.n_words[sp] - 1
+    a = spans.seq_pos[first]
+    b = spans.seq_pos[last] + 1
+    ids, sent = spans.seq_ids, spans.seq_sent
+    nseq = len(ids)
+    left = _left_context(spans, a, o)
+    # right context: the hlen positions after the span (−2 = past the sentence end: not scored)
+    right = np.full((n, hlen), -2, dtype=np.int64)
+    right_floor = np.zeros((n, hlen))
+    for j in range(hlen):
+        pos = b + j
+        ok = pos < nseq
+        ok[ok] &= sent[pos[ok]] == sent[a[ok]]
+        right[ok, j] = ids[pos[ok]]
+        right_floor[ok, j] = spans.seq_floor[pos[ok]]
+    n_c = lex.n_words[cand].astype(np.int64)
+    cwords = lex.words[cand]  # (n, MAX_FORM_WORDS) word-table ids
+    for m in np.unique(n_c).tolist():
+        rows = np.nonzero(n_c == m)[0]
+        wt = cwords[rows, :m].astype(np.int64)
+        c_ids = k.word_lm[wt]  # −1: unknown to the LM
+        c_floor = k.word_floor[wt]
+        seq = np.concatenate([left[rows], c_ids, right[rows]], axis=1)
+        fl = np.concatenate([np.zeros((len(rows), hlen)), c_floor, right_floor[rows]], axis=1)
+        uni = np.where(c_ids >= 0, 0.0, c_floor)
+        kn = c_ids >= 0
+        if kn.any():
+            r, c = np.nonzero(kn)
+            uni[r, c] = k.lm.logprob_ids(np.full((len(r), hlen), -1, dtype=np.int64), c_ids[r, c])
+        cand_uni[rows] = uni.sum(axis=1)
+        for j in range(hlen + 1, hlen + m + hlen):  # the first word (position hlen) is scored already
+            w = seq[:, j]
+            present = w != -2
+            if not present.any():
+                continue
+            hist = seq[:, j - hlen : j].copy()
+            hist[hist == -2] = -1
+            for c in range(hlen - 1, 0, -1):  # an unknown word cuts the context before it too
+                cut = hist[:, c] < 0
+                if cut.any():
+                    hist[cut, :c] = -1
+            known = present & (w >= 0)
+            lp = np.where(w == -1, fl[:, j], 0.0)
+            if known.any():
+                lp[known] = k.lm.logprob_ids(hist[known], w[known])
+            lp[~present] = 0.0
+            if j < hlen + m:
+                cand_mid[rows] += lp
+            else:
+                cand_right[rows] += lp
+    return cand_mid, cand_right, cand_uni
+
+
+def _topic_context(k: Knowledge, forms: np.ndarray, topic: np.ndarray) -> np.ndarray:
+    """Unit vectors of the piece's topic with each form's own vector taken out (a word does not vote for
+    itself); zero rows where nothing is left."""
+    rows = k.lex.vec_row[forms]
+    own = np.where((rows >= 0)[:, None], k.vecs32[np.maximum(rows, 0)], 0.0)
+    ctx = topic[None, :] - own
+    norm = np.linalg.norm(ctx, axis=1, keepdims=True)
+    return np.where(norm > 1e-6, ctx / np.maximum(norm, 1e-6), 0.0)
+
+
+def _topic_gain(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowledge, topic: np.ndarray | None):
+    """cos(candidate, the piece's topic without the span) − cos(span, same): spinners pick synonyms without
+    regard to sense, so a spun word often fits its paragraph worse than the original."""
+    if topic is None:
+        return np.zeros(len(cand))
+    ctx = _topic_context(k, spans.form[sp], topic)
+    return np.where(k.lex.vec_row[cand] >= 0, k.fit(cand, ctx) - k.fit(spans.form[sp], ctx), 0.0)
+
+
+def _text_local(spans: Spans, idx: np.ndarray, k: Knowledge) -> np.ndarray:
+    loc = local_context(spans, idx)
+    return np.zeros(len(idx)) if loc is None else k.fit(spans.form[idx], loc)
+
+
+def piece_topic(spans: Spans, k: Knowledge) -> np.ndarray | None:
+    """The piece's topic: the sum of its single-word spans' unit vectors."""
+    return k.topic(spans.form[spans.n_words == 1]) if len(spans) else None
+
+
+def text_topic(spans: Spans, idx: np.ndarray, k: Knowledge, topic: np.ndarray | None) -> np.ndarray:
+    """cos(span, the piece's topic without it)."""
+    if topic is None or not len(idx):
+        return np.zeros(len(idx))
+    return k.fit(spans.form[idx], _topic_context(k, spans.form[idx], topic))
+
+
+def rank(pairs: Pairs, ranker) -> np.ndarray:
+    """Softmax of the ranker's scores within each span's candidates."""
+    if not len(pairs.cand):
+        return np.zeros(0)
+    z = ranker.decision(pairs.X)
+    zmax = np.maximum.reduceat(z, pairs.starts)
+    e = np.exp(z - zmax[pairs.span_of])
+    return e / np.add.reduceat(e, pairs.starts)[pairs.span_of]
+
+
+def best_rows(pairs: Pairs, probs: np.ndarray) -> np.ndarray:
+    """Row of each span's most probable candidate (the first one on ties)."""
+    pmax = np.maximum.reduceat(probs, pairs.starts)
+    is_max = np.nonzero(probs >= pmax[pairs.span_of])[0]
+    _, first = np.unique(pairs.span_of[is_max], return_index=True)
+    return is_max[first]
+
+
+def span_table(spans: Spans, pairs: Pairs, probs: np.ndarray, k: Knowledge, stats: DocStats,
+               topic: np.ndarray | None, near: np.ndarray) -> np.ndarray:
+    """SPAN_FEATURES of the spans in `pairs.idx`, seen through the ranker's probabilities."""
+    idx = pairs.idx
+    n = len(idx)
+    if n == 0:
+        return np.zeros((0, len(F.SPAN_FEATURES)))
+    g = spans.gate
+    best = best_rows(pairs, probs)
+    pb = probs[best]
+    second = np.maximum.reduceat(np.where(np.isin(np.arange(len(probs)), best), -1.0, probs), pairs.starts)
+    second = np.maximum(second, 0.0)
+    c = pairs.cols
+    gain_b = c["gain"][best]
+    text_zipf = g["text_zipf"][idx]
+    cols = {
+        "bias": np.ones(n),
+        "best_gain": gain_b,
+        "best_gain_pos": np.maximum(gain_b, 0.0),
+        "best_gain_left": c["gain_left"][best],
+        "best_gain_right": c["gain_right"][best],
+        "max_gain": np.maximum.reduceat(c["gain"], pairs.starts),
+        "exp_gain": np.add.reduceat(probs * c["gain"], pairs.starts),
+        "best_prob": pb,
+        "margin": pb - second,
+        "text_zipf": text_zipf,
+        "text_zipf_sq": text_zipf ** 2,
+        "text_fit": g["text_fit"][idx],
+        "text_oov": g["text_oov"][idx],
+        "best_rarity_gap": c["rarity_gap"][best],
+        "best_log_nsyn": c["log_nsyn"][best],
+        "best_reverse": c["reverse"][best],
+        "best_forward": c["forward"][best],
+        "best_n_sources": c["n_sources"][best],
+        "best_tag_match": c["tag_match"][best],
+        "best_learned": c["learned"][best],
+        "best_neighbour_only": c["neighbour_only"][best],
+        "best_sim": c["sim"][best],
+        "best_echo": c["echo_cand"][best],
+        "best_echo_bigram": c["echo_bigram"][best],
+        "max_echo_bigram": np.maximum.reduceat(c["echo_bigram"], pairs.starts),
+        "text_echo": g["text_echo"][idx],
+        "log_n_cands": np.log(np.maximum(pairs.pool_size, 1).astype(np.float64)),
+        "cap_mid": g["cap_mid"][idx],
+        "in_name": g["in_name"][idx],
+        "cap_x_gain": g["cap_mid"][idx] * gain_b,
+        "best_article_fix": c["article_fix"][best],
+        "span_words": g["span_words"][idx],
+        "gain_x_rarity": np.maximum(gain_b, 0.0) * np.maximum(c["rarity_gap"][best], 0.0),
+        "register_zipf": g["register_zipf"][idx],
+        "relative_zipf": g["relative_zipf"][idx],
+        "unlinked_share": np.full(n, stats.register.unlinked_share),
+        "function_share": g["function_share"][idx],
+        "sentence_len": np.full(n, stats.register.sentence_len),
+        "near_rare": near[idx],
+        "attraction": g["attraction"][idx],
+        "best_topic_gain": c["topic_gain"][best],
+        "text_topic": text_topic(spans, idx, k, topic),
+        "best_pmi_gain": c["pmi_gain"][best],
+        "max_pmi_gain": np.maximum.reduceat(c["pmi_gain"], pairs.starts),
+        "best_uni_gain": c["uni_gain"][best],
+        "best_local_gain": c["local_gain"][best],
+        "text_local": _text_local(spans, idx, k),
+    }
+    cols.update(F.register(stats.register.zipf, gain_b, text_zipf, g["attraction"][idx]))
+    return F.matrix(cols, F.SPAN_FEATURES, n)
+

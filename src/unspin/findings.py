@@ -1,0 +1,111 @@
+"""Model findings from the retained spans (suggestions, evidence, "a/an" taken in) and their merge with
+external findings (imported lists, trace restorations)."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from typing import TYPE_CHECKING
+
+from .decide import EVIDENCE_FIELDS
+from .knowledge.bundle import Knowledge
+from .spans import overlaps_any, select_non_overlapping
+from .text import article_for
+from .types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_TRACE, Finding
+
+if TYPE_CHECKING:
+    from .engine import DocumentScore
+
+
+
+_ARTICLE_BEFORE = re.compile(r"\b([Aa]n?)[ \t]+$")
+
+
+def _with_article(s, sugg: tuple[str, ...], text: str | None, base: int = 0):
+    """When "a"/"an" right before the span would be wrong for the top suggestion ("an inquiry" → "a probe"),
+    the finding takes the article in, and every suggestion carries its own article."""
+    if text is None or not sugg:
+        return s.start, s.text, sugg
+    m = _ARTICLE_BEFORE.search(text, max(0, s.start - base - 8), s.start - base)
+    if not m or article_for(sugg[0]) == m.group(1).lower():
+        return s.start, s.text, sugg
+    start = base + m.start(1)
+    return start, text[m.start(1) : s.end - base], tuple(f"{article_for(x)} {x}" for x in sugg)
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    i: int  # index among the retained spans
+    text: str = ""
+
+
+def _evidence(form: str, cand: str, b: dict, k: Knowledge) -> tuple[str, ...]:
+    ev = []
+    src = "+".join(k.sources)
+    if b.get("reverse"):
+        ev.append(f"thesaurus ({src}): '{cand}' lists '{form}'")
+    elif b.get("forward"):
+        ev.append(f"thesaurus ({src}): '{form}' lists '{cand}'")
+    if b.get("learned"):
+        ev.append(f"learned from tortured-phrase lists: '{form}' ← '{cand}'")
+    if b.get("neighbour_only"):
+        ev.append(f"'{cand}' is a close neighbour of '{form}' in word-vector space (no thesaurus link)")
+    g = b.get("gain", 0.0)
+    if abs(g) >= 0.05:
+        ev.append(f"context fits '{cand}' {'better' if g > 0 else 'worse'} by {abs(g):.1f} nats")
+    if b.get("echo_bigram", 0.0) > 0:
+        ev.append(f"'{cand}' appears elsewhere in the document next to the same word")
+    n_echo = int(round(math.expm1(b.get("echo_cand", 0.0))))
+    if n_echo > 0:
+        ev.append(f"'{cand}' (or a form of it) occurs {n_echo}× elsewhere in the document")
+    if b.get("article_fix", 0.0) > 0:
+        ev.append(f"the article before it suits '{cand}', not '{form}'")
+    cz = b.get("cand_zipf", 0.0)
+    tz = b.get("text_zipf", 0.0)
+    if cz - tz >= 1.0:
+        ev.append(f"'{form}' is rarer than '{cand}' (Zipf {tz:.1f} vs {cz:.1f})")
+    if b.get("cap_mid") and b.get("in_name"):
+        ev.append("inside a capitalised name")
+    return tuple(ev)
+
+
+def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: float, suspect_threshold: float
+                   ) -> list[Finding]:
+    """Spans at or above the suspect threshold (level `finding` at `threshold`), the most confident first
+    where they overlap."""
+    r = ds.retained
+    lex = k.lex
+    p2 = ds.p2
+    above = [_Span(int(r.start[i]), int(r.end[i]), i) for i in np.nonzero(p2 >= suspect_threshold)[0].tolist()]
+    out = []
+    for s in select_non_overlapping(above, key=lambda s: p2[s.i]):
+        i = s.i
+        sugg = tuple(lex.forms[c] for c in r.top_forms[i].tolist() if c >= 0)
+        ev = _evidence(lex.forms[int(r.form[i])], sugg[0] if sugg else "?",
+                       dict(zip(EVIDENCE_FIELDS, r.evidence[i].tolist())), k)
+        span = _Span(s.start, s.end, i, text[s.start : s.end])
+        start, span_text, sugg = _with_article(span, sugg, text)
+        p = float(p2[i])
+        out.append(Finding(start, s.end, span_text, sugg, p, ev, level=LEVEL_FINDING if p >= threshold else LEVEL_SUSPECT))
+    return out
+
+
+def merge_external(model_findings: list[Finding], external: list[Finding]) -> list[Finding]:
+    """One non-overlapping list sorted by start: trace restorations win their spans, then listed
+    fingerprints (which keep the model's evidence for the same span, see fingerprints.merge), then the
+    model's own findings."""
+    from .fingerprints.combine import merge
+
+    listed = [f for f in external if f.source == SOURCE_LIST]
+    traced = [f for f in external if f.source == SOURCE_TRACE]
+    out = merge(model_findings, listed) if listed else sorted(model_findings, key=lambda f: (f.start, f.end))
+    if traced:
+        traced = select_non_overlapping(traced, key=lambda f: f.confidence)
+        out = [f for f in out if not overlaps_any(f, traced)] + traced
+        out.sort(key=lambda f: (f.start, f.end))
+    return out
+

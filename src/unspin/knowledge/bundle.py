@@ -1,0 +1,113 @@
+"""Everything the pipeline needs, loaded once per process: the lexicon (thesauri), the candidate pool over the
+thesauri a detector may use, the language model with the lexicon's words in its ids, and the model weights."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..candidates import CandidatePool, default_sources
+from . import lexicon as lexicon_mod
+from .thesaurus import SOURCE_BITS, bits_of
+
+UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
+
+
+class Knowledge:
+    """Everything the pipeline needs, loaded once per process: the lexicon (thesauri), the candidate pool
+    (over the thesauri in `sources`), the language model, the model weights."""
+
+    def __init__(self, sources=None, lm_path=None, model_path=None, learned=None, neighbours: bool = True):
+        from . import lm as lm_mod
+
+        self.lex = lexicon_mod.load()
+        self.sources = tuple(s for s in (sources or self.lex.th.sources) if s.partition(":")[0] in SOURCE_BITS)
+        self.mask = bits_of(self.sources)
+        self.pool = CandidatePool(self.lex, default_sources(self.lex, self.mask, learned, neighbours), self.mask)
+        self.lm = lm_mod.load(lm_path)
+        self.order = int(self.lm.order)
+        # the lexicon's word table in the LM's ids (−1: unknown to the LM, scored by the wordfreq floor)
+        self.word_lm = self.lm.ids(self.lex.word_strs).astype(np.int64)
+        z = self.lex.word_zipf.astype(np.float64)
+        self.word_floor = np.where(z > 0, (z - 9.0) * math.log(10) - 1.0, UNKNOWN_LOGPROB)
+        self.bos = self.lm.word_id("<s>")
+        self.eos = self.lm.word_id("</s>")
+        self.model_path = model_path
+        self._model = None
+        self._vecs32 = None
+
+    def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):
+        """(ln P in context, ln P alone) of every position of a word-id sequence; history never crosses a
+        sentence (`sent` numbers them); unknown words (id −1) score `floor` and cut the context."""
+        n = len(ids)
+        o = self.order
+        hist = np.full((n, o - 1), -1, dtype=np.int64)
+        for j in range(1, o):
+            h = np.full(n, -1, dtype=np.int64)
+            h[j:] = ids[:-j]
+            same = np.zeros(n, dtype=bool)
+            same[j:] = sent[j:] == sent[:-j]
+            hist[:, o - 1 - j] = np.where(same, h, -1)
+        known = ids >= 0
+        w = np.where(known, ids, 0)
+        ctx = np.where(known, self.lm.logprob_ids(hist, w), floor)
+        uni = np.where(known, self.lm.logprob_ids(np.full((n, o - 1), -1, dtype=np.int64), w), floor)
+        return ctx, uni
+
+    # word vectors: the two questions the engine asks of them
+    def topic(self, forms: np.ndarray) -> np.ndarray | None:
+        """The sum of the unit vectors of `forms` (a passage's content words), or None when none has one."""
+        if not len(self.lex.vecs):
+            return None
+        rows = self.lex.vec_row[forms]
+        rows = rows[rows >= 0]
+        return self.vecs32[rows].sum(axis=0) if len(rows) else None
+
+    def fit(self, forms: np.ndarray, ctx: np.ndarray) -> np.ndarray:
+        """Cosine of each form's vector with the matching row of `ctx` (unit rows); 0 where a form has none."""
+        rows = self.lex.vec_row[forms]
+        out = np.zeros(len(forms))
+        ok = rows >= 0
+        if ok.any():
+            out[ok] = np.einsum("ij,ij->i", self.vecs32[rows[ok]], ctx[ok])
+        return out
+
+    @property
+    def vecs32(self) -> np.ndarray:
+        """The lexicon's unit vectors as float32 (float16 on disk; arithmetic is faster in float32)."""
+        if self._vecs32 is None:
+            self._vecs32 = np.asarray(self.lex.vecs, dtype=np.float32)
+        return self._vecs32
+
+    @property
+    def model(self):
+        if self._model is None:
+            from .. import model as model_mod
+
+            self._model = model_mod.load(self.model_path)
+        return self._model
+
+
+_KNOWLEDGE: dict[tuple, Knowledge] = {}
+
+
+def knowledge(sources=None, lm_path=None, model_path=None, learned_key=None, learned=None) -> Knowledge:
+    key = (tuple(sources) if sources else None, lm_path, model_path, learned_key)
+    k = _KNOWLEDGE.get(key)
+    if k is None:
+        if len(_KNOWLEDGE) >= 8:
+            _KNOWLEDGE.pop(next(iter(_KNOWLEDGE)))
+        k = _KNOWLEDGE[key] = Knowledge(sources, lm_path, model_path, learned)
+    return k
+
+
+@lru_cache(maxsize=200_000)
+def floor_logprob(word: str) -> float:
+    """ln P of a word the language model lacks, from its wordfreq frequency (a rare word is unlikely, not
+    impossible)."""
+    from wordfreq import zipf_frequency
+
+    z = zipf_frequency(word, "en")
+    return (z - 9.0) * math.log(10) - 1.0 if z > 0 else UNKNOWN_LOGPROB
+

@@ -1,0 +1,70 @@
+"""The decision helpers on hand-made numbers: selection, verdicts, document features, metrics' matching rule."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from unspin import decide, features as F
+from unspin.metrics import score_findings
+from unspin.spans import overlaps, select_non_overlapping
+from unspin.types import Finding
+
+
+@dataclass
+class S:
+    start: int
+    end: int
+    score: float
+
+
+def test_non_overlapping_selection_keeps_the_best_and_returns_text_order():
+    items = [S(0, 5, 0.5), S(3, 8, 0.9), S(8, 10, 0.4), S(9, 12, 0.3), S(20, 20, 0.1)]
+    kept = select_non_overlapping(items, key=lambda s: s.score)
+    assert [(s.start, s.end) for s in kept] == [(3, 8), (8, 10), (20, 20)]
+    assert overlaps(0, 5, 4, 6) and not overlaps(0, 5, 5, 6)
+
+
+def test_metrics_match_the_first_overlapping_true_span():
+    truth = [(0, 5, "central"), (6, 10, "bank")]
+    f = [Finding(2, 8, "x", ("central",), 0.9)]  # overlaps both: counts for the first
+    s = score_findings(f, truth)
+    assert (s.tp, s.fp, s.fn, s.r1) == (1, 0, 1, 1)
+
+
+class M:  # a stand-in model: only its verdict cut-offs matter here
+    doc_spun = 0.9
+    doc_clean = 0.4
+
+
+def test_verdicts_need_a_score_and_a_span_to_show():
+    f = [Finding(0, 3, "abc", ("x",), 0.5, level="suspect")]
+    assert decide.verdict_of(None, f, M, []) == "uncertain"
+    assert decide.verdict_of(0.95, f, M, []) == "spun"
+    notes = []
+    assert decide.verdict_of(0.95, [], M, notes) == "uncertain" and "no span" in notes[0]
+    assert decide.verdict_of(0.5, f, M, []) == "uncertain"
+    assert decide.verdict_of(0.1, [], M, []) == "clean"
+
+
+def test_document_features_count_evidence_per_1000_words():
+    agg = decide.Aggregates(spans=100, attraction_sum=50.0, rare=10, evidence=2.0, best_gain_sum=30.0, scored=10)
+    from unspin.document import Register
+
+    x = dict(zip(F.DOC_FEATURES, decide.doc_features(np.array([0.95, 0.7, 0.35, 0.1]), agg, 500, 1,
+                                                    Register(zipf=4.5, function_share=0.4))))
+    assert x["log_n90"] == pytest.approx(np.log1p(2 * 2.0))  # 0.95 and the listed hit (0.97), per 1,000 words
+    assert x["log_n60"] == pytest.approx(np.log1p(3 * 2.0)) and x["log_n30"] == pytest.approx(np.log1p(4 * 2.0))
+    assert x["rare_share"] == 0.1 and x["mean_attraction"] == 0.5 and x["mean_best_gain"] == 3.0
+    assert x["register_zipf"] == 4.5 and x["function_share"] == 0.4
+    assert x["log_evidence"] == pytest.approx(np.log1p((2.0 + decide.EXTERNAL_P) * 2.0))
+
+
+def test_retained_spans_are_stored_compactly_and_read_back():
+    r = decide.Retained()
+    n_ev = len(decide.EVIDENCE_FIELDS)
+    r.add([0, 10], [5, 15], [7, 8], [0.5, 0.9], np.ones((2, len(F.SPAN_FEATURES))), np.full((2, 5), 3),
+          np.full((2, 5), 0.2), np.zeros((2, n_ev)))
+    r.add([20], [25], [9], [0.3], np.ones((1, len(F.SPAN_FEATURES))), np.full((1, 5), 4), np.full((1, 5), 0.2),
+          np.zeros((1, n_ev)))
+    assert len(r) == 3 and list(r.start) == [0, 10, 20] and r.rows.dtype == np.float32
+    assert decide.Retained().p1.shape == (0,)
