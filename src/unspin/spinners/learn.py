@@ -340,3 +340,252 @@ def engine_evidence(texts, **check_options) -> dict[str, dict[str, int]]:
             out[u][f.suggestions[0].lower()] += 1
             out[u][""] += 1
     return {k: dict(v) for k, v in out.items()}
+
+
+# ---- the model --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Logistic:
+    """A small logistic model on standardised features (weights learned by `unspin spinners train`)."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        z = np.clip(((X - self.mean) / self.scale) @ self.weights, -35, 35)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        r = lambda a: [round(float(v), 6) for v in a]  # noqa: E731
+        return {"names": list(self.names), "mean": r(self.mean), "scale": r(self.scale), "weights": r(self.weights)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Logistic":
+        return cls(tuple(d["names"]), np.array(d["mean"], dtype=float), np.array(d["scale"], dtype=float),
+                   np.array(d["weights"], dtype=float))
+
+    @classmethod
+    def fit(cls, names, X: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> "Logistic":
+        """Newton's method with an L2 penalty (the bias column, constant 1, is not shrunk)."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        const = scale < 1e-9
+        mean[const], scale[const] = 0.0, 1.0
+        Z = (X - mean) / scale
+        w = np.zeros(X.shape[1])
+        reg = np.full(X.shape[1], l2)
+        reg[const] = 1e-6
+        for _ in range(iters):
+            p = 1.0 / (1.0 + np.exp(-np.clip(Z @ w, -35, 35)))
+            g = Z.T @ (p - y) + reg * w
+            h = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(reg)
+            step = np.linalg.solve(h, g)
+            w -= step
+            if np.max(np.abs(step)) < 1e-7:
+                break
+        return cls(tuple(names), mean, scale, w)
+
+
+MODEL_PATH = __import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "spinners.json"
+_MODEL: dict = {}
+
+
+def load_model(path=None) -> dict:
+    """{"pair": Logistic, "threshold": float, "identify": {...}, "meta": {...}} from data/spinners.json."""
+    import json
+
+    key = str(path or MODEL_PATH)
+    got = _MODEL.get(key)
+    if got is None:
+        data = json.loads(open(key, encoding="utf-8").read())
+        if list(data["pair"]["names"]) != list(FEATURES):
+            raise ValueError(f"{key}: the pair model's features do not match this unspin; run `unspin spinners train`")
+        got = dict(data)
+        got["pair"] = Logistic.from_dict(data["pair"])
+        _MODEL[key] = got
+    return got
+
+
+# ---- learning -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LearnedEntry:
+    spun: str  # what the tool writes (lower case)
+    original: str  # what it replaced (lower case)
+    count: int  # occurrences of `spun` in the pile
+    docs: int  # documents of the pile containing `spun`
+    confidence: float  # calibrated probability that the pair is in the tool's dictionary
+    source: str = "pile"  # "pile" (learned from the pile) or "trace" (aligned with a source in a trace index)
+    evidence: dict = field(default_factory=dict)
+
+
+@dataclass
+class LearnedDictionary:
+    entries: list[LearnedEntry]
+    documents: int
+    words: int
+    name: str = "learned"
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def pairs(self) -> dict[str, str]:
+        return {e.spun: e.original for e in self.entries}
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    a, b = longer.split(" "), shorter.split(" ")
+    return len(a) > len(b) and any(a[i : i + len(b)] == b for i in range(len(a) - len(b) + 1))
+
+
+def resolve(scored: list[tuple[float, str, str, int, int, dict]], threshold: float) -> list[LearnedEntry]:
+    """Best original per unit, above `threshold`; a unit inside (or around) a more confident accepted unit that
+    explains most of its occurrences is dropped ("horse latitudes" vs "latitudes")."""
+    best: dict[str, tuple] = {}
+    for item in scored:
+        conf, unit = item[0], item[1]
+        if unit not in best or conf > best[unit][0]:
+            best[unit] = item
+    accepted: list[LearnedEntry] = []
+    for conf, unit, orig, count, docs, ev in sorted(best.values(), key=lambda t: (-t[0], t[1])):
+        if conf < threshold:
+            break
+        clash = False
+        for e in accepted:
+            if (_contains(e.spun, unit) and e.count * 2 >= count) or (_contains(unit, e.spun) and count * 2 >= e.count):
+                clash = True
+                break
+        if not clash:
+            accepted.append(LearnedEntry(unit, orig, count, docs, round(float(conf), 4), "pile", ev))
+    return accepted
+
+
+def trace_pairs(texts, index) -> Counter:
+    """Exact (spun, original) pairs from the trace index: each text aligned with its best source."""
+    from ..trace import restorations
+
+    out: Counter = Counter()
+    for t in texts:
+        for f in restorations(t, index):
+            if f.suggestions:
+                out[(" ".join(f.text.lower().split()), f.suggestions[0].lower())] += 1
+    return out
+
+
+def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, min_count: int = 2,
+          threshold: float | None = None, model_path=None, name: str = "learned", lm=None, progress=None,
+          check_options: dict | None = None) -> LearnedDictionary:
+    """Estimate a tool's dictionary from `texts` (its output; no originals needed).
+
+    sources: thesauri the learner may link pairs with (the tool's own source is unknown; default all installed).
+    index: a trace index directory; texts that align with a source there give exact pairs.
+    engine: also run `unspin.check` over the pile and use its findings as evidence (slower).
+    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision).
+    """
+    t0 = time.time()
+    texts = [t for t in texts if t and t.strip()]
+    model = load_model(model_path)
+    threshold = model["threshold"] if threshold is None else threshold
+    pile = build_pile(texts)
+    eng = engine_evidence(texts, **(check_options or {})) if engine else None
+    pairs = extract_pairs(pile, lm, Links(sources), eng, min_count=min_count, progress=progress)
+    scored = []
+    if pairs:
+        p = model["pair"].predict(np.array([q.x for q in pairs]))
+        scored = [(float(pp), q.unit, q.original, q.count, q.docs, q.evidence) for q, pp in zip(pairs, p)]
+    entries = resolve(scored, threshold)
+    if index:
+        exact = trace_pairs(texts, index)
+        by_unit = {e.spun: e for e in entries}
+        for (u, o), c in exact.most_common():
+            e = by_unit.get(u)
+            if e is None:
+                e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), 0.99, "trace",
+                                              {"aligned": c})
+                entries.append(e)
+            elif e.original == o or e.source != "trace":
+                e.original, e.confidence, e.source = o, 0.99, "trace"
+                e.evidence = {**e.evidence, "aligned": c}
+    entries.sort(key=lambda e: (-e.confidence, -e.count, e.spun))
+    meta = {"sources": list(sources), "engine": bool(engine), "index": bool(index), "threshold": threshold,
+            "min_count": min_count, "candidates": len(pairs), "seconds": round(time.time() - t0, 2)}
+    return LearnedDictionary(entries, pile.documents, pile.words, name, meta)
+
+
+# ---- the learned-dictionary file (also a fingerprint list) ---------------------------------------------------
+
+HALLMARK_ZIPF = 3.0  # spun forms rarer than this in clean English mark the tool's output
+MAX_HALLMARKS = 40
+
+
+def _hallmarks(entries: list[LearnedEntry]) -> list[str]:
+    """Single-word spun forms that are rare in clean English, most frequent in the pile first."""
+    cands = [e for e in entries if morph.zipf(e.spun) < HALLMARK_ZIPF and '"' not in e.spun]
+    cands.sort(key=lambda e: (-e.docs, -e.count, e.spun))
+    return [e.spun for e in cands[:MAX_HALLMARKS]]
+
+
+def to_json(d: LearnedDictionary) -> dict:
+    """The file `unspin spinners learn` writes. Its "phrases" list is a fingerprint list that
+    `unspin fingerprints import` reads: each entry's query requires another of the tool's hallmarks (its rare
+    outputs) in the same document, so a word the tool writes that honest text also uses ("firm", "job") is
+    flagged only in text that carries the tool's fingerprint."""
+    from .files import LEARNED_FORMAT, VERSION
+
+    hall = _hallmarks(d.entries)
+    phrases = []
+    for e in d.entries:
+        others = [h for h in hall if h != e.spun]
+        item = {"tortured": e.spun, "correct": e.original, "num_papers": e.docs, "count": e.count,
+                "confidence": e.confidence, "source": e.source}
+        if others:
+            item["query"] = f'"{e.spun}" AND (' + " OR ".join(f'"{h}"' for h in others) + ")"
+        phrases.append(item)
+    return {"format": LEARNED_FORMAT, "version": VERSION, "name": d.name, "documents": d.documents,
+            "words": d.words, "hallmarks": hall, "meta": d.meta, "phrases": phrases}
+
+
+def save(d: LearnedDictionary, path) -> None:
+    from .files import write_json
+
+    write_json(path, to_json(d))
+
+
+def load_learned(path) -> LearnedDictionary:
+    """A file written by `unspin spinners learn` (checked: format, version, every entry)."""
+    from pathlib import Path
+
+    from .files import LEARNED_FORMAT, SpinnerFileError, read_json
+
+    data = read_json(path, LEARNED_FORMAT)
+    phrases = data.get("phrases")
+    if not isinstance(phrases, list):
+        raise SpinnerFileError(f"{path}: \"phrases\" must be a list of entries")
+    words, docs = data.get("words"), data.get("documents")
+    for key, v in (("words", words), ("documents", docs)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise SpinnerFileError(f"{path}: \"{key}\" must be a non-negative integer, got {v!r}")
+    entries = []
+    for i, item in enumerate(phrases, 1):
+        if not isinstance(item, dict):
+            raise SpinnerFileError(f"{path}: phrase {i} is not an object")
+        spun, orig = item.get("tortured"), item.get("correct")
+        if not isinstance(spun, str) or not spun.strip() or not isinstance(orig, str) or not orig.strip():
+            raise SpinnerFileError(f"{path}: phrase {i} needs non-empty strings \"tortured\" and \"correct\"")
+        count, conf = item.get("count", 1), item.get("confidence", 0.5)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise SpinnerFileError(f"{path}: phrase {i}: \"count\" must be a non-negative integer")
+        if not isinstance(conf, (int, float)) or isinstance(conf, bool) or not 0.0 <= conf <= 1.0:
+            raise SpinnerFileError(f"{path}: phrase {i}: \"confidence\" must be a number between 0 and 1")
+        n_docs = item.get("num_papers", 1)
+        entries.append(LearnedEntry(" ".join(spun.lower().split()), " ".join(orig.lower().split()), count,
+                                    n_docs if isinstance(n_docs, int) else 1, float(conf),
+                                    str(item.get("source", "pile"))))
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    return LearnedDictionary(entries, docs, words, str(data.get("name") or Path(path).stem), meta)
