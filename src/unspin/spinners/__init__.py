@@ -13,6 +13,14 @@ See docs/spinners.md. Modules: tool (draw/apply), pile (counts), slots (language
 """
 from __future__ import annotations
 
+# Functions named like their modules (learn, identify, cluster) are imported here, first: importing a submodule
+# later would otherwise rebind the package attribute to the module (as for `unspin.restore`).
+from .cluster import Clustering, cluster  # noqa: E402
+from .identify import Identification, Scorer, identify  # noqa: E402
+from .learn import LearnedDictionary, LearnedEntry, learn, load_learned, save, to_json  # noqa: E402
+from .tool import ToolDictionary, apply_dictionary, load_tool, new_dictionary  # noqa: E402
+from .files import SpinnerFileError  # noqa: E402
+
 _LAZY = {
     "ToolDictionary": "tool", "new_dictionary": "tool", "apply_dictionary": "tool", "load_tool": "tool",
     "learn": "learn", "LearnedDictionary": "learn", "LearnedEntry": "learn", "load_learned": "learn",
