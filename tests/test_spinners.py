@@ -162,11 +162,17 @@ def test_resolve_keeps_the_best_original_and_drops_covered_units():
 
 
 @pytest.mark.slow
-def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals():
-    from unspin.spinners import learn
-
+def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals(tmp_path, capsys):
     docs = _docs(HAND, n=24, rate=0.5)
-    d = learn([r.text for r in docs], name="hand")
+    pile = tmp_path / "pile"
+    pile.mkdir()
+    for i, r in enumerate(docs):
+        (pile / f"{i}.txt").write_text(r.text)
+    out = tmp_path / "farm.json"
+    assert main(["spinners", "learn", str(pile), "--out", str(out)]) == 0
+    assert "farm.json" in capsys.readouterr().out
+    d = load_learned(out)
+    assert d.documents == 24 and d.name == "farm"
     pairs = d.pairs()
     used = {}
     for r in docs:
@@ -178,6 +184,8 @@ def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals():
     wrong = [(s, o) for s, o in pairs.items() if (s, o) not in used]
     assert len(wrong) <= 1, wrong
     assert all(0.0 < e.confidence <= 1.0 and e.count >= 2 for e in d.entries)
+    # the file is a fingerprint list as it is
+    assert main(["fingerprints", "import", str(out), "--db", str(tmp_path / "fp.sqlite")]) == 0
 
 
 def _learned(name, pairs, words=20000):
@@ -238,9 +246,10 @@ def test_identify_names_the_tool_and_answers_none_for_honest_text():
     honest = ("The company said its guidance for the year was unchanged. Analysts said the company had a hard "
               "year, and the firm agreed.")
     ra, rb, rh = identify(spun_a, [A, B]), identify(spun_b, [A, B]), identify(honest, [A, B])
-    assert ra.best == "farm-a" and ra.probability > 0.9
-    assert rb.best == "farm-b" and rb.probability > 0.9
-    assert rh.best == "none" and rh.probabilities["none"] > 0.9
+    assert ra.best == "farm-a" and ra.probability > 0.8
+    assert rb.best == "farm-b" and rb.probability > 0.8
+    assert rh.best == "none"
+    assert identify("The firm said the firm was a firm.", [A, B]).best == "none"  # ordinary words: never proof
     assert abs(sum(ra.probabilities.values()) - 1.0) < 1e-9
     assert {s for s, _, _ in ra.hits["farm-a"]} >= {"visitant", "voiceful", "steerage", "twelvemonth"}
 
@@ -257,7 +266,7 @@ def test_cli_identify(tmp_path, capsys):
                "--format", "json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["best"] == "farm-b" and out["probability"] > 0.9
+    assert out["best"] == "farm-b" and out["probability"] > 0.8
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert main(["spinners", "identify", str(doc), "--spinners", str(bad)]) == 4

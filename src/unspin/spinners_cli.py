@@ -73,6 +73,8 @@ def add_parser(sub) -> None:
     tr.add_argument("--precision", type=float, default=0.9, help="dev precision the threshold is chosen for")
     tr.add_argument("--corpus", default=None, metavar="DIR")
     tr.add_argument("--out", default=None, metavar="FILE", help="default: src/unspin/data/spinners.json")
+    tr.add_argument("--examples", default=None, metavar="FILE",
+                    help="pickle cache of the featurised examples (written once, reused: refits take seconds)")
     tr.set_defaults(func=run_train)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), int(ExitCode.USAGE))[1])
 

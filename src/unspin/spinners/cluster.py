@@ -49,13 +49,15 @@ class Clustering:
 
 
 def markers(texts: list[str], lm=None) -> list[set[str]]:
-    """Per document: its units (words and phrases of up to 3 words) that are rare in clean English."""
+    """Per document: its words that are rare in clean English (and not capitalised inside a sentence)."""
     memo: dict[str, bool] = {}
     out = []
     for t in texts:
         pile = build_pile([t], keep_occurrences=False)
         m = set()
         for u in pile.count:
+            if " " in u:
+                continue  # rare n-grams are mostly shared boilerplate, not a tool's output
             v = memo.get(u)
             if v is None:
                 v = memo[u] = clean_lograte(u, lm) < MARKER_LOGRATE and not pile.capitalised.get(u)
@@ -129,33 +131,15 @@ def group(vecs: list[dict[str, float]], threshold: float = 0.1, rounds: int = 3)
     return label
 
 
-def _merge_similar(dicts: dict[int, object], min_overlap: float = 0.2) -> dict[int, int]:
-    """Group keys whose learned dictionaries share many (spun, original) entries → {key: representative}."""
-    keys = sorted(dicts)
-    rep = {k: k for k in keys}
-
-    def find(k):
-        while rep[k] != k:
-            k = rep[k]
-        return k
-
-    sets = {k: {(e.spun, e.original) for e in dicts[k].entries} for k in keys}
-    for i, a in enumerate(keys):
-        for b in keys[i + 1 :]:
-            small = min(len(sets[a]), len(sets[b]))
-            if small and len(sets[a] & sets[b]) / small >= min_overlap:
-                rep[find(b)] = find(a)
-    return {k: find(k) for k in keys}
-
-
 def cluster(docs: list[tuple[str, str]], *, min_docs: int = 5, threshold: float = 0.1, learn_options=None,
-            min_llr: float = 6.0, max_seeds: int = 20, rounds: int = 2, lm=None,
+            min_llr: float = 6.0, min_margin: float = 3.0, max_seeds: int = 20, rounds: int = 2, lm=None,
             progress=None) -> Clustering:
     """Cluster (id, text) documents by the tool that spun them and learn one dictionary per cluster.
 
     Seeds: small groups of documents that share rare markers (high `threshold`: pure rather than complete).
-    Each seed's dictionary is learned, every document is assigned to the dictionary that explains it
-    (the largest likelihood ratio of `identify`, when it reaches `min_llr`; else none), seeds whose dictionaries overlap are merged, and this repeats `rounds` times."""
+    Each seed's dictionary is learned; two groups whose dictionaries each explain most of the other's documents
+    are merged (one tool that gave two seeds); every document is assigned to the dictionary that explains it
+    (the largest likelihood ratio of `identify`, when it reaches `min_llr`; else none), and this repeats `rounds` times."""
     from .identify import Scorer, identify
     from .learn import learn, load_model
 
@@ -185,15 +169,39 @@ def cluster(docs: list[tuple[str, str]], *, min_docs: int = 5, threshold: float 
         dicts = {k: d for k, d in dicts.items() if len(d)}
         if not dicts:
             break
-        rep = _merge_similar(dicts)
-        scorers = [Scorer(dicts[k], floor, lm) for k in sorted(dicts) if rep[k] == k]
-        by_name = {s.name: int(s.name.rsplit("-", 1)[1]) - 1 for s in scorers}
-        new: dict[int, list[int]] = {}
-        for i, t in enumerate(texts):
+        keys = sorted(dicts)
+        scorers = [Scorer(dicts[k], floor, lm) for k in keys]
+        llr = []  # per document: {key: likelihood ratio}
+        for t in texts:
             ident = identify(t, scorers, min_probability=0.0, lm=lm)
-            best = max(ident.llr, key=ident.llr.get) if ident.llr else None
-            if best is not None and ident.llr[best] >= min_llr:
-                new.setdefault(by_name[best], []).append(i)
+            llr.append({k: ident.llr[s.name] for k, s in zip(keys, scorers)})
+        # merge groups whose dictionaries both explain most of one group's documents (one tool, two seeds)
+        rep = {k: k for k in keys}
+
+        def find(k):
+            while rep[k] != k:
+                k = rep[k]
+            return k
+
+        def explains(b, a) -> bool:  # b's dictionary explains most of a's documents
+            members = groups.get(a, [])
+            return bool(members) and sum(1 for i in members if llr[i][b] >= min_llr) >= 0.5 * len(members)
+
+        for n, a in enumerate(keys):
+            for b in keys[n + 1 :]:
+                if explains(a, b) and explains(b, a):
+                    rep[find(b)] = find(a)
+        new: dict[int, list[int]] = {}
+        for i, scores in enumerate(llr):
+            merged: dict[int, float] = {}
+            for k, v in scores.items():
+                root = find(k)
+                merged[root] = max(merged.get(root, -1e9), v)
+            ranked = sorted(merged.values(), reverse=True)
+            best = max(merged, key=merged.get)
+            # a document two groups explain about equally well stays out: it would blur both dictionaries
+            if merged[best] >= min_llr and (len(ranked) < 2 or ranked[0] - ranked[1] >= min_margin):
+                new.setdefault(best, []).append(i)
         new = {k: v for k, v in new.items() if len(v) >= min_docs}
         ordered = sorted(new, key=lambda k: -len(new[k]))
         groups = {n: new[k] for n, k in enumerate(ordered)}

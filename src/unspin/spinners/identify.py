@@ -9,7 +9,8 @@ L the document's words, λ_k(s) the rate of *s* in the tool's pile (count/words,
 in clean English (wordfreq; the language model for phrases), floored so that one topical rare word is not
 proof. The probabilities are a calibrated softmax, P(k) ∝ exp(a·LLR_k + b) against P(none) ∝ 1, with a and b
 fitted on held-out tools and clean documents (`unspin spinners train`); "none" is answered when no dictionary
-reaches `min_probability`.
+reaches `min_probability`, or when the document holds none of the best one's hallmarks (entries whose spun
+form is rarer than one per million words of clean English).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 
 from .learn import LearnedDictionary, load_model
 from .pile import build_pile, clean_lograte
+
+HALLMARK_LOGRATE = math.log(1e-6)  # rarer than one per million words of clean English (Zipf 3)
 
 
 @dataclass
@@ -46,9 +49,13 @@ class Scorer:
     def __init__(self, d: LearnedDictionary, clean_floor: float, lm=None):
         self.name = d.name
         self.entries = []
+        self.hallmarks: set[str] = set()
         words = max(d.words, 1)
-        for e in d.entries:
-            lam0 = max(math.exp(clean_lograte(e.spun, lm)), clean_floor)
+        for e in list(d.entries) + list(getattr(d, "weak", ())):
+            lr = clean_lograte(e.spun, lm)
+            if lr < HALLMARK_LOGRATE:
+                self.hallmarks.add(e.spun)
+            lam0 = max(math.exp(lr), clean_floor)
             lam1 = max((e.count + 0.5) / words, lam0)
             self.entries.append((e.spun, e.original, math.log(lam1 / lam0), lam1 - lam0))
 
@@ -75,12 +82,14 @@ def _softmax(named: dict[str, float], a: float, b: float) -> dict[str, float]:
 
 def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], min_probability: float = 0.5,
              model_path=None, lm=None) -> Identification:
-    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none")."""
+    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none"). A document is
+    attributed only when it holds at least one of the dictionary's hallmarks (an entry whose spun form is rare
+    in clean English): ordinary words a tool also writes ("firm", "job") are never enough on their own."""
     cal = load_model(model_path)["identify"]
     scorers = [d if isinstance(d, Scorer) else Scorer(d, cal["clean_floor"], lm) for d in dictionaries]
     pile = build_pile([text], keep_occurrences=False)
     counts = pile.count
-    llr, hits = {}, {}
+    llr, hits, hallmarks = {}, {}, {}
     for s in scorers:
         name = s.name
         k = 2
@@ -88,9 +97,10 @@ def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], mi
             name = f"{s.name}#{k}"
             k += 1
         llr[name], hits[name] = s.llr(counts, pile.words, cal["max_hits"])
+        hallmarks[name] = s.hallmarks
     probs = _softmax(llr, cal["a"], cal["b"])
     tools = {k: v for k, v in probs.items() if k != "none"}
     best = max(tools, key=tools.get) if tools else "none"
-    if best != "none" and tools[best] < min_probability:
+    if best != "none" and (tools[best] < min_probability or not any(s in hallmarks[best] for s, _, _ in hits[best])):
         best = "none"
     return Identification(best, probs[best], probs, llr, hits, pile.words)

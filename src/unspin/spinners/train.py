@@ -16,8 +16,20 @@ from pathlib import Path
 import numpy as np
 
 SOURCES_CYCLE = (("moby",), ("mythes",), ("wordnet",))
-TRAIN_SEEDS = tuple(range(201, 207))
-DEV_SEEDS = (301, 302, 303)
+TRAIN_SEEDS = tuple(range(201, 209))
+DEV_SEEDS = (301, 302, 303, 304)
+
+
+def condition(seed: int) -> tuple[bool, bool]:
+    """(honest, engine) for a training tool: the learner's thesauri exclude the tool's own source in half of the
+    piles (as for real tools, whose source is unknown), and the engine's findings are evidence in half."""
+    return seed % 4 >= 2, seed % 2 == 1
+
+
+def learner_sources(tool_sources: tuple[str, ...], honest: bool) -> tuple[str, ...]:
+    if not honest:
+        return ("moby", "mythes", "wordnet")
+    return ("moby",) if tool_sources[0] in ("mythes", "wordnet") else ("mythes", "wordnet")
 
 
 def tool_pile(split: str, seed: int, n_docs: int, rate: float = 0.3, corpus_root=None, offset: int = 0):
@@ -39,12 +51,14 @@ def tool_pile(split: str, seed: int, n_docs: int, rate: float = 0.3, corpus_root
 
 def _examples(args):
     split, seed, n_docs, corpus_root = args
-    from .learn import Links, extract_pairs
+    from .learn import Links, engine_evidence, extract_pairs
     from .pile import build_pile
 
-    _, texts, used, _ = tool_pile(split, seed, n_docs, corpus_root=corpus_root)
+    tool, texts, used, _ = tool_pile(split, seed, n_docs, corpus_root=corpus_root)
     truth = {(s, o) for (o, s) in used}
-    pairs = extract_pairs(build_pile(texts), links=Links())
+    honest, engine = condition(seed)
+    eng = engine_evidence(texts) if engine else None
+    pairs = extract_pairs(build_pile(texts), links=Links(learner_sources(tool.sources, honest)), engine=eng)
     return {"seed": seed, "used": used,
             "rows": [(p.unit, p.original, p.x, p.count, p.docs, (p.unit, p.original) in truth) for p in pairs]}
 
@@ -93,18 +107,88 @@ def choose_threshold(dev: list[dict], model, target_precision: float = 0.9) -> f
     return 0.95
 
 
+def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 150,
+                 corpus_root=None, max_clean_share: float = 0.005) -> dict:
+    """Calibrate identification (a, b of the softmax) on dev tools: dictionaries learned from `n_learn` documents
+    of each, tested on `n_test` more and on `n_clean` clean dev documents. (a, b) maximise the likelihood of the
+    right answers; b is then lowered until at most `max_clean_share` of the clean documents are attributed."""
+    import math
+
+    from .. import corpus
+    from .identify import Scorer, _softmax, identify
+    from .learn import learn, load_model
+
+    floor = load_model(model_path)["identify"]["clean_floor"]
+    dicts, tests = [], []
+    for seed in seeds:
+        _, texts, _, _ = tool_pile("dev", seed, n_learn + n_test, corpus_root=corpus_root)
+        d = learn(texts[:n_learn], name=f"tool-{seed}", model_path=model_path)
+        dicts.append(d)
+        tests += [(t, d.name) for t in texts[n_learn:]]
+    docs = corpus.select(corpus.load_documents(corpus_root), "dev", seed=11)
+    tests += [(d.text, "none") for d in random.Random(7).sample(docs, min(n_clean, len(docs)))]
+    scorers = [Scorer(d, floor) for d in dicts]
+    rows = []
+    for t, label in tests:
+        ident = identify(t, scorers, min_probability=0.0, model_path=model_path)
+        marks = {s.name: s.hallmarks for s in scorers}
+        rows.append((ident.llr, {k: sum(1 for u, _, _ in v if u in marks[k]) for k, v in ident.hits.items()}, label))
+
+    def evaluate(a, b):
+        nll = acc = clean_att = n_clean_docs = 0
+        for llr, n_hits, label in rows:
+            p = _softmax(llr, a, b)
+            nll -= math.log(max(p[label], 1e-12))
+            tools = {k: v for k, v in p.items() if k != "none"}
+            best = max(tools, key=tools.get)
+            guess = best if tools[best] >= 0.5 and n_hits[best] >= 1 else "none"
+            if label == "none":
+                n_clean_docs += 1
+                clean_att += guess != "none"
+            else:
+                acc += guess == label
+        return nll, acc / max(len(rows) - n_clean_docs, 1), clean_att / max(n_clean_docs, 1)
+
+    best = None
+    for a in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5):
+        for b in np.arange(-30.0, 5.01, 0.5):
+            nll, acc, att = evaluate(a, float(b))
+            if best is None or nll < best[0]:
+                best = (nll, a, float(b), acc, att)
+    _, a, b, acc, att = best
+    while att > max_clean_share and b > -60:
+        b -= 0.5
+        _, acc, att = evaluate(a, b)
+    return {"clean_floor": floor, "max_hits": 3, "a": a, "b": b,
+            "dev": {"tools": list(seeds), "accuracy": round(acc, 4), "clean_attributed": round(att, 4),
+                    "documents": len(rows)}}
+
+
 def main(args) -> int:
-    from .learn import FEATURES, MODEL_PATH, Logistic
+    from .learn import MODEL_PATH, PairModel
 
     t0 = time.time()
     out = Path(args.out or MODEL_PATH)
-    print(f"pair examples: train split, tools {list(TRAIN_SEEDS)} × {args.docs} documents", flush=True)
-    train = examples("train", TRAIN_SEEDS, args.docs, args.jobs, args.corpus)
-    print(f"dev split, tools {list(DEV_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
-    dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus)
+    cache = Path(args.examples) if getattr(args, "examples", None) else None
+    if cache is not None and cache.exists():
+        import pickle
+
+        with open(cache, "rb") as fh:
+            train, dev = pickle.load(fh)
+        print(f"examples from {cache}", flush=True)
+    else:
+        print(f"pair examples: train split, tools {list(TRAIN_SEEDS)} × {args.docs} documents", flush=True)
+        train = examples("train", TRAIN_SEEDS, args.docs, args.jobs, args.corpus)
+        print(f"dev split, tools {list(DEV_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
+        dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus)
+        if cache is not None:
+            import pickle
+
+            with open(cache, "wb") as fh:
+                pickle.dump((train, dev), fh)
     X = np.array([r[2] for ex in train for r in ex["rows"]])
     y = np.array([r[5] for ex in train for r in ex["rows"]], dtype=float)
-    model = Logistic.fit(FEATURES, X, y, l2=1.0)
+    model = PairModel.fit(X, y)
     th = choose_threshold(dev, model, args.precision)
     report = []
     for ex in dev:
@@ -116,9 +200,12 @@ def main(args) -> int:
             "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
                      "examples": int(len(y)), "positives": int(y.sum()), "dev": report,
                      "target_precision": args.precision, "seconds": round(time.time() - t0, 1)}}
-    if out.exists():
-        old = json.loads(out.read_text(encoding="utf-8"))
-        data["identify"] = old.get("identify", data["identify"])
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"pair model written; calibrating identification on dev tools ({time.time() - t0:.0f} s)", flush=True)
+    import sys
+
+    sys.modules[__package__ + ".learn"]._MODEL.clear()  # `spinners.learn` is the function; the module holds the cache
+    data["identify"] = fit_identify(out, corpus_root=args.corpus)
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out}: threshold {th}, dev {report}", flush=True)
     return 0
