@@ -124,6 +124,16 @@ def main() -> int:
         if "learn" in stages:
             results["learn_50"] = rows
             save(results)
+    if "learn_engine" in stages:  # the same 50 documents, with the engine's findings as evidence (learn --engine)
+        rows = []
+        for s in sets:
+            spun50 = s["spun"][:50]
+            t = time.time()
+            d = learn([r.text for r in spun50], engine=True, name=f"tool-{s['seed']}")
+            rows.append({"seed": s["seed"], **pr(d, used_pairs(spun50)), "seconds": round(time.time() - t, 1)})
+            print("learn --engine", rows[-1], flush=True)
+        results["learn_50_engine"] = rows
+        save(results)
     if "restore" in stages:
         import tempfile
 
@@ -201,8 +211,9 @@ def main() -> int:
                                "clean_documents": len(clean),
                                "clean_attributed_share": round(attributed / max(len(clean), 1), 4),
                                "confusion": {f"{a} -> {b}": n for (a, b), n in sorted(confusion.items())},
-                               "calibration": "a=1, b=-12, min probability 0.5 (set before the test run, not "
-                                              "tuned on it)"}
+                               "calibration": "a={a}, b={b}, min probability 0.5, a hallmark needed (fitted on dev "
+                                              "tools 301-304 and dev clean documents by `unspin spinners train`, not on "
+                                              "this test set)".format(**load_model()["identify"])}
         print("identify", results["identify"], flush=True)
         save(results)
     if "cluster" in stages:
@@ -271,6 +282,13 @@ def write_md(r: dict) -> None:
                          f"{x['recall_ge3']:.3f} ({x['frequent_entries']} entries) | {h.get('precision', float('nan')):.3f} | "
                          f"{h.get('recall_ge3', float('nan')):.3f} | {x['seconds']} |")
         lines.append("")
+    if "learn_50_engine" in r:
+        lines += ["With the engine's findings as evidence (`learn --engine`), same documents:", "",
+                  "| tool | entries | precision | recall (≥3) | s |", "|---|---|---|---|---|"]
+        for x in r["learn_50_engine"]:
+            lines.append(f"| {x['seed']} | {x['entries']} | {x['precision']:.3f} | {x['recall_ge3']:.3f} | "
+                         f"{x['seconds']} |")
+        lines.append("")
     if "restore" in r:
         lines += ["### Restoring held-out documents with the learned list loaded (target restore@1 ≥ 0.85)", "",
                   "| tool | spans | with list: recall / restore@1 / restored of all spans / clean FP per 1k | engine alone: recall / restore@1 / restored of all / clean FP per 1k |",
@@ -307,7 +325,64 @@ def write_md(r: dict) -> None:
             lines.append(f"| {x['documents']} | {x['entries']} | {x['precision']:.3f} | {x['recall_ge3']:.3f} "
                          f"({x['frequent_entries']}) | {x['seconds']} |")
         lines.append("")
+    lines += summary_lines(r)
     OUT_MD.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def summary_lines(r: dict) -> list[str]:
+    """Targets met or not, and why (numbers from this run)."""
+    out = ["### Targets: met or not, and why", ""]
+    if "learn_50" in r:
+        ps = [x["precision"] for x in r["learn_50"]]
+        rs = [x["recall_ge3"] for x in r["learn_50"]]
+        hs = [x["honest"]["recall_ge3"] for x in r["learn_50"] if "honest" in x]
+        out.append(f"- **Dictionary precision ≥ 0.90**: mean {sum(ps) / len(ps):.3f} (per tool {min(ps):.2f}–{max(ps):.2f}); "
+                   f"met on average, not for every tool. **Recall ≥ 0.60** of entries used ≥ 3×: not met, "
+                   f"{min(rs):.2f}–{max(rs):.2f}. The threshold is chosen on dev tools for pooled precision 0.9 "
+                   "(trust first); about a sixth of the frequent entries never become candidates (the tool wrote an "
+                   "ordinary word, e.g. \"nation\" for \"country\", that is not over-represented), and for entries "
+                   "seen 3–5 times the trigram language model's evidence is often too weak to pass the threshold. "
+                   f"When the learner's thesauri do not contain the tool's own source (honest condition) recall is "
+                   f"{min(hs):.2f}–{max(hs):.2f}: the model still leans on thesaurus links.")
+    if "learn_50_engine" in r:
+        rs = [x["recall_ge3"] for x in r["learn_50_engine"]]
+        ps = [x["precision"] for x in r["learn_50_engine"]]
+        out.append(f"- With the engine's findings as evidence recall is {min(rs):.2f}–{max(rs):.2f} at precision "
+                   f"{min(ps):.2f}–{max(ps):.2f}; `--engine` stays optional.")
+    if "restore" in r:
+        w = [x["with_learned_list"]["restore@1"] for x in r["restore"]]
+        a = [x["engine_alone"]["restore@1"] for x in r["restore"]]
+        cov = [x.get("spans_with_a_correct_learned_entry", 0) / max(x["true_spans"], 1) for x in r["restore"]]
+        ok = [x.get("of_those_restored_at_1", 0) for x in r["restore"]]
+        out.append(f"- **restore@1 ≥ 0.85** with the learned list: not met, {min(w):.2f}–{max(w):.2f} (engine alone "
+                   f"{min(a):.2f}–{max(a):.2f}). A correct learned entry covers only {min(cov):.0%}–{max(cov):.0%} of "
+                   "the held-out spun spans (a tool has tens of thousands of entries and 50 short documents reveal a "
+                   f"few dozen); those spans are restored at {min(ok):.2f}–{max(ok):.2f} (an entry fires only when the "
+                   "document holds another hallmark of the tool, and short documents often hold none). The rest is "
+                   "the engine's work. The list adds no false finding on clean text (same rate with and without it): entries "
+                   "need another hallmark of the tool in the document.")
+    if "identify" in r:
+        i = r["identify"]
+        out.append(f"- **Identification ≥ 95 %** among the five tools: not met, {i['accuracy_among_tools']:.3f}; "
+                   f"**≤ 1 % of clean documents attributed**: met, {i['clean_attributed_share']:.3f}. Almost every "
+                   "document that is attributed is attributed to the right tool (confusion in spinners.json); the "
+                   "others are answered \"none\" because they hold none of their tool's learned hallmarks. On the dev "
+                   "tools the same method reaches 0.64 accuracy when 4.7 % of clean documents may be attributed; the "
+                   "calibration chose the trust-first end (≤ 0.5 % on dev).")
+    if "cluster" in r:
+        c = r["cluster"]
+        out.append(f"- **Clustering purity** (no target): {c['purity']:.3f} over {c['clustered_documents']} of "
+                   f"{c['documents']} documents in {c['clusters']} clusters for 5 tools (tools split into several "
+                   f"clusters; {c['clean_documents_clustered']} clean documents clustered).")
+    if "learning_curve" in r:
+        rows = r["learning_curve"]["rows"]
+        out.append("- **Learning curve**: precision " + ", ".join(f"{x['precision']:.2f}" for x in rows)
+                   + " and recall (≥3) " + ", ".join(f"{x['recall_ge3']:.2f}" for x in rows)
+                   + f" at {', '.join(str(x['documents']) for x in rows)} documents. More documents raise precision "
+                   "and the number of entries learned; recall of the frequent entries falls at 200 because their "
+                   "number grows about eightfold while the learner's vocabulary and occurrence caps stay fixed.")
+    out.append("")
+    return out
 
 
 if __name__ == "__main__":
