@@ -314,3 +314,23 @@ def test_screen_learn_spinners_writes_clusters_and_escapes_them(tmp_path):
     assert "<img src=x" not in page
     if rec["clusters"]:
         assert (out / rec["clusters"][0]["file"]).exists()
+
+
+def test_learn_with_a_trace_index_takes_exact_pairs_and_drops_contradicted_ones(tmp_path, capsys):
+    rng = random.Random(3)
+    src, spun = tmp_path / "src", tmp_path / "spun"
+    src.mkdir()
+    spun.mkdir()
+    for i in range(8):
+        text = " ".join(rng.sample(SENTENCES, 6))
+        (src / f"{i}.txt").write_text(text)
+        (spun / f"{i}.txt").write_text(apply_dictionary(text, HAND, 0.5, i).text)
+    idx = tmp_path / "idx"
+    assert main(["index", "add", str(src), "--index", str(idx)]) == 0
+    out = tmp_path / "l.json"
+    assert main(["spinners", "learn", str(spun), "--index", str(idx), "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    got = {(p["tortured"], p["correct"]) for p in data["phrases"]}
+    assert {("twelvemonth", "year"), ("voiceful", "said"), ("steerage", "guidance"), ("visitant", "company")} <= got
+    assert all(p["source"] == "trace" for p in data["phrases"]), data["phrases"]
+    assert all(p["confidence"] == 0.99 for p in data["phrases"])

@@ -165,7 +165,8 @@ def run_identify(args) -> int:
         if args.format == "json":
             print(json.dumps({"path": path, **res.to_dict()}, ensure_ascii=False))
         else:
-            hits = res.hits.get(res.best, [])
+            strong = next((s.strong for s in scorers if s.name == res.best), set())
+            hits = [h for h in res.hits.get(res.best, []) if h[0] in strong]
             shown = ", ".join(f"{s}→{o}" for s, o, _ in hits[:6])
             print(f"{path}: {res.best} (probability {res.probability:.3f}; {res.words} words"
                   + (f"; {len(hits)} entries seen: {shown}" if hits else "") + ")")

@@ -50,6 +50,7 @@ class Scorer:
         self.name = d.name
         self.entries = []
         self.hallmarks: set[str] = set()
+        self.strong = {e.spun for e in d.entries}  # above the learner's threshold (weak entries: evidence only)
         words = max(d.words, 1)
         for e in list(d.entries) + list(getattr(d, "weak", ())):
             lr = clean_lograte(e.spun, lm)

@@ -585,16 +585,21 @@ def resolve(scored: list[tuple[float, str, str, int, int, dict]], threshold: flo
     return accepted
 
 
-def trace_pairs(texts, index) -> Counter:
-    """Exact (spun, original) pairs from the trace index: each text aligned with its best source."""
+def trace_pairs(texts, index) -> tuple[Counter, list[int]]:
+    """Exact (spun, original) pairs from the trace index (each text aligned with its best source), and the
+    indexes of the texts that aligned."""
     from ..trace import restorations
 
     out: Counter = Counter()
-    for t in texts:
-        for f in restorations(t, index):
+    aligned = []
+    for n, t in enumerate(texts):
+        found = restorations(t, index)
+        if found:
+            aligned.append(n)
+        for f in found:
             if f.suggestions:
                 out[(" ".join(f.text.lower().split()), f.suggestions[0].lower())] += 1
-    return out
+    return out, aligned
 
 
 def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, min_count: int = 2,
@@ -622,7 +627,14 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, m
     entries = [e for e in resolved if e.confidence >= threshold]
     weak = [e for e in resolved if e.confidence < threshold]
     if index:
-        exact = trace_pairs(texts, index)
+        exact, aligned = trace_pairs(texts, index)
+        # a unit that occurs in aligned texts but was never aligned as a substitution is contradicted there
+        seen_aligned = Counter()
+        for n in aligned:
+            seen_aligned.update(pile.doc_units[n].keys())
+        exact_units = {u for u, _ in exact}
+        entries = [e for e in entries if e.spun in exact_units or not seen_aligned.get(e.spun)]
+        weak = [e for e in weak if e.spun in exact_units or not seen_aligned.get(e.spun)]
         by_unit = {e.spun: e for e in entries}
         for (u, o), c in exact.most_common():
             e = by_unit.get(u)
