@@ -90,8 +90,8 @@ def test_new_dictionary_is_seeded_rare_leaning_and_leaves_words_alone():
     c = new_dictionary(12)
     assert a.entries == b.entries
     assert a.entries != c.entries
-    common = [w for w in ("company", "said", "year", "government", "people", "water", "report", "price") if w]
-    assert any(w not in a.entries for w in list(a.entries)[:0] + ["the"])  # function words never get entries
+    common = ["company", "said", "year", "government", "people", "water", "report", "price"]
+    assert not {"the", "of", "and", "which"} & set(a.entries)  # function words never get entries
     # about keep_share of eligible headwords are left alone: compare with a tool that leaves nothing alone
     full = new_dictionary(11, keep_share=0.0)
     assert 0.6 < len(a) / len(full) < 0.9
@@ -161,7 +161,6 @@ def test_resolve_keeps_the_best_original_and_drops_covered_units():
     assert got == {("horse latitudes", "climate"), ("voiceful", "said")}
 
 
-@pytest.mark.slow
 def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals(tmp_path, capsys):
     docs = _docs(HAND, n=24, rate=0.5)
     pile = tmp_path / "pile"
@@ -279,7 +278,6 @@ HAND2 = ToolDictionary({"company": ("troupe",), "say": ("forenamed",), "guidance
                         "year": ("luster",), "difficult": ("arduous",)}, seed=None, sources=("hand",), name="hand2")
 
 
-@pytest.mark.slow
 def test_cluster_separates_two_tools():
     from unspin.spinners import cluster
 
@@ -295,7 +293,6 @@ def test_cluster_separates_two_tools():
     assert max(len(c.documents) for c in res.clusters) >= 10
 
 
-@pytest.mark.slow
 def test_screen_learn_spinners_writes_clusters_and_escapes_them(tmp_path):
     from unspin.screen import screen
 
