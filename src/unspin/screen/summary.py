@@ -171,7 +171,7 @@ def clusters_section(record) -> list[str]:
     """The "Spinning tools" section (from `screen --learn-spinners`); nothing when the option was not used."""
     if not record:
         return []
-    out = [f"<h2>Spinning tools (clusters of spun documents: {len(record.get('clusters', []))})</h2>",
+    out = [f"<h2 id=\"spinning-tools\">Spinning tools (clusters of spun documents: {len(record.get('clusters', []))})</h2>",
            f"<p><small>{int(record.get('spun_documents', 0)):,} spun documents grouped by the substitutions they "
            f"share; {int(record.get('unclustered', 0)):,} not explained by any group. Each group's learned "
            "dictionary is a fingerprint list: <code>unspin fingerprints import FILE</code>.</small></p>"]
