@@ -156,7 +156,8 @@ def run_identify(args) -> int:
     code = 0
     for path in args.paths:
         try:
-            _, text = read_input(path)
+            got = read_input(path)
+            text = got.text if hasattr(got, "text") else got[1]  # Input object (newer unspin) or (name, text)
         except InputError as e:
             print(f"unspin: {e}", file=sys.stderr)
             code = int(ExitCode.INPUT)
