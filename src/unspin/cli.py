@@ -16,6 +16,7 @@ from .types import ExitCode
 PLUGIN_MODULES = (
     "unspin.cli_core",
     "unspin.spin_cli",
+    "unspin.spinners_cli",
     "unspin.fingerprints.cli",
     "unspin.screen.cli",
     "unspin.serve.cli",

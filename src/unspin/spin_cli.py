@@ -21,12 +21,15 @@ def add_parser(sub) -> None:
                        description="Spin text deterministically (same seed, same output). Each behaviour of "
                        "real spinners can be switched with the yes/no options.")
     p.add_argument("path", nargs="?", default="-", metavar="PATH", help="text file; - reads standard input")
-    p.add_argument("--rate", type=float, default=None, help="share of eligible words replaced (default 0.25)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="share of eligible words replaced (default 0.25; 0.3 with --dictionary)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--style", choices=("crude", "careful"), default="crude")
     p.add_argument("--sources", default="moby", help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
     p.add_argument("--format", choices=("text", "json", "spintax"), default="text")
     p.add_argument("--from-spintax", metavar="FILE", help="expand a spintax file instead of spinning")
+    p.add_argument("--dictionary", metavar="FILE",
+                   help="spin with a fixed tool dictionary (from `unspin spinners new`) instead of free choice")
     for name, hlp in (
         ("pos-blind", "ignore part of speech when choosing a synonym"),
         ("prefer-rare", "weight choices towards unusual synonyms"),
@@ -44,7 +47,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from .inputs import InputError, read_input
-    from .spin import SpinOptions, SpintaxError, expand_spintax, spin, to_spintax
+    from .spin import SpinOptions, SpintaxError, expand_spintax, spin
 
     if args.from_spintax:
         try:
@@ -63,6 +66,20 @@ def run(args) -> int:
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
+    if args.dictionary:
+        from .spinners.files import SpinnerFileError
+        from .spinners.tool import apply_dictionary, load_tool
+
+        try:
+            tool = load_tool(args.dictionary)
+            result = apply_dictionary(text, tool, rate=0.3 if args.rate is None else args.rate, seed=args.seed)
+        except SpinnerFileError as e:
+            print(f"unspin: {e}", file=sys.stderr)
+            return int(ExitCode.INPUT)
+        except ValueError as e:
+            print(f"unspin: {e}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+        return _emit(result, args.format)
     overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "partial_occurrences", "consistent",
                                                "word_to_phrase",
                                                "phrase_to_word", "names", "keep_case", "inflect")}
@@ -73,9 +90,15 @@ def run(args) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.USAGE if isinstance(e, ValueError) else ExitCode.INPUT)
-    if args.format == "json":
+    return _emit(result, args.format)
+
+
+def _emit(result, fmt: str) -> int:
+    from .spin import to_spintax
+
+    if fmt == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False))
-    elif args.format == "spintax":
+    elif fmt == "spintax":
         sys.stdout.write(to_spintax(result))
     else:
         sys.stdout.write(result.text)

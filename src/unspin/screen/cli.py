@@ -79,6 +79,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--retry-errors", action="store_true",
                    help="screen again the documents that ended as error rows in earlier runs (e.g. after "
                         "timeouts on a busy machine or an engine fix); otherwise they count as done")
+    p.add_argument("--learn-spinners", action="store_true",
+                   help="after the run, group the spun documents by the tool that made them, learn one dictionary "
+                        "per group (DIR/spinners/cluster-N.json, importable as fingerprint lists) and list the "
+                        "groups in summary.html")
+    p.add_argument("--spinner-min-docs", type=_positive_int, default=5, metavar="N",
+                   help="documents a group needs to count as a tool (default 5)")
     from ..cli_args import add_encoding_option
 
     add_encoding_option(p)
@@ -173,7 +179,8 @@ def run(args) -> int:
                 text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
                 timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
                 progress=callback, retry_errors=args.retry_errors, encoding=args.encoding,
-                check_options={"screen": not args.full},
+                check_options={"screen": not args.full}, learn_spinners=args.learn_spinners,
+                spinner_min_docs=args.spinner_min_docs,
             )
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)

@@ -72,13 +72,16 @@ def screen(
     dask_chunk: int | None = None,
     retry_errors: bool = False,
     encoding: str | None = None,
+    learn_spinners: bool = False,
+    spinner_min_docs: int = 5,
 ) -> ScreenOutcome:
     """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
     called after each document. `check_fn` defaults to unspin.check (resolved inside each worker).
     `retry_errors` screens again the documents that ended as error rows in earlier runs. `encoding` forces the
     encoding of text/HTML/CSV/JSONL inputs (default: detected per file; the results say which). Raises EngineError
     if the engine fails on a warm-up sentence (local engine) and ConnectionError if a Dask scheduler cannot
-    be reached; committed results are kept in both cases."""
+    be reached; committed results are kept in both cases. `learn_spinners` then groups the spun documents by
+    the tool that made them and learns one dictionary per group (screen/spinners.py; summary.html lists them)."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     store = Store(out)
@@ -160,6 +163,15 @@ def screen(
         if new_results or not consolidated:
             renderer = consolidate(store, out, inputs, read_kw, report_top)
             store.set_meta("consolidated", store.count())
+        if learn_spinners and (new_results or store.get_meta("spinners_learned") != store.count()
+                               or not (out / "spinners" / "clusters.json").exists()):
+            from .spinners import learn_spinners as _learn_spinners
+            from .summary import existing_report_links, write_summary
+
+            _learn_spinners(store, out, inputs, read_kw, min_docs=spinner_min_docs)
+            store.set_meta("spinners_learned", store.count())
+            write_summary(store, out, top=report_top, reports=existing_report_links(store, out, report_top),
+                          run_info={"inputs": [str(i) for i in inputs]})
         st = store.stats()
         return ScreenOutcome(out_dir=out, total_documents=st["documents"], screened=state["screened"],
                              skipped=state["skipped"], duplicates=state["dups"], errors=st["errors"],

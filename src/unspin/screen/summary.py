@@ -145,6 +145,7 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
                         f"<td class=num>{d['listed_hits']}</td><td class=num>{d['words']}</td>"
                         f"<td>{E(', '.join(d['top_phrases']))}</td></tr>")
         body.append("</tbody></table>")
+    body.extend(clusters_section(store.get_meta("spinner_clusters")))
     if st["errors"]:
         errs = store.errors(200)
         body.append(f"<h2>Errors ({st['errors']:,}; first {len(errs)} shown)</h2>")
@@ -164,6 +165,40 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
         tmp.unlink(missing_ok=True)  # e.g. disk full: leave no partial file behind
         raise
     return path
+
+
+def clusters_section(record) -> list[str]:
+    """The "Spinning tools" section (from `screen --learn-spinners`); nothing when the option was not used."""
+    if not record:
+        return []
+    out = [f"<h2 id=\"spinning-tools\">Spinning tools (clusters of spun documents: {len(record.get('clusters', []))})</h2>",
+           f"<p><small>{int(record.get('spun_documents', 0)):,} spun documents grouped by the substitutions they "
+           f"share; {int(record.get('unclustered', 0)):,} not explained by any group. Each group's learned "
+           "dictionary is a fingerprint list: <code>unspin fingerprints import FILE</code>.</small></p>"]
+    if not record.get("clusters"):
+        out.append("<p><small>No group of documents shares a tool's substitutions.</small></p>")
+        return out
+    out.append('<table class="sortable"><thead><tr><th class="sortable num">cluster</th>'
+               '<th class="sortable num">documents</th><th class="sortable num">entries</th><th>top pairs '
+               "(spun → original, documents)</th><th>documents (first 10)</th><th>dictionary</th></tr></thead><tbody>")
+    for c in record["clusters"]:
+        pairs = ", ".join(f"{s} → {o} ({n})" for s, o, n in c.get("top_pairs", []))
+        docs = ", ".join(str(d) for d in c.get("document_ids", [])[:10])
+        out.append(f"<tr><td class=num>{int(c.get('id', 0))}</td><td class=num>{int(c.get('documents', 0))}</td>"
+                   f"<td class=num>{int(c.get('entries', 0))}</td><td>{E(pairs)}</td><td><small>{E(docs)}</small></td>"
+                   f"<td><a href=\"{E(str(c.get('file', '')))}\">{E(str(c.get('file', '')))}</a></td></tr>")
+    out.append("</tbody></table>")
+    return out
+
+
+def existing_report_links(store, out_dir: Path, top: int) -> dict[str, str]:
+    """{id: link} of the per-document reports already written for the top documents."""
+    links = {}
+    for d in store.top_documents(top) if top > 0 else []:
+        name = safe_name(d["id"]) + ".html"
+        if (out_dir / "reports" / name).exists():
+            links[d["id"]] = f"reports/{name}"
+    return links
 
 
 def render_report_html(report: Report, source: str | None = None, text_missing: bool = False) -> str:

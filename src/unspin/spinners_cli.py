@@ -1,0 +1,180 @@
+"""`unspin spinners new|learn|identify|train`: argparse wiring only (heavy imports happen inside the commands)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .types import ExitCode
+
+
+def _rate(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {v}")
+    return v
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("spinners", help="spinning tools: draw one, learn one from its output, identify the tool",
+                       description="Spinning tools apply a fixed dictionary (the same tool always writes 'firm' for "
+                       "'company'). Draw such a tool, learn a tool's dictionary from a pile of its output (no "
+                       "originals needed), and find which learned dictionary explains a document.")
+    s = p.add_subparsers(dest="spinners_command", metavar="COMMAND")
+
+    n = s.add_parser("new", help="draw a tool's fixed dictionary", description="Draw a fixed dictionary like a real "
+                     "spinning tool: one replacement (or a small fixed set) per eligible word or phrase, preferring "
+                     "rare synonyms, blind to part of speech; a share of words is left alone.")
+    n.add_argument("--seed", type=int, required=True)
+    n.add_argument("--out", "-o", required=True, metavar="FILE", help="tool file to write (JSON)")
+    n.add_argument("--sources", default="moby", help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
+    n.add_argument("--keep-share", type=_rate, default=0.25, help="share of eligible words the tool leaves alone")
+    n.add_argument("--multi-share", type=_rate, default=0.15,
+                   help="share of entries with a small fixed set (2-3) of replacements")
+    n.add_argument("--name", default="", help="a name stored in the file (default tool-SEED)")
+    n.set_defaults(func=run_new)
+
+    lr = s.add_parser("learn", help="learn a tool's dictionary from a pile of its output",
+                      description="Estimate a spinning tool's dictionary from documents it produced, without the "
+                      "originals. Writes a learned-dictionary file that is also a fingerprint list "
+                      "(unspin fingerprints import FILE) so check, screen and serve use it.")
+    lr.add_argument("inputs", nargs="+", metavar="DOC", help="files or directories (txt/md/html/pdf/docx/jsonl/csv/"
+                    "parquet, like unspin screen)")
+    lr.add_argument("--out", "-o", required=True, metavar="FILE")
+    lr.add_argument("--name", default=None, help="dictionary name (default: the output file's stem)")
+    lr.add_argument("--index", metavar="DIR", help="trace index: documents that align with a source give exact pairs")
+    lr.add_argument("--engine", action="store_true", help="also use unspin check's findings as evidence (slower)")
+    lr.add_argument("--sources", default="moby,mythes,wordnet",
+                    help="thesauri the learner may link pairs with (the tool's own source is unknown)")
+    lr.add_argument("--threshold", type=_rate, default=None,
+                    help="confidence an entry needs (default: the model's, chosen for precision ≥ 0.9 on held-out tools)")
+    lr.add_argument("--min-count", type=int, default=2, help="occurrences a spun form needs (default 2)")
+    lr.add_argument("--text-field", default="text", metavar="NAME", help="text field of JSONL/CSV/Parquet inputs")
+    lr.add_argument("--format", choices=("text", "json"), default="text", help="summary on standard output")
+    lr.set_defaults(func=run_learn)
+
+    idf = s.add_parser("identify", help="which learned dictionary (tool) explains a document",
+                       description="Likelihood of the document under each learned dictionary against clean English, "
+                       "as calibrated probabilities; 'none' when no dictionary explains it.")
+    idf.add_argument("paths", nargs="+", metavar="DOC", help="text files; - reads standard input")
+    idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
+    idf.add_argument("--min-probability", type=_rate, default=0.5)
+    idf.add_argument("--format", choices=("text", "json"), default="text")
+    idf.set_defaults(func=run_identify)
+
+    tr = s.add_parser("train", help="retrain the learner's model from drawn tools (developers)",
+                      description="Draw tools with training seeds, spin corpus documents (train split; dev split for "
+                      "the threshold), label candidate pairs by the alignment and fit the pair model.")
+    tr.add_argument("--docs", type=int, default=50, help="documents per tool (default 50)")
+    tr.add_argument("--jobs", type=int, default=1)
+    tr.add_argument("--precision", type=float, default=0.9, help="dev precision the threshold is chosen for")
+    tr.add_argument("--corpus", default=None, metavar="DIR")
+    tr.add_argument("--out", default=None, metavar="FILE", help="default: src/unspin/data/spinners.json")
+    tr.add_argument("--examples", default=None, metavar="FILE",
+                    help="pickle cache of the featurised examples (written once, reused: refits take seconds)")
+    tr.set_defaults(func=run_train)
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), int(ExitCode.USAGE))[1])
+
+
+def _err(msg: str, code: ExitCode = ExitCode.INPUT) -> int:
+    print(f"unspin spinners: {msg}", file=sys.stderr)
+    return int(code)
+
+
+def run_new(args) -> int:
+    from .spinners.tool import new_dictionary
+
+    sources = tuple(x.strip() for x in args.sources.split(",") if x.strip())
+    try:
+        tool = new_dictionary(args.seed, sources, keep_share=args.keep_share, multi_share=args.multi_share,
+                              name=args.name)
+    except FileNotFoundError as e:
+        return _err(str(e))
+    except ValueError as e:
+        return _err(str(e), ExitCode.USAGE)
+    try:
+        tool.save(args.out)
+    except OSError as e:
+        return _err(f"cannot write {args.out}: {e.strerror or e}")
+    print(f"{args.out}: {len(tool):,} entries drawn from {', '.join(sources)} (seed {args.seed})", file=sys.stderr)
+    return 0
+
+
+def run_learn(args) -> int:
+    from pathlib import Path
+
+    from .readers import iter_documents
+    from .spinners.learn import learn, save
+
+    texts, errors = [], 0
+    for doc in iter_documents(args.inputs, text_field=args.text_field):
+        if doc.error:
+            errors += 1
+            print(f"unspin spinners: {doc.id}: {doc.error} (skipped)", file=sys.stderr)
+            continue
+        texts.append(doc.text)
+    if not texts:
+        return _err("no readable documents to learn from")
+    sources = tuple(x.strip() for x in args.sources.split(",") if x.strip())
+    name = args.name or Path(args.out).stem
+    try:
+        d = learn(texts, sources=sources, index=args.index, engine=args.engine, min_count=args.min_count,
+                  threshold=args.threshold, name=name)
+    except (ValueError, FileNotFoundError) as e:
+        return _err(str(e))
+    try:
+        save(d, args.out)
+    except OSError as e:
+        return _err(f"cannot write {args.out}: {e.strerror or e}")
+    if args.format == "json":
+        print(json.dumps({"out": args.out, "documents": d.documents, "words": d.words, "entries": len(d),
+                          "top": [{"spun": e.spun, "original": e.original, "count": e.count,
+                                   "confidence": e.confidence} for e in d.entries[:20]]}, ensure_ascii=False))
+    else:
+        print(f"{args.out}: {len(d)} entries learned from {d.documents} documents ({d.words:,} words)")
+        for e in sorted(d.entries, key=lambda e: (-e.count, e.spun))[:15]:
+            print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}")
+        print(f"use it: unspin fingerprints import {args.out}")
+    return int(ExitCode.INPUT) if errors else 0
+
+
+def run_identify(args) -> int:
+    from .inputs import InputError, read_input
+    from .spinners.files import SpinnerFileError
+    from .spinners.identify import Scorer, identify
+    from .spinners.learn import load_learned, load_model
+
+    try:
+        dicts = [load_learned(p) for p in args.spinners]
+    except SpinnerFileError as e:
+        return _err(str(e))
+    floor = load_model()["identify"]["clean_floor"]
+    scorers = [Scorer(d, floor) for d in dicts]
+    code = 0
+    for path in args.paths:
+        try:
+            got = read_input(path)
+            text = got.text if hasattr(got, "text") else got[1]  # Input object (newer unspin) or (name, text)
+        except InputError as e:
+            print(f"unspin: {e}", file=sys.stderr)
+            code = int(ExitCode.INPUT)
+            continue
+        res = identify(text, scorers, min_probability=args.min_probability)
+        if args.format == "json":
+            print(json.dumps({"path": path, **res.to_dict()}, ensure_ascii=False))
+        else:
+            strong = next((s.strong for s in scorers if s.name == res.best), set())
+            hits = [h for h in res.hits.get(res.best, []) if h[0] in strong]
+            shown = ", ".join(f"{s}→{o}" for s, o, _ in hits[:6])
+            print(f"{path}: {res.best} (probability {res.probability:.3f}; {res.words} words"
+                  + (f"; {len(hits)} entries seen: {shown}" if hits else "") + ")")
+    return code
+
+
+def run_train(args) -> int:
+    from .spinners.train import main
+
+    return main(args)

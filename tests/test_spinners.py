@@ -1,0 +1,333 @@
+"""Spinning tools: drawing and applying fixed dictionaries, learning them back, identification, clustering,
+files, CLI and the screen integration. Our own sentences only."""
+import json
+import random
+
+import pytest
+
+from unspin.cli import main
+from unspin.spinners import (LearnedDictionary, LearnedEntry, SpinnerFileError, ToolDictionary, apply_dictionary,
+                             identify, load_learned, load_tool, new_dictionary, to_json)
+from unspin.spinners.learn import resolve
+
+TEXT = ("The company said on Monday that its guidance for the year was unchanged. Analysts said the company "
+        "had a difficult year, but the guidance surprised them. \"The company is strong,\" the chief said.")
+
+# a hand-made tool: the same replacement every time
+HAND = ToolDictionary({"company": ("visitant",), "say": ("voiceful",), "guidance": ("steerage",),
+                       "year": ("twelvemonth",), "difficult": ("knotty", "thorny"), "chief executive": ("honcho",)},
+                      seed=None, sources=("hand",), name="hand")
+
+SENTENCES = [
+    "The company said its guidance for the year was unchanged after a long meeting on Monday.",
+    "Officials said the company would publish new guidance before the end of the year.",
+    "Farmers said the dry year had been difficult for the company and its workers.",
+    "The council said the guidance on water use would change next year.",
+    "A spokesman said the company had seen a difficult start to the year.",
+    "Researchers said the guidance was based on data collected over the year.",
+    "The minister said the company must follow the new guidance this year.",
+    "Growers said prices were difficult to predict this year, the company said.",
+    "The report said the company had met its guidance for the third year in a row.",
+    "Teachers said the new guidance had made the school year more difficult.",
+    "The union said the company ignored the safety guidance last year.",
+    "Doctors said the guidance would help patients through a difficult year.",
+]
+
+
+def _docs(tool, n=24, rate=0.5, seed=0):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        text = " ".join(rng.sample(SENTENCES, 5))
+        out.append(apply_dictionary(text, tool, rate=rate, seed=seed * 100 + i))
+    return out
+
+
+# ---- drawing and applying ------------------------------------------------------------------------------
+
+
+def test_apply_is_a_fixed_dictionary_with_exact_alignment():
+    r = apply_dictionary(TEXT, HAND, rate=1.0, seed=3)
+    assert r.spans
+    for s in r.spans:
+        assert r.text[s.start : s.end] == s.spun
+        assert TEXT[s.orig_start : s.orig_end] == s.original
+    pos_o = pos_s = 0
+    for s in r.spans:
+        assert TEXT[pos_o : s.orig_start] == r.text[pos_s : s.start]
+        pos_o, pos_s = s.orig_end, s.end
+    assert TEXT[pos_o:] == r.text[pos_s:]
+    # the same word always becomes the same replacement; inflection follows the original ("said" → base form
+    # of an adjective stays as is); quoted speech is left alone
+    swaps = {(s.original.lower(), s.spun.lower()) for s in r.spans}
+    assert ("company", "visitant") in swaps and ("guidance", "steerage") in swaps and ("said", "voiceful") in swaps
+    assert "The company is strong" in r.text
+    assert r.to_dict()["style"] == "dictionary"
+
+
+def test_apply_is_deterministic_and_rate_controls_the_share():
+    a = apply_dictionary(TEXT, HAND, rate=0.5, seed=7)
+    b = apply_dictionary(TEXT, HAND, rate=0.5, seed=7)
+    assert a.text == b.text and a.spans == b.spans
+    assert apply_dictionary(TEXT, HAND, rate=0.0, seed=1).text == TEXT
+    with pytest.raises(ValueError):
+        apply_dictionary(TEXT, HAND, rate=1.5)
+
+
+def test_small_fixed_sets_and_phrases():
+    text = "It was difficult. It was difficult. It was difficult. It was difficult. The chief executive left."
+    outs = set()
+    for seed in range(6):
+        r = apply_dictionary(text, HAND, rate=1.0, seed=seed)
+        outs.update(s.spun.lower() for s in r.spans if s.original == "difficult")
+        assert any(s.original == "chief executive" and s.spun == "honcho" for s in r.spans)
+    assert outs == {"knotty", "thorny"}
+
+
+def test_new_dictionary_is_seeded_rare_leaning_and_leaves_words_alone():
+    a = new_dictionary(11)
+    b = new_dictionary(11)
+    c = new_dictionary(12)
+    assert a.entries == b.entries
+    assert a.entries != c.entries
+    common = ["company", "said", "year", "government", "people", "water", "report", "price"]
+    assert not {"the", "of", "and", "which"} & set(a.entries)  # function words never get entries
+    # about keep_share of eligible headwords are left alone: compare with a tool that leaves nothing alone
+    full = new_dictionary(11, keep_share=0.0)
+    assert 0.6 < len(a) / len(full) < 0.9
+    # each entry has one replacement or a small fixed set, never the word itself
+    assert all(1 <= len(v) <= 3 and k not in v for k, v in a.entries.items())
+    assert sum(1 for v in a.entries.values() if len(v) > 1) > 0.05 * len(a)
+    # rare-leaning: replacements are on average rarer than the words they replace
+    from unspin.knowledge import morph
+
+    drop = [morph.zipf(k) - morph.zipf(v[0]) for k, v in a.entries.items() if k in common]
+    assert drop and sum(drop) / len(drop) > 0.5
+
+
+def test_tool_file_round_trip_and_clear_errors(tmp_path):
+    p = tmp_path / "t.json"
+    HAND.save(p)
+    t = load_tool(p)
+    assert t.entries == HAND.entries and t.name == "hand"
+    cases = {
+        "empty.json": "",
+        "notjson.json": "{",
+        "list.json": "[]",
+        "noformat.json": json.dumps({"entries": {}}),
+        "learned.json": json.dumps({"format": "unspin-learned-dictionary", "version": 1}),
+        "future.json": json.dumps({"format": "unspin-spinner-tool", "version": 99, "entries": {}}),
+        "badentry.json": json.dumps({"format": "unspin-spinner-tool", "version": 1, "entries": {"a": [3]}}),
+    }
+    for name, body in cases.items():
+        f = tmp_path / name
+        f.write_text(body)
+        with pytest.raises(SpinnerFileError) as e:
+            load_tool(f)
+        assert name in str(e.value)
+    with pytest.raises(SpinnerFileError, match="cannot read"):
+        load_tool(tmp_path / "missing.json")
+
+
+def test_cli_new_and_spin_with_dictionary(tmp_path, capsys):
+    tool = tmp_path / "tool.json"
+    assert main(["spinners", "new", "--seed", "4", "--out", str(tool)]) == 0
+    data = json.loads(tool.read_text())
+    assert data["format"] == "unspin-spinner-tool" and data["seed"] == 4 and len(data["entries"]) > 1000
+    doc = tmp_path / "doc.txt"
+    doc.write_text(" ".join(SENTENCES))
+    capsys.readouterr()
+    assert main(["spin", str(doc), "--dictionary", str(tool), "--rate", "0.5", "--seed", "2", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["spans"] and out["style"] == "dictionary"
+    for s in out["spans"]:
+        assert out["text"][s["start"] : s["end"]] == s["spun"]
+        assert out["original"][s["orig_start"] : s["orig_end"]] == s["original"]
+        assert data["entries"]  # every swap comes from the file
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "something-else", "version": 1}')
+    assert main(["spin", str(doc), "--dictionary", str(bad)]) == 4
+    assert "bad.json" in capsys.readouterr().err
+
+
+# ---- learning -----------------------------------------------------------------------------------------------
+
+
+def test_resolve_keeps_the_best_original_and_drops_covered_units():
+    scored = [(0.9, "horse latitudes", "climate", 3, 2, {}), (0.6, "latitudes", "climate", 3, 2, {}),
+              (0.8, "voiceful", "said", 9, 6, {}), (0.7, "voiceful", "says", 9, 6, {}),
+              (0.2, "nation", "country", 5, 3, {})]
+    got = {(e.spun, e.original) for e in resolve(scored, 0.5)}
+    assert got == {("horse latitudes", "climate"), ("voiceful", "said")}
+
+
+def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals(tmp_path, capsys):
+    docs = _docs(HAND, n=24, rate=0.5)
+    pile = tmp_path / "pile"
+    pile.mkdir()
+    for i, r in enumerate(docs):
+        (pile / f"{i}.txt").write_text(r.text)
+    out = tmp_path / "farm.json"
+    assert main(["spinners", "learn", str(pile), "--out", str(out)]) == 0
+    assert "farm.json" in capsys.readouterr().out
+    d = load_learned(out)
+    assert d.documents == 24 and d.name == "farm"
+    pairs = d.pairs()
+    used = {}
+    for r in docs:
+        for s in r.spans:
+            used[(s.spun.lower(), s.original.lower())] = used.get((s.spun.lower(), s.original.lower()), 0) + 1
+    expected = {"steerage": "guidance", "visitant": "company", "voiceful": "said", "twelvemonth": "year"}
+    found = [s for s, o in expected.items() if pairs.get(s) == o]
+    assert len(found) >= 3, pairs
+    wrong = [(s, o) for s, o in pairs.items() if (s, o) not in used]
+    assert len(wrong) <= 1, wrong
+    assert all(0.0 < e.confidence <= 1.0 and e.count >= 2 for e in d.entries)
+    # the file is a fingerprint list as it is
+    assert main(["fingerprints", "import", str(out), "--db", str(tmp_path / "fp.sqlite")]) == 0
+
+
+def _learned(name, pairs, words=20000):
+    return LearnedDictionary([LearnedEntry(s, o, c, max(1, c // 2), 0.95) for s, o, c in pairs], 50, words, name)
+
+
+A = _learned("farm-a", [("steerage", "guidance", 30), ("visitant", "company", 25), ("voiceful", "said", 60),
+                        ("twelvemonth", "year", 20), ("firm", "company", 12)])
+B = _learned("farm-b", [("counselling", "guidance", 30), ("troupe", "company", 25), ("forenamed", "said", 60),
+                        ("luster", "year", 20)])
+
+
+def test_learned_file_round_trip_and_fingerprint_export(tmp_path):
+    from unspin.spinners import save
+
+    p = tmp_path / "farm-a.json"
+    save(A, p)
+    data = json.loads(p.read_text())
+    assert data["format"] == "unspin-learned-dictionary" and data["version"] == 1
+    back = load_learned(p)
+    assert back.pairs() == A.pairs() and back.words == A.words
+    # a common word the tool writes ("firm") needs another hallmark of the tool in the document
+    firm = next(x for x in data["phrases"] if x["tortured"] == "firm")
+    assert firm["query"].startswith('"firm" AND (') and '"steerage"' in firm["query"]
+    assert "firm" not in data["hallmarks"]
+    for name, body in {"x.json": "[1]", "y.json": json.dumps({"format": "unspin-learned-dictionary", "version": 1,
+                                                                "words": 5, "documents": 1,
+                                                                "phrases": [{"tortured": "a"}]})}.items():
+        f = tmp_path / name
+        f.write_text(body)
+        with pytest.raises(SpinnerFileError) as e:
+            load_learned(f)
+        assert name in str(e.value)
+
+
+def test_imported_learned_list_flags_the_tools_text_but_not_honest_text(tmp_path):
+    from unspin import fingerprints
+    from unspin.spinners import save
+
+    p = tmp_path / "farm-a.json"
+    save(A, p)
+    db = tmp_path / "fp.sqlite"
+    info, res = fingerprints.import_file(p, db_path=db)
+    assert len(res.entries) == len(A.entries)
+    fs = fingerprints.load(db_path=db)
+    spun = "The visitant voiceful its steerage for the twelvemonth was unchanged, and the firm agreed."
+    got = {(f.text.lower(), f.suggestions[0].lower()) for f in fs.match(spun)}
+    assert {("visitant", "company"), ("steerage", "guidance"), ("firm", "company")} <= got
+    honest = "The firm said its advice for the year was unchanged."
+    assert fs.match(honest) == []
+
+
+def test_identify_names_the_tool_and_answers_none_for_honest_text():
+    spun_a = ("The visitant voiceful its steerage for the twelvemonth was unchanged. Analysts voiceful the "
+              "visitant had a hard twelvemonth.")
+    spun_b = ("The troupe forenamed its counselling for the luster was unchanged. Analysts forenamed the troupe "
+              "had a hard luster.")
+    honest = ("The company said its guidance for the year was unchanged. Analysts said the company had a hard "
+              "year, and the firm agreed.")
+    ra, rb, rh = identify(spun_a, [A, B]), identify(spun_b, [A, B]), identify(honest, [A, B])
+    assert ra.best == "farm-a" and ra.probability > 0.8
+    assert rb.best == "farm-b" and rb.probability > 0.8
+    assert rh.best == "none"
+    assert identify("The firm said the firm was a firm.", [A, B]).best == "none"  # ordinary words: never proof
+    assert abs(sum(ra.probabilities.values()) - 1.0) < 1e-9
+    assert {s for s, _, _ in ra.hits["farm-a"]} >= {"visitant", "voiceful", "steerage", "twelvemonth"}
+
+
+def test_cli_identify(tmp_path, capsys):
+    from unspin.spinners import save
+
+    save(A, tmp_path / "a.json")
+    save(B, tmp_path / "b.json")
+    doc = tmp_path / "d.txt"
+    doc.write_text("The troupe forenamed its counselling for the luster. The troupe forenamed it again.")
+    capsys.readouterr()
+    rc = main(["spinners", "identify", str(doc), "--spinners", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+               "--format", "json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["best"] == "farm-b" and out["probability"] > 0.8
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["spinners", "identify", str(doc), "--spinners", str(bad)]) == 4
+    assert "bad.json" in capsys.readouterr().err
+
+
+# ---- clustering and screen -------------------------------------------------------------------------------
+
+HAND2 = ToolDictionary({"company": ("troupe",), "say": ("forenamed",), "guidance": ("counselling",),
+                        "year": ("luster",), "difficult": ("arduous",)}, seed=None, sources=("hand",), name="hand2")
+
+
+def test_cluster_separates_two_tools():
+    from unspin.spinners import cluster
+
+    docs = [(f"a{i}", r.text) for i, r in enumerate(_docs(HAND, 12, 0.6, seed=1))]
+    docs += [(f"b{i}", r.text) for i, r in enumerate(_docs(HAND2, 12, 0.6, seed=2))]
+    res = cluster(docs, min_docs=4)
+    assert res.clusters
+    for c in res.clusters:
+        kinds = {d[0] for d in c.documents}
+        assert len(kinds) == 1, c.documents  # pure
+    # the tool with very rare outputs is found whole; the other (commoner outputs: "troupe", "luster") may stay
+    # unclustered, but is never mixed in
+    assert max(len(c.documents) for c in res.clusters) >= 10
+
+
+def test_screen_learn_spinners_writes_clusters_and_escapes_them(tmp_path):
+    from unspin.screen import screen
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, r in enumerate(_docs(HAND, 10, 0.6, seed=3)):
+        (corpus / f"a{i}.txt").write_text(r.text)
+    for i, r in enumerate(_docs(HAND2, 10, 0.6, seed=4)):
+        (corpus / f"b{i}<img src=x onerror=alert(1)>.txt").write_text(r.text)
+    out = tmp_path / "out"
+    screen([str(corpus)], out, jobs=1, learn_spinners=True, spinner_min_docs=3,
+           check_fn=lambda text, **kw: __import__("unspin").check(text, fingerprints=False))
+    rec = json.loads((out / "spinners" / "clusters.json").read_text())
+    page = (out / "summary.html").read_text()
+    assert "Spinning tools" in page
+    assert "<img src=x" not in page
+    if rec["clusters"]:
+        assert (out / rec["clusters"][0]["file"]).exists()
+
+
+def test_learn_with_a_trace_index_takes_exact_pairs_and_drops_contradicted_ones(tmp_path, capsys):
+    rng = random.Random(3)
+    src, spun = tmp_path / "src", tmp_path / "spun"
+    src.mkdir()
+    spun.mkdir()
+    for i in range(8):
+        text = " ".join(rng.sample(SENTENCES, 6))
+        (src / f"{i}.txt").write_text(text)
+        (spun / f"{i}.txt").write_text(apply_dictionary(text, HAND, 0.5, i).text)
+    idx = tmp_path / "idx"
+    assert main(["index", "add", str(src), "--index", str(idx)]) == 0
+    out = tmp_path / "l.json"
+    assert main(["spinners", "learn", str(spun), "--index", str(idx), "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    got = {(p["tortured"], p["correct"]) for p in data["phrases"]}
+    assert {("twelvemonth", "year"), ("voiceful", "said"), ("steerage", "guidance"), ("visitant", "company")} <= got
+    assert all(p["source"] == "trace" for p in data["phrases"]), data["phrases"]
+    assert all(p["confidence"] == 0.99 for p in data["phrases"])
