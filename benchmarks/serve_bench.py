@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import platform
 import socket
 import statistics
 import subprocess

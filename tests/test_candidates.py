@@ -1,5 +1,4 @@
 """Candidate originals from the installed knowledge (Moby always; MyThes/WordNet when installed)."""
-import numpy as np
 import pytest
 
 from unspin import candidates as C

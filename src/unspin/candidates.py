@@ -28,7 +28,7 @@ import numpy as np
 from .knowledge import lexicon as lexicon_mod
 
 MAX_POOL = 1500  # candidates per form; only the commonest words reach it (then the static prior keeps the best)
-MEMO_FORMS = 60_000  # memoised blocks (~20 kB each on average): bounded on endless new vocabulary
+ATTRACTION_MEMO = 240_000  # memoised attraction values (a float per form): bounded on endless new vocabulary
 
 
 @dataclass(frozen=True)
@@ -196,11 +196,11 @@ class CandidatePool:
         cs = np.concatenate([[0], np.cumsum(fb)])
         self.n_syn = np.maximum(cs[th.fwd_ptr[1:]] - cs[th.fwd_ptr[:-1]], 1).astype(np.float32)
         self.log_nsyn_term = np.log(self.n_syn)
-        self._block = lru_cache(maxsize=MEMO_FORMS)(self._build)
-        self._attraction = lru_cache(maxsize=MEMO_FORMS * 4)(self._attraction_of)
+        self._attraction = lru_cache(maxsize=ATTRACTION_MEMO)(self._attraction_of)
 
     def for_form(self, form: int) -> Block:
-        return self._block(form)
+        # not memoised here: the one caller (Knowledge.candidates) memoises what it derives from the block
+        return self._build(form)
 
     def _build(self, form: int) -> Block:
         lex = self.lex

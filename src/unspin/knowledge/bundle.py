@@ -3,7 +3,10 @@ thesauri a detector may use, the language model with the lexicon's words in its 
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
+
+from cachetools import LRUCache, cached
 
 import numpy as np
 
@@ -12,6 +15,14 @@ from . import lexicon as lexicon_mod
 from .thesaurus import SOURCE_BITS, bits_of
 
 UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
+
+
+CANDIDATE_MEMO_BYTES = 64_000_000  # memoised candidate tables: repeated words are fast, RSS stays bounded on
+# endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~450 MB of tables)
+
+
+def _table_bytes(table) -> int:
+    return 64 if table is None else table[0].nbytes + table[1].nbytes + 200
 
 
 class Knowledge:
@@ -35,7 +46,9 @@ class Knowledge:
         self.eos = self.lm.word_id("</s>")
         self.model_path = model_path
         self._model = None
-        self._candidates = lru_cache(maxsize=60_000)(self._candidates_uncached)
+        # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
+        self._candidates = cached(LRUCache(maxsize=CANDIDATE_MEMO_BYTES, getsizeof=_table_bytes),
+                                  lock=threading.Lock())(self._candidates_uncached)
         self._vecs32 = None
 
     def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):

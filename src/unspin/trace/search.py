@@ -22,7 +22,7 @@ from ..text import tokenize
 from ..types import RULE_TRACE, SOURCE_TRACE, Finding
 from .align import MAX_PHRASE, Alignment, Linker, align, trim_context
 from .features import segment
-from .store import Paragraph, TraceIndex
+from .store import TraceIndex
 
 DEFAULT_THRESHOLD = 0.5  # alignment score a piece needs to count as copied from a source paragraph
 MAX_CANDIDATES = 30  # per piece, after the MinHash estimate
