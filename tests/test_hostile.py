@@ -110,7 +110,10 @@ def test_50mb_single_line_file_is_handled_in_bounded_time_and_memory(tmp_path):
         for _ in range(50_000_000 // len(chunk) + 1):
             fh.write(chunk)
     assert p.stat().st_size >= 50_000_000 and b"\n" not in p.read_bytes()[:1_000_000]
-    r = _measured("50 MB single line", _check_cli(p, timeout=120))
+    # over the default --max-bytes: refused at once, naming the file and the limit
+    r = _measured("50 MB single line, default size guard", _check_cli(p, timeout=60))
+    assert r.returncode == 4 and str(p) in r.stderr and "--max-bytes" in r.stderr and r.wall_s < 30
+    r = _measured("50 MB single line", _check_cli("--max-bytes", "0", p, timeout=120))
     assert r.returncode == 0, (r.returncode, r.stderr[-500:])
     (obj,) = _json_lines(r.stdout)
     assert obj["verdict"] == "uncertain" and obj["words"] > 1_000_000 and obj["notes"]

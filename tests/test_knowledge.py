@@ -44,3 +44,17 @@ def test_unknown_source_and_stale_cache(tmp_path):
         (tmp_path / name).mkdir()
     T._remove_stale(tmp_path / "thesaurus-v9-moby")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesaurus-v1-mythes", "thesaurus-v9-moby"]
+
+
+def test_a_first_build_says_in_one_line_what_it_builds(monkeypatch, tmp_path, capsys):
+    """An empty cache is not a silent pause: the build announces itself once on stderr (issue 13)."""
+    _tiny(monkeypatch)
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(T, "_LOADED", {})
+    th = T.load(("moby",), progress=False)
+    err = capsys.readouterr().err
+    assert th.synonyms("central") == ["focal", "key", "main"]
+    assert err.count("\n") == 1 and "building the thesaurus index for moby" in err and str(tmp_path) in err
+    monkeypatch.setattr(T, "_LOADED", {})
+    T.load(("moby",), progress=False)  # built: silent
+    assert capsys.readouterr().err == ""

@@ -788,3 +788,27 @@ def test_cli_subprocess_serves(tmp_path):
             proc.kill()
             err = proc.communicate()[1]
     assert "unspin serve: http://127.0.0.1:" in err
+
+
+def test_v2_levels_and_categories_per_source():
+    """Suspects only with level=picky, in their own category; one category per source with stable rule ids, so
+    disabledRules / disabledCategories switch them the way LanguageTool users expect (issue 11, 12)."""
+    text = "The focal bank said profound learning helps."
+    model_f = Finding(4, 9, "focal", ("central",), 0.9)
+    suspect = Finding(15, 19, "said", ("stated",), 0.4, level="suspect")
+    listed = Finding(20, 37, "profound learning", ("deep learning",), 0.97, ("listed in pps",), "list",
+                     "UNSPIN_LIST_PPS", "pps:profound learning")
+    rep = Report(text, 7, [model_f, suspect, listed], 0.9, "spun")
+    doc = lt.plain_document(text)
+
+    def ids(params):
+        body = lt.build_response(doc, rep, ("English (US)", "en-US"), params, "test")
+        return [(m["rule"]["id"], m["rule"]["category"]["id"]) for m in body["matches"]]
+
+    assert ids({}) == [("UNSPIN_MODEL", "UNSPIN_MODEL"), ("UNSPIN_LIST_PPS", "UNSPIN_LIST")]
+    assert ids({"level": "picky"}) == [("UNSPIN_MODEL", "UNSPIN_MODEL"), ("UNSPIN_MODEL", "UNSPIN_SUSPECT"),
+                                      ("UNSPIN_LIST_PPS", "UNSPIN_LIST")]
+    assert ids({"level": "picky", "disabledCategories": "UNSPIN_SUSPECT,UNSPIN_LIST"}) == [
+        ("UNSPIN_MODEL", "UNSPIN_MODEL")]
+    assert ids({"disabledRules": "UNSPIN_LIST_PPS"}) == [("UNSPIN_MODEL", "UNSPIN_MODEL")]
+    assert ids({"enabledOnly": "true", "enabledCategories": "UNSPIN_LIST"}) == [("UNSPIN_LIST_PPS", "UNSPIN_LIST")]

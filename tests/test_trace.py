@@ -236,6 +236,25 @@ def test_spun_documents_trace_to_their_source_and_restore_exactly(index, corpus,
     assert exact >= len(picks) - 1
 
 
+@pytest.mark.xfail(strict=True, reason="known failure: with a spinner that reuses its choice for a repeated word "
+                   "(a dictionary tool), the gap alignment sometimes pairs a swap with source words from another "
+                   "sentence and the restoration inserts them; tracing still finds the right source")
+def test_consistent_spinner_documents_restore_exactly(index, corpus):
+    from unspin.spin import SpinOptions, spin
+    from unspin.trace import trace
+
+    exact = 0
+    picks = list(range(7, 200, 40))
+    for i in picks:
+        doc_id, original = corpus[i]
+        spun = spin(original, seed=i, options=SpinOptions.for_style("crude", rate=0.3, consistent=True))
+        result = trace(spun.text, index)
+        assert result.best is not None and result.best.id == doc_id
+        restored = apply_edits(spun.text, edits_from_findings(spun.text, result.restorations))
+        exact += restored == original
+    assert exact >= len(picks) - 1
+
+
 def test_document_from_two_sources_finds_both(index, corpus):
     from unspin.spin import spin
     from unspin.trace import trace

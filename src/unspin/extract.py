@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import features as F
-from .candidates import Block
-from .knowledge import lexicon as lexicon_mod
 from .knowledge.bundle import Knowledge, floor_logprob
 from .stopwords import is_function_word
 from .text import word_run
@@ -258,60 +256,49 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats)
     """Stage 1: every candidate of every span in `idx` with its cheap columns (PRE_FEATURES): static facts,
     the first word's fit with the left context, echo. Returns (idx with candidates, span group of each row,
     candidate ids, columns) or None."""
-    lex, pool = k.lex, k.pool
-    blocks: list[Block] = []
-    keep_idx = []
+    got, keep_idx = [], []
     for i in idx.tolist():
-        b = pool.for_form(int(spans.form[i]))
-        if len(b):
-            blocks.append(b)
+        c = k.candidates(int(spans.form[i]))
+        if c is not None:
+            got.append(c)
             keep_idx.append(i)
     if not keep_idx:
         return None
     idx = np.array(keep_idx, dtype=np.int64)
-    sizes = np.array([len(b) for b in blocks], dtype=np.int64)
+    sizes = np.array([len(c) for c, _ in got], dtype=np.int64)
     span_of = np.repeat(np.arange(len(idx)), sizes)
-    cand = np.concatenate([b.cand for b in blocks]).astype(np.int64)
-    cols = {name: np.concatenate([getattr(b, name) for b in blocks]).astype(np.float64)
-            for name in ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only", "log_nsyn",
-                         "sim")}
+    cand = np.concatenate([c for c, _ in got])
+    facts = np.concatenate([f for _, f in got])
+    cols = {name: facts[:, j] for j, name in enumerate(k.FACTS)}
     sp = idx[span_of]
     first = spans.first[sp]
     last = first + spans.n_words[sp] - 1
     left = _left_context(spans, spans.seq_pos[first], k.order)
-    c1 = lex.words[cand, 0].astype(np.int64)
-    c1_ids = k.word_lm[c1]
-    lp1 = np.array(k.word_floor[c1])
+    c1_ids = cols["first_lm"].astype(np.int64)
+    lp1 = cols["first_floor"].copy()
     kn = c1_ids >= 0
     if kn.any():
         lp1[kn] = k.lm.logprob_ids(left[kn], c1_ids[kn])
     t1 = spans.seq_score[spans.seq_pos[first]]
-    text_zipf = spans.gate["text_zipf"][sp]
-    cand_zipf = lex.zipf[cand].astype(np.float64)
     cols["first_lp"] = lp1
     cols["left_gain1"] = F.clip(lp1 - t1)
-    cols.update(F.spinner_choice(cand_zipf, text_zipf, cols["log_nsyn"]))
-    cols["echo_n"] = stats.lemma_count(lex.lemma[cand].astype(np.int64)).astype(np.float64)
-    cols["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, cand, k, stats))
-    n_c = lex.n_words[cand].astype(np.float64)
-    cols["cand_words"] = n_c
-    cwords = lex.words[cand]
-    cols["cand_oov"] = ((k.word_lm[np.maximum(cwords, 0)] < 0) & (cwords >= 0)).any(axis=1).astype(np.float64)
+    cols.update(F.spinner_choice(cols["cand_zipf"], spans.gate["text_zipf"][sp], cols["log_nsyn"]))
+    cols["echo_n"] = stats.lemma_count(cols["lemma"].astype(np.int64)).astype(np.float64)
+    cols["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, cols, k, stats))
+    cols["cand_words"] = cols["n_words"]
     return idx, span_of, cand, cols
 
 
-def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cand: np.ndarray, k: Knowledge,
+def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cols: dict, k: Knowledge,
                  stats: DocStats) -> np.ndarray:
     """Times the candidate occurs elsewhere next to the span's own left or right neighbour."""
-    lex = k.lex
-    W = len(lex.word_strs)
-    cw_first = lex.words[cand, 0].astype(np.int64)
-    n_c = lex.n_words[cand].astype(np.int64)
-    cw_last = lex.words[cand, np.minimum(n_c, lexicon_mod.MAX_FORM_WORDS) - 1].astype(np.int64)
+    W = len(k.lex.word_strs)
+    cw_first = cols["first_word"].astype(np.int64)
+    cw_last = cols["last_word"].astype(np.int64)
     nwp = len(spans.word_wt)
     prev_w = np.where(first > 0, spans.word_wt[np.maximum(first - 1, 0)], -1)
     next_w = np.where(last + 1 < nwp, spans.word_wt[np.minimum(last + 1, nwp - 1)], -1)
-    bg = np.zeros(len(cand), dtype=np.int64)
+    bg = np.zeros(len(cw_first), dtype=np.int64)
     ok = (prev_w >= 0) & (cw_first >= 0)
     bg[ok] += stats.bigram_count(prev_w[ok] * W + cw_first[ok])
     ok = (next_w >= 0) & (cw_last >= 0)

@@ -39,7 +39,8 @@ class SpinOptions:
     pos_blind: bool = True  # any entry of the headword, whatever its part of speech
     prefer_rare: bool = True  # weight synonyms towards unusual ones
     partial_occurrences: bool = True  # decide per occurrence (else a word is swapped everywhere or nowhere)
-    consistent: bool = True  # a word swapped twice gets the same synonym both times (tools apply a dictionary)
+    consistent: bool = False  # a word swapped twice gets the same synonym both times (dictionary tools do;
+    # `unspin spinners` draws whole tool dictionaries; training mixes both behaviours)
     word_to_phrase: bool = True
     phrase_to_word: bool = True
     names: bool = True  # swap words inside capitalised names

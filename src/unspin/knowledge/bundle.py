@@ -35,6 +35,7 @@ class Knowledge:
         self.eos = self.lm.word_id("</s>")
         self.model_path = model_path
         self._model = None
+        self._candidates = lru_cache(maxsize=60_000)(self._candidates_uncached)
         self._vecs32 = None
 
     def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):
@@ -54,6 +55,30 @@ class Knowledge:
         ctx = np.where(known, self.lm.logprob_ids(hist, w), floor)
         uni = np.where(known, self.lm.logprob_ids(np.full((n, o - 1), -1, dtype=np.int64), w), floor)
         return ctx, uni
+
+    # candidate originals with every static fact stage 1 needs, memoised per text form
+    FACTS = ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only", "log_nsyn", "sim",
+             "cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_floor", "first_word", "last_word")
+
+    def candidates(self, form: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(candidate form ids, FACTS matrix) of a text form, or None when it has no candidate."""
+        return self._candidates(form)
+
+    def _candidates_uncached(self, form: int):
+        b = self.pool.for_form(form)
+        if not len(b):
+            return None
+        lex = self.lex
+        cand = b.cand.astype(np.int64)
+        n_w = lex.n_words[cand].astype(np.int64)
+        words = lex.words[cand]
+        first = words[:, 0].astype(np.int64)
+        last = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1].astype(np.int64)
+        oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
+        facts = np.column_stack([b.reverse, b.forward, b.n_sources, b.tag_match, b.learned, b.neighbour_only,
+                                 b.log_nsyn, b.sim, lex.zipf[cand], lex.lemma[cand], n_w, oov,
+                                 self.word_lm[first], self.word_floor[first], first, last]).astype(np.float64)
+        return cand, facts
 
     # word vectors: the two questions the engine asks of them
     def topic(self, forms: np.ndarray) -> np.ndarray | None:

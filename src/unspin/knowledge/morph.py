@@ -79,3 +79,14 @@ def upos_of(word: str) -> frozenset[str]:
     return frozenset(getAllLemmas(word).keys())
 
 
+def can_inflect(term: str, tag: str) -> bool:
+    """True when `term` (a word or phrase) takes the form `tag` cleanly: its head (first word for verbs,
+    else last) is a base form of that part of speech. Comparatives of phrases ("big shottest") and
+    re-inflected forms ("constituteded") are refused."""
+    if not tag:
+        return True
+    parts = term.split(" ")
+    head = parts[0 if tag.startswith("VB") and len(parts) > 1 else -1]
+    if len(parts) > 1 and tag in ("JJR", "JJS", "RBR", "RBS"):
+        return False
+    return tag_upos(tag) in upos_of(head) and head in lemmas(head)

@@ -169,6 +169,13 @@ class Thesaurus:
             return []
         return [self.terms[j] for j in self.rev_ids[self.rev_ptr[i] : self.rev_ptr[i + 1]]]
 
+    def synonym_ids(self, term: str) -> np.ndarray:
+        """Term ids listed under `term` (empty when it is not a headword)."""
+        i = self.term_id.get(term)
+        if i is None:
+            return np.zeros(0, dtype=np.int32)
+        return np.asarray(self.fwd_ids[self.fwd_ptr[i] : self.fwd_ptr[i + 1]])
+
     def n_originals(self, term: str) -> int:
         i = self.term_id.get(term)
         return 0 if i is None else int(self.rev_ptr[i + 1] - self.rev_ptr[i])

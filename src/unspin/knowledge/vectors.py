@@ -8,6 +8,7 @@ topic features are 0 and the engine still runs (less accurately; see BENCHMARKS.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,16 @@ class Vectors:
     def __init__(self, words: list[str], matrix: np.ndarray):
         self.index = {w: i for i, w in enumerate(words)}
         self.matrix = matrix.view(np.ndarray)
+        self.vec = lru_cache(maxsize=50_000)(self._vec)  # bounded memo (the spinners learner asks per word)
+
+    def _vec(self, term: str) -> np.ndarray | None:
+        """Unit vector of a word or the normalised mean of a phrase's words (None when unknown)."""
+        idx = [self.index[p] for p in term.split(" ") if p in self.index]
+        if not idx:
+            return None
+        v = self.matrix[idx].astype(np.float32).sum(axis=0)
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else None
 
 
 def _build(directory: Path) -> None:
