@@ -150,9 +150,11 @@ def main() -> int:
             save_learned(d, f)
             db = tmp / f"fp-{s['seed']}.sqlite"
             fingerprints.import_file(f, name="learned", db_path=db)
-            with_list, alone = SpanScore(), SpanScore()
-            strict_with = strict_alone = spans = covered = covered_ok = 0
+            with_list, alone, with_src = SpanScore(), SpanScore(), SpanScore()
+            strict_with = strict_alone = strict_src = spans = covered = covered_ok = covered_fired = 0
             pairs = d.pairs()
+            tool_src = tuple(d.meta.get("tool_sources") or ())
+            src_opts = {"thesauri": tool_src} if tool_src else {}
             for r in s["spun"][50 : 50 + args.restore_docs]:
                 truth = [(x.start, x.end, x.original) for x in r.spans]
                 spans += len(truth)
@@ -163,21 +165,34 @@ def main() -> int:
                         hit = [f for f in findings if f.start < x.end and x.start < f.end]
                         covered_ok += bool(hit and hit[0].suggestions
                                            and hit[0].suggestions[0].lower() == x.original.lower())
+                        covered_fired += bool(hit and hit[0].source == "list")
                 a = score_findings(findings, truth)
                 b = score_findings(unspin.check(r.text, fingerprints=False).findings, truth)
+                c3 = score_findings(unspin.check(r.text, fingerprints=["learned"], fingerprints_db=str(db),
+                                                 **src_opts).findings, truth) if src_opts else a
                 with_list.add(a)
                 alone.add(b)
+                with_src.add(c3)
                 strict_with += a.r1
                 strict_alone += b.r1
-            clean_with = clean_alone = words = 0
+                strict_src += c3.r1
+            clean_with = clean_alone = clean_src = words = 0
             for c in clean[: args.restore_docs]:
                 rw = unspin.check(c.text, fingerprints=["learned"], fingerprints_db=str(db))
                 clean_with += len(rw.findings)
                 clean_alone += len(unspin.check(c.text, fingerprints=False).findings)
+                clean_src += len(unspin.check(c.text, fingerprints=["learned"], fingerprints_db=str(db),
+                                              **src_opts).findings) if src_opts else len(rw.findings)
                 words += rw.words
             row = {"seed": s["seed"], "held_out_docs": args.restore_docs, "true_spans": spans,
                    "spans_with_a_correct_learned_entry": covered,
                    "of_those_restored_at_1": round(covered_ok / max(covered, 1), 4),
+                   "of_those_restored_by_the_list": round(covered_fired / max(covered, 1), 4),
+                   "tool_thesauri": list(tool_src), "source_share": d.meta.get("source_share", {}),
+                   "with_list_and_tool_thesauri": {**with_src.metrics(), "restored_share_of_all_spans":
+                                                   round(strict_src / max(spans, 1), 4),
+                                                   "clean_false_findings_per_1000":
+                                                   round(1000 * clean_src / max(words, 1), 3)},
                    "with_learned_list": {**with_list.metrics(), "restored_share_of_all_spans":
                                          round(strict_with / max(spans, 1), 4),
                                          "clean_false_findings_per_1000": round(1000 * clean_with / max(words, 1), 3)},
@@ -192,28 +207,36 @@ def main() -> int:
         from unspin.spinners import Scorer, identify
         from unspin.spinners.learn import load_model
 
-        floor = load_model()["identify"]["clean_floor"]
-        scorers = [Scorer(learned50[s["seed"]], floor) for s in sets]
-        correct = total = 0
+        cal = load_model()["identify"]
+        scorers = [Scorer(learned50[s["seed"]], cal) for s in sets]
+        correct = total = argmax_ok = 0
         confusion: Counter = Counter()
+        t = time.time()
         for s in sets:
             for r in s["spun"][50 : 50 + args.identify_docs]:
-                got = identify(r.text, scorers).best
+                res = identify(r.text, scorers)
+                got = res.best
                 confusion[(f"tool-{s['seed']}", got)] += 1
                 correct += got == f"tool-{s['seed']}"
+                argmax_ok += max(res.llr, key=res.llr.get) == f"tool-{s['seed']}"
                 total += 1
         attributed = 0
         for c in clean:
             got = identify(c.text, scorers).best
             attributed += got != "none"
             confusion[("clean", got)] += 1
+        dev = cal.get("dev", {})
         results["identify"] = {"accuracy_among_tools": round(correct / max(total, 1), 4), "spun_documents": total,
+                               "largest_llr_is_the_right_tool": round(argmax_ok / max(total, 1), 4),
                                "clean_documents": len(clean),
                                "clean_attributed_share": round(attributed / max(len(clean), 1), 4),
+                               "seconds_per_document": round((time.time() - t) / max(total + len(clean), 1), 3),
                                "confusion": {f"{a} -> {b}": n for (a, b), n in sorted(confusion.items())},
-                               "calibration": "a={a}, b={b}, min probability 0.5, a hallmark needed (fitted on dev "
+                               "dev": dev,
+                               "calibration": "beta={beta}, g0={g0}, gamma={gamma}, q_min={q_min}, ratio_cap={ratio_cap}, "
+                                              "a={a}, b={b}, min probability 0.5, a rare hit needed (fitted on dev "
                                               "tools 301-304 and dev clean documents by `unspin spinners train`, not on "
-                                              "this test set)".format(**load_model()["identify"])}
+                                              "this test set)".format(**cal)}
         print("identify", results["identify"], flush=True)
         save(results)
     if "cluster" in stages:

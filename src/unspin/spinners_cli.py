@@ -46,7 +46,10 @@ def add_parser(sub) -> None:
     lr.add_argument("--out", "-o", required=True, metavar="FILE")
     lr.add_argument("--name", default=None, help="dictionary name (default: the output file's stem)")
     lr.add_argument("--index", metavar="DIR", help="trace index: documents that align with a source give exact pairs")
-    lr.add_argument("--engine", action="store_true", help="also use unspin check's findings as evidence (slower)")
+    lr.add_argument("--engine", dest="engine", action="store_true", default=True,
+                    help="use unspin check's findings as evidence (the default)")
+    lr.add_argument("--no-engine", dest="engine", action="store_false",
+                    help="leave the engine's findings out (faster, lower recall at the same precision)")
     lr.add_argument("--sources", default="moby,mythes,wordnet",
                     help="thesauri the learner may link pairs with (the tool's own source is unknown)")
     lr.add_argument("--threshold", type=_rate, default=None,

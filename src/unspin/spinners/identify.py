@@ -19,7 +19,9 @@ with clean text, so the context check is what separates "the document uses *orga
 Probabilities: a softmax of a·LLR_k + b against "none" (P(none) ∝ 1); β, g0, γ, the singleton prior, a and b are
 fitted on dev tools and clean dev documents (`unspin spinners train`, stored in data/spinners.json), with b set
 so that at most a small share of clean dev documents is attributed. "none" is the answer when no dictionary
-reaches `min_probability`.
+reaches `min_probability`, or when the document holds no hit rarer than one in 100,000 words of clean English
+(Zipf 4) that the dictionary likely wrote: ordinary words a tool also writes ("firm", "job") are never proof on
+their own.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ from .learn import LearnedDictionary, load_model
 from .pile import build_pile, clean_lograte, is_content
 
 HALLMARK_LOGRATE = math.log(1e-6)  # rarer than one per million words of clean English (Zipf 3)
+PROOF_LOGRATE = math.log(1e-5)  # a document is attributed only with a hit rarer than this (Zipf 4): ordinary words
+# a tool also writes ("firm", "job") are never proof on their own
 MAX_OCC = 2  # occurrences of a unit checked in context per document
 GENERIC_CANDIDATES = 60  # thesaurus links tried for a unit without a learned original
 GENERIC_MIN_ZIPF = 3.5  # originals are everyday words
@@ -67,6 +71,7 @@ class Unit:
     originals: tuple[str, ...]
     rate: float  # λ_k
     strong: bool  # an exported entry (above the learner's threshold)
+    rare: bool  # rarer than PROOF_RATE in clean English: may be proof on its own
 
 
 class Scorer:
@@ -94,7 +99,7 @@ class Scorer:
             lam0 = max(math.exp(lr), floor)
             lam = count / words
             qq = cal["q_single"] if q is None else float(q)
-            self.units[u] = Unit(lam / lam0, qq, tuple(originals), lam, u in self.strong)
+            self.units[u] = Unit(lam / lam0, qq, tuple(originals), lam, u in self.strong, lr < PROOF_LOGRATE)
             rate_sum += qq * lam
         self.rate_sum = rate_sum  # expected tool outputs per word
 
@@ -169,7 +174,7 @@ def evidence(text_or_pile, scorers: list[Scorer], lm=None) -> tuple[dict[str, li
                 g, o = max(((best.get(c, -99.0), c) for c in x.originals), default=(-99.0, ""))
             else:
                 g, o = gen_best, ""
-            out[idx].append((u, n, x.q, x.ratio, g, o))
+            out[idx].append((u, n, x.q, x.ratio, g, o, x.rare))
     return {k: v for k, v in enumerate(out)}, pile.words
 
 
@@ -178,12 +183,19 @@ def llr_of(hits: list[tuple], words: int, rate_sum: float, cal: dict) -> float:
     beta, g0, clip, gamma, H = cal["beta"], cal["g0"], cal["clip"], cal["gamma"], cal["max_hits"]
     q_min, cap = cal["q_min"], cal["ratio_cap"]
     total = 0.0
-    for _u, n, q, ratio, g, _o in hits:
+    for _u, n, q, ratio, g, _o, _rare in hits:
         if q < q_min:
             continue
         lr = math.exp(max(-clip, min(clip, beta * (g - g0))))
         total += min(n, H) * math.log1p(q * min(ratio, cap) * lr)
     return total - gamma * words * rate_sum
+
+
+def has_proof(hits: list[tuple], cal: dict) -> bool:
+    """Does the document hold a hit that may count as proof: a unit rare in clean English that the dictionary
+    likely wrote, in a place where its original fits about as well as expected of a swap?"""
+    q_min = max(cal["q_min"], 0.05)
+    return any(rare and q >= q_min and g >= cal["g0"] - 2.0 for _u, _n, q, _r, g, _o, rare in hits)
 
 
 def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], min_probability: float = 0.5,
@@ -192,7 +204,7 @@ def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], mi
     cal = {**DEFAULT_CAL, **load_model(model_path)["identify"]}
     scorers = [d if isinstance(d, Scorer) else Scorer(d, cal, lm) for d in dictionaries]
     ev, words = evidence(text, scorers, lm)
-    llr, hits = {}, {}
+    llr, hits, proof = {}, {}, {}
     for k, s in enumerate(scorers):
         name = s.name
         j = 2
@@ -200,12 +212,13 @@ def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], mi
             name = f"{s.name}#{j}"
             j += 1
         llr[name] = llr_of(ev[k], words, s.rate_sum, cal)
-        shown = [(u, o or "", n) for u, n, q, ratio, g, o in ev[k]
+        proof[name] = has_proof(ev[k], cal)
+        shown = [(u, o or "", n) for u, n, q, ratio, g, o, _ in ev[k]
                  if u in s.strong or (q >= 0.3 and g > cal["g0"])]
         hits[name] = sorted(shown, key=lambda h: (-(h[0] in s.strong), h[0]))
     probs = _softmax(llr, cal["a"], cal["b"])
     tools = {k: v for k, v in probs.items() if k != "none"}
     best = max(tools, key=tools.get) if tools else "none"
-    if best != "none" and tools[best] < min_probability:
+    if best != "none" and (tools[best] < min_probability or not proof[best]):
         best = "none"
     return Identification(best, probs[best], probs, llr, hits, words)

@@ -18,6 +18,7 @@ overlapping units (a phrase and its words) keep the better explained one.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from functools import lru_cache
@@ -44,7 +45,7 @@ FEATURES = (
     "zipf_drop", "gain_margin", "o_in_unit", "gain_sum", "gain_min", "tag_agree", "tag_clash", "u_caps", "o_caps",
     "ctx_share", "cooc_lift", "render_ok", "ctx_cos", "ctx_cos_margin", "engine_share", "engine_any",
     "link_fwd", "n_sources", "nb_only", "log_nsyn", "glove_sim", "share", "gain_rank", "gain_soft", "u_attraction",
-    "o_is_unit", "o_absent", "u_nlinks", "o_zipf_rank",
+    "o_is_unit", "o_absent", "u_nlinks", "o_zipf_rank", "engine_used",
 )
 
 
@@ -290,6 +291,7 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
 
         lm = lm_mod.load()
     links = links or Links()
+    engine_used = float(engine is not None)  # (the engine's silence means something only when it was asked)
     engine = engine or {}
     units = candidate_units(pile, lm, min_count, min_surprise, links)
     vocab = _vocabulary(pile)
@@ -427,11 +429,18 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
                 float(o_count == 0),
                 math.log1p(len(facts)),
                 float(zranks[rank]),
+                engine_used,
             ], dtype=np.float64)
             pairs.append(Pair(u, c, x, info["count"], info["df"],
                               {"gain": round(mean_gain, 2), "top1": st.top1, "scored": n_occ,
                                "linked": c in both}))
     return pairs
+
+
+def _installed() -> tuple[str, ...]:
+    from ..knowledge import thesaurus as thes
+
+    return thes.available_sources()
 
 
 def engine_evidence(texts, **check_options) -> dict[str, dict[str, int]]:
@@ -440,15 +449,25 @@ def engine_evidence(texts, **check_options) -> dict[str, dict[str, int]]:
 
     out: dict[str, Counter] = defaultdict(Counter)
     check_options = {"fingerprints": False, **check_options}  # imported lists (perhaps this tool's) stay out
+    opt_key = repr(sorted(check_options.items()))
     for t in texts:
-        rep = unspin.check(t, **check_options)
-        for f in rep.findings:
-            if not f.suggestions:
-                continue
-            u = " ".join(f.text.lower().split())
-            out[u][f.suggestions[0].lower()] += 1
+        key = (hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest(), opt_key)
+        found = _ENGINE_MEMO.get(key)
+        if found is None:
+            rep = unspin.check(t, **check_options)
+            found = [(" ".join(f.text.lower().split()), f.suggestions[0].lower()) for f in rep.findings
+                     if f.suggestions]
+            if len(_ENGINE_MEMO) >= ENGINE_MEMO_DOCS:
+                _ENGINE_MEMO.pop(next(iter(_ENGINE_MEMO)))
+            _ENGINE_MEMO[key] = found
+        for u, o in found:
+            out[u][o] += 1
             out[u][""] += 1
     return {k: dict(v) for k, v in out.items()}
+
+
+ENGINE_MEMO_DOCS = 20_000  # documents whose findings are remembered (clustering learns from the same ones again)
+_ENGINE_MEMO: dict = {}
 
 
 # ---- the model --------------------------------------------------------------------------------------------
@@ -699,23 +718,32 @@ def trace_pairs(texts, index) -> tuple[Counter, list[int]]:
     return out, aligned
 
 
-def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, min_count: int = 2,
+def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, min_count: int = 2,
           threshold: float | None = None, model_path=None, name: str = "learned", lm=None, progress=None,
           check_options: dict | None = None) -> LearnedDictionary:
     """Estimate a tool's dictionary from `texts` (its output; no originals needed).
 
     sources: thesauri the learner may link pairs with (the tool's own source is unknown; default all installed).
     index: a trace index directory; texts that align with a source there give exact pairs.
-    engine: also run `unspin.check` over the pile and use its findings as evidence (slower).
-    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision).
+    engine: also run `unspin.check` over the pile (with the same thesauri) and use its findings as evidence
+        (default; about 0.1 s per document; off: faster, lower recall at the same precision).
+    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision, one for
+        learning with the engine's evidence and one without).
     """
     t0 = time.time()
     texts = [t for t in texts if t and t.strip()]
     model = load_model(model_path)
-    threshold = model["threshold"] if threshold is None else threshold
+    if threshold is None:
+        threshold = model["threshold"] if engine else model.get("threshold_no_engine", model["threshold"])
     pile = build_pile(texts)
-    eng = engine_evidence(texts, **(check_options or {})) if engine else None
-    pairs = extract_pairs(pile, lm, Links(sources), eng, min_count=min_count, progress=progress)
+    links = Links(sources)
+    eng = None
+    if engine:
+        opts = dict(check_options or {})
+        if set(links.sources) != set(_installed()):
+            opts.setdefault("thesauri", tuple(links.sources))  # the engine may not see thesauri the learner may not
+        eng = engine_evidence(texts, **opts)
+    pairs = extract_pairs(pile, lm, links, eng, min_count=min_count, progress=progress)
     scored = []
     if pairs:
         p = model["pair"].predict(np.array([q.x for q in pairs]))
@@ -744,11 +772,38 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, m
                 e.evidence = {**e.evidence, "aligned": c}
     entries.sort(key=lambda e: (-e.confidence, -e.count, e.spun))
     profile = build_profile(pile, scored, entries)
+    share, tool_sources = source_fit(entries, sources)
     meta = {"sources": list(sources), "engine": bool(engine), "index": bool(index), "threshold": threshold,
-            "min_count": min_count, "candidates": len(pairs), "seconds": round(time.time() - t0, 2)}
+            "min_count": min_count, "candidates": len(pairs), "source_share": share, "tool_sources": tool_sources,
+            "seconds": round(time.time() - t0, 2)}
     by_spun = {e.spun for e in entries}
     weak = [e for e in weak if e.spun not in by_spun]
     return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak, profile)
+
+
+SOURCE_MIN_SHARE = 0.8  # a thesaurus is named as the tool's source when it lists this share of the entries …
+SOURCE_NEAR = 0.9  # … (or nearly as many as the best one: mythes and WordNet share most links)
+SOURCE_MIN_ENTRIES = 10
+
+
+def source_fit(entries: list[LearnedEntry], sources=DEFAULT_SOURCES) -> tuple[dict[str, float], list[str]]:
+    """Which installed thesaurus the tool drew its dictionary from: per learner thesaurus, the share of learned
+    entries whose original lists the spun form there (the direction a tool drawing from it took), and the
+    thesauri that explain nearly all of them ([] when none does, or too few entries were learned). Restricting
+    `check` to those thesauri (`--thesauri`) ranks the tool's other swaps better (benchmarks/results/spinners.md)."""
+    from ..knowledge import thesaurus as thes
+
+    avail = [x for x in sources if x in thes.available_sources()]
+    if not entries or not avail:
+        return {}, []
+    share = {}
+    for src in avail:
+        links = Links((src,), neighbours=False)
+        share[src] = round(sum(1 for e in entries if e.original in links.originals(e.spun)[0]) / len(entries), 3)
+    top = max(share.values())
+    if len(entries) < SOURCE_MIN_ENTRIES or top < SOURCE_MIN_SHARE:
+        return share, []
+    return share, [x for x in avail if share[x] >= SOURCE_NEAR * top]
 
 
 MAX_PROFILE = 6000  # units kept in a dictionary's profile
