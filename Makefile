@@ -37,13 +37,13 @@ knowledge: install
 	$(UNSPIN) knowledge build
 
 demo: install knowledge
-	@echo "== unspin check (default: at most ~1 false finding per 1,000 clean words)"
-	$(UNSPIN) check examples/spun-news.txt examples/original-news.txt | grep -v '^    ' || true
-	@echo "== unspin check --review (borderline spans too, with evidence)"
-	$(UNSPIN) check --review examples/spun-news.txt || true
+	@echo "== unspin check (findings: at most ~1 false finding per 1,000 clean words)"
+	$(UNSPIN) check examples/spun-news.txt examples/original-news.txt || true
+	@echo "== unspin check --review (suspects too: borderline spans for a person to judge)"
+	$(UNSPIN) check --review examples/spun-news.txt | grep -v '^    ' || true
 	$(UNSPIN) check --review --format html examples/spun-news.txt > demo-report.html || true
-	@echo "== unspin restore --review"
-	$(UNSPIN) restore --review examples/spun-news.txt || true
+	@echo "== unspin restore (findings only)"
+	$(UNSPIN) restore examples/spun-news.txt || true
 	@echo "HTML report written to demo-report.html"
 
 test: install
