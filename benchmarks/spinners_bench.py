@@ -158,7 +158,7 @@ def main() -> int:
             for r in s["spun"][50 : 50 + args.restore_docs]:
                 truth = [(x.start, x.end, x.original) for x in r.spans]
                 spans += len(truth)
-                findings = unspin.check(r.text, fingerprints=["learned"], fingerprints_db=str(db)).findings
+                findings = unspin.check(r.text, fingerprints=["learned"], fingerprints_db=str(db)).at_level("finding")
                 for x in r.spans:
                     if pairs.get(x.spun.lower()) == x.original.lower():
                         covered += 1
@@ -167,9 +167,9 @@ def main() -> int:
                                            and hit[0].suggestions[0].lower() == x.original.lower())
                         covered_fired += bool(hit and hit[0].source == "list")
                 a = score_findings(findings, truth)
-                b = score_findings(unspin.check(r.text, fingerprints=False).findings, truth)
+                b = score_findings(unspin.check(r.text, fingerprints=False).at_level("finding"), truth)
                 c3 = score_findings(unspin.check(r.text, fingerprints=["learned"], fingerprints_db=str(db),
-                                                 **src_opts).findings, truth) if src_opts else a
+                                                 **src_opts).at_level("finding"), truth) if src_opts else a
                 with_list.add(a)
                 alone.add(b)
                 with_src.add(c3)
@@ -179,10 +179,10 @@ def main() -> int:
             clean_with = clean_alone = clean_src = words = 0
             for c in clean[: args.restore_docs]:
                 rw = unspin.check(c.text, fingerprints=["learned"], fingerprints_db=str(db))
-                clean_with += len(rw.findings)
-                clean_alone += len(unspin.check(c.text, fingerprints=False).findings)
+                clean_with += len(rw.at_level("finding"))
+                clean_alone += len(unspin.check(c.text, fingerprints=False).at_level("finding"))
                 clean_src += len(unspin.check(c.text, fingerprints=["learned"], fingerprints_db=str(db),
-                                              **src_opts).findings) if src_opts else len(rw.findings)
+                                              **src_opts).at_level("finding")) if src_opts else len(rw.at_level("finding"))
                 words += rw.words
             row = {"seed": s["seed"], "held_out_docs": args.restore_docs, "true_spans": spans,
                    "spans_with_a_correct_learned_entry": covered,
