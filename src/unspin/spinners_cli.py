@@ -46,7 +46,10 @@ def add_parser(sub) -> None:
     lr.add_argument("--out", "-o", required=True, metavar="FILE")
     lr.add_argument("--name", default=None, help="dictionary name (default: the output file's stem)")
     lr.add_argument("--index", metavar="DIR", help="trace index: documents that align with a source give exact pairs")
-    lr.add_argument("--engine", action="store_true", help="also use unspin check's findings as evidence (slower)")
+    lr.add_argument("--engine", dest="engine", action="store_true", default=True,
+                    help="use unspin check's findings as evidence (the default)")
+    lr.add_argument("--no-engine", dest="engine", action="store_false",
+                    help="leave the engine's findings out (faster, lower recall at the same precision)")
     lr.add_argument("--sources", default="moby,mythes,wordnet",
                     help="thesauri the learner may link pairs with (the tool's own source is unknown)")
     lr.add_argument("--threshold", type=_rate, default=None,
@@ -151,8 +154,8 @@ def run_identify(args) -> int:
         dicts = [load_learned(p) for p in args.spinners]
     except SpinnerFileError as e:
         return _err(str(e))
-    floor = load_model()["identify"]["clean_floor"]
-    scorers = [Scorer(d, floor) for d in dicts]
+    cal = load_model()["identify"]
+    scorers = [Scorer(d, cal) for d in dicts]
     code = 0
     for path in args.paths:
         try:
@@ -166,11 +169,10 @@ def run_identify(args) -> int:
         if args.format == "json":
             print(json.dumps({"path": path, **res.to_dict()}, ensure_ascii=False))
         else:
-            strong = next((s.strong for s in scorers if s.name == res.best), set())
-            hits = [h for h in res.hits.get(res.best, []) if h[0] in strong]
-            shown = ", ".join(f"{s}→{o}" for s, o, _ in hits[:6])
+            hits = res.hits.get(res.best, [])
+            shown = ", ".join(f"{s}→{o}" if o else s for s, o, _ in hits[:6])
             print(f"{path}: {res.best} (probability {res.probability:.3f}; {res.words} words"
-                  + (f"; {len(hits)} entries seen: {shown}" if hits else "") + ")")
+                  + (f"; evidence: {shown}" if hits else "") + ")")
     return code
 
 

@@ -152,7 +152,7 @@ def cluster(docs: list[tuple[str, str]], *, min_docs: int = 5, threshold: float 
     seed_options = {**learn_options, "threshold": learn_options.get("threshold", 0.3)}
     seeds = sorted((k for k, n in sizes.items() if n >= seed_size), key=lambda k: -sizes[k])[:max_seeds]
     groups = {n: [i for i, k in enumerate(labels) if k == old] for n, old in enumerate(seeds)}
-    floor = load_model(learn_options.get("model_path"))["identify"]["clean_floor"]
+    cal = load_model(learn_options.get("model_path"))["identify"]
     step = [0]
 
     def learn_groups(gs: dict[int, list[int]], options=learn_options) -> dict[int, object]:
@@ -170,7 +170,7 @@ def cluster(docs: list[tuple[str, str]], *, min_docs: int = 5, threshold: float 
         if not dicts:
             break
         keys = sorted(dicts)
-        scorers = [Scorer(dicts[k], floor, lm) for k in keys]
+        scorers = [Scorer(dicts[k], cal, lm) for k in keys]
         llr = []  # per document: {key: likelihood ratio}
         for t in texts:
             ident = identify(t, scorers, min_probability=0.0, lm=lm)

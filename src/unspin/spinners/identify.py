@@ -1,26 +1,47 @@
 """Which learned dictionary (which tool, which content farm) explains a document — or none.
 
-For each dictionary *k* the document's log-likelihood ratio against clean English is
+A learned dictionary carries a *profile* of its pile: every unit the tool may have written, with its rate in the
+pile, the probability q that it is the tool's output (the learner's confidence; a small prior for rare words
+seen once) and its likeliest originals. A document is scored against each dictionary *k* by a likelihood ratio
+against clean English, one term per profile unit *u* the document contains:
 
-    LLR_k = Σ_entries  min(n_s, H) · ln(λ_k(s) / λ_0(s))  −  L · (λ_k(s) − λ_0(s))
+    ln(1 + q · λ_k(u)/λ_0(u) · exp(clip(β·(g − g0))))
 
-where n_s is how often the entry's spun form *s* occurs in the document (capped at H: a topic word repeats),
-L the document's words, λ_k(s) the rate of *s* in the tool's pile (count/words, at least λ_0) and λ_0(s) its rate
-in clean English (wordfreq; the language model for phrases), floored so that one topical rare word is not
-proof. The probabilities are a calibrated softmax, P(k) ∝ exp(a·LLR_k + b) against P(none) ∝ 1, with a and b
-fitted on held-out tools and clean documents (`unspin spinners train`); "none" is answered when no dictionary
-reaches `min_probability`, or when the document holds none of the best one's hallmarks (entries whose spun
-form is rarer than one per million words of clean English).
+λ_k(u) is the unit's rate in the tool's pile, λ_0(u) its clean-English rate (wordfreq; the language model for
+phrases; floored so one rare topical word is not proof), and g the context check: how much better the
+dictionary's original for *u* (or, for a unit without one, the best thesaurus link) fits the document's own
+sentence than *u* does (trigram window, ln units). A tool's replacement fits its place worse than the word it
+replaced; the same word written by a person usually fits. Units written by tools share across dictionaries and
+with clean text, so the context check is what separates "the document uses *organise*" from "this tool wrote
+*organise* for *arrange* here". Finally the expected number of the tool's outputs in a document of L words,
+γ·L·Σ q·λ_k(u), is subtracted (a tool that writes many rare words but left none here is unlikely).
+
+Probabilities: a softmax of a·LLR_k + b against "none" (P(none) ∝ 1); β, g0, γ, the singleton prior, a and b are
+fitted on dev tools and clean dev documents (`unspin spinners train`, stored in data/spinners.json), with b set
+so that at most a small share of clean dev documents is attributed. "none" is the answer when no dictionary
+reaches `min_probability`, or when the document holds no hit rarer than one in 100,000 words of clean English
+(Zipf 4) that the dictionary likely wrote: ordinary words a tool also writes ("firm", "job") are never proof on
+their own.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .learn import LearnedDictionary, load_model
-from .pile import build_pile, clean_lograte
+from .pile import build_pile, clean_lograte, is_content
 
 HALLMARK_LOGRATE = math.log(1e-6)  # rarer than one per million words of clean English (Zipf 3)
+PROOF_LOGRATE = math.log(1e-5)  # a document is attributed only with a hit rarer than this (Zipf 4): ordinary words
+# a tool also writes ("firm", "job") are never proof on their own
+MAX_OCC = 2  # occurrences of a unit checked in context per document
+GENERIC_CANDIDATES = 60  # thesaurus links tried for a unit without a learned original
+GENERIC_MIN_ZIPF = 3.5  # originals are everyday words
+
+DEFAULT_CAL = {"clean_floor": 1e-7, "ratio_cap": 1e6, "beta": 1.0, "g0": 2.0, "clip": 4.0, "gamma": 1.0,
+               "q_single": 0.1, "max_hits": 1, "q_min": 0.0, "a": 1.0, "b": -12.0}
 
 
 @dataclass
@@ -43,33 +64,44 @@ class Identification:
         }
 
 
+@dataclass
+class Unit:
+    ratio: float  # λ_k / λ_0, capped
+    q: float  # probability that the tool wrote it (None in the profile: the singleton prior)
+    originals: tuple[str, ...]
+    rate: float  # λ_k
+    strong: bool  # an exported entry (above the learner's threshold)
+    rare: bool  # rarer than PROOF_RATE in clean English: may be proof on its own
+
+
 class Scorer:
     """A learned dictionary prepared for scoring documents (rates computed once)."""
 
-    def __init__(self, d: LearnedDictionary, clean_floor: float, lm=None):
+    def __init__(self, d: LearnedDictionary, cal: dict | float | None = None, lm=None):
+        if not isinstance(cal, dict):  # older callers pass the clean floor
+            cal = {**DEFAULT_CAL, **({"clean_floor": cal} if cal is not None else {})}
+        cal = {**DEFAULT_CAL, **cal}
         self.name = d.name
-        self.entries = []
+        self.units: dict[str, Unit] = {}
         self.hallmarks: set[str] = set()
-        self.strong = {e.spun for e in d.entries}  # above the learner's threshold (weak entries: evidence only)
+        self.strong = {e.spun for e in d.entries}
         words = max(d.words, 1)
-        for e in list(d.entries) + list(getattr(d, "weak", ())):
-            lr = clean_lograte(e.spun, lm)
-            if lr < HALLMARK_LOGRATE:
-                self.hallmarks.add(e.spun)
-            lam0 = max(math.exp(lr), clean_floor)
-            lam1 = max((e.count + 0.5) / words, lam0)
-            self.entries.append((e.spun, e.original, math.log(lam1 / lam0), lam1 - lam0))
-
-    def llr(self, counts, n_words: int, max_hits: int) -> tuple[float, list[tuple[str, str, int]]]:
-        total = 0.0
-        hits = []
-        for spun, orig, log_ratio, excess in self.entries:
-            n = counts.get(spun, 0)
-            if n:
-                hits.append((spun, orig, n))
-                total += min(n, max_hits) * log_ratio
-            total -= n_words * excess
-        return total, hits
+        floor = cal["clean_floor"]
+        items = list(getattr(d, "profile", None) or ())
+        if not items:  # a file without a profile: its entries and weak entries
+            items = [(e.spun, e.count, e.docs, e.confidence, (e.original,))
+                     for e in list(d.entries) + list(getattr(d, "weak", ()))]
+        rate_sum = 0.0
+        for u, count, _docs, q, originals in items:
+            lr = clean_lograte(u, lm)
+            if lr < HALLMARK_LOGRATE and u in self.strong:
+                self.hallmarks.add(u)
+            lam0 = max(math.exp(lr), floor)
+            lam = count / words
+            qq = cal["q_single"] if q is None else float(q)
+            self.units[u] = Unit(lam / lam0, qq, tuple(originals), lam, u in self.strong, lr < PROOF_LOGRATE)
+            rate_sum += qq * lam
+        self.rate_sum = rate_sum  # expected tool outputs per word
 
 
 def _softmax(named: dict[str, float], a: float, b: float) -> dict[str, float]:
@@ -81,27 +113,112 @@ def _softmax(named: dict[str, float], a: float, b: float) -> dict[str, float]:
     return {k: v / s for k, v in e.items()}
 
 
+_LINKS: list = []
+
+
+def _generic(unit: str) -> tuple[str, ...]:
+    """Everyday words any installed thesaurus links to `unit` (both directions), commonest first."""
+    if not _LINKS:
+        from .learn import Links
+
+        _LINKS.append(Links(neighbours=False))
+    facts = _LINKS[0].facts(unit)
+    cands = [(fx.zipf, o) for o, fx in facts.items() if fx.zipf >= GENERIC_MIN_ZIPF]
+    cands.sort(key=lambda x: (-x[0], x[1]))
+    return tuple(o for _, o in cands[:GENERIC_CANDIDATES])
+
+
+def evidence(text_or_pile, scorers: list[Scorer], lm=None) -> tuple[dict[str, list[tuple]], int]:
+    """Per scorer (by position): [(unit, n, q, ratio, g, original)] for every profile unit the document holds
+    (outside names), g the best context gain of the scorer's originals for it (or of generic links); and the
+    document's words."""
+    from .slots import window_scores
+
+    if lm is None:
+        from ..knowledge import lm as lm_mod
+
+        lm = lm_mod.load()
+    pile = text_or_pile if not isinstance(text_or_pile, str) else build_pile([text_or_pile])
+    out: list[list[tuple]] = [[] for _ in scorers]
+    for u, n in pile.count.items():
+        having = [(k, s.units[u]) for k, s in enumerate(scorers) if u in s.units]
+        if not having or pile.capitalised.get(u, 0) >= n:
+            continue
+        cands: set[str] = set()
+        generic: tuple[str, ...] = ()
+        for _, x in having:
+            if x.originals:
+                cands.update(x.originals)
+            elif not generic:
+                generic = _generic(u)
+        cands.update(generic)
+        cands.discard(u)
+        names = sorted(c for c in cands if is_content(c.rsplit(" ", 1)[-1]))
+        fillers = [u.split(" ")] + [c.split(" ") for c in names]
+        # the fillers' own log-probabilities: the context check is net of how common each word is (a rare topical
+        # word loses to "people" in any window; what matters is whether its neighbours want it)
+        alone = window_scores(lm, [], fillers, [])
+        prior = alone[1:] - alone[0]
+        best = {c: -99.0 for c in names}
+        k = u.count(" ") + 1
+        for si, i in pile.occ.get(u, ())[:MAX_OCC]:
+            words = pile.sentences[si].words
+            left, right = words[max(0, i - 2) : i], words[i + k : i + k + 2]
+            got = window_scores(lm, left, fillers, right)
+            for c, v in zip(names, got[1:] - got[0] - prior):
+                if v > best[c]:
+                    best[c] = float(v)
+        gen_best = max((best[c] for c in generic if c in best), default=-99.0)
+        for idx, x in having:
+            if x.originals:
+                g, o = max(((best.get(c, -99.0), c) for c in x.originals), default=(-99.0, ""))
+            else:
+                g, o = gen_best, ""
+            out[idx].append((u, n, x.q, x.ratio, g, o, x.rare))
+    return {k: v for k, v in enumerate(out)}, pile.words
+
+
+def llr_of(hits: list[tuple], words: int, rate_sum: float, cal: dict) -> float:
+    """The document's log-likelihood ratio for one dictionary from its hits (see the module docstring)."""
+    beta, g0, clip, gamma, H = cal["beta"], cal["g0"], cal["clip"], cal["gamma"], cal["max_hits"]
+    q_min, cap = cal["q_min"], cal["ratio_cap"]
+    total = 0.0
+    for _u, n, q, ratio, g, _o, _rare in hits:
+        if q < q_min:
+            continue
+        lr = math.exp(max(-clip, min(clip, beta * (g - g0))))
+        total += min(n, H) * math.log1p(q * min(ratio, cap) * lr)
+    return total - gamma * words * rate_sum
+
+
+def has_proof(hits: list[tuple], cal: dict) -> bool:
+    """Does the document hold a hit that may count as proof: a unit rare in clean English that the dictionary
+    likely wrote, in a place where its original fits about as well as expected of a swap?"""
+    q_min = max(cal["q_min"], 0.05)
+    return any(rare and q >= q_min and g >= cal["g0"] - 2.0 for _u, _n, q, _r, g, _o, rare in hits)
+
+
 def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], min_probability: float = 0.5,
              model_path=None, lm=None) -> Identification:
-    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none"). A document is
-    attributed only when it holds at least one of the dictionary's hallmarks (an entry whose spun form is rare
-    in clean English): ordinary words a tool also writes ("firm", "job") are never enough on their own."""
-    cal = load_model(model_path)["identify"]
-    scorers = [d if isinstance(d, Scorer) else Scorer(d, cal["clean_floor"], lm) for d in dictionaries]
-    pile = build_pile([text], keep_occurrences=False)
-    counts = pile.count
-    llr, hits, hallmarks = {}, {}, {}
-    for s in scorers:
+    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none")."""
+    cal = {**DEFAULT_CAL, **load_model(model_path)["identify"]}
+    scorers = [d if isinstance(d, Scorer) else Scorer(d, cal, lm) for d in dictionaries]
+    ev, words = evidence(text, scorers, lm)
+    llr, hits, proof = {}, {}, {}
+    for k, s in enumerate(scorers):
         name = s.name
-        k = 2
+        j = 2
         while name in llr:  # two files with the same name stay apart
-            name = f"{s.name}#{k}"
-            k += 1
-        llr[name], hits[name] = s.llr(counts, pile.words, cal["max_hits"])
-        hallmarks[name] = s.hallmarks
+            name = f"{s.name}#{j}"
+            j += 1
+        llr[name] = llr_of(ev[k], words, s.rate_sum, cal)
+        proof[name] = has_proof(ev[k], cal)
+        shown = [(u, o or "", n) for u, n, q, ratio, g, o, _ in ev[k]
+                 if u in s.strong or (q >= 0.3 and g > cal["g0"])]
+        hits[name] = sorted(shown, key=lambda h: (-(h[0] in s.strong), h[0]))
     probs = _softmax(llr, cal["a"], cal["b"])
     tools = {k: v for k, v in probs.items() if k != "none"}
     best = max(tools, key=tools.get) if tools else "none"
-    if best != "none" and (tools[best] < min_probability or not any(s in hallmarks[best] for s, _, _ in hits[best])):
+    if best != "none" and (tools[best] < min_probability or not proof[best]):
         best = "none"
-    return Identification(best, probs[best], probs, llr, hits, pile.words)
+    return Identification(best, probs[best], probs, llr, hits, words)

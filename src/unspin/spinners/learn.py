@@ -18,6 +18,7 @@ overlapping units (a phrase and its words) keep the better explained one.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from functools import lru_cache
@@ -33,7 +34,9 @@ from .slots import SlotScorer, SlotStats
 DEFAULT_SOURCES = ("moby", "mythes", "wordnet")
 MAX_OCCURRENCES = 8  # occurrences of a unit scored in context (spread over documents)
 MAX_VOCAB = 3000  # pile words tried as originals
-MAX_CANDIDATES = 12  # originals kept per unit for the model
+MAX_CANDIDATES = 24  # originals kept per unit for the model
+COMMON_ZIPF = 4.0  # linked words this common are tried as originals even when the pile never shows them
+FREQUENT_SURPRISE = 1.0  # units seen at least 3 times need only this much over-representation
 GAIN_CLIP = 15.0
 
 FEATURES = (
@@ -41,6 +44,8 @@ FEATURES = (
     "u_surprise", "u_zipf", "u_nwords", "u_oov", "o_zipf", "o_count", "o_ratio", "cooc", "linked", "link_rev",
     "zipf_drop", "gain_margin", "o_in_unit", "gain_sum", "gain_min", "tag_agree", "tag_clash", "u_caps", "o_caps",
     "ctx_share", "cooc_lift", "render_ok", "ctx_cos", "ctx_cos_margin", "engine_share", "engine_any",
+    "link_fwd", "n_sources", "nb_only", "log_nsyn", "glove_sim", "share", "gain_rank", "gain_soft", "u_attraction",
+    "o_is_unit", "o_absent", "u_nlinks", "o_zipf_rank", "engine_used",
 )
 
 
@@ -57,53 +62,82 @@ class Pair:
 # ---- thesaurus links (any installed source: the tool's own source is unknown) ------------------------------
 
 
+@dataclass(frozen=True)
+class LinkFacts:
+    """Static facts of a candidate original for a unit (from `unspin.candidates`, the engine's candidate pool)."""
+
+    reverse: bool = False  # the original's entry lists the unit (the direction a tool drawing from it took)
+    forward: bool = False  # the unit's entry lists the original
+    n_sources: float = 0.0  # learner thesauri that link the pair
+    neighbour_only: bool = False  # proposed by GloVe alone (no thesaurus link)
+    log_nsyn: float = 0.0  # ln(synonyms the original lists): a tool picks one of them
+    sim: float = 0.0  # GloVe cosine of unit and original
+    zipf: float = 0.0  # the original's Zipf frequency
+
+
+_NO_FACTS = LinkFacts()
+
+
 class Links:
-    """Lemma-level links between a unit and candidate originals in the learner's thesauri, inflected like the
-    unit."""
+    """Candidate originals of a unit with static facts: every thesaurus link in the learner's thesauri (both
+    directions, inflected like the unit; base-form units take every form of their originals, as POS-blind
+    tools write them) and the unit's nearest GloVe neighbours among everyday words — the engine's candidate
+    pool (`unspin.candidates`), restricted to the thesauri `sources`."""
 
-    def __init__(self, sources=DEFAULT_SOURCES):
-        from ..knowledge import thesaurus as thes
+    def __init__(self, sources=DEFAULT_SOURCES, neighbours: bool = True):
+        from .. import candidates
+        from ..knowledge import lexicon, thesaurus as thes
 
-        self.sources = []
-        self.th = []
-        for s in sources:
-            try:
-                self.th.append(thes.load((s,), progress=False))
-                self.sources.append(s)
-            except FileNotFoundError:
-                continue  # e.g. the Debian thesaurus is not installed: use the others
-        self._memo: dict[str, tuple[frozenset, frozenset]] = {}
+        avail = thes.available_sources()
+        self.sources = [s for s in sources if s in avail]
+        self.lex = lexicon.load()
+        mask = thes.bits_of(self.sources)
+        self.mask = mask
+        self.pool = candidates.CandidatePool(self.lex, candidates.default_sources(self.lex, mask,
+                                                                                    neighbours=neighbours), mask)
+        self.th = self.lex.th
+        self._memo: dict[str, dict[str, LinkFacts]] = {}
 
     def is_term(self, unit: str) -> bool:
-        return any(th.term_id.get(unit) is not None for th in self.th)
+        i = self.th.term_id.get(unit)
+        if i is None:
+            return False
+        ptr = self.th.fwd_ptr
+        a, b = int(ptr[i]), int(ptr[i + 1])
+        if a < b and (self.th.fwd_src[a:b] & self.mask).any():
+            return True
+        ptr = self.th.rev_ptr
+        a, b = int(ptr[i]), int(ptr[i + 1])
+        return bool(a < b and (self.th.rev_src[a:b] & self.mask).any())
 
-    def originals(self, unit: str) -> tuple[frozenset, frozenset]:
-        """(forms whose lemma lists the unit's lemma — the tool's direction, forms linked either way). Each
-        linked lemma comes inflected like the unit and in all its own forms: a tool that is blind to part of
-        speech writes its replacement uninflected ("says" → "announcement")."""
+    def facts(self, unit: str) -> dict[str, LinkFacts]:
+        """{candidate original form: LinkFacts} (content words and phrases of up to 3 words)."""
         got = self._memo.get(unit)
         if got is not None:
             return got
-        rev: set[str] = set()
-        both: set[str] = set()
-        readings = morph.analyses(unit) if " " not in unit else ((unit, ""),)
-        for lemma, tag in readings:
-            for th in self.th:
-                for o in th.originals(lemma):
-                    if " " not in o and is_content(o):
-                        forms = _forms(o, tag)
-                        rev.update(forms)
-                        both.update(forms)
-                for o in th.synonyms(lemma):
-                    if " " not in o and is_content(o):
-                        both.update(_forms(o, tag))
-        rev.discard(unit)
-        both.discard(unit)
-        got = (frozenset(rev), frozenset(both))
+        out: dict[str, LinkFacts] = {}
+        fid = self.lex.form_id.get(unit)
+        if fid is not None:
+            blk = self.pool.for_form(fid)
+            forms = self.lex.forms
+            cols = zip(blk.cand.tolist(), blk.reverse.tolist(), blk.forward.tolist(), blk.n_sources.tolist(),
+                       blk.neighbour_only.tolist(), blk.log_nsyn.tolist(), blk.sim.tolist(),
+                       self.lex.zipf[blk.cand].tolist())
+            for c, rv, fw, ns, nb, ln, sm, z in cols:
+                o = forms[c]
+                if o == unit or o.count(" ") >= 3 or not is_content(o.rsplit(" ", 1)[-1]):
+                    continue
+                out[o] = LinkFacts(rv > 0, fw > 0, ns, nb > 0, ln, sm, z)
         if len(self._memo) > 200_000:
             self._memo.clear()
-        self._memo[unit] = got
-        return got
+        self._memo[unit] = out
+        return out
+
+    def originals(self, unit: str) -> tuple[frozenset, frozenset]:
+        """(forms in the tool's direction — their entry lists the unit, forms linked either way)."""
+        f = self.facts(unit)
+        return (frozenset(o for o, x in f.items() if x.reverse),
+                frozenset(o for o, x in f.items() if not x.neighbour_only))
 
 
 @lru_cache(maxsize=100_000)
@@ -184,7 +218,7 @@ def candidate_units(pile: Pile, lm, min_count: int = 2, min_surprise: float = 3.
         lr = clean_lograte(u, lm)
         expected = W * math.exp(lr)
         s = _surprise(c, expected)
-        if s < min_surprise:
+        if s < (min(min_surprise, FREQUENT_SURPRISE) if c >= 3 else min_surprise):
             continue
         out[u] = {"count": c, "df": pile.df[u], "expected": expected, "surprise": s, "lograte": lr}
     return out
@@ -257,6 +291,7 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
 
         lm = lm_mod.load()
     links = links or Links()
+    engine_used = float(engine is not None)  # (the engine's silence means something only when it was asked)
     engine = engine or {}
     units = candidate_units(pile, lm, min_count, min_surprise, links)
     vocab = _vocabulary(pile)
@@ -275,16 +310,19 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
     for n_done, (u, info) in enumerate(sorted(units.items())):
         if progress:
             progress(n_done, len(units))
+        facts = links.facts(u)
         rev, both = links.originals(u)
         u_words = u.split(" ")
         stats: dict[str, SlotStats] = defaultdict(SlotStats)
         occs = _spread(pile.occ[u], pile, MAX_OCCURRENCES)
         contexts = []
+        # every linked candidate the pile shows (the tool left some occurrences of its original alone)
+        extra = [w for w, fx in facts.items()
+                 if fx.zipf >= COMMON_ZIPF or w in scorer.index or pile.count.get(w, 0) > 0]
         for si, i in occs:
             words = pile.sentences[si].words
             contexts.append((words[i - 1] if i > 0 else None,
                              words[i + len(u_words)] if i + len(u_words) < len(words) else None))
-            extra = [w for w in both if w in scorer.index or pile.count.get(w, 0) > 0]
             base, scores, ranks = scorer.score_occurrence(words, i, len(u_words), extra)
             for c, sc in scores.items():
                 st = stats[c]
@@ -305,7 +343,7 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
         for c, st in stats.items():
             if not is_content(c.split(" ")[-1]):
                 continue
-            if st.top3 == 0 and c not in both:
+            if st.top3 == 0 and c not in facts:
                 continue
             # occurrences where the candidate was not scored count as a loss (rank beyond the list)
             missing = n_occ - st.n
@@ -320,10 +358,17 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
         u_oov = float(any(not lm.known(w) for w in u_words))
         u_tags = _tags(u)
         gains = [g for g, *_ in cands]
+        soft = np.exp(np.array(gains) - max(gains))
+        soft = soft / soft.sum()
+        zs = np.array([-morph.zipf(c) for _, c, _, _ in cands])
+        zranks = np.argsort(np.argsort(zs, kind="stable"), kind="stable")
         coss = [ctxv.cos(u, c) for _, c, _, _ in cands]
         eng = engine.get(u, {})
+        fid = links.lex.form_id.get(u)
+        attraction = links.pool.attraction(fid) if fid is not None else -10.0
         for rank, (mean_gain, c, st, missing) in enumerate(cands):
             o_count = pile.count.get(c, 0)
+            fx = facts.get(c, _NO_FACTS)
             o_zipf = morph.zipf(c)
             o_expected = W * 10 ** (o_zipf - 9.0) if o_zipf > 0 else 0.0
             other = max((g for k, g in enumerate(gains) if k != rank), default=-GAIN_CLIP)
@@ -371,11 +416,31 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
                 coss[rank] - max((x for k, x in enumerate(coss) if k != rank), default=0.0),
                 e_hits / max(info["count"], 1),
                 float(e_total > 0),
+                float(fx.forward),
+                fx.n_sources,
+                float(fx.neighbour_only or c not in facts),
+                fx.log_nsyn,
+                fx.sim,
+                info["count"] / (info["count"] + o_count),
+                float(rank),
+                float(soft[rank]),
+                max(attraction, -10.0),
+                float(c in units),
+                float(o_count == 0),
+                math.log1p(len(facts)),
+                float(zranks[rank]),
+                engine_used,
             ], dtype=np.float64)
             pairs.append(Pair(u, c, x, info["count"], info["df"],
                               {"gain": round(mean_gain, 2), "top1": st.top1, "scored": n_occ,
                                "linked": c in both}))
     return pairs
+
+
+def _installed() -> tuple[str, ...]:
+    from ..knowledge import thesaurus as thes
+
+    return thes.available_sources()
 
 
 def engine_evidence(texts, **check_options) -> dict[str, dict[str, int]]:
@@ -384,15 +449,25 @@ def engine_evidence(texts, **check_options) -> dict[str, dict[str, int]]:
 
     out: dict[str, Counter] = defaultdict(Counter)
     check_options = {"fingerprints": False, **check_options}  # imported lists (perhaps this tool's) stay out
+    opt_key = repr(sorted(check_options.items()))
     for t in texts:
-        rep = unspin.check(t, **check_options)
-        for f in rep.findings:
-            if not f.suggestions:
-                continue
-            u = " ".join(f.text.lower().split())
-            out[u][f.suggestions[0].lower()] += 1
+        key = (hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest(), opt_key)
+        found = _ENGINE_MEMO.get(key)
+        if found is None:
+            rep = unspin.check(t, **check_options)
+            found = [(" ".join(f.text.lower().split()), f.suggestions[0].lower()) for f in rep.findings
+                     if f.suggestions]
+            if len(_ENGINE_MEMO) >= ENGINE_MEMO_DOCS:
+                _ENGINE_MEMO.pop(next(iter(_ENGINE_MEMO)))
+            _ENGINE_MEMO[key] = found
+        for u, o in found:
+            out[u][o] += 1
             out[u][""] += 1
     return {k: dict(v) for k, v in out.items()}
+
+
+ENGINE_MEMO_DOCS = 20_000  # documents whose findings are remembered (clustering learns from the same ones again)
+_ENGINE_MEMO: dict = {}
 
 
 # ---- the model --------------------------------------------------------------------------------------------
@@ -487,6 +562,43 @@ class PairModel:
                    Logistic.from_dict(d["logistic"]))
 
 
+@dataclass
+class TreePairModel:
+    """Gradient-boosted trees (`unspin.model.Trees`, predicted with numpy) on the pair features; the learner's
+    default since they separate the right original from a close synonym better than the quadratic logistic."""
+
+    cols: np.ndarray  # indexes into FEATURES the trees read
+    trees: object
+
+    @staticmethod
+    def columns() -> np.ndarray:
+        return np.array([i for i, n in enumerate(FEATURES) if n != "bias"])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if not len(X):
+            return np.zeros(0)
+        return self.trees.predict(X[:, self.cols])
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, **kw) -> "TreePairModel":
+        from ..model import Trees
+
+        cols = cls.columns()
+        kw = {"iters": 300, "learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 40, **kw}
+        return cls(cols, Trees.fit([FEATURES[i] for i in cols], np.asarray(X, dtype=float)[:, cols], y, **kw))
+
+    def to_dict(self) -> dict:
+        return {"kind": "trees", "features": list(FEATURES), "cols": [int(i) for i in self.cols],
+                "trees": self.trees.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TreePairModel":
+        from ..model import Trees
+
+        return cls(np.array(d["cols"], dtype=int), Trees.from_dict(d["trees"]))
+
+
 Z_CLIP = 3.0  # standardised features are clipped before the products: a pile unlike the training piles (say,
 # boilerplate repeated in every document) must not push a squared term to extremes
 
@@ -520,7 +632,8 @@ def load_model(path=None) -> dict:
         if list(data["pair"].get("features", ())) != list(FEATURES):
             raise ValueError(f"{key}: the pair model's features do not match this unspin; run `unspin spinners train`")
         got = dict(data)
-        got["pair"] = PairModel.from_dict(data["pair"])
+        got["pair"] = (TreePairModel.from_dict(data["pair"]) if data["pair"].get("kind") == "trees"
+                       else PairModel.from_dict(data["pair"]))
         _MODEL[key] = got
     return got
 
@@ -547,6 +660,9 @@ class LearnedDictionary:
     name: str = "learned"
     meta: dict = field(default_factory=dict)
     weak: list[LearnedEntry] = field(default_factory=list)  # below the threshold: identification evidence only
+    # every unit the tool may have written (identification evidence): (unit, count, documents, q, originals),
+    # q the learner's confidence that the tool wrote it (None: a rare word seen once, the identifier's prior)
+    profile: list[tuple] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -602,23 +718,32 @@ def trace_pairs(texts, index) -> tuple[Counter, list[int]]:
     return out, aligned
 
 
-def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, min_count: int = 2,
+def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, min_count: int = 2,
           threshold: float | None = None, model_path=None, name: str = "learned", lm=None, progress=None,
           check_options: dict | None = None) -> LearnedDictionary:
     """Estimate a tool's dictionary from `texts` (its output; no originals needed).
 
     sources: thesauri the learner may link pairs with (the tool's own source is unknown; default all installed).
     index: a trace index directory; texts that align with a source there give exact pairs.
-    engine: also run `unspin.check` over the pile and use its findings as evidence (slower).
-    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision).
+    engine: also run `unspin.check` over the pile (with the same thesauri) and use its findings as evidence
+        (default; about 0.1 s per document; off: faster, lower recall at the same precision).
+    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision, one for
+        learning with the engine's evidence and one without).
     """
     t0 = time.time()
     texts = [t for t in texts if t and t.strip()]
     model = load_model(model_path)
-    threshold = model["threshold"] if threshold is None else threshold
+    if threshold is None:
+        threshold = model["threshold"] if engine else model.get("threshold_no_engine", model["threshold"])
     pile = build_pile(texts)
-    eng = engine_evidence(texts, **(check_options or {})) if engine else None
-    pairs = extract_pairs(pile, lm, Links(sources), eng, min_count=min_count, progress=progress)
+    links = Links(sources)
+    eng = None
+    if engine:
+        opts = dict(check_options or {})
+        if set(links.sources) != set(_installed()):
+            opts.setdefault("thesauri", tuple(links.sources))  # the engine may not see thesauri the learner may not
+        eng = engine_evidence(texts, **opts)
+    pairs = extract_pairs(pile, lm, links, eng, min_count=min_count, progress=progress)
     scored = []
     if pairs:
         p = model["pair"].predict(np.array([q.x for q in pairs]))
@@ -646,11 +771,79 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = False, m
                 e.original, e.confidence, e.source = o, 0.99, "trace"
                 e.evidence = {**e.evidence, "aligned": c}
     entries.sort(key=lambda e: (-e.confidence, -e.count, e.spun))
+    profile = build_profile(pile, scored, entries)
+    share, tool_sources = source_fit(entries, sources)
     meta = {"sources": list(sources), "engine": bool(engine), "index": bool(index), "threshold": threshold,
-            "min_count": min_count, "candidates": len(pairs), "seconds": round(time.time() - t0, 2)}
+            "min_count": min_count, "candidates": len(pairs), "source_share": share, "tool_sources": tool_sources,
+            "seconds": round(time.time() - t0, 2)}
     by_spun = {e.spun for e in entries}
     weak = [e for e in weak if e.spun not in by_spun]
-    return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak)
+    return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak, profile)
+
+
+SOURCE_MIN_SHARE = 0.8  # a thesaurus is named as the tool's source when it lists this share of the entries …
+SOURCE_NEAR = 0.9  # … (or nearly as many as the best one: mythes and WordNet share most links)
+SOURCE_MIN_ENTRIES = 10
+
+
+def source_fit(entries: list[LearnedEntry], sources=DEFAULT_SOURCES) -> tuple[dict[str, float], list[str]]:
+    """Which installed thesaurus the tool drew its dictionary from: per learner thesaurus, the share of learned
+    entries whose original lists the spun form there (the direction a tool drawing from it took), and the
+    thesauri that explain nearly all of them ([] when none does, or too few entries were learned). Restricting
+    `check` to those thesauri (`--thesauri`) ranks the tool's other swaps better (benchmarks/results/spinners.md)."""
+    from ..knowledge import thesaurus as thes
+
+    avail = [x for x in sources if x in thes.available_sources()]
+    if not entries or not avail:
+        return {}, []
+    share = {}
+    for src in avail:
+        links = Links((src,), neighbours=False)
+        share[src] = round(sum(1 for e in entries if e.original in links.originals(e.spun)[0]) / len(entries), 3)
+    top = max(share.values())
+    if len(entries) < SOURCE_MIN_ENTRIES or top < SOURCE_MIN_SHARE:
+        return share, []
+    return share, [x for x in avail if share[x] >= SOURCE_NEAR * top]
+
+
+MAX_PROFILE = 6000  # units kept in a dictionary's profile
+PROFILE_ORIGINALS = 3  # likeliest originals kept per profile unit
+SINGLE_ZIPF = 3.5  # a word seen once joins the profile when it is rarer than this in clean English
+
+
+def build_profile(pile: Pile, scored: list[tuple], entries: list[LearnedEntry]) -> list[tuple]:
+    """The units the tool may have written, for identification: every candidate unit with the learner's best
+    confidence and likeliest originals (an exported entry's original first), then rare words seen once
+    (outside names), which carry only the identifier's prior."""
+    by_unit: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    info: dict[str, tuple[int, int]] = {}
+    for conf, unit, orig, count, docs, _ in scored:
+        by_unit[unit].append((conf, orig))
+        info[unit] = (count, docs)
+    fixed = {e.spun: e for e in entries}
+    out = []
+    for unit, cands in by_unit.items():
+        cands.sort(key=lambda x: (-x[0], x[1]))
+        origs = [o for _, o in cands[:PROFILE_ORIGINALS]]
+        q = cands[0][0]
+        e = fixed.get(unit)
+        if e is not None:
+            origs = [e.original] + [o for o in origs if o != e.original][: PROFILE_ORIGINALS - 1]
+            q = max(q, e.confidence)
+        out.append((unit, info[unit][0], info[unit][1], round(float(q), 4), tuple(origs)))
+    for unit, e in fixed.items():  # trace pairs the pile model never saw
+        if unit not in by_unit:
+            out.append((unit, e.count, e.docs, round(float(e.confidence), 4), (e.original,)))
+    out.sort(key=lambda x: (-x[3], -x[1], x[0]))
+    singles = []
+    for unit, c in pile.count.items():
+        if c != 1 or " " in unit or unit in by_unit or unit in fixed or pile.capitalised.get(unit, 0):
+            continue
+        z = morph.zipf(unit)
+        if z < SINGLE_ZIPF and is_content(unit):
+            singles.append((unit, 1, 1, None, ()))
+    singles.sort(key=lambda x: x[0])
+    return (out + singles)[:MAX_PROFILE]
 
 
 # ---- the learned-dictionary file (also a fingerprint list) ---------------------------------------------------
@@ -684,8 +877,10 @@ def to_json(d: LearnedDictionary) -> dict:
         phrases.append(item)
     weak = [{"spun": e.spun, "original": e.original, "count": e.count, "docs": e.docs, "confidence": e.confidence}
             for e in d.weak]
+    profile = [[u, c, n, q, list(o)] for u, c, n, q, o in d.profile]
     return {"format": LEARNED_FORMAT, "version": VERSION, "name": d.name, "documents": d.documents,
-            "words": d.words, "hallmarks": hall, "meta": d.meta, "phrases": phrases, "weak_entries": weak}
+            "words": d.words, "hallmarks": hall, "meta": d.meta, "phrases": phrases, "weak_entries": weak,
+            "profile": profile}
 
 
 def save(d: LearnedDictionary, path) -> None:
@@ -735,5 +930,23 @@ def load_learned(path) -> LearnedDictionary:
         except (KeyError, TypeError, ValueError, AttributeError):
             raise SpinnerFileError(f"{path}: weak entry {i} needs \"spun\", \"original\", \"count\" and "
                                    "\"confidence\"") from None
+    profile = []
+    raw_profile = data.get("profile", [])
+    if not isinstance(raw_profile, list):
+        raise SpinnerFileError(f"{path}: \"profile\" must be a list")
+    for i, item in enumerate(raw_profile, 1):
+        try:
+            u, c, n, q, origs = item
+            ok = (isinstance(u, str) and u.strip() and isinstance(c, int) and not isinstance(c, bool) and c >= 0
+                  and isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                  and (q is None or (isinstance(q, (int, float)) and not isinstance(q, bool) and 0.0 <= q <= 1.0))
+                  and isinstance(origs, list) and all(isinstance(o, str) for o in origs))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise SpinnerFileError(f"{path}: profile item {i} must be [unit, count, documents, confidence or null, "
+                                   "[originals]]")
+        profile.append((" ".join(u.lower().split()), c, n, None if q is None else float(q),
+                        tuple(" ".join(o.lower().split()) for o in origs if o.strip())))
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    return LearnedDictionary(entries, docs, words, str(data.get("name") or Path(path).stem), meta, weak)
+    return LearnedDictionary(entries, docs, words, str(data.get("name") or Path(path).stem), meta, weak, profile)

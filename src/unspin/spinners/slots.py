@@ -20,6 +20,40 @@ import numpy as np
 NEG = -30.0  # ln-probability floor for words the language model does not know
 
 
+def _batched(lm) -> bool:
+    """Does `lm` answer batches of id queries (the default numpy LM does; a user's KenLM model does not)?"""
+    return hasattr(lm, "logprob_ids") and hasattr(lm, "extend")
+
+
+def window_scores(lm, left: list[str], fillers: list[list[str]], right: list[str]) -> np.ndarray:
+    """`window_score` of every filler in one place, as one batch of language-model queries per filler length
+    (the same numbers as the scalar path)."""
+    out = np.zeros(len(fillers))
+    if not fillers:
+        return out
+    if not _batched(lm):
+        for g, f in enumerate(fillers):
+            out[g] = window_score(lm, left, f, right)
+        return out
+    ext = lm.extend
+    L = np.array([ext(w) for w in left[-2:]], dtype=np.int64)
+    R = np.array([ext(w) for w in right[:2]], dtype=np.int64)
+    by_len: dict[int, list[int]] = {}
+    for g, f in enumerate(fillers):
+        by_len.setdefault(len(f), []).append(g)
+    b = len(L)
+    for n, gs in by_len.items():
+        m = len(gs)
+        F = np.array([[ext(w) for w in fillers[g]] for g in gs], dtype=np.int64).reshape(m, n)
+        seq = np.hstack([np.broadcast_to(L, (m, b)), F, np.broadcast_to(R, (m, len(R)))])
+        pad = np.hstack([np.full((m, 2), -1, dtype=np.int64), seq])
+        tot = np.zeros(m)
+        for k in range(b, seq.shape[1]):
+            tot += lm.logprob_ids(pad[:, k : k + 2], seq[:, k])
+        out[gs] = tot
+    return out
+
+
 def window_score(lm, left: list[str], filler: list[str], right: list[str]) -> float:
     """ln P(filler + two right words | two left words) under `lm` (history oldest first)."""
     seq = left[-2:] + filler + right[:2]
@@ -54,15 +88,24 @@ class SlotScorer:
     def __post_init__(self):
         self.index = {w: i for i, w in enumerate(self.vocab)}
         self.known = np.array([bool(self.lm.known(w)) for w in self.vocab], dtype=bool)
+        # ids for batched queries (unknown words get 0 and are masked by `known`)
+        self._ids = (np.where(self.known, np.asarray(self.lm.ids(self.vocab), dtype=np.int64), 0)
+                     if _batched(self.lm) and len(self.vocab) else None)
 
     def _left_vec(self, l1: str | None) -> np.ndarray:
         """ln P(v | l1) for every vocabulary word (unigram when there is no left word)."""
         key = l1 or ""
         v = self._left.get(key)
         if v is None:
-            hist = [l1] if l1 else []
-            v = np.array([self.lm.logprob(w, hist) if k else NEG for w, k in zip(self.vocab, self.known)],
-                         dtype=np.float32)
+            if self._ids is not None:
+                h = np.full((len(self.vocab), 2), -1, dtype=np.int64)
+                if l1:
+                    h[:, 1] = self.lm.extend(l1)
+                v = np.where(self.known, self.lm.logprob_ids(h, self._ids), NEG).astype(np.float32)
+            else:
+                hist = [l1] if l1 else []
+                v = np.array([self.lm.logprob(w, hist) if k else NEG for w, k in zip(self.vocab, self.known)],
+                             dtype=np.float32)
             self._left[key] = v
         return v
 
@@ -72,8 +115,14 @@ class SlotScorer:
             return np.zeros(len(self.vocab), dtype=np.float32)
         v = self._right.get(r1)
         if v is None:
-            v = np.array([self.lm.logprob(r1, [w]) if k else NEG for w, k in zip(self.vocab, self.known)],
-                         dtype=np.float32)
+            if self._ids is not None:
+                h = np.full((len(self.vocab), 2), -1, dtype=np.int64)
+                h[:, 1] = self._ids
+                w = np.full(len(self.vocab), self.lm.extend(r1), dtype=np.int64)
+                v = np.where(self.known, self.lm.logprob_ids(h, w), NEG).astype(np.float32)
+            else:
+                v = np.array([self.lm.logprob(r1, [w]) if k else NEG for w, k in zip(self.vocab, self.known)],
+                             dtype=np.float32)
             self._right[r1] = v
         return v
 
@@ -91,8 +140,10 @@ class SlotScorer:
         cands.update(w for w in extra if w)
         unit_str = " ".join(unit)
         cands.discard(unit_str)
-        base = window_score(self.lm, left, unit, right)
-        scores = {c: window_score(self.lm, left, c.split(" "), right) for c in cands}
+        names = sorted(cands)
+        got = window_scores(self.lm, left, [unit] + [c.split(" ") for c in names], right)
+        base = float(got[0])
+        scores = {c: float(v) for c, v in zip(names, got[1:])}
         order = sorted(scores, key=lambda c: -scores[c])
         ranks = {c: r for r, c in enumerate(order)}
         return base, scores, ranks

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 SOURCES_CYCLE = (("moby",), ("mythes",), ("wordnet",))
-TRAIN_SEEDS = tuple(range(201, 209))
+TRAIN_SEEDS = tuple(range(201, 237))
 DEV_SEEDS = (301, 302, 303, 304)
 
 
@@ -49,22 +49,32 @@ def tool_pile(split: str, seed: int, n_docs: int, rate: float = 0.3, corpus_root
     return tool, texts, used, [d.text for d in chosen]
 
 
+TRAIN_RATES = (0.2, 0.3, 0.4)  # training tools spin at different rates (the learner must not assume one)
+
+
+def rate_of(split: str, seed: int) -> float:
+    return TRAIN_RATES[(seed // 3) % 3] if split == "train" else 0.3
+
+
 def _examples(args):
-    split, seed, n_docs, corpus_root = args
+    split, seed, n_docs, corpus_root, cond = args
     from .learn import Links, engine_evidence, extract_pairs
     from .pile import build_pile
 
-    tool, texts, used, _ = tool_pile(split, seed, n_docs, corpus_root=corpus_root)
+    tool, texts, used, _ = tool_pile(split, seed, n_docs, rate_of(split, seed), corpus_root=corpus_root)
     truth = {(s, o) for (o, s) in used}
-    honest, engine = condition(seed)
-    eng = engine_evidence(texts) if engine else None
-    pairs = extract_pairs(build_pile(texts), links=Links(learner_sources(tool.sources, honest)), engine=eng)
+    honest, engine = cond if cond is not None else condition(seed)
+    src = learner_sources(tool.sources, honest)
+    eng = engine_evidence(texts, **({"thesauri": src} if honest else {})) if engine else None
+    pairs = extract_pairs(build_pile(texts), links=Links(src), engine=eng)
     return {"seed": seed, "used": used,
             "rows": [(p.unit, p.original, p.x, p.count, p.docs, (p.unit, p.original) in truth) for p in pairs]}
 
 
-def examples(split: str, seeds, n_docs: int = 50, jobs: int = 1, corpus_root=None) -> list[dict]:
-    work = [(split, s, n_docs, corpus_root) for s in seeds]
+def examples(split: str, seeds, n_docs: int = 50, jobs: int = 1, corpus_root=None, cond=None) -> list[dict]:
+    """Labelled candidate pairs of one pile per seed; `cond` = (honest, engine) for every pile, default
+    `condition(seed)` (training mixes both)."""
+    work = [(split, s, n_docs, corpus_root, cond) for s in seeds]
     if jobs <= 1:
         return [_examples(w) for w in work]
     with ProcessPoolExecutor(jobs) as ex:
@@ -107,65 +117,103 @@ def choose_threshold(dev: list[dict], model, target_precision: float = 0.9) -> f
     return 0.95
 
 
-def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 150,
-                 corpus_root=None, max_clean_share: float = 0.005) -> dict:
-    """Calibrate identification (a, b of the softmax) on dev tools: dictionaries learned from `n_learn` documents
-    of each, tested on `n_test` more and on `n_clean` clean dev documents. (a, b) maximise the likelihood of the
-    right answers; b is then lowered until at most `max_clean_share` of the clean documents are attributed."""
+IDENTIFY_GRID = {"beta": (0.5, 1.0), "g0": (0.0, 2.0, 4.0), "gamma": (0.0, 0.5, 1.0), "q_single": (0.0, 0.03, 0.1),
+                 "max_hits": (1, 2), "q_min": (0.0, 0.05, 0.2), "ratio_cap": (1e2, 1e3, 1e6)}
+
+
+def identify_rows(dicts, tests, lm=None, cal=None) -> list[tuple]:
+    """Parameter-free evidence of every test document: (hits per dictionary, words, label)."""
+    from .identify import DEFAULT_CAL, Scorer, evidence
+
+    cal = {**DEFAULT_CAL, **(cal or {})}
+    scorers = [Scorer(d, cal, lm) for d in dicts]
+    rows = []
+    for text, label in tests:
+        ev, words = evidence(text, scorers, lm)
+        rows.append(([ev[k] for k in range(len(scorers))], words, label))
+    return rows, [s.rate_sum for s in scorers], [s.name for s in scorers]
+
+
+def evaluate_identify(rows, rate_sums, names, cal: dict, max_clean_share: float = 0.005) -> dict:
+    """With `cal` (all but a, b): the smallest LLR threshold that attributes at most `max_clean_share` of the
+    clean documents, and the accuracy among tools that it gives."""
+    from .identify import has_proof, llr_of
+
+    best, label_of, clean = [], [], []
+    for hits, words, label in rows:
+        llr = [llr_of(h, words, r, cal) for h, r in zip(hits, rate_sums)]
+        k = int(np.argmax(llr))
+        v = llr[k] if has_proof(hits[k], cal) else -1e9  # no proof: never attributed
+        best.append((v, names[k], sorted(llr)[-2] if len(llr) > 1 else -1e9))
+        label_of.append(label)
+        if label == "none":
+            clean.append(llr[k])
+    clean.sort()
+    allowed = int(max_clean_share * len(clean))
+    tau = (clean[-allowed - 1] if allowed < len(clean) else -1e9) + 1e-6 if clean else 0.0
+    tau = max(tau, 0.0)
+    n_spun = sum(1 for x in label_of if x != "none")
+    acc = sum(1 for (v, name, _), lab in zip(best, label_of) if lab != "none" and name == lab and v >= tau)
+    att = sum(1 for (v, _, _), lab in zip(best, label_of) if lab == "none" and v >= tau)
+    argmax = sum(1 for (_, name, _), lab in zip(best, label_of) if lab != "none" and name == lab)
+    return {"tau": tau, "accuracy": acc / max(n_spun, 1), "argmax_accuracy": argmax / max(n_spun, 1),
+            "clean_attributed": att / max(len(clean), 1), "best": best, "labels": label_of}
+
+
+def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 400,
+                 corpus_root=None, max_clean_share: float = 0.005, lm=None) -> dict:
+    """Calibrate identification on dev tools: dictionaries learned from `n_learn` documents of each, tested on
+    `n_test` more and on `n_clean` clean dev documents (none of them spun by a dev tool). The grid parameters
+    (context check β, g0; absence weight γ; singleton prior; hits per unit) maximise the accuracy among tools at
+    the LLR threshold τ that attributes at most `max_clean_share` of the clean documents; then a is fitted by
+    likelihood with b = −a·τ, so P(tool) > P(none) exactly above τ."""
+    import itertools
     import math
 
     from .. import corpus
-    from .identify import Scorer, _softmax, identify
-    from .learn import learn, load_model
+    from .identify import DEFAULT_CAL, _softmax, llr_of
+    from .learn import learn
 
-    floor = load_model(model_path)["identify"]["clean_floor"]
-    dicts, tests = [], []
+    dicts, tests, used_docs = [], [], set()
     for seed in seeds:
-        _, texts, _, _ = tool_pile("dev", seed, n_learn + n_test, corpus_root=corpus_root)
-        d = learn(texts[:n_learn], name=f"tool-{seed}", model_path=model_path)
+        _, texts, _, originals = tool_pile("dev", seed, n_learn + n_test, corpus_root=corpus_root)
+        used_docs.update(originals)
+        d = learn(texts[:n_learn], name=f"tool-{seed}", model_path=model_path, lm=lm)
         dicts.append(d)
         tests += [(t, d.name) for t in texts[n_learn:]]
-    docs = corpus.select(corpus.load_documents(corpus_root), "dev", seed=11)
+    docs = [d for d in corpus.select(corpus.load_documents(corpus_root), "dev", seed=11) if d.text not in used_docs]
     tests += [(d.text, "none") for d in random.Random(7).sample(docs, min(n_clean, len(docs)))]
-    scorers = [Scorer(d, floor) for d in dicts]
-    rows = []
-    for t, label in tests:
-        ident = identify(t, scorers, min_probability=0.0, model_path=model_path)
-        marks = {s.name: s.hallmarks for s in scorers}
-        rows.append((ident.llr, {k: sum(1 for u, _, _ in v if u in marks[k]) for k, v in ident.hits.items()}, label))
-
-    def evaluate(a, b):
-        nll = acc = clean_att = n_clean_docs = 0
-        for llr, n_hits, label in rows:
-            p = _softmax(llr, a, b)
-            nll -= math.log(max(p[label], 1e-12))
-            tools = {k: v for k, v in p.items() if k != "none"}
-            best = max(tools, key=tools.get)
-            guess = best if tools[best] >= 0.5 and n_hits[best] >= 1 else "none"
-            if label == "none":
-                n_clean_docs += 1
-                clean_att += guess != "none"
-            else:
-                acc += guess == label
-        return nll, acc / max(len(rows) - n_clean_docs, 1), clean_att / max(n_clean_docs, 1)
-
+    rows, rate_sums, names = identify_rows(dicts, tests, lm)
     best = None
-    for a in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5):
-        for b in np.arange(-30.0, 5.01, 0.5):
-            nll, acc, att = evaluate(a, float(b))
-            if best is None or nll < best[0]:
-                best = (nll, a, float(b), acc, att)
-    _, a, b, acc, att = best
-    while att > max_clean_share and b > -60:
-        b -= 0.5
-        _, acc, att = evaluate(a, b)
-    return {"clean_floor": floor, "max_hits": 3, "a": a, "b": b,
-            "dev": {"tools": list(seeds), "accuracy": round(acc, 4), "clean_attributed": round(att, 4),
-                    "documents": len(rows)}}
+    keys = sorted(IDENTIFY_GRID)
+    for values in itertools.product(*(IDENTIFY_GRID[k] for k in keys)):
+        cal = {**DEFAULT_CAL, **dict(zip(keys, values))}
+        ev = evaluate_identify(rows, rate_sums, names, cal, max_clean_share)
+        score = (ev["accuracy"], ev["argmax_accuracy"])
+        if best is None or score > best[0]:
+            best = (score, cal, ev)
+    _, cal, ev = best
+    tau = ev["tau"]
+    llrs = [[llr_of(h, w, r, cal) for h, r in zip(hits, rate_sums)] for hits, w, _ in rows]  # (proof aside)
+    best_a, best_nll = 1.0, None
+    for a in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0):
+        nll = 0.0
+        for llr, (_, _, label) in zip(llrs, rows):
+            p = _softmax(dict(zip(names, llr)), a, -a * tau)
+            nll -= math.log(max(p[label], 1e-12))
+        if best_nll is None or nll < best_nll:
+            best_a, best_nll = a, nll
+    out = {k: cal[k] for k in DEFAULT_CAL}
+    out.update({"a": best_a, "b": round(-best_a * tau, 4),
+                "dev": {"tools": list(seeds), "accuracy": round(ev["accuracy"], 4),
+                        "argmax_accuracy": round(ev["argmax_accuracy"], 4),
+                        "clean_attributed": round(ev["clean_attributed"], 4), "tau": round(tau, 4),
+                        "documents": len(rows), "clean_documents": sum(1 for r in rows if r[2] == "none")}})
+    return out
 
 
 def main(args) -> int:
-    from .learn import MODEL_PATH, PairModel
+    from .learn import MODEL_PATH, TreePairModel
 
     t0 = time.time()
     out = Path(args.out or MODEL_PATH)
@@ -174,29 +222,35 @@ def main(args) -> int:
         import pickle
 
         with open(cache, "rb") as fh:
-            train, dev = pickle.load(fh)
+            train, dev, dev_plain = pickle.load(fh)
         print(f"examples from {cache}", flush=True)
     else:
         print(f"pair examples: train split, tools {list(TRAIN_SEEDS)} × {args.docs} documents", flush=True)
         train = examples("train", TRAIN_SEEDS, args.docs, args.jobs, args.corpus)
         print(f"dev split, tools {list(DEV_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
-        dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus)
+        # thresholds are chosen for the main condition (all installed thesauri), with the engine's evidence (the
+        # default) and without it (--no-engine); the benchmark reports the honest condition (the tool's thesaurus
+        # missing) with the same threshold
+        dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, True))
+        dev_plain = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, False))
         if cache is not None:
             import pickle
 
             with open(cache, "wb") as fh:
-                pickle.dump((train, dev), fh)
+                pickle.dump((train, dev, dev_plain), fh)
     X = np.array([r[2] for ex in train for r in ex["rows"]])
     y = np.array([r[5] for ex in train for r in ex["rows"]], dtype=float)
-    model = PairModel.fit(X, y)
+    model = TreePairModel.fit(X, y)
     th = choose_threshold(dev, model, args.precision)
+    th_plain = choose_threshold(dev_plain, model, args.precision)
     report = []
-    for ex in dev:
-        sc = dictionary_scores(ex, model)
-        p, r = precision_recall(ex, [(u, o) for c, u, o, _ in sc if c >= th])
-        report.append({"seed": ex["seed"], "precision": round(p, 3), "recall_ge3": round(r, 3)})
+    for name, exs, t in (("engine", dev, th), ("no_engine", dev_plain, th_plain)):
+        for ex in exs:
+            sc = dictionary_scores(ex, model)
+            p, r = precision_recall(ex, [(u, o) for c, u, o, _ in sc if c >= t])
+            report.append({"seed": ex["seed"], "evidence": name, "precision": round(p, 3), "recall_ge3": round(r, 3)})
     data = {"format": "unspin-spinners-model", "version": 1, "pair": model.to_dict(), "threshold": th,
-            "identify": {"clean_floor": 1e-7, "max_hits": 3, "a": 1.0, "b": -12.0},
+            "threshold_no_engine": th_plain, "identify": {},
             "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
                      "examples": int(len(y)), "positives": int(y.sum()), "dev": report,
                      "target_precision": args.precision, "seconds": round(time.time() - t0, 1)}}
