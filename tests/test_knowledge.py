@@ -1,4 +1,5 @@
 """The thesaurus index: parsing, two-way links, save/load round trip, stale-cache clean-up."""
+import pytest
 import numpy as np
 
 from unspin.knowledge import thesaurus as T
@@ -58,3 +59,39 @@ def test_a_first_build_says_in_one_line_what_it_builds(monkeypatch, tmp_path, ca
     monkeypatch.setattr(T, "_LOADED", {})
     T.load(("moby",), progress=False)  # built: silent
     assert capsys.readouterr().err == ""
+
+
+def test_candidate_memo_budget_from_the_environment(monkeypatch):
+    from unspin.knowledge import bundle
+
+    monkeypatch.delenv("UNSPIN_CANDIDATE_MEMO_MB", raising=False)
+    assert bundle.candidate_memo_bytes() == bundle.CANDIDATE_MEMO_BYTES
+    monkeypatch.setenv("UNSPIN_CANDIDATE_MEMO_MB", "64")
+    assert bundle.candidate_memo_bytes() == 64_000_000
+    for bad in ("abc", "0", "nan", "-5"):
+        monkeypatch.setenv("UNSPIN_CANDIDATE_MEMO_MB", bad)
+        with pytest.raises(ValueError, match="UNSPIN_CANDIDATE_MEMO_MB"):
+            bundle.candidate_memo_bytes()
+
+
+def test_candidate_tables_stay_within_the_memo_budget_and_do_not_change(monkeypatch):
+    """Evicted tables are rebuilt identically; the memo never holds more bytes than its budget."""
+    import numpy as np
+
+    from unspin.knowledge import bundle
+
+    monkeypatch.setenv("UNSPIN_CANDIDATE_MEMO_MB", "1")
+    k = bundle.Knowledge(("moby",))
+    forms = [k.lex.form_id[w] for w in ("bank", "focal", "speculate", "express", "rising", "house", "large")
+             if w in k.lex.form_id]
+    first = [k.candidates(f) for f in forms]
+    for _ in range(3):
+        for f in forms:
+            k.candidates(f)
+    cache = k._candidates.cache
+    assert cache.currsize <= cache.maxsize == 1_000_000
+    again = [k._candidates_uncached(f) for f in forms]
+    for a, b in zip(first, again):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

@@ -3,6 +3,7 @@ thesauri a detector may use, the language model with the lexicon's words in its 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from functools import lru_cache
 
@@ -17,8 +18,24 @@ from .thesaurus import SOURCE_BITS, bits_of
 UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
 
 
-CANDIDATE_MEMO_BYTES = 64_000_000  # memoised candidate tables: repeated words are fast, RSS stays bounded on
-# endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~450 MB of tables)
+CANDIDATE_MEMO_BYTES = 256_000_000  # memoised candidate tables: repeated words are fast, RSS stays bounded on
+# endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~450 MB of tables). Measured
+# (benchmarks/results/speed.json, BENCHMARKS.md): 64 MB keeps a 1 MB check near 600 MB peak RSS but costs ~20 %
+# speed on fresh prose; 256 MB is as fast as unbounded. UNSPIN_CANDIDATE_MEMO_MB overrides it.
+
+
+def candidate_memo_bytes() -> int:
+    """The memo budget: $UNSPIN_CANDIDATE_MEMO_MB (megabytes, ≥ 1) or CANDIDATE_MEMO_BYTES."""
+    raw = os.environ.get("UNSPIN_CANDIDATE_MEMO_MB", "").strip()
+    if not raw:
+        return CANDIDATE_MEMO_BYTES
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not math.isfinite(mb) or mb < 1:
+        raise ValueError(f"UNSPIN_CANDIDATE_MEMO_MB={raw!r}: expected a number of megabytes, at least 1")
+    return int(mb * 1_000_000)
 
 
 def _table_bytes(table) -> int:
@@ -47,7 +64,7 @@ class Knowledge:
         self.model_path = model_path
         self._model = None
         # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
-        self._candidates = cached(LRUCache(maxsize=CANDIDATE_MEMO_BYTES, getsizeof=_table_bytes),
+        self._candidates = cached(LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes),
                                   lock=threading.Lock())(self._candidates_uncached)
         self._vecs32 = None
 
