@@ -1,6 +1,6 @@
 """The thesaurus index: parsing, two-way links, save/load round trip, stale-cache clean-up."""
-import pytest
 import numpy as np
+import pytest
 
 from unspin.knowledge import thesaurus as T
 
