@@ -21,8 +21,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
     g.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
-                   help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about a quarter of an hour "
-                   "of checking; 0 = no limit)")
+                   help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about 20-25 minutes of "
+                   "checking fresh prose on one core; 0 = no limit)")
     g.add_argument("--thesauri", metavar="NAMES", help="thesauri to draw candidate originals from (comma-separated: "
                    "moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
