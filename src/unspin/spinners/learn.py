@@ -727,8 +727,8 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     index: a trace index directory; texts that align with a source there give exact pairs.
     engine: also run `unspin.check` over the pile (with the same thesauri) and use its findings as evidence
         (default; about 0.1 s per document; off: faster, lower recall at the same precision).
-    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision, one for
-        learning with the engine's evidence and one without).
+    threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision; a model
+        trained by the current `unspin spinners train` also holds one for learning without the engine's evidence).
     """
     t0 = time.time()
     texts = [t for t in texts if t and t.strip()]
