@@ -197,6 +197,7 @@ class CandidatePool:
         self.n_syn = np.maximum(cs[th.fwd_ptr[1:]] - cs[th.fwd_ptr[:-1]], 1).astype(np.float32)
         self.log_nsyn_term = np.log(self.n_syn)
         self._attraction = lru_cache(maxsize=ATTRACTION_MEMO)(self._attraction_of)
+        self._vecs32 = None
 
     def for_form(self, form: int) -> Block:
         # not memoised here: the one caller (Knowledge.candidates) memoises what it derives from the block
@@ -209,10 +210,12 @@ class CandidatePool:
             return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
         L = _concat(parts)
         # never the text word itself or another inflection of its own lemma, never a function word
-        own = {int(t) for t in lex.readings(form)[0]} | {form}
+        own = np.array(sorted({int(t) for t in lex.readings(form)[0]} | {form}))
         base = lex.lemma[L.cand]
-        keep = ~lex.function[L.cand] & (L.cand != form) & ~np.isin(base, list(own)) & ~np.isin(L.cand, list(own))
-        term_of = lex.lemma[L.cand]
+        # (a handful of own ids: comparing against each is cheaper than np.isin's sort)
+        keep = (~lex.function[L.cand] & (L.cand != form) & ~(base[:, None] == own).any(axis=1)
+                & ~(L.cand[:, None] == own).any(axis=1))
+        term_of = base
         keep &= lex.candidate_ok[np.minimum(term_of, lex.n_terms - 1)] | (term_of >= lex.n_terms)
         if not keep.any():
             return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
@@ -242,7 +245,7 @@ class CandidatePool:
         terms = lex.lemma[uniq]
         in_th = terms < lex.n_terms
         log_nsyn = np.where(in_th, self.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)], 0.0).astype(np.float32)
-        sim = _cosines(lex, form, uniq)
+        sim = _cosines(lex, self.vecs32, form, uniq)
         if n > MAX_POOL:  # pathological forms only: keep the likeliest by a static prior
             prior = lex.zipf[uniq] - 0.5 * log_nsyn + reverse + 2 * learned + n_src
             top = np.sort(np.argpartition(-prior, MAX_POOL - 1)[:MAX_POOL])
@@ -250,6 +253,13 @@ class CandidatePool:
                 x[top] for x in (uniq, reverse, forward, n_src, tag_match, learned, neighbour_only, log_nsyn, sim))
         return Block(form, uniq.astype(np.int32), reverse, forward, n_src, tag_match, learned, neighbour_only,
                      log_nsyn, sim)
+
+    @property
+    def vecs32(self) -> np.ndarray:
+        """The lexicon's unit vectors as float32 (float16 on disk; converted once, not per candidate table)."""
+        if self._vecs32 is None:
+            self._vecs32 = np.asarray(self.lex.vecs, dtype=np.float32)
+        return self._vecs32
 
     def attraction(self, form: int) -> float:
         return self._attraction(form)
@@ -272,7 +282,7 @@ class CandidatePool:
         return mx + math.log(float(np.exp(a - mx).sum())) - max(float(lex.zipf[form]), 1.0) * math.log(10)
 
 
-def _cosines(lex, form: int, cands: np.ndarray) -> np.ndarray:
+def _cosines(lex, vecs32: np.ndarray, form: int, cands: np.ndarray) -> np.ndarray:
     r = lex.vec_row[form]
     out = np.zeros(len(cands), dtype=np.float32)
     if r < 0:
@@ -280,7 +290,7 @@ def _cosines(lex, form: int, cands: np.ndarray) -> np.ndarray:
     rows = lex.vec_row[cands]
     ok = rows >= 0
     if ok.any():
-        out[ok] = lex.vecs[rows[ok]].astype(np.float32) @ lex.vecs[r].astype(np.float32)
+        out[ok] = vecs32[rows[ok]] @ vecs32[r]
     return out
 
 

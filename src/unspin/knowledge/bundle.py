@@ -66,7 +66,6 @@ class Knowledge:
         # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
         self._candidates = cached(LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes),
                                   lock=threading.Lock())(self._candidates_uncached)
-        self._vecs32 = None
 
     def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):
         """(ln P in context, ln P alone) of every position of a word-id sequence; history never crosses a
@@ -105,9 +104,11 @@ class Knowledge:
         first = words[:, 0].astype(np.int64)
         last = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1].astype(np.int64)
         oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
-        facts = np.column_stack([b.reverse, b.forward, b.n_sources, b.tag_match, b.learned, b.neighbour_only,
-                                 b.log_nsyn, b.sim, lex.zipf[cand], lex.lemma[cand], n_w, oov,
-                                 self.word_lm[first], self.word_floor[first], first, last]).astype(np.float64)
+        cols = (b.reverse, b.forward, b.n_sources, b.tag_match, b.learned, b.neighbour_only, b.log_nsyn, b.sim,
+                lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], self.word_floor[first], first, last)
+        facts = np.empty((len(cand), len(cols)), dtype=np.float64)  # (filled column by column: one copy)
+        for j, c in enumerate(cols):
+            facts[:, j] = c
         return cand, facts
 
     # word vectors: the two questions the engine asks of them
@@ -131,9 +132,7 @@ class Knowledge:
     @property
     def vecs32(self) -> np.ndarray:
         """The lexicon's unit vectors as float32 (float16 on disk; arithmetic is faster in float32)."""
-        if self._vecs32 is None:
-            self._vecs32 = np.asarray(self.lex.vecs, dtype=np.float32)
-        return self._vecs32
+        return self.pool.vecs32
 
     @property
     def model(self):
