@@ -140,3 +140,41 @@ def test_a_long_text_of_one_repeated_genuine_story_is_not_called_spun():
 def test_short_texts_get_no_score_and_non_english_none_either():
     short = unspin.check("The focal bank raised its premium rate on Tuesday.", fingerprints=False)
     assert short.spin_score is None and short.verdict == "uncertain" and any("too short" in n for n in short.notes)
+
+
+def test_sections_cover_the_text_in_order_and_short_texts_are_one_section():
+    assert engine_mod.sections("") == []
+    short = "\n\n".join([STORY] * 2)
+    assert [(a, b) for a, b, _ in engine_mod.sections(short)] == [(0, len(short))]
+    long_text = "\n\n".join([STORY] * 40)
+    parts = engine_mod.sections(long_text)
+    assert len(parts) > 1
+    flat = [p for _, _, ps in parts for p in ps]
+    assert flat == list(engine_mod.pieces(long_text))  # every piece once, in order
+    for start, end, ps in parts:
+        assert start == ps[0][0] and end == ps[-1][0] + len(ps[-1][1])
+        assert count_words(long_text[start:end]) >= engine_mod.SECTION_WORDS // 2
+    assert all(count_words(long_text[a:b]) >= engine_mod.SECTION_WORDS for a, b, _ in parts[:-1])
+
+
+def test_a_long_document_is_scored_section_by_section_as_training_saw_documents():
+    """Span facts that count the document (echoes, register) come from the span's own section: the first pass
+    over a long text equals the first passes over its sections, offsets shifted (issue 12/13: a whole 2,000-word
+    speech got 15x the false findings of its two halves)."""
+    here = Path(__file__).resolve().parents[1] / "examples"
+    paras = [p for name in ("original-news.txt", "spun-news.txt")
+             for p in (here / name).read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    text = "\n\n".join(paras * 4 + [STORY] * 6)
+    parts = engine_mod.sections(text)
+    assert len(parts) >= 2
+    k = engine_mod.knowledge()
+    whole = engine_mod.score_document(text, k)
+    starts, p1 = [], []
+    for a, b, _ in parts:
+        part = engine_mod.score_document(text[a:b], k)
+        starts.append(part.retained.start + a)
+        p1.append(part.retained.p1)
+    import numpy as np
+
+    assert np.array_equal(whole.retained.start, np.concatenate(starts))
+    assert np.allclose(whole.retained.p1, np.concatenate(p1))
