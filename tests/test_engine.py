@@ -178,3 +178,7 @@ def test_a_long_document_is_scored_section_by_section_as_training_saw_documents(
 
     assert np.array_equal(whole.retained.start, np.concatenate(starts))
     assert np.allclose(whole.retained.p1, np.concatenate(p1))
+    # the evidence says where echoes were counted
+    rep = unspin.check(text, fingerprints=False)
+    evidence = [e for f in rep.findings for e in f.evidence if "elsewhere" in e]
+    assert evidence and all("elsewhere in this section of the document" in e for e in evidence)

@@ -46,6 +46,7 @@ class DocumentScore:
     doc_x: np.ndarray | None
     spin_score: float | None
     stats: DocStats | None = None
+    sections: int = 1  # engine.sections: parts scored with their own counts
 
 
 def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,
@@ -158,7 +159,7 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     score = None
     if words >= MIN_WORDS_FOR_SCORE and model.doc is not None:
         score = float(model.doc.predict(x[None, :])[0])
-    return DocumentScore(words, True, notes, retained, p2, x, score, stats)
+    return DocumentScore(words, True, notes, retained, p2, x, score, stats, len(parts))
 
 
 def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,

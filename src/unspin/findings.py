@@ -43,7 +43,7 @@ class _Span:
     text: str = ""
 
 
-def _evidence(form: str, cand: str, b: dict, k: Knowledge) -> tuple[str, ...]:
+def _evidence(form: str, cand: str, b: dict, k: Knowledge, where: str = "the document") -> tuple[str, ...]:
     ev = []
     src = "+".join(k.sources)
     if b.get("reverse"):
@@ -58,10 +58,10 @@ def _evidence(form: str, cand: str, b: dict, k: Knowledge) -> tuple[str, ...]:
     if abs(g) >= 0.05:
         ev.append(f"context fits '{cand}' {'better' if g > 0 else 'worse'} by {abs(g):.1f} nats")
     if b.get("echo_bigram", 0.0) > 0:
-        ev.append(f"'{cand}' appears elsewhere in the document next to the same word")
+        ev.append(f"'{cand}' appears elsewhere in {where} next to the same word")
     n_echo = int(round(math.expm1(b.get("echo_cand", 0.0))))
     if n_echo > 0:
-        ev.append(f"'{cand}' (or a form of it) occurs {n_echo}× elsewhere in the document")
+        ev.append(f"'{cand}' (or a form of it) occurs {n_echo}× elsewhere in {where}")
     if b.get("article_fix", 0.0) > 0:
         ev.append(f"the article before it suits '{cand}', not '{form}'")
     cz = b.get("cand_zipf", 0.0)
@@ -80,13 +80,15 @@ def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: floa
     r = ds.retained
     lex = k.lex
     p2 = ds.p2
+    # a long document is scored in sections (engine.sections): echoes are counted in the span's section
+    where = "this section of the document" if ds.sections > 1 else "the document"
     above = [_Span(int(r.start[i]), int(r.end[i]), i) for i in np.nonzero(p2 >= suspect_threshold)[0].tolist()]
     out = []
     for s in select_non_overlapping(above, key=lambda s: p2[s.i]):
         i = s.i
         sugg = tuple(lex.forms[c] for c in r.top_forms[i].tolist() if c >= 0)
         ev = _evidence(lex.forms[int(r.form[i])], sugg[0] if sugg else "?",
-                       dict(zip(EVIDENCE_FIELDS, r.evidence[i].tolist())), k)
+                       dict(zip(EVIDENCE_FIELDS, r.evidence[i].tolist())), k, where)
         span = _Span(s.start, s.end, i, text[s.start : s.end])
         start, span_text, sugg = _with_article(span, sugg, text)
         p = float(p2[i])
