@@ -116,13 +116,6 @@ def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, mode
     return model.context.predict(X)
 
 
-# The document model is trained on documents of 40 to ~900 words (unspin.corpus cuts longer ones into ~800-word
-# parts). Every other document feature is a density or a share; only `log_words` would extrapolate beyond that
-# range — a 30,000-word text with 46 findings per 1,000 words scored 0.90 instead of ~1 — so a longer document is
-# scored as if it were this long (its densities are, if anything, steadier than a short one's).
-DOC_WORDS_SEEN = 1000
-
-
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:
     """DOC_FEATURES: how much evidence of spinning the document holds per 1,000 words (at several levels of
     certainty, listed fingerprints and trace restorations counting as certain spans), against what its
@@ -133,7 +126,7 @@ def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, r
     rare_share = agg.rare / agg.spans if agg.spans else 0.0
     cols = {
         "bias": 1.0,
-        "log_words": math.log(min(max(words, 1), DOC_WORDS_SEEN)),
+        "log_words": math.log(min(max(words, 1), F.DOC_WORDS_SEEN)),
         "log_evidence": math.log1p((agg.evidence + EXTERNAL_P * n_external) * per),
         "log_n30": math.log1p(float((p >= 0.3).sum()) * per),
         "log_n60": n60,

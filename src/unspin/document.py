@@ -11,7 +11,7 @@ import numpy as np
 from . import features as F
 from .knowledge.bundle import Knowledge
 from .stopwords import is_function_word
-from .text import paragraphs, word_run
+from .text import count_words, paragraphs, word_run
 
 MAX_PIECE_CHARS = 20_000
 
@@ -117,6 +117,43 @@ def pieces(text: str):
             pos = end
 
 
+# Training documents are at most ~900 words (unspin.corpus cuts longer texts into parts of ~800 at paragraph
+# breaks), and span facts that count the document — how often a candidate occurs elsewhere, the register — were
+# learned at that length: over a whole 2,000-word speech they grow and a checked text got 15× the false findings
+# of its two halves. A longer document is therefore scored section by section with each section's own counts;
+# the second pass and the spin score still weigh the whole document's evidence (densities per 1,000 words).
+SECTION_WORDS = 800  # unspin.corpus.CHUNK_WORDS
+LONG_DOCUMENT_WORDS = 900  # unspin.corpus.LONG_WORDS: up to this length a document is one section
+
+
+def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
+    """(start, end, pieces) of consecutive pieces (document.pieces) of about SECTION_WORDS words each; a short
+    remainder joins the section before it. One section when the text has at most LONG_DOCUMENT_WORDS words."""
+    all_pieces = list(pieces(text))
+    if not all_pieces:
+        return []
+    counts = [count_words(p) for _, p in all_pieces]
+    if sum(counts) <= LONG_DOCUMENT_WORDS:
+        return [(0, len(text), all_pieces)]
+    groups: list[list[int]] = [[]]
+    n = 0
+    for i, c in enumerate(counts):
+        groups[-1].append(i)
+        n += c
+        if n >= SECTION_WORDS:
+            groups.append([])
+            n = 0
+    if not groups[-1]:
+        groups.pop()
+    elif len(groups) > 1 and n < SECTION_WORDS // 2:
+        groups[-2].extend(groups.pop())
+    out = []
+    for g in groups:
+        first, last = all_pieces[g[0]], all_pieces[g[-1]]
+        out.append((first[0], last[0] + len(last[1]), [all_pieces[i] for i in g]))
+    return out
+
+
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
     """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
     run = word_run(text[: sample * 8])
@@ -146,7 +183,7 @@ def screen_features_from(G: np.ndarray, gate_p: np.ndarray, words: int, register
     gate_sum = math.log1p(float(gate_p.sum()) * per)
     cols = {
         "bias": 1.0,
-        "log_words": math.log(max(words, 1)),
+        "log_words": math.log(min(max(words, 1), F.DOC_WORDS_SEEN)),
         "log_gate_sum": gate_sum,
         "log_gate_50": math.log1p(float((gate_p >= 0.5).sum()) * per),
         "log_gate_80": math.log1p(float((gate_p >= 0.8).sum()) * per),
@@ -165,10 +202,13 @@ def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
 
     stats = doc_stats(text, k)
     Gs = []
-    for base, piece in pieces(text):
-        spans = piece_spans(piece, base, k, stats)
-        if len(spans):
-            Gs.append(gate_matrix(spans))
+    parts = sections(text)
+    for start, end, section_pieces in parts:  # counts per section, as in check (engine.score_document)
+        section_stats = stats if len(parts) == 1 else doc_stats(text[start:end], k)
+        for base, piece in section_pieces:
+            spans = piece_spans(piece, base, k, section_stats)
+            if len(spans):
+                Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
     gate_p = model.gate.predict(G) if model.gate is not None and len(G) else np.zeros(len(G))
     return screen_features_from(G, gate_p, stats.words, stats.register)

@@ -24,14 +24,16 @@ import numpy as np
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, TOP_K, Aggregates, Retained,
                      add_piece, doc_features, first_pass, second_pass, verdict_of)
-from .document import DocStats, doc_stats, english_share, pieces, screen_clears
+from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, doc_stats, english_share, pieces,
+                       screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
 from .types import Finding, Report
 
-__all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections"]
+__all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections",
+           "SECTION_WORDS", "LONG_DOCUMENT_WORDS", "pieces"]
 
 @dataclass
 class DocumentScore:
@@ -87,43 +89,6 @@ def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model
         evidence = np.column_stack([facts[f] if f in facts else pairs.cols[f][best] for f in EVIDENCE_FIELDS])
         out.add(spans.start[i], spans.end[i], spans.form[i], p1[sel], M[sel], top_forms, top_probs, evidence)
     return spans, kept, pairs, probs, M, p1
-
-
-# Training documents are at most ~900 words (unspin.corpus cuts longer texts into parts of ~800 at paragraph
-# breaks), and span facts that count the document — how often a candidate occurs elsewhere, the register — were
-# learned at that length: over a whole 2,000-word speech they grow and a checked text got 15× the false findings
-# of its two halves. A longer document is therefore scored section by section with each section's own counts;
-# the second pass and the spin score still weigh the whole document's evidence (densities per 1,000 words).
-SECTION_WORDS = 800  # unspin.corpus.CHUNK_WORDS
-LONG_DOCUMENT_WORDS = 900  # unspin.corpus.LONG_WORDS: up to this length a document is one section
-
-
-def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
-    """(start, end, pieces) of consecutive pieces (document.pieces) of about SECTION_WORDS words each; a short
-    remainder joins the section before it. One section when the text has at most LONG_DOCUMENT_WORDS words."""
-    all_pieces = list(pieces(text))
-    if not all_pieces:
-        return []
-    counts = [count_words(p) for _, p in all_pieces]
-    if sum(counts) <= LONG_DOCUMENT_WORDS:
-        return [(0, len(text), all_pieces)]
-    groups: list[list[int]] = [[]]
-    n = 0
-    for i, c in enumerate(counts):
-        groups[-1].append(i)
-        n += c
-        if n >= SECTION_WORDS:
-            groups.append([])
-            n = 0
-    if not groups[-1]:
-        groups.pop()
-    elif len(groups) > 1 and n < SECTION_WORDS // 2:
-        groups[-2].extend(groups.pop())
-    out = []
-    for g in groups:
-        first, last = all_pieces[g[0]], all_pieces[g[-1]]
-        out.append((first[0], last[0] + len(last[1]), [all_pieces[i] for i in g]))
-    return out
 
 
 def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_external: int = 0,
