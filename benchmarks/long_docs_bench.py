@@ -101,7 +101,8 @@ def write_md(results: dict) -> None:
              "| label | commit | date | inaugural addresses: findings / suspects per 1,000 words, verdicts | fiction "
              "~3,000-word excerpts: findings / suspects per 1,000, verdicts | ~30k-word spun text: precision / "
              "recall / spin score / verdict |", "|---|---|---|---|---|---|"]
-    for label, r in results.items():
+    for label in sorted(results, key=lambda name: (name != "before", name)):
+        r = results[label]
         a, f, s = r["inaugural"], r["fiction"], r["spun"]
         lines.append(f"| {label} | {r.get('commit', '')} | {r['date']} | {a['findings_per_1000']} / "
                      f"{a['suspects_per_1000']} ({a['docs']} docs, {a['words']} words; {a['verdicts']}) | "
