@@ -112,3 +112,17 @@ def test_span_threshold_choice_holds_every_register():
     assert train.choose_span_threshold(dev, 1.0) == pytest.approx(0.66)
     assert train.fp_by_register(dev, 0.66) == {"news": 1.0, "fiction": 1.0}
     assert train.choose_span_threshold(dev, 0.0) == pytest.approx(0.96)
+
+
+def test_boosted_trees_predict_large_inputs_in_blocks_with_the_same_numbers():
+    import numpy as np
+
+    from unspin import model as M
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 4))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(float)
+    trees = M.Trees.fit(["a", "b", "c", "d"], X, y, iters=30)
+    whole = trees.decision(X)
+    trees.BLOCK_CELLS = 30 * 7  # blocks of 7 rows
+    assert np.array_equal(trees.decision(X), whole)

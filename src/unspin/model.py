@@ -146,11 +146,22 @@ class Trees:
     leaf: np.ndarray  # bool (trees, nodes)
     depth: int
 
+    # (sample, tree) cells walked at once: the walk allocates a few arrays of this many cells, so a document with
+    # hundreds of thousands of retained spans is predicted in blocks of rows (same numbers, bounded memory)
+    BLOCK_CELLS = 2_000_000
+
     def decision(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         n = len(X)
         if n == 0:
             return np.zeros(0)
+        rows = max(1, self.BLOCK_CELLS // max(self.feature.shape[0], 1))
+        if n > rows:
+            return np.concatenate([self._decision(X[i : i + rows]) for i in range(0, n, rows)])
+        return self._decision(X)
+
+    def _decision(self, X: np.ndarray) -> np.ndarray:
+        n = len(X)
         T, width = self.feature.shape
         # nodes as one flat table: (sample, tree) pairs carry a global node index
         flat = (np.arange(T, dtype=np.int64) * width)[None, :]
