@@ -28,8 +28,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .learn import LearnedDictionary, load_model
 from .pile import build_pile, clean_lograte, is_content
 
