@@ -48,7 +48,7 @@ class DocumentScore:
     doc_x: np.ndarray | None
     spin_score: float | None
     stats: DocStats | None = None
-    sections: int = 1  # engine.sections: parts scored with their own counts
+    sections: int = 1  # document.sections: parts scored with their own counts
 
 
 def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,

@@ -80,7 +80,7 @@ def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: floa
     r = ds.retained
     lex = k.lex
     p2 = ds.p2
-    # a long document is scored in sections (engine.sections): echoes are counted in the span's section
+    # a long document is scored in sections (document.sections): echoes are counted in the span's section
     where = "this section of the document" if ds.sections > 1 else "the document"
     above = [_Span(int(r.start[i]), int(r.end[i]), i) for i in np.nonzero(p2 >= suspect_threshold)[0].tolist()]
     out = []
