@@ -115,6 +115,13 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run_bench)
 
 
+def _report_input_error(name: str, err: str, fmt: str) -> None:
+    """An input that could not be processed: the message on stderr, and an error record in JSON output."""
+    print(f"unspin: {err}", file=sys.stderr)
+    if fmt == "json":
+        print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False), flush=True)
+
+
 def _config_error(e: Exception) -> bool:
     """Errors that concern the command's options (a missing --lm/--model/--index file, an unknown list, an
     optional package missing), not one input: every further input would fail the same way."""
@@ -145,10 +152,7 @@ def run_check(args) -> int:
                 err = f"{name}: cannot check: {e}"
         if err:
             status |= ExitCode.INPUT
-            print(f"unspin: {err}", file=sys.stderr)
-            if args.format == "json":
-                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False),
-                      flush=True)
+            _report_input_error(name, err, args.format)
             continue
         report.encoding = inp.encoding
         if report.at_level(LEVEL_FINDING):
@@ -273,10 +277,7 @@ def run_restore(args) -> int:
                     err = f"{target}: cannot write: {e.strerror or e}"
         if err:
             status |= ExitCode.INPUT
-            print(f"unspin: {err}", file=sys.stderr)
-            if args.format == "json":
-                print(json.dumps({"schema": SCHEMA_VERSION, "path": name, "error": err}, ensure_ascii=False),
-                      flush=True)
+            _report_input_error(name, err, args.format)
             continue
         restored.report.encoding = inp.encoding
         if restored.edits:

@@ -72,22 +72,11 @@ class Logistic:
             ll = w_s * (np.logaddexp(0, z) - y * z)
             return float(ll.sum() + 0.5 * (reg * w * w).sum()), 1.0 / (1.0 + np.exp(-z))
 
-        loss, p = loss_of(w)
-        for _ in range(iters):
-            g = Z.T @ (w_s * (p - y)) + reg * w
-            h = (Z * (w_s * p * (1 - p))[:, None]).T @ Z + np.diag(reg)
-            step = np.linalg.solve(h, g)
-            t = 1.0
-            while True:  # damped Newton
-                w_new = w - t * step
-                new_loss, new_p = loss_of(w_new)
-                if new_loss <= loss or t < 1e-6:
-                    break
-                t *= 0.5
-            w, loss, p = w_new, new_loss, new_p
-            if np.max(np.abs(t * step)) < 1e-7:
-                break
-        return cls(tuple(names), mean, scale, w)
+        def grad_hess(w, p):
+            return (Z.T @ (w_s * (p - y)) + reg * w,
+                    (Z * (w_s * p * (1 - p))[:, None]).T @ Z + np.diag(reg))
+
+        return cls(tuple(names), mean, scale, damped_newton(loss_of, grad_hess, w, iters))
 
 
 def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth: np.ndarray, l2: float = 1.0,
@@ -108,26 +97,32 @@ def fit_conditional_logit(names, X: np.ndarray, groups_start: np.ndarray, truth:
         loss = float((np.log(se) + zmax).sum() - t_sum @ w + 0.5 * l2 * w @ w)
         return loss, e / se[gid]
 
-    w = np.zeros(d)
-    loss, p = loss_parts(w)
-    for _ in range(iters):
+    def grad_hess(w, p):
         pz = Z * p[:, None]
         xbar = np.add.reduceat(pz, groups_start, axis=0)
-        g = pz.sum(axis=0) - t_sum + l2 * w
-        h = pz.T @ Z - xbar.T @ xbar + l2 * np.eye(d)
+        return pz.sum(axis=0) - t_sum + l2 * w, pz.T @ Z - xbar.T @ xbar + l2 * np.eye(d)
+
+    return Logistic(tuple(names), mean, scale, damped_newton(loss_parts, grad_hess, np.zeros(d), iters))
+
+
+def damped_newton(loss_of, grad_hess, w: np.ndarray, iters: int) -> np.ndarray:
+    """Minimise a convex objective by Newton's method, halving a step until the objective decreases (a full step
+    can overshoot). `loss_of(w)` -> (loss, p); `grad_hess(w, p)` -> (gradient, Hessian)."""
+    loss, p = loss_of(w)
+    for _ in range(iters):
+        g, h = grad_hess(w, p)
         step = np.linalg.solve(h, g)
-        # damped Newton: halve the step until the objective decreases (a full step can overshoot)
         t = 1.0
         while True:
             w_new = w - t * step
-            new_loss, new_p = loss_parts(w_new)
+            new_loss, new_p = loss_of(w_new)
             if new_loss <= loss or t < 1e-6:
                 break
             t *= 0.5
         w, loss, p = w_new, new_loss, new_p
         if np.max(np.abs(t * step)) < 1e-7:
             break
-    return Logistic(tuple(names), mean, scale, w)
+    return w
 
 
 @dataclass
