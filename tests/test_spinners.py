@@ -253,6 +253,23 @@ def test_identify_names_the_tool_and_answers_none_for_honest_text():
     assert {s for s, _, _ in ra.hits["farm-a"]} >= {"visitant", "voiceful", "steerage", "twelvemonth"}
 
 
+def test_identify_pools_documents_of_one_source():
+    one = "The visitant opened a new office in the north of the city on Monday."
+    two = "Analysts voiceful the results were better than they had expected."
+    alone = [identify(t, [A, B]) for t in (one, two)]
+    pooled = identify([one, two], [A, B])
+    assert pooled.documents == 2 and pooled.words == sum(r.words for r in alone)
+    # each document holds one output of farm-a; together they hold two, so the evidence adds up
+    assert pooled.llr["farm-a"] > max(r.llr["farm-a"] for r in alone)
+    assert pooled.best == "farm-a" and pooled.probability > max(r.probabilities["farm-a"] for r in alone)
+    assert {s for s, _, _ in pooled.hits["farm-a"]} >= {"visitant", "voiceful"}
+    honest = ["The company opened a new office in the north of the city on Monday.",
+              "Analysts said the results were better than they had expected."]
+    assert identify(honest, [A, B]).best == "none"
+    with pytest.raises(ValueError):
+        identify([], [A, B])
+
+
 def test_cli_identify(tmp_path, capsys):
     from unspin.spinners import save
 
@@ -266,6 +283,18 @@ def test_cli_identify(tmp_path, capsys):
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["best"] == "farm-b" and out["probability"] > 0.8
+    doc2 = tmp_path / "e.txt"
+    doc2.write_text("Analysts forenamed the luster had been hard.")
+    rc = main(["spinners", "identify", str(doc), str(doc2), str(tmp_path / "missing.txt"), "--together",
+               "--spinners", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--format", "json"])
+    assert rc == 4  # the missing file is named; the two that could be read are answered together
+    got = capsys.readouterr()
+    out = json.loads(got.out)
+    assert out["paths"] == [str(doc), str(doc2)] and out["documents"] == 2 and out["best"] == "farm-b"
+    assert "missing.txt" in got.err
+    assert main(["spinners", "identify", str(doc), str(doc2), "--together", "--spinners", str(tmp_path / "a.json"),
+                 str(tmp_path / "b.json")]) == 0
+    assert capsys.readouterr().out.startswith("2 documents together: farm-b (probability")
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert main(["spinners", "identify", str(doc), "--spinners", str(bad)]) == 4

@@ -65,6 +65,8 @@ def add_parser(sub) -> None:
     idf.add_argument("paths", nargs="+", metavar="DOC", help="text files; - reads standard input")
     idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
     idf.add_argument("--min-probability", type=_rate, default=0.5)
+    idf.add_argument("--together", action="store_true",
+                     help="the documents come from one source (a site, an author): pool their evidence and answer once")
     idf.add_argument("--format", choices=("text", "json"), default="text")
     idf.set_defaults(func=run_identify)
 
@@ -157,21 +159,26 @@ def run_identify(args) -> int:
     cal = load_model()["identify"]
     scorers = [Scorer(d, cal) for d in dicts]
     code = 0
+    read: list[tuple[str, str]] = []
     for path in args.paths:
         try:
-            got = read_input(path)
-            text = got.text if hasattr(got, "text") else got[1]  # Input object (newer unspin) or (name, text)
+            read.append((path, read_input(path).text))
         except InputError as e:
             print(f"unspin: {e}", file=sys.stderr)
             code = int(ExitCode.INPUT)
-            continue
-        res = identify(text, scorers, min_probability=args.min_probability)
+    # one answer per document, or one for all of them pooled (the documents that could be read)
+    groups = [([p for p, _ in read], [t for _, t in read])] if args.together and read else \
+        [([p], [t]) for p, t in read]
+    for paths, texts in groups:
+        res = identify(texts, scorers, min_probability=args.min_probability)
+        label = f"{len(paths)} document{'s' if len(paths) != 1 else ''} together" if args.together else paths[0]
         if args.format == "json":
-            print(json.dumps({"path": path, **res.to_dict()}, ensure_ascii=False))
+            where = {"paths": paths} if args.together else {"path": paths[0]}
+            print(json.dumps({**where, **res.to_dict()}, ensure_ascii=False))
         else:
             hits = res.hits.get(res.best, [])
             shown = ", ".join(f"{s}→{o}" if o else s for s, o, _ in hits[:6])
-            print(f"{path}: {res.best} (probability {res.probability:.3f}; {res.words} words"
+            print(f"{label}: {res.best} (probability {res.probability:.3f}; {res.words} words"
                   + (f"; evidence: {shown}" if hits else "") + ")")
     return code
 

@@ -26,6 +26,7 @@ their own.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .learn import LearnedDictionary, load_model
@@ -50,6 +51,7 @@ class Identification:
     llr: dict[str, float] = field(default_factory=dict)
     hits: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # name → (spun, original, n)
     words: int = 0
+    documents: int = 1  # pooled as one source
 
     def to_dict(self) -> dict:
         return {
@@ -59,6 +61,7 @@ class Identification:
             "llr": {k: round(v, 3) for k, v in self.llr.items()},
             "hits": {k: [{"spun": s, "original": o, "count": n} for s, o, n in v] for k, v in self.hits.items()},
             "words": self.words,
+            "documents": self.documents,
         }
 
 
@@ -196,12 +199,19 @@ def has_proof(hits: list[tuple], cal: dict) -> bool:
     return any(rare and q >= q_min and g >= cal["g0"] - 2.0 for _u, _n, q, _r, g, _o, rare in hits)
 
 
-def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], min_probability: float = 0.5,
-             model_path=None, lm=None) -> Identification:
-    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none")."""
+def identify(text: str | Sequence[str], dictionaries: list[LearnedDictionary] | list[Scorer],
+             min_probability: float = 0.5, model_path=None, lm=None) -> Identification:
+    """Which of `dictionaries` explains `text`, with a calibrated probability (or "none").
+
+    `text` may be several documents believed to come from one source (one site, one author): their evidence is
+    pooled as one pile, which is how a few short articles that each hold one or two of a tool's outputs are
+    attributed together (the likelihood ratio adds up; the absence term grows with the words)."""
     cal = {**DEFAULT_CAL, **load_model(model_path)["identify"]}
     scorers = [d if isinstance(d, Scorer) else Scorer(d, cal, lm) for d in dictionaries]
-    ev, words = evidence(text, scorers, lm)
+    texts = [text] if isinstance(text, str) else list(text)
+    if not texts:
+        raise ValueError("identify needs at least one document")
+    ev, words = evidence(build_pile(texts), scorers, lm)
     llr, hits, proof = {}, {}, {}
     for k, s in enumerate(scorers):
         name = s.name
@@ -219,4 +229,4 @@ def identify(text: str, dictionaries: list[LearnedDictionary] | list[Scorer], mi
     best = max(tools, key=tools.get) if tools else "none"
     if best != "none" and (tools[best] < min_probability or not proof[best]):
         best = "none"
-    return Identification(best, probs[best], probs, llr, hits, words)
+    return Identification(best, probs[best], probs, llr, hits, words, len(texts))
