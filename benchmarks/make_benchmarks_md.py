@@ -117,7 +117,7 @@ def speed_section(s: dict) -> str:
              f"30 others): **{st['words_per_s']:.0f} words/s** overall, median of {len(st['chunk_words_per_s'])} "
              f"chunks {st['chunk_median_words_per_s']:.0f} ({st['docs']} documents, {st['words']} words).",
              f"- One page (250–450 words): warm median **{lat['warm_ms_median']} ms** (p90 {lat['warm_ms_p90']} ms); "
-             f"cold (a fresh `unspin check` process, caches built) median **{lat['cold_s_median']} s**.",
+             f"cold (a fresh `unspin check` process, caches built, compiled modules kept) median **{lat['cold_s_median']} s**.",
              f"- `unspin screen` on {sc['docs']} documents ({sc['spun_docs']} spun, crude, rate 0.1–0.3, MyThes), one "
              f"worker: with the first stage **{sc['cascade']['words_per_cpu_s']:.0f} words per CPU second**, "
              f"with `--full` {sc['full']['words_per_cpu_s']:.0f} (speed-up ×{sc['speed_up']}); the first stage "
@@ -130,13 +130,18 @@ def speed_section(s: dict) -> str:
         if "distinct_prose_mb" in big:
             lines += ["", f"Big inputs: the test split's documents ({big['distinct_prose_mb']} MB of distinct prose), "
                       "repeated to size; words seen before are memoised, so the 20 MB rate is not a fresh-prose rate."]
-        lines += ["", "| input | MB | words | seconds | words/s | peak RSS MB | verdict | findings | suspects |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["", "| input | MB | words | seconds | words/s | peak RSS MB | at exit: own / mapped files MB | verdict | findings | suspects |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in big.items():
             if not isinstance(r, dict):
                 continue
+            split = (f"{r['exit_rss_private_mb']} / {r['exit_rss_file_mb']}" if r.get("exit_rss_private_mb") is not None
+                     else "–")
             lines.append(f"| {name} | {r['mb']} | {r['words']} | {r['seconds']} | {r['words_per_s']:.0f} | "
-                         f"{r['peak_rss_mb']} | {r['verdict']} | {r['findings']} | {r['suspects']} |")
+                         f"{r['peak_rss_mb']} | {split} | {r['verdict']} | {r['findings']} | {r['suspects']} |")
+        lines += ["", "\"Own\" is the process's private memory; \"mapped files\" are the knowledge caches and libraries "
+                  "it maps, shared by every unspin process on the machine and reclaimable by the kernel. Peak RSS "
+                  "counts both."]
     return "\n".join(lines) + "\n"
 
 

@@ -91,11 +91,15 @@ def latency(docs) -> dict:
 # `unspin` in a child that reports its own peak RSS on exit. Not wait4's ru_maxrss: Linux carries the high-water
 # mark of the address space a process had before exec into it, and a child forked from this (large) benchmark
 # process would report our size, not its own. VmHWM is the high-water mark of the exec'd program's own memory.
+# At exit it also reports how the resident memory splits: RssFile (mapped knowledge files and libraries, shared by
+# every unspin process on the machine and reclaimable by the kernel) and RssAnon (this process's own).
 _REPORTING_CLI = ("import atexit, sys\n"
                   "def _hwm():\n"
                   "    for line in open('/proc/self/status'):\n"
                   "        if line.startswith('VmHWM:'):\n"
                   "            sys.stderr.write('\\nPEAK_RSS_KB ' + line.split()[1] + '\\n')\n"
+                  "        if line.startswith(('RssAnon:', 'RssFile:')):\n"
+                  "            sys.stderr.write('\\nEXIT_' + line.split(':')[0].upper() + '_KB ' + line.split()[1] + '\\n')\n"
                   "atexit.register(_hwm)\n"
                   "from unspin.cli import main\n"
                   "sys.argv = ['unspin'] + sys.argv[1:]\n"
@@ -113,12 +117,15 @@ def run_big(path: Path) -> dict:
                                  "--no-fingerprints", "--max-bytes", "0", str(path)], stdout=fh, stderr=eh, cwd=ROOT)
         _, status, _usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
-    peak = [ln.split()[1] for ln in err_file.read_text(errors="replace").splitlines() if ln.startswith("PEAK_RSS_KB ")]
+    err_lines = err_file.read_text(errors="replace").splitlines()
+    peak = [ln.split()[1] for ln in err_lines if ln.startswith("PEAK_RSS_KB ")]
+    at_exit = {ln.split()[0]: round(int(ln.split()[1]) / 1024, 1) for ln in err_lines if ln.startswith("EXIT_RSS")}
     lines = out_file.read_text().strip().splitlines()
     rep = json.loads(lines[-1]) if lines else {}
     levels = [f.get("level") for f in rep.get("findings", [])]
     return {"mb": round(path.stat().st_size / 1e6, 2), "words": rep.get("words"), "seconds": round(wall, 1),
             "words_per_s": round((rep.get("words") or 0) / wall, 1), "peak_rss_mb": round(int(peak[-1]) / 1024, 1) if peak else None,
+            "exit_rss_private_mb": at_exit.get("EXIT_RSSANON_KB"), "exit_rss_file_mb": at_exit.get("EXIT_RSSFILE_KB"),
             "verdict": rep.get("verdict"), "spin_score": rep.get("spin_score"), "findings": levels.count("finding"),
             "suspects": levels.count("suspect"), "exit": os.waitstatus_to_exitcode(status)}
 
