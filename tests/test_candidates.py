@@ -43,6 +43,23 @@ def test_no_function_words_and_unique_candidates(pool, lex):
     assert not any(lex.function[c] for c in b.cand)
 
 
+def test_a_batch_builds_each_form_as_if_alone(lex):
+    """for_forms merges a piece's forms in one pass; every form's block is the one it gets alone."""
+    import numpy as np
+
+    p = C.pool(lex, learned={"woodland": {"forest": 1.0}})
+    words = ("good", "set", "focal", "raised", "run", "banks", "woodland", "analyzers", "interest rates")
+    forms = [lex.form_id[w] for w in words]
+    batch = p.for_forms(forms)
+    for i, f in enumerate(forms):
+        alone, together = p.for_form(f), batch[i]
+        assert together.form == f and len(together) == len(alone)
+        for col in ("cand",) + C.BLOCK_COLUMNS:
+            a, b = getattr(alone, col), getattr(together, col)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (lex.forms[f], col)
+    assert len(batch[1]) == len(batch[4]) == C.MAX_POOL  # "set", "run": capped per form within a batch
+
+
 def test_a_source_mask_leaves_that_thesaurus_out(lex):
     if "mythes" not in available_sources():
         pytest.skip("Debian mythes-en-us is not installed (make system-deps)")

@@ -84,13 +84,12 @@ def test_candidate_tables_stay_within_the_memo_budget_and_do_not_change(monkeypa
     k = bundle.Knowledge(("moby",))
     forms = [k.lex.form_id[w] for w in ("bank", "focal", "speculate", "express", "rising", "house", "large")
              if w in k.lex.form_id]
-    first = [k.candidates(f) for f in forms]
+    first = k.candidates(forms)
     for _ in range(3):
         for f in forms:
-            k.candidates(f)
-    cache = k._candidates.cache
-    assert cache.currsize <= cache.maxsize == 1_000_000
-    again = [k._candidates_uncached(f) for f in forms]
+            k.candidates([f])
+    assert k._memo.currsize <= k._memo.maxsize == 1_000_000
+    again = k._tables(forms)
     for a, b in zip(first, again):
         assert (a is None) == (b is None)
         if a is not None:

@@ -1,7 +1,8 @@
 """The originals a span could stand for: every candidate from every source, before any context is seen.
 
 A spinner replaced an original *o* by a synonym *s*; the detector sees *s*. Candidate sources (the
-`CandidateSource` protocol: `links(form) -> Links`):
+`CandidateSource` protocol: `links(forms) -> Links`, the rows of many text forms at once, each row naming its
+form by `group`):
 
 - `ThesaurusLinks`: reverse links (headword *o* lists *s*: what a spinner using that thesaurus did) and forward
   links (*s*'s entry lists *o*: thesauri are roughly symmetric, and a spinner's thesaurus is not ours), from
@@ -12,9 +13,11 @@ A spinner replaced an original *o* by a synonym *s*; the detector sees *s*. Cand
 - `VectorNeighbours`: the nearest GloVe neighbours of the span among frequent words — originals no thesaurus
   links.
 
-`CandidatePool.for_form` merges the sources for one text form into a `Block` of flat arrays (candidate form
-ids and their static facts), memoised per form: text vocabulary repeats. No static top-k decides: every
-candidate is scored in context by the engine (a safety cap of MAX_POOL only bounds pathological forms).
+`CandidatePool.for_forms` merges the sources for a batch of text forms (a piece's new vocabulary) into
+`Blocks`: flat arrays of candidate form ids and their static facts, one run per form, each run a `Block`.
+Batching matters: a form's table is a few dozen numpy operations, so per form they cost more in call overhead
+than in work. No static top-k decides: every candidate is scored in context by the engine (a safety cap of
+MAX_POOL only bounds pathological forms).
 """
 from __future__ import annotations
 
@@ -33,8 +36,9 @@ ATTRACTION_MEMO = 240_000  # memoised attraction values (a float per form): boun
 
 @dataclass(frozen=True)
 class Links:
-    """Candidates from one source for one text form; columns align with `cand`."""
+    """Candidates from one source for a batch of text forms; columns align with `cand`."""
 
+    group: np.ndarray  # int64: which of the batch's forms the row belongs to
     cand: np.ndarray  # int32 form ids
     reverse: np.ndarray  # bool: the original's entry lists the text word
     forward: np.ndarray  # bool: the text word's entry lists the original
@@ -54,7 +58,21 @@ def _links(n: int, **cols) -> Links:
 class CandidateSource(Protocol):
     name: str
 
-    def links(self, form: int) -> Links | None: ...
+    def links(self, forms: np.ndarray) -> Links | None: ...
+
+
+def _expand(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs a[i]:b[i] of a CSR array laid end to end: (i of each position, the position)."""
+    counts = (b - a).astype(np.int64)
+    owner = np.repeat(np.arange(len(a)), counts)
+    ends = np.cumsum(counts)
+    return owner, np.arange(int(ends[-1]) if len(ends) else 0) - (ends - counts)[owner] + a[owner]
+
+
+def _readings(lex, forms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (term, tag) reading of every form: (index into forms, term id, tag index)."""
+    group, at = _expand(lex.read_ptr[forms], lex.read_ptr[forms + 1])
+    return group, lex.read_term[at].astype(np.int64), lex.read_tag[at]
 
 
 class ThesaurusLinks:
@@ -67,41 +85,35 @@ class ThesaurusLinks:
         self.th = lex.th
         self.mask = np.uint8(mask)
 
-    def links(self, form: int) -> Links | None:
+    def links(self, forms: np.ndarray) -> Links | None:
         lex, th, m = self.lex, self.th, self.mask
-        terms, tags = lex.readings(form)
-        if not len(terms):
-            return None
+        r_group, r_term, r_tag = _readings(lex, forms)
         parts = []
-        for t, g in zip(terms.tolist(), tags.tolist()):
-            for ptr, ids, src, is_rev in ((th.rev_ptr, th.rev_ids, th.rev_src, True),
-                                          (th.fwd_ptr, th.fwd_ids, th.fwd_src, False)):
-                a, b = int(ptr[t]), int(ptr[t + 1])
-                if a == b:
-                    continue
-                o = ids[a:b]
-                bits = src[a:b] & m
-                keep = bits > 0
-                o, bits = o[keep], bits[keep]
-                if not len(o):
-                    continue
-                if g == 0:
-                    # a base-form word may stand for any form of its original (POS-blind swaps keep base forms)
-                    forms = lex.infl[:, o]  # (tags, n)
-                    ok = forms >= 0
-                    tg = np.broadcast_to(np.arange(forms.shape[0])[:, None], forms.shape)[ok]
-                    c = forms[ok]
-                    bb = np.broadcast_to(bits, forms.shape)[ok]
-                    tm = tg == 0
-                else:
-                    c = lex.infl[g, o]
-                    ok = c >= 0
-                    c, bb = c[ok], bits[ok]
-                    tm = np.ones(len(c), bool)
-                n = len(c)
-                parts.append(_links(n, cand=c.astype(np.int32), reverse=np.full(n, is_rev), forward=np.full(n, not is_rev),
-                                    bits=bb.astype(np.uint8), tag_match=tm))
-        return _concat(parts) if parts else None
+        for ptr, ids, src, is_rev in ((th.rev_ptr, th.rev_ids, th.rev_src, True),
+                                      (th.fwd_ptr, th.fwd_ids, th.fwd_src, False)):
+            r, at = _expand(ptr[r_term], ptr[r_term + 1])
+            bits = src[at] & m
+            keep = bits > 0
+            r, o, bits = r[keep], ids[at[keep]], bits[keep]
+            tag = r_tag[r]
+            group = r_group[r]
+            # a base-form word may stand for any form of its original (POS-blind swaps keep base forms)
+            base = tag == 0
+            forms_b = lex.infl[:, o[base]]  # (tags, n)
+            ok = forms_b >= 0
+            tag_b = np.broadcast_to(np.arange(forms_b.shape[0])[:, None], forms_b.shape)[ok]
+            c_b = forms_b[ok]
+            group_b = np.broadcast_to(group[base], forms_b.shape)[ok]
+            bits_b = np.broadcast_to(bits[base], forms_b.shape)[ok]
+            c_i = lex.infl[tag[~base], o[~base]]
+            ok = c_i >= 0
+            c = np.concatenate([c_b, c_i[ok]])
+            n = len(c)
+            parts.append(_links(n, group=np.concatenate([group_b, group[~base][ok]]), cand=c.astype(np.int32),
+                                reverse=np.full(n, is_rev), forward=np.full(n, not is_rev),
+                                bits=np.concatenate([bits_b, bits[~base][ok]]).astype(np.uint8),
+                                tag_match=np.concatenate([tag_b == 0, np.ones(int(ok.sum()), bool)])))
+        return _concat(parts)
 
 
 class LearnedPairs:
@@ -113,25 +125,28 @@ class LearnedPairs:
         self.lex = lex
         self.pairs = pairs
 
-    def links(self, form: int) -> Links | None:
+    def links(self, forms: np.ndarray) -> Links | None:
         lex = self.lex
-        terms, tags = lex.readings(form)
-        keys = {lex.forms[form]} | {lex.th.terms[t] for t in terms.tolist()}
         fid = lex.form_id
-        c, w = [], []
-        for key in keys:
-            for orig, weight in self.pairs.get(key, {}).items():
-                o = fid.get(orig)
-                if o is None or o >= lex.n_terms:
-                    continue
-                for g in set(tags.tolist()) | {0}:
-                    f = int(lex.infl[g, o])
-                    if f >= 0:
-                        c.append(f)
-                        w.append(float(weight))
+        g, c, w = [], [], []
+        for i, form in enumerate(forms.tolist()):
+            terms, tags = lex.readings(form)
+            keys = {lex.forms[form]} | {lex.th.terms[t] for t in terms.tolist()}
+            for key in keys:
+                for orig, weight in self.pairs.get(key, {}).items():
+                    o = fid.get(orig)
+                    if o is None or o >= lex.n_terms:
+                        continue
+                    for t in set(tags.tolist()) | {0}:
+                        f = int(lex.infl[t, o])
+                        if f >= 0:
+                            g.append(i)
+                            c.append(f)
+                            w.append(float(weight))
         if not c:
             return None
-        return _links(len(c), cand=np.array(c, np.int32), learned=np.array(w, np.float32))
+        return _links(len(c), group=np.array(g, np.int64), cand=np.array(c, np.int32),
+                      learned=np.array(w, np.float32))
 
 
 class VectorNeighbours:
@@ -143,21 +158,28 @@ class VectorNeighbours:
     def __init__(self, lex):
         self.lex = lex
 
-    def links(self, form: int) -> Links | None:
+    def links(self, forms: np.ndarray) -> Links | None:
         lex = self.lex
-        top = lex.neighbours[form]
-        top = top[top >= 0]
-        if not len(top):
+        r_group, _, r_tag = _readings(lex, forms)
+        # each form's inflections: the tags of its readings and the base form (duplicate rows are harmless:
+        # the pool merges rows per candidate)
+        group = np.concatenate([r_group, np.arange(len(forms))])
+        tag = np.concatenate([r_tag, np.zeros(len(forms), np.uint8)])
+        top = lex.neighbours[forms[group]]  # (rows, NEIGHBOURS), −1 padded
+        c = lex.infl[tag[:, None], np.maximum(top, 0)]
+        ok = (top >= 0) & (c >= 0) & (c != forms[group][:, None])
+        n = int(ok.sum())
+        if not n:
             return None
-        _, tags = lex.readings(form)
-        c = [lex.infl[g, top] for g in sorted(set(tags.tolist()) | {0})]
-        c = np.concatenate(c)
-        c = np.unique(c[(c >= 0) & (c != form)])
-        return _links(len(c), cand=c.astype(np.int32), neighbour=np.ones(len(c), bool))
+        return _links(n, group=np.broadcast_to(group[:, None], c.shape)[ok], cand=c[ok].astype(np.int32),
+                      neighbour=np.ones(n, bool))
 
 
 def _concat(parts: list[Links]) -> Links:
     return Links(*(np.concatenate([getattr(p, f) for p in parts]) for f in Links.__dataclass_fields__))
+
+
+BLOCK_COLUMNS = ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only", "log_nsyn", "sim")
 
 
 @dataclass(frozen=True)
@@ -179,12 +201,26 @@ class Block:
         return len(self.cand)
 
 
+@dataclass(frozen=True)
+class Blocks:
+    """The Blocks of a batch of forms laid end to end: rows starts[i]:starts[i+1] are forms[i]'s, sorted by
+    candidate id; `cols` holds BLOCK_COLUMNS."""
+
+    forms: np.ndarray
+    starts: np.ndarray  # int64 (len(forms) + 1,)
+    cand: np.ndarray  # int32
+    cols: dict[str, np.ndarray]
+
+    def __getitem__(self, i: int) -> Block:
+        a, b = int(self.starts[i]), int(self.starts[i + 1])
+        return Block(int(self.forms[i]), self.cand[a:b], *(self.cols[c][a:b] for c in BLOCK_COLUMNS))
+
+
 _EMPTY_I = np.zeros(0, np.int32)
-_EMPTY_F = np.zeros(0, np.float32)
 
 
 class CandidatePool:
-    """Candidates for text forms from several sources, merged and memoised."""
+    """Candidates for text forms from several sources, merged."""
 
     def __init__(self, lex, sources: list[CandidateSource], mask: int):
         self.lex = lex
@@ -200,59 +236,62 @@ class CandidatePool:
         self._vecs32 = None
 
     def for_form(self, form: int) -> Block:
-        # not memoised here: the one caller (Knowledge.candidates) memoises what it derives from the block
-        return self._build(form)
+        return self.for_forms(np.array([form]))[0]
 
-    def _build(self, form: int) -> Block:
+    def for_forms(self, forms) -> Blocks:
+        """The Block of every form in `forms` (distinct form ids), built in one pass. Not memoised here: the
+        engine's caller (Knowledge.candidates) memoises what it derives from the blocks."""
         lex = self.lex
-        parts = [l for src in self.sources if (l := src.links(form)) is not None and len(l.cand)]
-        if not parts:
-            return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
-        L = _concat(parts)
+        forms = np.asarray(forms, dtype=np.int64)
+        n_forms = np.int64(len(lex.forms))
+        parts = [l for src in self.sources if (l := src.links(forms)) is not None and len(l.cand)]
+        L = _concat(parts) if parts else _links(0, group=np.zeros(0, np.int64), cand=_EMPTY_I)
+        cand = L.cand.astype(np.int64)
         # never the text word itself or another inflection of its own lemma, never a function word
-        own = np.array(sorted({int(t) for t in lex.readings(form)[0]} | {form}))
-        base = lex.lemma[L.cand]
-        # (a handful of own ids: comparing against each is cheaper than np.isin's sort)
-        keep = (~lex.function[L.cand] & (L.cand != form) & ~(base[:, None] == own).any(axis=1)
-                & ~(L.cand[:, None] == own).any(axis=1))
-        term_of = base
-        keep &= lex.candidate_ok[np.minimum(term_of, lex.n_terms - 1)] | (term_of >= lex.n_terms)
-        if not keep.any():
-            return Block(form, _EMPTY_I, *([_EMPTY_F] * 8))
-        cand = L.cand[keep]
-        uniq, inv = np.unique(cand, return_inverse=True)
-        n = len(uniq)
+        r_group, r_term, _ = _readings(lex, forms)
+        own = np.unique(np.concatenate([r_group * n_forms + r_term, np.arange(len(forms)) * n_forms + forms]))
+        base = lex.lemma[cand].astype(np.int64)
+        keep = (~lex.function[cand] & ~_member(own, L.group * n_forms + base)
+                & ~_member(own, L.group * n_forms + cand))
+        keep &= lex.candidate_ok[np.minimum(base, lex.n_terms - 1)] | (base >= lex.n_terms)
+        # one row per (form, candidate), sorted: the rows of each form are contiguous, by candidate id
+        key = L.group[keep] * n_forms + cand[keep]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
 
-        def agg_or(x):
-            out = np.zeros(n, dtype=bool)
-            np.logical_or.at(out, inv, x[keep])
-            return out
+        def merged(x, how):
+            return how.reduceat(x[keep][order], first) if len(first) else x[:0]
 
-        def agg_max(x):
-            out = np.full(n, -np.inf, dtype=np.float32)
-            np.maximum.at(out, inv, x[keep].astype(np.float32))
-            return out
-
-        bits = np.zeros(n, dtype=np.uint8)
-        np.bitwise_or.at(bits, inv, L.bits[keep])
+        group = key[first] // n_forms
+        uniq = key[first] % n_forms
+        bits = merged(L.bits, np.bitwise_or)
         n_src = np.unpackbits(bits[:, None], axis=1)[:, -3:].sum(axis=1).astype(np.float32)
-        reverse = agg_or(L.reverse).astype(np.float32)
-        forward = agg_or(L.forward).astype(np.float32)
-        tag_match = agg_or(L.tag_match).astype(np.float32)
-        learned = np.maximum(agg_max(L.learned), 0.0)
-        linked = agg_or(~L.neighbour)
-        neighbour_only = (~linked).astype(np.float32)
+        cols = {"reverse": merged(L.reverse, np.logical_or).astype(np.float32),
+                "forward": merged(L.forward, np.logical_or).astype(np.float32),
+                "n_sources": n_src,
+                "tag_match": merged(L.tag_match, np.logical_or).astype(np.float32),
+                "learned": np.maximum(merged(L.learned.astype(np.float32), np.maximum), 0.0),
+                "neighbour_only": (~merged(~L.neighbour, np.logical_or)).astype(np.float32)}
         terms = lex.lemma[uniq]
         in_th = terms < lex.n_terms
-        log_nsyn = np.where(in_th, self.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)], 0.0).astype(np.float32)
-        sim = _cosines(lex, self.vecs32, form, uniq)
-        if n > MAX_POOL:  # pathological forms only: keep the likeliest by a static prior
-            prior = lex.zipf[uniq] - 0.5 * log_nsyn + reverse + 2 * learned + n_src
-            top = np.sort(np.argpartition(-prior, MAX_POOL - 1)[:MAX_POOL])
-            uniq, reverse, forward, n_src, tag_match, learned, neighbour_only, log_nsyn, sim = (
-                x[top] for x in (uniq, reverse, forward, n_src, tag_match, learned, neighbour_only, log_nsyn, sim))
-        return Block(form, uniq.astype(np.int32), reverse, forward, n_src, tag_match, learned, neighbour_only,
-                     log_nsyn, sim)
+        cols["log_nsyn"] = np.where(in_th, self.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)],
+                                    0.0).astype(np.float32)
+        starts = np.searchsorted(group, np.arange(len(forms) + 1))
+        cols["sim"] = _cosines(lex, self.vecs32, forms, starts, uniq)
+        sizes = np.diff(starts)
+        if (sizes > MAX_POOL).any():  # pathological forms only: keep the likeliest by a static prior
+            row_kept = np.ones(len(uniq), bool)
+            for i in np.flatnonzero(sizes > MAX_POOL).tolist():
+                a, b = int(starts[i]), int(starts[i + 1])
+                prior = (lex.zipf[uniq[a:b]] - 0.5 * cols["log_nsyn"][a:b] + cols["reverse"][a:b]
+                         + 2 * cols["learned"][a:b] + cols["n_sources"][a:b])
+                row_kept[a:b] = False
+                row_kept[a + np.argpartition(-prior, MAX_POOL - 1)[:MAX_POOL]] = True
+            uniq, group = uniq[row_kept], group[row_kept]
+            cols = {c: v[row_kept] for c, v in cols.items()}
+            starts = np.searchsorted(group, np.arange(len(forms) + 1))
+        return Blocks(forms, starts.astype(np.int64), uniq.astype(np.int32), cols)
 
     @property
     def vecs32(self) -> np.ndarray:
@@ -282,16 +321,26 @@ class CandidatePool:
         return mx + math.log(float(np.exp(a - mx).sum())) - max(float(lex.zipf[form]), 1.0) * math.log(10)
 
 
-def _cosines(lex, vecs32: np.ndarray, form: int, cands: np.ndarray) -> np.ndarray:
-    r = lex.vec_row[form]
+def _cosines(lex, vecs32: np.ndarray, forms: np.ndarray, starts: np.ndarray, cands: np.ndarray) -> np.ndarray:
+    """GloVe cosine of each form and each of its candidates (rows starts[i]:starts[i+1]), 0 without vectors.
+    One matrix-vector product per form: the sums are those of the form alone, whatever the batch."""
     out = np.zeros(len(cands), dtype=np.float32)
-    if r < 0:
-        return out
     rows = lex.vec_row[cands]
-    ok = rows >= 0
-    if ok.any():
-        out[ok] = vecs32[rows[ok]] @ vecs32[r]
+    has = rows >= 0
+    for i, r in enumerate(lex.vec_row[forms].tolist()):
+        a, b = int(starts[i]), int(starts[i + 1])
+        if r < 0 or a == b:
+            continue
+        ok = has[a:b]
+        if ok.any():
+            out[a:b][ok] = vecs32[rows[a:b][ok]] @ vecs32[r]
     return out
+
+
+def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Whether each of `keys` is in `sorted_keys`."""
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys if len(sorted_keys) else np.zeros(len(keys), bool)
 
 
 def default_sources(lex, mask: int, learned: dict | None = None, neighbours: bool = True) -> list[CandidateSource]:

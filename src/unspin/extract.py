@@ -257,8 +257,7 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats)
     the first word's fit with the left context, echo. Returns (idx with candidates, span group of each row,
     candidate ids, columns) or None."""
     got, keep_idx = [], []
-    for i in idx.tolist():
-        c = k.candidates(int(spans.form[i]))
+    for i, c in zip(idx.tolist(), k.candidates(spans.form[idx].tolist())):
         if c is not None:
             got.append(c)
             keep_idx.append(i)
@@ -273,7 +272,7 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats)
     sp = idx[span_of]
     first = spans.first[sp]
     last = first + spans.n_words[sp] - 1
-    left = _left_context(spans, spans.seq_pos[first], k.order)
+    left = _left_context(spans, spans.seq_pos[spans.first[idx]], k.order)[span_of]  # per span, then per row
     c1_ids = cols["first_lm"].astype(np.int64)
     lp1 = cols["first_floor"].copy()
     kn = c1_ids >= 0

@@ -7,11 +7,11 @@ import os
 import threading
 from functools import lru_cache
 
-from cachetools import LRUCache, cached
+from cachetools import LRUCache
 
 import numpy as np
 
-from ..candidates import CandidatePool, default_sources
+from ..candidates import BLOCK_COLUMNS, CandidatePool, default_sources
 from . import lexicon as lexicon_mod
 from .thesaurus import SOURCE_BITS, bits_of
 
@@ -22,6 +22,11 @@ CANDIDATE_MEMO_BYTES = 256_000_000  # memoised candidate tables: repeated words 
 # endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~450 MB of tables). Measured
 # (benchmarks/results/speed.json, BENCHMARKS.md): 64 MB keeps a 1 MB check near 600 MB peak RSS but costs ~20 %
 # speed on fresh prose; 256 MB is as fast as unbounded. UNSPIN_CANDIDATE_MEMO_MB overrides it.
+
+
+TABLE_BATCH = 16  # new forms whose candidate tables are built in one numpy pass, then memoised: enough to amortise
+# the per-call overhead that dominated one-form builds; small, because a batch's tables exist before the memo
+# evicts room for them (a whole piece's new vocabulary at once added ~4 MB to the peak RSS of a 1 MB check)
 
 
 def candidate_memo_bytes() -> int:
@@ -64,8 +69,8 @@ class Knowledge:
         self.model_path = model_path
         self._model = None
         # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
-        self._candidates = cached(LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes),
-                                  lock=threading.Lock())(self._candidates_uncached)
+        self._memo = LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes)
+        self._memo_lock = threading.Lock()
 
     def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):
         """(ln P in context, ln P alone) of every position of a word-id sequence; history never crosses a
@@ -86,30 +91,45 @@ class Knowledge:
         return ctx, uni
 
     # candidate originals with every static fact stage 1 needs, memoised per text form
-    FACTS = ("reverse", "forward", "n_sources", "tag_match", "learned", "neighbour_only", "log_nsyn", "sim",
-             "cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_floor", "first_word", "last_word")
+    FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_floor", "first_word",
+                             "last_word")
 
-    def candidates(self, form: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(candidate form ids, FACTS matrix) of a text form, or None when it has no candidate."""
-        return self._candidates(form)
+    def candidates(self, forms: list[int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """(candidate form ids, FACTS matrix) of each text form, None for a form without candidate. Tables are
+        memoised; the forms not yet seen are built TABLE_BATCH at a time."""
+        missing = object()
+        with self._memo_lock:
+            got = {f: t for f in set(forms) if (t := self._memo.get(f, missing)) is not missing}
+        new = sorted(set(forms) - got.keys())
+        for i in range(0, len(new), TABLE_BATCH):
+            chunk = new[i : i + TABLE_BATCH]
+            built = self._tables(chunk)
+            with self._memo_lock:
+                for f, t in zip(chunk, built):
+                    got[f] = t
+                    try:
+                        self._memo[f] = t
+                    except ValueError:  # a table larger than the whole budget is used, not kept
+                        pass
+        return [got[f] for f in forms]
 
-    def _candidates_uncached(self, form: int):
-        b = self.pool.for_form(form)
-        if not len(b):
-            return None
+    def _tables(self, forms: list[int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        blocks = self.pool.for_forms(forms)
         lex = self.lex
-        cand = b.cand.astype(np.int64)
+        cand = blocks.cand.astype(np.int64)
         n_w = lex.n_words[cand].astype(np.int64)
         words = lex.words[cand]
         first = words[:, 0].astype(np.int64)
         last = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1].astype(np.int64)
         oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
-        cols = (b.reverse, b.forward, b.n_sources, b.tag_match, b.learned, b.neighbour_only, b.log_nsyn, b.sim,
-                lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], self.word_floor[first], first, last)
+        cols = ([blocks.cols[c] for c in BLOCK_COLUMNS]
+                + [lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], self.word_floor[first], first, last])
         facts = np.empty((len(cand), len(cols)), dtype=np.float64)  # (filled column by column: one copy)
         for j, c in enumerate(cols):
             facts[:, j] = c
-        return cand, facts
+        starts = blocks.starts.tolist()
+        # copies, not views: a memoised table must not keep the whole batch alive
+        return [(cand[a:b].copy(), facts[a:b].copy()) if b > a else None for a, b in zip(starts[:-1], starts[1:])]
 
     # word vectors: the two questions the engine asks of them
     def topic(self, forms: np.ndarray) -> np.ndarray | None:
