@@ -94,3 +94,23 @@ def test_candidate_tables_stay_within_the_memo_budget_and_do_not_change(monkeypa
         assert (a is None) == (b is None)
         if a is not None:
             assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_candidate_tables_are_compact_and_exact():
+    """Tables are memoised as float32 (half the bytes) and every stored column round-trips exactly: the float64
+    values stage 1 computes with are those of the columns' sources."""
+    import numpy as np
+
+    from unspin.knowledge import bundle
+
+    k = bundle.knowledge(("moby",))
+    forms = [k.lex.form_id[w] for w in ("bank", "focal", "house") if w in k.lex.form_id]
+    for form, table in zip(forms, k._tables(forms)):
+        cand, facts = table
+        assert cand.dtype == np.int32 and facts.dtype == np.float32
+        cols = dict(zip(k.FACTS, facts.astype(np.float64).T))
+        c = cand.astype(np.int64)
+        assert np.array_equal(cols["lemma"], k.lex.lemma[c]) and np.array_equal(cols["cand_zipf"], k.lex.zipf[c])
+        first = k.lex.words[c][:, 0]
+        assert np.array_equal(cols["first_word"], first) and np.array_equal(cols["first_lm"], k.word_lm[first])
+        assert "first_floor" not in k.FACTS  # float64: looked up by first_word when used

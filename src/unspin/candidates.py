@@ -233,7 +233,6 @@ class CandidatePool:
         self.n_syn = np.maximum(cs[th.fwd_ptr[1:]] - cs[th.fwd_ptr[:-1]], 1).astype(np.float32)
         self.log_nsyn_term = np.log(self.n_syn)
         self._attraction = lru_cache(maxsize=ATTRACTION_MEMO)(self._attraction_of)
-        self._vecs32 = None
 
     def for_form(self, form: int) -> Block:
         return self.for_forms(np.array([form]))[0]
@@ -278,7 +277,7 @@ class CandidatePool:
         cols["log_nsyn"] = np.where(in_th, self.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)],
                                     0.0).astype(np.float32)
         starts = np.searchsorted(group, np.arange(len(forms) + 1))
-        cols["sim"] = _cosines(lex, self.vecs32, forms, starts, uniq)
+        cols["sim"] = _cosines(lex, self.vec_rows, forms, starts, uniq)
         sizes = np.diff(starts)
         if (sizes > MAX_POOL).any():  # pathological forms only: keep the likeliest by a static prior
             row_kept = np.ones(len(uniq), bool)
@@ -293,12 +292,11 @@ class CandidatePool:
             starts = np.searchsorted(group, np.arange(len(forms) + 1))
         return Blocks(forms, starts.astype(np.int64), uniq.astype(np.int32), cols)
 
-    @property
-    def vecs32(self) -> np.ndarray:
-        """The lexicon's unit vectors as float32 (float16 on disk; converted once, not per candidate table)."""
-        if self._vecs32 is None:
-            self._vecs32 = np.asarray(self.lex.vecs, dtype=np.float32)
-        return self._vecs32
+    def vec_rows(self, rows) -> np.ndarray:
+        """Rows of the lexicon's unit vectors as float32 (float16 in memory; arithmetic is faster in float32).
+        Converted per use, not once for the whole table: a float32 copy of every vector would hold ~80 MB for
+        the life of the process, and the conversion is exact, so every number is the same."""
+        return self.lex.vecs[rows].astype(np.float32)
 
     def attraction(self, form: int) -> float:
         return self._attraction(form)
@@ -321,7 +319,7 @@ class CandidatePool:
         return mx + math.log(float(np.exp(a - mx).sum())) - max(float(lex.zipf[form]), 1.0) * math.log(10)
 
 
-def _cosines(lex, vecs32: np.ndarray, forms: np.ndarray, starts: np.ndarray, cands: np.ndarray) -> np.ndarray:
+def _cosines(lex, vec_rows, forms: np.ndarray, starts: np.ndarray, cands: np.ndarray) -> np.ndarray:
     """GloVe cosine of each form and each of its candidates (rows starts[i]:starts[i+1]), 0 without vectors.
     One matrix-vector product per form: the sums are those of the form alone, whatever the batch."""
     out = np.zeros(len(cands), dtype=np.float32)
@@ -333,7 +331,7 @@ def _cosines(lex, vecs32: np.ndarray, forms: np.ndarray, starts: np.ndarray, can
             continue
         ok = has[a:b]
         if ok.any():
-            out[a:b][ok] = vecs32[rows[a:b][ok]] @ vecs32[r]
+            out[a:b][ok] = vec_rows(rows[a:b][ok]) @ vec_rows(r)
     return out
 
 

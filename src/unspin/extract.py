@@ -146,9 +146,9 @@ def _vector_cumsum(forms: np.ndarray, k: Knowledge) -> np.ndarray | None:
         return None
     rows = np.where(forms >= 0, lex.vec_row[np.maximum(forms, 0)], -1)
     rows = np.where((forms >= 0) & ~lex.function[np.maximum(forms, 0)], rows, -1)
-    V = np.zeros((len(forms) + 1, k.vecs32.shape[1]), dtype=np.float32)
+    V = np.zeros((len(forms) + 1, k.lex.vecs.shape[1]), dtype=np.float32)
     ok = np.nonzero(rows >= 0)[0]
-    V[ok + 1] = k.vecs32[rows[ok]]
+    V[ok + 1] = k.vec_rows(rows[ok])
     return np.cumsum(V, axis=0)
 
 
@@ -266,9 +266,10 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats)
     idx = np.array(keep_idx, dtype=np.int64)
     sizes = np.array([len(c) for c, _ in got], dtype=np.int64)
     span_of = np.repeat(np.arange(len(idx)), sizes)
-    cand = np.concatenate([c for c, _ in got])
-    facts = np.concatenate([f for _, f in got])
-    cols = {name: facts[:, j] for j, name in enumerate(k.FACTS)}
+    cand = np.concatenate([c for c, _ in got]).astype(np.int64)
+    facts = np.concatenate([f for _, f in got])  # float32, exact (Knowledge.FACTS)
+    cols = {name: facts[:, j].astype(np.float64) for j, name in enumerate(k.FACTS)}
+    cols["first_floor"] = k.word_floor[cols["first_word"].astype(np.int64)]
     sp = idx[span_of]
     first = spans.first[sp]
     last = first + spans.n_words[sp] - 1
@@ -472,7 +473,7 @@ def _topic_context(k: Knowledge, forms: np.ndarray, topic: np.ndarray) -> np.nda
     """Unit vectors of the piece's topic with each form's own vector taken out (a word does not vote for
     itself); zero rows where nothing is left."""
     rows = k.lex.vec_row[forms]
-    own = np.where((rows >= 0)[:, None], k.vecs32[np.maximum(rows, 0)], 0.0)
+    own = np.where((rows >= 0)[:, None], k.vec_rows(np.maximum(rows, 0)), 0.0)
     ctx = topic[None, :] - own
     norm = np.linalg.norm(ctx, axis=1, keepdims=True)
     return np.where(norm > 1e-6, ctx / np.maximum(norm, 1e-6), 0.0)

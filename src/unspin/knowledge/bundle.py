@@ -18,10 +18,10 @@ from .thesaurus import SOURCE_BITS, bits_of
 UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
 
 
-CANDIDATE_MEMO_BYTES = 256_000_000  # memoised candidate tables: repeated words are fast, RSS stays bounded on
-# endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~450 MB of tables). Measured
-# (benchmarks/results/speed.json, BENCHMARKS.md): 64 MB keeps a 1 MB check near 600 MB peak RSS but costs ~20 %
-# speed on fresh prose; 256 MB is as fast as unbounded. UNSPIN_CANDIDATE_MEMO_MB overrides it.
+CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (float32, ~64 B per candidate): repeated words are
+# fast, RSS stays bounded on endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~210 MB of
+# tables). Measured on a 1 MB check (peak RSS, words/s): 64 MB 578 MB, 6,700; 96 MB 608 MB, 7,200; 128 MB 639 MB,
+# 7,300; 256 MB 732 MB, 7,700 (BENCHMARKS.md). UNSPIN_CANDIDATE_MEMO_MB overrides it.
 
 
 TABLE_BATCH = 16  # new forms whose candidate tables are built in one numpy pass, then memoised: enough to amortise
@@ -66,6 +66,10 @@ class Knowledge:
         self.word_floor = np.where(z > 0, (z - 9.0) * math.log(10) - 1.0, UNKNOWN_LOGPROB)
         self.bos = self.lm.word_id("<s>")
         self.eos = self.lm.word_id("</s>")
+        # float32 holds every integer below 2**24 exactly; a (user's) language model or lexicon with more ids
+        # gets float64 tables
+        ids = max(len(self.lex.forms), len(self.lex.word_strs), int(self.word_lm.max(initial=0)) + 1)
+        self.table_dtype = np.float32 if ids < 2**24 else np.float64
         self.model_path = model_path
         self._model = None
         # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
@@ -90,13 +94,15 @@ class Knowledge:
         uni = np.where(known, self.lm.logprob_ids(np.full((n, o - 1), -1, dtype=np.int64), w), floor)
         return ctx, uni
 
-    # candidate originals with every static fact stage 1 needs, memoised per text form
-    FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_floor", "first_word",
-                             "last_word")
+    # candidate originals with every static fact stage 1 needs, memoised per text form. Stored as float32, half
+    # the bytes of float64, so the memo's budget holds twice the tables: every column is exact in float32 (flags,
+    # counts, float32 sources, ids below 2**24 — checked in __init__), so the float64 values stage 1 computes
+    # with are the same. The first word's wordfreq floor is float64: stage 1 looks it up by `first_word`.
+    FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_word", "last_word")
 
     def candidates(self, forms: list[int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
-        """(candidate form ids, FACTS matrix) of each text form, None for a form without candidate. Tables are
-        memoised; the forms not yet seen are built TABLE_BATCH at a time."""
+        """(candidate form ids as int32, FACTS matrix as float32) of each text form, None for a form without
+        candidate. Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time."""
         missing = object()
         with self._memo_lock:
             got = {f: t for f in set(forms) if (t := self._memo.get(f, missing)) is not missing}
@@ -123,13 +129,14 @@ class Knowledge:
         last = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1].astype(np.int64)
         oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
         cols = ([blocks.cols[c] for c in BLOCK_COLUMNS]
-                + [lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], self.word_floor[first], first, last])
-        facts = np.empty((len(cand), len(cols)), dtype=np.float64)  # (filled column by column: one copy)
+                + [lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], first, last])
+        facts = np.empty((len(cand), len(cols)), dtype=self.table_dtype)  # (filled column by column: one copy)
         for j, c in enumerate(cols):
             facts[:, j] = c
+        cand32 = blocks.cand.astype(np.int32)
         starts = blocks.starts.tolist()
         # copies, not views: a memoised table must not keep the whole batch alive
-        return [(cand[a:b].copy(), facts[a:b].copy()) if b > a else None for a, b in zip(starts[:-1], starts[1:])]
+        return [(cand32[a:b].copy(), facts[a:b].copy()) if b > a else None for a, b in zip(starts[:-1], starts[1:])]
 
     # word vectors: the two questions the engine asks of them
     def topic(self, forms: np.ndarray) -> np.ndarray | None:
@@ -138,7 +145,7 @@ class Knowledge:
             return None
         rows = self.lex.vec_row[forms]
         rows = rows[rows >= 0]
-        return self.vecs32[rows].sum(axis=0) if len(rows) else None
+        return self.vec_rows(rows).sum(axis=0) if len(rows) else None
 
     def fit(self, forms: np.ndarray, ctx: np.ndarray) -> np.ndarray:
         """Cosine of each form's vector with the matching row of `ctx` (unit rows); 0 where a form has none."""
@@ -146,13 +153,12 @@ class Knowledge:
         out = np.zeros(len(forms))
         ok = rows >= 0
         if ok.any():
-            out[ok] = np.einsum("ij,ij->i", self.vecs32[rows[ok]], ctx[ok])
+            out[ok] = np.einsum("ij,ij->i", self.vec_rows(rows[ok]), ctx[ok])
         return out
 
-    @property
-    def vecs32(self) -> np.ndarray:
-        """The lexicon's unit vectors as float32 (float16 on disk; arithmetic is faster in float32)."""
-        return self.pool.vecs32
+    def vec_rows(self, rows) -> np.ndarray:
+        """Rows of the lexicon's unit vectors as float32 (see CandidatePool.vec_rows)."""
+        return self.pool.vec_rows(rows)
 
     @property
     def model(self):
