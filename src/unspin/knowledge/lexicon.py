@@ -317,6 +317,7 @@ def load_dir(directory: Path, th) -> Lexicon:
     arrays = {n: np.load(directory / f"{n}.npy", mmap_mode="r").view(np.ndarray) for n in _ARRAYS}
     if len(forms) != len(arrays["zipf"]) or forms[: len(th.terms)] != th.terms:
         raise ValueError("lexicon does not match its thesaurus")
+    forms[: len(th.terms)] = th.terms  # the same strings, held once (~13 MB of duplicates otherwise)
     phrase_first = json.loads((directory / "phrase_first.json").read_text(encoding="utf-8"))
     return Lexicon(th, forms, word_strs, phrase_first=phrase_first, **arrays)
 
