@@ -101,6 +101,9 @@ def add_piece(agg: Aggregates, G: np.ndarray, M: np.ndarray, p1: np.ndarray) -> 
         agg.scored += len(p1)
 
 
+SECOND_PASS_ROWS = 20_000  # retained spans predicted at a time (~8 MB of float64 features)
+
+
 def context_column(p1: np.ndarray, evidence: float, words: int) -> np.ndarray:
     """ln(1 + the rest of the document's evidence per 1,000 words) for each span (its own share removed):
     in a document that is clearly spun, a borderline span is likelier spun too."""
@@ -112,8 +115,14 @@ def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, mode
     """P(spun) of the retained spans (first-pass `p1`, SPAN_FEATURES `M`) knowing the document's evidence."""
     if not len(p1) or model.context is None:
         return np.asarray(p1, dtype=np.float64)
-    X = np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, agg.evidence, words)[:, None]])
-    return model.context.predict(X)
+    ctx = context_column(p1, agg.evidence, words)
+    out = np.empty(len(p1))
+    # in blocks of rows (each row's prediction is its own): a long document retains hundreds of thousands of
+    # spans, and one float64 copy of all their features at once cost hundreds of MB of peak memory
+    for a in range(0, len(p1), SECOND_PASS_ROWS):
+        b = a + SECOND_PASS_ROWS
+        out[a:b] = model.context.predict(np.hstack([np.asarray(M[a:b], dtype=np.float64), ctx[a:b, None]]))
+    return out
 
 
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:
