@@ -145,6 +145,23 @@ def speed_section(s: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ab_section(a: dict) -> str:
+    """benchmarks/ab_speed.py: this tree against an earlier revision, back to back."""
+    lines = ["### Against an earlier revision, back to back (`benchmarks/ab_speed.py`)", "",
+             f"Command `{a['command']}`, {a['date']}: revision {a['base']} and {a['head']} measured in turns, "
+             f"{len(a['rounds']) // 2} rounds, each in a fresh process on the same documents (absolute speeds move "
+             "with the shared machine's load; the ratio of turns taken together does not).", "",
+             "| round | tree | words/s (fresh prose) | warm page ms |", "|---|---|---|---|"]
+    for r in a["rounds"]:
+        lines.append(f"| {r['round']} | {a[r['tree']]} | {r['words_per_s']:.0f} | {r['warm_ms']} |")
+    lines += ["", f"Medians: {a['base']} {a['median']['base']['words_per_s']:.0f} words/s, "
+              f"{a['median']['base']['warm_ms']} ms; {a['head']} {a['median']['head']['words_per_s']:.0f} words/s, "
+              f"{a['median']['head']['warm_ms']} ms — **×{a['speed_ratio']} words/s**, warm latency ×"
+              f"{a['warm_latency_ratio']}. Reports on 40 documents "
+              + ("identical in every run." if a["same_reports"] else "**differ between the revisions**.")]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parts = [Path(ROOT / "benchmarks" / "HEADER.md").read_text()]
     bench = RESULTS / "bench.json"
@@ -155,6 +172,9 @@ def main() -> None:
     speed = RESULTS / "speed.json"
     if speed.exists():
         parts.append(speed_section(json.loads(speed.read_text())))
+    ab = RESULTS / "ab_speed.json"
+    if ab.exists():
+        parts.append(ab_section(json.loads(ab.read_text())))
     for name in ("long_docs", "lm", "spinners", "fingerprints", "screen", "serve", "trace"):
         f = RESULTS / f"{name}.md"
         if f.exists():
