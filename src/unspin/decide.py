@@ -34,11 +34,15 @@ TOP_K = 5  # suggestions kept per retained span
 
 class Retained:
     """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
-    as compact numpy blocks per piece (a 20 MB input retains a few hundred thousand spans)."""
+    as compact numpy blocks per piece (a 20 MB input retains a few hundred thousand spans). The second pass
+    reads the blocks one by one (`blocks`); a column is joined across blocks only when asked for by name, so the
+    feature rows, the largest part, are never copied whole."""
+
+    KEYS = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
 
     def __init__(self):
         self._blocks: list[dict] = []
-        self._cat: dict | None = None
+        self._joined: dict[str, np.ndarray] = {}
 
     def add(self, start, end, form, p1, rows, top_forms, top_probs, evidence):
         if len(p1):
@@ -47,27 +51,31 @@ class Retained:
                                  "rows": np.asarray(rows, np.float32), "top_forms": np.asarray(top_forms, np.int32),
                                  "top_probs": np.asarray(top_probs, np.float32),
                                  "evidence": np.asarray(evidence, np.float32)})
-            self._cat = None
+            self._joined.clear()
 
-    def _all(self) -> dict:
-        if self._cat is None:
-            keys = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
-            widths = {"rows": None, "top_forms": TOP_K, "top_probs": TOP_K, "evidence": len(EVIDENCE_FIELDS)}
+    def blocks(self) -> list[dict]:
+        return self._blocks
+
+    def column(self, key: str) -> np.ndarray:
+        got = self._joined.get(key)
+        if got is None:
             if self._blocks:
-                self._cat = {k: np.concatenate([b[k] for b in self._blocks]) for k in keys}
+                got = np.concatenate([b[key] for b in self._blocks])
             else:
-                self._cat = {k: np.zeros((0, widths[k]) if widths.get(k) else 0) for k in keys}
-                self._cat["rows"] = np.zeros((0, len(F.SPAN_FEATURES)), np.float32)
-            self._blocks = [self._cat] if self._blocks else []
-        return self._cat
+                widths = {"rows": len(F.SPAN_FEATURES), "top_forms": TOP_K, "top_probs": TOP_K,
+                          "evidence": len(EVIDENCE_FIELDS)}
+                got = np.zeros((0, widths[key]) if key in widths else 0,
+                               dtype=np.float32 if key == "rows" else np.float64)
+            self._joined[key] = got
+        return got
 
     def __len__(self) -> int:
         return sum(len(b["p1"]) for b in self._blocks)
 
     def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._all()[name]
+        if name in Retained.KEYS:
+            return self.column(name)
+        raise AttributeError(name)
 
 
 @dataclass

@@ -119,7 +119,9 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
             first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep)
             if progress is not None:
                 progress(base + len(piece), len(text))
-    p2 = second_pass(retained.p1, retained.rows, agg, words, model)
+    # block by block (each span's p2 is its own): the retained feature rows are never joined into one copy
+    p2 = np.concatenate([second_pass(b["p1"], b["rows"], agg, words, model) for b in retained.blocks()]
+                        or [np.zeros(0)])
     x = doc_features(p2, agg, words, n_external, stats.register)
     score = None
     if words >= MIN_WORDS_FOR_SCORE and model.doc is not None:

@@ -328,7 +328,15 @@ def score_pairs(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, to
                 pre=None, pool_k: int = 0, rows: np.ndarray | None = None) -> Pairs:
     """Every candidate of the spans in `idx` scored in context: stage 1 (cheap columns) for all of them; the
     pre-ranker keeps the `pool_k` best per span (all of them without a pre-ranker); stage 2 adds the full
-    language-model window, topic and the rest of PAIR_FEATURES. `rows` (training) picks stage-1 rows itself."""
+    language-model window, topic and the rest of PAIR_FEATURES. `rows` (training) picks stage-1 rows itself.
+
+    Without `rows`, spans are scored PAIR_SPAN_CHUNK at a time: every column is computed per row or per span, so
+    the result is the same, and a long piece's stage 1 (every candidate of every span, before the pre-ranker's
+    cut) no longer needs a hundred MB at once."""
+    if rows is None and len(idx) > PAIR_SPAN_CHUNK:
+        parts = [score_pairs(spans, idx[a : a + PAIR_SPAN_CHUNK], k, stats, topic, pre, pool_k)
+                 for a in range(0, len(idx), PAIR_SPAN_CHUNK)]
+        return _concat_pairs([p for p in parts if len(p.idx)])
     lex = k.lex
     got = candidate_rows(spans, idx, k, stats)
     if got is None:
@@ -370,6 +378,26 @@ def score_pairs(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, to
         cols["local_gain"] = k.fit(cand, row_ctx) - k.fit(spans.form[sp], row_ctx)
     X = F.matrix({n: cols[n] for n in F.PAIR_FEATURES}, F.PAIR_FEATURES, len(cand))
     return Pairs(idx, starts, span_of, cand, X, cols, pool_size)
+
+
+PAIR_SPAN_CHUNK = 64  # spans whose candidates are scored together (see score_pairs)
+
+
+def _concat_pairs(parts: list[Pairs]) -> Pairs:
+    """The Pairs of consecutive groups of spans as one (row offsets and group numbers shifted)."""
+    if not parts:
+        return _empty_pairs()
+    if len(parts) == 1:
+        return parts[0]
+    rows = np.cumsum([0] + [len(p.cand) for p in parts[:-1]])
+    groups = np.cumsum([0] + [len(p.idx) for p in parts[:-1]])
+    return Pairs(np.concatenate([p.idx for p in parts]),
+                 np.concatenate([p.starts + r for p, r in zip(parts, rows)]),
+                 np.concatenate([p.span_of + g for p, g in zip(parts, groups)]),
+                 np.concatenate([p.cand for p in parts]),
+                 np.vstack([p.X for p in parts]),
+                 {n: np.concatenate([p.cols[n] for p in parts]) for n in parts[0].cols},
+                 np.concatenate([p.pool_size for p in parts]))
 
 
 def _left_context(spans: Spans, a: np.ndarray, order: int) -> np.ndarray:
