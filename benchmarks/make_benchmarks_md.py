@@ -127,6 +127,9 @@ def speed_section(s: dict) -> str:
              f"{_pct(sc['full']['spun_called_spun'])}), clean called spun {_pct(sc['cascade']['clean_called_spun'])}."]
     big = s.get("big")
     if big:
+        if "date" in big:
+            lines += ["", f"The big inputs were re-measured on {big['date']} (`{big['command']}`), after the rest of "
+                      "this section."]
         if "distinct_prose_mb" in big:
             lines += ["", f"Big inputs: the test split's documents ({big['distinct_prose_mb']} MB of distinct prose), "
                       "repeated to size; words seen before are memoised, so the 20 MB rate is not a fresh-prose rate."]
