@@ -107,10 +107,11 @@ UNKNOWN_TOOLS, UNKNOWN_DOCS = ((906, ("moby",)), (907, ("mythes",)), (908, ("wor
 def identify_groups(sets, dicts: dict, results: dict) -> None:
     """`identify --together`: held-out documents of one tool pooled in disjoint groups of GROUP_SIZES (a few
     articles of one site), against disjoint groups of clean documents that no tool spun."""
-    from unspin.spinners import Scorer, identify
+    from unspin.spinners import Scorer, apply_dictionary, identify, new_dictionary
     from unspin.spinners.learn import load_model
 
-    from unspin.spinners import apply_dictionary, new_dictionary
+    def answers(docs: list[str], g: int) -> list[str]:  # one answer per disjoint group of g documents
+        return [identify(docs[i : i + g], scorers).best for i in range(0, len(docs) - g + 1, g)]
 
     n_used = 200 * len(TOOLS) + 200
     more = pool(n_used + EXTRA_CLEAN + UNKNOWN_DOCS)[n_used:]
@@ -129,25 +130,15 @@ def identify_groups(sets, dicts: dict, results: dict) -> None:
     rows = []
     for g in GROUP_SIZES:
         t = time.time()
-        correct = total = 0
-        for s in sets:
-            held = [r.text for r in s["spun"][50:]]
-            for i in range(0, len(held) - g + 1, g):
-                correct += identify(held[i : i + g], scorers).best == f"tool-{s['seed']}"
-                total += 1
-        attributed = groups = 0
-        for i in range(0, len(extra) - g + 1, g):
-            attributed += identify(extra[i : i + g], scorers).best != "none"
-            groups += 1
-        pinned = unknown_groups = 0
-        for docs in unknown:
-            for i in range(0, len(docs) - g + 1, g):
-                pinned += identify(docs[i : i + g], scorers).best != "none"
-                unknown_groups += 1
-        rows.append({"documents_per_group": g, "spun_groups": total, "accuracy_among_tools": round(correct / total, 4),
-                     "clean_groups": groups, "clean_attributed_share": round(attributed / groups, 4),
-                     "unknown_tool_groups": unknown_groups,
-                     "unknown_tool_attributed_share": round(pinned / max(unknown_groups, 1), 4),
+        spun = [got == f"tool-{s['seed']}" for s in sets for got in answers([r.text for r in s["spun"][50:]], g)]
+        clean_got = answers(extra, g)
+        unknown_got = [got for docs in unknown for got in answers(docs, g)]
+        rows.append({"documents_per_group": g, "spun_groups": len(spun),
+                     "accuracy_among_tools": round(sum(spun) / len(spun), 4), "clean_groups": len(clean_got),
+                     "clean_attributed_share": round(sum(x != "none" for x in clean_got) / len(clean_got), 4),
+                     "unknown_tool_groups": len(unknown_got),
+                     "unknown_tool_attributed_share": round(sum(x != "none" for x in unknown_got)
+                                                            / max(len(unknown_got), 1), 4),
                      "seconds": round(time.time() - t, 1)})
         print("identify groups", rows[-1], flush=True)
         results["identify_groups"] = rows

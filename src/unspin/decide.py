@@ -35,7 +35,7 @@ TOP_K = 5  # suggestions kept per retained span
 class Retained:
     """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
     as compact numpy blocks per piece (a 20 MB input retains a few hundred thousand spans). The second pass
-    reads the blocks one by one (`blocks`); a column is joined across blocks only when asked for by name, so the
+    reads them in batches (`batches`); a column is joined across blocks only when asked for by name, so the
     feature rows, the largest part, are never copied whole."""
 
     KEYS = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
@@ -53,8 +53,19 @@ class Retained:
                                  "evidence": np.asarray(evidence, np.float32)})
             self._joined.clear()
 
-    def blocks(self) -> list[dict]:
-        return self._blocks
+    def batches(self, max_rows: int):
+        """(p1, rows) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one piece's:
+        never more than that), so the second pass predicts a document in one call and a 20 MB input in bounded
+        memory."""
+        group: list[dict] = []
+        n = 0
+        for b in self._blocks + [None]:
+            if group and (b is None or n + len(b["p1"]) > max_rows):
+                yield (np.concatenate([x["p1"] for x in group]), np.concatenate([x["rows"] for x in group]))
+                group, n = [], 0
+            if b is not None:
+                group.append(b)
+                n += len(b["p1"])
 
     def column(self, key: str) -> np.ndarray:
         got = self._joined.get(key)
@@ -109,7 +120,8 @@ def add_piece(agg: Aggregates, G: np.ndarray, M: np.ndarray, p1: np.ndarray) -> 
         agg.scored += len(p1)
 
 
-SECOND_PASS_ROWS = 20_000  # retained spans predicted at a time (~8 MB of float64 features)
+SECOND_PASS_ROWS = 20_000  # retained spans predicted at a time (Retained.batches; ~8 MB of float64 features):
+# each span's p2 is its own, and one float64 copy of a long document's spans at once cost hundreds of MB
 
 
 def context_column(p1: np.ndarray, evidence: float, words: int) -> np.ndarray:
@@ -123,14 +135,8 @@ def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, mode
     """P(spun) of the retained spans (first-pass `p1`, SPAN_FEATURES `M`) knowing the document's evidence."""
     if not len(p1) or model.context is None:
         return np.asarray(p1, dtype=np.float64)
-    ctx = context_column(p1, agg.evidence, words)
-    out = np.empty(len(p1))
-    # in blocks of rows (each row's prediction is its own): a long document retains hundreds of thousands of
-    # spans, and one float64 copy of all their features at once cost hundreds of MB of peak memory
-    for a in range(0, len(p1), SECOND_PASS_ROWS):
-        b = a + SECOND_PASS_ROWS
-        out[a:b] = model.context.predict(np.hstack([np.asarray(M[a:b], dtype=np.float64), ctx[a:b, None]]))
-    return out
+    X = np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, agg.evidence, words)[:, None]])
+    return model.context.predict(X)
 
 
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:

@@ -3,6 +3,7 @@ language check, and the corpus screen's first stage (document statistics that ne
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -154,6 +155,22 @@ def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
     return out
 
 
+def pieces_in_sections(text: str, k: Knowledge, stats: DocStats
+                       ) -> tuple[int, Iterator[tuple[int, str, DocStats]]]:
+    """(number of sections, (base, piece, the counts its spans see) of every piece of `text`): the document's
+    own `stats` for a text of one section, each section's for a long one (span facts that count the document —
+    echoes, register — see the section, as training saw its documents; computed as the walk reaches it)."""
+    parts = sections(text)
+
+    def walk():
+        for start, end, section_pieces in parts:
+            section_stats = stats if len(parts) == 1 else doc_stats(text[start:end], k)
+            for base, piece in section_pieces:
+                yield base, piece, section_stats
+
+    return len(parts), walk()
+
+
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
     """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
     run = word_run(text[: sample * 8])
@@ -202,13 +219,11 @@ def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
 
     stats = doc_stats(text, k)
     Gs = []
-    parts = sections(text)
-    for start, end, section_pieces in parts:  # counts per section, as in check (engine.score_document)
-        section_stats = stats if len(parts) == 1 else doc_stats(text[start:end], k)
-        for base, piece in section_pieces:
-            spans = piece_spans(piece, base, k, section_stats)
-            if len(spans):
-                Gs.append(gate_matrix(spans))
+    _, walk = pieces_in_sections(text, k, stats)  # as in check (engine.score_document)
+    for base, piece, section_stats in walk:
+        spans = piece_spans(piece, base, k, section_stats)
+        if len(spans):
+            Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
     gate_p = model.gate.predict(G) if model.gate is not None and len(G) else np.zeros(len(G))
     return screen_features_from(G, gate_p, stats.words, stats.register)

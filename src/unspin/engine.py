@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import features as F
-from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, TOP_K, Aggregates, Retained,
-                     add_piece, doc_features, first_pass, second_pass, verdict_of)
+from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
+                     Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, doc_stats, english_share, pieces,
-                       screen_clears, sections)
+                       pieces_in_sections, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings
 from .knowledge.bundle import Knowledge, knowledge
@@ -111,22 +111,18 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     stats = doc_stats(text, k)
     agg = Aggregates()
     retained = Retained()
-    parts = sections(text)
-    for start, end, section_pieces in parts:
-        # span facts that count the document (echoes, register) see the section, as training saw its documents
-        section_stats = stats if len(parts) == 1 else doc_stats(text[start:end], k)
-        for base, piece in section_pieces:
-            first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep)
-            if progress is not None:
-                progress(base + len(piece), len(text))
-    # block by block (each span's p2 is its own): the retained feature rows are never joined into one copy
-    p2 = np.concatenate([second_pass(b["p1"], b["rows"], agg, words, model) for b in retained.blocks()]
+    n_sections, walk = pieces_in_sections(text, k, stats)
+    for base, piece, section_stats in walk:
+        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep)
+        if progress is not None:
+            progress(base + len(piece), len(text))
+    p2 = np.concatenate([second_pass(p1, rows, agg, words, model) for p1, rows in retained.batches(SECOND_PASS_ROWS)]
                         or [np.zeros(0)])
     x = doc_features(p2, agg, words, n_external, stats.register)
     score = None
     if words >= MIN_WORDS_FOR_SCORE and model.doc is not None:
         score = float(model.doc.predict(x[None, :])[0])
-    return DocumentScore(words, True, notes, retained, p2, x, score, stats, len(parts))
+    return DocumentScore(words, True, notes, retained, p2, x, score, stats, n_sections)
 
 
 def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,

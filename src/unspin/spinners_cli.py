@@ -159,27 +159,33 @@ def run_identify(args) -> int:
     cal = load_model()["identify"]
     scorers = [Scorer(d, cal) for d in dicts]
     code = 0
-    read: list[tuple[str, str]] = []
-    for path in args.paths:
-        try:
-            read.append((path, read_input(path).text))
-        except InputError as e:
-            print(f"unspin: {e}", file=sys.stderr)
-            code = int(ExitCode.INPUT)
-    # one answer per document, or one for all of them pooled (the documents that could be read)
-    groups = [([p for p, _ in read], [t for _, t in read])] if args.together and read else \
-        [([p], [t]) for p, t in read]
-    for paths, texts in groups:
+
+    def answer(label: str, where: dict, texts: list[str]) -> None:
         res = identify(texts, scorers, min_probability=args.min_probability)
-        label = f"{len(paths)} document{'s' if len(paths) != 1 else ''} together" if args.together else paths[0]
         if args.format == "json":
-            where = {"paths": paths} if args.together else {"path": paths[0]}
-            print(json.dumps({**where, **res.to_dict()}, ensure_ascii=False))
+            print(json.dumps({**where, **res.to_dict()}, ensure_ascii=False), flush=True)
         else:
             hits = res.hits.get(res.best, [])
             shown = ", ".join(f"{s}→{o}" if o else s for s, o, _ in hits[:6])
             print(f"{label}: {res.best} (probability {res.probability:.3f}; {res.words} words"
-                  + (f"; evidence: {shown}" if hits else "") + ")")
+                  + (f"; evidence: {shown}" if hits else "") + ")", flush=True)
+
+    pooled: list[tuple[str, str]] = []  # --together: the documents that could be read, answered once at the end
+    for path in args.paths:
+        try:
+            text = read_input(path).text
+        except InputError as e:
+            print(f"unspin: {e}", file=sys.stderr)
+            code = int(ExitCode.INPUT)
+            continue
+        if args.together:
+            pooled.append((path, text))
+        else:
+            answer(path, {"path": path}, [text])
+    if pooled:
+        n = len(pooled)
+        answer(f"{n} document{'s' if n != 1 else ''} together", {"paths": [p for p, _ in pooled]},
+               [t for _, t in pooled])
     return code
 
 
