@@ -143,7 +143,7 @@ class Trees:
 
     # (sample, tree) cells walked at once: the walk allocates a few arrays of this many cells, so a document with
     # hundreds of thousands of retained spans is predicted in blocks of rows (same numbers, bounded memory)
-    BLOCK_CELLS = 2_000_000
+    BLOCK_CELLS = 500_000
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
