@@ -68,3 +68,27 @@ def test_retained_spans_are_stored_compactly_and_read_back():
           np.zeros((1, n_ev)))
     assert len(r) == 3 and list(r.start) == [0, 10, 20] and r.rows.dtype == np.float32
     assert decide.Retained().p1.shape == (0,)
+
+
+def test_retained_spans_spill_to_a_temporary_file_and_read_back_identically():
+    rng = np.random.default_rng(3)
+    n_ev, n_f = len(decide.EVIDENCE_FIELDS), len(F.SPAN_FEATURES)
+    blocks = []
+    for b in range(6):
+        n = int(rng.integers(1, 40))
+        start = np.sort(rng.integers(0, 10_000, n)) + 10_000 * b
+        blocks.append((start, start + 4, rng.integers(0, 99, n), rng.random(n), rng.random((n, n_f)),
+                       rng.integers(-1, 99, (n, 5)), rng.random((n, 5)), rng.random((n, n_ev))))
+    held, spilled = decide.Retained(), decide.Retained(spill_bytes=1_000)
+    for blk in blocks:
+        held.add(*blk)
+        spilled.add(*blk)
+    assert spilled.spilled and not held.spilled and len(spilled) == len(held)
+    for (p_a, rows_a), (p_b, rows_b) in zip(held.batches(50), spilled.batches(50), strict=True):
+        assert np.array_equal(p_a, p_b) and np.array_equal(rows_a, rows_b)
+    idx = np.sort(rng.choice(len(held), 17, replace=False))
+    for key in decide.Retained.KEYS:
+        assert np.array_equal(held.take(key, idx), spilled.take(key, idx))
+        assert np.array_equal(held.column(key)[idx], spilled.take(key, idx))
+        assert np.array_equal(held.column(key), spilled.column(key))
+    assert spilled.take("evidence", np.zeros(0, np.int64)).shape == (0, n_ev)

@@ -178,6 +178,24 @@ def test_a_long_document_is_scored_section_by_section_as_training_saw_documents(
 
     assert np.array_equal(whole.retained.start, np.concatenate(starts))
     assert np.allclose(whole.retained.p1, np.concatenate(p1))
+    # the whole document's register (the spin score's) is summed section by section as the walk goes, exactly
+    # as one pass over the whole text sums it, without holding a whole-document count of every word
+    from unspin import document
+
+    assert whole.register == document.doc_stats(text, k).register
+    n_sections, walk, total = document.pieces_in_sections(text, k)
+    assert n_sections == len(parts) and total.words == 0
+    assert [base for base, _, _ in walk] == [base for _, _, ps in parts for base, _ in ps]
+    assert total.register() == whole.register and total.words == document.doc_stats(text, k).words
+    # a spilled document (decide.Retained's temporary file) reports the same as one held in memory
+    from unspin import decide
+
+    held = unspin.check(text, fingerprints=False)
+    spill, decide.SPILL_BYTES = decide.SPILL_BYTES, 1_000
+    try:
+        assert unspin.check(text, fingerprints=False).to_dict() == held.to_dict()
+    finally:
+        decide.SPILL_BYTES = spill
     # the evidence says where echoes were counted
     rep = unspin.check(text, fingerprints=False)
     evidence = [e for f in rep.findings for e in f.evidence if "elsewhere" in e]

@@ -3,6 +3,7 @@ document's evidence, the document features behind spin_score, and the verdict.""
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,26 +33,65 @@ EVIDENCE_FIELDS = ("reverse", "forward", "learned", "neighbour_only", "gain", "e
 TOP_K = 5  # suggestions kept per retained span
 
 
+SPILL_BYTES = 48 << 20  # bulky retained columns held in memory before they go to a temporary file (Retained)
+
+
 class Retained:
     """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
-    as compact numpy blocks per piece (a 20 MB input retains a few hundred thousand spans). The second pass
-    reads them in batches (`batches`); a column is joined across blocks only when asked for by name, so the
-    feature rows, the largest part, are never copied whole."""
+    as compact numpy blocks per piece. The second pass reads them in batches (`batches`) and the findings
+    gather only their own rows (`take`). A 20 MB input retains ~600k spans (~300 bytes each): once the bulky
+    columns (feature rows, suggestions, evidence) of the blocks held exceed `spill_bytes`, they are written to
+    an anonymous temporary file (unlinked at once, gone with the process) and read back block by block, so a
+    document of any length is checked in bounded memory with exactly the same numbers."""
 
     KEYS = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
+    BULKY = ("rows", "top_forms", "top_probs", "evidence")  # ~290 of a span's ~320 bytes; read back when used
 
-    def __init__(self):
+    def __init__(self, spill_bytes: int | None = None):
         self._blocks: list[dict] = []
         self._joined: dict[str, np.ndarray] = {}
+        self._spill_bytes = SPILL_BYTES if spill_bytes is None else spill_bytes
+        self._held = 0  # bytes of bulky columns in memory
+        self._file = None  # the temporary file, once anything was spilled
 
     def add(self, start, end, form, p1, rows, top_forms, top_probs, evidence):
         if len(p1):
-            self._blocks.append({"start": np.asarray(start, np.int64), "end": np.asarray(end, np.int64),
-                                 "form": np.asarray(form, np.int32), "p1": np.asarray(p1, np.float64),
-                                 "rows": np.asarray(rows, np.float32), "top_forms": np.asarray(top_forms, np.int32),
-                                 "top_probs": np.asarray(top_probs, np.float32),
-                                 "evidence": np.asarray(evidence, np.float32)})
+            block = {"start": np.asarray(start, np.int64), "end": np.asarray(end, np.int64),
+                     "form": np.asarray(form, np.int32), "p1": np.asarray(p1, np.float64),
+                     "rows": np.asarray(rows, np.float32), "top_forms": np.asarray(top_forms, np.int32),
+                     "top_probs": np.asarray(top_probs, np.float32),
+                     "evidence": np.asarray(evidence, np.float32)}
+            self._blocks.append(block)
             self._joined.clear()
+            self._held += sum(block[key].nbytes for key in Retained.BULKY)
+            if self._held > self._spill_bytes:
+                self._spill()
+
+    @property
+    def spilled(self) -> bool:
+        return self._file is not None
+
+    def _spill(self):
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="unspin-spans-")
+        f = self._file
+        f.seek(0, 2)
+        for block in self._blocks:
+            for key in Retained.BULKY:
+                a = block[key]
+                if isinstance(a, np.ndarray):
+                    block[key] = (f.tell(), a.dtype, a.shape)
+                    f.write(memoryview(np.ascontiguousarray(a)))
+        self._held = 0
+
+    def _get(self, block: dict, key: str) -> np.ndarray:
+        a = block[key]
+        if isinstance(a, tuple):
+            offset, dtype, shape = a
+            self._file.seek(offset)
+            nbytes = int(np.prod(shape)) * dtype.itemsize
+            a = np.frombuffer(self._file.read(nbytes), dtype=dtype).reshape(shape)
+        return a
 
     def batches(self, max_rows: int):
         """(p1, rows) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one piece's:
@@ -61,22 +101,37 @@ class Retained:
         n = 0
         for b in self._blocks + [None]:
             if group and (b is None or n + len(b["p1"]) > max_rows):
-                yield (np.concatenate([x["p1"] for x in group]), np.concatenate([x["rows"] for x in group]))
+                yield (np.concatenate([x["p1"] for x in group]),
+                       np.concatenate([self._get(x, "rows") for x in group]))
                 group, n = [], 0
             if b is not None:
                 group.append(b)
                 n += len(b["p1"])
 
+    def take(self, key: str, idx: np.ndarray) -> np.ndarray:
+        """Column `key` at the span indexes `idx` (ascending), reading only the blocks that hold them."""
+        idx = np.asarray(idx, dtype=np.int64)
+        parts = []
+        lo = 0
+        for b in self._blocks:
+            hi = lo + len(b["p1"])
+            a, z = np.searchsorted(idx, [lo, hi])
+            if z > a:
+                parts.append(self._get(b, key)[idx[a:z] - lo])
+            lo = hi
+        return np.concatenate(parts) if parts else Retained._empty(key)
+
+    @staticmethod
+    def _empty(key: str) -> np.ndarray:
+        widths = {"rows": len(F.SPAN_FEATURES), "top_forms": TOP_K, "top_probs": TOP_K,
+                  "evidence": len(EVIDENCE_FIELDS)}
+        return np.zeros((0, widths[key]) if key in widths else 0, dtype=np.float32 if key == "rows" else np.float64)
+
     def column(self, key: str) -> np.ndarray:
+        """The whole column (joined once and kept; for training and tests; `check` uses batches and take)."""
         got = self._joined.get(key)
         if got is None:
-            if self._blocks:
-                got = np.concatenate([b[key] for b in self._blocks])
-            else:
-                widths = {"rows": len(F.SPAN_FEATURES), "top_forms": TOP_K, "top_probs": TOP_K,
-                          "evidence": len(EVIDENCE_FIELDS)}
-                got = np.zeros((0, widths[key]) if key in widths else 0,
-                               dtype=np.float32 if key == "rows" else np.float64)
+            got = np.concatenate([self._get(b, key) for b in self._blocks]) if self._blocks else Retained._empty(key)
             self._joined[key] = got
         return got
 

@@ -31,6 +31,25 @@ class Register:
 
 
 @dataclass
+class RegisterCounts:
+    """The sums behind a Register. A long document's whole-document register is summed section by section
+    (`doc_stats(..., total=)`) in the same word order as one pass over the whole text would sum it."""
+
+    words: int = 0
+    sentences: int = 0
+    n_function: int = 0
+    n_content: int = 0
+    n_unlinked: int = 0
+    unlinked_zipf: float = 0.0
+
+    def register(self) -> Register:
+        return Register(zipf=self.unlinked_zipf / self.n_unlinked if self.n_unlinked else 4.0,
+                        unlinked_share=self.n_unlinked / self.n_content if self.n_content else 0.0,
+                        function_share=self.n_function / self.words if self.words else 0.5,
+                        sentence_len=self.words / self.sentences if self.sentences else 20.0)
+
+
+@dataclass
 class DocStats:
     """What every span's features may know about the whole document."""
 
@@ -55,18 +74,20 @@ def _lookup(keys: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where(keys[i] == q, counts[i], 0)
 
 
-def doc_stats(text: str, k: Knowledge) -> DocStats:
+def doc_stats(text: str, k: Knowledge, total: RegisterCounts | None = None) -> DocStats:
+    """Echo counts and register of `text`; `total`, when given, also gets this text's register sums added (a
+    whole document's, section after section)."""
     lex = k.lex
     fid = lex.form_id
     W = len(lex.word_strs)
     lem: list[int] = []
     bigr: list[int] = []
-    unlinked_zipf = 0.0
-    n_unlinked = n_content = n_function = sentences = words = 0
+    c = RegisterCounts()
+    run_zipf = total.unlinked_zipf if total is not None else 0.0  # continued word by word: the same float sum
     for _, piece in pieces(text):
         run = word_run(piece)
-        words += len(run.lower)
-        sentences += len(set(run.sent))
+        c.words += len(run.lower)
+        c.sentences += len(set(run.sent))
         prev_w = -1
         prev_s = -1
         for low, s in zip(run.lower, run.sent):
@@ -76,21 +97,23 @@ def doc_stats(text: str, k: Knowledge) -> DocStats:
                 bigr.append(prev_w * W + w)
             prev_w, prev_s = w, s
             if is_function_word(low) or (f >= 0 and lex.function[f]):
-                n_function += 1
+                c.n_function += 1
                 continue
-            n_content += 1
+            c.n_content += 1
             if f >= 0:
                 lem.append(int(lex.lemma[f]))
             if f < 0 or lex.link_count[f] == 0:
-                n_unlinked += 1
-                unlinked_zipf += float(lex.zipf[f]) if f >= 0 else word_zipf(low)
+                c.n_unlinked += 1
+                z = float(lex.zipf[f]) if f >= 0 else word_zipf(low)
+                c.unlinked_zipf += z
+                run_zipf += z
+    if total is not None:
+        for name in ("words", "sentences", "n_function", "n_content", "n_unlinked"):
+            setattr(total, name, getattr(total, name) + getattr(c, name))
+        total.unlinked_zipf = run_zipf
     lk, lc = np.unique(np.array(lem, dtype=np.int64), return_counts=True)
     bk, bc = np.unique(np.array(bigr, dtype=np.int64), return_counts=True)
-    register = Register(zipf=unlinked_zipf / n_unlinked if n_unlinked else 4.0,
-                        unlinked_share=n_unlinked / n_content if n_content else 0.0,
-                        function_share=n_function / words if words else 0.5,
-                        sentence_len=words / sentences if sentences else 20.0)
-    return DocStats(words, register, lk, lc, bk, bc)
+    return DocStats(c.words, c.register(), lk, lc, bk, bc)
 
 
 @lru_cache(maxsize=100_000)
@@ -155,20 +178,22 @@ def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
     return out
 
 
-def pieces_in_sections(text: str, k: Knowledge, stats: DocStats
-                       ) -> tuple[int, Iterator[tuple[int, str, DocStats]]]:
-    """(number of sections, (base, piece, the counts its spans see) of every piece of `text`): the document's
-    own `stats` for a text of one section, each section's for a long one (span facts that count the document —
-    echoes, register — see the section, as training saw its documents; computed as the walk reaches it)."""
+def pieces_in_sections(text: str, k: Knowledge) -> tuple[int, Iterator[tuple[int, str, DocStats]], RegisterCounts]:
+    """(number of sections, (base, piece, the counts its spans see) of every piece of `text`, the whole
+    document's register sums): a text of one section sees its own counts, each section of a long one its own
+    (span facts that count the document — echoes, register — see the section, as training saw its documents).
+    Counts are computed as the walk reaches each section, so a long input never holds a whole-document count of
+    every word; the register sums are complete once the walk is done."""
     parts = sections(text)
+    total = RegisterCounts()
 
     def walk():
         for start, end, section_pieces in parts:
-            section_stats = stats if len(parts) == 1 else doc_stats(text[start:end], k)
+            section_stats = doc_stats(text if len(parts) == 1 else text[start:end], k, total)
             for base, piece in section_pieces:
                 yield base, piece, section_stats
 
-    return len(parts), walk()
+    return len(parts), walk(), total
 
 
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
@@ -217,16 +242,15 @@ def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
     """SCREEN_FEATURES of a document: its spans and their gate facts (no candidate scoring at all)."""
     from .extract import gate_matrix, piece_spans
 
-    stats = doc_stats(text, k)
     Gs = []
-    _, walk = pieces_in_sections(text, k, stats)  # as in check (engine.score_document)
+    _, walk, total = pieces_in_sections(text, k)  # as in check (engine.score_document)
     for base, piece, section_stats in walk:
         spans = piece_spans(piece, base, k, section_stats)
         if len(spans):
             Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
     gate_p = model.gate.predict(G) if model.gate is not None and len(G) else np.zeros(len(G))
-    return screen_features_from(G, gate_p, stats.words, stats.register)
+    return screen_features_from(G, gate_p, total.words, total.register())
 
 
 def screen_clears(text: str, k: Knowledge, model) -> bool:

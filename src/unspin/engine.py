@@ -1,6 +1,7 @@
 """The check pipeline: one function per stage, from data to data.
 
-    text ─► document.doc_stats      pass 1: lemma and bigram counts, register               DocStats
+    text ─► document.pieces_in_sections: sections of ~800 words (one for a short text), each with its
+            document.doc_stats (pass 1: lemma and bigram counts, register)                   DocStats
          ─► per piece (paragraph, long ones cut; document.pieces), first_pass_piece:
               extract.piece_spans   words, the text's LM scores, spans, gate facts           Spans
               model.gate_keep       the cheap first stage keeps spans worth scoring
@@ -12,8 +13,9 @@
          ─► findings.model_findings suggestions, evidence, levels; merged with external findings ─► Report
 
 `score_document` runs the stages and is what both `check` and `unspin train` call: training sees exactly what
-checking sees. Memory stays bounded for large inputs: pieces are scored one at a time and only spans that may
-matter (first-pass P ≥ KEEP) are kept for the second pass.
+checking sees. Memory stays bounded for large inputs: counts are per section, pieces are scored one at a time,
+only spans that may matter (first-pass P ≥ KEEP) are kept for the second pass, and their bulky columns go to a
+temporary file beyond decide.SPILL_BYTES.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import numpy as np
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
                      Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
-from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, doc_stats, english_share, pieces,
+from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, Register, english_share, pieces,
                        pieces_in_sections, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings
@@ -47,7 +49,7 @@ class DocumentScore:
     p2: np.ndarray
     doc_x: np.ndarray | None
     spin_score: float | None
-    stats: DocStats | None = None
+    register: Register | None = None  # the whole document's (the spin score's register features)
     sections: int = 1  # document.sections: parts scored with their own counts
 
 
@@ -108,21 +110,21 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         notes.append(f"text does not look like English prose (known words {known:.0%}, function words "
                      f"{func:.0%}); no model findings")
         return empty
-    stats = doc_stats(text, k)
     agg = Aggregates()
     retained = Retained()
-    n_sections, walk = pieces_in_sections(text, k, stats)
+    n_sections, walk, total = pieces_in_sections(text, k)
     for base, piece, section_stats in walk:
         first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep)
         if progress is not None:
             progress(base + len(piece), len(text))
     p2 = np.concatenate([second_pass(p1, rows, agg, words, model) for p1, rows in retained.batches(SECOND_PASS_ROWS)]
                         or [np.zeros(0)])
-    x = doc_features(p2, agg, words, n_external, stats.register)
+    register = total.register()
+    x = doc_features(p2, agg, words, n_external, register)
     score = None
     if words >= MIN_WORDS_FOR_SCORE and model.doc is not None:
         score = float(model.doc.predict(x[None, :])[0])
-    return DocumentScore(words, True, notes, retained, p2, x, score, stats, n_sections)
+    return DocumentScore(words, True, notes, retained, p2, x, score, register, n_sections)
 
 
 def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,

@@ -39,7 +39,7 @@ def _with_article(s, sugg: tuple[str, ...], text: str | None, base: int = 0):
 class _Span:
     start: int
     end: int
-    i: int  # index among the retained spans
+    i: int  # index among the spans considered (model_findings: those at or above the suspect threshold)
     text: str = ""
 
 
@@ -82,16 +82,19 @@ def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: floa
     p2 = ds.p2
     # a long document is scored in sections (document.sections): echoes are counted in the span's section
     where = "this section of the document" if ds.sections > 1 else "the document"
-    above = [_Span(int(r.start[i]), int(r.end[i]), i) for i in np.nonzero(p2 >= suspect_threshold)[0].tolist()]
+    idx = np.nonzero(p2 >= suspect_threshold)[0]
+    # only these spans' rows are read (a long document's retained columns may be on disk: decide.Retained)
+    cols = {key: r.take(key, idx) for key in ("start", "end", "form", "top_forms", "evidence")}
+    above = [_Span(int(a), int(b), j) for j, (a, b) in enumerate(zip(cols["start"].tolist(), cols["end"].tolist()))]
     out = []
-    for s in select_non_overlapping(above, key=lambda s: p2[s.i]):
-        i = s.i
-        sugg = tuple(lex.forms[c] for c in r.top_forms[i].tolist() if c >= 0)
-        ev = _evidence(lex.forms[int(r.form[i])], sugg[0] if sugg else "?",
-                       dict(zip(EVIDENCE_FIELDS, r.evidence[i].tolist())), k, where)
-        span = _Span(s.start, s.end, i, text[s.start : s.end])
+    for s in select_non_overlapping(above, key=lambda s: p2[idx[s.i]]):
+        j = s.i
+        sugg = tuple(lex.forms[c] for c in cols["top_forms"][j].tolist() if c >= 0)
+        ev = _evidence(lex.forms[int(cols["form"][j])], sugg[0] if sugg else "?",
+                       dict(zip(EVIDENCE_FIELDS, cols["evidence"][j].tolist())), k, where)
+        span = _Span(s.start, s.end, j, text[s.start : s.end])
         start, span_text, sugg = _with_article(span, sugg, text)
-        p = float(p2[i])
+        p = float(p2[idx[j]])
         out.append(Finding(start, s.end, span_text, sugg, p, ev, level=LEVEL_FINDING if p >= threshold else LEVEL_SUSPECT))
     return out
 
