@@ -185,7 +185,7 @@ def test_a_long_document_is_scored_section_by_section_as_training_saw_documents(
     assert whole.register == document.doc_stats(text, k).register
     n_sections, walk, total = document.pieces_in_sections(text, k)
     assert n_sections == len(parts) and total.words == 0
-    assert [base for base, _, _ in walk] == [base for _, _, ps in parts for base, _ in ps]
+    assert [base for base, _, _, _ in walk] == [base for _, _, ps in parts for base, _ in ps]
     assert total.register() == whole.register and total.words == document.doc_stats(text, k).words
     # a spilled document (decide.Retained's temporary file) reports the same as one held in memory
     from unspin import decide

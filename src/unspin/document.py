@@ -12,7 +12,7 @@ import numpy as np
 from . import features as F
 from .knowledge.bundle import Knowledge
 from .stopwords import is_function_word
-from .text import count_words, paragraphs, word_run
+from .text import WordRun, count_words, paragraphs, word_run
 
 MAX_PIECE_CHARS = 20_000
 
@@ -77,6 +77,11 @@ def _lookup(keys: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:
 def doc_stats(text: str, k: Knowledge, total: RegisterCounts | None = None) -> DocStats:
     """Echo counts and register of `text`; `total`, when given, also gets this text's register sums added (a
     whole document's, section after section)."""
+    return stats_of_runs([word_run(piece) for _, piece in pieces(text)], k, total)
+
+
+def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | None = None) -> DocStats:
+    """doc_stats of a text from the word runs of its pieces (document.pieces), in order."""
     lex = k.lex
     fid = lex.form_id
     W = len(lex.word_strs)
@@ -84,8 +89,7 @@ def doc_stats(text: str, k: Knowledge, total: RegisterCounts | None = None) -> D
     bigr: list[int] = []
     c = RegisterCounts()
     run_zipf = total.unlinked_zipf if total is not None else 0.0  # continued word by word: the same float sum
-    for _, piece in pieces(text):
-        run = word_run(piece)
+    for run in runs:
         c.words += len(run.lower)
         c.sentences += len(set(run.sent))
         prev_w = -1
@@ -178,20 +182,23 @@ def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
     return out
 
 
-def pieces_in_sections(text: str, k: Knowledge) -> tuple[int, Iterator[tuple[int, str, DocStats]], RegisterCounts]:
-    """(number of sections, (base, piece, the counts its spans see) of every piece of `text`, the whole
-    document's register sums): a text of one section sees its own counts, each section of a long one its own
-    (span facts that count the document — echoes, register — see the section, as training saw its documents).
-    Counts are computed as the walk reaches each section, so a long input never holds a whole-document count of
-    every word; the register sums are complete once the walk is done."""
+def pieces_in_sections(text: str, k: Knowledge
+                       ) -> tuple[int, Iterator[tuple[int, str, DocStats, WordRun]], RegisterCounts]:
+    """(number of sections, (base, piece, the counts its spans see, its words) of every piece of `text`, the
+    whole document's register sums): a text of one section sees its own counts, each section of a long one its
+    own (span facts that count the document — echoes, register — see the section, as training saw its
+    documents). Counts are computed as the walk reaches each section, so a long input never holds a
+    whole-document count of every word; the register sums are complete once the walk is done. Each piece is
+    tokenised once, for its section's counts and for its spans."""
     parts = sections(text)
     total = RegisterCounts()
 
     def walk():
-        for start, end, section_pieces in parts:
-            section_stats = doc_stats(text if len(parts) == 1 else text[start:end], k, total)
-            for base, piece in section_pieces:
-                yield base, piece, section_stats
+        for _, _, section_pieces in parts:
+            runs = [word_run(piece) for _, piece in section_pieces]
+            section_stats = stats_of_runs(runs, k, total)
+            for (base, piece), run in zip(section_pieces, runs):
+                yield base, piece, section_stats, run.shifted(base)
 
     return len(parts), walk(), total
 
@@ -244,8 +251,8 @@ def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
 
     Gs = []
     _, walk, total = pieces_in_sections(text, k)  # as in check (engine.score_document)
-    for base, piece, section_stats in walk:
-        spans = piece_spans(piece, base, k, section_stats)
+    for base, piece, section_stats, run in walk:
+        spans = piece_spans(piece, base, k, section_stats, run)
         if len(spans):
             Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))

@@ -54,10 +54,11 @@ class DocumentScore:
 
 
 def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,
-                     out: Retained, keep: float = KEEP):
+                     out: Retained, keep: float = KEEP, run=None):
     """Score one piece: gate, candidates, ranker, detector; append spans with P ≥ `keep` to `out`. Returns
-    (Spans, kept indexes, pairs, probs, span matrix, p1) for callers that need them (training)."""
-    spans = piece_spans(piece, base, k, stats)
+    (Spans, kept indexes, pairs, probs, span matrix, p1) for callers that need them (training). `run`: the
+    piece's words when already tokenised (document.pieces_in_sections)."""
+    spans = piece_spans(piece, base, k, stats, run)
     n = len(spans)
     if n == 0:
         return spans, np.zeros(0, np.int64), None, None, None, np.zeros(0)
@@ -113,8 +114,8 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     agg = Aggregates()
     retained = Retained()
     n_sections, walk, total = pieces_in_sections(text, k)
-    for base, piece, section_stats in walk:
-        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep)
+    for base, piece, section_stats, run in walk:
+        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep, run)
         if progress is not None:
             progress(base + len(piece), len(text))
     p2 = np.concatenate([second_pass(p1, rows, agg, words, model) for p1, rows in retained.batches(SECOND_PASS_ROWS)]

@@ -18,7 +18,7 @@ import numpy as np
 from . import features as F
 from .knowledge.bundle import Knowledge, floor_logprob
 from .stopwords import is_function_word
-from .text import word_run
+from .text import WordRun, word_run
 
 if TYPE_CHECKING:
     from .document import DocStats
@@ -57,9 +57,10 @@ def _eligible(low: str) -> bool:
     return len(low) >= 2 and "'" not in low and not is_function_word(low)
 
 
-def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats) -> Spans:
+def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordRun | None = None) -> Spans:
+    """The spans of one piece starting at `base` in its document (`run`: its words, if already tokenised)."""
     lex, fid = k.lex, k.lex.form_id
-    run = word_run(piece, base)
+    run = run if run is not None else word_run(piece, base)
     nw = len(run.lower)
     # the LM sequence: <s> w1 … wn </s> per sentence
     seq_ids: list[int] = []
@@ -268,7 +269,8 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats)
     span_of = np.repeat(np.arange(len(idx)), sizes)
     cand = np.concatenate([c for c, _ in got]).astype(np.int64)
     facts = np.concatenate([f for _, f in got])  # float32, exact (Knowledge.FACTS)
-    cols = {name: facts[:, j].astype(np.float64) for j, name in enumerate(k.FACTS)}
+    by_fact = facts.T.astype(np.float64)  # one conversion; each column then a contiguous row (same numbers)
+    cols = {name: by_fact[j] for j, name in enumerate(k.FACTS)}
     cols["first_floor"] = k.word_floor[cols["first_word"].astype(np.int64)]
     sp = idx[span_of]
     first = spans.first[sp]

@@ -119,6 +119,14 @@ class WordRun:
     sent: list[int]
     adjacent: list[bool]
 
+    def shifted(self, offset: int) -> "WordRun":
+        """The same words with offsets moved by `offset` (what word_run(text, offset) returns: the tokens of a
+        text do not depend on where it sits)."""
+        if not offset:
+            return self
+        return WordRun(self.text, self.lower, [a + offset for a in self.start], [b + offset for b in self.end],
+                       self.sent, self.adjacent)
+
 
 def word_run(text: str, offset: int = 0) -> WordRun:
     texts, lowers, starts, ends, sents, adj = [], [], [], [], [], []
