@@ -33,19 +33,20 @@ EVIDENCE_FIELDS = ("reverse", "forward", "learned", "neighbour_only", "gain", "e
 TOP_K = 5  # suggestions kept per retained span
 
 
-SPILL_BYTES = 48 << 20  # bulky retained columns held in memory before they go to a temporary file (Retained)
+SPILL_BYTES = 16 << 20  # retained columns held in memory before they go to a temporary file (Retained)
 
 
 class Retained:
     """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
     as compact numpy blocks per piece. The second pass reads them in batches (`batches`) and the findings
-    gather only their own rows (`take`). A 20 MB input retains ~600k spans (~300 bytes each): once the bulky
-    columns (feature rows, suggestions, evidence) of the blocks held exceed `spill_bytes`, they are written to
+    gather only their own rows (`take`). A 20 MB input retains hundreds of thousands of spans (~320 bytes
+    each): once the columns of the blocks held exceed `spill_bytes`, they are written to
     an anonymous temporary file (unlinked at once, gone with the process) and read back block by block, so a
-    document of any length is checked in bounded memory with exactly the same numbers."""
+    document of any length is checked in bounded memory with exactly the same numbers (only p1, 8 bytes a span,
+    stays in memory)."""
 
     KEYS = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
-    BULKY = ("rows", "top_forms", "top_probs", "evidence")  # ~290 of a span's ~320 bytes; read back when used
+    BULKY = ("start", "end", "form", "rows", "top_forms", "top_probs", "evidence")  # all but p1: read back when used
 
     def __init__(self, spill_bytes: int | None = None):
         self._blocks: list[dict] = []

@@ -3,7 +3,7 @@ language check, and the corpus screen's first stage (document statistics that ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -154,15 +154,36 @@ SECTION_WORDS = 800  # unspin.corpus.CHUNK_WORDS
 LONG_DOCUMENT_WORDS = 900  # unspin.corpus.LONG_WORDS: up to this length a document is one section
 
 
-def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
+class SectionPieces(Sequence):
+    """The (base, piece) pairs of one section, sliced from the text when read: a long input's pieces are not
+    held as a second copy of the text."""
+
+    def __init__(self, text: str, bounds: list[tuple[int, int]]):
+        self._text = text
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        a, b = self._bounds[i]
+        return a, self._text[a:b]
+
+
+def sections(text: str) -> list[tuple[int, int, SectionPieces]]:
     """(start, end, pieces) of consecutive pieces (document.pieces) of about SECTION_WORDS words each; a short
     remainder joins the section before it. One section when the text has at most LONG_DOCUMENT_WORDS words."""
-    all_pieces = list(pieces(text))
-    if not all_pieces:
+    bounds: list[tuple[int, int]] = []
+    counts: list[int] = []
+    for base, piece in pieces(text):
+        bounds.append((base, base + len(piece)))
+        counts.append(count_words(piece))
+    if not bounds:
         return []
-    counts = [count_words(p) for _, p in all_pieces]
     if sum(counts) <= LONG_DOCUMENT_WORDS:
-        return [(0, len(text), all_pieces)]
+        return [(0, len(text), SectionPieces(text, bounds))]
     groups: list[list[int]] = [[]]
     n = 0
     for i, c in enumerate(counts):
@@ -175,11 +196,7 @@ def sections(text: str) -> list[tuple[int, int, list[tuple[int, str]]]]:
         groups.pop()
     elif len(groups) > 1 and n < SECTION_WORDS // 2:
         groups[-2].extend(groups.pop())
-    out = []
-    for g in groups:
-        first, last = all_pieces[g[0]], all_pieces[g[-1]]
-        out.append((first[0], last[0] + len(last[1]), [all_pieces[i] for i in g]))
-    return out
+    return [(bounds[g[0]][0], bounds[g[-1]][1], SectionPieces(text, bounds[g[0] : g[-1] + 1])) for g in groups]
 
 
 def pieces_in_sections(text: str, k: Knowledge
