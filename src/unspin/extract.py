@@ -463,6 +463,11 @@ def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowle
         right_floor[ok, j] = spans.seq_floor[pos[ok]]
     n_c = lex.n_words[cand].astype(np.int64)
     cwords = lex.words[cand]  # (n, MAX_FORM_WORDS) word-table ids
+    # every LM query of every candidate length is gathered first and asked in one call per kind (unigram,
+    # window): a piece made ~20 small calls, whose fixed cost outweighed the lookups. Sums are then added in
+    # the same order as before, so every number is the same.
+    uni_q: list[tuple] = []  # (rows, uni matrix, r, c, ids)
+    win_q: list[tuple] = []  # (rows, j, lp, known, hist, words)
     for m in np.unique(n_c).tolist():
         rows = np.nonzero(n_c == m)[0]
         wt = cwords[rows, :m].astype(np.int64)
@@ -471,11 +476,8 @@ def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowle
         seq = np.concatenate([left[rows], c_ids, right[rows]], axis=1)
         fl = np.concatenate([np.zeros((len(rows), hlen)), c_floor, right_floor[rows]], axis=1)
         uni = np.where(c_ids >= 0, 0.0, c_floor)
-        kn = c_ids >= 0
-        if kn.any():
-            r, c = np.nonzero(kn)
-            uni[r, c] = k.lm.logprob_ids(np.full((len(r), hlen), -1, dtype=np.int64), c_ids[r, c])
-        cand_uni[rows] = uni.sum(axis=1)
+        r, c = np.nonzero(c_ids >= 0)
+        uni_q.append((rows, uni, r, c, c_ids[r, c]))
         for j in range(hlen + 1, hlen + m + hlen):  # the first word (position hlen) is scored already
             w = seq[:, j]
             present = w != -2
@@ -489,13 +491,29 @@ def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowle
                     hist[cut, :c] = -1
             known = present & (w >= 0)
             lp = np.where(w == -1, fl[:, j], 0.0)
-            if known.any():
-                lp[known] = k.lm.logprob_ids(hist[known], w[known])
-            lp[~present] = 0.0
-            if j < hlen + m:
-                cand_mid[rows] += lp
-            else:
-                cand_right[rows] += lp
+            lp[~present] = 0.0  # (no score where nothing is present; known rows are filled below)
+            win_q.append((rows, j < hlen + m, lp, known, hist[known], w[known]))
+    uni_ids = np.concatenate([q[4] for q in uni_q])
+    if len(uni_ids):
+        got = k.lm.logprob_ids(np.full((len(uni_ids), hlen), -1, dtype=np.int64), uni_ids)
+        at = 0
+        for _, uni, r, c, ids in uni_q:
+            uni[r, c] = got[at : at + len(ids)]
+            at += len(ids)
+    for rows, uni, _, _, _ in uni_q:
+        cand_uni[rows] = uni.sum(axis=1)
+    win_words = [q[5] for q in win_q]
+    if win_q and sum(len(x) for x in win_words):
+        got = k.lm.logprob_ids(np.concatenate([q[4] for q in win_q]), np.concatenate(win_words))
+        at = 0
+        for _, _, lp, known, _, words in win_q:
+            lp[known] = got[at : at + len(words)]
+            at += len(words)
+    for rows, mid, lp, _, _, _ in win_q:
+        if mid:
+            cand_mid[rows] += lp
+        else:
+            cand_right[rows] += lp
     return cand_mid, cand_right, cand_uni
 
 
