@@ -92,3 +92,18 @@ def test_retained_spans_spill_to_a_temporary_file_and_read_back_identically():
         assert np.array_equal(held.column(key)[idx], spilled.take(key, idx))
         assert np.array_equal(held.column(key), spilled.column(key))
     assert spilled.take("evidence", np.zeros(0, np.int64)).shape == (0, n_ev)
+
+
+def test_retained_spans_stay_in_memory_when_no_temporary_file_can_be_written(monkeypatch):
+    import tempfile
+
+    def no_room(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_room)
+    n_ev, n_f = len(decide.EVIDENCE_FIELDS), len(F.SPAN_FEATURES)
+    r = decide.Retained(spill_bytes=100)
+    for b in range(3):
+        r.add([b], [b + 1], [b], [0.5], np.full((1, n_f), b), np.full((1, 5), b), np.zeros((1, 5)), np.zeros((1, n_ev)))
+    assert not r.spilled and list(r.start) == [0, 1, 2]
+    assert [rows[:, 0].tolist() for _, rows in r.batches(10)] == [[0.0, 1.0, 2.0]]

@@ -73,16 +73,24 @@ class Retained:
         return self._file is not None
 
     def _spill(self):
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="unspin-spans-")
-        f = self._file
-        f.seek(0, 2)
-        for block in self._blocks:
-            for key in Retained.BULKY:
-                a = block[key]
-                if isinstance(a, np.ndarray):
-                    block[key] = (f.tell(), a.dtype, a.shape)
-                    f.write(memoryview(np.ascontiguousarray(a)))
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="unspin-spans-")
+            f = self._file
+            for block in self._blocks:
+                for key in Retained.BULKY:
+                    a = block[key]
+                    if isinstance(a, np.ndarray):
+                        f.seek(0, 2)
+                        offset = f.tell()
+                        f.write(memoryview(np.ascontiguousarray(a)))
+                        f.flush()  # a full disk fails here, before the block points at the file
+                        block[key] = (offset, a.dtype, a.shape)
+        except OSError:
+            # no temporary file to be had (full disk, read-only TMPDIR): keep the rest in memory, as before
+            # spilling existed; a check never fails for want of one
+            self._spill_bytes = float("inf")
+            return
         self._held = 0
 
     def _get(self, block: dict, key: str) -> np.ndarray:
