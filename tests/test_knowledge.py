@@ -114,3 +114,26 @@ def test_candidate_tables_are_compact_and_exact():
         first = k.lex.words[c][:, 0]
         assert np.array_equal(cols["first_word"], first) and np.array_equal(cols["first_lm"], k.word_lm[first])
         assert "first_floor" not in k.FACTS  # float64: looked up by first_word when used
+
+
+def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
+    """knowledge.frequency answers without loading wordfreq's list, exactly as wordfreq would: plain words,
+    hyphenated runs, apostrophes (listed or split by wordfreq), unlisted tokens, and what it leaves to wordfreq."""
+    import random
+
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from unspin.knowledge import frequency
+
+    listed = sorted(get_frequency_dict("en", "best"))
+    plain = [w for w in listed if w.isascii() and w.isalpha()]
+    rng = random.Random(5)
+    words = rng.sample(listed, 3000) + ["-".join(rng.sample(plain, rng.randint(2, 4))) for _ in range(1000)]
+    words += [rng.choice(plain) + "'s" for _ in range(300)] + [rng.choice(plain) + "-qzx" + rng.choice(plain)
+                                                             for _ in range(200)]
+    words += ["awb's", "zz'ab", "qu'un", "xyzzy'h", "bank", "focal", "well-known", "state-of-the-art", "don't", "ne'er", "o'er", "o'brien", "zorblax",
+              "qqqx-bank", "café", "1990s", "covid-19", "Bank", "ÉCOLE", "a", "i", "x-"]
+    mismatched = [(w, frequency.zipf(w), zipf_frequency(w, "en")) for w in words
+                  if frequency.zipf(w) != zipf_frequency(w, "en")]
+    assert mismatched == []
+    assert frequency.zipf("the") > 7 and frequency.zipf("zorblax") == 0.0

@@ -152,14 +152,14 @@ def _english_fit(text: str) -> float:
     """How plausible a decoding is as English text: the share of its non-ASCII characters (at most MAX_SCORED,
     spaces not counted) that sit in plausible tokens (see `_plausible_token`), minus the share that do not. A
     wrong code page turns "man’s" into "maníªs", "peace—with" into "peace°Xwith", "café" into "cafĂ©"."""
-    from wordfreq import zipf_frequency
+    from .knowledge.frequency import zipf
 
     words: dict[str, bool] = {}
     tokens: dict[str, bool] = {}
 
     def known_word(w: str) -> bool:
         if w not in words:
-            words[w] = zipf_frequency(w, "en") > 0
+            words[w] = zipf(w) > 0
         return words[w]
 
     score = n = 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from . import features as F
 from .knowledge.bundle import Knowledge
+from .knowledge.frequency import zipf
 from .stopwords import is_function_word
 from .text import WordRun, count_words, paragraphs, word_run
 
@@ -120,11 +120,9 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     return DocStats(c.words, c.register(), lk, lc, bk, bc)
 
 
-@lru_cache(maxsize=100_000)
 def word_zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
+    """wordfreq's Zipf frequency (knowledge.frequency: exact, without loading wordfreq; memoised there)."""
+    return zipf(word)
 
 
 def pieces(text: str):

@@ -280,11 +280,9 @@ _WORD_START = re.compile(r"^([^\W\d_]+)")
 
 
 def _word_known(word: str) -> float:
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError:  # pragma: no cover - wordfreq is a core dependency
-        return 0.0
-    return zipf_frequency(word, "en")
+    from .knowledge.frequency import zipf
+
+    return zipf(word)
 
 
 def _join_hyphenated(left: str, right: str) -> str:

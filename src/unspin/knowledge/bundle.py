@@ -186,8 +186,8 @@ def knowledge(sources=None, lm_path=None, model_path=None, learned_key=None, lea
 def floor_logprob(word: str) -> float:
     """ln P of a word the language model lacks, from its wordfreq frequency (a rare word is unlikely, not
     impossible)."""
-    from wordfreq import zipf_frequency
+    from .frequency import zipf
 
-    z = zipf_frequency(word, "en")
+    z = zipf(word)
     return (z - 9.0) * math.log(10) - 1.0 if z > 0 else UNKNOWN_LOGPROB
 

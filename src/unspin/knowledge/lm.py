@@ -47,9 +47,9 @@ class LanguageModel(Protocol):
 @lru_cache(maxsize=200_000)
 def _unigram_floor(word: str) -> float:
     """ln P(word) from wordfreq for words the LM lacks (names, technical terms)."""
-    from wordfreq import zipf_frequency
+    from .frequency import zipf
 
-    z = zipf_frequency(word, "en")
+    z = zipf(word)
     if z <= 0:
         return UNKNOWN_LOGPROB
     # zipf = log10(frequency per billion words); back off a little as the LM would.

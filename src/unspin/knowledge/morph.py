@@ -56,11 +56,11 @@ def inflect(lemma: str, tag: str) -> str:
     return " ".join(parts)
 
 
-@lru_cache(maxsize=100_000)
 def zipf(term: str) -> float:
-    from wordfreq import zipf_frequency
+    """wordfreq's Zipf frequency (knowledge.frequency: exact, memoised, without loading wordfreq's list)."""
+    from .frequency import zipf as table_zipf
 
-    return zipf_frequency(term, "en")
+    return table_zipf(term)
 
 
 _TAG_UPOS = {"NNS": "NOUN", "VBD": "VERB", "VBN": "VERB", "VBG": "VERB", "VBZ": "VERB", "JJR": "ADJ",

@@ -1,0 +1,133 @@
+"""wordfreq's English Zipf frequencies at run time without loading wordfreq.
+
+`zipf(word)` is exactly `wordfreq.zipf_frequency(word, "en")`. Loading wordfreq's list costs ~0.5 s and ~35 MB
+in every process (its module imports plus a 321k-entry Python dict), and a check meets a word the language
+model lacks (a name, a term, a hyphenated compound) on nearly every page. So wordfreq's frequency of every
+lower-case ASCII token in its list (letters, inner apostrophes) is kept in the cache dir as a memory-mapped
+table (a sorted 64-bit hash of the token and its frequency: ~5 MB), and `zipf` does what wordfreq does for such
+a word or a hyphenated run of them: English tokenisation splits at the hyphens (a listed token with an
+apostrophe stays whole), a token not in the list makes the answer 0 (one that wordfreq might cut at an
+apostrophe asks wordfreq), token frequencies combine as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to
+hundredths of a Zipf. Anything else (capitals, digits, accents: wordfreq normalises those) asks wordfreq,
+loaded on first need. tests/test_knowledge.py checks the two agree.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .paths import build_lock, cache_dir
+
+TABLE_VERSION = 2
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*")  # one wordfreq token: kept whole by its English tokeniser
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*(?:-[a-z]+(?:'[a-z]+)*)*")  # tokens joined by hyphens
+# wordfreq's tokeniser cuts a token that starts with 1–2 letters, an apostrophe and a vowel or h (French
+# elisions; it also cuts "ne'er", "ma'am"); other inner apostrophes stay inside the token ("won't", "awb's")
+_SPLIT_START = re.compile(r"[a-z]{1,2}'")
+_MIN_FREQ = 10**0.0 / 1e9  # wordfreq.zipf_to_freq(0.0): zipf_frequency's default minimum
+
+
+def _key(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("ascii"), digest_size=8).digest(), "little")
+
+
+def _wordfreq_version() -> str:
+    from importlib.metadata import version
+
+    return version("wordfreq")
+
+
+def _directory() -> Path:
+    return cache_dir() / f"wordfreq-zipf-v{TABLE_VERSION}-{_wordfreq_version()}"
+
+
+def build(directory: Path) -> None:
+    from wordfreq import get_frequency_dict
+
+    freqs = get_frequency_dict("en", "best")
+    words = [w for w in freqs if _TOKEN.fullmatch(w)]
+    keys = np.array([_key(w) for w in words], dtype=np.uint64)
+    freq = np.array([freqs[w] for w in words], dtype=np.float64)
+    order = np.argsort(keys, kind="stable")
+    keys, freq = keys[order], freq[order]
+    if len(keys) > 1 and bool((keys[1:] == keys[:-1]).any()):
+        raise RuntimeError("64-bit hash collision in the wordfreq table")  # ~1e-9 for 300k words
+    tmp = directory.with_name(directory.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    np.save(tmp / "keys.npy", keys)
+    np.save(tmp / "freq.npy", freq)
+    (tmp / "meta.json").write_text(json.dumps({"version": TABLE_VERSION, "words": len(words)}))
+    directory.mkdir(parents=True, exist_ok=True)
+    for f in tmp.iterdir():
+        f.replace(directory / f.name)
+    tmp.rmdir()
+
+
+def _try_load(directory: Path):
+    try:
+        if json.loads((directory / "meta.json").read_text()).get("version") != TABLE_VERSION:
+            return None
+        keys = np.load(directory / "keys.npy", mmap_mode="r")
+        freq = np.load(directory / "freq.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if len(keys) != len(freq):
+        return None
+    # bisect over a memoryview compares Python ints in C: ~1 µs a lookup, no numpy call overhead
+    return (memoryview(np.ascontiguousarray(keys)).cast("B").cast("Q"),
+            memoryview(np.ascontiguousarray(freq)).cast("B").cast("d"))
+
+
+@lru_cache(maxsize=1)
+def table():
+    """(sorted token keys, their frequencies) as memoryviews, built on first use."""
+    from .lexicon import announce
+
+    directory = _directory()
+    got = _try_load(directory)
+    if got is None:
+        with build_lock(directory.name):
+            got = _try_load(directory)
+            if got is None:
+                announce("a table of wordfreq's English frequencies (~5 s)")
+                build(directory)
+                got = _try_load(directory)
+    return got
+
+
+def _wordfreq_zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def _token_freq(token: str) -> float | None:
+    keys, freq = table()
+    k = _key(token)
+    i = bisect.bisect_left(keys, k)
+    return freq[i] if i < len(keys) and keys[i] == k else None
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str) -> float:
+    """wordfreq.zipf_frequency(word, "en"), exactly."""
+    if not _WORD.fullmatch(word):
+        return _wordfreq_zipf(word)
+    one_over = 0.0
+    for token in word.split("-"):
+        f = _token_freq(token)
+        if f is None:
+            if _SPLIT_START.match(token):  # wordfreq splits these ("ne'er" → ne, er; "l'arc"): let it decide
+                return _wordfreq_zipf(word)
+            return 0.0  # wordfreq: a token missing from the list gives the minimum, Zipf 0
+        one_over += 1.0 / f
+    unrounded = max(1.0 / one_over, _MIN_FREQ)
+    rounded = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(rounded, 10) + 9, 2)
