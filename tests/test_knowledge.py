@@ -137,3 +137,22 @@ def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
                   if frequency.zipf(w) != zipf_frequency(w, "en")]
     assert mismatched == []
     assert frequency.zipf("the") > 7 and frequency.zipf("zorblax") == 0.0
+
+
+def test_the_frequency_table_is_built_once_said_in_one_line_and_older_ones_dropped(monkeypatch, tmp_path, capsys):
+    from unspin.knowledge import frequency
+
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
+    (tmp_path / "wordfreq-zipf-v0-1.0").mkdir()
+    frequency.table.cache_clear()
+    frequency.zipf.cache_clear()
+    try:
+        assert frequency.zipf("focal") > 0
+        built = [d.name for d in tmp_path.iterdir() if d.name.startswith("wordfreq-zipf-")]
+        assert built == [frequency._directory().name]  # the v0 table is gone
+        assert capsys.readouterr().err.count("building a table of wordfreq") == 1
+        frequency.table.cache_clear()
+        assert frequency.zipf("central") > 0 and capsys.readouterr().err == ""  # loaded, not rebuilt
+    finally:
+        frequency.table.cache_clear()
+        frequency.zipf.cache_clear()

@@ -301,7 +301,7 @@ def run_knowledge_build(args) -> int:
     """Build every cache the engine reads (done automatically on first use; this does it up front)."""
     import time
 
-    from .knowledge import lexicon, lm, thesaurus
+    from .knowledge import frequency, lexicon, lm, thesaurus
 
     t = time.time()
     sources = tuple(s.strip() for s in (args.sources or "").split(",") if s.strip()) or thesaurus.available_sources()
@@ -311,6 +311,7 @@ def run_knowledge_build(args) -> int:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
     model = lm.load()
+    frequency.table()
     missing = [s for s in thesaurus.KNOWN_SOURCES if s not in sources]
     note = f" (not installed: {', '.join(missing)}; `make system-deps` adds them)" if missing else ""
     print(f"thesauri {'+'.join(sources)}{note}: {len(lex.th.terms):,} terms, {len(lex.th.fwd_ids):,} links, "

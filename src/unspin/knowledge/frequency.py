@@ -85,6 +85,17 @@ def _try_load(directory: Path):
             memoryview(np.ascontiguousarray(freq)).cast("B").cast("d"))
 
 
+def _remove_older(current: Path) -> None:
+    """Drop tables of older format versions (never read again; a newer one may belong to another installed
+    unspin sharing the cache dir)."""
+    import shutil
+
+    for old in current.parent.glob("wordfreq-zipf-v*-*"):
+        version = old.name.split("-")[2][1:]
+        if old != current and old.is_dir() and version.isdigit() and int(version) < TABLE_VERSION:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @lru_cache(maxsize=1)
 def table():
     """(sorted token keys, their frequencies) as memoryviews, built on first use."""
@@ -99,6 +110,7 @@ def table():
                 announce("a table of wordfreq's English frequencies (~5 s)")
                 build(directory)
                 got = _try_load(directory)
+                _remove_older(directory)
     return got
 
 
