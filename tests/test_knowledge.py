@@ -117,8 +117,9 @@ def test_candidate_tables_are_compact_and_exact():
 
 
 def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
-    """knowledge.frequency answers without loading wordfreq's list, exactly as wordfreq would: plain words,
-    hyphenated runs, apostrophes (listed or split by wordfreq), unlisted tokens, and what it leaves to wordfreq."""
+    """knowledge.frequency answers without loading wordfreq's list, exactly as wordfreq would: plain and
+    accented words, hyphenated runs, apostrophes (listed or split by wordfreq), unlisted tokens, and what it
+    leaves to wordfreq (ligatures, capitals, other scripts)."""
     import random
 
     from wordfreq import get_frequency_dict, zipf_frequency
@@ -131,6 +132,10 @@ def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
     words = rng.sample(listed, 3000) + ["-".join(rng.sample(plain, rng.randint(2, 4))) for _ in range(1000)]
     words += [rng.choice(plain) + "'s" for _ in range(300)] + [rng.choice(plain) + "-qzx" + rng.choice(plain)
                                                              for _ in range(200)]
+    accented = [w for w in listed if not w.isascii()]
+    words += rng.sample(accented, 500) + ["-".join(rng.sample(accented, 2)) for _ in range(200)]
+    words += ["temüjin", "bartók's", "dvořák", "β-catenin", "tgfβ", "ﬁrst", "straße", "l'été", "naïve", "क",
+              "simon-rené"]
     words += ["awb's", "zz'ab", "qu'un", "xyzzy'h", "bank", "focal", "well-known", "state-of-the-art", "don't", "ne'er", "o'er", "o'brien", "zorblax",
               "qqqx-bank", "café", "1990s", "covid-19", "Bank", "ÉCOLE", "a", "i", "x-"]
     mismatched = [(w, frequency.zipf(w), zipf_frequency(w, "en")) for w in words

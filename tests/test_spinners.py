@@ -360,3 +360,33 @@ def test_learn_with_a_trace_index_takes_exact_pairs_and_drops_contradicted_ones(
     assert {("twelvemonth", "year"), ("voiceful", "said"), ("steerage", "guidance"), ("visitant", "company")} <= got
     assert all(p["source"] == "trace" for p in data["phrases"]), data["phrases"]
     assert all(p["confidence"] == 0.99 for p in data["phrases"])
+
+
+def test_identification_threshold_also_keeps_unlearned_tools_from_being_named(monkeypatch):
+    """Calibration (spinners train): a dev tool's documents scored without its own dictionary count as "none";
+    the LLR threshold rises until at most the allowed share of them (and of clean documents) is attributed."""
+    import importlib
+
+    ident = importlib.import_module("unspin.spinners.identify")  # the module (the package exports the function)
+    from unspin.spinners import train as sp_train
+
+    # a row's "hits" here are its LLR per dictionary, so the rule is tested apart from the evidence model
+    monkeypatch.setattr(sp_train, "row_llrs",
+                        lambda hits, words, rates, excluded, cal: [float("-inf") if k == excluded else h
+                                                                   for k, h in enumerate(hits)])
+    monkeypatch.setattr(ident, "has_proof", lambda hits, cal: True)
+    names = ["a", "b"]
+    tools = [([9.0, 1.0], 100, "a", None), ([2.0, 8.0], 100, "b", None), ([5.0, 1.0], 100, "a", None),
+             ([1.0, 6.5], 100, "b", None)]
+    clean = [([0.5, 0.2], 100, "none", None)] * 4
+    unknown = [(h, w, sp_train.UNKNOWN, ["a", "b"].index(lab)) for h, w, lab, _ in tools]
+    loose = sp_train.evaluate_identify(tools + clean, [0, 0], names, {}, max_clean_share=0.0)
+    assert loose["accuracy"] == 1.0 and loose["tau"] < 1.0
+    strict = sp_train.evaluate_identify(tools + clean + unknown, [0, 0], names, {}, max_clean_share=0.0,
+                                        max_unknown_share=0.0)
+    # without its own dictionary, tool b's first document still scores 2.0 for a: the threshold passes it
+    assert strict["tau"] > 2.0 and strict["unknown_attributed"] == 0.0
+    assert strict["accuracy"] == 1.0 and strict["clean_attributed"] == 0.0
+    stricter = sp_train.evaluate_identify(tools + clean + [(([5.5, 0.0]), 100, sp_train.UNKNOWN, 1)], [0, 0],
+                                          names, {}, max_clean_share=0.0, max_unknown_share=0.0)
+    assert stricter["tau"] > 5.5 and stricter["accuracy"] == 0.75  # tool a's 5.0 document is now "none"

@@ -3,13 +3,13 @@
 `zipf(word)` is exactly `wordfreq.zipf_frequency(word, "en")`. Loading wordfreq's list costs ~0.5 s and ~35 MB
 in every process (its module imports plus a 321k-entry Python dict), and a check meets a word the language
 model lacks (a name, a term, a hyphenated compound) on nearly every page. So wordfreq's frequency of every
-lower-case ASCII token in its list (letters, inner apostrophes) is kept in the cache dir as a memory-mapped
+lower-case token in its list in Latin or Greek letters (inner apostrophes allowed) is kept in the cache dir as a memory-mapped
 table (a sorted 64-bit hash of the token and its frequency: ~5 MB), and `zipf` does what wordfreq does for such
 a word or a hyphenated run of them: English tokenisation splits at the hyphens (a listed token with an
 apostrophe stays whole), a token not in the list makes the answer 0 (one that wordfreq might cut at an
 apostrophe asks wordfreq), token frequencies combine as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to
-hundredths of a Zipf. Anything else (capitals, digits, accents: wordfreq normalises those) asks wordfreq,
-loaded on first need. tests/test_knowledge.py checks the two agree.
+hundredths of a Zipf. Anything else (capitals, ligatures, other scripts: wordfreq normalises and tokenises those its own way) asks
+wordfreq, loaded on first need. tests/test_knowledge.py checks the two agree.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,17 +26,31 @@ import numpy as np
 
 from .paths import build_lock, cache_dir
 
-TABLE_VERSION = 2
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*")  # one wordfreq token: kept whole by its English tokeniser
-_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*(?:-[a-z]+(?:'[a-z]+)*)*")  # tokens joined by hyphens
+TABLE_VERSION = 3
+_L = r"[^\W\d_]+"  # letters
+_TOKEN = re.compile(rf"{_L}(?:'{_L})*")  # one wordfreq token: kept whole by its English tokeniser
+_WORD = re.compile(rf"{_L}(?:'{_L})*(?:-{_L}(?:'{_L})*)*")  # tokens joined by hyphens
 # wordfreq's tokeniser cuts a token that starts with 1–2 letters, an apostrophe and a vowel or h (French
 # elisions; it also cuts "ne'er", "ma'am"); other inner apostrophes stay inside the token ("won't", "awb's")
-_SPLIT_START = re.compile(r"[a-z]{1,2}'")
+_SPLIT_START = re.compile(r"[^\W\d_]{1,2}'")
 _MIN_FREQ = 10**0.0 / 1e9  # wordfreq.zipf_to_freq(0.0): zipf_frequency's default minimum
 
 
 def _key(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("ascii"), digest_size=8).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+@lru_cache(maxsize=4096)
+def _simple_letter(c: str) -> bool:
+    return c.isascii() or unicodedata.name(c, "").startswith(("LATIN ", "GREEK "))
+
+
+def _plain(word: str) -> bool:
+    """Is `word` as wordfreq's English preprocessing leaves it (NFC, case-folded) and in Latin or Greek letters
+    (which its tokeniser keeps together), so that the table can answer for it?"""
+    if word.isascii():
+        return word.islower() or not any(c.isalpha() for c in word)
+    return word == unicodedata.normalize("NFC", word.casefold()) and all(_simple_letter(c) for c in word)
 
 
 def _wordfreq_version() -> str:
@@ -52,7 +67,7 @@ def build(directory: Path) -> None:
     from wordfreq import get_frequency_dict
 
     freqs = get_frequency_dict("en", "best")
-    words = [w for w in freqs if _TOKEN.fullmatch(w)]
+    words = [w for w in freqs if _TOKEN.fullmatch(w) and _plain(w)]
     keys = np.array([_key(w) for w in words], dtype=np.uint64)
     freq = np.array([freqs[w] for w in words], dtype=np.float64)
     order = np.argsort(keys, kind="stable")
@@ -130,7 +145,7 @@ def _token_freq(token: str) -> float | None:
 @lru_cache(maxsize=200_000)
 def zipf(word: str) -> float:
     """wordfreq.zipf_frequency(word, "en"), exactly."""
-    if not _WORD.fullmatch(word):
+    if not (_WORD.fullmatch(word) and _plain(word)):
         return _wordfreq_zipf(word)
     one_over = 0.0
     for token in word.split("-"):

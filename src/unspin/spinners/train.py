@@ -7,6 +7,7 @@ every candidate pair of the pile is labelled by the spinner's alignment. Writes 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -130,48 +131,74 @@ def identify_rows(dicts, tests, lm=None, cal=None) -> list[tuple]:
     rows = []
     for text, label in tests:
         ev, words = evidence(text, scorers, lm)
-        rows.append(([ev[k] for k in range(len(scorers))], words, label))
+        rows.append(([ev[k] for k in range(len(scorers))], words, label, None))
     return rows, [s.rate_sum for s in scorers], [s.name for s in scorers]
 
 
-def evaluate_identify(rows, rate_sums, names, cal: dict, max_clean_share: float = 0.005) -> dict:
-    """With `cal` (all but a, b): the smallest LLR threshold that attributes at most `max_clean_share` of the
-    clean documents, and the accuracy among tools that it gives."""
-    from .identify import has_proof, llr_of
+UNKNOWN = "unknown"  # label of a dev tool's document scored without that tool's dictionary: "none" is right
 
-    best, label_of, clean = [], [], []
-    for hits, words, label in rows:
-        llr = [llr_of(h, words, r, cal) for h, r in zip(hits, rate_sums)]
+
+def _threshold(values: list[float], share: float) -> float:
+    """The smallest LLR threshold that at most `share` of `values` reach."""
+    if not values:
+        return 0.0
+    values = sorted(values)
+    allowed = int(share * len(values))
+    return (values[-allowed - 1] if allowed < len(values) else -1e9) + 1e-6
+
+
+def row_llrs(hits, words, rate_sums, excluded, cal) -> list[float]:
+    """LLR per dictionary of one row; a dictionary the row is scored without gets −inf."""
+    from .identify import llr_of
+
+    return [-math.inf if k == excluded else llr_of(h, words, r, cal) for k, (h, r) in enumerate(zip(hits, rate_sums))]
+
+
+def evaluate_identify(rows, rate_sums, names, cal: dict, max_clean_share: float = 0.005,
+                      max_unknown_share: float = 1.0) -> dict:
+    """With `cal` (all but a, b): the smallest LLR threshold that attributes at most `max_clean_share` of the
+    clean documents and at most `max_unknown_share` of the documents of tools without a dictionary (rows
+    labelled UNKNOWN), and the accuracy among tools that it gives."""
+    from .identify import has_proof
+
+    best, label_of, clean, unknown = [], [], [], []
+    for hits, words, label, excluded in rows:
+        llr = row_llrs(hits, words, rate_sums, excluded, cal)
         k = int(np.argmax(llr))
         v = llr[k] if has_proof(hits[k], cal) else -1e9  # no proof: never attributed
         best.append((v, names[k], sorted(llr)[-2] if len(llr) > 1 else -1e9))
         label_of.append(label)
         if label == "none":
             clean.append(llr[k])
-    clean.sort()
-    allowed = int(max_clean_share * len(clean))
-    tau = (clean[-allowed - 1] if allowed < len(clean) else -1e9) + 1e-6 if clean else 0.0
-    tau = max(tau, 0.0)
-    n_spun = sum(1 for x in label_of if x != "none")
-    acc = sum(1 for (v, name, _), lab in zip(best, label_of) if lab != "none" and name == lab and v >= tau)
+        elif label == UNKNOWN:
+            unknown.append(v)
+    tau = max(_threshold(clean, max_clean_share), _threshold(unknown, max_unknown_share) if unknown else 0.0, 0.0)
+    tools = [lab not in ("none", UNKNOWN) for lab in label_of]
+    n_spun = sum(tools)
+    acc = sum(1 for (v, name, _), lab, t in zip(best, label_of, tools) if t and name == lab and v >= tau)
     att = sum(1 for (v, _, _), lab in zip(best, label_of) if lab == "none" and v >= tau)
-    argmax = sum(1 for (_, name, _), lab in zip(best, label_of) if lab != "none" and name == lab)
+    unk = sum(1 for (v, _, _), lab in zip(best, label_of) if lab == UNKNOWN and v >= tau)
+    argmax = sum(1 for (_, name, _), lab, t in zip(best, label_of, tools) if t and name == lab)
     return {"tau": tau, "accuracy": acc / max(n_spun, 1), "argmax_accuracy": argmax / max(n_spun, 1),
-            "clean_attributed": att / max(len(clean), 1), "best": best, "labels": label_of}
+            "clean_attributed": att / max(len(clean), 1), "unknown_attributed": unk / max(len(unknown), 1),
+            "best": best, "labels": label_of}
 
 
 def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 400,
-                 corpus_root=None, max_clean_share: float = 0.005, lm=None) -> dict:
+                 corpus_root=None, max_clean_share: float = 0.005, max_unknown_share: float = 0.05,
+                 lm=None) -> dict:
     """Calibrate identification on dev tools: dictionaries learned from `n_learn` documents of each, tested on
-    `n_test` more and on `n_clean` clean dev documents (none of them spun by a dev tool). The grid parameters
-    (context check β, g0; absence weight γ; singleton prior; hits per unit) maximise the accuracy among tools at
-    the LLR threshold τ that attributes at most `max_clean_share` of the clean documents; then a is fitted by
-    likelihood with b = −a·τ, so P(tool) > P(none) exactly above τ."""
+    `n_test` more and on `n_clean` clean dev documents (none of them spun by a dev tool). Each tool's test
+    documents are also scored without its own dictionary, as a tool nobody has learned (the right answer is
+    then "none": a content farm's tool is often one nobody has a dictionary for). The grid parameters (context
+    check β, g0; absence weight γ; singleton prior; hits per unit) maximise the accuracy among tools at the LLR
+    threshold τ that attributes at most `max_clean_share` of the clean documents and at most
+    `max_unknown_share` of the unlearned tools' ones; then a is fitted by likelihood with b = −a·τ, so P(tool) >
+    P(none) exactly above τ."""
     import itertools
-    import math
 
     from .. import corpus
-    from .identify import DEFAULT_CAL, _softmax, llr_of
+    from .identify import DEFAULT_CAL, _softmax
     from .learn import learn
 
     dicts, tests, used_docs = [], [], set()
@@ -184,31 +211,36 @@ def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 5
     docs = [d for d in corpus.select(corpus.load_documents(corpus_root), "dev", seed=11) if d.text not in used_docs]
     tests += [(d.text, "none") for d in random.Random(7).sample(docs, min(n_clean, len(docs)))]
     rows, rate_sums, names = identify_rows(dicts, tests, lm)
+    index = {name: k for k, name in enumerate(names)}
+    rows += [(hits, words, UNKNOWN, index[label]) for hits, words, label, _ in list(rows) if label in index]
     best = None
     keys = sorted(IDENTIFY_GRID)
     for values in itertools.product(*(IDENTIFY_GRID[k] for k in keys)):
         cal = {**DEFAULT_CAL, **dict(zip(keys, values))}
-        ev = evaluate_identify(rows, rate_sums, names, cal, max_clean_share)
+        ev = evaluate_identify(rows, rate_sums, names, cal, max_clean_share, max_unknown_share)
         score = (ev["accuracy"], ev["argmax_accuracy"])
         if best is None or score > best[0]:
             best = (score, cal, ev)
     _, cal, ev = best
     tau = ev["tau"]
-    llrs = [[llr_of(h, w, r, cal) for h, r in zip(hits, rate_sums)] for hits, w, _ in rows]  # (proof aside)
+    llrs = [row_llrs(hits, w, rate_sums, excluded, cal) for hits, w, _, excluded in rows]  # (proof aside)
     best_a, best_nll = 1.0, None
     for a in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0):
         nll = 0.0
-        for llr, (_, _, label) in zip(llrs, rows):
-            p = _softmax(dict(zip(names, llr)), a, -a * tau)
-            nll -= math.log(max(p[label], 1e-12))
+        for llr, (_, _, label, excluded) in zip(llrs, rows):
+            p = _softmax({n: x for k, (n, x) in enumerate(zip(names, llr)) if k != excluded}, a, -a * tau)
+            nll -= math.log(max(p["none" if label == UNKNOWN else label], 1e-12))
         if best_nll is None or nll < best_nll:
             best_a, best_nll = a, nll
     out = {k: cal[k] for k in DEFAULT_CAL}
     out.update({"a": best_a, "b": round(-best_a * tau, 4),
                 "dev": {"tools": list(seeds), "accuracy": round(ev["accuracy"], 4),
                         "argmax_accuracy": round(ev["argmax_accuracy"], 4),
-                        "clean_attributed": round(ev["clean_attributed"], 4), "tau": round(tau, 4),
-                        "documents": len(rows), "clean_documents": sum(1 for r in rows if r[2] == "none")}})
+                        "clean_attributed": round(ev["clean_attributed"], 4),
+                        "unknown_tool_attributed": round(ev["unknown_attributed"], 4), "tau": round(tau, 4),
+                        "max_unknown_share": max_unknown_share,
+                        "documents": sum(1 for r in rows if r[2] != UNKNOWN),
+                        "clean_documents": sum(1 for r in rows if r[2] == "none")}})
     return out
 
 
