@@ -2,14 +2,14 @@
 
 `zipf(word)` is exactly `wordfreq.zipf_frequency(word, "en")`. Loading wordfreq's list costs ~0.5 s and ~35 MB
 in every process (its module imports plus a 321k-entry Python dict), and a check meets a word the language
-model lacks (a name, a term, a hyphenated compound) on nearly every page. So wordfreq's frequency of every
-lower-case token in its list in Latin or Greek letters (inner apostrophes allowed) is kept in the cache dir as a memory-mapped
-table (a sorted 64-bit hash of the token and its frequency: ~5 MB), and `zipf` does what wordfreq does for such
-a word or a hyphenated run of them: English tokenisation splits at the hyphens (a listed token with an
-apostrophe stays whole), a token not in the list makes the answer 0 (one that wordfreq might cut at an
-apostrophe asks wordfreq), token frequencies combine as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to
-hundredths of a Zipf. Anything else (capitals, ligatures, other scripts: wordfreq normalises and tokenises those its own way) asks
-wordfreq, loaded on first need. tests/test_knowledge.py checks the two agree.
+model lacks (a name, a term, a hyphenated compound) on nearly every page. So the frequency of every token in
+wordfreq's English list written in Latin, Greek or Cyrillic letters (inner apostrophes allowed) is kept in the
+cache dir as a memory-mapped table (a sorted 64-bit hash of the token and its frequency: ~5 MB), and `zipf`
+does what wordfreq does for a word in those letters: its preprocessing (NFC, then case folding), its English
+tokenisation (cuts at hyphens and after an elision such as "l'or"), 0 when a token is not listed, token
+frequencies combined as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to hundredths of a Zipf. Other
+scripts and symbols (Arabic, Devanagari, CJK, IPA marks), which wordfreq tokenises its own way, ask wordfreq,
+loaded on first need. tests/test_knowledge.py checks that the two agree.
 """
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ import numpy as np
 
 from .paths import build_lock, cache_dir
 
-TABLE_VERSION = 3
+TABLE_VERSION = 4
 _L = r"[^\W\d_]+"  # letters
 _TOKEN = re.compile(rf"{_L}(?:'{_L})*")  # one wordfreq token: kept whole by its English tokeniser
 _WORD = re.compile(rf"{_L}(?:'{_L})*(?:-{_L}(?:'{_L})*)*")  # tokens joined by hyphens
 # wordfreq's tokeniser cuts a token that starts with 1–2 letters, an apostrophe and a vowel or h (French
-# elisions; it also cuts "ne'er", "ma'am"); other inner apostrophes stay inside the token ("won't", "awb's")
-_SPLIT_START = re.compile(r"[^\W\d_]{1,2}'")
+# elisions: "l'or" → l, or; also "ne'er", "o'hare"), the apostrophe dropped; other inner apostrophes stay
+# inside the token ("won't", "awb's")
+_ELISION = re.compile(r"([^\W\d_]{1,2})'(?=[aehiouyáéíóúàèìòùâêîôûåïöœ])")
 _MIN_FREQ = 10**0.0 / 1e9  # wordfreq.zipf_to_freq(0.0): zipf_frequency's default minimum
 
 
@@ -42,15 +43,20 @@ def _key(word: str) -> int:
 
 @lru_cache(maxsize=4096)
 def _simple_letter(c: str) -> bool:
-    return c.isascii() or unicodedata.name(c, "").startswith(("LATIN ", "GREEK "))
+    return c.isascii() or unicodedata.name(c, "").startswith(("LATIN ", "GREEK ", "CYRILLIC "))
 
 
 def _plain(word: str) -> bool:
-    """Is `word` as wordfreq's English preprocessing leaves it (NFC, case-folded) and in Latin or Greek letters
-    (which its tokeniser keeps together), so that the table can answer for it?"""
+    """Is `word` (as preprocessed) in Latin, Greek or Cyrillic letters, which wordfreq's tokeniser keeps
+    together like ASCII ones, so that the table can answer for it?"""
+    return word.isascii() or all(_simple_letter(c) for c in word)
+
+
+def _preprocess(word: str) -> str:
+    """wordfreq's English preprocessing: NFC, then case folding ("Straße" → "strasse", "ﬁrst" → "first")."""
     if word.isascii():
-        return word.islower() or not any(c.isalpha() for c in word)
-    return word == unicodedata.normalize("NFC", word.casefold()) and all(_simple_letter(c) for c in word)
+        return word.lower()  # ASCII case folding is lower-casing
+    return unicodedata.normalize("NFC", word).casefold()
 
 
 def _wordfreq_version() -> str:
@@ -129,6 +135,17 @@ def table():
     return got
 
 
+def _tokens(word: str) -> list[str]:
+    """wordfreq's English tokens of a plain word: cut at hyphens and after elisions."""
+    out = []
+    for part in word.split("-"):
+        while m := _ELISION.match(part):
+            out.append(m.group(1))
+            part = part[m.end() :]
+        out.append(part)
+    return out
+
+
 def _wordfreq_zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
@@ -145,14 +162,13 @@ def _token_freq(token: str) -> float | None:
 @lru_cache(maxsize=200_000)
 def zipf(word: str) -> float:
     """wordfreq.zipf_frequency(word, "en"), exactly."""
-    if not (_WORD.fullmatch(word) and _plain(word)):
+    w = _preprocess(word)
+    if not (_WORD.fullmatch(w) and _plain(w)):
         return _wordfreq_zipf(word)
     one_over = 0.0
-    for token in word.split("-"):
+    for token in _tokens(w):
         f = _token_freq(token)
         if f is None:
-            if _SPLIT_START.match(token):  # wordfreq splits these ("ne'er" → ne, er; "l'arc"): let it decide
-                return _wordfreq_zipf(word)
             return 0.0  # wordfreq: a token missing from the list gives the minimum, Zipf 0
         one_over += 1.0 / f
     unrounded = max(1.0 / one_over, _MIN_FREQ)
