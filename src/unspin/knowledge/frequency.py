@@ -1,15 +1,15 @@
-"""wordfreq's English Zipf frequencies at run time without loading wordfreq.
+"""wordfreq's English Zipf frequencies at run time without loading wordfreq's list.
 
 `zipf(word)` is exactly `wordfreq.zipf_frequency(word, "en")`. Loading wordfreq's list costs ~0.5 s and ~35 MB
 in every process (its module imports plus a 321k-entry Python dict), and a check meets a word the language
-model lacks (a name, a term, a hyphenated compound) on nearly every page. So the frequency of every token in
-wordfreq's English list written in Latin, Greek or Cyrillic letters (inner apostrophes allowed) is kept in the
-cache dir as a memory-mapped table (a sorted 64-bit hash of the token and its frequency: ~5 MB), and `zipf`
-does what wordfreq does for a word in those letters: its preprocessing (NFC, then case folding), its English
-tokenisation (cuts at hyphens and after an elision such as "l'or"), 0 when a token is not listed, token
-frequencies combined as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to hundredths of a Zipf. Other
-scripts and symbols (Arabic, Devanagari, CJK, IPA marks), which wordfreq tokenises its own way, ask wordfreq,
-loaded on first need. tests/test_knowledge.py checks that the two agree.
+model lacks (a name, a term, a hyphenated compound) on nearly every page. So the list is kept in the cache dir
+as a memory-mapped table (a sorted 64-bit hash of each token and its frequency: ~5 MB), and `zipf` does what
+wordfreq does: its preprocessing (NFC, then case folding) and English tokenisation (cuts at hyphens and after
+an elision such as "l'or") in a few lines for words in Latin, Greek or Cyrillic letters, wordfreq's own
+tokeniser for anything else (other scripts, symbols, digits; imported on first need, its list never loaded),
+then 0 when a token is not listed, digit sequences weighted as wordfreq weighs them, token frequencies
+combined as 1/f = Σ 1/f_i, rounded to 3 significant digits, then to hundredths of a Zipf.
+tests/test_knowledge.py checks that the two agree.
 """
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ import numpy as np
 
 from .paths import build_lock, cache_dir
 
-TABLE_VERSION = 4
+TABLE_VERSION = 5
 _L = r"[^\W\d_]+"  # letters
-_TOKEN = re.compile(rf"{_L}(?:'{_L})*")  # one wordfreq token: kept whole by its English tokeniser
 _WORD = re.compile(rf"{_L}(?:'{_L})*(?:-{_L}(?:'{_L})*)*")  # tokens joined by hyphens
 # wordfreq's tokeniser cuts a token that starts with 1–2 letters, an apostrophe and a vowel or h (French
 # elisions: "l'or" → l, or; also "ne'er", "o'hare"), the apostrophe dropped; other inner apostrophes stay
@@ -73,7 +72,7 @@ def build(directory: Path) -> None:
     from wordfreq import get_frequency_dict
 
     freqs = get_frequency_dict("en", "best")
-    words = [w for w in freqs if _TOKEN.fullmatch(w) and _plain(w)]
+    words = list(freqs)  # every token: other scripts are tokenised by wordfreq, then looked up here too
     keys = np.array([_key(w) for w in words], dtype=np.uint64)
     freq = np.array([freqs[w] for w in words], dtype=np.float64)
     order = np.argsort(keys, kind="stable")
@@ -146,10 +145,34 @@ def _tokens(word: str) -> list[str]:
     return out
 
 
-def _wordfreq_zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
+def _wordfreq_tokens(word: str) -> list[str]:
+    from wordfreq import lossy_tokenize  # its tokeniser only (~0.2 s, ~8 MB once), never its list
 
-    return zipf_frequency(word, "en")
+    return lossy_tokenize(word, "en")
+
+
+def _combined(tokens: list[str]) -> float:
+    """wordfreq's _word_frequency + zipf_frequency on tokens, with the table for its list."""
+    one_over = 0.0
+    for token in tokens:
+        smashed = token
+        if any(c.isdigit() for c in token):
+            from wordfreq.numbers import smash_numbers
+
+            smashed = smash_numbers(token)
+        f = _token_freq(smashed)
+        if f is None:
+            return 0.0  # a token missing from the list gives the minimum, Zipf 0
+        if smashed != token:
+            from wordfreq.numbers import digit_freq
+
+            f *= digit_freq(token)  # digits: wordfreq's distribution of digit sequences
+        one_over += 1.0 / f
+    if not tokens:
+        return 0.0
+    unrounded = max(1.0 / one_over, _MIN_FREQ)
+    rounded = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(rounded, 10) + 9, 2)
 
 
 def _token_freq(token: str) -> float | None:
@@ -163,14 +186,6 @@ def _token_freq(token: str) -> float | None:
 def zipf(word: str) -> float:
     """wordfreq.zipf_frequency(word, "en"), exactly."""
     w = _preprocess(word)
-    if not (_WORD.fullmatch(w) and _plain(w)):
-        return _wordfreq_zipf(word)
-    one_over = 0.0
-    for token in _tokens(w):
-        f = _token_freq(token)
-        if f is None:
-            return 0.0  # wordfreq: a token missing from the list gives the minimum, Zipf 0
-        one_over += 1.0 / f
-    unrounded = max(1.0 / one_over, _MIN_FREQ)
-    rounded = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
-    return round(math.log(rounded, 10) + 9, 2)
+    if _WORD.fullmatch(w) and _plain(w):
+        return _combined(_tokens(w))
+    return _combined(_wordfreq_tokens(word))
