@@ -33,7 +33,7 @@ EVIDENCE_FIELDS = ("reverse", "forward", "learned", "neighbour_only", "gain", "e
 TOP_K = 5  # suggestions kept per retained span
 
 
-SPILL_BYTES = 16 << 20  # retained columns held in memory before they go to a temporary file (Retained)
+SPILL_BYTES = 8 << 20  # retained columns held in memory before they go to a temporary file (Retained)
 
 
 class Retained:
