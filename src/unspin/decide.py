@@ -46,7 +46,7 @@ class Retained:
     stays in memory)."""
 
     KEYS = ("start", "end", "form", "p1", "rows", "top_forms", "top_probs", "evidence")
-    BULKY = ("start", "end", "form", "rows", "top_forms", "top_probs", "evidence")  # all but p1: read back when used
+    BULKY = tuple(k for k in KEYS if k != "p1")  # spilled; p1 stays in memory for the second pass
 
     def __init__(self, spill_bytes: int | None = None):
         self._blocks: list[dict] = []

@@ -120,9 +120,7 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     return DocStats(c.words, c.register(), lk, lc, bk, bc)
 
 
-def word_zipf(word: str) -> float:
-    """wordfreq's Zipf frequency (knowledge.frequency: exact, without loading wordfreq; memoised there)."""
-    return zipf(word)
+word_zipf = zipf  # wordfreq's Zipf frequency (knowledge.frequency: exact, memoised, without wordfreq's list)
 
 
 def pieces(text: str):

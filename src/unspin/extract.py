@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import features as F
-from .knowledge.bundle import Knowledge, floor_logprob
+from .knowledge.bundle import Knowledge
+from .knowledge.lm import _unigram_floor as floor_logprob  # ln P of a word the LM lacks (wordfreq)
 from .stopwords import is_function_word
 from .text import WordRun, word_run
 

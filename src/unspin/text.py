@@ -129,6 +129,10 @@ class WordRun:
 
 
 def word_run(text: str, offset: int = 0) -> WordRun:
+    return _word_run(text).shifted(offset)
+
+
+def _word_run(text: str) -> WordRun:
     texts, lowers, starts, ends, sents, adj = [], [], [], [], [], []
     s = 0
     pending_break = False
@@ -147,13 +151,13 @@ def word_run(text: str, offset: int = 0) -> WordRun:
             continue  # numbers: not words for the language model either
         if pending_break and texts:
             s += 1
-        gap_ok = bool(starts) and not pending_break and (a + offset) - ends[-1] >= 0 and text[ends[-1] - offset:a].strip(" \t") == ""
+        gap_ok = bool(starts) and not pending_break and text[ends[-1] : a].strip(" \t") == ""
         pending_break = False
         w = m.group()
         texts.append(w)
         lowers.append(w.lower().replace("’", "'"))
-        starts.append(a + offset)
-        ends.append(m.end() + offset)
+        starts.append(a)
+        ends.append(m.end())
         sents.append(s)
         adj.append(gap_ok and sents[-1] == (sents[-2] if len(sents) > 1 else -1))
     return WordRun(texts, lowers, starts, ends, sents, adj)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-from functools import lru_cache
 
 from cachetools import LRUCache
 
@@ -13,9 +12,8 @@ import numpy as np
 
 from ..candidates import BLOCK_COLUMNS, CandidatePool, default_sources
 from . import lexicon as lexicon_mod
+from .lm import UNKNOWN_LOGPROB
 from .thesaurus import SOURCE_BITS, bits_of
-
-UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
 
 
 CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (float32, ~64 B per candidate): repeated words are
@@ -63,7 +61,7 @@ class Knowledge:
         # the lexicon's word table in the LM's ids (−1: unknown to the LM, scored by the wordfreq floor)
         self.word_lm = self.lm.ids(self.lex.word_strs).astype(np.int64)
         z = self.lex.word_zipf.astype(np.float64)
-        self.word_floor = np.where(z > 0, (z - 9.0) * math.log(10) - 1.0, UNKNOWN_LOGPROB)
+        self.word_floor = np.where(z > 0, (z - 9.0) * math.log(10) - 1.0, UNKNOWN_LOGPROB)  # lm._unigram_floor, vectorised
         self.bos = self.lm.word_id("<s>")
         self.eos = self.lm.word_id("</s>")
         # float32 holds every integer below 2**24 exactly; a (user's) language model or lexicon with more ids
@@ -181,13 +179,4 @@ def knowledge(sources=None, lm_path=None, model_path=None, learned_key=None, lea
         k = _KNOWLEDGE[key] = Knowledge(sources, lm_path, model_path, learned)
     return k
 
-
-@lru_cache(maxsize=200_000)
-def floor_logprob(word: str) -> float:
-    """ln P of a word the language model lacks, from its wordfreq frequency (a rare word is unlikely, not
-    impossible)."""
-    from .frequency import zipf
-
-    z = zipf(word)
-    return (z - 9.0) * math.log(10) - 1.0 if z > 0 else UNKNOWN_LOGPROB
 

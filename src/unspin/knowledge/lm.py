@@ -25,7 +25,7 @@ from .paths import package_file
 LN_BASE = math.log(1.0001)
 OOV_SCORE = -100_000_000  # pocketsphinx returns about -536870912 for OOV
 # ln P floor for a word neither the LM nor wordfreq knows (about one in 10^8.5 words).
-UNKNOWN_LOGPROB = -19.5
+UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
 # Memoised scores per process (LRU); ~150 bytes each, so the cap bounds the cache near 75 MB.
 LM_CACHE_ENTRIES = 500_000
 

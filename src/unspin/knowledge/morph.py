@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .frequency import zipf as frequency_zipf
+
 # Penn tags lemminflect can produce, grouped so a candidate gets the text word's form.
 _TAGS = ("NNS", "VBD", "VBN", "VBG", "VBZ", "JJR", "JJS", "RBR", "RBS")
 
@@ -56,11 +58,7 @@ def inflect(lemma: str, tag: str) -> str:
     return " ".join(parts)
 
 
-def zipf(term: str) -> float:
-    """wordfreq's Zipf frequency (knowledge.frequency: exact, memoised, without loading wordfreq's list)."""
-    from .frequency import zipf as table_zipf
-
-    return table_zipf(term)
+zipf = frequency_zipf  # wordfreq's Zipf frequency (knowledge.frequency: exact, memoised, without wordfreq's list)
 
 
 _TAG_UPOS = {"NNS": "NOUN", "VBD": "VERB", "VBN": "VERB", "VBG": "VERB", "VBZ": "VERB", "JJR": "ADJ",
