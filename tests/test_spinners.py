@@ -3,6 +3,7 @@ files, CLI and the screen integration. Our own sentences only."""
 import json
 import random
 
+import numpy as np
 import pytest
 
 from unspin.cli import main
@@ -390,3 +391,49 @@ def test_identification_threshold_also_keeps_unlearned_tools_from_being_named(mo
     stricter = sp_train.evaluate_identify(tools + clean + [(([5.5, 0.0]), 100, sp_train.UNKNOWN, 1)], [0, 0],
                                           names, {}, max_clean_share=0.0, max_unknown_share=0.0)
     assert stricter["tau"] > 5.5 and stricter["accuracy"] == 0.75  # tool a's 5.0 document is now "none"
+
+
+def test_learner_threshold_is_the_lowest_reaching_pooled_dev_precision():
+    """spinners train: the accept threshold is the lowest on the grid whose precision over the dev tools' piles
+    *pooled* reaches the target (one tool's few entries must not decide it), chosen on tools it never trained
+    on."""
+    from unspin.spinners import train as sp_train
+
+    class Scores:  # the pair "model": a row's confidence is its first feature
+        def predict(self, X):
+            return X[:, 0]
+
+    def pile(seed, rows):  # rows: (unit, original, confidence, true)
+        used = {(o, u): 3 for u, o, _, ok in rows if ok}
+        return {"seed": seed, "used": used,
+                "rows": [(u, o, np.array([c]), 3, 2, ok) for u, o, c, ok in rows]}
+
+    a = pile(1, [("steerage", "guidance", 0.9, True), ("firm", "company", 0.6, True), ("twelvemonth", "year", 0.5,
+                                                                                       True)])
+    b = pile(2, [("chubby", "overweight", 0.8, True), ("income", "revenue", 0.46, False),
+                 ("voiceful", "said", 0.31, True)])
+    # grid 0.45 accepts 5 entries, 4 right (0.8); 0.475 accepts 4, all right; 0.2 accepts all 6, 5 right (0.83)
+    assert sp_train.choose_threshold([a, b], Scores(), 0.9) == 0.475
+    assert sp_train.choose_threshold([a, b], Scores(), 0.8) == 0.2
+    assert set(sp_train.DEV_SEEDS) <= set(sp_train.THRESHOLD_SEEDS)
+    assert not set(sp_train.THRESHOLD_SEEDS) & set(sp_train.TRAIN_SEEDS)
+
+
+def test_a_phrase_repeated_in_one_context_is_boilerplate_not_a_replacement():
+    """A tool replaces its original wherever it occurs; a phrase that only ever occurs between the same two
+    words is a passage the documents share (a quote, boilerplate), however over-represented it is."""
+    from unspin.knowledge import lm as lm_mod
+    from unspin.spinners.learn import Links, _one_context, candidate_units
+    from unspin.spinners.pile import build_pile
+
+    quote = "Growers said prices were knotty to predict this season."
+    texts = [f"{quote} The visitant met farmers in town {i}." for i in range(6)]
+    texts += [f"Traders found the visitant busy on day {i}, and prices were knotty for weeks." for i in range(3)]
+    texts += [f"Officials say she threw on paper the plan for area {i}." for i in range(3)]
+    pile = build_pile(texts)
+    assert _one_context(pile, "growers said prices") and not _one_context(pile, "prices were knotty")
+    units = candidate_units(pile, lm_mod.load(), links=Links())
+    assert "growers said prices" not in units  # in the quoted sentence only
+    assert "visitant" in units  # one word, many contexts: a replacement candidate as before
+    # one context too, but an inflected thesaurus term ("throw on paper" → "write"): a tool may have written it
+    assert _one_context(pile, "threw on paper") and "threw on paper" in units

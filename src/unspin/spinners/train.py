@@ -18,7 +18,10 @@ import numpy as np
 
 SOURCES_CYCLE = (("moby",), ("mythes",), ("wordnet",))
 TRAIN_SEEDS = tuple(range(201, 237))
-DEV_SEEDS = (301, 302, 303, 304)
+DEV_SEEDS = (301, 302, 303, 304)  # identification is calibrated on these tools
+# the learner's thresholds are chosen on more dev tools: with four, the pooled precision of the ~200 entries
+# accepted moved by a few points from one tool draw to the next, and the threshold with it
+THRESHOLD_SEEDS = DEV_SEEDS + tuple(range(305, 313))
 
 
 def condition(seed: int) -> tuple[bool, bool]:
@@ -259,12 +262,12 @@ def main(args) -> int:
     else:
         print(f"pair examples: train split, tools {list(TRAIN_SEEDS)} × {args.docs} documents", flush=True)
         train = examples("train", TRAIN_SEEDS, args.docs, args.jobs, args.corpus)
-        print(f"dev split, tools {list(DEV_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
+        print(f"dev split, tools {list(THRESHOLD_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
         # thresholds are chosen for the main condition (all installed thesauri), with the engine's evidence (the
         # default) and without it (--no-engine); the benchmark reports the honest condition (the tool's thesaurus
         # missing) with the same threshold
-        dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, True))
-        dev_plain = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, False))
+        dev = examples("dev", THRESHOLD_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, True))
+        dev_plain = examples("dev", THRESHOLD_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, False))
         if cache is not None:
             import pickle
 
@@ -283,7 +286,7 @@ def main(args) -> int:
             report.append({"seed": ex["seed"], "evidence": name, "precision": round(p, 3), "recall_ge3": round(r, 3)})
     data = {"format": "unspin-spinners-model", "version": 1, "pair": model.to_dict(), "threshold": th,
             "threshold_no_engine": th_plain, "identify": {},
-            "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
+            "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(THRESHOLD_SEEDS), "identify_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
                      "examples": int(len(y)), "positives": int(y.sum()), "dev": report,
                      "target_precision": args.precision, "seconds": round(time.time() - t0, 1)}}
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
