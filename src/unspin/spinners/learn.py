@@ -202,9 +202,9 @@ def _surprise(count: int, expected: float) -> float:
 
 def candidate_units(pile: Pile, lm, min_count: int = 2, min_surprise: float = 3.0, links=None) -> dict[str, dict]:
     """Units that occur at least `min_count` times and more often than clean English predicts. A phrase must be
-    a term of one of the learner's thesauri, or start and end with content words and occur in more than one
-    context unless thesaurus-linked: repeated boilerplate ("had met", "would publish", a sentence quoted in every copy) is not a tool's
-    output."""
+    a term of one of the learner's thesauri, or start and end with content words and (unless it has thesaurus
+    links) occur in more than one context: repeated boilerplate ("had met", "would publish", a sentence quoted
+    in every copy) is not a tool's output."""
     from ..stopwords import is_function_word
 
     W = max(pile.words, 1)
@@ -232,8 +232,8 @@ def _one_context(pile: Pile, unit: str) -> bool:
     """Every occurrence of the unit between the same two words: a passage repeated across the pile (a quote,
     boilerplate), not a replacement, which a tool makes wherever its original occurs. Measured on dev tools'
     piles: of 38 multi-word replacements that are no thesaurus term, seen twice or more, one sits in a single
-    context. Phrases with thesaurus links are exempt ("threw on paper" ← "wrote", seen three times in one
-    context in a bench tool's pile)."""
+    context. Phrases with thesaurus links are exempt: an inflected term is no `is_term` ("threw on paper" ←
+    "wrote", a true entry seen three times in one context, was lost without the exemption)."""
     n = unit.count(" ") + 1
     seen = None
     for si, i in pile.occ.get(unit, ()):
