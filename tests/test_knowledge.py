@@ -134,9 +134,10 @@ def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
                                                              for _ in range(200)]
     accented = [w for w in listed if not w.isascii()]
     words += rng.sample(accented, 500) + ["-".join(rng.sample(accented, 2)) for _ in range(200)]
-    words += ["temüjin", "bartók's", "dvořák", "β-catenin", "tgfβ", "ﬁrst", "straße", "l'été", "naïve", "क", "ῥῆνος", "крыловидные", "Straße", "ÉCOLE-Normale", "ˈkɔχ", "km²", "正",
-              "simon-rené"]
-    words += ["l'or", "o'hare", "l'o'hare", "l'hôpital", "e'er-long", "l'homme's", "awb's", "zz'ab", "qu'un", "xyzzy'h", "bank", "focal", "well-known", "state-of-the-art", "don't", "ne'er", "o'er", "o'brien", "zorblax",
+    words += ["temüjin", "bartók's", "dvořák", "β-catenin", "tgfβ", "ﬁrst", "straße", "l'été", "naïve", "क", "ῥῆνος",
+              "крыловидные", "Straße", "ÉCOLE-Normale", "ˈkɔχ", "km²", "正", "simon-rené"]
+    words += ["l'or", "o'hare", "l'o'hare", "l'hôpital", "e'er-long", "l'homme's", "awb's", "zz'ab", "qu'un", "xyzzy'h",
+              "bank", "focal", "well-known", "state-of-the-art", "don't", "ne'er", "o'er", "o'brien", "zorblax",
               "qqqx-bank", "café", "1990s", "covid-19", "Bank", "ÉCOLE", "a", "i", "x-"]
     mismatched = [(w, frequency.zipf(w), zipf_frequency(w, "en")) for w in words
                   if frequency.zipf(w) != zipf_frequency(w, "en")]

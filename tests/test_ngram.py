@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from unspin.knowledge import ngram
-from unspin.knowledge.lm import PocketsphinxLM, _unigram_floor
+from unspin.knowledge.lm import PocketsphinxLM, unigram_floor
 
 SENTENCES = """
 The central bank raised interest rates again on Tuesday, the third increase this year.
@@ -154,7 +154,7 @@ def test_out_of_vocabulary_predicted_words(lm, ps):
     assert pid >= lm.vocab_size and lm.extend(OOV) == pid and lm.extend("bank") == bank
     assert not lm.known(OOV) and lm.word_id(OOV) == -1
     got = lm.logprob_ids(np.array([[bank, bank], [-1, -1]]), np.array([pid, pid]))
-    assert got.tolist() == [_unigram_floor(OOV)] * 2
+    assert got.tolist() == [unigram_floor(OOV)] * 2
     assert lm.ids(["bank", OOV]).tolist() == [bank, -1]
     assert lm.ids(["bank", OOV], extend=True).tolist() == [bank, pid]
 
@@ -166,7 +166,7 @@ def test_pseudo_ids_are_bounded_and_stale_ones_are_refused(built, monkeypatch):
     assert first == [lm.vocab_size, lm.vocab_size + 1, lm.vocab_size + 2]
     newer = lm.extend("zzqd")  # cap reached: a new generation, and ids are not reused
     assert newer == lm.vocab_size + 3 and len(lm._pseudo_ids) == 1
-    assert lm.logprob_ids(np.full((1, 2), -1), np.array([newer]))[0] == _unigram_floor("zzqd")
+    assert lm.logprob_ids(np.full((1, 2), -1), np.array([newer]))[0] == unigram_floor("zzqd")
     with pytest.raises(ValueError, match="pseudo word id"):
         lm.logprob_ids(np.full((1, 2), -1), np.array([first[0]]))
     assert lm.extend("zzqa") == lm.vocab_size + 4  # a forgotten word gets a fresh id

@@ -108,7 +108,7 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
                 lem.append(int(lex.lemma[f]))
             if f < 0 or lex.link_count[f] == 0:
                 c.n_unlinked += 1
-                z = float(lex.zipf[f]) if f >= 0 else word_zipf(low)
+                z = float(lex.zipf[f]) if f >= 0 else zipf(low)
                 c.unlinked_zipf += z
                 run_zipf += z
     if total is not None:
@@ -118,9 +118,6 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     lk, lc = np.unique(np.array(lem, dtype=np.int64), return_counts=True)
     bk, bc = np.unique(np.array(bigr, dtype=np.int64), return_counts=True)
     return DocStats(c.words, c.register(), lk, lc, bk, bc)
-
-
-word_zipf = zipf  # wordfreq's Zipf frequency (knowledge.frequency: exact, memoised, without wordfreq's list)
 
 
 def pieces(text: str):

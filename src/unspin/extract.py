@@ -17,7 +17,7 @@ import numpy as np
 
 from . import features as F
 from .knowledge.bundle import Knowledge
-from .knowledge.lm import _unigram_floor as floor_logprob  # ln P of a word the LM lacks (wordfreq)
+from .knowledge.lm import unigram_floor
 from .stopwords import is_function_word
 from .text import WordRun, word_run
 
@@ -89,7 +89,7 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
         lid = wid(low)
         seq_pos[i] = len(seq_ids)
         seq_ids.append(lid)
-        seq_floor.append(floor_logprob(low) if lid < 0 else 0.0)
+        seq_floor.append(unigram_floor(low) if lid < 0 else 0.0)
         seq_sent.append(s)
     if prev_s is not None:
         seq_ids.append(k.eos)

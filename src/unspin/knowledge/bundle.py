@@ -12,7 +12,7 @@ import numpy as np
 
 from ..candidates import BLOCK_COLUMNS, CandidatePool, default_sources
 from . import lexicon as lexicon_mod
-from .lm import UNKNOWN_LOGPROB
+from .lm import floor_of_zipf
 from .thesaurus import SOURCE_BITS, bits_of
 
 
@@ -60,8 +60,7 @@ class Knowledge:
         self.order = int(self.lm.order)
         # the lexicon's word table in the LM's ids (−1: unknown to the LM, scored by the wordfreq floor)
         self.word_lm = self.lm.ids(self.lex.word_strs).astype(np.int64)
-        z = self.lex.word_zipf.astype(np.float64)
-        self.word_floor = np.where(z > 0, (z - 9.0) * math.log(10) - 1.0, UNKNOWN_LOGPROB)  # lm._unigram_floor, vectorised
+        self.word_floor = floor_of_zipf(self.lex.word_zipf)
         self.bos = self.lm.word_id("<s>")
         self.eos = self.lm.word_id("</s>")
         # float32 holds every integer below 2**24 exactly; a (user's) language model or lexicon with more ids

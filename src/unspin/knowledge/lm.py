@@ -25,7 +25,7 @@ from .paths import package_file
 LN_BASE = math.log(1.0001)
 OOV_SCORE = -100_000_000  # pocketsphinx returns about -536870912 for OOV
 # ln P floor for a word neither the LM nor wordfreq knows (about one in 10^8.5 words).
-UNKNOWN_LOGPROB = -19.5  # ln P of a word neither the LM nor wordfreq knows
+UNKNOWN_LOGPROB = -19.5
 # Memoised scores per process (LRU); ~150 bytes each, so the cap bounds the cache near 75 MB.
 LM_CACHE_ENTRIES = 500_000
 
@@ -44,16 +44,19 @@ class LanguageModel(Protocol):
     def logprob_ids(self, hist: np.ndarray, word: np.ndarray) -> np.ndarray: ...
 
 
+def floor_of_zipf(z):
+    """ln P of a word the LM lacks from its wordfreq Zipf frequency (a number or an array of them)."""
+    # zipf = log10(frequency per billion words); back off a little as the LM would
+    return np.where(np.asarray(z) > 0, (np.asarray(z, dtype=np.float64) - 9.0) * math.log(10) - 1.0,
+                    UNKNOWN_LOGPROB)
+
+
 @lru_cache(maxsize=200_000)
-def _unigram_floor(word: str) -> float:
+def unigram_floor(word: str) -> float:
     """ln P(word) from wordfreq for words the LM lacks (names, technical terms)."""
     from .frequency import zipf
 
-    z = zipf(word)
-    if z <= 0:
-        return UNKNOWN_LOGPROB
-    # zipf = log10(frequency per billion words); back off a little as the LM would.
-    return (z - 9.0) * math.log(10) - 1.0
+    return float(floor_of_zipf(zipf(word)))
 
 
 class PocketsphinxLM:
@@ -80,7 +83,7 @@ class PocketsphinxLM:
 
     def _score(self, word: str, history: tuple[str, ...]) -> float:
         if not self.known(word):
-            return _unigram_floor(word)
+            return unigram_floor(word)
         # history is most-recent-first for pocketsphinx; an unknown history word cuts the context
         ctx: list[str] = []
         for h in reversed(history):
@@ -148,7 +151,7 @@ class KenLM:
 
     def _score(self, word: str, hist: tuple[str, ...]) -> float:
         if not self.known(word):
-            return _unigram_floor(word)
+            return unigram_floor(word)
         kenlm = self._kenlm
         state, out = kenlm.State(), kenlm.State()
         self._m.NullContextWrite(state)

@@ -734,6 +734,6 @@ def _rows(mask: np.ndarray) -> slice | np.ndarray | None:
 
 def _oov_logprob(word: str) -> float:
     """The wordfreq unigram floor `PocketsphinxLM` gives out-of-vocabulary words (memoised there, bounded)."""
-    from .lm import _unigram_floor
+    from .lm import unigram_floor
 
-    return _unigram_floor(word)
+    return unigram_floor(word)
