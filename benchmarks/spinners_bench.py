@@ -178,6 +178,13 @@ def identify_curve(sets, clean, results: dict, test_from: int = 150) -> None:
         save(results)
 
 
+def _seed_range(seeds) -> str:
+    seeds = list(seeds)
+    if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds)) or "?"
+
+
 def save(results: dict) -> None:
     OUT_JSON.parent.mkdir(parents=True, exist_ok=True)
     OUT_JSON.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -342,10 +349,13 @@ def main() -> int:
                                                       for b, (ok, n) in sorted(by_length.items(), key=lambda x: BANDS.index(x[0]))},
                                "reachable": reachable_share(sets, learned50, 50, 50 + args.identify_docs),
                                "dev": dev,
-                               "calibration": "beta={beta}, g0={g0}, gamma={gamma}, q_min={q_min}, ratio_cap={ratio_cap}, "
-                                              "a={a}, b={b}, min probability 0.5, a rare hit needed (fitted on dev "
-                                              "tools 301-304 and dev clean documents by `unspin spinners train`, not on "
-                                              "this test set)".format(**cal)}
+                               "calibration": "beta={beta}, g0={g0}, gamma={gamma}, q_single={q_single}, "
+                                              "q_min={q_min}, ratio_cap={ratio_cap}, a={a}, "
+                                              "threshold for 5 dictionaries {tau5:.2f}, "
+                                              "min probability 0.5, a rare hit needed (fitted on dev tools {tools} and "
+                                              "dev clean documents by `unspin spinners train`, not on this test "
+                                              "set)".format(**cal, tau5=-cal["b"] / cal["a"],
+                                                            tools=_seed_range(cal.get("dev", {}).get("tools", [])))}
         print("identify", results["identify"], flush=True)
         save(results)
     if "identify_groups" in stages:
@@ -557,8 +567,11 @@ def summary_lines(r: dict) -> list[str]:
                    "evidence for the calibrated probability)"
                    + (f"; the largest likelihood ratio points to the right tool for {i['largest_llr_is_the_right_tool']:.3f}"
                       if "largest_llr_is_the_right_tool" in i else "")
-                   + (f". On the dev tools: accuracy {dev.get('accuracy')} with {dev.get('clean_attributed')} of clean "
-                      "documents attributed (the calibration's trust-first end)." if dev else "."))
+                   + (f". On the dev tools ({len(dev.get('tools', []))} of them, each document compared with "
+                      f"{dev.get('compared', 'all other')} dictionaries): accuracy {dev.get('accuracy')} with "
+                      f"{dev.get('clean_attributed')} of clean documents and {dev.get('unknown_tool_attributed')} of "
+                      "unlearned tools' documents attributed (the calibration's trust-first end; the attribution "
+                      "threshold rises with the number of dictionaries compared)." if dev else "."))
         if "accuracy_by_length" in i:
             bands = i["accuracy_by_length"]
             out.append(f"- Why identification falls short: the evidence is not in the documents. The held-out documents "

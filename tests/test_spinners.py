@@ -252,6 +252,11 @@ def test_identify_names_the_tool_and_answers_none_for_honest_text():
     assert identify("The firm said the firm was a firm.", [A, B]).best == "none"  # ordinary words: never proof
     assert abs(sum(ra.probabilities.values()) - 1.0) < 1e-9
     assert {s for s, _, _ in ra.hits["farm-a"]} >= {"visitant", "voiceful", "steerage", "twelvemonth"}
+    # each dictionary compared is one more chance of a chance match: the bar rises with their number
+    alone = identify(spun_a, [A])
+    assert alone.best == "farm-a" and alone.threshold < ra.threshold
+    assert ra.to_dict()["threshold"] == round(ra.threshold, 3)
+    assert ra.llr["farm-a"] >= ra.threshold
 
 
 def test_identify_pools_documents_of_one_source():
@@ -363,34 +368,65 @@ def test_learn_with_a_trace_index_takes_exact_pairs_and_drops_contradicted_ones(
     assert all(p["confidence"] == 0.99 for p in data["phrases"])
 
 
-def test_identification_threshold_also_keeps_unlearned_tools_from_being_named(monkeypatch):
-    """Calibration (spinners train): a dev tool's documents scored without its own dictionary count as "none";
-    the LLR threshold rises until at most the allowed share of them (and of clean documents) is attributed."""
-    import importlib
-
-    ident = importlib.import_module("unspin.spinners.identify")  # the module (the package exports the function)
+def test_identification_threshold_keeps_unlearned_tools_from_being_named_and_rises_with_dictionaries():
+    """Calibration (spinners train): a dev tool's documents against the *other* tools' dictionaries stand for a
+    tool nobody learned; per dictionary at most share/K of those chance LLRs (and of clean documents') may reach
+    the threshold for K dictionaries, so the threshold rises with K."""
     from unspin.spinners import train as sp_train
+    from unspin.spinners.identify import attribution_threshold
 
-    # a row's "hits" here are its LLR per dictionary, so the rule is tested apart from the evidence model
-    monkeypatch.setattr(sp_train, "row_llrs",
-                        lambda hits, words, rates, excluded, cal: [float("-inf") if k == excluded else h
-                                                                   for k, h in enumerate(hits)])
-    monkeypatch.setattr(ident, "has_proof", lambda hits, cal: True)
-    names = ["a", "b"]
-    tools = [([9.0, 1.0], 100, "a", None), ([2.0, 8.0], 100, "b", None), ([5.0, 1.0], 100, "a", None),
-             ([1.0, 6.5], 100, "b", None)]
-    clean = [([0.5, 0.2], 100, "none", None)] * 4
-    unknown = [(h, w, sp_train.UNKNOWN, ["a", "b"].index(lab)) for h, w, lab, _ in tools]
-    loose = sp_train.evaluate_identify(tools + clean, [0, 0], names, {}, max_clean_share=0.0)
-    assert loose["accuracy"] == 1.0 and loose["tau"] < 1.0
-    strict = sp_train.evaluate_identify(tools + clean + unknown, [0, 0], names, {}, max_clean_share=0.0,
-                                        max_unknown_share=0.0)
-    # without its own dictionary, tool b's first document still scores 2.0 for a: the threshold passes it
-    assert strict["tau"] > 2.0 and strict["unknown_attributed"] == 0.0
-    assert strict["accuracy"] == 1.0 and strict["clean_attributed"] == 0.0
-    stricter = sp_train.evaluate_identify(tools + clean + [(([5.5, 0.0]), 100, sp_train.UNKNOWN, 1)], [0, 0],
-                                          names, {}, max_clean_share=0.0, max_unknown_share=0.0)
-    assert stricter["tau"] > 5.5 and stricter["accuracy"] == 0.75  # tool a's 5.0 document is now "none"
+    # 3 dictionaries; rows: documents (LLR per dictionary); own: the document's tool (−1: clean)
+    L = np.array([[9.0, 1.0, 0.5], [2.0, 8.0, 0.0], [4.0, 1.0, 4.5], [1.0, 6.5, 0.0], [0.0, 0.0, 7.0],
+                  [0.5, 0.2, 0.1], [0.3, 0.6, 0.0]])
+    P = np.ones(L.shape, dtype=bool)
+    own = np.array([0, 1, 0, 1, 2, -1, -1])
+    ev = sp_train.evaluate_identify(L, P, own, max_clean_share=0.0, max_unknown_share=0.0, compared=2)
+    # the largest chance LLR is document 2's 4.5 against dictionary 2: nothing below it may be named
+    assert 4.5 < ev["tau"] < 4.6
+    assert ev["unknown_attributed"] == 0.0 and ev["clean_attributed"] == 0.0
+    assert ev["accuracy"] == 0.8  # document 2 is its tool's (4.0 vs 1.0) but below the threshold: "none"
+    assert ev["argmax_accuracy"] == 1.0
+    # without proof (no rare hit) a document is never attributed, and its chance LLRs do not count
+    P2 = P.copy()
+    P2[2, 2] = False
+    assert sp_train.evaluate_identify(L, P2, own, 0.0, 0.0, compared=2)["tau"] < 2.1
+    tail = {"foreign": [6.0, 5.0, 4.0, 3.0, 2.0, 1.0], "foreign_n": 100, "clean": [0.5], "clean_n": 100,
+            "unknown_share": 0.05, "clean_share": 0.01}
+    taus = [attribution_threshold(tail, k) for k in (1, 2, 5, 50)]
+    assert taus == sorted(taus) and taus[0] < taus[-1]
+    assert 1.0 < taus[0] < 1.1  # 5 of 100 may reach it: the 6th largest
+    assert 6.0 < taus[-1] < 6.1  # 0.1 of 100: none may (the list's last value when it runs out is stricter)
+    # thresholds measured for as many dictionaries as there were dev tools; the union bound beyond them
+    measured = {**tail, "measured": [0.5, 2.5, 3.0]}
+    assert [attribution_threshold(measured, k) for k in (1, 2, 3)] == [0.5, 2.5, 3.0]
+    assert attribution_threshold(measured, 4) == attribution_threshold(tail, 4) > 3.0
+    assert attribution_threshold({**measured, "foreign": [1.0]}, 4) == 3.0  # never below the last measured
+    assert ev["tail"]["measured"] == sorted(ev["tail"]["measured"])  # non-decreasing in K
+
+
+def test_calibration_llrs_are_identify_s_own():
+    """The vectorised calibration computes exactly `identify.llr_of` and `has_proof` (one code path for the
+    numbers), with the singleton prior of the calibration being tried, not the one the evidence was read with."""
+    from unspin.spinners import train as sp_train
+    from unspin.spinners.identify import DEFAULT_CAL, expected_rate, has_proof, llr_of
+
+    rng = random.Random(5)
+
+    def hit():
+        return ("u", rng.randint(1, 3), rng.choice([None, 0.02, 0.1, 0.5, 0.9]), rng.choice([0.5, 30.0, 5e4]),
+                rng.uniform(-6, 8), "o", rng.random() < 0.5)
+
+    rows = [([[hit() for _ in range(rng.randint(0, 4))] for _ in range(3)], rng.randint(50, 900), "x", None)
+            for _ in range(40)]
+    rates = [(1e-3, 2e-3), (0.0, 5e-3), (4e-3, 0.0)]
+    table = sp_train.HitTable(rows, rates)
+    for q_single, q_min, g0, gamma in ((0.0, 0.0, 2.0, 0.5), (0.1, 0.05, 0.0, 1.0), (0.03, 0.2, 4.0, 0.0)):
+        cal = {**DEFAULT_CAL, "q_single": q_single, "q_min": q_min, "g0": g0, "gamma": gamma, "ratio_cap": 1e3}
+        L, P = table.llr(cal)
+        for r, (hits, words, _, _) in enumerate(rows):
+            for k, h in enumerate(hits):
+                assert L[r, k] == pytest.approx(llr_of(h, words, expected_rate(rates[k], cal), cal), abs=1e-9)
+                assert P[r, k] == has_proof(h, cal)
 
 
 def test_learner_threshold_is_the_lowest_reaching_pooled_dev_precision():

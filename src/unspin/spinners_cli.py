@@ -61,7 +61,8 @@ def add_parser(sub) -> None:
 
     idf = s.add_parser("identify", help="which learned dictionary (tool) explains a document",
                        description="Likelihood of the document under each learned dictionary against clean English, "
-                       "as calibrated probabilities; 'none' when no dictionary explains it.")
+                       "as calibrated probabilities; 'none' when no dictionary explains it. The bar for naming "
+                       "one rises with the number of dictionaries given: each is one more chance of a chance match.")
     idf.add_argument("paths", nargs="+", metavar="DOC", help="text files; - reads standard input")
     idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
     idf.add_argument("--min-probability", type=_rate, default=0.5)

@@ -16,12 +16,14 @@ with clean text, so the context check is what separates "the document uses *orga
 *organise* for *arrange* here". Finally the expected number of the tool's outputs in a document of L words,
 γ·L·Σ q·λ_k(u), is subtracted (a tool that writes many rare words but left none here is unlikely).
 
-Probabilities: a softmax of a·LLR_k + b against "none" (P(none) ∝ 1); β, g0, γ, the singleton prior, a and b are
-fitted on dev tools and clean dev documents (`unspin spinners train`, stored in data/spinners.json), with b set
-so that at most a small share of clean dev documents is attributed. "none" is the answer when no dictionary
-reaches `min_probability`, or when the document holds no hit rarer than one in 100,000 words of clean English
-(Zipf 4) that the dictionary likely wrote: ordinary words a tool also writes ("firm", "job") are never proof on
-their own.
+Probabilities: a softmax of a·LLR_k + b against "none" (P(none) ∝ 1); β, g0, γ, the singleton prior and a are
+fitted on dev tools and clean dev documents (`unspin spinners train`, stored in data/spinners.json), and
+b = −a·τ(K) depends on the number K of dictionaries compared: each is one more chance of a chance match, so
+τ(K) is set from the dev LLRs of tools' documents against K *other* tools' dictionaries and of clean documents
+against K dictionaries, which may reach it in at most 5 % and 0.5 % of cases (`attribution_threshold`).
+"none" is the answer when no dictionary reaches `min_probability`, or when the document holds no hit rarer
+than one in 100,000 words of clean English (Zipf 4) that the dictionary likely wrote: ordinary words a tool
+also writes ("firm", "job") are never proof on their own.
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ class Identification:
     hits: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # name → (spun, original, n)
     words: int = 0
     documents: int = 1  # pooled as one source
+    threshold: float = 0.0  # the LLR a dictionary needs to be named with this many dictionaries compared
 
     def to_dict(self) -> dict:
         return {
@@ -62,13 +65,15 @@ class Identification:
             "hits": {k: [{"spun": s, "original": o, "count": n} for s, o, n in v] for k, v in self.hits.items()},
             "words": self.words,
             "documents": self.documents,
+            "threshold": round(self.threshold, 3),
         }
 
 
 @dataclass
 class Unit:
     ratio: float  # λ_k / λ_0, capped
-    q: float  # probability that the tool wrote it (None in the profile: the singleton prior)
+    q: float | None  # probability that the tool wrote it; None: a rare word seen once (the singleton prior,
+    # `q_single` of the calibration, resolved where the score is computed so calibration can vary it)
     originals: tuple[str, ...]
     rate: float  # λ_k
     strong: bool  # an exported entry (above the learner's threshold)
@@ -92,17 +97,56 @@ class Scorer:
         if not items:  # a file without a profile: its entries and weak entries
             items = [(e.spun, e.count, e.docs, e.confidence, (e.original,))
                      for e in list(d.entries) + list(getattr(d, "weak", ()))]
-        rate_sum = 0.0
+        rate_known = rate_single = 0.0
         for u, count, _docs, q, originals in items:
             lr = clean_lograte(u, lm)
             if lr < HALLMARK_LOGRATE and u in self.strong:
                 self.hallmarks.add(u)
             lam0 = max(math.exp(lr), floor)
             lam = count / words
-            qq = cal["q_single"] if q is None else float(q)
-            self.units[u] = Unit(lam / lam0, qq, tuple(originals), lam, u in self.strong, lr < PROOF_LOGRATE)
-            rate_sum += qq * lam
-        self.rate_sum = rate_sum  # expected tool outputs per word
+            q = None if q is None else float(q)
+            self.units[u] = Unit(lam / lam0, q, tuple(originals), lam, u in self.strong, lr < PROOF_LOGRATE)
+            if q is None:
+                rate_single += lam
+            else:
+                rate_known += q * lam
+        # expected tool outputs per word, Σ q·λ: the units with a confidence, and the singletons' λ, whose q is
+        # the calibration's prior
+        self.rates = (rate_known, rate_single)
+        self.rate_sum = expected_rate(self.rates, cal)
+
+
+def expected_rate(rates: tuple[float, float], cal: dict) -> float:
+    """Σ q·λ over a profile from its (known-confidence part, singletons' Σ λ) under the calibration `cal`."""
+    return rates[0] + cal["q_single"] * rates[1]
+
+
+def _q(q: float | None, cal: dict) -> float:
+    return cal["q_single"] if q is None else q
+
+
+def tail_threshold(desc: list[float], total: int, share: float) -> float:
+    """The smallest LLR that at most `share` of `total` chance values reach, from the largest of them (`desc`,
+    descending); when the list is too short to say, its last value (stricter than needed)."""
+    allowed = int(share * total)
+    if not desc:
+        return 0.0
+    return float(desc[min(allowed, len(desc) - 1)]) + 1e-6
+
+
+def attribution_threshold(tail: dict, n_dicts: int) -> float:
+    """τ(K): the LLR a document needs before one of K dictionaries may be named. Each dictionary compared is one
+    more chance of a chance match, so the threshold rises with K. Up to the number of dev tools it is measured
+    (`tail["measured"][K − 1]`: the largest LLR among K dictionaries of documents of tools nobody learned and
+    of clean documents, at the allowed shares); beyond, each dictionary may be reached by at most 1/K of those
+    shares (the union bound on the per-dictionary chance LLRs)."""
+    k = max(int(n_dicts), 1)
+    measured = tail.get("measured") or []
+    if k <= len(measured):
+        return float(measured[k - 1])
+    union = max(tail_threshold(tail["foreign"], tail["foreign_n"], tail["unknown_share"] / k),
+                tail_threshold(tail["clean"], tail["clean_n"], tail["clean_share"] / k), 0.0)
+    return max(union, float(measured[-1])) if measured else union
 
 
 def _softmax(named: dict[str, float], a: float, b: float) -> dict[str, float]:
@@ -185,6 +229,7 @@ def llr_of(hits: list[tuple], words: int, rate_sum: float, cal: dict) -> float:
     q_min, cap = cal["q_min"], cal["ratio_cap"]
     total = 0.0
     for _u, n, q, ratio, g, _o, _rare in hits:
+        q = _q(q, cal)
         if q < q_min:
             continue
         lr = math.exp(max(-clip, min(clip, beta * (g - g0))))
@@ -196,7 +241,7 @@ def has_proof(hits: list[tuple], cal: dict) -> bool:
     """Does the document hold a hit that may count as proof: a unit rare in clean English that the dictionary
     likely wrote, in a place where its original fits about as well as expected of a swap?"""
     q_min = max(cal["q_min"], 0.05)
-    return any(rare and q >= q_min and g >= cal["g0"] - 2.0 for _u, _n, q, _r, g, _o, rare in hits)
+    return any(rare and _q(q, cal) >= q_min and g >= cal["g0"] - 2.0 for _u, _n, q, _r, g, _o, rare in hits)
 
 
 def identify(text: str | Sequence[str], dictionaries: list[LearnedDictionary] | list[Scorer],
@@ -222,11 +267,13 @@ def identify(text: str | Sequence[str], dictionaries: list[LearnedDictionary] | 
         llr[name] = llr_of(ev[k], words, s.rate_sum, cal)
         proof[name] = has_proof(ev[k], cal)
         shown = [(u, o or "", n) for u, n, q, ratio, g, o, _ in ev[k]
-                 if u in s.strong or (q >= 0.3 and g > cal["g0"])]
+                 if u in s.strong or (_q(q, cal) >= 0.3 and g > cal["g0"])]
         hits[name] = sorted(shown, key=lambda h: (-(h[0] in s.strong), h[0]))
-    probs = _softmax(llr, cal["a"], cal["b"])
+    tail = cal.get("tail")
+    tau = attribution_threshold(tail, len(scorers)) if tail else -cal["b"] / cal["a"]
+    probs = _softmax(llr, cal["a"], -cal["a"] * tau)
     tools = {k: v for k, v in probs.items() if k != "none"}
     best = max(tools, key=tools.get) if tools else "none"
     if best != "none" and (tools[best] < min_probability or not proof[best]):
         best = "none"
-    return Identification(best, probs[best], probs, llr, hits, words, len(texts))
+    return Identification(best, probs[best], probs, llr, hits, words, len(texts), tau)

@@ -18,9 +18,11 @@ import numpy as np
 
 SOURCES_CYCLE = (("moby",), ("mythes",), ("wordnet",))
 TRAIN_SEEDS = tuple(range(201, 237))
-DEV_SEEDS = (301, 302, 303, 304)  # identification is calibrated on these tools
-# the learner's thresholds are chosen on more dev tools: at one threshold, precision per tool ranges 0.84–0.95
-# over these twelve, so four tools' ~200 entries leave the pooled precision, and the threshold, to chance
+DEV_SEEDS = (301, 302, 303, 304)
+# the learner's thresholds and the identification calibration use twelve dev tools: at one threshold, precision
+# per tool ranges 0.84–0.95 over them, so four tools' ~200 entries leave the pooled precision, and the threshold,
+# to chance; and an identification threshold set on four tools named 7.5 % of eight other tools' documents
+# where it allowed 5 %
 THRESHOLD_SEEDS = DEV_SEEDS + tuple(range(305, 313))
 
 
@@ -135,115 +137,235 @@ def identify_rows(dicts, tests, lm=None, cal=None) -> list[tuple]:
     for text, label in tests:
         ev, words = evidence(text, scorers, lm)
         rows.append(([ev[k] for k in range(len(scorers))], words, label, None))
-    return rows, [s.rate_sum for s in scorers], [s.name for s in scorers]
+    # each profile's rates stay split (known confidences, singletons): the singleton prior is a grid parameter
+    return rows, [s.rates for s in scorers], [s.name for s in scorers]
 
 
-UNKNOWN = "unknown"  # label of a dev tool's document scored without that tool's dictionary: "none" is right
+COMPARED = 5  # dictionaries a document is compared with in calibration's accuracy (a handful, as users compare)
+TAIL_KEEP = (600, 100)  # largest chance LLRs kept in the calibration file (foreign tools', clean documents')
 
 
-def _threshold(values: list[float], share: float) -> float:
-    """The smallest LLR threshold that at most `share` of `values` reach."""
-    if not values:
-        return 0.0
-    values = sorted(values)
-    allowed = int(share * len(values))
-    return (values[-allowed - 1] if allowed < len(values) else -1e9) + 1e-6
+class HitTable:
+    """The calibration documents' hits against every dev dictionary (`identify.evidence`) as flat arrays, so
+    the LLR and the proof of every (document, dictionary) under one grid point are a few numpy passes (the
+    same numbers as `identify.llr_of` and `identify.has_proof`)."""
+
+    def __init__(self, rows, rates):
+        cols = {k: [] for k in ("cell", "n", "q", "single", "ratio", "g", "rare")}
+        n_dicts = len(rates)
+        for r, (hits, _words, _label, _) in enumerate(rows):
+            for k, hs in enumerate(hits):
+                for _u, n, q, ratio, g, _o, rare in hs:
+                    cols["cell"].append(r * n_dicts + k)
+                    cols["n"].append(n)
+                    cols["q"].append(0.0 if q is None else q)
+                    cols["single"].append(q is None)
+                    cols["ratio"].append(ratio)
+                    cols["g"].append(g)
+                    cols["rare"].append(rare)
+        self.cell = np.array(cols["cell"], dtype=np.int64)
+        self.n = np.array(cols["n"], dtype=float)
+        self.q = np.array(cols["q"], dtype=float)
+        self.single = np.array(cols["single"], dtype=bool)
+        self.ratio = np.array(cols["ratio"], dtype=float)
+        self.g = np.array(cols["g"], dtype=float)
+        self.rare = np.array(cols["rare"], dtype=bool)
+        self.words = np.array([w for _, w, _, _ in rows], dtype=float)
+        self.rates = np.array(rates, dtype=float).reshape(n_dicts, 2)
+        self.shape = (len(rows), n_dicts)
+
+    def llr(self, cal: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(LLR, proof): documents × dictionaries under `cal`."""
+        size = self.shape[0] * self.shape[1]
+        q = np.where(self.single, cal["q_single"], self.q)
+        lr = np.exp(np.clip(cal["beta"] * (self.g - cal["g0"]), -cal["clip"], cal["clip"]))
+        term = np.minimum(self.n, cal["max_hits"]) * np.log1p(q * np.minimum(self.ratio, cal["ratio_cap"]) * lr)
+        term = np.where(q < cal["q_min"], 0.0, term)
+        L = np.bincount(self.cell, weights=term, minlength=size).reshape(self.shape)
+        expected = self.rates[:, 0] + cal["q_single"] * self.rates[:, 1]
+        L -= cal["gamma"] * self.words[:, None] * expected[None, :]
+        proof = self.rare & (q >= max(cal["q_min"], 0.05)) & (self.g >= cal["g0"] - 2.0)
+        P = np.bincount(self.cell[proof], minlength=size).reshape(self.shape) > 0
+        return L, P
 
 
-def row_llrs(hits, words, rate_sums, excluded, cal) -> list[float]:
-    """LLR per dictionary of one row; a dictionary the row is scored without gets −inf."""
-    from .identify import llr_of
-
-    return [-math.inf if k == excluded else llr_of(h, words, r, cal) for k, (h, r) in enumerate(zip(hits, rate_sums))]
-
-
-def evaluate_identify(rows, rate_sums, names, cal: dict, max_clean_share: float = 0.005,
-                      max_unknown_share: float = 1.0) -> dict:
-    """With `cal` (all but a, b): the smallest LLR threshold that attributes at most `max_clean_share` of the
-    clean documents and at most `max_unknown_share` of the documents of tools without a dictionary (rows
-    labelled UNKNOWN), and the accuracy among tools that it gives."""
-    from .identify import has_proof
-
-    best, label_of, clean, unknown = [], [], [], []
-    for hits, words, label, excluded in rows:
-        llr = row_llrs(hits, words, rate_sums, excluded, cal)
-        k = int(np.argmax(llr))
-        v = llr[k] if has_proof(hits[k], cal) else -1e9  # no proof: never attributed
-        best.append((v, names[k], sorted(llr)[-2] if len(llr) > 1 else -1e9))
-        label_of.append(label)
-        if label == "none":
-            clean.append(llr[k])
-        elif label == UNKNOWN:
-            unknown.append(v)
-    tau = max(_threshold(clean, max_clean_share), _threshold(unknown, max_unknown_share) if unknown else 0.0, 0.0)
-    tools = [lab not in ("none", UNKNOWN) for lab in label_of]
-    n_spun = sum(tools)
-    acc = sum(1 for (v, name, _), lab, t in zip(best, label_of, tools) if t and name == lab and v >= tau)
-    att = sum(1 for (v, _, _), lab in zip(best, label_of) if lab == "none" and v >= tau)
-    unk = sum(1 for (v, _, _), lab in zip(best, label_of) if lab == UNKNOWN and v >= tau)
-    argmax = sum(1 for (_, name, _), lab, t in zip(best, label_of, tools) if t and name == lab)
-    return {"tau": tau, "accuracy": acc / max(n_spun, 1), "argmax_accuracy": argmax / max(n_spun, 1),
-            "clean_attributed": att / max(len(clean), 1), "unknown_attributed": unk / max(len(unknown), 1),
-            "best": best, "labels": label_of}
+def chance_tails(L: np.ndarray, P: np.ndarray, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The LLRs by which documents could be attributed by chance, largest first: a dev tool's document against
+    every *other* tool's dictionary (a tool nobody has learned), and a clean document against every dictionary.
+    Without proof a document is never attributed, so those cells count as −∞."""
+    V = np.where(P, L, -np.inf)
+    foreign = np.ones(L.shape, dtype=bool)
+    tool = own >= 0
+    foreign[np.nonzero(tool)[0], own[tool]] = False
+    f = np.sort(V[tool][foreign[tool]])[::-1]
+    c = np.sort(V[~tool].ravel())[::-1]
+    return f, c
 
 
-def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 400,
+def _subsets(n_dicts: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For dictionary i: i with the next k−1 (cyclically), and the next k without i (a tool nobody learned)."""
+    k = min(k, n_dicts)
+    idx = np.arange(n_dicts)[:, None]
+    with_own = (idx + np.arange(k)[None, :]) % n_dicts
+    without = (idx + 1 + np.arange(min(k, n_dicts - 1))[None, :]) % n_dicts
+    return with_own, without
+
+
+def _top_share(values: np.ndarray, share: float) -> float:
+    """The smallest value that at most `share` of `values` reach."""
+    v = np.sort(values)[::-1]
+    allowed = int(share * len(v))
+    return float(v[allowed]) + 1e-6 if allowed < len(v) else -np.inf
+
+
+def measured_thresholds(L: np.ndarray, P: np.ndarray, own: np.ndarray, ks, max_clean_share: float,
+                        max_unknown_share: float, draws: int = 10, seed: int = 0) -> list[float]:
+    """τ(K) for each K in `ks` as measured: the largest attributable LLR among K dictionaries drawn at random
+    (`draws` per document) — other tools' for a dev tool's document (a tool nobody learned), any for a clean one
+    — may reach τ(K) for at most the allowed shares of them. Non-decreasing in K, never below 0."""
+    rng = np.random.default_rng(seed)
+    V = np.where(P, L, -np.inf)
+    n_dicts = L.shape[1]
+    tool = np.nonzero(own >= 0)[0]
+    clean = np.nonzero(own < 0)[0]
+    # per tool document, its foreign dictionaries in random orders (own one moved last, never drawn)
+    order_t = np.argsort(rng.random((len(tool), draws, n_dicts)) + (np.arange(n_dicts)[None, None, :]
+                                                                     == own[tool][:, None, None]), axis=2)
+    order_c = np.argsort(rng.random((len(clean), draws, n_dicts)), axis=2)
+    out, prev = [], 0.0
+    for k in ks:
+        got = prev
+        if k < n_dicts and len(tool):
+            m = np.take_along_axis(V[tool][:, None, :].repeat(draws, 1), order_t[:, :, :k], axis=2).max(axis=2)
+            got = max(got, _top_share(m.ravel(), max_unknown_share))
+        if len(clean):
+            m = np.take_along_axis(V[clean][:, None, :].repeat(draws, 1), order_c[:, :, : min(k, n_dicts)],
+                                   axis=2).max(axis=2)
+            got = max(got, _top_share(m.ravel(), max_clean_share))
+        out.append(got)
+        prev = got
+    return out
+
+
+def evaluate_identify(L: np.ndarray, P: np.ndarray, own: np.ndarray, max_clean_share: float = 0.005,
+                      max_unknown_share: float = 0.05, compared: int = COMPARED) -> dict:
+    """Identification under one calibration's LLRs (`L`, proofs `P`: documents × dictionaries; `own`: each
+    document's tool index, −1 for clean ones) when a document is compared with `compared` dictionaries, at the
+    threshold measured for that many (`measured_thresholds`): accuracy among tools (own dictionary among the
+    compared, named), the largest LLR being the right one, and the shares of clean documents and of unlearned
+    tools' documents (compared only with others' dictionaries) that are attributed. `tail` holds what
+    `identify.attribution_threshold` needs for any number of dictionaries."""
+    n_dicts = L.shape[1]
+    f, c = chance_tails(L, P, own)
+    k = min(compared, n_dicts)
+    measured = measured_thresholds(L, P, own, range(1, n_dicts), max_clean_share, max_unknown_share)
+    tail = {"foreign": f[np.isfinite(f)].tolist(), "foreign_n": int(len(f)), "clean": c[np.isfinite(c)].tolist(),
+            "clean_n": int(len(c)), "unknown_share": max_unknown_share, "clean_share": max_clean_share,
+            "measured": measured}
+    from .identify import attribution_threshold
+
+    tau = attribution_threshold(tail, k)
+    with_own, without = _subsets(n_dicts, k)
+
+    def named(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: the dictionary with the largest LLR among its columns, and whether it is attributed."""
+        best = cols[np.arange(len(rows)), np.argmax(L[rows[:, None], cols], axis=1)]
+        return best, P[rows, best] & (L[rows, best] >= tau)
+
+    tool = np.nonzero(own >= 0)[0]
+    best, named_ok = named(tool, with_own[own[tool]])
+    right = best == own[tool]
+    _, unknown = named(tool, without[own[tool]])
+    clean = np.nonzero(own < 0)[0]
+    _, att = named(clean, with_own[np.arange(len(clean)) % n_dicts])
+    n_tool = max(len(tool), 1)
+    return {"tau": tau, "tail": tail, "compared": k, "accuracy": float((right & named_ok).sum()) / n_tool,
+            "argmax_accuracy": float(right.sum()) / n_tool, "clean_attributed": float(att.sum()) / max(len(clean), 1),
+            "unknown_attributed": float(unknown.sum()) / n_tool}
+
+
+def fit_identify(model_path, seeds=THRESHOLD_SEEDS, n_learn: int = 50, n_test: int = 50, n_clean: int = 400,
                  corpus_root=None, max_clean_share: float = 0.005, max_unknown_share: float = 0.05,
-                 lm=None) -> dict:
+                 lm=None, rows_cache=None) -> dict:
     """Calibrate identification on dev tools: dictionaries learned from `n_learn` documents of each, tested on
-    `n_test` more and on `n_clean` clean dev documents (none of them spun by a dev tool). Each tool's test
-    documents are also scored without its own dictionary, as a tool nobody has learned (the right answer is
-    then "none": a content farm's tool is often one nobody has a dictionary for). The grid parameters (context
-    check β, g0; absence weight γ; singleton prior; hits per unit) maximise the accuracy among tools at the LLR
-    threshold τ that attributes at most `max_clean_share` of the clean documents and at most
-    `max_unknown_share` of the unlearned tools' ones; then a is fitted by likelihood with b = −a·τ, so P(tool) >
-    P(none) exactly above τ."""
+    `n_test` more and on `n_clean` clean dev documents (none of them spun by a dev tool). A tool's documents
+    scored against the *other* tools' dictionaries stand for a tool nobody has learned (the right answer is then
+    "none": a content farm's tool is often one nobody has a dictionary for). The attribution threshold depends
+    on how many dictionaries K a document is compared with (`measured_thresholds`: at most `max_unknown_share`
+    of unlearned tools' documents and `max_clean_share` of clean ones reach it among K dictionaries; beyond the
+    dev tools' number, `identify.attribution_threshold`'s union bound). The grid parameters (context check β,
+    g0; absence weight γ; singleton prior; hits per unit; q floor; ratio cap) maximise the accuracy among tools
+    when each document is compared with COMPARED dictionaries; then a is fitted by likelihood with b = −a·τ(K),
+    so P(tool) > P(none) exactly above τ(K). `rows_cache`: a pickle of the documents' evidence, written on the
+    first run and read on the next (a refit of the calibration then takes seconds)."""
     import itertools
 
     from .. import corpus
     from .identify import DEFAULT_CAL, _softmax
     from .learn import learn
 
-    dicts, tests, used_docs = [], [], set()
-    for seed in seeds:
-        _, texts, _, originals = tool_pile("dev", seed, n_learn + n_test, corpus_root=corpus_root)
-        used_docs.update(originals)
-        d = learn(texts[:n_learn], name=f"tool-{seed}", model_path=model_path, lm=lm)
-        dicts.append(d)
-        tests += [(t, d.name) for t in texts[n_learn:]]
-    docs = [d for d in corpus.select(corpus.load_documents(corpus_root), "dev", seed=11) if d.text not in used_docs]
-    tests += [(d.text, "none") for d in random.Random(7).sample(docs, min(n_clean, len(docs)))]
-    rows, rate_sums, names = identify_rows(dicts, tests, lm)
-    index = {name: k for k, name in enumerate(names)}
-    rows += [(hits, words, UNKNOWN, index[label]) for hits, words, label, _ in list(rows) if label in index]
+    if rows_cache is not None and Path(rows_cache).exists():
+        import pickle
+
+        with open(rows_cache, "rb") as fh:
+            rows, rates, names = pickle.load(fh)
+    else:
+        dicts, tests, used_docs = [], [], set()
+        for seed in seeds:
+            _, texts, _, originals = tool_pile("dev", seed, n_learn + n_test, corpus_root=corpus_root)
+            used_docs.update(originals)
+            d = learn(texts[:n_learn], name=f"tool-{seed}", model_path=model_path, lm=lm)
+            dicts.append(d)
+            tests += [(t, d.name) for t in texts[n_learn:]]
+        docs = [d for d in corpus.select(corpus.load_documents(corpus_root), "dev", seed=11)
+                if d.text not in used_docs]
+        tests += [(d.text, "none") for d in random.Random(7).sample(docs, min(n_clean, len(docs)))]
+        rows, rates, names = identify_rows(dicts, tests, lm)
+        if rows_cache is not None:
+            import pickle
+
+            with open(rows_cache, "wb") as fh:
+                pickle.dump((rows, rates, names), fh)
+    own = np.array([names.index(label) if label in names else -1 for _, _, label, _ in rows])
+    table = HitTable(rows, rates)
     best = None
     keys = sorted(IDENTIFY_GRID)
     for values in itertools.product(*(IDENTIFY_GRID[k] for k in keys)):
         cal = {**DEFAULT_CAL, **dict(zip(keys, values))}
-        ev = evaluate_identify(rows, rate_sums, names, cal, max_clean_share, max_unknown_share)
+        L, P = table.llr(cal)
+        ev = evaluate_identify(L, P, own, max_clean_share, max_unknown_share)
         score = (ev["accuracy"], ev["argmax_accuracy"])
         if best is None or score > best[0]:
             best = (score, cal, ev)
     _, cal, ev = best
-    tau = ev["tau"]
-    llrs = [row_llrs(hits, w, rate_sums, excluded, cal) for hits, w, _, excluded in rows]  # (proof aside)
+    tau, k = ev["tau"], ev["compared"]
+    L, _ = table.llr(cal)
+    with_own, without = _subsets(len(names), k)
     best_a, best_nll = 1.0, None
     for a in (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0):
         nll = 0.0
-        for llr, (_, _, label, excluded) in zip(llrs, rows):
-            p = _softmax({n: x for k, (n, x) in enumerate(zip(names, llr)) if k != excluded}, a, -a * tau)
-            nll -= math.log(max(p["none" if label == UNKNOWN else label], 1e-12))
+        for r in np.nonzero(own >= 0)[0]:  # the tool among COMPARED dictionaries, and unknown among others
+            i = own[r]
+            p = _softmax({names[j]: L[r, j] for j in with_own[i]}, a, -a * tau)
+            nll -= math.log(max(p[names[i]], 1e-12))
+            p = _softmax({names[j]: L[r, j] for j in without[i]}, a, -a * tau)
+            nll -= math.log(max(p["none"], 1e-12))
         if best_nll is None or nll < best_nll:
             best_a, best_nll = a, nll
-    out = {k: cal[k] for k in DEFAULT_CAL}
+    tail = ev["tail"]
+    out = {k2: cal[k2] for k2 in DEFAULT_CAL}
     out.update({"a": best_a, "b": round(-best_a * tau, 4),
-                "dev": {"tools": list(seeds), "accuracy": round(ev["accuracy"], 4),
+                "tail": {"foreign": [round(v, 4) for v in tail["foreign"][: TAIL_KEEP[0]]],
+                         "foreign_n": tail["foreign_n"],
+                         "clean": [round(v, 4) for v in tail["clean"][: TAIL_KEEP[1]]], "clean_n": tail["clean_n"],
+                         "measured": [round(v, 4) for v in tail["measured"]],
+                         "unknown_share": max_unknown_share, "clean_share": max_clean_share},
+                "dev": {"tools": list(seeds), "compared": k, "accuracy": round(ev["accuracy"], 4),
                         "argmax_accuracy": round(ev["argmax_accuracy"], 4),
                         "clean_attributed": round(ev["clean_attributed"], 4),
                         "unknown_tool_attributed": round(ev["unknown_attributed"], 4), "tau": round(tau, 4),
                         "max_unknown_share": max_unknown_share,
-                        "documents": sum(1 for r in rows if r[2] != UNKNOWN),
-                        "clean_documents": sum(1 for r in rows if r[2] == "none")}})
+                        "documents": int((own >= 0).sum()), "clean_documents": int((own < 0).sum())}})
     return out
 
 
@@ -287,7 +409,7 @@ def main(args) -> int:
     data = {"format": "unspin-spinners-model", "version": 1, "pair": model.to_dict(), "threshold": th,
             "threshold_no_engine": th_plain, "identify": {},
             "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(THRESHOLD_SEEDS),
-                     "identify_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
+                     "identify_seeds": list(THRESHOLD_SEEDS), "docs_per_tool": args.docs,
                      "examples": int(len(y)), "positives": int(y.sum()), "dev": report,
                      "target_precision": args.precision, "seconds": round(time.time() - t0, 1)}}
     out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
