@@ -404,6 +404,36 @@ def test_identification_threshold_keeps_unlearned_tools_from_being_named_and_ris
     assert ev["tail"]["measured"] == sorted(ev["tail"]["measured"])  # non-decreasing in K
 
 
+def test_identification_calibration_end_to_end_on_a_tiny_corpus(tmp_path):
+    """`spinners train`'s identification step on our own sentences: dev tools drawn and learned, thresholds
+    measured for every K below the number of dev tools, and the file it writes drives `identify`."""
+    from unspin.spinners import train as sp_train
+    from unspin.spinners.identify import attribution_threshold
+    from unspin.spinners.learn import MODEL_PATH
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    rng = random.Random(1)
+    for i in range(160):
+        (root / f"d{i:03d}.txt").write_text(" ".join(rng.sample(SENTENCES, 6)) + "\n")
+    cache = tmp_path / "rows.pkl"
+    cal = sp_train.fit_identify(MODEL_PATH, seeds=(301, 302, 303), n_learn=5, n_test=5, n_clean=8,
+                                corpus_root=root, rows_cache=cache)
+    tail, dev = cal["tail"], cal["dev"]
+    assert dev["documents"] == 15 and dev["clean_documents"] > 0 and dev["compared"] == 3
+    assert len(tail["measured"]) == 2 and tail["measured"] == sorted(tail["measured"])
+    assert 0.0 <= dev["unknown_tool_attributed"] <= 0.05 + 1e-9 and dev["clean_attributed"] <= 0.005 + 1e-9
+    assert cal["b"] == pytest.approx(-cal["a"] * attribution_threshold(tail, 3), abs=1e-3)
+    assert sp_train.fit_identify(MODEL_PATH, seeds=(301, 302, 303), rows_cache=cache) == cal  # read back
+    model = json.loads(MODEL_PATH.read_text())
+    model["identify"] = cal
+    path = tmp_path / "spinners.json"
+    path.write_text(json.dumps(model))
+    two = [LearnedDictionary([LearnedEntry("visitant", "company", 5, 3, 0.95)], 3, 300, name=n) for n in "ab"]
+    got = identify("The visitant said so.", two, model_path=path)
+    assert got.threshold == attribution_threshold(tail, 2)
+
+
 def test_calibration_llrs_are_identify_s_own():
     """The vectorised calibration computes exactly `identify.llr_of` and `has_proof` (one code path for the
     numbers), with the singleton prior of the calibration being tried, not the one the evidence was read with."""
