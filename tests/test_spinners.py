@@ -348,6 +348,51 @@ def test_screen_learn_spinners_writes_clusters_and_escapes_them(tmp_path):
         assert (out / rec["clusters"][0]["file"]).exists()
 
 
+def test_learn_aligns_spun_variants_of_one_text():
+    """One story spun six times (a farm posting it on six sites): the copies aligned with each other give the
+    tool's pairs exactly, the rarer reading as the tool's; the story's own words are not taken for its output,
+    so the honest original is not attributed to the learned tool while a copy is."""
+    from unspin.spinners import learn
+    from unspin.spinners.variants import variant_evidence
+
+    story = " ".join(random.Random(4).sample(SENTENCES, 7))
+    copies = [apply_dictionary(story, HAND, 0.5, seed).text for seed in range(6)]
+    v = variant_evidence(copies)
+    assert v.groups == [list(range(6))]
+    assert {("voiceful", "said"), ("twelvemonth", "year"), ("visitant", "company"), ("steerage", "guidance")} <= \
+        set(v.pairs)
+    assert all(o in HAND.entries or o in ("said",) for _, o in v.pairs)  # never the reverse direction
+    assert {"company", "guidance", "council"} <= v.not_spun and not {"visitant", "steerage"} & v.not_spun
+    d = learn(copies, name="farm")
+    got = {e.spun: (e.original, e.source) for e in d.entries}
+    assert got["visitant"] == ("company", "variants") and got["steerage"] == ("guidance", "variants")
+    assert d.meta["variant_groups"] == 1 and d.meta["variant_documents"] == 6
+    assert identify(copies[0], [d]).best == "farm" and identify(story, [d]).best == "none"
+
+
+def test_cli_learn_says_when_documents_are_variants(tmp_path, capsys):
+    story = " ".join(random.Random(4).sample(SENTENCES, 7))
+    pile = tmp_path / "copies"
+    pile.mkdir()
+    for seed in range(4):
+        (pile / f"{seed}.txt").write_text(apply_dictionary(story, HAND, 0.5, seed).text)
+    out = tmp_path / "l.json"
+    assert main(["spinners", "learn", str(pile), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "4 documents are spun variants of 1 texts" in text and "(variants)" in text
+    assert {"variants"} <= {p["source"] for p in json.loads(out.read_text())["phrases"]}
+
+
+def test_documents_sharing_sentences_in_another_order_are_not_variants():
+    """Word sets overlap, but the alignment matches too little: no group, no pairs, the learner as without."""
+    from unspin.spinners.variants import variant_evidence
+
+    rng = random.Random(2)
+    texts = [" ".join(rng.sample(SENTENCES, 8)) for _ in range(5)]
+    v = variant_evidence(texts)
+    assert not v.groups and not v.pairs and not v.not_spun
+
+
 def test_learn_with_a_trace_index_takes_exact_pairs_and_drops_contradicted_ones(tmp_path, capsys):
     rng = random.Random(3)
     src, spun = tmp_path / "src", tmp_path / "spun"

@@ -137,12 +137,18 @@ def run_learn(args) -> int:
         return _err(f"cannot write {args.out}: {e.strerror or e}")
     if args.format == "json":
         print(json.dumps({"out": args.out, "documents": d.documents, "words": d.words, "entries": len(d),
+                          "variant_groups": d.meta.get("variant_groups", 0),
                           "top": [{"spun": e.spun, "original": e.original, "count": e.count,
                                    "confidence": e.confidence} for e in d.entries[:20]]}, ensure_ascii=False))
     else:
         print(f"{args.out}: {len(d)} entries learned from {d.documents} documents ({d.words:,} words)")
+        if d.meta.get("variant_groups"):
+            print(f"  {d.meta['variant_documents']} documents are spun variants of {d.meta['variant_groups']} "
+                  "texts: their differences were aligned (entries marked variants), and the stories' own words "
+                  "are not taken for the tool's")
         for e in sorted(d.entries, key=lambda e: (-e.count, e.spun))[:15]:
-            print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}")
+            print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}"
+                  + (f"  ({e.source})" if e.source != "pile" else ""))
         print(f"use it: unspin fingerprints import {args.out}")
     return int(ExitCode.INPUT) if errors else 0
 

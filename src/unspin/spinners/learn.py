@@ -669,7 +669,8 @@ class LearnedEntry:
     count: int  # occurrences of `spun` in the pile
     docs: int  # documents of the pile containing `spun`
     confidence: float  # calibrated probability that the pair is in the tool's dictionary
-    source: str = "pile"  # "pile" (learned from the pile) or "trace" (aligned with a source in a trace index)
+    source: str = "pile"  # "pile" (learned from the pile), "variants" (aligned variants of one text) or "trace"
+    # (aligned with a source in a trace index)
     evidence: dict = field(default_factory=dict)
 
 
@@ -741,7 +742,7 @@ def trace_pairs(texts, index) -> tuple[Counter, list[int]]:
 
 def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, min_count: int = 2,
           threshold: float | None = None, model_path=None, name: str = "learned", lm=None, progress=None,
-          check_options: dict | None = None) -> LearnedDictionary:
+          check_options: dict | None = None, variants: bool = True) -> LearnedDictionary:
     """Estimate a tool's dictionary from `texts` (its output; no originals needed).
 
     sources: thesauri the learner may link pairs with (the tool's own source is unknown; default all installed).
@@ -750,6 +751,8 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
         (default; about 0.1 s per document; off: faster, lower recall at the same precision).
     threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision; a model
         trained by the current `unspin spinners train` also holds one for learning without the engine's evidence).
+    variants: documents that are spun variants of one text (`spinners.variants`) are aligned with each other:
+        their differences are exact pairs, and words of the story itself are not taken for the tool's output.
     """
     t0 = time.time()
     texts = [t for t in texts if t and t.strip()]
@@ -769,9 +772,18 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     if pairs:
         p = model["pair"].predict(np.array([q.x for q in pairs]))
         scored = [(float(pp), q.unit, q.original, q.count, q.docs, q.evidence) for q, pp in zip(pairs, p)]
+    var = None
+    if variants and len(texts) > 1:
+        from .variants import variant_evidence
+
+        var = variant_evidence(texts, links=links)
+        if var.not_spun:  # the story's own words, not the tool's: out of the entries and the profile
+            scored = [x for x in scored if x[1] not in var.not_spun]
     resolved = resolve(scored, min(threshold, WEAK_THRESHOLD))
     entries = [e for e in resolved if e.confidence >= threshold]
     weak = [e for e in resolved if e.confidence < threshold]
+    if var is not None and var.pairs:
+        _take_exact(entries, var.pairs, pile, "variants", VARIANT_CONFIDENCE, {"variants": True})
     if index:
         exact, aligned = trace_pairs(texts, index)
         # a unit that occurs in aligned texts but was never aligned as a substitution is contradicted there
@@ -781,25 +793,41 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
         exact_units = {u for u, _ in exact}
         entries = [e for e in entries if e.spun in exact_units or not seen_aligned.get(e.spun)]
         weak = [e for e in weak if e.spun in exact_units or not seen_aligned.get(e.spun)]
-        by_unit = {e.spun: e for e in entries}
-        for (u, o), c in exact.most_common():
-            e = by_unit.get(u)
-            if e is None:
-                e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), 0.99, "trace",
-                                              {"aligned": c})
-                entries.append(e)
-            elif e.original == o or e.source != "trace":
-                e.original, e.confidence, e.source = o, 0.99, "trace"
-                e.evidence = {**e.evidence, "aligned": c}
+        _take_exact(entries, exact, pile, "trace", 0.99)
     entries.sort(key=lambda e: (-e.confidence, -e.count, e.spun))
     profile = build_profile(pile, scored, entries)
     share, tool_sources = source_fit(entries, sources)
     meta = {"sources": list(sources), "engine": bool(engine), "index": bool(index), "threshold": threshold,
             "min_count": min_count, "candidates": len(pairs), "source_share": share, "tool_sources": tool_sources,
+            "variant_groups": len(var.groups) if var else 0, "variant_documents": var.documents if var else 0,
             "seconds": round(time.time() - t0, 2)}
     by_spun = {e.spun for e in entries}
     weak = [e for e in weak if e.spun not in by_spun]
     return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak, profile)
+
+
+VARIANT_CONFIDENCE = 0.9  # a pair read off aligned variants: its direction is inferred (`variants._direction`);
+# pooled precision of such pairs on dev tools 301–306 (ten stories spun five times each): 0.90
+
+
+def _take_exact(entries: list[LearnedEntry], exact: Counter, pile: Pile, source: str, confidence: float,
+                evidence: dict | None = None) -> None:
+    """Add exactly aligned (spun, original) pairs to `entries` (in place), the most often aligned first: a new
+    unit becomes an entry; an entry from weaker evidence (EXACT_RANK) takes the aligned original; an entry
+    from the same evidence keeps the original aligned most often."""
+    by_unit = {e.spun: e for e in entries}
+    for (u, o), c in exact.most_common():
+        e = by_unit.get(u)
+        if e is None:
+            e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), confidence, source,
+                                          {**(evidence or {}), "aligned": c})
+            entries.append(e)
+        elif EXACT_RANK.get(e.source, 0) < EXACT_RANK[source] or (e.source == source and e.original == o):
+            e.original, e.confidence, e.source = o, confidence, source
+            e.evidence = {**e.evidence, **(evidence or {}), "aligned": c}
+
+
+EXACT_RANK = {"pile": 0, "variants": 1, "trace": 2}  # a source document beats variants of each other
 
 
 SOURCE_MIN_SHARE = 0.8  # a thesaurus is named as the tool's source when it lists this share of the entries …
