@@ -1,17 +1,17 @@
 """Documents of a pile that are spun variants of one text: the same article run through a tool several times
 and posted on several sites, a common way content farms multiply one story.
 
-Such a pile misleads counting: every word of the story is over-represented against clean English, so the
-story's own words ("officers", "governor") look like a tool's output. Aligned with each other, the variants
-show the tool's substitutions exactly instead: at a place where one copy reads *o* and another *s*, one of
-them is the tool's replacement of the other. Which one: where only one of the two thesaurus entries lists
-the other (a hypernym, a one-way link), the tool went that way; else the rarer in clean English (tools prefer
-rare synonyms; counting copies misleads with few of them: three copies at rate 0.4 show the replacement in
-most of them a third of the time), and between readings about as common, the one fewer copies show. A word seen as such an
-original, or a word shown by every copy of a group of three or more at the same place and never in a
-substitution, is the story's word, not the tool's output (as a replacement at rate r it would, in some copy,
-give way to its original: all n copies keep it with chance rⁿ, 0.2 % for five copies at rate 0.3). Rare words
-of the story matter most: over-represented in every copy, they looked like the tool's output.
+Such a pile misleads counting: every word of the story is over-represented against clean English, so the story's
+own words ("officers", "governor") look like a tool's output. Aligned with each other, the variants show the tool's
+substitutions exactly instead: at a place where one copy reads *o* and another *s*, one of them is the tool's
+replacement of the other. Which one: where only one of the two thesaurus entries lists the other (a hypernym, a
+one-way link), the tool went that way; else the rarer in clean English (tools prefer rare synonyms; counting copies
+misleads with few of them: three copies at rate 0.4 show the replacement in most of them a third of the time), and
+between readings about as common, the one fewer copies show. A word seen as such an original, or a word shown by
+every copy of a group of three or more at the same place and never in a substitution, is the story's word, not the
+tool's output (as a replacement at rate r it would, in some copy, give way to its original: all n copies keep it
+with chance rⁿ, 0.2 % for five copies at rate 0.3). Rare words of the story matter most: over-represented in every
+copy, they looked like the tool's output.
 
 Variants are found by word-set overlap (MinHash LSH, then the exact Jaccard index) and aligned with
 `unspin.trace.align` (difflib anchors, thesaurus-linked phrases in the gaps); only thesaurus-linked
@@ -143,6 +143,14 @@ def variant_evidence(texts: list[str], linker=None, min_jaccard: float = MIN_JAC
     replacing: set[str] = set()  # units seen on either side of a substitution
     stable_seen: Counter = Counter()
     for candidate in candidates:
+        # a copy posted twice is one variant: its agreement with itself is no evidence
+        seen, distinct = set(), []
+        for n in candidate:
+            key = tuple(t.lower for t in tokenize(texts[n]) if t.kind == "word")
+            if key not in seen:
+                seen.add(key)
+                distinct.append(n)
+        candidate = distinct
         pivot = tokenize(texts[candidate[0]])
         group = [candidate[0]]
         readings: dict[tuple[int, int], Counter] = defaultdict(Counter)
