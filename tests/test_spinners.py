@@ -384,6 +384,9 @@ def test_cli_learn_says_when_documents_are_variants(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "4 documents are spun variants of 1 texts" in text and "(variants)" in text
     assert {"variants"} <= {p["source"] for p in json.loads(out.read_text())["phrases"]}
+    assert main(["spinners", "learn", str(pile), "--out", str(out), "--no-variants"]) == 0
+    assert "variants" not in capsys.readouterr().out
+    assert "variants" not in {p["source"] for p in json.loads(out.read_text())["phrases"]}
 
 
 def test_documents_sharing_sentences_in_another_order_are_not_variants():

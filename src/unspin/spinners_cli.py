@@ -50,6 +50,8 @@ def add_parser(sub) -> None:
                     help="use unspin check's findings as evidence (the default)")
     lr.add_argument("--no-engine", dest="engine", action="store_false",
                     help="leave the engine's findings out (faster, lower recall at the same precision)")
+    lr.add_argument("--no-variants", dest="variants", action="store_false", default=True,
+                    help="do not align documents that are spun variants of one text with each other")
     lr.add_argument("--sources", default="moby,mythes,wordnet",
                     help="thesauri the learner may link pairs with (the tool's own source is unknown)")
     lr.add_argument("--threshold", type=_rate, default=None,
@@ -128,7 +130,7 @@ def run_learn(args) -> int:
     name = args.name or Path(args.out).stem
     try:
         d = learn(texts, sources=sources, index=args.index, engine=args.engine, min_count=args.min_count,
-                  threshold=args.threshold, name=name)
+                  threshold=args.threshold, name=name, variants=args.variants)
     except (ValueError, FileNotFoundError) as e:
         return _err(str(e))
     try:
