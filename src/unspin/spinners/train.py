@@ -210,18 +210,16 @@ def _subsets(n_dicts: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return with_own, without
 
 
-def _top_share(values: np.ndarray, share: float) -> float:
-    """The smallest value that at most `share` of `values` reach."""
-    v = np.sort(values)[::-1]
-    allowed = int(share * len(v))
-    return float(v[allowed]) + 1e-6 if allowed < len(v) else -np.inf
-
-
 def measured_thresholds(L: np.ndarray, P: np.ndarray, own: np.ndarray, ks, max_clean_share: float,
                         max_unknown_share: float, draws: int = 10, seed: int = 0) -> list[float]:
     """τ(K) for each K in `ks` as measured: the largest attributable LLR among K dictionaries drawn at random
     (`draws` per document) — other tools' for a dev tool's document (a tool nobody learned), any for a clean one
     — may reach τ(K) for at most the allowed shares of them. Non-decreasing in K, never below 0."""
+    from .identify import tail_threshold
+
+    def top_share(values: np.ndarray, share: float) -> float:
+        return tail_threshold(np.sort(values)[::-1].tolist(), len(values), share)
+
     rng = np.random.default_rng(seed)
     V = np.where(P, L, -np.inf)
     n_dicts = L.shape[1]
@@ -236,11 +234,11 @@ def measured_thresholds(L: np.ndarray, P: np.ndarray, own: np.ndarray, ks, max_c
         got = prev
         if k < n_dicts and len(tool):
             m = np.take_along_axis(V[tool][:, None, :].repeat(draws, 1), order_t[:, :, :k], axis=2).max(axis=2)
-            got = max(got, _top_share(m.ravel(), max_unknown_share))
+            got = max(got, top_share(m.ravel(), max_unknown_share))
         if len(clean):
             m = np.take_along_axis(V[clean][:, None, :].repeat(draws, 1), order_c[:, :, : min(k, n_dicts)],
                                    axis=2).max(axis=2)
-            got = max(got, _top_share(m.ravel(), max_clean_share))
+            got = max(got, top_share(m.ravel(), max_clean_share))
         out.append(got)
         prev = got
     return out

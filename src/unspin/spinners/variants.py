@@ -143,20 +143,21 @@ def variant_evidence(texts: list[str], linker=None, min_jaccard: float = MIN_JAC
     replacing: set[str] = set()  # units seen on either side of a substitution
     stable_seen: Counter = Counter()
     for candidate in candidates:
+        tokens = {n: tokenize(texts[n]) for n in candidate}  # each document tokenised once
         # a copy posted twice is one variant: its agreement with itself is no evidence
         seen, distinct = set(), []
         for n in candidate:
-            key = tuple(t.lower for t in tokenize(texts[n]) if t.kind == "word")
+            key = tuple(t.lower for t in tokens[n] if t.kind == "word")
             if key not in seen:
                 seen.add(key)
                 distinct.append(n)
         candidate = distinct
-        pivot = tokenize(texts[candidate[0]])
+        pivot = tokens[candidate[0]]
         group = [candidate[0]]
         readings: dict[tuple[int, int], Counter] = defaultdict(Counter)
         agree = [1] * len(pivot)  # per pivot token: variants reading it unchanged (the pivot itself included)
         for n in candidate[1:]:
-            al = align(texts[n], texts[group[0]], linker, source_tokens=pivot)
+            al = align(texts[n], texts[group[0]], linker, spun_tokens=tokens[n], source_tokens=pivot)
             if al.score < MIN_ALIGNED:
                 continue  # shared words in another order (or another text): not a variant
             group.append(n)
