@@ -200,3 +200,48 @@ def test_a_long_document_is_scored_section_by_section_as_training_saw_documents(
     rep = unspin.check(text, fingerprints=False)
     evidence = [e for f in rep.findings for e in f.evidence if "elsewhere" in e]
     assert evidence and all("elsewhere in this section of the document" in e for e in evidence)
+
+
+def test_the_pre_rankers_cut_keeps_the_rows_the_full_stage_one_keeps():
+    """Stage 1 with the pre-ranker (its context-free part memoised with each candidate table, other columns made
+    for the kept rows only) keeps the rows, and gives the columns, that scoring every row in full gives (issue
+    13: the same numbers, less work). Also: echo lookups behind presence masks count what a plain lookup does."""
+    import numpy as np
+
+    from unspin import document, extract
+
+    here = Path(__file__).resolve().parents[1] / "examples"
+    text = (here / "spun-news.txt").read_text(encoding="utf-8") + "\n\n" + STORY
+    k = engine_mod.knowledge()
+    pre, pool_k = k.model.preranker, k.model.pool_k
+    stats = document.doc_stats(text, k)
+    checked = 0
+    for base, piece in document.pieces(text):
+        spans = extract.piece_spans(piece, base, k, stats)
+        idx = np.arange(len(spans))
+        full = extract.candidate_rows(spans, idx, k, stats)
+        cut = extract.candidate_rows(spans, idx, k, stats, pre, pool_k)
+        if full is None:
+            assert cut is None
+            continue
+        f_idx, f_span, f_cand, f_cols, f_size = full
+        score = pre.decision(extract.pre_matrix(f_cols))
+        rows = extract.top_per_group(score, f_span, pool_k)
+        c_idx, c_span, c_cand, c_cols, c_size = cut
+        assert np.array_equal(f_idx, c_idx) and np.array_equal(f_size, c_size)
+        assert np.array_equal(f_span[rows], c_span) and np.array_equal(f_cand[rows], c_cand)
+        assert f_cols.keys() == c_cols.keys()
+        for name in f_cols:
+            assert np.array_equal(f_cols[name][rows], c_cols[name]), name
+        # the two scores differ by float rounding at most
+        assert np.allclose(score[rows], pre.decision(extract.pre_matrix(c_cols)), rtol=0, atol=1e-9)
+        assert (f_size > pool_k).any() or len(rows) == len(f_cand)
+        checked += int((f_size > pool_k).sum())
+        lem = f_cols["lemma"].astype(np.int64)
+        assert np.array_equal(stats.lemma_count(lem),
+                              document._lookup(stats.lemma_keys, stats.lemma_counts, lem))
+    assert checked > 10  # spans whose candidates were really cut
+    W = len(k.lex.word_strs)
+    firsts, seconds = stats.bigram_words(W)
+    assert len(stats.bigram_keys) and set(np.flatnonzero(firsts)) == set((stats.bigram_keys // W).tolist())
+    assert set(np.flatnonzero(seconds)) == set((stats.bigram_keys % W).tolist())

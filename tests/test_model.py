@@ -126,3 +126,16 @@ def test_boosted_trees_predict_large_inputs_in_blocks_with_the_same_numbers():
     whole = trees.decision(X)
     trees.BLOCK_CELLS = 30 * 7  # blocks of 7 rows
     assert np.array_equal(trees.decision(X), whole)
+
+
+def test_logistic_partials_over_a_partition_sum_to_the_decision():
+    rng = np.random.default_rng(1)
+    names = ("a", "b", "c", "d")
+    m = Logistic(names, rng.normal(size=4), rng.uniform(0.5, 2, size=4), rng.normal(size=4))
+    X = rng.normal(size=(50, 4))
+    first, rest = ("c", "a"), ("d", "b")
+    cols = {n: X[:, j] for j, n in enumerate(names)}
+    total = (m.partial(first, np.column_stack([cols[n] for n in first]))
+             + m.partial(rest, np.column_stack([cols[n] for n in rest])))
+    assert np.allclose(total, m.decision(X), rtol=0, atol=1e-12)
+    assert not np.allclose(m.partial(first, np.column_stack([cols[n] for n in first])), m.decision(X))

@@ -325,13 +325,20 @@ def _cosines(lex, vec_rows, forms: np.ndarray, starts: np.ndarray, cands: np.nda
     out = np.zeros(len(cands), dtype=np.float32)
     rows = lex.vec_row[cands]
     has = rows >= 0
-    for i, r in enumerate(lex.vec_row[forms].tolist()):
+    form_rows = lex.vec_row[forms]
+    if not len(cands) or not has.any() or (form_rows < 0).all():
+        return out
+    # every vector converted in one call (the conversion is exact, so each product sees the same numbers)
+    cand_vecs = np.zeros((len(cands), lex.vecs.shape[1]), dtype=np.float32)
+    cand_vecs[has] = vec_rows(rows[has])
+    form_vecs = vec_rows(np.maximum(form_rows, 0))
+    for i, r in enumerate(form_rows.tolist()):
         a, b = int(starts[i]), int(starts[i + 1])
         if r < 0 or a == b:
             continue
         ok = has[a:b]
         if ok.any():
-            out[a:b][ok] = vec_rows(rows[a:b][ok]) @ vec_rows(r)
+            out[a:b][ok] = cand_vecs[a:b][ok] @ form_vecs[i]
     return out
 
 

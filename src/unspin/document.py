@@ -61,10 +61,32 @@ class DocStats:
     bigram_counts: np.ndarray
 
     def lemma_count(self, lemmas: np.ndarray) -> np.ndarray:
-        return _lookup(self.lemma_keys, self.lemma_counts, lemmas)
+        # a presence mask first (made once per DocStats): most asked lemmas (candidates) are not in the document
+        mask = self.__dict__.get("_lemma_mask")
+        if mask is None:
+            mask = self.__dict__["_lemma_mask"] = np.zeros(int(self.lemma_keys[-1]) + 1 if len(self.lemma_keys)
+                                                           else 0, dtype=bool)
+            mask[self.lemma_keys] = True
+        out = np.zeros(len(lemmas), dtype=np.int64)
+        present = (lemmas >= 0) & (lemmas < len(mask))
+        present[present] = mask[lemmas[present]]
+        out[present] = _lookup(self.lemma_keys, self.lemma_counts, lemmas[present])
+        return out
 
     def bigram_count(self, keys: np.ndarray) -> np.ndarray:
         return _lookup(self.bigram_keys, self.bigram_counts, keys)
+
+    def bigram_words(self, W: int) -> tuple[np.ndarray, np.ndarray]:
+        """Which word-table ids (of W) occur first, and which second, in some bigram of the document: a key
+        whose word is in neither cannot be found, so most lookups can be skipped (made once per DocStats)."""
+        got = self.__dict__.get("_bigram_words")
+        if got is None or len(got[0]) != W:
+            firsts = np.zeros(W, dtype=bool)
+            seconds = np.zeros(W, dtype=bool)
+            firsts[self.bigram_keys // W] = True
+            seconds[self.bigram_keys % W] = True
+            got = self.__dict__["_bigram_words"] = (firsts, seconds)
+        return got
 
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -254,42 +254,95 @@ def _empty_pairs() -> Pairs:
     return Pairs(z, z, z, z, np.zeros((0, len(F.PAIR_FEATURES))), {}, z)
 
 
-def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats):
+def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, pre=None, pool_k: int = 0):
     """Stage 1: every candidate of every span in `idx` with its cheap columns (PRE_FEATURES): static facts,
     the first word's fit with the left context, echo. Returns (idx with candidates, span group of each row,
-    candidate ids, columns) or None."""
+    candidate ids, columns, candidates per span) or None.
+
+    With a pre-ranker (`pre`, `pool_k`) only the rows it keeps (the `pool_k` best of each span) are returned.
+    Its score is then its context-free part, memoised with each candidate table, plus the context part of
+    every row; the other columns are made for the kept rows alone. Every returned value is the one the full
+    columns give (each is computed row by row); the score is the same up to float rounding (a sum of two
+    parts instead of one dot product), so the kept rows are the same unless two candidates tie within ~1e-15."""
+    static = None if pre is None or not pool_k else _static_pre_score(pre)
     got, keep_idx = [], []
-    for i, c in zip(idx.tolist(), k.candidates(spans.form[idx].tolist())):
+    for i, c in zip(idx.tolist(), k.candidates(spans.form[idx].tolist(), static)):
         if c is not None:
             got.append(c)
             keep_idx.append(i)
     if not keep_idx:
         return None
     idx = np.array(keep_idx, dtype=np.int64)
-    sizes = np.array([len(c) for c, _ in got], dtype=np.int64)
+    sizes = np.array([len(c) for c, _, _ in got], dtype=np.int64)
     span_of = np.repeat(np.arange(len(idx)), sizes)
-    cand = np.concatenate([c for c, _ in got]).astype(np.int64)
-    facts = np.concatenate([f for _, f in got])  # float32, exact (Knowledge.FACTS)
-    by_fact = facts.T.astype(np.float64)  # one conversion; each column then a contiguous row (same numbers)
-    cols = {name: by_fact[j] for j, name in enumerate(k.FACTS)}
-    cols["first_floor"] = k.word_floor[cols["first_word"].astype(np.int64)]
+    cand = np.concatenate([c for c, _, _ in got]).astype(np.int64)
+    facts = np.concatenate([f for _, f, _ in got])  # float32, exact (Knowledge.FACTS)
+    # the context columns, for every row: the first word's fit after the left context, echo in the document
+    col_of = {name: j for j, name in enumerate(k.FACTS)}
+    ctx = {name: facts[:, col_of[name]].astype(np.float64) for name in ("first_lm", "first_word", "last_word",
+                                                                        "lemma")}
+    ctx["first_floor"] = k.word_floor[ctx["first_word"].astype(np.int64)]
     sp = idx[span_of]
     first = spans.first[sp]
     last = first + spans.n_words[sp] - 1
     left = _left_context(spans, spans.seq_pos[spans.first[idx]], k.order)[span_of]  # per span, then per row
-    c1_ids = cols["first_lm"].astype(np.int64)
-    lp1 = cols["first_floor"].copy()
+    c1_ids = ctx["first_lm"].astype(np.int64)
+    lp1 = ctx["first_floor"].copy()
     kn = c1_ids >= 0
     if kn.any():
         lp1[kn] = k.lm.logprob_ids(left[kn], c1_ids[kn])
     t1 = spans.seq_score[spans.seq_pos[first]]
-    cols["first_lp"] = lp1
-    cols["left_gain1"] = F.clip(lp1 - t1)
-    cols.update(F.spinner_choice(cols["cand_zipf"], spans.gate["text_zipf"][sp], cols["log_nsyn"]))
-    cols["echo_n"] = stats.lemma_count(cols["lemma"].astype(np.int64)).astype(np.float64)
-    cols["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, cols, k, stats))
-    cols["cand_words"] = cols["n_words"]
-    return idx, span_of, cand, cols
+    ctx["first_lp"] = lp1
+    ctx["left_gain1"] = F.clip(lp1 - t1)
+    ctx["echo_n"] = stats.lemma_count(ctx["lemma"].astype(np.int64)).astype(np.float64)
+    ctx["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, ctx, k, stats))
+    pool_size = sizes
+    if static is not None:
+        score = np.concatenate([st for _, _, st in got]) + pre.partial(PRE_CONTEXT, _pre_context_matrix(ctx))
+        rows = top_per_group(score, span_of, pool_k)
+        span_of, cand, facts, sp = span_of[rows], cand[rows], facts[rows], sp[rows]
+        ctx = {n: v[rows] for n, v in ctx.items()}
+    by_fact = facts.T.astype(np.float64)  # one conversion; each column then a contiguous row (same numbers)
+    cols = {name: by_fact[j] for j, name in enumerate(k.FACTS)}
+    cols.update(ctx)
+    cols.update(_static_pre_columns(cols, spans.gate["text_zipf"][sp]))
+    return idx, span_of, cand, cols, pool_size
+
+
+# The pre-ranker's features that depend on where the span stands (its left context, the document's echo); the
+# others hold for a (text form, candidate) pair wherever it occurs.
+PRE_CONTEXT = ("left_gain1", "echo_cand", "echo_bigram")
+PRE_STATIC = tuple(n for n in F.PRE_FEATURES if n not in PRE_CONTEXT)
+
+
+def _static_pre_columns(cols: dict, text_zipf: np.ndarray) -> dict:
+    """The context-free PRE columns from a table's facts (`cols`: Knowledge.FACTS by name, float64)."""
+    out = F.spinner_choice(cols["cand_zipf"], text_zipf, cols["log_nsyn"])
+    out["cand_words"] = cols["n_words"]
+    return out
+
+
+def _pre_context_matrix(cols: dict) -> np.ndarray:
+    return F.matrix({"left_gain1": cols["left_gain1"], "echo_cand": np.log1p(cols["echo_n"]),
+                     "echo_bigram": cols["echo_bigram"]}, PRE_CONTEXT, len(cols["echo_n"]))
+
+
+def _static_pre_score(pre):
+    """The function (facts, text_zipf) → the pre-ranker's context-free part of each candidate's score, one per
+    pre-ranker (Knowledge memoises the scores with each table under this function)."""
+    fn = pre.__dict__.get("_static_score")
+    if fn is None:
+        from .knowledge.bundle import Knowledge as _K
+
+        col_of = {name: j for j, name in enumerate(_K.FACTS)}
+
+        def fn(facts: np.ndarray, text_zipf: np.ndarray) -> np.ndarray:
+            cols = {n: facts[:, j].astype(np.float64) for n, j in col_of.items()}
+            cols.update(_static_pre_columns(cols, text_zipf))
+            return pre.partial(PRE_STATIC, F.matrix({n: cols[n] for n in PRE_STATIC}, PRE_STATIC, len(facts)))
+
+        pre.__dict__["_static_score"] = fn
+    return fn
 
 
 def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cols: dict, k: Knowledge,
@@ -302,16 +355,16 @@ def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cols: dict, 
     prev_w = np.where(first > 0, spans.word_wt[np.maximum(first - 1, 0)], -1)
     next_w = np.where(last + 1 < nwp, spans.word_wt[np.minimum(last + 1, nwp - 1)], -1)
     bg = np.zeros(len(cw_first), dtype=np.int64)
-    ok = (prev_w >= 0) & (cw_first >= 0)
+    firsts, seconds = stats.bigram_words(W)  # most candidates never occur in the document: no lookup for them
+    ok = (prev_w >= 0) & (cw_first >= 0) & seconds[np.maximum(cw_first, 0)]
     bg[ok] += stats.bigram_count(prev_w[ok] * W + cw_first[ok])
-    ok = (next_w >= 0) & (cw_last >= 0)
+    ok = (next_w >= 0) & (cw_last >= 0) & firsts[np.maximum(cw_last, 0)]
     bg[ok] += stats.bigram_count(cw_last[ok] * W + next_w[ok])
     return bg
 
 
 def pre_matrix(cols: dict) -> np.ndarray:
-    named = {"left_gain1": cols["left_gain1"], "cand_zipf": cols["cand_zipf"], "rarity_gap": cols["rarity_gap"],
-             "echo_cand": np.log1p(cols["echo_n"])}
+    named = {"echo_cand": np.log1p(cols["echo_n"])}
     named.update({n: cols[n] for n in F.PRE_FEATURES if n not in named})
     return F.matrix(named, F.PRE_FEATURES, len(cols["cand_zipf"]))
 
@@ -341,13 +394,11 @@ def score_pairs(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, to
                  for a in range(0, len(idx), PAIR_SPAN_CHUNK)]
         return _concat_pairs([p for p in parts if len(p.idx)])
     lex = k.lex
-    got = candidate_rows(spans, idx, k, stats)
+    cut = rows is None and pre is not None and pool_k
+    got = candidate_rows(spans, idx, k, stats, pre if cut else None, pool_k if cut else 0)
     if got is None:
         return _empty_pairs()
-    idx, span_of, cand, cols = got
-    pool_size = np.bincount(span_of, minlength=len(idx))
-    if rows is None and pre is not None and pool_k:
-        rows = top_per_group(pre.decision(pre_matrix(cols)), span_of, pool_k)
+    idx, span_of, cand, cols, pool_size = got
     if rows is not None:
         span_of, cand = span_of[rows], cand[rows]
         cols = {n: v[rows] for n, v in cols.items()}

@@ -47,6 +47,15 @@ class Logistic:
         z = np.clip(self.decision(X), -35, 35)
         return 1.0 / (1.0 + np.exp(-z))
 
+    def partial(self, names: tuple[str, ...], X: np.ndarray) -> np.ndarray:
+        """The decision's terms for the features `names` alone (X's columns, in that order). Over a partition of
+        the features the partials sum to the decision, up to float rounding: a part that holds for many rows can
+        be computed once (the pre-ranker's context-free part is memoised with each candidate table)."""
+        j = [self.names.index(n) for n in names]
+        Z = np.subtract(X, self.mean[j], dtype=np.float64)
+        Z /= self.scale[j]
+        return Z @ self.weights[j]
+
     def to_dict(self) -> dict:
         return {
             "names": list(self.names),

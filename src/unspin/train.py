@@ -166,7 +166,7 @@ def extract_doc(task: Task, model: Model | None = None, mode: str = "spans", rng
         if mode == "pre":
             got = extract.candidate_rows(spans, np.nonzero(spun)[0], k, stats)
             if got is not None:
-                idx, span_of, cand, cols = got
+                idx, span_of, cand, cols, _ = got
                 P = extract.pre_matrix(cols)
                 ends = np.append(np.searchsorted(span_of, np.arange(len(idx))), len(cand))
                 tform, tpos = _truth_rows(cand, ends, idx, sp_truth, lex)

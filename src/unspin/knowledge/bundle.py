@@ -42,7 +42,7 @@ def candidate_memo_bytes() -> int:
 
 
 def _table_bytes(table) -> int:
-    return 64 if table is None else table[0].nbytes + table[1].nbytes + 200
+    return 64 if table is None else sum(a.nbytes for a in table[:3] if a is not None) + 200
 
 
 class Knowledge:
@@ -97,26 +97,31 @@ class Knowledge:
     # with are the same. The first word's wordfreq floor is float64: stage 1 looks it up by `first_word`.
     FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_word", "last_word")
 
-    def candidates(self, forms: list[int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
-        """(candidate form ids as int32, FACTS matrix as float32) of each text form, None for a form without
-        candidate. Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time."""
+    def candidates(self, forms: list[int], static=None) -> list[tuple | None]:
+        """(candidate form ids as int32, FACTS matrix as float32, static scores or None) of each text form, None
+        for a form without candidate. `static(facts, text_zipf)`: a float64 score per candidate that depends on
+        the table alone (the pre-ranker's context-free part), memoised with the table for that function.
+        Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time."""
         missing = object()
         with self._memo_lock:
             got = {f: t for f in set(forms) if (t := self._memo.get(f, missing)) is not missing}
         new = sorted(set(forms) - got.keys())
         for i in range(0, len(new), TABLE_BATCH):
             chunk = new[i : i + TABLE_BATCH]
-            built = self._tables(chunk)
-            with self._memo_lock:
-                for f, t in zip(chunk, built):
-                    got[f] = t
-                    try:
-                        self._memo[f] = t
-                    except ValueError:  # a table larger than the whole budget is used, not kept
-                        pass
-        return [got[f] for f in forms]
+            got.update(zip(chunk, self._tables(chunk, static)))
+        stale = [f for f, t in got.items() if t is not None and static is not None and t[3] is not static]
+        for f in stale:  # memoised under another scoring function (or none): score again, keep the new scores
+            cand, facts = got[f][:2]
+            got[f] = (cand, facts, static(facts, np.full(len(cand), float(self.lex.zipf[f]))), static)
+        with self._memo_lock:
+            for f in new + stale:
+                try:
+                    self._memo[f] = got[f]
+                except ValueError:  # a table larger than the whole budget is used, not kept
+                    pass
+        return [None if (t := got[f]) is None else t[:3] for f in forms]
 
-    def _tables(self, forms: list[int]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    def _tables(self, forms: list[int], static=None) -> list[tuple | None]:
         blocks = self.pool.for_forms(forms)
         lex = self.lex
         cand = blocks.cand.astype(np.int64)
@@ -132,8 +137,13 @@ class Knowledge:
             facts[:, j] = c
         cand32 = blocks.cand.astype(np.int32)
         starts = blocks.starts.tolist()
+        scores = None
+        if static is not None and len(cand):
+            text_zipf = np.repeat(lex.zipf[np.asarray(forms, dtype=np.int64)].astype(np.float64), np.diff(starts))
+            scores = static(facts, text_zipf)
         # copies, not views: a memoised table must not keep the whole batch alive
-        return [(cand32[a:b].copy(), facts[a:b].copy()) if b > a else None for a, b in zip(starts[:-1], starts[1:])]
+        return [(cand32[a:b].copy(), facts[a:b].copy(), None if scores is None else scores[a:b].copy(), static)
+                if b > a else None for a, b in zip(starts[:-1], starts[1:])]
 
     # word vectors: the two questions the engine asks of them
     def topic(self, forms: np.ndarray) -> np.ndarray | None:
