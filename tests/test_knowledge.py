@@ -106,7 +106,8 @@ def test_candidate_tables_are_compact_and_exact():
     k = bundle.knowledge(("moby",))
     forms = [k.lex.form_id[w] for w in ("bank", "focal", "house") if w in k.lex.form_id]
     for form, table in zip(forms, k._tables(forms)):
-        cand, facts = table
+        cand, facts, static, fn = table
+        assert static is None and fn is None  # no pre-ranker asked for: no scores memoised with the table
         assert cand.dtype == np.int32 and facts.dtype == np.float32
         cols = dict(zip(k.FACTS, facts.astype(np.float64).T))
         c = cand.astype(np.int64)
@@ -162,3 +163,35 @@ def test_the_frequency_table_is_built_once_said_in_one_line_and_older_ones_dropp
     finally:
         frequency.table.cache_clear()
         frequency.zipf.cache_clear()
+
+
+def test_context_free_scores_are_memoised_with_each_table_under_their_function():
+    """Knowledge.candidates(forms, static): the scores are computed once per table and function; asked with
+    another function, a memoised table is scored again (tables and facts unchanged)."""
+    from unspin.knowledge import bundle
+
+    k = bundle.knowledge(("moby",))
+    forms = [k.lex.form_id[w] for w in ("bank", "focal", "house", "bank") if w in k.lex.form_id]
+    calls = []
+
+    def ones(facts, text_zipf):
+        calls.append(len(facts))
+        return np.ones(len(facts))
+
+    def zipf_of_form(facts, text_zipf):
+        return text_zipf.copy()
+
+    first = k.candidates(forms, ones)
+    assert all(t is None or np.array_equal(t[2], np.ones(len(t[0]))) for t in first)
+    n_calls = len(calls)
+    assert n_calls >= 1
+    again = k.candidates(forms, ones)
+    assert len(calls) == n_calls  # memoised
+    other = k.candidates(forms, zipf_of_form)
+    for f, a, b in zip(forms, first, other):
+        if a is None:
+            assert b is None
+            continue
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        assert np.array_equal(b[2], np.full(len(b[0]), float(k.lex.zipf[f])))
+    assert all(a is b or np.array_equal(a[0], b[0]) for a, b in zip(first, again))
