@@ -138,3 +138,34 @@ def test_max_bytes_refuses_big_inputs_naming_the_file(capsys, tmp_path):
     big.write_text(CLEAN * 50)
     code, out, err = run(capsys, "check", "--no-fingerprints", "--max-bytes", "1000", str(big))
     assert code == 4 and str(big) in err and "--max-bytes" in err and "1,000" in err
+
+
+def test_a_misspelt_or_missing_thesaurus_is_an_error_not_a_silent_empty_check(capsys, tmp_path):
+    """`--thesauri mobi` used to leave the detector without candidates: no finding, spin score 1.00, exit 0."""
+    doc = tmp_path / "a.txt"
+    doc.write_text(CLEAN)
+    for value, says in (("mobi", "unknown thesaurus 'mobi'"), (",", "no thesaurus named")):
+        with pytest.raises(SystemExit) as e:
+            main(["check", "--no-fingerprints", "--thesauri", value, str(doc)])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and says in err and "moby, mythes, wordnet" in err
+    code, out, err = run(capsys, "check", "--no-fingerprints", "--thesauri", "moby,,", str(doc))
+    assert code == 0 and "0 findings" in out
+    import unspin
+    from unspin.knowledge.thesaurus import available_sources
+
+    with pytest.raises(ValueError, match="unknown thesaurus 'mobi'"):
+        unspin.check(CLEAN, thesauri="mobi", fingerprints=False)
+    with pytest.raises(ValueError, match="unknown thesaurus 'x'"):
+        unspin.check(CLEAN, thesauri=("moby", "x"), fingerprints=False)
+    assert unspin.check(CLEAN, thesauri="moby", fingerprints=False).to_dict() == \
+        unspin.check(CLEAN, thesauri=("moby",), fingerprints=False).to_dict()
+    missing = [s for s in ("mythes", "wordnet") if s not in available_sources()]
+    if missing:
+        with pytest.raises(ValueError, match="not installed"):
+            unspin.check(CLEAN, thesauri=(missing[0],), fingerprints=False)
+    for sub in (["new", "--seed", "1", "--out", str(tmp_path / "t.json")], ["learn", str(doc), "--out",
+                                                                          str(tmp_path / "l.json")]):
+        with pytest.raises(SystemExit) as e:
+            main(["spinners", *sub, "--sources", "mobi"])
+        assert e.value.code == 2 and "unknown thesaurus 'mobi'" in capsys.readouterr().err

@@ -34,6 +34,10 @@ class Options:
     screen: bool = False  # corpus screening: documents the first stage clears get no span analysis (stage "screen")
 
     def __post_init__(self):
+        if self.thesauri is not None:
+            from .knowledge.thesaurus import checked_sources
+
+            self.thesauri = checked_sources(self.thesauri)
         for name in ("threshold", "suspect_threshold"):
             v = getattr(self, name)
             if v is not None:

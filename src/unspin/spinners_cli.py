@@ -8,6 +8,28 @@ import sys
 from .types import ExitCode
 
 
+def _known_sources(value: str) -> tuple[str, ...]:
+    """Comma-separated thesaurus names, each one unspin knows (installed or not)."""
+    from .knowledge.thesaurus import KNOWN_SOURCES
+
+    names = tuple(x.strip() for x in value.split(",") if x.strip())
+    bad = [n for n in names if n not in KNOWN_SOURCES]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"unknown thesaurus {bad[0]!r} (known: {', '.join(KNOWN_SOURCES)})" if bad
+                                         else f"no thesaurus named (known: {', '.join(KNOWN_SOURCES)})")
+    return names
+
+
+def _installed_sources(value: str) -> tuple[str, ...]:
+    """Comma-separated thesaurus names, each installed here."""
+    from .knowledge.thesaurus import checked_sources
+
+    try:
+        return checked_sources(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _rate(s: str) -> float:
     try:
         v = float(s)
@@ -30,7 +52,8 @@ def add_parser(sub) -> None:
                      "rare synonyms, blind to part of speech; a share of words is left alone.")
     n.add_argument("--seed", type=int, required=True)
     n.add_argument("--out", "-o", required=True, metavar="FILE", help="tool file to write (JSON)")
-    n.add_argument("--sources", default="moby", help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
+    n.add_argument("--sources", default=("moby",), type=_installed_sources,
+                   help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
     n.add_argument("--keep-share", type=_rate, default=0.25, help="share of eligible words the tool leaves alone")
     n.add_argument("--multi-share", type=_rate, default=0.15,
                    help="share of entries with a small fixed set (2-3) of replacements")
@@ -52,8 +75,9 @@ def add_parser(sub) -> None:
                     help="leave the engine's findings out (faster, lower recall at the same precision)")
     lr.add_argument("--no-variants", dest="variants", action="store_false", default=True,
                     help="do not align documents that are spun variants of one text with each other")
-    lr.add_argument("--sources", default="moby,mythes,wordnet",
-                    help="thesauri the learner may link pairs with (the tool's own source is unknown)")
+    lr.add_argument("--sources", default=("moby", "mythes", "wordnet"), type=_known_sources,
+                    help="thesauri the learner may link pairs with (the tool's own source is unknown; those not "
+                    "installed are left out)")
     lr.add_argument("--threshold", type=_rate, default=None,
                     help="confidence an entry needs (default: the model's, chosen for precision ≥ 0.9 on held-out tools)")
     lr.add_argument("--min-count", type=int, default=2, help="occurrences a spun form needs (default 2)")
@@ -95,7 +119,7 @@ def _err(msg: str, code: ExitCode = ExitCode.INPUT) -> int:
 def run_new(args) -> int:
     from .spinners.tool import new_dictionary
 
-    sources = tuple(x.strip() for x in args.sources.split(",") if x.strip())
+    sources = args.sources
     try:
         tool = new_dictionary(args.seed, sources, keep_share=args.keep_share, multi_share=args.multi_share,
                               name=args.name)
@@ -126,7 +150,7 @@ def run_learn(args) -> int:
         texts.append(doc.text)
     if not texts:
         return _err("no readable documents to learn from")
-    sources = tuple(x.strip() for x in args.sources.split(",") if x.strip())
+    sources = args.sources
     name = args.name or Path(args.out).stem
     try:
         d = learn(texts, sources=sources, index=args.index, engine=args.engine, min_count=args.min_count,
