@@ -142,8 +142,13 @@ class ThirdPartyCrash(Exception):
 
 
 def _origin_is_unspin(exc: BaseException) -> bool:
+    """Was the exception raised in unspin's own code? Judged by the package's directory, not by a path
+    containing "/unspin/": a checkout named unspin holds its venv too, and pdfminer's frames would count."""
+    import unspin
+
+    package = os.path.dirname(os.path.abspath(unspin.__file__)) + os.sep
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and f"{os.sep}unspin{os.sep}" in frames[-1].filename
+    return bool(frames) and os.path.abspath(frames[-1].filename).startswith(package)
 
 
 def _read(data: bytes, suffix: str) -> None:

@@ -39,3 +39,19 @@ def test_replay_corpus(target):
         # libFuzzer ran with -timeout=20; a kept input must stay far below (e.g. the PDF bomb took 35 s before
         # the decompression guard)
         assert time.monotonic() - t < 10, f"{target}: {f.name} took {time.monotonic() - t:.1f} s"
+
+
+def test_a_third_party_crash_is_told_from_ours_whatever_the_checkout_is_named():
+    """A clone in a directory named unspin holds its venv: pdfminer's frames sit under .../unspin/.venv/...
+    and must not count as unspin's own (they did: the PDF corpus failed in such a checkout)."""
+    import unspin.api
+
+    fake = f"{ROOT.parent}/unspin/.venv/lib/python3.11/site-packages/pdfminer/psparser.py"
+    try:
+        exec(compile("raise EOFError('Unexpected EOF')", fake, "exec"))
+    except EOFError as e:
+        assert not targets._origin_is_unspin(e)
+    try:
+        unspin.api.Options(threshold=2)
+    except ValueError as e:
+        assert targets._origin_is_unspin(e)
