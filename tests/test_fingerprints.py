@@ -559,3 +559,76 @@ def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
     fp.import_file(TSV_LIST, name="tsv")  # the DB changed: the old pickle must not be used
     fp._compiled_set.cache_clear()
     assert len(fp.load()) == len(first) + 3
+
+
+# ---- variants of listed phrases (fingerprints/variants.py) ----------------------------------------------------
+
+VARIANT_LIST = [("irregular woodland", "random forest"), ("arbitrary backwoods", "random forest"),
+                ("profound learning", "deep learning"), ("colossal advancement", "economic growth"),
+                ("financial emergency", "economic crisis"), ("limit layers", "boundary layer")]
+
+
+class _NoBigrams:
+    """A language model that has seen no pair: isolates the list rule from the pair filter."""
+
+    def bigram_stored(self, a, b):
+        return False
+
+
+def test_a_new_combination_of_listed_swaps_is_a_suspect_restored_to_the_listed_phrase():
+    fs = fp.FingerprintSet.from_entries(VARIANT_LIST, name="demo")
+    text = "We trained an Arbitrary woodland on the data. The irregular woodland baseline was weaker."
+    got = fs.find(text)
+    assert [(f.text, f.level, f.suggestions[0]) for f in got] == [
+        ("Arbitrary woodland", "suspect", "Random forest"), ("irregular woodland", "finding", "random forest")]
+    v = got[0]
+    assert v.rule_id == "UNSPIN_LIST_DEMO_VARIANT" and v.detail == "demo:~random forest"
+    assert "'arbitrary' → 'random'" in v.evidence[0] and "irregular woodland" in v.evidence[0]
+    assert fs.match(text) == [got[1]]  # `match` is the listed phrases only
+    assert not fp.is_listed(v) and fp.is_listed(got[1])
+    assert fp.density(got, 100)["listed"] == 1  # the PPS flag counts listed phrases, not variants
+    fs.find_variants = False
+    assert fs.find(text) == [got[1]]
+
+
+def test_pairs_people_write_and_inflections_are_not_variants():
+    fs = fp.FingerprintSet.from_entries(VARIANT_LIST, name="demo")
+    # financial→economic is a listed swap and "economic crisis" a listed phrase, but people write "financial
+    # crisis": the language model has the pair. "economic growth" is itself a listed phrase: nothing to restore
+    honest = "Financial crisis and economic growth were in the news. The boundary layers thickened."
+    assert fs.find(honest) == []
+    fs.variants._lm = _NoBigrams()
+    assert [f.text for f in fs.find(honest)] == ["Financial crisis"]  # only the pair filter kept it out
+    # "boundary layers" → "boundary layer" changes an inflection only: never a variant
+    assert all("boundary" not in f.text for f in fs.find(honest))
+
+
+def test_a_variant_is_a_suspect_in_check_and_not_certain_evidence_for_the_spin_score():
+    import unspin
+
+    fs = fp.FingerprintSet.from_entries(VARIANT_LIST, name="demo")
+    text = ("The authors describe how an arbitrary woodland was used in the experiments reported in this section, "
+            "and they compare it with two older methods on the same public data set of hospital records.")
+    with_list = unspin.check(text, sources=[fs])
+    alone = unspin.check(text, sources=[])
+    hits = [f for f in with_list.findings if f.text == "arbitrary woodland"]
+    assert len(hits) == 1 and hits[0].level == "suspect" and hits[0].suggestions[0] == "random forest"
+    assert with_list.spin_score == alone.spin_score
+    from unspin.edits import restore_report
+
+    assert "random forest" in restore_report(with_list, include_suspects=True).text
+    assert "arbitrary woodland" in restore_report(with_list).text  # default restore: findings only
+
+
+def test_an_imported_list_finds_variants_also_from_the_disk_cache(_db_env, tmp_path):
+    import unspin.fingerprints as fpm
+
+    src = tmp_path / "demo.json"
+    src.write_text(json.dumps([{"tortured": t, "expected": e} for t, e in VARIANT_LIST]))
+    fpm.import_file(src, name="demo")
+    text = "They fitted an arbitrary woodland to the scores."
+    first = fpm.load().find(text)
+    assert [(f.text, f.level) for f in first] == [("arbitrary woodland", "suspect")]
+    fpm._compiled_set.cache_clear()  # a new process: the set comes from the pickle in the cache dir
+    again = fpm.load()
+    assert again.variants._lm is None and again.find(text) == first

@@ -32,7 +32,7 @@ from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, s
 from .findings import merge_external, model_findings
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
-from .types import Finding, Report
+from .types import LEVEL_FINDING, Finding, Report
 
 __all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections",
            "SECTION_WORDS", "LONG_DOCUMENT_WORDS", "pieces"]
@@ -145,7 +145,8 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     # the gate is calibrated to keep what the model's suspect threshold needs; a lower one needs every span
     gate = cascade and suspect_threshold >= model.suspect_threshold - 1e-9
     external = list(external)
-    n_ext = len({(f.start, f.end) for f in external})
+    # certain evidence for the spin score: listed phrases and traced restorations, not variants (suspects)
+    n_ext = len({(f.start, f.end) for f in external if f.level == LEVEL_FINDING})
     ds = score_document(text, k, model, gate=gate, n_external=n_ext, keep=min(KEEP, suspect_threshold),
                         progress=progress)
     notes = list(ds.notes)

@@ -66,11 +66,12 @@ def _compiled_set(key: tuple) -> FingerprintSet:
             rows = st.entries(list(names) if names is not None else None)
         fs = FingerprintSet([Listed(lst, e, keys) for lst, e, keys in rows], source=path)
         fs.automaton  # compile now, once, outside the matching path
+        fs.variants  # and the variant index: both go into the pickle
         _write_disk_cache(key, fs)
     return fs
 
 
-_DISK_CACHE_VERSION = 1
+_DISK_CACHE_VERSION = 2  # 2: sets carry their variant index (variants.py)
 
 
 def _disk_cache_file(key: tuple) -> Path | None:

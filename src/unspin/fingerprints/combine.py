@@ -1,15 +1,15 @@
 """Merging listed hits with the model's findings, and per-document fingerprint density."""
 from __future__ import annotations
 
-from ..types import SOURCE_LIST, Finding
+from ..types import LEVEL_FINDING, SOURCE_LIST, Finding
 
 # "≥ 5 listed fingerprints" is the usual PPS flag for a paper; below it, a few hits still deserve a look.
 DEFAULT_THRESHOLDS = {"high": 5, "medium": 2, "low": 1}
 
 
 def is_listed(f: Finding) -> bool:
-    """A finding produced by `FingerprintSet.match` (an imported list)."""
-    return f.source == SOURCE_LIST
+    """A listed phrase found (`FingerprintSet.match`): not a variant of one (variants.py, `suspect` level)."""
+    return f.source == SOURCE_LIST and f.level == LEVEL_FINDING
 
 
 def list_name(f: Finding) -> str:
@@ -48,6 +48,8 @@ def merge(model_findings: list[Finding], listed_findings: list[Finding]) -> list
         sugg = list(f.suggestions)
         evidence = list(f.evidence)
         conf = f.confidence
+        # a variant (suspect) that overlaps a model finding does not demote it
+        level = LEVEL_FINDING if any(m.level == LEVEL_FINDING for _, m in overlapping) else f.level
         for i, m in overlapping:
             used.add(i)
             if (m.start, m.end) == (f.start, f.end):
@@ -56,7 +58,7 @@ def merge(model_findings: list[Finding], listed_findings: list[Finding]) -> list
             evidence.extend(m.evidence)
             evidence.append(f"the model also flagged \"{m.text}\" (confidence {m.confidence:.2f})")
         out.append(Finding(f.start, f.end, f.text, _dedupe(sugg), conf, _dedupe(evidence), f.source, f.rule_id,
-                           f.detail, f.level))
+                           f.detail, level))
     taken = [(f.start, f.end) for f in out]
     for i, m in enumerate(model_findings):
         if i in used or any(m.start < e and s < m.end for s, e in taken):

@@ -295,6 +295,8 @@ class FingerprintSet:
         self.listed = sorted(listed, key=lambda x: -(x.entry.num_papers or 0))
         self.source = source
         self._automaton = None
+        self._variants = None
+        self.find_variants = True  # `find` also reports variants of the listed phrases (suspects)
 
     @classmethod
     def from_entries(cls, entries, name: str = "custom") -> "FingerprintSet":
@@ -333,9 +335,24 @@ class FingerprintSet:
             self._automaton = a
         return self._automaton
 
+    @property
+    def variants(self):
+        """Variants of the listed phrases (variants.py), built on first use from the certain entries."""
+        if self._variants is None:
+            from .variants import ListedVariants
+
+            self._variants = ListedVariants((x.list, x.entry.tortured, x.entry.expected) for x in self.listed
+                                            if not x.entry.uncertain)
+        return self._variants
+
     def find(self, text: str) -> list[Finding]:
-        """The FindingSource protocol (unspin.types): the listed fingerprints in `text`."""
-        return self.match(text)
+        """The FindingSource protocol (unspin.types): the listed fingerprints in `text`, and (at `suspect`
+        level) variants of them where no listed phrase was found."""
+        listed = self.match(text)
+        if not self.find_variants:
+            return listed
+        extra = [v for v in self.variants.find(text) if not any(v.start < f.end and f.start < v.end for f in listed)]
+        return sorted(listed + extra, key=lambda f: (f.start, f.end)) if extra else listed
 
     def match(self, text: str) -> list[Finding]:
         """Listed fingerprints in `text`: non-overlapping findings (longest first), sorted by start."""

@@ -506,6 +506,14 @@ class ArrayLM:
     def known(self, word: str) -> bool:
         return word in self._wid
 
+    def bigram_stored(self, first: str, second: str) -> bool:
+        """Does the model hold the bigram itself (not a back-off through the unigrams)? A pair nobody writes is
+        not stored; "random forest" may be, "irregular woodland" is not."""
+        a, b = self._wid.get(first, -1), self._wid.get(second, -1)
+        if a < 0 or b < 0:
+            return False
+        return _probe_one(self._views[2], self._bi_bits, a * self.vocab_size + b) >= 0
+
     def ids(self, words: Sequence[str], extend: bool = False) -> np.ndarray:
         """int32 ids of `words`: -1 for unknown words, or their pseudo ids when `extend`."""
         if extend:

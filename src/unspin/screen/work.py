@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 
 from ..readers import Document
-from ..types import LEVEL_FINDING, SOURCE_LIST
+from ..fingerprints.combine import is_listed
+from ..types import LEVEL_FINDING
 
 TOP_PHRASES = 5
 WARMUP_TEXT = "The committee met on Monday to discuss the budget for the new school library."
@@ -83,7 +84,7 @@ def report_rows(doc: Document, report) -> tuple[dict, list[dict]]:
         "verdict": str(report.verdict),
         "n_findings": sum(1 for f in findings if f.level == LEVEL_FINDING),
         "n_suspects": sum(1 for f in findings if f.level != LEVEL_FINDING),
-        "listed_hits": sum(1 for f in findings if f.source == SOURCE_LIST),
+        "listed_hits": sum(1 for f in findings if is_listed(f)),
         "top_phrases": top_phrases(findings),
         "error": None,
         "notes": [str(n) for n in (report.notes or [])],
