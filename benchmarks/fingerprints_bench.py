@@ -79,13 +79,13 @@ def bench_import(tmp: Path, runs: int) -> dict:
     from unspin.knowledge.paths import cache_dir
 
     def cold_load():  # SQLite + automaton build (no pickle in the cache dir)
-        fp._SETS.clear()
+        fp._compiled_set.cache_clear()
         for f in cache_dir().glob("fingerprints-*.pkl"):
             f.unlink()
         return fp.load(db_path=both)
 
     def disk_load():  # from the pickle the previous load wrote
-        fp._SETS.clear()
+        fp._compiled_set.cache_clear()
         return fp.load(db_path=both)
 
     t, fs = median_time(cold_load, runs)
@@ -187,6 +187,21 @@ def _beam(tortured, options, lm, beam=10):
     return " ".join(states[0][1])
 
 
+def _top_candidates(pool, word: str, k: int = 24) -> list[tuple[str, float]]:
+    """The `k` likeliest originals of `word` in `pool` (unspin.candidates) by the pool's static prior (the one it
+    uses to cap hub words), as (form, learned-pair weight)."""
+    import numpy as np
+
+    lex = pool.lex
+    form = lex.form_id.get(word)
+    if form is None:
+        return []
+    b = pool.for_form(form)
+    prior = lex.zipf[b.cand] - 0.5 * b.log_nsyn + b.reverse + 2 * b.learned + b.n_sources
+    order = np.argsort(-prior, kind="stable")[:k]
+    return [(lex.forms[int(b.cand[i])], float(b.learned[i])) for i in order]
+
+
 def bench_lift(engine_sample: int, seed: int = 0) -> dict:
     from unspin.fingerprints import align_pairs, parse_file
     from unspin.fingerprints.align import phrase_words
@@ -215,12 +230,10 @@ def bench_lift(engine_sample: int, seed: int = 0) -> dict:
             "thesaurus + pairs + LM (oracle positions)": 0}
     covered = 0
     word_hits = 0
-    from unspin.candidates import CandidateGenerator
-    from unspin.knowledge import thesaurus
+    from unspin.candidates import pool as candidate_pool
 
-    th = thesaurus.load(("moby",))
-    gen_plain = CandidateGenerator(th, None)
-    gen_learned = CandidateGenerator(th, pairs)
+    pool_plain = candidate_pool(sources=("moby",), neighbours=False)
+    pool_learned = candidate_pool(sources=("moby",), learned=pairs, neighbours=False)
     for t, x in evals:
         blind = [(_lookup(pairs, w) or [(w, 1.0)])[0][0] for w in t]
         hits["pairs best-weight (blind: every known word replaced)"] += blind == x
@@ -239,10 +252,10 @@ def bench_lift(engine_sample: int, seed: int = 0) -> dict:
             best.append(cand[0][0] if cand else w)
             word_hits += bool(cand) and cand[0][0] == gold
             opts_pairs.append([(c, wt) for c, wt in cand[:5]] or [(w, None)])
-            opts_th.append([(c.form, None) for c in gen_plain.for_form(w)[:24]] or [(w, None)])
-            both = gen_learned.for_form(w)[:24]
+            opts_th.append([(c, None) for c, _ in _top_candidates(pool_plain, w)] or [(w, None)])
+            both = _top_candidates(pool_learned, w)
             # learned candidates carry their weight; thesaurus-only ones a small constant prior
-            opts_both.append([(c.form, c.learned if c.learned else 0.05) for c in both] or [(w, None)])
+            opts_both.append([(c, wt if wt else 0.05) for c, wt in both] or [(w, None)])
         covered += ok
         hits["pairs best-weight (oracle positions)"] += best == x
         hits["pairs + LM re-rank (oracle positions)"] += _beam(t, opts_pairs, lm).split(" ") == x
@@ -337,9 +350,9 @@ def fmt_md(r: dict, cmd: str) -> str:
         L.append(f"| {k} | {v:.1%} |")
     L += ["", "\"Oracle positions\" = we know which words were spun (as when the detector flagged the span); "
           "\"blind\" replaces every word that has a learned pair. LM = the default pocketsphinx trigram model "
-          "(`unspin.knowledge.lm.load()`), beam search over the phrase; thesaurus = Moby via the engine's "
-          "`CandidateGenerator` (the combined row gives learned candidates their weight and thesaurus-only "
-          "ones a fixed 0.05)."]
+          "(`unspin.knowledge.lm.load()`), beam search over the phrase; thesaurus = Moby links from the engine's "
+          "candidate pool, the 24 best by its static prior (the combined row gives learned candidates their "
+          "weight and thesaurus-only ones a fixed 0.05)."]
     if "engine" in h:
         e = h["engine"]
         L += ["", f"### unspin.restore on carrier sentences ({e['sample']} held-out phrases)", "",

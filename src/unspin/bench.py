@@ -50,6 +50,12 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
+def machine_line() -> str:
+    """`machine()` as one line for a benchmark page."""
+    m = machine()
+    return f"{m['cores']} cores, {m['cpu'] or 'unknown CPU'}, Python {m['python']}"
+
+
 def _check(text: str, thesauri=None, threshold=None):
     from . import api
 
