@@ -332,9 +332,7 @@ def _static_pre_score(pre):
     pre-ranker (Knowledge memoises the scores with each table under this function)."""
     fn = pre.__dict__.get("_static_score")
     if fn is None:
-        from .knowledge.bundle import Knowledge as _K
-
-        col_of = {name: j for j, name in enumerate(_K.FACTS)}
+        col_of = {name: j for j, name in enumerate(Knowledge.FACTS)}
 
         def fn(facts: np.ndarray, text_zipf: np.ndarray) -> np.ndarray:
             cols = {n: facts[:, j].astype(np.float64) for n, j in col_of.items()}

@@ -105,21 +105,26 @@ class Knowledge:
         missing = object()
         with self._memo_lock:
             got = {f: t for f in set(forms) if (t := self._memo.get(f, missing)) is not missing}
-        new = sorted(set(forms) - got.keys())
-        for i in range(0, len(new), TABLE_BATCH):
-            chunk = new[i : i + TABLE_BATCH]
-            got.update(zip(chunk, self._tables(chunk, static)))
         stale = [f for f, t in got.items() if t is not None and static is not None and t[3] is not static]
         for f in stale:  # memoised under another scoring function (or none): score again, keep the new scores
             cand, facts = got[f][:2]
             got[f] = (cand, facts, static(facts, np.full(len(cand), float(self.lex.zipf[f]))), static)
+        self._keep({f: got[f] for f in stale})
+        new = sorted(set(forms) - got.keys())
+        for i in range(0, len(new), TABLE_BATCH):
+            chunk = new[i : i + TABLE_BATCH]
+            built = dict(zip(chunk, self._tables(chunk, static)))
+            got.update(built)
+            self._keep(built)  # batch by batch: the memo makes room as the new tables arrive
+        return [None if (t := got[f]) is None else t[:3] for f in forms]
+
+    def _keep(self, tables: dict) -> None:
         with self._memo_lock:
-            for f in new + stale:
+            for f, t in tables.items():
                 try:
-                    self._memo[f] = got[f]
+                    self._memo[f] = t
                 except ValueError:  # a table larger than the whole budget is used, not kept
                     pass
-        return [None if (t := got[f]) is None else t[:3] for f in forms]
 
     def _tables(self, forms: list[int], static=None) -> list[tuple | None]:
         blocks = self.pool.for_forms(forms)
