@@ -589,6 +589,11 @@ def test_a_new_combination_of_listed_swaps_is_a_suspect_restored_to_the_listed_p
     assert fp.density(got, 100)["listed"] == 1  # the PPS flag counts listed phrases, not variants
     fs.find_variants = False
     assert fs.find(text) == [got[1]]
+    fs.find_variants = True
+    # words parted by a hyphen are words of the phrase (the lists' matching form); other punctuation ends it
+    assert [(f.text, f.suggestions[0]) for f in fs.find("An arbitrary-woodland model.")] == [
+        ("arbitrary-woodland", "random forest")]
+    assert fs.find("Arbitrary, woodland models.") == []
 
 
 def test_pairs_people_write_and_inflections_are_not_variants():
