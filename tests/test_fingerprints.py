@@ -637,3 +637,24 @@ def test_an_imported_list_finds_variants_also_from_the_disk_cache(_db_env, tmp_p
     fpm._compiled_set.cache_clear()  # a new process: the set comes from the pickle in the cache dir
     again = fpm.load()
     assert again.variants._lm is None and again.find(text) == first
+
+
+def test_cli_match_variants(tmp_path, capsys):
+    from unspin.cli import main
+
+    db = str(tmp_path / "cli.sqlite")
+    src = tmp_path / "demo.json"
+    src.write_text(json.dumps([{"tortured": t, "expected": e} for t, e in VARIANT_LIST]))
+    main(["fingerprints", "import", str(src), "--name", "demo", "--db", db])
+    doc = tmp_path / "doc.txt"
+    doc.write_text("We fitted an arbitrary woodland.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["fingerprints", "match", str(doc), "--db", db]) == 0  # listed phrases only
+    assert "0 listed fingerprints" in capsys.readouterr().out
+    assert main(["fingerprints", "match", str(doc), "--variants", "--db", db]) == 0  # a suspect sets no code
+    out = capsys.readouterr().out
+    assert "'arbitrary woodland' -> 'random forest' [demo:~random forest] (variant) 0.50" in out
+    assert "0 listed fingerprints (0 distinct)" in out and "risk none; 1 variant of listed phrases" in out
+    assert main(["fingerprints", "match", str(doc), "--variants", "--json", "--db", db]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [f["level"] for f in d["findings"]] == ["suspect"] and d["density"]["listed"] == 0

@@ -53,6 +53,8 @@ def add_parser(subparsers) -> None:
     mt.add_argument("--high", type=int, default=5, help="distinct listed fingerprints for risk 'high' (default 5)")
     mt.add_argument("--medium", type=int, default=2, help="... for risk 'medium' (default 2)")
     mt.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
+    mt.add_argument("--variants", action="store_true", help="also report variants of listed phrases (suspects: the "
+                    "lists' word swaps giving a listed expected phrase; they set no exit code, nor the risk)")
     add_encoding_option(mt)
     mt.set_defaults(func=run_match)
 
@@ -204,7 +206,7 @@ def run_export(args) -> int:
 def run_match(args) -> int:
     import json
 
-    from . import StoreError, density, load
+    from . import StoreError, density, is_listed, load
     from ..text import count_words, line_col
 
     names = [n.strip() for n in args.lists.split(",") if n.strip()] if args.lists else None
@@ -224,8 +226,8 @@ def run_match(args) -> int:
             status |= EXIT_INPUT
             continue
         text = inp.text
-        hits = fs.match(text)
-        if hits:
+        hits = fs.find(text) if args.variants else fs.match(text)
+        if any(is_listed(f) for f in hits):
             status |= EXIT_FINDINGS
         dens = density(hits, count_words(text), {"high": args.high, "medium": args.medium})
         if args.json:
@@ -234,9 +236,12 @@ def run_match(args) -> int:
             continue
         for f in hits:
             ln, col = line_col(text, f.start)
-            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.detail}] {f.confidence:.2f}")
+            kind = "" if is_listed(f) else " (variant)"
+            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.detail}]{kind} {f.confidence:.2f}")
+        n_var = sum(1 for f in hits if not is_listed(f))
         print(f"{path}: {dens['listed']} listed fingerprints ({dens['distinct']} distinct), "
-              f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}")
+              f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}"
+              + (f"; {n_var} variant{'s' if n_var != 1 else ''} of listed phrases" if args.variants else ""))
     return status
 
 
