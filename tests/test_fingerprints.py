@@ -658,3 +658,25 @@ def test_cli_match_variants(tmp_path, capsys):
     assert main(["fingerprints", "match", str(doc), "--variants", "--json", "--db", db]) == 0
     d = json.loads(capsys.readouterr().out)
     assert [f["level"] for f in d["findings"]] == ["suspect"] and d["density"]["listed"] == 0
+
+
+def test_variants_can_be_turned_off_in_check_and_on_the_command_line(_db_env, tmp_path, capsys):
+    import unspin
+    import unspin.fingerprints as fpm
+    from unspin.cli import main
+
+    src = tmp_path / "demo.json"
+    src.write_text(json.dumps([{"tortured": t, "expected": e} for t, e in VARIANT_LIST]))
+    fpm.import_file(src, name="demo")
+    text = ("The authors describe how an arbitrary woodland was used in the experiments reported in this section, "
+            "and they compare it with two older methods on the same public data set of hospital records.")
+    assert [f.text for f in unspin.check(text).findings if f.rule_id.endswith("_VARIANT")] == ["arbitrary woodland"]
+    assert not [f for f in unspin.check(text, variants=False).findings if f.rule_id.endswith("_VARIANT")]
+    assert fpm.load().find_variants  # the shared, cached set is not changed by variants=False
+    doc = tmp_path / "doc.txt"
+    doc.write_text(text)
+    capsys.readouterr()
+    main(["check", "--review", str(doc)])
+    assert "random forest" in capsys.readouterr().out
+    main(["check", "--review", "--no-variants", str(doc)])
+    assert "random forest" not in capsys.readouterr().out

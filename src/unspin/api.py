@@ -29,6 +29,7 @@ class Options:
     fingerprints: object = None  # None: lists in the local DB if any; False: none; a list of list names
     fingerprints_db: str | None = None
     learned_pairs: bool = True  # word pairs learned from imported lists as extra candidates
+    variants: bool = True  # variants of listed phrases (suspects; fingerprints/variants.py)
     index: str | None = None  # trace index dir: exact restorations from an aligned source
     cascade: bool = True  # skip spans the cheap first stage rules out
     screen: bool = False  # corpus screening: documents the first stage clears get no span analysis (stage "screen")
@@ -58,12 +59,23 @@ def finding_sources(opts: Options) -> list[FindingSource]:
         names = opts.fingerprints if isinstance(opts.fingerprints, (list, tuple)) else None
         fset = fp.load(names=names, db_path=opts.fingerprints_db)
         if len(fset):
-            out.append(fset)
+            out.append(fset if opts.variants else _ListedOnly(fset))
     if opts.index:
         from . import trace
 
         out.append(trace.TraceSource(opts.index, restore_fn=lambda t: restore(t, fingerprints=False).text))
     return out
+
+
+class _ListedOnly:
+    """An imported set as a source of listed phrases only (`variants=False`); the set itself is shared and
+    cached, so it is wrapped, not changed."""
+
+    def __init__(self, fset):
+        self.fset = fset
+
+    def find(self, text: str):
+        return self.fset.match(text)
 
 
 def _learned_pairs(opts: Options):

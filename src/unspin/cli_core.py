@@ -27,6 +27,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    "from (comma-separated: moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
     g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
+    g.add_argument("--no-variants", action="store_true", help="imported lists: their listed phrases only, no "
+                   "variants of them (suspects, docs/fingerprints.md)")
     g.add_argument("--lists", metavar="NAMES", help="comma-separated fingerprint lists to use (default: all)")
     g.add_argument("--fingerprints-db", metavar="FILE", help="fingerprint database (default: user data dir)")
     g.add_argument("--index", metavar="DIR", help="trace index: restore exactly from an aligned source text")
@@ -55,6 +57,8 @@ def _options_from(args) -> dict:
         opts["model_path"] = args.model_path
     if args.no_fingerprints:
         opts["fingerprints"] = False
+    if getattr(args, "no_variants", False):
+        opts["variants"] = False
     elif args.lists:
         opts["fingerprints"] = [x.strip() for x in args.lists.split(",") if x.strip()]
     if args.fingerprints_db:
