@@ -44,3 +44,24 @@ def test_check_is_deterministic(text):
     a = unspin.check(text, fingerprints=False).to_dict()
     b = unspin.check(text, fingerprints=False).to_dict()
     assert a == b
+
+
+_VARIANT_WORDS = ["irregular", "arbitrary", "Arbitrary", "woodland", "backwoods", "random", "forest", "profound",
+                  "learning", "deep", "-", "–", ",", ".", "’", "'s", "\n", "😀", "naïve", "Woodland", "ARBITRARY"]
+_VARIANT_LIST = [("irregular woodland", "random forest"), ("arbitrary backwoods", "random forest"),
+                 ("profound learning", "deep learning")]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(st.sampled_from(_VARIANT_WORDS), max_size=40).map(" ".join),
+                 st.lists(st.sampled_from(_VARIANT_WORDS), max_size=40).map("".join), st.text(max_size=200)))
+def test_listed_phrases_and_variants_index_the_input_and_never_overlap(text):
+    from unspin.fingerprints import FingerprintSet
+
+    fs = FingerprintSet.from_entries(_VARIANT_LIST, name="p")
+    prev_end = 0
+    for f in fs.find(text):
+        assert 0 <= f.start < f.end <= len(text) and text[f.start : f.end] == f.text
+        assert f.start >= prev_end and f.suggestions and f.suggestions[0].strip()
+        assert f.level in ("finding", "suspect")
+        prev_end = f.end
