@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import deque
 from dataclasses import dataclass
 
 from ..stopwords import is_function_word
@@ -83,31 +84,33 @@ class ListedVariants:
         return self._lm
 
     def find(self, text: str) -> list[Finding]:
-        """Variants in `text`, non-overlapping (longer runs first), sorted by start."""
+        """Variants in `text`, non-overlapping (longer runs first, then left to right), sorted by start. The
+        words are read as a stream (the last MAX_WORDS of the current run): memory does not grow with the
+        text, only with the variants found."""
         if not self.expected or not text:
             return []
-        toks = [(m.start(), m.end(), m.group().lower().replace("’", "'")) for m in _TOKEN.finditer(text)]
-        # adjacent: only spaces or hyphens between two words (other punctuation ends a phrase)
-        joined = [i > 0 and _JOINER.fullmatch(text[toks[i - 1][1]:toks[i][0]]) is not None for i in range(len(toks))]
-        found: list[Finding] = []
-        taken: list[tuple[int, int]] = []
-        for k in range(MAX_WORDS, MIN_WORDS - 1, -1):
-            for i in range(len(toks) - k + 1):
-                if not all(joined[i + 1 : i + k]):
-                    continue
-                words = tuple(t[2] for t in toks[i : i + k])
+        hits: list[tuple[int, int, Finding]] = []
+        run: deque = deque(maxlen=MAX_WORDS)  # (start, end, word) of the last words of the current phrase run
+        for m in _TOKEN.finditer(text):
+            # only spaces or hyphens between two words keep a run going (other punctuation ends a phrase)
+            if run and _JOINER.fullmatch(text, run[-1][1], m.start()) is None:
+                run.clear()
+            run.append((m.start(), m.end(), m.group().lower().replace("’", "'")))
+            for k in range(MIN_WORDS, len(run) + 1):
+                toks = list(run)[-k:]
+                words = tuple(t[2] for t in toks)
                 if not any(w in self.originals for w in words) or words in self.listed or words in self.expected:
                     continue
                 if is_function_word(words[0]) or is_function_word(words[-1]):
                     continue  # a phrase is its content words: "conveyance of" is no term
-                a, b = toks[i][0], toks[i + k - 1][1]
-                if any(a < y and x < b for x, y in taken):
-                    continue
-                f = self._variant(text, a, b, words)
+                f = self._variant(text, toks[0][0], toks[-1][1], words)
                 if f is not None:
-                    found.append(f)
-                    taken.append((a, b))
-        return sorted(found, key=lambda f: f.start)
+                    hits.append((k, toks[0][0], f))
+        kept: list[Finding] = []
+        for _, _, f in sorted(hits, key=lambda h: (-h[0], h[1])):
+            if not any(f.start < g.end and g.start < f.end for g in kept):
+                kept.append(f)
+        return sorted(kept, key=lambda f: f.start)
 
     def _variant(self, text: str, a: int, b: int, words: tuple[str, ...]) -> Finding | None:
         options = [(w, *self.originals.get(w, ())) for w in words]
