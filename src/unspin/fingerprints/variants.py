@@ -16,7 +16,7 @@ replace. So a run of 2–4 adjacent words is a *variant* when
 Variants are findings at `suspect` level: for a person reviewing a paper, not counted as listed hits (the
 PPS density flag counts only listed phrases) nor as certain evidence in the spin score.
 
-Measured on the PPS list (benchmarks/fingerprints_bench.py; lists built from 80 % of it, the other 20 %
+Measured on the PPS list (benchmarks/variants_bench.py; lists built from 80 % of it, the other 20 %
 held out): in a neutral sentence 25 % of the held-out tortured phrases are flagged (5 % listed verbatim in the
 80 %, the rest as variants) and 15 % restored to their expected phrase, at 0.12 false variants per 1,000 words of
 clean prose of every register (0.51 in science abstracts).
