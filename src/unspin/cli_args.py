@@ -17,6 +17,26 @@ def probability(s: str) -> float:
     return v
 
 
+def installed_thesauri(s: str) -> tuple[str, ...]:
+    """Comma-separated thesaurus names, each known and installed here (`--thesauri`, `spinners new --sources`)."""
+    return _thesauri(s, installed=True)
+
+
+def known_thesauri(s: str) -> tuple[str, ...]:
+    """Comma-separated thesaurus names unspin knows, installed or not (`spinners learn --sources` leaves the
+    missing ones out itself)."""
+    return _thesauri(s, installed=False)
+
+
+def _thesauri(s: str, installed: bool) -> tuple[str, ...]:
+    from .knowledge.thesaurus import checked_sources
+
+    try:
+        return checked_sources(s, installed=installed)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def encoding_name(s: str) -> str:
     """A text encoding Python knows (utf-8, cp1252, latin-1, utf-16, …), returned as given."""
     from .decoding import codec_name

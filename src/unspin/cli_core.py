@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli_args import add_encoding_option, probability
+from .cli_args import add_encoding_option, installed_thesauri, probability
 from .inputs import DEFAULT_MAX_BYTES
 from .types import LEVEL_FINDING, SCHEMA_VERSION, ExitCode
 
@@ -23,7 +23,7 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about 20-25 minutes of "
                    "checking fresh prose on one core; 0 = no limit)")
-    g.add_argument("--thesauri", metavar="NAMES", type=_thesauri_arg, help="thesauri to draw candidate originals "
+    g.add_argument("--thesauri", metavar="NAMES", type=installed_thesauri, help="thesauri to draw candidate originals "
                    "from (comma-separated: moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
     g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
@@ -34,17 +34,6 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--index", metavar="DIR", help="trace index: restore exactly from an aligned source text")
 
 
-def _thesauri_arg(value: str) -> tuple[str, ...]:
-    import argparse
-
-    from .knowledge.thesaurus import checked_sources
-
-    try:
-        return checked_sources(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
 def _options_from(args) -> dict:
     opts: dict = {}
     if args.threshold is not None:
@@ -52,7 +41,7 @@ def _options_from(args) -> dict:
     if args.lm_path:
         opts["lm_path"] = args.lm_path
     if getattr(args, "thesauri", None):
-        opts["thesauri"] = args.thesauri  # checked when parsed (_thesauri_arg)
+        opts["thesauri"] = args.thesauri  # checked when parsed (cli_args.installed_thesauri)
     if args.model_path:
         opts["model_path"] = args.model_path
     if args.no_fingerprints:

@@ -5,29 +5,8 @@ import argparse
 import json
 import sys
 
+from .cli_args import installed_thesauri, known_thesauri
 from .types import ExitCode
-
-
-def _known_sources(value: str) -> tuple[str, ...]:
-    """Comma-separated thesaurus names, each one unspin knows (installed or not)."""
-    from .knowledge.thesaurus import KNOWN_SOURCES
-
-    names = tuple(x.strip() for x in value.split(",") if x.strip())
-    bad = [n for n in names if n not in KNOWN_SOURCES]
-    if bad or not names:
-        raise argparse.ArgumentTypeError(f"unknown thesaurus {bad[0]!r} (known: {', '.join(KNOWN_SOURCES)})" if bad
-                                         else f"no thesaurus named (known: {', '.join(KNOWN_SOURCES)})")
-    return names
-
-
-def _installed_sources(value: str) -> tuple[str, ...]:
-    """Comma-separated thesaurus names, each installed here."""
-    from .knowledge.thesaurus import checked_sources
-
-    try:
-        return checked_sources(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _rate(s: str) -> float:
@@ -52,7 +31,7 @@ def add_parser(sub) -> None:
                      "rare synonyms, blind to part of speech; a share of words is left alone.")
     n.add_argument("--seed", type=int, required=True)
     n.add_argument("--out", "-o", required=True, metavar="FILE", help="tool file to write (JSON)")
-    n.add_argument("--sources", default=("moby",), type=_installed_sources,
+    n.add_argument("--sources", default=("moby",), type=installed_thesauri,
                    help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
     n.add_argument("--keep-share", type=_rate, default=0.25, help="share of eligible words the tool leaves alone")
     n.add_argument("--multi-share", type=_rate, default=0.15,
@@ -75,7 +54,7 @@ def add_parser(sub) -> None:
                     help="leave the engine's findings out (faster, lower recall at the same precision)")
     lr.add_argument("--no-variants", dest="variants", action="store_false", default=True,
                     help="do not align documents that are spun variants of one text with each other")
-    lr.add_argument("--sources", default=("moby", "mythes", "wordnet"), type=_known_sources,
+    lr.add_argument("--sources", default=("moby", "mythes", "wordnet"), type=known_thesauri,
                     help="thesauri the learner may link pairs with (the tool's own source is unknown; those not "
                     "installed are left out)")
     lr.add_argument("--threshold", type=_rate, default=None,

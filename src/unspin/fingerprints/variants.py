@@ -96,8 +96,9 @@ class ListedVariants:
             if run and _JOINER.fullmatch(text, run[-1][1], m.start()) is None:
                 run.clear()
             run.append((m.start(), m.end(), m.group().lower().replace("’", "'")))
-            for k in range(MIN_WORDS, len(run) + 1):
-                toks = list(run)[-k:]
+            last = list(run)
+            for k in range(MIN_WORDS, len(last) + 1):
+                toks = last[-k:]
                 words = tuple(t[2] for t in toks)
                 if not any(w in self.originals for w in words) or words in self.listed or words in self.expected:
                     continue

@@ -512,7 +512,8 @@ class ArrayLM:
         a, b = self._wid.get(first, -1), self._wid.get(second, -1)
         if a < 0 or b < 0:
             return False
-        return _probe_one(self._views[2], self._bi_bits, a * self.vocab_size + b) >= 0
+        bi_keys = self._views[ARRAY_NAMES.index("bi_keys")]
+        return _probe_one(bi_keys, self._bi_bits, a * self.vocab_size + b) >= 0
 
     def ids(self, words: Sequence[str], extend: bool = False) -> np.ndarray:
         """int32 ids of `words`: -1 for unknown words, or their pseudo ids when `extend`."""

@@ -44,22 +44,22 @@ def available_sources() -> tuple[str, ...]:
     return tuple(out)
 
 
-def checked_sources(names) -> tuple[str, ...]:
-    """`names` (a sequence, or a comma-separated string as on the command line) as a tuple of installed
-    thesauri. An unknown or missing one is a ValueError naming it: a typo must not leave the detector silently
-    without candidates (it then finds nothing and still scores the document)."""
+def checked_sources(names, installed: bool = True) -> tuple[str, ...]:
+    """`names` (a sequence, or a comma-separated string as on the command line) as a tuple of thesauri unspin
+    knows and (with `installed`) this machine has. A bad one is a ValueError naming it: a typo must not leave the
+    detector silently without candidates (it then finds nothing and still scores the document)."""
     if isinstance(names, str):
         names = names.split(",")
-    out = tuple(n.strip() for n in names if not isinstance(n, str) or n.strip())
+    out = tuple(n.strip() if isinstance(n, str) else n for n in names if not isinstance(n, str) or n.strip())
     if not out:
         raise ValueError(f"no thesaurus named (known: {', '.join(KNOWN_SOURCES)})")
-    installed = available_sources()
+    have = available_sources() if installed else KNOWN_SOURCES
     for n in out:
         base = n.partition(":")[0] if isinstance(n, str) else None
         if base not in SOURCE_BITS:
             raise ValueError(f"unknown thesaurus {n!r} (known: {', '.join(KNOWN_SOURCES)})")
-        if base not in installed:
-            raise ValueError(f"thesaurus {n!r} is not installed here (installed: {', '.join(installed)}; "
+        if base not in have:
+            raise ValueError(f"thesaurus {n!r} is not installed here (installed: {', '.join(have)}; "
                              f"`make system-deps` adds MyThes and WordNet)")
     return out
 
