@@ -175,13 +175,15 @@ class HitTable:
 
     def llr(self, cal: dict) -> tuple[np.ndarray, np.ndarray]:
         """(LLR, proof): documents × dictionaries under `cal`."""
+        from .identify import expected_rate
+
         size = self.shape[0] * self.shape[1]
         q = np.where(self.single, cal["q_single"], self.q)
         lr = np.exp(np.clip(cal["beta"] * (self.g - cal["g0"]), -cal["clip"], cal["clip"]))
         term = np.minimum(self.n, cal["max_hits"]) * np.log1p(q * np.minimum(self.ratio, cal["ratio_cap"]) * lr)
         term = np.where(q < cal["q_min"], 0.0, term)
         L = np.bincount(self.cell, weights=term, minlength=size).reshape(self.shape)
-        expected = self.rates[:, 0] + cal["q_single"] * self.rates[:, 1]
+        expected = expected_rate((self.rates[:, 0], self.rates[:, 1]), cal)  # per dictionary, as identify does
         L -= cal["gamma"] * self.words[:, None] * expected[None, :]
         proof = self.rare & (q >= max(cal["q_min"], 0.05)) & (self.g >= cal["g0"] - 2.0)
         P = np.bincount(self.cell[proof], minlength=size).reshape(self.shape) > 0
