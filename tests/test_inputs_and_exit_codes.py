@@ -213,6 +213,20 @@ def test_check_exit_flags_findings_plus_unreadable_is_5(tmp_path, capsys, fp_db)
     assert run(capsys, "check", "--no-fingerprints", str(missing))[0] == 4
 
 
+@pytest.mark.parametrize("command", ["check", "restore"])
+def test_unknown_list_name_is_a_usage_error_said_once(tmp_path, capsys, fp_db, command):
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE, encoding="utf-8")
+    code, out, err = run(capsys, command, "--fingerprints-db", fp_db, "--lists", "t,nosuchlist", str(good), str(good))
+    assert code == 2 and not out
+    assert err.count("no list named nosuchlist") == 1 and "known: t" in err and "Traceback" not in err
+    # no database at all: still a usage error naming the list
+    code, _, err = run(capsys, command, "--fingerprints-db", str(tmp_path / "none.sqlite"), "--lists", "pps", str(good))
+    assert code == 2 and "no list named pps" in err
+    code, out, err = run(capsys, command, "--fingerprints-db", fp_db, "--lists", "t", str(good))
+    assert code in (0, 1) and "deep learning" in out and not err  # a known name works as before
+
+
 def test_restore_and_match_exit_flags(tmp_path, capsys, fp_db):
     good = tmp_path / "good.txt"
     good.write_text(PROSE, encoding="utf-8")

@@ -246,6 +246,48 @@ def test_engine_errors_map_to_400_and_500(client):
     assert r.status_code == 500 and "RAISE_CRASH" not in r.text
 
 
+def test_unknown_fingerprint_list_is_422_naming_it(tmp_path):
+    """A list name the server does not hold is the client's mistake: 422 with the name and the known lists,
+    never a 500 or the server's database path."""
+    from unspin import fingerprints as fp
+
+    db = tmp_path / "fp.sqlite"
+    src = tmp_path / "mine.json"
+    src.write_text(json.dumps([{"tortured": "profound learning", "correct": "deep learning"}]), encoding="utf-8")
+    fp.import_file(src, name="mine", db_path=db)
+
+    def check(text, **options):
+        fp.load(names=options.get("fingerprints"), db_path=db)  # as api.finding_sources does
+        return Report(text, count_words(text), [], None, "uncertain")
+
+    with TestClient(create_app(check_fn=check)) as c:
+        r = c.post("/api/v1/check", json={"text": "some text", "fingerprints": ["nosuchlist"]})
+        assert r.status_code == 422
+        msg = r.json()["error"]["message"]
+        assert "nosuchlist" in msg and "known: mine" in msg and str(tmp_path) not in msg
+        r = c.post("/api/v1/restore", json={"text": "some text", "fingerprints": ["mine", "other"]})
+        assert r.status_code == 422 and "other" in r.json()["error"]["message"]
+        assert c.post("/api/v1/check", json={"text": "some text", "fingerprints": ["mine"]}).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/api/v1/check", "/api/v1/restore"])
+def test_lone_surrogate_is_422_not_a_crash(client, engine, url):
+    # JSON can escape half of a UTF-16 pair; the answer (which may quote the text) could not be encoded
+    body = '{"text": "\\ud83d The focal bank raised its premium rate.", "include_text": true}'
+    r = client.post(url, content=body.encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "surrogate" in r.json()["error"]["message"]
+    assert not engine.calls
+    body = '{"text": "fine", "path": "a\\udc00b"}'
+    r = client.post(url, content=body.encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "path" in r.json()["error"]["message"]
+
+
+def test_v2_lone_surrogate_is_400(client, engine):
+    body = '{"language": "en-US", "text": "\\ud83d The focal bank raised its premium rate."}'
+    r = client.post("/v2/check", content=body.encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "surrogate" in r.text and not engine.calls
+
+
 def test_unknown_route_and_method_are_json(client):
     assert client.get("/api/v1/nothing").json()["error"]["status"] == 404
     r = client.get("/api/v1/check")
@@ -448,6 +490,18 @@ def test_v2_check_fields_and_utf16_offsets(client):
     assert [x["value"] for x in body["matches"][1]["replacements"]] == ["interest rate", "rate of interest"]
 
 
+def test_v2_replacements_are_cased_like_the_flagged_text(client):
+    """LanguageTool clients insert a replacement exactly as sent: a capitalised span gets a capitalised one,
+    as `restore` writes it (duplicates after casing are sent once)."""
+    text = "Focal bank news. PREMIUM RATE rises. The focal bank waits."
+    body = client.post("/v2/check", data={"language": "en-US", "text": text}).json()
+    got = [(_utf16_slice(text, m["offset"], m["length"]), [x["value"] for x in m["replacements"]])
+           for m in body["matches"]]
+    assert got == [("Focal bank", ["Central bank"]), ("PREMIUM RATE", ["INTEREST RATE", "RATE OF INTEREST"]),
+                   ("focal bank", ["central bank"])]
+    assert lt.replacements("Focal", ["central", "Central"]) == [{"value": "Central"}]
+
+
 def test_v2_form_body_labelled_json_and_query_merge(client):
     # LTeX sends form data with Content-Type application/json
     body = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()
@@ -609,7 +663,7 @@ def test_language_tool_python_client(engine):
             assert got == [
                 ("focal bank", ["central bank"], "UNSPIN_MODEL"),
                 ("premium rate", ["interest rate", "rate of interest"], "UNSPIN_MODEL"),
-                ("Huge information", ["big data"], "UNSPIN_MODEL"),
+                ("Huge information", ["Big data"], "UNSPIN_MODEL"),  # cased like the span
             ]
             assert matches[0].category == "UNSPIN_MODEL" and "focal bank" in matches[0].message
             fixed = ltp.utils.correct(text, matches)
@@ -735,6 +789,10 @@ def test_cli_usage_errors(capsys):
     with pytest.raises(SystemExit) as e:
         main(["serve", "--timeout", "-1"])
     assert e.value.code == 2
+    for port in ("70000", "-1"):
+        with pytest.raises(SystemExit) as e:
+            main(["serve", "--port", port])
+        assert e.value.code == 2 and "port" in capsys.readouterr().err
 
 
 def test_cli_port_in_use_and_public_bind_warning(capsys, monkeypatch):

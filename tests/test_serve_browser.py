@@ -237,3 +237,49 @@ def test_no_console_errors_and_the_icon_loads(driver, server):
         assert (status, ctype.split(";")[0]) == (200, "image/svg+xml"), url
     errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], errors
+
+
+def test_a_paste_while_checking_is_checked_next(driver):
+    """A second paste while the first text is being checked: the page checks the newest text when the first
+    check ends, and never leaves the first text's results looking current."""
+    slow = FakeEngine(delay=1.0)
+    other = "Nothing unusual here, only the premium rate of a small shop in town."
+    with LiveServer(create_app(check_fn=slow)) as srv:
+        d = driver
+        d.get(srv.url + "/")
+        box = _wait(d, EC.element_to_be_clickable((By.ID, "input")))
+        d.execute_script("arguments[0].value = arguments[1];", box, SPUN)
+        d.find_element(By.ID, "check").click()
+        _wait(d, lambda d: "Checking" in d.find_element(By.ID, "status").text)
+        d.execute_script("arguments[0].value = arguments[1];"
+                         "arguments[0].dispatchEvent(new Event('paste'));", box, other)
+        _wait(d, lambda d: [m.text for m in d.find_elements(By.CSS_SELECTOR, "#marked .finding")] == ["premium rate"]
+              and "Done" in d.find_element(By.ID, "status").text, timeout=15)
+        assert d.find_element(By.ID, "restored").get_attribute("value") == other
+        # typed (no paste) while checking: no second check, but the page says the results are of the old text
+        d.execute_script("arguments[0].value = arguments[1];", box, SPUN)
+        d.find_element(By.ID, "check").click()
+        _wait(d, lambda d: "Checking" in d.find_element(By.ID, "status").text)
+        d.execute_script("arguments[0].value = arguments[1];", box, other + " More.")
+        _wait(d, lambda d: "changed while it was being checked" in d.find_element(By.ID, "status").text, timeout=15)
+
+
+def test_a_finding_without_suggestion_cannot_be_accepted_by_key(driver):
+    def check(text, **options):
+        from unspin.text import count_words
+        from unspin.types import Finding, Report
+
+        i = text.index("focal")
+        return Report(text, count_words(text), [Finding(i, i + 5, "focal", (), 0.9)], None, "uncertain")
+
+    with LiveServer(create_app(check_fn=check)) as srv:
+        d = driver
+        _load(d, srv, SPUN)
+        mark = d.find_elements(By.CSS_SELECTOR, "#marked .finding")[0]
+        mark.click()
+        assert not d.find_element(By.ID, "accept-one").is_enabled()
+        mark.send_keys("a")
+        assert "accepted" not in mark.get_attribute("class")
+        assert d.find_element(By.ID, "restored").get_attribute("value") == SPUN
+        mark.send_keys("r")
+        assert "rejected" in d.find_elements(By.CSS_SELECTOR, "#marked .finding")[0].get_attribute("class")

@@ -132,6 +132,26 @@ def _config_error(e: Exception) -> bool:
     return isinstance(e, (FileNotFoundError, ImportError)) or "no list named" in str(e)
 
 
+def _lists_problem(opts: dict, command: str) -> int | None:
+    """The exit code when the fingerprint lists asked for (`--lists`) cannot be used, after saying why: an
+    unknown name is a usage error (2), an unreadable database an input error (4). Checked once, before any
+    input, so the message is not repeated per file; the set is cached for the run."""
+    names = opts.get("fingerprints")
+    if not isinstance(names, list):
+        return None
+    from . import fingerprints as fp
+
+    try:
+        fp.load(names=names, db_path=opts.get("fingerprints_db"))
+    except fp.UnknownListError as e:
+        print(f"unspin {command}: --lists: {e}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    except fp.StoreError as e:
+        print(f"unspin {command}: {e}", file=sys.stderr)
+        return int(ExitCode.INPUT)
+    return None
+
+
 def run_check(args) -> int:
     import unspin
 
@@ -139,6 +159,8 @@ def run_check(args) -> int:
     from .inputs import read_inputs
 
     opts = _options_from(args)
+    if (code := _lists_problem(opts, "check")) is not None:
+        return code
     if args.format == "html" and not args.output_dir and (len(args.paths) > 1 or any(
             os.path.isdir(p) for p in args.paths)):
         print("unspin check: --format html with several inputs needs --output-dir", file=sys.stderr)
@@ -250,6 +272,8 @@ def run_restore(args) -> int:
     from .inputs import read_inputs
 
     opts = _options_from(args)
+    if (code := _lists_problem(opts, "restore")) is not None:
+        return code
     several = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
     if several and args.format == "text" and not args.out_dir:
         print("unspin restore: several inputs need --out-dir (one restored file per input), or --format json",

@@ -21,12 +21,13 @@ from .combine import DEFAULT_THRESHOLDS, density, is_listed, merge
 from .match import FingerprintSet, Listed
 from .mine import Candidate, candidates_csv, mine, mine_corpus, write_csv
 from .parse import Entry, FingerprintFormatError, ParseResult, Skipped, Term, clean_expected, parse_file
-from .store import ListInfo, Store, StoreError, default_db_path, resolve_db
+from .store import ListInfo, Store, StoreError, UnknownListError, default_db_path, resolve_db
 
 __all__ = [
     "load", "import_file", "learned_pairs", "align_pairs", "align", "merge", "density", "is_listed", "mine",
     "mine_corpus", "candidates_csv", "write_csv", "Candidate", "FingerprintSet", "Listed", "Entry", "Term",
-    "Skipped", "ParseResult", "ListInfo", "Store", "StoreError", "FingerprintFormatError", "parse_file",
+    "Skipped", "ParseResult", "ListInfo", "Store", "StoreError", "UnknownListError", "FingerprintFormatError",
+    "parse_file",
     "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS",
 ]
 
@@ -45,12 +46,12 @@ def load(names=None, db_path=None) -> FingerprintSet:
     """The lists `names` (all lists when None) of the database as one compiled set; an empty set when the
     database does not exist. Cached per (db path, mtime, names): in memory (repeated calls are cheap) and
     as a pickle in UNSPIN_CACHE_DIR (a new process skips SQLite and the automaton build). Unknown list
-    names raise `StoreError`."""
+    names raise `UnknownListError` (a `StoreError`)."""
     path = resolve_db(db_path).resolve()
     stamp = _stamp(path)
     if stamp is None:
         if names:
-            raise StoreError(f"{path}: no fingerprint database, so no list named {', '.join(names)}")
+            raise UnknownListError(f"{path} (no fingerprint database)", list(names), [])
         return FingerprintSet([], source=str(path))
     return _compiled_set((str(path), stamp, tuple(names) if names is not None else None))
 

@@ -51,6 +51,18 @@ class StoreError(Exception):
     pass
 
 
+class UnknownListError(StoreError):
+    """List names the database does not hold: a usage error (CLI exit 2, HTTP 422), not a broken database."""
+
+    def __init__(self, path, missing: list[str], known: list[str]):
+        self.missing, self.known = list(missing), sorted(known)
+        super().__init__(f"{path}: {self.brief()}")
+
+    def brief(self) -> str:
+        """The message without the database path (what a server tells its clients)."""
+        return f"no list named {', '.join(self.missing)} (known: {', '.join(self.known) or 'none'})"
+
+
 def default_db_path() -> Path:
     env = os.environ.get("UNSPIN_FINGERPRINTS_DB")
     if env:
@@ -163,8 +175,7 @@ class Store:
             known = {i.name for i in self.lists()}
             missing = [n for n in names if n not in known]
             if missing:
-                raise StoreError(f"{self.path}: no list named {', '.join(missing)} (known: "
-                                 f"{', '.join(sorted(known)) or 'none'})")
+                raise UnknownListError(self.path, missing, list(known))
             q = "SELECT * FROM entries WHERE list IN (%s) ORDER BY id" % ",".join("?" * len(names))
             cur = self.conn.execute(q, names)
         else:

@@ -26,6 +26,13 @@ def _nonneg_int(s: str) -> int:
     return v
 
 
+def _port(s: str) -> int:
+    v = _nonneg_int(s)
+    if v > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 0-65535, got {v}")
+    return v
+
+
 def _positive_float(s: str) -> float:
     try:
         v = float(s)
@@ -47,7 +54,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback only)")
-    p.add_argument("--port", type=int, default=8081, help="TCP port (default 8081, LanguageTool's usual port)")
+    p.add_argument("--port", type=_port, default=8081, help="TCP port (default 8081, LanguageTool's usual port; "
+                   "0: any free port, printed at start)")
     p.add_argument(
         "--api-key",
         default=None,
@@ -120,6 +128,8 @@ def run(args) -> int:
         with socket.socket(family, socket.SOCK_STREAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((args.host.strip("[]"), args.port))
+            if args.port == 0:  # any free port: the one the system gave is the one to use and to print
+                args.port = s.getsockname()[1]
     except OSError as e:
         print(f"unspin serve: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return int(ExitCode.USAGE)

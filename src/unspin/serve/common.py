@@ -10,6 +10,7 @@ from typing import Any, Callable
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ..fingerprints.store import UnknownListError
 from .extract import ExtractError
 from .limits import CheckRunner, Saturated, TimedOut, is_lt_path
 
@@ -49,6 +50,16 @@ def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def lone_surrogate(text: str) -> int | None:
+    """Index of the first unpaired UTF-16 surrogate in `text` (a JSON body may escape one: "\\ud83d"), or None.
+    Such a string cannot be encoded as UTF-8, so it is refused where it enters instead of failing an answer."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        return e.start
+
+
 def json_error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
 
@@ -75,6 +86,8 @@ async def run_limited(request: Request, fn, *args, **kwargs) -> Any:
                               f"the check took longer than the server's limit of {runner.timeout:g} s")
     except ExtractError as e:
         return json_error(e.status, str(e))
+    except UnknownListError as e:  # the request named fingerprint lists the server does not hold: its mistake
+        return error_response(request, 422, f"fingerprints: {e.brief()}")
     except ValueError as e:  # the engine's own "bad input" errors (they describe the input, not quote it)
         return error_response(request, 400, f"cannot check this text: {e}")
     except Exception as e:  # noqa: BLE001 - log the type only: a message or traceback could quote the text

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from ..text import match_case
 from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
@@ -216,6 +217,17 @@ def _message(f: Finding) -> str:
     return msg
 
 
+def replacements(spun: str, suggestions: list[str]) -> list[dict]:
+    """LanguageTool's replacement list: each suggestion cased like the spun text, as `restore` writes it (clients
+    insert a replacement exactly as sent: "Focal bank" must become "Central bank", not "central bank")."""
+    out: list[str] = []
+    for s in suggestions:
+        v = match_case(spun, s)
+        if v not in out:
+            out.append(v)
+    return [{"value": v} for v in out]
+
+
 def _split_list(v: str | None) -> set[str]:
     return {x.strip() for x in (v or "").split(",") if x.strip()}
 
@@ -253,7 +265,7 @@ def build_response(
             {
                 "message": _message(f),
                 "shortMessage": "Possibly spun text" if f.level == LEVEL_FINDING else "Possibly spun (review)",
-                "replacements": [{"value": s} for s in f.suggestions],
+                "replacements": replacements(doc.plain[f.start : f.end], f.suggestions),
                 "offset": u16[a],
                 "length": u16[b] - u16[a],
                 "context": ctx,

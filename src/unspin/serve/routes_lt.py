@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from .. import __version__
 from ..types import Report
 from . import lt
-from .common import Engine, Settings, engine_of, run_limited, settings_of
+from .common import Engine, Settings, engine_of, lone_surrogate, run_limited, settings_of
 from .security import lt_key_checker
 
 router = APIRouter(prefix="/v2", tags=["languagetool"])
@@ -40,6 +40,9 @@ async def lt_check(request: Request, params: dict = Depends(lt_key_checker(lt_pa
     """LanguageTool-compatible check: form (or JSON) fields `language` and `text` or `data`."""
     try:
         language = lt.resolve_language(params.get("language"))
+        for name in ("text", "data"):
+            if (at := lone_surrogate(params.get(name) or "")) is not None:
+                raise lt.LTError(f"'{name}' contains an unpaired UTF-16 surrogate at character {at}")
         if "data" in params and params["data"] != "":
             doc = lt.annotated_document(params["data"])
         elif "text" in params:

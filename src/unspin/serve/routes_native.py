@@ -7,10 +7,10 @@ from email.message import Message
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..types import Report, Restored
-from .common import Engine, Settings, engine_of, json_error, run_limited, settings_of
+from .common import Engine, Settings, engine_of, json_error, lone_surrogate, run_limited, settings_of
 from .extract import extract
 from .security import require_api_key
 
@@ -65,6 +65,15 @@ class CheckRequest(BaseModel):
         None, description="Known-spinner fingerprint lists: null = auto, false = none, or list names."
     )
     include_text: bool = Field(False, description="Echo the checked text as `text` in the report.")
+
+    @field_validator("text", "path")
+    @classmethod
+    def _no_lone_surrogates(cls, v: str | None) -> str | None:
+        # JSON may escape half of a UTF-16 pair ("\ud83d"); such a string is no Unicode text, and no answer
+        # that quotes it could be encoded
+        if v is not None and (at := lone_surrogate(v)) is not None:
+            raise ValueError(f"contains an unpaired UTF-16 surrogate (U+{ord(v[at]):04X}) at character {at}")
+        return v
 
 
 class RestoreRequest(CheckRequest):

@@ -20,6 +20,7 @@
   let doc = null; // { text, cps: [code points], report, findings: [{f, status, choice, el}], filename }
   let selected = -1;
   let busy = false;
+  let recheck = false; // asked to check again while busy
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -87,7 +88,8 @@
   // --- checking -----------------------------------------------------------------------------------
   async function runCheck() {
     const text = els.input.value;
-    if (busy) return;
+    // a paste (or Ctrl+Enter) while a check runs: check the newest text once this one is done
+    if (busy) { recheck = true; return; }
     if (!text.trim()) { setStatus("Nothing to check: paste some text or drop a file first.", true); return; }
     busy = true;
     els.check.disabled = true;
@@ -106,6 +108,13 @@
     } finally {
       busy = false;
       els.check.disabled = false;
+      const again = recheck;
+      recheck = false;
+      if (els.input.value !== text) {
+        // the results shown are of the text as it was: never leave them looking current
+        if (again) runCheck();
+        else setStatus("The text changed while it was being checked: press Check text (Ctrl+Enter) to check it again.");
+      }
     }
   }
 
@@ -244,6 +253,8 @@
 
   function setStatusOf(i, status) {
     const item = doc.findings[i];
+    // nothing to put in its place: it can be rejected, not accepted (the Accept button is disabled too)
+    if (status === "accepted" && !item.f.suggestions.length) return;
     item.status = item.status === status ? "pending" : status; // pressing again undoes
     if (selected !== i) select(i); else { paintFinding(i); renderDetails(); }
     updateRestored();
