@@ -424,6 +424,29 @@ def test_cli_errors(tmp_path, capsys):
     bad.write_text("one column only\n", encoding="utf-8")
     assert main(["fingerprints", "import", str(bad), "--db", db]) == 4
     assert "no usable fingerprint" in capsys.readouterr().err
+    assert main(["fingerprints", "import", str(JSON_LIST), "--name", "", "--db", db]) == 2
+    assert "invalid list name ''" in capsys.readouterr().err
+
+
+def test_a_failed_import_leaves_the_list_it_would_replace(tmp_path, capsys):
+    """A file with no usable row is refused before the store is touched: the list of that name keeps its
+    fingerprints (it used to be replaced by an empty one), and no empty list is created under a new name."""
+    from unspin import fingerprints as fp
+    from unspin.cli import main
+
+    db = str(tmp_path / "keep.sqlite")
+    assert main(["fingerprints", "import", str(JSON_LIST), "--name", "pps", "--db", db]) == 0
+    before = {i.name: i.entries for i in fp.Store(db).lists()}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("tortured,expected\n,\n,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["fingerprints", "import", str(bad), "--name", "pps", "--db", db]) == 4
+    err = capsys.readouterr().err
+    assert "no usable fingerprint" in err and "unchanged" in err and "skipped" in err
+    assert main(["fingerprints", "import", str(bad), "--name", "fresh", "--db", db]) == 4
+    assert {i.name: i.entries for i in fp.Store(db).lists()} == before and before["pps"] > 0
+    with pytest.raises(fp.NoUsableRowsError):
+        fp.import_file(bad, name="pps", db_path=db)
 
 
 def test_cli_match(tmp_path, capsys):

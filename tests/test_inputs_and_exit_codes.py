@@ -278,6 +278,26 @@ def test_bad_numbers_are_usage_errors_naming_the_option(capsys, argv, option):
     assert f"argument {option}: " in err and ("from 0 to 1" in err or "not a number" in err)
 
 
+@pytest.mark.parametrize("argv, option, message", [
+    (["check", "--max-bytes", "-5"], "--max-bytes", "must be 0 or more"),  # was accepted, then every input refused
+    (["restore", "--max-bytes", "ten"], "--max-bytes", "not a whole number"),
+    (["check", "--no-fingerprints", "--lists", "pps"], "--lists", "not allowed with"),  # --lists used to win
+])
+def test_bad_option_values_are_usage_errors(capsys, argv, option, message):
+    code, out, err = run(capsys, *argv, "x.txt")
+    assert code == 2 and out == "" and option in err and message in err
+
+
+def test_no_variants_keeps_the_lists_asked_for():
+    from unspin.cli import build_parser
+    from unspin.cli_core import _options_from
+
+    args = build_parser().parse_args(["check", "--lists", "a,b", "--no-variants", "x.txt"])
+    assert _options_from(args) == {"fingerprints": ["a", "b"], "variants": False}  # --lists was dropped
+    args = build_parser().parse_args(["check", "--no-fingerprints", "x.txt"])
+    assert _options_from(args)["fingerprints"] is False
+
+
 @pytest.mark.parametrize("value", [2, -0.1, float("nan"), float("inf")])
 def test_library_refuses_bad_thresholds(value):
     with pytest.raises(ValueError, match="threshold must be a number between 0 and 1"):

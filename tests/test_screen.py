@@ -203,6 +203,8 @@ def test_cli_in_process(corpus, tmp_path, monkeypatch, capsys):
     (["--engine", "dask", "--jobs", "2"], "--jobs is for the local engine"),
     (["--jobs", "0"], "must be at least 1"),
     (["--timeout", "soon"], "not a number of seconds"),
+    (["--timeout", "nan"], "finite number of seconds"),  # was every document an error row with Dask
+    (["--timeout", "inf"], "finite number of seconds"),
 ])
 def test_cli_usage_errors(tmp_path, argv, msg, capsys):
     from unspin.cli import main

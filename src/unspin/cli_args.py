@@ -17,6 +17,35 @@ def probability(s: str) -> float:
     return v
 
 
+def whole_number(minimum: int):
+    """An argparse type: a whole number (digits, '_' allowed) of at least `minimum` (`--jobs 0`, `--max-bytes -5`
+    are usage errors)."""
+
+    def parse(s: str) -> int:
+        try:
+            v = int(s.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {s!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"must be {'0 or more' if minimum == 0 else f'at least {minimum}'}, "
+                                             f"got {v}")
+        return v
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+def seconds(s: str) -> float:
+    """A finite number of seconds, 0 (no limit) or more: `nan` and `inf` are refused like negative numbers."""
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {s!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 (no limit) or more, got {s}")
+    return v
+
+
 def installed_thesauri(s: str) -> tuple[str, ...]:
     """Comma-separated thesaurus names, each known and installed here (`--thesauri`, `spinners new --sources`)."""
     return _thesauri(s, installed=True)

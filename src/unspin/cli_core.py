@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .cli_args import add_encoding_option, installed_thesauri, probability
+from .cli_args import add_encoding_option, installed_thesauri, probability, whole_number
 from .inputs import DEFAULT_MAX_BYTES
 from .types import LEVEL_FINDING, SCHEMA_VERSION, ExitCode
 
@@ -20,16 +20,17 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--review", action="store_true", help="review mode: also show borderline spans (level "
                    "'suspect'; restore applies them too); for a person going through one text, expect false alarms")
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
-    g.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
+    g.add_argument("--max-bytes", type=whole_number(0), default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about 20-25 minutes of "
                    "checking fresh prose on one core; 0 = no limit)")
     g.add_argument("--thesauri", metavar="NAMES", type=installed_thesauri, help="thesauri to draw candidate originals "
                    "from (comma-separated: moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")
-    g.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
+    lists = g.add_mutually_exclusive_group()
+    lists.add_argument("--no-fingerprints", action="store_true", help="do not match imported tortured-phrase lists")
+    lists.add_argument("--lists", metavar="NAMES", help="comma-separated fingerprint lists to use (default: all)")
     g.add_argument("--no-variants", action="store_true", help="imported lists: their listed phrases only, no "
                    "variants of them (suspects, docs/fingerprints.md)")
-    g.add_argument("--lists", metavar="NAMES", help="comma-separated fingerprint lists to use (default: all)")
     g.add_argument("--fingerprints-db", metavar="FILE", help="fingerprint database (default: user data dir)")
     g.add_argument("--index", metavar="DIR", help="trace index: restore exactly from an aligned source text")
 
@@ -44,10 +45,10 @@ def _options_from(args) -> dict:
         opts["thesauri"] = args.thesauri  # checked when parsed (cli_args.installed_thesauri)
     if args.model_path:
         opts["model_path"] = args.model_path
-    if args.no_fingerprints:
-        opts["fingerprints"] = False
     if getattr(args, "no_variants", False):
         opts["variants"] = False
+    if args.no_fingerprints:  # wins over --lists: no list at all
+        opts["fingerprints"] = False
     elif args.lists:
         opts["fingerprints"] = [x.strip() for x in args.lists.split(",") if x.strip()]
     if args.fingerprints_db:

@@ -27,7 +27,7 @@ __all__ = [
     "load", "import_file", "learned_pairs", "align_pairs", "align", "merge", "density", "is_listed", "mine",
     "mine_corpus", "candidates_csv", "write_csv", "Candidate", "FingerprintSet", "Listed", "Entry", "Term",
     "Skipped", "ParseResult", "ListInfo", "Store", "StoreError", "UnknownListError", "FingerprintFormatError",
-    "parse_file",
+    "NoUsableRowsError", "parse_file",
     "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS",
 ]
 
@@ -141,12 +141,23 @@ def _learned_pairs(path: str, stamp, names: tuple | None, normalize: bool) -> di
     return _learned(Path(path), list(names) if names is not None else None, normalize)
 
 
+class NoUsableRowsError(FingerprintFormatError):
+    """A list file that parses but holds no usable fingerprint; `result` says which rows were skipped and why."""
+
+    def __init__(self, message: str, result):
+        super().__init__(message)
+        self.result = result
+
+
 def import_file(path, name: str | None = None, fmt: str = "auto", db_path=None, keep_uncertain: bool = False):
     """Parse `path` and store it as list `name` (default: the file's stem). Returns (ListInfo, ParseResult)."""
     from .store import check_name, name_from_path
 
-    name = check_name(name or name_from_path(path))
+    name = check_name(name if name is not None else name_from_path(path))
     result = parse_file(path, fmt, keep_uncertain=keep_uncertain)
+    if not result.entries:  # refused before the store is touched: a list of that name stays as it was
+        raise NoUsableRowsError(f"{path}: no usable fingerprint in the file ({len(result.skipped):,} rows skipped; "
+                                "nothing imported, any list of that name is unchanged)", result)
     with Store(db_path) as st:
         info = st.save(name, result, source=os.path.abspath(str(path)))
     return info, result

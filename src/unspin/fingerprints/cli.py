@@ -77,10 +77,14 @@ def _err(msg: str) -> None:
 def run_import(args) -> int:
     import json
 
-    from . import FingerprintFormatError, StoreError, import_file
+    from . import FingerprintFormatError, NoUsableRowsError, StoreError, import_file
 
     try:
         info, result = import_file(args.file, args.name, args.fmt, args.db, keep_uncertain=args.keep_uncertain)
+    except NoUsableRowsError as e:
+        _show_skipped(args, e.result.skipped)  # why every row was refused
+        _err(str(e))
+        return EXIT_INPUT
     except FingerprintFormatError as e:
         _err(str(e))
         return EXIT_INPUT
@@ -96,15 +100,16 @@ def run_import(args) -> int:
               f"skipped {info.skipped:,} rows")
         for reason, n in info.skipped_by_reason.items():
             print(f"  {n:>6,}  {reason}")
-        show = result.skipped if args.show_skipped else result.skipped[:10]
-        for s in show:
-            print(f"{args.file}:{s.line}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
-        if len(show) < len(result.skipped):
-            print(f"... {len(result.skipped) - len(show)} more skipped rows (use --show-skipped)", file=sys.stderr)
-    if info.entries == 0:
-        _err(f"{args.file}: no usable fingerprint in the file")
-        return EXIT_INPUT
+        _show_skipped(args, result.skipped)
     return EXIT_OK
+
+
+def _show_skipped(args, skipped) -> None:
+    show = skipped if args.show_skipped else skipped[:10]
+    for s in show:
+        print(f"{args.file}:{s.line}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
+    if len(show) < len(skipped):
+        print(f"... {len(skipped) - len(show)} more skipped rows (use --show-skipped)", file=sys.stderr)
 
 
 def _store(args, create=False):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..cli_args import seconds, whole_number
+
 EPILOG = """\
 outputs in DIR: results.parquet (one row per document), findings.parquet (one row per finding),
 summary.html (counts, score histogram, top phrases, most suspicious documents), reports/*.html,
@@ -11,34 +13,9 @@ state.sqlite (the resume journal). Rerunning the same command skips documents al
 exit codes: 0 no findings, 1 findings, 2 usage error, 4 some documents could not be screened (error rows)."""
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {v}")
-    return v
-
-
-def _nonneg_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {v}")
-    return v
-
-
-def _seconds(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {s!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more: {v}")
-    return v
+_positive_int = whole_number(1)
+_nonneg_int = whole_number(0)
+_seconds = seconds
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
