@@ -1,6 +1,7 @@
 """Document readers (unspin.readers): formats, ids, filters, and bad documents as error rows."""
 from __future__ import annotations
 
+import csv
 import io
 import sys
 from pathlib import Path
@@ -106,6 +107,51 @@ def test_csv_and_parquet_rows(tmp_path):
     assert "no column 'body'" in missing[0].error and "txt" in missing[0].error
 
 
+
+
+def test_a_bad_byte_in_a_csv_costs_its_row_only(tmp_path):
+    """One byte that is not UTF-8 used to end the file: every row after it, and the rows still buffered before it,
+    were silently lost. Now that row is an error naming it, and every other row is read."""
+    story = "A council opened an inquiry into the flooding of the low streets near the river, officials said. "
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "text"])
+    for i in range(60):
+        w.writerow([f"r{i}", story * 12 + str(i)])  # the bad byte lies past the 64 kB the encoding is sniffed from
+    w.writerow(["bad", "it_s bad"])
+    for i in range(3):
+        w.writerow([f"a{i}", story + str(i)])
+    path = tmp_path / "late.csv"
+    path.write_bytes(buf.getvalue().encode().replace(b"it_s", b"it\x92s"))
+    docs = list(iter_documents([str(path)], text_field="text", id_field="id"))
+    assert len(docs) == 64 and [d.id.split("@")[0] for d in docs[:3]] == ["r0", "r1", "r2"]
+    errors = [d for d in docs if d.error]
+    assert len(errors) == 1 and "row 61" in errors[0].error and "0x92" in errors[0].error
+    assert "--encoding" in errors[0].error and docs[-1].text.endswith("2") and not docs[-1].error
+
+
+def test_whole_file_errors_are_hashed_by_the_file(tmp_path):
+    """A file-level error row gets the id of the file's bytes: fixed files are screened again (it used to be a
+    hash of the column names or of nothing, the same for every broken file)."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("x,y\n1,one\n", encoding="utf-8")
+    b.write_text("x,y\n2,two\n", encoding="utf-8")
+    ea = list(iter_documents([str(a)], text_field="text"))[0]
+    eb = list(iter_documents([str(b)], text_field="text"))[0]
+    assert ea.error and eb.error and ea.id.split("@")[1] != eb.id.split("@")[1]
+    p1, p2 = tmp_path / "p1.parquet", tmp_path / "p2.parquet"
+    p1.write_bytes(b"not parquet 1")
+    p2.write_bytes(b"not parquet 2")
+    e1 = list(iter_documents([str(p1)], text_field="text"))[0]
+    e2 = list(iter_documents([str(p2)], text_field="text"))[0]
+    assert e1.error and e1.id.split("@")[1] != e2.id.split("@")[1]
+
+
+def test_invalid_json_line_message_reads_well(tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_bytes(b'{"text": "broken\n')
+    err = list(iter_documents([str(path)]))[0].error
+    assert "invalid JSON (" in err and "at at" not in err and "column" in err
 
 
 def _encrypted_pdf(path: Path) -> None:

@@ -481,6 +481,12 @@ def _reported(codec: str) -> str | None:
     return None if codec in ("utf-8", "utf-8-sig") else codec
 
 
+def _json_message(e: json.JSONDecodeError) -> str:
+    """json's message with its column ("Invalid control character at" already ends in "at": not "at at")."""
+    msg = re.sub(r"\s+at$", "", e.msg)
+    return f"{msg} at column {e.colno}"
+
+
 def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str | None = None) -> Iterator[Document]:
     try:
         fh = open(path, "rb")
@@ -506,7 +512,7 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 continue
             except json.JSONDecodeError as e:
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: invalid JSON ({e.msg} at column {e.colno})")
+                               error=f"{path}: line {lineno}: invalid JSON ({_json_message(e)})")
                 continue
             if not isinstance(obj, dict):
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
@@ -522,41 +528,75 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
             yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field, _reported(codec))
 
 
+def _file_hash(path: str) -> str:
+    """_hash of a file's bytes (b'' when it cannot be read): whole-file error rows get an id that changes when the
+    file does, so a fixed file is screened again (the journal's rule for every document)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        pass
+    return h.hexdigest()[:HASH_LEN]
+
+
+def _undecodable(fields) -> str | None:
+    """The first byte a row's fields could not decode (kept as a surrogate escape), as "0xNN", or None."""
+    for v in fields:
+        if isinstance(v, str):
+            m = _ESCAPED.search(v)
+            if m:
+                return f"0x{ord(m.group()) - 0xDC00:02x}"
+    return None
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
 def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | None = None) -> Iterator[Document]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     try:
         with open(path, "rb") as raw:
             codec = _row_file_codec(raw, path, encoding)
-        fh = open(path, newline="", encoding=codec, errors="strict")
+        # bytes the codec cannot decode are kept as surrogate escapes and refused row by row below: one bad byte
+        # costs its row, not the rest of the file
+        fh = open(path, newline="", encoding=codec, errors="surrogateescape")
     except OSError as e:
-        yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
+        yield Document(id=f"{path}@{_file_hash(path)}", source=path, error=f"{path}: cannot open: {e.strerror}",
                        meta={"format": "csv"})
         return
+    label = "UTF-8" if codec == "utf-8-sig" else codec
     with fh:
+        row = 0
+        reader = csv.DictReader(fh, delimiter=delimiter)
         try:
-            reader = csv.DictReader(fh, delimiter=delimiter)
             fields = reader.fieldnames or []
-            if text_field not in fields:
-                yield Document(id=f"{path}@{_hash(','.join(fields).encode())}", source=path, meta={"format": "csv"},
-                               error=f"{path}: no column {text_field!r} (columns: {', '.join(fields[:20])}); "
-                               f"use --text-field")
-                return
-            if id_field and id_field not in fields:
-                yield Document(id=f"{path}@{_hash(','.join(fields).encode())}", source=path, meta={"format": "csv"},
-                               error=f"{path}: no column {id_field!r} for --id-field (columns: {', '.join(fields[:20])})")
+            for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
+                if col and col not in fields:
+                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
+                                   error=f"{path}: no column {col!r} (columns: {', '.join(fields[:20])}); use {opt}")
+                    return
+            if (bad := _undecodable(fields)) is not None:
+                yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
+                               error=f"{path}: the header is not valid {label} (byte {bad}); name the file's "
+                               "encoding with --encoding")
                 return
             for row, rec in enumerate(reader, 1):
-                yield _row_doc(path, row, "csv", rec.get(text_field), rec.get(id_field) if id_field else None,
-                               text_field, id_field, _reported(codec))
-        except UnicodeDecodeError as e:
-            label = "UTF-8" if codec == "utf-8-sig" else codec
-            yield Document(id=f"{path}@{_hash(b'utf8')}", source=path, meta={"format": "csv"},
-                           error=f"{path}: not valid {label} (near byte offset {e.start} of a read block); "
-                           f"rows after this point were not read (name the file's encoding with --encoding)")
+                text, rid = rec.get(text_field), rec.get(id_field) if id_field else None
+                if (bad := _undecodable((text, rid))) is not None:
+                    raw_row = "\x1f".join(v if isinstance(v, str) else "" for v in (rid, text))
+                    yield Document(id=f"{path}#{row}@{_hash(raw_row.encode('utf-8', 'surrogateescape'))}",
+                                   source=path, meta={"format": "csv", "row": row},
+                                   error=f"{path}: row {row} (ending on line {reader.line_num}): not valid {label} "
+                                   f"(byte {bad}); name the file's encoding with --encoding")
+                    continue
+                yield _row_doc(path, row, "csv", text, rid, text_field, id_field, _reported(codec))
         except csv.Error as e:
-            yield Document(id=f"{path}@{_hash(b'csv')}", source=path, meta={"format": "csv"},
-                           error=f"{path}: malformed CSV: {e}; rows after this point were not read")
+            yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "csv"},
+                           error=f"{path}: malformed CSV after row {row} (line {reader.line_num}): {e}; rows after "
+                           "this point were not read")
 
 
 def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
@@ -565,13 +605,13 @@ def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[
     try:
         pf = pq.ParquetFile(path)
     except Exception as e:
-        yield Document(id=f"{path}@{_hash(b'')}", source=path, meta={"format": "parquet"},
+        yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "parquet"},
                        error=f"{path}: not a readable Parquet file ({type(e).__name__}: {e})")
         return
     names = pf.schema_arrow.names
     for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
         if col and col not in names:
-            yield Document(id=f"{path}@{_hash(','.join(names).encode())}", source=path, meta={"format": "parquet"},
+            yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "parquet"},
                            error=f"{path}: no column {col!r} (columns: {', '.join(names[:20])}); use {opt}")
             return
     cols = [text_field] + ([id_field] if id_field and id_field != text_field else [])
@@ -584,7 +624,7 @@ def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[
                 row += 1
                 yield _row_doc(path, row, "parquet", value, rid, text_field, id_field)
     except Exception as e:
-        yield Document(id=f"{path}#{row + 1}@{_hash(b'parquet')}", source=path, meta={"format": "parquet"},
+        yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "parquet"},
                        error=f"{path}: Parquet read failed after row {row} ({type(e).__name__}: {e})")
 
 
