@@ -363,8 +363,29 @@ def test_restore_usage_and_stdin(tmp_path, capsys, monkeypatch, fp_db):
         buffer = io.BytesIO(PROSE.encode("cp1252"))
 
     monkeypatch.setattr(sys, "stdin", Stdin)
-    code, out, _ = run(capsys, "restore", "--fingerprints-db", fp_db, "-")
-    assert code == 1 and "deep learning" in out and "café" in out
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # redirected: not a terminal
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["restore", "--fingerprints-db", fp_db, "-"]) == 1
+    out.flush()
+    # the input's own bytes (cp1252, no newline added) with only the listed phrase replaced
+    assert out.buffer.getvalue() == PROSE.replace(LISTED, "deep learning").encode("cp1252")
+
+
+def test_restore_to_a_pipe_keeps_the_inputs_bytes(tmp_path, monkeypatch, fp_db):
+    """`unspin restore FILE > out`: what is not restored stays byte-identical — BOM, line ends and the missing
+    final newline included (a newline used to be added and a BOM dropped)."""
+    import io
+
+    for name, data in (("nonl.txt", PROSE.rstrip("\n").encode()), ("bom.txt", b"\xef\xbb\xbf" + PROSE.encode()),
+                       ("cr.txt", PROSE.replace("\n", "\r").encode()),
+                       ("utf16.txt", PROSE.encode("utf-16"))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        monkeypatch.setattr(sys, "stdout", out)
+        assert main(["restore", "--no-fingerprints", "--threshold", "1", str(path)]) == 0  # nothing restored
+        out.flush()
+        assert out.buffer.getvalue() == data, name
 
 
 def test_missing_system_package_skips_naming_make_system_deps(pytester, monkeypatch):

@@ -319,10 +319,21 @@ def run_restore(args) -> int:
         elif target is not None:
             print(f"{name}: {target} ({len(restored.edits)} edit{'' if len(restored.edits) == 1 else 's'})",
                   flush=True)
-        else:
+        elif sys.stdout.isatty():  # for reading: the text, ending on a new line
             sys.stdout.write(restored.text)
             if not restored.text.endswith("\n"):
                 sys.stdout.write("\n")
+        else:  # redirected or piped: the input's own bytes (encoding, BOM, line ends, last byte) but for the edits
+            try:
+                data = inp.encode(restored.text)
+            except UnicodeEncodeError as e:
+                status |= ExitCode.INPUT
+                _report_input_error(name, f"{name}: the restored text has {e.object[e.start:e.end]!r}, which "
+                                    f"{inp.encoding} cannot hold; restore it with --format json", args.format)
+                continue
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
     return int(status)
 
 
