@@ -56,6 +56,8 @@ ENCODED = [  # (name, bytes, reported encoding)
     ("utf16be-bom.txt", b"\xfe\xff" + PROSE.encode("utf-16-be"), "utf-16-be"),
     ("utf16le.txt", PROSE.encode("utf-16-le"), "utf-16-le"),  # no BOM: decoded, not called binary
     ("utf16be.txt", PROSE.encode("utf-16-be"), "utf-16-be"),
+    ("utf32le.txt", PROSE.encode("utf-32-le"), "utf-32-le"),  # no BOM: was refused as binary
+    ("utf32be.txt", PROSE.encode("utf-32-be"), "utf-32-be"),
 ]
 
 
@@ -88,6 +90,19 @@ def test_decode_refuses_empty_and_binary_data_naming_the_file(data, message):
     with pytest.raises(DecodeError) as e:
         decode_bytes(data, "empty.txt")
     assert str(e.value).startswith(message)
+
+
+def test_utf8_with_a_stray_byte_is_refused_not_garbled():
+    """One cp1252 byte in a UTF-8 file: read as a legacy code page every accented letter and curly quote came out
+    wrong (“ → ŌĆ£ as cp775); now it is the documented "not valid UTF-8" error naming the byte, and --encoding
+    still decides. A real cp1252 file is still read as cp1252."""
+    data = PROSE.encode() + b"A stray \x96 dash.\n"
+    with pytest.raises(DecodeError) as e:
+        decode_bytes(data, "mixed.txt")
+    assert f"mixed.txt: not valid UTF-8 at byte offset {len(PROSE.encode()) + 8}" in str(e.value)
+    assert "0x96" in str(e.value) and "--encoding" in str(e.value)
+    assert decode_bytes(PROSE.encode("cp1252"), "legacy.txt").encoding == "cp1252"
+    assert decode_bytes(b"plain: A stray \x96 dash.", "m.txt", encoding="cp1252").text == "plain: A stray – dash."
 
 
 def test_forced_encoding_and_its_errors():

@@ -6,11 +6,14 @@ index add`, `unspin trace`, uploads to `unspin serve`).
 Order (the first that applies wins):
 1. `encoding` given (`--encoding NAME`): decode strictly with it (a leading BOM of that encoding is dropped);
 2. a byte-order mark: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE;
-3. UTF-16 without a BOM (zero bytes at every other position: ASCII-heavy UTF-16), unless it decodes to controls;
+3. UTF-32 and UTF-16 without a BOM (zero bytes at three of every four, or every other, position: ASCII-heavy
+   text), unless it decodes to controls;
 4. a NUL byte in the first `SNIFF_BYTES` bytes: binary data, refused;
 5. UTF-8;
 6. `declared` (e.g. an HTML page's `<meta charset>`), when it decodes the bytes;
-7. charset-normalizer's candidates, re-ranked for English text (see `_english_fit`).
+7. UTF-8 with a few stray bytes (more well-formed multi-byte sequences than other high bytes): refused, naming
+   the first bad byte (any other encoding would garble every non-ASCII character);
+8. charset-normalizer's candidates, re-ranked for English text (see `_english_fit`).
 A file that is empty, or holds only a byte-order mark, is refused the same way. Text is returned exactly as
 decoded (line endings untouched), so offsets and restored output stay byte-faithful; readers that want
 normalised newlines do that themselves.
@@ -121,6 +124,21 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _utf32_without_bom(data: bytes) -> str | None:
+    """"utf-32-le" / "utf-32-be" when three of every four bytes of the start are zero, as in ASCII-heavy UTF-32
+    (the zero at the fourth place, LE, or the first, BE); else None."""
+    head = data[: SNIFF_BYTES & ~3]
+    n = len(head) // 4
+    if n < 2:
+        return None
+    lanes = [head[i::4].count(0) for i in range(4)]
+    if min(lanes[1], lanes[2], lanes[3]) >= 0.9 * n and lanes[0] <= 0.05 * n:
+        return "utf-32-le"
+    if min(lanes[0], lanes[1], lanes[2]) >= 0.9 * n and lanes[3] <= 0.05 * n:
+        return "utf-32-be"
+    return None
+
+
 def _control_share(text: str) -> float:
     """Share of control characters other than whitespace in the start of a decoded text (binary data decoded
     as UTF-16 is full of them)."""
@@ -182,6 +200,25 @@ def _english_fit(text: str) -> float:
     return score / n if n else 1.0
 
 
+# a well-formed multi-byte UTF-8 sequence (RFC 3629: no overlongs, no surrogates)
+_UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+                         rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+                         rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+
+
+def _mostly_utf8(data: bytes, bad: int) -> bool:
+    """UTF-8 with a few stray bytes (a cp1252 dash pasted into a UTF-8 file): more well-formed multi-byte UTF-8
+    sequences than bytes outside them. Text in a legacy code page almost never forms such sequences (its accented
+    letters stand alone), so decoding it as cp1252 is right; decoding *this* as anything but UTF-8 garbles every
+    non-ASCII character."""
+    multi = _UTF8_MULTI.findall(data)
+    if not multi:
+        return False
+    high = sum(b >= 0x80 for b in data)
+    stray = high - sum(len(m) for m in multi)
+    return len(multi) > stray
+
+
 def _detect(data: bytes) -> str | None:
     """The most plausible encoding of bytes that are not UTF-8: charset-normalizer's candidates (it rejects
     data that is not text in any encoding), re-ranked by how English-like their non-ASCII characters come
@@ -231,6 +268,14 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
                 raise _empty(name, True)
             text = _strict(data, codec, name, len(mark), f" (the file starts with a {label} byte-order mark)")
             return Decoded(text, None if codec == "utf-8" else codec, mark)
+    utf32 = _utf32_without_bom(data)
+    if utf32 and len(data) % 4 == 0:
+        try:
+            text = data.decode(utf32)
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and _control_share(text) <= MAX_CONTROL_SHARE:
+            return Decoded(text, utf32)
     utf16 = _utf16_without_bom(data)
     if utf16:
         if len(data) % 2:
@@ -253,6 +298,11 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
             return Decoded(data.decode(codec), None if codec == "utf-8" else codec)
         except (ValueError, UnicodeDecodeError):
             pass  # a wrong declaration: detect instead
+    if _mostly_utf8(data, bad):
+        raise DecodeError(f"{name}: not valid UTF-8 at byte offset {bad} (line {_line_of(data, bad)}, byte "
+                          f"0x{data[bad]:02x}), though the rest of it is UTF-8: read in any other encoding, every "
+                          "accented letter and curly quote would come out wrong; fix that byte, or name the "
+                          "file's encoding with --encoding")
     codec = _detect(data)
     if codec is None:
         raise DecodeError(f"{name}: not valid UTF-8 at byte offset {bad} (line {_line_of(data, bad)}, byte "
