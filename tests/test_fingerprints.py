@@ -428,6 +428,22 @@ def test_cli_errors(tmp_path, capsys):
     assert "invalid list name ''" in capsys.readouterr().err
 
 
+def test_skipped_json_items_are_numbered_as_items_not_lines(tmp_path, capsys):
+    """A JSON list's skipped rows used to be shown as FILE:N with N the item's number, not its line."""
+    from unspin.cli import main
+
+    src = tmp_path / "l.json"
+    src.write_text(json.dumps([{"tortured": "profound learning", "correct": "deep learning"},
+                               {"tortured": "x"}, {"tortured": "cadence design", "correct": "rythm pattern (?)"}],
+                              indent=2), encoding="utf-8")
+    assert main(["fingerprints", "import", str(src), "--db", str(tmp_path / "d.sqlite")]) == 0
+    err = capsys.readouterr().err
+    assert f"{src}: item 2: skipped (malformed" in err and f"{src}: item 3: skipped (uncertain" in err
+    assert main(["fingerprints", "import", str(src), "--json", "--db", str(tmp_path / "d.sqlite")]) == 0
+    rows = json.loads(capsys.readouterr().out)["skipped_rows"]
+    assert [r.get("item") for r in rows] == [2, 3] and all("line" not in r for r in rows)
+
+
 def test_a_failed_import_leaves_the_list_it_would_replace(tmp_path, capsys):
     """A file with no usable row is refused before the store is touched: the list of that name keeps its
     fingerprints (it used to be replaced by an empty one), and no empty list is created under a new name."""
@@ -465,7 +481,13 @@ def test_cli_match(tmp_path, capsys):
     assert "2 listed fingerprints (2 distinct)" in out and "risk medium" in out
     assert main(["fingerprints", "match", str(clean), "--json", "--db", db]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["findings"] == [] and d["density"]["risk"] == "none"
+    assert d["findings"] == [] and d["density"]["risk"] == "none" and d["schema"] == 2
+    # an unreadable file is an object too (every input accounted for, as check --format json does)
+    assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(clean), "--json", "--db", db]) == 4
+    objs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [o["path"] for o in objs] == [str(tmp_path / "nope.txt"), str(clean)] and "error" in objs[0]
+    assert main(["fingerprints", "list", "--json", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["schema"] == 2
     # exit code flags: a missing file (4) and listed hits in the other (1)
     assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(doc), "--db", db]) == 5
     assert main(["fingerprints", "match", str(tmp_path / "nope.txt"), str(clean), "--db", db]) == 4

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..types import SCHEMA_VERSION
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.ExitCode (flags: 1 | 4 = 5)
 
 
@@ -92,8 +94,8 @@ def run_import(args) -> int:
         _err(str(e))
         return EXIT_USAGE if "invalid list name" in str(e) else EXIT_INPUT
     if args.json:
-        d = info.to_dict()
-        d["skipped_rows"] = [{"line": s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
+        d = {"schema": SCHEMA_VERSION, **info.to_dict()}
+        d["skipped_rows"] = [{s.unit: s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
         print(f"imported {info.entries:,} fingerprints as '{info.name}' from {args.file} ({info.format}); "
@@ -107,7 +109,7 @@ def run_import(args) -> int:
 def _show_skipped(args, skipped) -> None:
     show = skipped if args.show_skipped else skipped[:10]
     for s in show:
-        print(f"{args.file}:{s.line}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
+        print(f"{s.where(args.file)}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
     if len(show) < len(skipped):
         print(f"... {len(skipped) - len(show)} more skipped rows (use --show-skipped)", file=sys.stderr)
 
@@ -134,7 +136,8 @@ def run_list(args) -> int:
             _err(str(e))
             return EXIT_INPUT
     if args.json:
-        print(json.dumps({"db": str(path), "lists": [i.to_dict() for i in infos]}, indent=2))
+        print(json.dumps({"schema": SCHEMA_VERSION, "db": str(path), "lists": [i.to_dict() for i in infos]},
+                         indent=2))
         return EXIT_OK
     print(f"database: {path}")
     if not infos:
@@ -229,6 +232,8 @@ def run_match(args) -> int:
         if err:
             _err(err)
             status |= EXIT_INPUT
+            if args.json:  # one object per file, as `check --format json` does: a reader sees every input
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": path, "error": err}, ensure_ascii=False))
             continue
         text = inp.text
         hits = fs.find(text) if args.variants else fs.match(text)
@@ -236,7 +241,8 @@ def run_match(args) -> int:
             status |= EXIT_FINDINGS
         dens = density(hits, count_words(text), {"high": args.high, "medium": args.medium})
         if args.json:
-            print(json.dumps({"path": path, "density": dens, "findings": [f.to_dict() for f in hits]},
+            print(json.dumps({"schema": SCHEMA_VERSION, "path": path, "density": dens,
+                              "findings": [f.to_dict() for f in hits]},
                              ensure_ascii=False))
             continue
         for f in hits:
@@ -289,7 +295,8 @@ def run_mine(args) -> int:
             return EXIT_INPUT
         print(f"{len(cands)} candidates from {result.documents} documents written to {args.out}")
     elif args.json:
-        print(json.dumps({"documents": result.documents, "candidates": [c.to_dict() for c in cands]},
+        print(json.dumps({"schema": SCHEMA_VERSION, "documents": result.documents,
+                          "candidates": [c.to_dict() for c in cands]},
                          ensure_ascii=False, indent=1))
     else:
         print(f"{len(cands)} candidates (≥ {args.min_docs} documents) from {result.documents} documents")

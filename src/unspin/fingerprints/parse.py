@@ -87,9 +87,14 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    line: int
+    line: int  # the row's line (CSV, TSV) or, for JSON lists, the item's number in the list (see `where`)
     reason: str
     raw: str
+    unit: str = "line"  # "line" or "item"
+
+    def where(self, path) -> str:
+        """`FILE:LINE` for a line, `FILE: item N` for an item of a JSON list (its line is not known)."""
+        return f"{path}:{self.line}" if self.unit == "line" else f"{path}: item {self.line}"
 
 
 @dataclass(slots=True)
@@ -350,7 +355,9 @@ def _dedupe(result: ParseResult) -> None:
     for e in result.entries:
         key = (normalise(e.tortured), e.proximity, e.require, e.exclude)
         if key in seen:
-            result.skipped.append(Skipped(e.line, f"duplicate: same fingerprint as line {seen[key]}", e.tortured))
+            unit = "item" if result.format == "json" else "line"
+            result.skipped.append(Skipped(e.line, f"duplicate: same fingerprint as {unit} {seen[key]}", e.tortured,
+                                          unit))
             continue
         seen[key] = e.line
         keep.append(e)
@@ -360,12 +367,13 @@ def _dedupe(result: ParseResult) -> None:
 def _add(result: ParseResult, line: int, raw: str, tortured: str, expected: str, papers, keep_uncertain: bool,
          **kw) -> None:
     why = _check_entry(tortured, expected)
+    unit = "item" if result.format == "json" else "line"
     if why:
-        result.skipped.append(Skipped(line, why, raw))
+        result.skipped.append(Skipped(line, why, raw, unit))
         return
     uncertain = is_uncertain(expected)
     if uncertain and not keep_uncertain:
-        result.skipped.append(Skipped(line, "uncertain: expected phrase marked with '?'", raw))
+        result.skipped.append(Skipped(line, "uncertain: expected phrase marked with '?'", raw, unit))
         return
     result.entries.append(Entry(tortured.strip(), expected.strip(), papers, uncertain, line=line, **kw))
 
@@ -382,24 +390,25 @@ def parse_json(path: Path, text: str, keep_uncertain: bool = False) -> ParseResu
     for i, item in enumerate(items, 1):
         raw = json.dumps(item, ensure_ascii=False)[:200]
         if not isinstance(item, dict):
-            res.skipped.append(Skipped(i, "malformed: item is not an object", raw))
+            res.skipped.append(Skipped(i, "malformed: item is not an object", raw, "item"))
             continue
         tortured = item.get("tortured", item.get("tortured_phrase"))
         expected = item.get("correct", item.get("expected", item.get("expected_phrase")))
         if not isinstance(tortured, str) or not isinstance(expected, str):
-            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" and \"correct\"", raw))
+            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" and \"correct\"", raw,
+                                       "item"))
             continue
         try:
             papers = parse_count(item.get("num_papers", item.get("papers")))
         except ValueError as e:
-            res.skipped.append(Skipped(i, f"malformed: {e}", raw))
+            res.skipped.append(Skipped(i, f"malformed: {e}", raw, "item"))
             continue
         query = item.get("query")
         if isinstance(query, str) and query.strip():  # our own export keeps PPS conditions here
             try:
                 parsed = parse_query(query)
             except QueryError as e:
-                res.skipped.append(Skipped(i, f"malformed query: {e}", raw))
+                res.skipped.append(Skipped(i, f"malformed query: {e}", raw, "item"))
                 continue
             for display, term, require, exclude in parsed:
                 _add(res, i, raw, display, expected, papers, keep_uncertain, proximity=term.proximity,
