@@ -317,6 +317,8 @@ def test_no_variants_keeps_the_lists_asked_for():
 def test_library_refuses_bad_thresholds(value):
     with pytest.raises(ValueError, match="threshold must be a number between 0 and 1"):
         unspin.check("The bank raised its rate.", threshold=value)
+    with pytest.raises(ValueError, match="min_confidence must be a number between 0 and 1"):
+        unspin.restore("The bank raised its rate.", min_confidence=value)  # used to restore nothing, silently
 
 
 # ------------------------------------------------------------------------------------------- restore

@@ -115,4 +115,7 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:
     """`check`, then each finding's first suggestion applied; returns the text and replayable edits."""
+    if (isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float))
+            or not math.isfinite(min_confidence) or not 0 <= min_confidence <= 1):
+        raise ValueError(f"min_confidence must be a number between 0 and 1, got {min_confidence!r}")
     return restore_report(check(text, **options), min_confidence, include_suspects)
