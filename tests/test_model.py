@@ -139,3 +139,74 @@ def test_logistic_partials_over_a_partition_sum_to_the_decision():
              + m.partial(rest, np.column_stack([cols[n] for n in rest])))
     assert np.allclose(total, m.decision(X), rtol=0, atol=1e-12)
     assert not np.allclose(m.partial(first, np.column_stack([cols[n] for n in first])), m.decision(X))
+
+
+def test_gate_trees_and_span_prior_round_trip_and_roles(tmp_path):
+    """The gate may be boosted trees (it decides which spans are scored); the span prior, P(spun) from the same
+    cheap facts, feeds the corpus screen. Older files have no span prior: the gate's probabilities serve."""
+    from unspin.model import Trees
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, len(F.GATE_FEATURES)))
+    y = X[:, 1] + 0.5 * X[:, 2] > 0.3
+    m = _model()
+    m.gate = Trees.fit(F.GATE_FEATURES, X, y, iters=20)
+    m.gate_threshold = 0.0
+    m.span_prior = Logistic(F.GATE_FEATURES, np.zeros(len(F.GATE_FEATURES)), np.ones(len(F.GATE_FEATURES)),
+                            np.r_[1.0, np.zeros(len(F.GATE_FEATURES) - 1)])
+    path = tmp_path / "m.json"
+    m.save(path)
+    back = load(path)
+    assert isinstance(back.gate, Trees) and np.array_equal(back.gate_keep(X), m.gate_keep(X))
+    assert 0.5 < back.gate_keep(X)[y].mean() and back.gate_keep(X)[~y].mean() < 0.5
+    assert np.allclose(back.span_prior_p(X), m.span_prior.predict(X))
+    assert not np.allclose(back.span_prior_p(X), back.gate.predict(X))
+    back.span_prior = None  # an older model file
+    assert np.allclose(back.span_prior_p(X), back.gate.predict(X))
+    assert back.span_prior_p(X[:0]).shape == (0,)
+
+
+def test_gate_labels_are_what_the_detector_makes_of_each_span():
+    from unspin.train import GATE_FLOOR, _gate_labels
+
+    class D:
+        G = np.zeros((5, 2))
+        M = np.array([[GATE_FLOOR / 2], [0.9], [GATE_FLOOR]])
+        scored = np.array([0, 2, 4])
+
+    class Det:
+        def predict(self, X):
+            return X[:, 0]
+
+    assert _gate_labels(D, Det()).tolist() == [False, False, True, False, True]
+
+
+def test_doc_cut_extrapolates_the_clean_tail_beyond_the_largest_dev_score():
+    """The largest of n clean dev scores is passed by about 1 in n+1 new clean documents, so a register of ~100
+    test documents would get a `spun` verdict by construction: the cut is also where the pooled clean tail
+    falls to a tenth of the allowed share."""
+    from unspin import train
+
+    rng = np.random.default_rng(5)
+    logits = rng.logistic(-2.0, 0.6, 200_000)  # log-odds with an exponential upper tail, as the model assumes
+    scores = 1 / (1 + np.exp(-logits))
+    dev_part, new = scores[:800], scores[800:]
+    cut = train.tail_cut(dev_part, 0.0005)
+    assert cut > dev_part.max()  # beyond what dev showed
+    assert 0.0001 <= (new >= cut).mean() <= 0.0015  # near the asked rate on documents it never saw
+    cuts = [train.tail_cut(dev_part, sh) for sh in (0.05, 0.01, 0.001)]
+    assert cuts == sorted(cuts) and cuts[0] < np.quantile(dev_part, 0.99)
+    assert train.tail_cut([], 0.01) == 0.5 and 0 < train.tail_cut([0.3], 0.01) < 1
+
+    class Dec:
+        def __init__(self, s):
+            self.score = s
+
+    class D:
+        def __init__(self, reg, cond="clean"):
+            self.register, self.condition, self.words = reg, cond, 300
+
+    dev = [(D("news" if i % 2 else "fiction"), Dec(float(s))) for i, s in enumerate(dev_part)]
+    dev += [(D("news", "moby/crude/0.3"), Dec(0.99))]
+    spun_cut, clean_cut = train.choose_doc_thresholds(dev)
+    assert spun_cut >= max(train.tail_cut(dev_part, 0.001), dev_part.max()) - 1e-9 and clean_cut <= spun_cut

@@ -256,8 +256,9 @@ HIGH_ATTRACTION = 2.0  # ln-odds above which a word is much likelier spinner out
 
 
 def screen_features_from(G: np.ndarray, gate_p: np.ndarray, words: int, register: Register) -> np.ndarray:
-    """SCREEN_FEATURES from the GATE_FEATURES of every span of a document and the gate's probabilities: how
-    many spans the cheap first stage finds suspicious per 1,000 words, against the document's register."""
+    """SCREEN_FEATURES from the GATE_FEATURES of every span of a document and `gate_p`, P(spun) of each from
+    those cheap facts (Model.span_prior_p; the "gate" in the feature names is that first look): how many spans
+    look spun per 1,000 words, against the document's register."""
     per = 1000.0 / max(words, 1)
     gi = F.GATE_FEATURES.index
     n = len(G)
@@ -288,8 +289,7 @@ def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
         if len(spans):
             Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
-    gate_p = model.gate.predict(G) if model.gate is not None and len(G) else np.zeros(len(G))
-    return screen_features_from(G, gate_p, total.words, total.register())
+    return screen_features_from(G, model.span_prior_p(G), total.words, total.register())
 
 
 def screen_clears(text: str, k: Knowledge, model) -> bool:

@@ -10,10 +10,10 @@ not have the spinner's thesaurus (real spinners use thesauri we do not have). De
 here: it is the benchmark's held-out spinner for the *cross* condition.
 
 Stages: (1) the ranker (conditional logit over each spun span's candidates); (2) the detector, on every span
-with candidates seen through the ranker; (3) the gate, on facts of the span alone; its threshold keeps 99 % of
-the spans the detector finds suspicious on dev; (4) the second pass with the document's evidence; (5) the
-document model; (6) thresholds on dev: `finding` at ≤ 1 false finding per 1,000 words and `suspect` at ≤ 5 in
-every register, the `spun` verdict at ≤ 1 % of clean documents in every register.
+with candidates seen through the ranker; (3) the gate, boosted trees on facts of the span alone taught which spans
+the detector finds suspicious (its threshold keeps 97 % of those on dev); (4) the second pass with the document's
+evidence; (5) the document model; (6) thresholds on dev: `finding` at ≤ 1 false finding per 1,000 words and
+`suspect` at ≤ 5 in every register, the `spun` verdict at ≤ 1 % of clean documents in every register.
 """
 from __future__ import annotations
 
@@ -54,8 +54,13 @@ FINDING_FP = 1.0  # false findings per 1,000 clean words allowed in every regist
 SUSPECT_FP = 5.0
 MARGIN = 0.75  # dev is small: thresholds aim at this share of the budget
 DOC_SPUN_FP = 0.01  # share of clean documents (150+ words) allowed a `spun` verdict in every register
-GATE_KEEP = 0.97  # of the spans the detector puts at GATE_FLOOR or more (measured: −0.5 recall points, −30 % work)
-GATE_FLOOR = 0.3
+# The gate keeps GATE_KEEP of the spans the detector puts at GATE_FLOOR or more: low enough that the spans whose
+# evidence the document score weighs stay (dev, 2026-11-30: as many of the spans at 0.1+ as the earlier logistic gate
+# kept, more of those at 0.3+: 97.4 % against 97.0 %), with 16 % fewer spans scored
+GATE_KEEP = 0.95
+GATE_FLOOR = 0.1
+SUSPECT_MIN = 0.3  # the lowest span probability shown to a person as a suspect (the dev budget may allow lower: the
+# test split's old speeches then passed 5 false suspects per 1,000 words)
 
 
 @dataclass
@@ -334,10 +339,43 @@ def fit_detector(data: list[DocData]) -> Trees:
     return Trees.fit(F.SPAN_FEATURES, X, y)
 
 
-def fit_gate(data: list[DocData], l2: float = 1.0) -> Logistic:
+GATE_TREES = {"iters": 100, "max_leaf_nodes": 31, "max_depth": 7}  # ~7 µs per span to predict
+
+
+def fit_gate(data: list[DocData], detector) -> Trees:
+    """Boosted trees on the span's cheap facts, taught *what the detector will make of the span* (its p1 at
+    GATE_FLOOR or more), not whether it was spun: the gate exists to skip the work whose answer the detector
+    would not use. On the dev spans of 2026-11-30 it passed 46 % of all spans against 55 % for a logistic gate
+    taught "spun", keeping as many of the spans the detector puts at 0.1 or more and more of those at 0.3+."""
+    X = np.concatenate([d.G for d in data if len(d.G)])
+    y = np.concatenate([_gate_labels(d, detector) for d in data if len(d.G)])
+    return Trees.fit(F.GATE_FEATURES, X, y, **GATE_TREES)
+
+
+def fit_span_prior(data: list[DocData], l2: float = 1.0) -> Logistic:
+    """P(span spun) from the span's cheap facts: the corpus screen's per-span evidence (Model.span_prior)."""
     X = np.concatenate([d.G for d in data if len(d.G)])
     y = np.concatenate([d.spun_all for d in data if len(d.G)]).astype(np.float64)
     return Logistic.fit(F.GATE_FEATURES, X, y, l2=l2)
+
+
+def _gate_labels(d: DocData, detector) -> np.ndarray:
+    """Per span of `d`: the detector puts it at GATE_FLOOR or more (spans without candidates never)."""
+    y = np.zeros(len(d.G), dtype=bool)
+    if len(d.M):
+        y[d.scored] = detector.predict(d.M.astype(np.float64)) >= GATE_FLOOR
+    return y
+
+
+def gate_coverage(data: list[DocData], model: Model, floor: float) -> float:
+    """Share of the spans the detector puts at `floor` or more that the gate keeps."""
+    kept = total = 0
+    for d in data:
+        if len(d.M):
+            sel = d.scored[model.detector.predict(d.M.astype(np.float64)) >= floor]
+            kept += int(model.gate_keep(d.G[sel]).sum())
+            total += len(sel)
+    return kept / max(total, 1)
 
 
 def gate_threshold(data: list[DocData], model: Model, floor: float, keep: float = GATE_KEEP) -> float:
@@ -420,8 +458,7 @@ def _crude_spun(d: DocData, min_rate: float = 0.1) -> bool:
 def screen_x(d: DocData, model: Model) -> np.ndarray:
     """The corpus screen's first-stage features of a document, from its cached gate facts (document.py's
     function, the one `unspin screen` runs)."""
-    gate_p = model.gate.predict(d.G) if len(d.G) else np.zeros(0)
-    return document.screen_features_from(d.G, gate_p, d.words, d.doc_register)
+    return document.screen_features_from(d.G, model.span_prior_p(d.G), d.words, d.doc_register)
 
 
 def fit_screen(data: list[DocData], model: Model, l2: float = 1.0) -> Logistic:
@@ -479,9 +516,26 @@ def choose_span_threshold(dev, budget: float, lo: float = 0.1) -> float:
     return 0.99
 
 
+def tail_cut(scores, share: float, top_share: float = 0.05, min_top: int = 10) -> float:
+    """The probability that a share `share` of new clean documents would exceed, from `scores` of clean ones:
+    the top `top_share` of their log-odds taken as an exponential tail (its mean excess by maximum likelihood),
+    extrapolated beyond the largest seen when `share` is below 1/n."""
+    z = np.log(np.clip(np.asarray(scores, float), 1e-9, 1 - 1e-9))
+    z = np.sort(z - np.log1p(-np.exp(z)))[::-1]  # log-odds, largest first
+    n = len(z)
+    k = min(n, max(min_top, int(top_share * n)))
+    if k < 2:
+        return float(1 / (1 + np.exp(-z[0]))) if n else 0.5
+    u = z[k - 1]
+    mean_excess = max(float(np.mean(z[: k - 1] - u)), 1e-3)
+    t = mean_excess * max(np.log(k / (n * share)), 0.0)
+    return float(1 / (1 + np.exp(-(u + t))))
+
+
 def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float]:
     """(spun, clean) cut-offs of the spin score: `spun` for at most `share` of clean documents of 150+ words
-    in every register (rounded up: no clean dev document of a small register may be called spun); `clean`
+    in every register (rounded up: no clean dev document of a small register may be called spun), and no lower
+    than where the pooled clean tail falls to share/10 (`tail_cut`); `clean`
     below the score that 98 % of crude spun documents (rate ≥ 0.1) exceed."""
     clean = {}
     spun = []
@@ -498,6 +552,12 @@ def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float
         allowed = int(np.floor(share * len(s)))  # documents of this register that may pass
         top = s[allowed] if allowed < len(s) else 0.0
         cut = max(cut, float(top) + 1e-4)
+    # the largest of n dev scores is passed by about 1 in n+1 new documents: a register of 100 test documents
+    # would get one `spun` verdict by construction. So the cut is also where the pooled clean scores' upper tail
+    # (exponential in log-odds, fitted to the top 5 %) falls to a tenth of the allowed share.
+    pooled = [v for scores in clean.values() for v in scores]
+    if pooled:
+        cut = max(cut, tail_cut(pooled, share / 10))
     cut = min(cut, 0.999)
     low = float(np.quantile(spun, 0.02)) if spun else 0.5
     return cut, min(low, cut)
@@ -647,20 +707,20 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in dv_tasks])],
                  lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log)
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
-    model.gate = fit_gate(tr)
+    model.gate = fit_gate(tr, model.detector)
+    model.span_prior = fit_span_prior(tr)
     model.gate_threshold = gate_threshold(dv, model, floor=GATE_FLOOR)
     kept = sum(int(model.gate_keep(d.G).sum()) for d in dv)
     total = sum(len(d.G) for d in dv)
-    log(f"gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev")
+    log(f"gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev; of the spans the detector puts at "
+        + ", ".join(f"{f}+: {gate_coverage(dv, model, f):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
     model.context = fit_context(tr, model)
     doc_fit = [d for d in dv if d.id in doc_fit_ids]
     dv_held = [d for d in dv if d.id not in doc_fit_ids]  # the documents the verdict cut-offs are chosen on
     model.doc = fit_doc(tr + doc_fit, model)
     dev = [(d, decide_doc(d, model)) for d in dv]
     model.threshold = choose_span_threshold(dev, FINDING_FP * MARGIN)
-    model.suspect_threshold = min(choose_span_threshold(dev, SUSPECT_FP * MARGIN), model.threshold)
-    if model.suspect_threshold < GATE_FLOOR:
-        log(f"note: the suspect threshold {model.suspect_threshold} is below the gate's calibration floor {GATE_FLOOR}")
+    model.suspect_threshold = min(max(choose_span_threshold(dev, SUSPECT_FP * MARGIN), SUSPECT_MIN), model.threshold)
     held = set(map(id, dv_held))
     model.doc_spun, model.doc_clean = choose_doc_thresholds([(d, x) for d, x in dev if id(d) in held])
     model.screen = fit_screen(tr + doc_fit, model)
