@@ -35,14 +35,29 @@ def whole_number(minimum: int):
     return parse
 
 
-def seconds(s: str) -> float:
-    """A finite number of seconds, 0 (no limit) or more: `nan` and `inf` are refused like negative numbers."""
+def _finite(s: str, what: str) -> float:
     try:
         v = float(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {s!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 (no limit) or more, got {s}")
+        raise argparse.ArgumentTypeError(f"not a {what}: {s!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite {what}, got {s}")
+    return v
+
+
+def seconds(s: str) -> float:
+    """A finite number of seconds, 0 (no limit) or more: `nan` and `inf` are refused like negative numbers."""
+    v = _finite(s, "number of seconds")
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {s}")
+    return v
+
+
+def positive_number(s: str) -> float:
+    """A finite number above 0 (a time limit that must exist)."""
+    v = _finite(s, "number")
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {s}")
     return v
 
 

@@ -12,7 +12,6 @@ summary.html (counts, score histogram, top phrases, most suspicious documents), 
 state.sqlite (the resume journal). Rerunning the same command skips documents already done.
 exit codes: 0 no findings, 1 findings, 2 usage error, 4 some documents could not be screened (error rows)."""
 
-
 _positive_int = whole_number(1)
 _nonneg_int = whole_number(0)
 _seconds = seconds

@@ -5,27 +5,17 @@ import argparse
 import os
 import sys
 
-from ..cli_args import whole_number
-
+from ..cli_args import positive_number, whole_number
 
 _positive_int = whole_number(1)
 _nonneg_int = whole_number(0)
+_positive_float = positive_number
 
 
 def _port(s: str) -> int:
     v = _nonneg_int(s)
     if v > 65535:
         raise argparse.ArgumentTypeError(f"a TCP port is 0-65535, got {v}")
-    return v
-
-
-def _positive_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {s!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number more than 0, got {s}")
     return v
 
 
