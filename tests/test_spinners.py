@@ -162,6 +162,15 @@ def test_resolve_keeps_the_best_original_and_drops_covered_units():
     assert got == {("horse latitudes", "climate"), ("voiceful", "said")}
 
 
+def test_resolve_drops_a_phrase_around_an_entry_with_the_same_original():
+    # "voiceful the company" occurs far less often than "voiceful", and gives the same original: the entry
+    # voiceful → said already explains it (it used to become a second, wrong entry)
+    scored = [(0.99, "voiceful", "said", 70, 24, {}), (0.9, "voiceful the company", "said", 14, 12, {}),
+              (0.9, "voiceful tone", "voice", 14, 12, {})]
+    got = {(e.spun, e.original) for e in resolve(scored, 0.5)}
+    assert got == {("voiceful", "said"), ("voiceful tone", "voice")}
+
+
 def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals(tmp_path, capsys):
     docs = _docs(HAND, n=24, rate=0.5)
     pile = tmp_path / "pile"

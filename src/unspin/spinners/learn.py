@@ -366,6 +366,8 @@ def extract_pairs(pile: Pile, lm=None, links: Links | None = None, engine: dict 
                 continue
             if st.top3 == 0 and c not in facts:
                 continue
+            if c not in facts and _contains(u, c):  # "prices were difficult" for "difficult": a tool's phrase
+                continue  # keeps its original only when a thesaurus lists it so ("common year" for "year")
             # occurrences where the candidate was not scored count as a loss (rank beyond the list)
             missing = n_occ - st.n
             mean_gain = (st.gain - GAIN_CLIP * missing) / n_occ
@@ -703,7 +705,8 @@ WEAK_THRESHOLD = 0.3  # entries between this and the threshold help identificati
 
 def resolve(scored: list[tuple[float, str, str, int, int, dict]], threshold: float) -> list[LearnedEntry]:
     """Best original per unit, above `threshold`; a unit inside (or around) a more confident accepted unit that
-    explains most of its occurrences is dropped ("horse latitudes" vs "latitudes")."""
+    explains most of its occurrences is dropped ("horse latitudes" vs "latitudes"), and so is a phrase around an
+    accepted unit that gives the same original (it adds nothing the entry does not say)."""
     best: dict[str, tuple] = {}
     for item in scored:
         conf, unit = item[0], item[1]
@@ -717,6 +720,9 @@ def resolve(scored: list[tuple[float, str, str, int, int, dict]], threshold: flo
         for e in accepted:
             if (_contains(e.spun, unit) and e.count * 2 >= count) or (_contains(unit, e.spun) and count * 2 >= e.count):
                 clash = True
+                break
+            if _contains(unit, e.spun) and orig == e.original:  # "voiceful the company" for "said": the entry
+                clash = True  # voiceful → said already explains it
                 break
         if not clash:
             accepted.append(LearnedEntry(unit, orig, count, docs, round(float(conf), 4), "pile", ev))
