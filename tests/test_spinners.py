@@ -355,6 +355,12 @@ def test_screen_learn_spinners_writes_clusters_and_escapes_them(tmp_path):
     assert "<img src=x" not in page
     if rec["clusters"]:
         assert (out / rec["clusters"][0]["file"]).exists()
+    assert "From an earlier run" not in page
+    # more documents screened later without the option: the old clusters are shown as what they are
+    (corpus / "late.txt").write_text(_docs(HAND, 1, 0.6, seed=9)[0].text)
+    screen([str(corpus)], out, jobs=1, check_fn=lambda text, **kw: __import__("unspin").check(text, fingerprints=False))
+    page = (out / "summary.html").read_text()
+    assert "Spinning tools" in page and "From an earlier run, when this output held 20 documents" in page
 
 
 def test_learn_aligns_spun_variants_of_one_text():

@@ -25,7 +25,7 @@ th.sortable{cursor:pointer;user-select:none}th.sortable:after{content:" \\2195";
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #ddd;border-radius:6px;padding:.5rem .9rem}
 .card b{display:block;font-size:1.3rem}.spun{color:#b00020}.uncertain{color:#8a6d00}.clean{color:#1b6e20}
-.error{color:#555}code{font-size:.9em}mark{background:#ffe08a;border-radius:2px}
+.error{color:#555}.warn{color:#8a6d00}code{font-size:.9em}mark{background:#ffe08a;border-radius:2px}
 .text{white-space:pre-wrap;border:1px solid #ddd;padding:1rem;border-radius:6px}small{color:#666}
 """
 
@@ -145,7 +145,9 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
                         f"<td class=num>{d['listed_hits']}</td><td class=num>{d['words']}</td>"
                         f"<td>{E(', '.join(d['top_phrases']))}</td></tr>")
         body.append("</tbody></table>")
-    body.extend(clusters_section(store.get_meta("spinner_clusters")))
+    learned_on = store.get_meta("spinners_learned")
+    body.extend(clusters_section(store.get_meta("spinner_clusters"),
+                                 stale_of=learned_on if learned_on not in (None, store.count()) else None))
     if st["errors"]:
         errs = store.errors(200)
         body.append(f"<h2>Errors ({st['errors']:,}; first {len(errs)} shown)</h2>")
@@ -167,14 +169,19 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
     return path
 
 
-def clusters_section(record) -> list[str]:
-    """The "Spinning tools" section (from `screen --learn-spinners`); nothing when the option was not used."""
+def clusters_section(record, stale_of: int | None = None) -> list[str]:
+    """The "Spinning tools" section (from `screen --learn-spinners`); nothing when the option was not used.
+    `stale_of`: the clusters were learned when the run held this many documents, not as many as now."""
     if not record:
         return []
     out = [f"<h2 id=\"spinning-tools\">Spinning tools (clusters of spun documents: {len(record.get('clusters', []))})</h2>",
            f"<p><small>{int(record.get('spun_documents', 0)):,} spun documents grouped by the substitutions they "
            f"share; {int(record.get('unclustered', 0)):,} not explained by any group. Each group's learned "
            "dictionary is a fingerprint list: <code>unspin fingerprints import FILE</code>.</small></p>"]
+    if stale_of is not None:
+        out.append(f"<p class=\"warn\"><strong>From an earlier run, when this output held {int(stale_of):,} "
+                   "documents</strong>: the documents screened since are in no cluster. Run again with "
+                   "<code>--learn-spinners</code> to group them all.</p>")
     if not record.get("clusters"):
         out.append("<p><small>No group of documents shares a tool's substitutions.</small></p>")
         return out
