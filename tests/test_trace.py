@@ -372,6 +372,41 @@ def test_engine_check_uses_the_trace_index(index, corpus):
     assert all(f.suggestions for f in traced)
 
 
+def test_a_traced_source_refutes_model_findings_on_its_own_words(index, corpus):
+    """Words the traced source has word for word were not swapped: the model's findings there are dropped (a
+    note says how many), the trace's restorations stay."""
+    import unspin
+    from unspin.findings import refute
+    from unspin.spin import spin
+    from unspin.trace import TraceSource
+    from unspin.types import Finding
+
+    r = spin(corpus[77][1], rate=0.3, seed=9)
+    src = TraceSource(str(index.dir))
+    spans = src.confirmed(r.text)
+    assert spans and src._last[0] == r.text  # the trace is run once for find and confirmed
+    swapped = [(s.start, s.end) for s in r.spans]
+    # no swapped word lies inside a confirmed stretch, and the unchanged words are covered
+    assert not any(a <= s and e <= b for s, e in swapped for a, b in spans)
+    covered = sum(b - a for a, b in spans)
+    assert covered > 0.5 * len(r.text)
+    # refute: a model finding inside a confirmed stretch goes, a finding outside and a trace finding stay
+    a, b = spans[0]
+    inside = Finding(a, min(b, a + 3), r.text[a : min(b, a + 3)], ("x",), 0.9)
+    traced = Finding(a, min(b, a + 3), r.text[a : min(b, a + 3)], ("x",), 0.99, source="trace")
+    s0, e0 = swapped[0]
+    outside = Finding(s0, e0, r.text[s0:e0], ("y",), 0.9)
+    assert refute([inside, traced, outside], spans) == [traced, outside]
+    # through check: model findings never sit on words the source has
+    report = unspin.check(r.text, index=str(index.dir))
+    model = [f for f in report.findings if f.source == "model"]
+    assert not any(x <= f.start and f.end <= y for f in model for x, y in spans)
+    plain = unspin.check(r.text, fingerprints=False)
+    n_refuted = sum(1 for f in plain.findings if any(x <= f.start and f.end <= y for x, y in spans))
+    if n_refuted:
+        assert any("dropped: the traced source has the same words" in n for n in report.notes)
+
+
 def test_sqlite_file_is_plain_sqlite(index):
     con = sqlite3.connect(index.db_path)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

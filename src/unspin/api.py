@@ -108,9 +108,11 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
     if sources is None:
         sources = finding_sources(opts)
     external = [f for src in sources for f in src.find(text)]
+    # stretches a traced source has word for word: the model's findings there are refuted
+    confirmed = [span for src in sources if hasattr(src, "confirmed") for span in src.confirmed(text)]
     return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
                         cascade=opts.cascade, external=external, path=opts.path, screen=opts.screen,
-                        progress=progress)
+                        progress=progress, confirmed=confirmed)
 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:

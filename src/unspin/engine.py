@@ -29,7 +29,7 @@ from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SE
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, Register, english_share, pieces,
                        pieces_in_sections, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
-from .findings import merge_external, model_findings
+from .findings import merge_external, model_findings, refute
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
 from .types import LEVEL_FINDING, Finding, Report
@@ -130,10 +130,11 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
 
 def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,
           cascade: bool = True, external: list[Finding] = (), path: str | None = None,
-          screen: bool = False, progress=None) -> Report:
+          screen: bool = False, progress=None, confirmed: list[tuple[int, int]] = ()) -> Report:
     """Findings of the model merged with `external` ones (imported lists, trace), spin score and verdict.
     `screen` (corpus screening): a document the first stage clears, with no external finding, is reported
-    `clean` with stage "screen" and no span analysis."""
+    `clean` with stage "screen" and no span analysis. `confirmed`: spans a traced source has word for word; the
+    model's findings inside them are dropped (the verdict is then decided without them)."""
     model = k.model
     if screen and not external and count_words(text) >= MIN_WORDS_FOR_SCORE and screen_clears(text, k, model):
         return Report(text=text, words=count_words(text), findings=[], spin_score=None, verdict="clean",
@@ -152,6 +153,13 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     notes = list(ds.notes)
     findings = model_findings(text, ds, k, threshold, suspect_threshold) if ds.english else []
     findings = merge_external(findings, external)
+    if confirmed:
+        kept = refute(findings, confirmed)
+        if len(kept) < len(findings):
+            n = len(findings) - len(kept)
+            notes.append(f"{n} model finding{'s' if n > 1 else ''} dropped: the traced source has the same words "
+                         "there")
+        findings = kept
     score = ds.spin_score
     if ds.english and ds.words and len(findings) * 1000.0 / ds.words > MAX_DENSITY:
         notes.append("implausibly many findings for English prose; no verdict")

@@ -2,6 +2,8 @@
 external findings (imported lists, trace restorations)."""
 from __future__ import annotations
 
+import bisect
+
 import math
 import re
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from .decide import EVIDENCE_FIELDS
 from .knowledge.bundle import Knowledge
 from .spans import overlaps_any, select_non_overlapping
 from .text import article_for
-from .types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_TRACE, Finding
+from .types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding
 
 if TYPE_CHECKING:
     from .engine import DocumentScore
@@ -113,4 +115,17 @@ def merge_external(model_findings: list[Finding], external: list[Finding]) -> li
         out = [f for f in out if not overlaps_any(f, traced)] + traced
         out.sort(key=lambda f: (f.start, f.end))
     return out
+
+
+def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Finding]:
+    """`findings` without the model's ones lying inside a span that a traced source has word for word (the
+    source shows those words were not swapped); list and trace findings stay."""
+    spans = sorted(confirmed)
+    starts = [a for a, _ in spans]
+
+    def inside(f: Finding) -> bool:
+        i = bisect.bisect_right(starts, f.start) - 1
+        return i >= 0 and spans[i][0] <= f.start and f.end <= spans[i][1]
+
+    return [f for f in findings if f.source != SOURCE_MODEL or not inside(f)]
 

@@ -92,9 +92,22 @@ class TraceSource:
         self.threshold = threshold
         self.lsh_storage = lsh_storage
         self.restore_fn = restore_fn
+        self._last: tuple | None = None  # (text, TraceResult) of the last text: find and confirmed share it
+
+    def _result(self, text: str):
+        if self._last is None or self._last[0] != text:
+            self._last = (text, trace_result(text, self.index_dir, self.threshold, self.lsh_storage,
+                                             self.restore_fn))
+        return self._last[1]
 
     def find(self, text: str) -> list[Finding]:
-        return restorations(text, self.index_dir, self.threshold, self.lsh_storage, self.restore_fn)
+        return self._result(text).restorations
+
+    def confirmed(self, text: str) -> list[tuple[int, int]]:
+        """Spans of `text` its traced source has word for word: model findings inside them are refuted."""
+        from .search import confirmed_spans
+
+        return confirmed_spans(self._result(text))
 
 
 def restorations(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None,
@@ -103,9 +116,15 @@ def restorations(text: str, index_dir, threshold: float | None = None, lsh_stora
     was taken from (a text made from several sources is restored from each): one Finding per substitution
     (source "trace", detail = the source id, suggestion = the source's words, evidence "aligned with <source
     id> paragraph N"). Paragraphs that match no source above `threshold` get none."""
+    return trace_result(text, index_dir, threshold, lsh_storage, restore_fn).restorations
+
+
+def trace_result(text: str, index_dir, threshold: float | None = None, lsh_storage: str | None = None,
+                 restore_fn=None):
+    """The TraceResult of `text` against every source of the index (each owns the paragraphs it matches best)."""
     from .search import DEFAULT_THRESHOLD, trace
 
     threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     ix = open_index(index_dir, lsh_storage, restore_fn)
     with ix.lock:  # one SQLite connection and LSH per index, shared by the threads of a server
-        return trace(text, ix, top=0, threshold=threshold).restorations  # every source: each owns its paragraphs
+        return trace(text, ix, top=0, threshold=threshold)

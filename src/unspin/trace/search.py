@@ -305,6 +305,21 @@ def _edit_groups(al: Alignment) -> list[tuple[str, int, int, int, int]]:
     return [tuple(g[:5]) for g in groups]
 
 
+def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
+    """Stretches of the traced text that the source each piece was taken from has word for word ("equal" runs
+    of the alignment): the source says these words were not swapped, so a model finding inside one is refuted."""
+    out = []
+    for _src, m in result.owners():
+        al = m.alignment
+        if al is None:
+            continue
+        for op in al.ops:
+            if op.kind == "equal" and op.i2 > op.i1:
+                out.append(_span(al.a, op.i1, op.i2))
+    out.sort()
+    return out
+
+
 def _restorations(result: TraceResult) -> list[Finding]:
     """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
     the source it was taken from (`piece_owners`)."""
