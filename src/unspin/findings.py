@@ -3,7 +3,6 @@ external findings (imported lists, trace restorations)."""
 from __future__ import annotations
 
 import bisect
-
 import math
 import re
 from dataclasses import dataclass
@@ -128,4 +127,3 @@ def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Fi
         return i >= 0 and spans[i][0] <= f.start and f.end <= spans[i][1]
 
     return [f for f in findings if f.source != SOURCE_MODEL or not inside(f)]
-
