@@ -38,3 +38,29 @@ def test_helpers():
     assert match_case("UN", "un") == "UN"
     assert match_case("focal", "central") == "central"
     assert article_for("inquiry") == "an" and article_for("probe") == "a" and article_for("university") == "a"
+
+
+def test_cr_alone_ends_lines_and_paragraphs_like_lf():
+    """Old Mac files end lines with CR alone: they were one line and one paragraph (a finding at 1:741 instead
+    of 9:34). CRLF is unchanged: its paragraphs still end before the LF."""
+    from unspin.text import line_col, paragraphs
+
+    for sep in ("\n", "\r\n", "\r"):
+        t = f"a{sep}b{sep}the focal bank"
+        assert line_col(t, t.index("focal")) == (3, 5)
+    assert paragraphs("One.\r\rTwo.\r \rThree") == [(0, "One."), (6, "Two."), (13, "Three")]
+    assert paragraphs("One.\r\n\r\nTwo.") == [(0, "One.\r"), (8, "Two.")]
+    assert paragraphs("One\r\ntwo\r\n") == [(0, "One\r\ntwo\r\n")]
+
+
+def test_a_cr_only_text_gets_the_findings_of_its_lf_twin():
+    from pathlib import Path
+
+    import unspin
+
+    lf = (Path(__file__).resolve().parents[1] / "examples" / "spun-news.txt").read_text(encoding="utf-8")
+    cr = lf.replace("\n", "\r")
+    a, b = unspin.check(lf, fingerprints=False), unspin.check(cr, fingerprints=False)
+    assert [(f.start, f.end, f.suggestions, f.level) for f in a.findings] == \
+        [(f.start, f.end, f.suggestions, f.level) for f in b.findings]
+    assert a.findings and a.verdict == b.verdict

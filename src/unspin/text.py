@@ -13,7 +13,8 @@ _TOKEN_RE = re.compile(
     re.UNICODE,
 )
 _SENT_END = {".", "!", "?", ";", ":", "…"}
-_PARA_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# a blank line: LF or CRLF line ends, or CR alone (old Mac files; a CR before LF is part of a CRLF)
+_PARA_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*|\r[ \t\f\v]*\r(?!\n)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +76,14 @@ def count_words(text: str) -> int:
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a code-point offset (for linter-style output)."""
+    """1-based line and column of a code-point offset (for linter-style output); LF, CRLF and CR alone end a
+    line."""
     line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
+    last = text.rfind("\n", 0, offset)
+    if text.find("\r", 0, offset) >= 0:  # CR alone (old Mac files) ends a line too; CRLF counts once
+        line += text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
+        last = max(last, text.rfind("\r", 0, offset))
+    return line, offset - (last + 1) + 1
 
 
 def match_case(template: str, word: str) -> str:
