@@ -84,7 +84,7 @@ def run_import(args) -> int:
     try:
         info, result = import_file(args.file, args.name, args.fmt, args.db, keep_uncertain=args.keep_uncertain)
     except NoUsableRowsError as e:
-        _show_skipped(args, e.result.skipped)  # why every row was refused
+        _show_skipped(args, e.result)  # why every row was refused
         _err(str(e))
         return EXIT_INPUT
     except FingerprintFormatError as e:
@@ -95,21 +95,22 @@ def run_import(args) -> int:
         return EXIT_USAGE if "invalid list name" in str(e) else EXIT_INPUT
     if args.json:
         d = {"schema": SCHEMA_VERSION, **info.to_dict()}
-        d["skipped_rows"] = [{s.unit: s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
+        d["skipped_rows"] = [{result.unit: s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
         print(f"imported {info.entries:,} fingerprints as '{info.name}' from {args.file} ({info.format}); "
               f"skipped {info.skipped:,} rows")
         for reason, n in info.skipped_by_reason.items():
             print(f"  {n:>6,}  {reason}")
-        _show_skipped(args, result.skipped)
+        _show_skipped(args, result)
     return EXIT_OK
 
 
-def _show_skipped(args, skipped) -> None:
+def _show_skipped(args, result) -> None:
+    skipped = result.skipped
     show = skipped if args.show_skipped else skipped[:10]
     for s in show:
-        print(f"{s.where(args.file)}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
+        print(f"{result.where(s, args.file)}: skipped ({s.reason}): {s.raw}", file=sys.stderr)
     if len(show) < len(skipped):
         print(f"... {len(skipped) - len(show)} more skipped rows (use --show-skipped)", file=sys.stderr)
 
@@ -169,14 +170,14 @@ def run_export(args) -> int:
     import io
     import json
 
-    from .store import StoreError
+    from .store import StoreError, UnknownListError
 
     try:
         with _store(args) as st:
             rows = st.entries([args.name])
     except StoreError as e:
         _err(str(e))
-        return EXIT_USAGE if "no list named" in str(e) else EXIT_INPUT
+        return EXIT_USAGE if isinstance(e, UnknownListError) else EXIT_INPUT
     buf = io.StringIO()
     lossy = 0
     if args.fmt == "json":
@@ -214,7 +215,7 @@ def run_export(args) -> int:
 def run_match(args) -> int:
     import json
 
-    from . import StoreError, density, is_listed, load
+    from . import StoreError, UnknownListError, density, is_listed, load
     from ..text import count_words, line_col
 
     names = [n.strip() for n in args.lists.split(",") if n.strip()] if args.lists else None
@@ -222,7 +223,7 @@ def run_match(args) -> int:
         fs = load(names, args.db)
     except StoreError as e:
         _err(str(e))
-        return EXIT_USAGE if "no list named" in str(e) else EXIT_INPUT
+        return EXIT_USAGE if isinstance(e, UnknownListError) else EXIT_INPUT
     if not fs:
         _err("no fingerprints loaded (import a list first: unspin fingerprints import FILE)")
     from ..inputs import read_inputs

@@ -87,14 +87,9 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    line: int  # the row's line (CSV, TSV) or, for JSON lists, the item's number in the list (see `where`)
+    line: int  # the row's line (CSV, TSV) or, for JSON lists, the item's number in the list (ParseResult.unit)
     reason: str
     raw: str
-    unit: str = "line"  # "line" or "item"
-
-    def where(self, path) -> str:
-        """`FILE:LINE` for a line, `FILE: item N` for an item of a JSON list (its line is not known)."""
-        return f"{path}:{self.line}" if self.unit == "line" else f"{path}: item {self.line}"
 
 
 @dataclass(slots=True)
@@ -103,6 +98,17 @@ class ParseResult:
     format: str
     entries: list[Entry] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        """What a Skipped row's number counts: "item" of a JSON list (its line is not known), else "line"."""
+        return "item" if self.format == "json" else "line"
+
+    def where(self, s: Skipped, path=None) -> str:
+        """`FILE:LINE` for a line, `FILE: item N` for an item of a JSON list (FILE: `path` as the user wrote it,
+        else the parsed path)."""
+        path = self.path if path is None else path
+        return f"{path}:{s.line}" if self.unit == "line" else f"{path}: item {s.line}"
 
     def skipped_by_reason(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -355,9 +361,8 @@ def _dedupe(result: ParseResult) -> None:
     for e in result.entries:
         key = (normalise(e.tortured), e.proximity, e.require, e.exclude)
         if key in seen:
-            unit = "item" if result.format == "json" else "line"
-            result.skipped.append(Skipped(e.line, f"duplicate: same fingerprint as {unit} {seen[key]}", e.tortured,
-                                          unit))
+            result.skipped.append(Skipped(e.line, f"duplicate: same fingerprint as {result.unit} {seen[key]}",
+                                          e.tortured))
             continue
         seen[key] = e.line
         keep.append(e)
@@ -367,13 +372,12 @@ def _dedupe(result: ParseResult) -> None:
 def _add(result: ParseResult, line: int, raw: str, tortured: str, expected: str, papers, keep_uncertain: bool,
          **kw) -> None:
     why = _check_entry(tortured, expected)
-    unit = "item" if result.format == "json" else "line"
     if why:
-        result.skipped.append(Skipped(line, why, raw, unit))
+        result.skipped.append(Skipped(line, why, raw))
         return
     uncertain = is_uncertain(expected)
     if uncertain and not keep_uncertain:
-        result.skipped.append(Skipped(line, "uncertain: expected phrase marked with '?'", raw, unit))
+        result.skipped.append(Skipped(line, "uncertain: expected phrase marked with '?'", raw))
         return
     result.entries.append(Entry(tortured.strip(), expected.strip(), papers, uncertain, line=line, **kw))
 
@@ -390,25 +394,24 @@ def parse_json(path: Path, text: str, keep_uncertain: bool = False) -> ParseResu
     for i, item in enumerate(items, 1):
         raw = json.dumps(item, ensure_ascii=False)[:200]
         if not isinstance(item, dict):
-            res.skipped.append(Skipped(i, "malformed: item is not an object", raw, "item"))
+            res.skipped.append(Skipped(i, "malformed: item is not an object", raw))
             continue
         tortured = item.get("tortured", item.get("tortured_phrase"))
         expected = item.get("correct", item.get("expected", item.get("expected_phrase")))
         if not isinstance(tortured, str) or not isinstance(expected, str):
-            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" and \"correct\"", raw,
-                                       "item"))
+            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" and \"correct\"", raw))
             continue
         try:
             papers = parse_count(item.get("num_papers", item.get("papers")))
         except ValueError as e:
-            res.skipped.append(Skipped(i, f"malformed: {e}", raw, "item"))
+            res.skipped.append(Skipped(i, f"malformed: {e}", raw))
             continue
         query = item.get("query")
         if isinstance(query, str) and query.strip():  # our own export keeps PPS conditions here
             try:
                 parsed = parse_query(query)
             except QueryError as e:
-                res.skipped.append(Skipped(i, f"malformed query: {e}", raw, "item"))
+                res.skipped.append(Skipped(i, f"malformed query: {e}", raw))
                 continue
             for display, term, require, exclude in parsed:
                 _add(res, i, raw, display, expected, papers, keep_uncertain, proximity=term.proximity,
