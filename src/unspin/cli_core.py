@@ -128,9 +128,10 @@ def _report_input_error(name: str, err: str, fmt: str) -> None:
 
 
 def _config_error(e: Exception) -> bool:
-    """Errors that concern the command's options (a missing --lm/--model/--index file, an unknown list, an
-    optional package missing), not one input: every further input would fail the same way."""
-    return isinstance(e, (FileNotFoundError, ImportError)) or "no list named" in str(e)
+    """Errors that concern the command's options (a missing --lm/--model/--index file, an optional package
+    missing), not one input: every further input would fail the same way. (Unknown lists are refused before any
+    input: `_lists_problem`.)"""
+    return isinstance(e, (FileNotFoundError, ImportError))
 
 
 def _lists_problem(opts: dict, command: str) -> int | None:

@@ -359,33 +359,37 @@ def fit_span_prior(data: list[DocData], l2: float = 1.0) -> Logistic:
     return Logistic.fit(F.GATE_FEATURES, X, y, l2=l2)
 
 
+def span_p1(d: DocData, detector) -> np.ndarray:
+    """The detector's P(spun) of every span of `d` (0 for spans without candidates, which it never scores)."""
+    p = np.zeros(len(d.G))
+    if len(d.M):
+        p[d.scored] = detector.predict(d.M.astype(np.float64))
+    return p
+
+
 def _gate_labels(d: DocData, detector) -> np.ndarray:
     """Per span of `d`: the detector puts it at GATE_FLOOR or more (spans without candidates never)."""
-    y = np.zeros(len(d.G), dtype=bool)
-    if len(d.M):
-        y[d.scored] = detector.predict(d.M.astype(np.float64)) >= GATE_FLOOR
-    return y
+    return span_p1(d, detector) >= GATE_FLOOR
 
 
-def gate_coverage(data: list[DocData], model: Model, floor: float) -> float:
-    """Share of the spans the detector puts at `floor` or more that the gate keeps."""
+def gate_coverage(data: list[DocData], model: Model, floor: float, p1: list[np.ndarray] | None = None) -> float:
+    """Share of the spans the detector puts at `floor` or more that the gate keeps (`p1`: span_p1 of each
+    document, when already computed)."""
     kept = total = 0
-    for d in data:
-        if len(d.M):
-            sel = d.scored[model.detector.predict(d.M.astype(np.float64)) >= floor]
-            kept += int(model.gate_keep(d.G[sel]).sum())
-            total += len(sel)
+    for d, p in zip(data, p1 or [span_p1(d, model.detector) for d in data]):
+        sel = np.flatnonzero(p >= floor)
+        kept += int(model.gate_keep(d.G[sel]).sum())
+        total += len(sel)
     return kept / max(total, 1)
 
 
-def gate_threshold(data: list[DocData], model: Model, floor: float, keep: float = GATE_KEEP) -> float:
-    """The gate decision value that keeps `keep` of the spans the detector finds at least `floor` suspicious."""
+def gate_threshold(data: list[DocData], model: Model, floor: float, keep: float = GATE_KEEP,
+                   p1: list[np.ndarray] | None = None) -> float:
+    """The gate decision value that keeps `keep` of the spans the detector finds at least `floor` suspicious
+    (`p1`: span_p1 of each document, when already computed)."""
     vals = []
-    for d in data:
-        if not len(d.M):
-            continue
-        p1 = model.detector.predict(d.M.astype(np.float64))
-        sel = d.scored[p1 >= floor]
+    for d, p in zip(data, p1 or [span_p1(d, model.detector) for d in data]):
+        sel = np.flatnonzero(p >= floor)
         if len(sel):
             vals.append(model.gate.decision(d.G[sel]))
     if not vals:
@@ -709,11 +713,12 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
     model.gate = fit_gate(tr, model.detector)
     model.span_prior = fit_span_prior(tr)
-    model.gate_threshold = gate_threshold(dv, model, floor=GATE_FLOOR)
+    dv_p1 = [span_p1(d, model.detector) for d in dv]  # once: the gate's threshold and its coverage read them
+    model.gate_threshold = gate_threshold(dv, model, floor=GATE_FLOOR, p1=dv_p1)
     kept = sum(int(model.gate_keep(d.G).sum()) for d in dv)
     total = sum(len(d.G) for d in dv)
     log(f"gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev; of the spans the detector puts at "
-        + ", ".join(f"{f}+: {gate_coverage(dv, model, f):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
+        + ", ".join(f"{f}+: {gate_coverage(dv, model, f, dv_p1):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
     model.context = fit_context(tr, model)
     doc_fit = [d for d in dv if d.id in doc_fit_ids]
     dv_held = [d for d in dv if d.id not in doc_fit_ids]  # the documents the verdict cut-offs are chosen on
