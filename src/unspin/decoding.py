@@ -206,7 +206,10 @@ _UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\
                          rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 
-def _mostly_utf8(data: bytes, bad: int) -> bool:
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _mostly_utf8(data: bytes) -> bool:
     """UTF-8 with a few stray bytes (a cp1252 dash pasted into a UTF-8 file): more well-formed multi-byte UTF-8
     sequences than bytes outside them. Text in a legacy code page almost never forms such sequences (its accented
     letters stand alone), so decoding it as cp1252 is right; decoding *this* as anything but UTF-8 garbles every
@@ -214,7 +217,7 @@ def _mostly_utf8(data: bytes, bad: int) -> bool:
     multi = _UTF8_MULTI.findall(data)
     if not multi:
         return False
-    high = sum(b >= 0x80 for b in data)
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))  # bytes ≥ 0x80, counted in C
     stray = high - sum(len(m) for m in multi)
     return len(multi) > stray
 
@@ -298,7 +301,7 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
             return Decoded(data.decode(codec), None if codec == "utf-8" else codec)
         except (ValueError, UnicodeDecodeError):
             pass  # a wrong declaration: detect instead
-    if _mostly_utf8(data, bad):
+    if _mostly_utf8(data):
         raise DecodeError(f"{name}: not valid UTF-8 at byte offset {bad} (line {_line_of(data, bad)}, byte "
                           f"0x{data[bad]:02x}), though the rest of it is UTF-8: read in any other encoding, every "
                           "accented letter and curly quote would come out wrong; fix that byte, or name the "
