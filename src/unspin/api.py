@@ -40,10 +40,14 @@ class Options:
 
             self.thesauri = checked_sources(self.thesauri)
         for name in ("threshold", "suspect_threshold"):
-            v = getattr(self, name)
-            if v is not None:
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1:
-                    raise ValueError(f"{name} must be a number between 0 and 1, got {v!r}")
+            if getattr(self, name) is not None:
+                check_probability(name, getattr(self, name))
+
+
+def check_probability(name: str, v) -> None:
+    """A library argument that must be a finite number from 0 to 1 (ValueError naming it otherwise)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {v!r}")
 
 
 OPTION_NAMES = tuple(f.name for f in fields(Options))
@@ -117,7 +121,5 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:
     """`check`, then each finding's first suggestion applied; returns the text and replayable edits."""
-    if (isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float))
-            or not math.isfinite(min_confidence) or not 0 <= min_confidence <= 1):
-        raise ValueError(f"min_confidence must be a number between 0 and 1, got {min_confidence!r}")
+    check_probability("min_confidence", min_confidence)
     return restore_report(check(text, **options), min_confidence, include_suspects)

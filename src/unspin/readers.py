@@ -564,7 +564,7 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
         # costs its row, not the rest of the file
         fh = open(path, newline="", encoding=codec, errors="surrogateescape")
     except OSError as e:
-        yield Document(id=f"{path}@{_file_hash(path)}", source=path, error=f"{path}: cannot open: {e.strerror}",
+        yield Document(id=f"{path}@{_hash(b'')}", source=path, error=f"{path}: cannot open: {e.strerror}",
                        meta={"format": "csv"})
         return
     label = "UTF-8" if codec == "utf-8-sig" else codec
