@@ -193,6 +193,11 @@ def test_learn_finds_a_hand_made_tools_frequent_entries_without_originals(tmp_pa
     wrong = [(s, o) for s, o in pairs.items() if (s, o) not in used]
     assert len(wrong) <= 1, wrong
     assert all(0.0 < e.confidence <= 1.0 and e.count >= 2 for e in d.entries)
+    capsys.readouterr()
+    assert main(["spinners", "learn", str(pile), "--out", str(tmp_path / "quick.json"), "--no-engine",
+                 "--format", "json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["schema"] == 2 and summary["documents"] == 24 and summary["out"].endswith("quick.json")
     # the file is a fingerprint list as it is
     assert main(["fingerprints", "import", str(out), "--db", str(tmp_path / "fp.sqlite")]) == 0
 
@@ -297,14 +302,15 @@ def test_cli_identify(tmp_path, capsys):
                "--format", "json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["best"] == "farm-b" and out["probability"] > 0.8
+    assert out["best"] == "farm-b" and out["probability"] > 0.8 and out["schema"] == 2
     doc2 = tmp_path / "e.txt"
     doc2.write_text("Analysts forenamed the luster had been hard.")
     rc = main(["spinners", "identify", str(doc), str(doc2), str(tmp_path / "missing.txt"), "--together",
                "--spinners", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--format", "json"])
     assert rc == 4  # the missing file is named; the two that could be read are answered together
     got = capsys.readouterr()
-    out = json.loads(got.out)
+    error, out = [json.loads(line) for line in got.out.splitlines()]
+    assert error["path"].endswith("missing.txt") and "no such file" in error["error"] and error["schema"] == 2
     assert out["paths"] == [str(doc), str(doc2)] and out["documents"] == 2 and out["best"] == "farm-b"
     assert "missing.txt" in got.err
     assert main(["spinners", "identify", str(doc), str(doc2), "--together", "--spinners", str(tmp_path / "a.json"),

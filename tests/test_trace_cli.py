@@ -52,7 +52,7 @@ def index_dir(tmp_path_factory, corpus_files):
 def test_index_add_reports_bad_rows_and_info(index_dir, capsys):
     assert main(["index", "info", "--index", str(index_dir), "--format", "json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["documents"] == 50
+    assert info["documents"] == 50 and info["schema"] == 2
     assert info["lsh_storage"] == "memory" and info["features"] == ["skeleton"]
     assert main(["index", "info", "--index", str(index_dir)]) == 0
     assert "documents      50" in capsys.readouterr().out
@@ -199,3 +199,18 @@ def test_readding_a_changed_file_replaces_it(tmp_path, cache_dir, capsys):
     with TraceIndex(ix) as t:
         assert list(t.ids()) == [str(src)]
         assert t.document(str(src))[2] == tc.make_document(2)
+
+
+def test_index_add_with_unreachable_redis_is_a_clear_error_and_keeps_the_documents(tmp_path, cache_dir,
+                                                                                     corpus_files, capsys):
+    pytest.importorskip("redis")
+    d, _ = corpus_files
+    ix = tmp_path / "ix"
+    # port 1 on loopback: nothing listens there, the connection is refused at once
+    rc = main(["index", "add", str(d / "doc-000.txt"), "--index", str(ix), "--lsh-storage", "redis://127.0.0.1:1/0",
+               "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert str(ix.name) in err and "cannot be reached" in err and "stored" in err
+    assert main(["index", "info", "--index", str(ix), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 1

@@ -6,7 +6,7 @@ import json
 import sys
 
 from .cli_args import installed_thesauri, known_thesauri
-from .types import ExitCode
+from .types import SCHEMA_VERSION, ExitCode
 
 
 def _rate(s: str) -> float:
@@ -141,7 +141,8 @@ def run_learn(args) -> int:
     except OSError as e:
         return _err(f"cannot write {args.out}: {e.strerror or e}")
     if args.format == "json":
-        print(json.dumps({"out": args.out, "documents": d.documents, "words": d.words, "entries": len(d),
+        print(json.dumps({"schema": SCHEMA_VERSION, "out": args.out, "documents": d.documents, "words": d.words,
+                          "entries": len(d),
                           "variant_groups": d.meta.get("variant_groups", 0),
                           "top": [{"spun": e.spun, "original": e.original, "count": e.count,
                                    "confidence": e.confidence} for e in d.entries[:20]]}, ensure_ascii=False))
@@ -175,7 +176,7 @@ def run_identify(args) -> int:
     def answer(label: str, where: dict, texts: list[str]) -> None:
         res = identify(texts, scorers, min_probability=args.min_probability)
         if args.format == "json":
-            print(json.dumps({**where, **res.to_dict()}, ensure_ascii=False), flush=True)
+            print(json.dumps({"schema": SCHEMA_VERSION, **where, **res.to_dict()}, ensure_ascii=False), flush=True)
         else:
             hits = res.hits.get(res.best, [])
             shown = ", ".join(f"{s}→{o}" if o else s for s, o, _ in hits[:6])
@@ -188,6 +189,9 @@ def run_identify(args) -> int:
             text = read_input(path).text
         except InputError as e:
             print(f"unspin: {e}", file=sys.stderr)
+            if args.format == "json":  # a batch reader sees every input answered, as `check --format json` does
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": path, "error": str(e)}, ensure_ascii=False),
+                      flush=True)
             code = int(ExitCode.INPUT)
             continue
         if args.together:

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..cli_args import add_encoding_option, probability
-from ..types import ExitCode
+from ..types import SCHEMA_VERSION, ExitCode
 
 
 def add_parser(subparsers) -> None:
@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     add.add_argument("paths", nargs="+", metavar="PATH")
     common(add)
     add.add_argument("--text-field", default="text", help="text column/key of JSONL, CSV, Parquet (default text)")
-    add.add_argument("--id-field", default=None, help="id column/key of JSONL, CSV, Parquet (default: file:row)")
+    add.add_argument("--id-field", default=None, help="id column/key of JSONL, CSV, Parquet (default: file#row)")
     add.add_argument("--features", default=None, metavar="LIST",
                      help="feature kinds for a NEW index, comma-separated: skeleton (default; names, numbers, "
                           "rare words and function words in order) and/or restored (word shingles of "
@@ -139,7 +139,7 @@ def run_info(args) -> int:
         _err(str(e))
         return 2
     if args.format == "json":
-        print(json.dumps(info))
+        print(json.dumps({"schema": SCHEMA_VERSION, **info}))
     else:
         for k, v in info.items():
             if k == "bytes":

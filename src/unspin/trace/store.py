@@ -356,20 +356,31 @@ class TraceIndex:
         if not redis and (self._lsh is None or self._lsh_generation != gen_before):
             self._lsh = None if not redis else self._lsh
             return
-        lsh = self._lsh if self._lsh is not None else {k: self._new_lsh(k) for k in self.features}
-        for kind, pk in removes:
-            if pk in lsh[kind]:
-                lsh[kind].remove(pk)
-        if inserts:
-            by_kind: dict[str, list] = {}
-            for kind, pk, sig in inserts:
-                by_kind.setdefault(kind, []).append((pk, sig))
-            for kind, items in by_kind.items():
-                with lsh[kind].insertion_session() as session:
-                    for pk, sig in items:
-                        session.insert(pk, Sig(sig), check_duplication=False)
+        try:
+            lsh = self._lsh if self._lsh is not None else {k: self._new_lsh(k) for k in self.features}
+            for kind, pk in removes:
+                if pk in lsh[kind]:
+                    lsh[kind].remove(pk)
+            if inserts:
+                by_kind: dict[str, list] = {}
+                for kind, pk, sig in inserts:
+                    by_kind.setdefault(kind, []).append((pk, sig))
+                for kind, items in by_kind.items():
+                    with lsh[kind].insertion_session() as session:
+                        for pk, sig in items:
+                            session.insert(pk, Sig(sig), check_duplication=False)
+        except Exception as e:  # the redis client's own errors (redis.exceptions.*) derive from Exception only
+            if not isinstance(e, (IndexError_, OSError)) and type(e).__module__.split(".")[0] != "redis":
+                raise
+            raise self._unreachable(e) from None
         if self._lsh is not None and self._lsh_generation == gen_before:
             self._lsh_generation = gen_before + 1
+
+    def _unreachable(self, e: Exception) -> "IndexError_":
+        # SQLite has committed the change: nothing is lost, and the next query re-syncs Redis from it (_sync_redis)
+        return IndexError_(f"{self.dir}: the change is stored in the index, but its LSH storage "
+                           f"{self.meta.get('lsh_storage')} cannot be reached ({e}); queries re-sync it once it can "
+                           "be reached")
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document by id; False when no such document is indexed."""
