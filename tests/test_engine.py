@@ -245,3 +245,18 @@ def test_the_pre_rankers_cut_keeps_the_rows_the_full_stage_one_keeps():
     firsts, seconds = stats.bigram_words(W)
     assert len(stats.bigram_keys) and set(np.flatnonzero(firsts)) == set((stats.bigram_keys // W).tolist())
     assert set(np.flatnonzero(seconds)) == set((stats.bigram_keys % W).tolist())
+
+
+def test_invisible_characters_inside_words_do_not_hide_them():
+    """A soft hyphen or zero-width space inside a word (a trick to slip spun words past a checker) changes
+    nothing but the offsets: the same words are flagged, with the same suggestions."""
+    text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text(encoding="utf-8")
+    plain = unspin.check(text, fingerprints=False)
+    hidden_text = text
+    for f in plain.findings:
+        w = f.text
+        hidden_text = hidden_text.replace(w, w[:2] + "\u00ad" + w[2:] if len(w) > 3 else w)
+    hidden = unspin.check(hidden_text, fingerprints=False)
+    assert [(f.text.replace("\u00ad", ""), f.suggestions, f.level) for f in hidden.findings] == \
+        [(f.text, f.suggestions, f.level) for f in plain.findings]
+    assert hidden.verdict == plain.verdict

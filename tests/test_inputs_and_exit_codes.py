@@ -430,3 +430,120 @@ def test_missing_system_package_skips_naming_make_system_deps(pytester, monkeypa
     monkeypatch.setenv("CI", "true")
     r = pytester.runpytest_subprocess()
     assert r.parseoutcomes().get("errors", 0) >= 1  # a setup failure: the run fails
+
+
+# ------------------------------------------------------------------------------------------- audit of 2026-11-30
+
+
+@pytest.mark.parametrize("codec", ["rot13", "hex", "base64", "undefined", "punycode"])
+def test_codecs_that_are_not_text_encodings_are_usage_errors(capsys, codec):
+    code, _, err = run(capsys, "check", "--encoding", codec, "x.txt")
+    assert code == 2 and f"unknown text encoding '{codec}'" in err and "Traceback" not in err
+
+
+def test_a_path_that_cannot_even_be_looked_at_is_one_bad_input(tmp_path, capsys, fp_db):
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE)
+    too_long = str(tmp_path / ("a" * 300 + ".txt"))  # ENAMETOOLONG from the first stat
+    code, out, err = run(capsys, "check", "--format", "json", "--fingerprints-db", fp_db, too_long, str(good))
+    rows = json_lines(out)
+    assert code == 5 and "cannot read" in rows[0]["error"] and rows[1]["path"] == str(good)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_max_bytes_holds_for_inputs_without_a_size(capsys):
+    code, _, err = run(capsys, "check", "--no-fingerprints", "--max-bytes", "1000", "/dev/zero")
+    assert code == 4 and "/dev/zero: more than 1,000 bytes, over the --max-bytes limit" in err
+
+
+def test_a_subdirectory_that_cannot_be_listed_is_reported(tmp_path, capsys, monkeypatch, fp_db):
+    import os
+
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "a.txt").write_text(PROSE)
+    (tmp_path / "d" / "sub" / "b.txt").write_text(PROSE)
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("sub"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out, err = run(capsys, "check", "--format", "json", "--fingerprints-db", fp_db, str(tmp_path / "d"))
+    rows = json_lines(out)
+    assert code == 5 and any(r.get("error", "").endswith("sub: cannot read directory (Permission denied)")
+                             for r in rows)
+    assert any(r.get("path", "").endswith("a.txt") and "error" not in r for r in rows)
+
+
+@pytest.mark.parametrize("command", ["check", "restore"])
+def test_a_damaged_fingerprint_database_is_said_once(tmp_path, capsys, monkeypatch, command):
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("this is not a database\n" * 50)
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE)
+    monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(garbage))
+    code, out, err = run(capsys, command, "--format", "json", str(good), str(good))
+    assert code == 4 and "Traceback" not in err and err.count("garbage.sqlite") == 1 and out == ""
+
+
+@pytest.mark.parametrize("flag,content,message", [
+    ("--lm", "just some words\n", "--lm"), ("--model", '{"format": 1}', "--model")])
+def test_a_model_file_that_cannot_be_loaded_is_a_usage_error_said_once(tmp_path, capsys, flag, content, message):
+    bad = tmp_path / "bad.file"
+    bad.write_text(content)
+    good = tmp_path / "good.txt"
+    good.write_text(PROSE)
+    code, _, err = run(capsys, "check", "--no-fingerprints", flag, str(bad), str(good), str(good))
+    assert code == 2 and err.count(f"{message} {bad}: cannot load it") == 1 and "good.txt" not in err
+
+
+def test_restore_never_writes_over_another_input_of_the_run(tmp_path, capsys, fp_db):
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    other = keep / "story.txt"
+    other.write_text("An untouched story about the harbour.\n")
+    spun = tmp_path / "story.txt"
+    spun.write_text(PROSE)
+    before = other.read_bytes()
+    code, _, err = run(capsys, "restore", "--fingerprints-db", fp_db, str(spun), str(other), "--out-dir", str(keep))
+    assert code & 4 and "would overwrite another input of this run" in err and other.read_bytes() == before
+
+
+def test_check_html_pages_of_two_inputs_of_one_name_do_not_overwrite(tmp_path, capsys, fp_db):
+    a = tmp_path / "x" / "doc.txt"
+    b = tmp_path / "y" / "doc.txt"
+    for p, t in ((a, PROSE), (b, "Another honest text about the harbour and its boats.\n")):
+        p.parent.mkdir()
+        p.write_text(t)
+    out_dir = tmp_path / "pages"
+    code, _, err = run(capsys, "check", "--format", "html", "--output-dir", str(out_dir), "--fingerprints-db", fp_db,
+                       str(a), str(b))
+    assert code & 4 and "would overwrite that of" in err
+    assert "profound learning" in (out_dir / "doc.txt.html").read_text()  # the first page stays
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_an_output_that_cannot_be_written_exits_4(tmp_path):
+    import subprocess
+
+    p = tmp_path / "a.txt"
+    p.write_text(PROSE)
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-c", "import sys; from unspin.cli import main; sys.exit(main())", "spin",
+                            str(p), "--seed", "1"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 4 and "cannot write the output: No space left on device" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_spin_refuses_unknown_sources_and_a_path_with_from_spintax(tmp_path, capsys):
+    code, _, err = run(capsys, "spin", "--sources", "foo", "x.txt")
+    assert code == 2 and "unknown thesaurus 'foo'" in err
+    sp = tmp_path / "s.spintax"
+    sp.write_text("{a|b} c")
+    code, _, err = run(capsys, "spin", str(tmp_path / "x.txt"), "--from-spintax", str(sp))
+    assert code == 2 and "give no PATH" in err
+    code, out, _ = run(capsys, "spin", "--from-spintax", str(sp), "--seed", "1")
+    assert code == 0 and out.endswith(" c")

@@ -1,4 +1,4 @@
-from unspin.text import article_for, count_words, line_col, match_case, paragraphs, sentences, tokenize
+from unspin.text import article_for, count_words, line_col, match_case, paragraphs, sentences, tokenize, word_run
 
 
 def test_tokens_have_code_point_offsets():
@@ -64,3 +64,18 @@ def test_a_cr_only_text_gets_the_findings_of_its_lf_twin():
     assert [(f.start, f.end, f.suggestions, f.level) for f in a.findings] == \
         [(f.start, f.end, f.suggestions, f.level) for f in b.findings]
     assert a.findings and a.verdict == b.verdict
+
+
+def test_combining_marks_and_invisible_characters_stay_inside_words():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "the café opened")
+    toks = [t for t in tokenize(nfd) if t.kind == "word"]
+    assert [t.text for t in toks] == ["the", "cafe\u0301", "opened"] and toks[1].lower == "café"
+    hidden = "the fo\u00adcal bank and the cen\u200btral one\u200b"
+    words = [t for t in tokenize(hidden) if t.kind == "word"]
+    assert [t.lower for t in words] == ["the", "focal", "bank", "and", "the", "central", "one"]
+    assert words[-1].text == "one"  # an invisible character after the last letter is not part of the word
+    run = word_run(hidden)
+    assert run.lower[1] == "focal" and hidden[run.start[1]:run.end[1]] == "fo\u00adcal"
+    assert count_words(nfd) == 3

@@ -7,6 +7,7 @@ commands of the core engine (check, restore, knowledge).
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -54,12 +55,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return int(ExitCode.USAGE)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, not at exit: a failed write (a full disk) must be said and counted
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:
+        # the output could not be written (a full disk or quota, a failing device): what was written stays, and
+        # the exit code says an output was lost, as for a file `--out-dir` cannot write
+        if e.errno not in _OUTPUT_ERRNOS:
+            raise
+        print(f"unspin: cannot write the output: {e.strerror or e}", file=sys.stderr)
+        return int(ExitCode.INPUT)
+
+
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 if __name__ == "__main__":  # pragma: no cover

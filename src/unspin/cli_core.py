@@ -135,22 +135,40 @@ def _config_error(e: Exception) -> bool:
 
 
 def _lists_problem(opts: dict, command: str) -> int | None:
-    """The exit code when the fingerprint lists asked for (`--lists`) cannot be used, after saying why: an
-    unknown name is a usage error (2), an unreadable database an input error (4). Checked once, before any
+    """The exit code when the fingerprint lists asked for (`--lists`, or every list of the database by default)
+    cannot be used, after saying why: an unknown name is a usage error (2), an unreadable database an input
+    error (4). Checked once, before any
     input, so the message is not repeated per file; the set is cached for the run."""
     names = opts.get("fingerprints")
-    if not isinstance(names, list):
+    if names is False:
         return None
     from . import fingerprints as fp
 
-    try:
-        fp.load(names=names, db_path=opts.get("fingerprints_db"))
+    try:  # also without --lists: a damaged database (or not a database) is said once, not per input
+        fp.load(names=names if isinstance(names, list) else None, db_path=opts.get("fingerprints_db"))
     except fp.UnknownListError as e:
         print(f"unspin {command}: --lists: {e}", file=sys.stderr)
         return int(ExitCode.USAGE)
     except fp.StoreError as e:
         print(f"unspin {command}: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
+    return None
+
+
+def _model_files_problem(opts: dict, command: str) -> int | None:
+    """Usage error (2) when `--lm` or `--model` cannot be loaded, said once and naming the file, before any
+    input: every input would fail the same way, and the message must not blame an input. (Both loads are
+    cached: checking then costs nothing more.)"""
+    from . import model as model_mod
+    from .knowledge import lm as lm_mod
+
+    for flag, key, load in (("--lm", "lm_path", lm_mod.load), ("--model", "model_path", model_mod.load)):
+        if opts.get(key):
+            try:
+                load(opts[key])
+            except Exception as e:  # noqa: BLE001 - whatever is wrong with the file, it is this one error
+                print(f"unspin {command}: {flag} {opts[key]}: cannot load it ({e})", file=sys.stderr)
+                return int(ExitCode.USAGE)
     return None
 
 
@@ -163,11 +181,14 @@ def run_check(args) -> int:
     opts = _options_from(args)
     if (code := _lists_problem(opts, "check")) is not None:
         return code
+    if (code := _model_files_problem(opts, "check")) is not None:
+        return code
     if args.format == "html" and not args.output_dir and (len(args.paths) > 1 or any(
             os.path.isdir(p) for p in args.paths)):
         print("unspin check: --format html with several inputs needs --output-dir", file=sys.stderr)
         return int(ExitCode.USAGE)
     status = ExitCode.OK
+    pages: dict[str, str] = {}  # --output-dir pages written: path → input
     for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
             try:
@@ -192,6 +213,13 @@ def run_check(args) -> int:
             if args.output_dir:
                 out = Path(args.output_dir)
                 target = out / ((inp.rel or "stdin").replace("<", "").replace(">", "") + ".html")
+                key = os.path.normcase(os.path.abspath(target))
+                if key in pages:  # two inputs of one name (a/story.txt, b/story.txt): the first page must stay
+                    status |= ExitCode.INPUT
+                    _report_input_error(name, f"{name}: its page {target} would overwrite that of {pages[key]}; "
+                                        "check them in separate runs or pass their directory", "text")
+                    continue
+                pages[key] = name
                 try:
                     _write_atomic(target, page.encode("utf-8"))
                 except OSError as e:
@@ -255,12 +283,16 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
-def _restore_target(out_dir: Path, inp, written: dict) -> tuple[Path | None, str | None]:
-    """Where the restored copy of `inp` goes, or an error: never over an input file, never twice to one place."""
+def _restore_target(out_dir: Path, inp, written: dict, inputs: set[str]) -> tuple[Path | None, str | None]:
+    """Where the restored copy of `inp` goes, or an error: never over an input file of the run (`inputs`: their
+    real paths), never twice to one place."""
     target = out_dir / (inp.rel or "stdin.txt")
     key = os.path.normcase(os.path.abspath(target))
     if inp.name != "<stdin>" and os.path.exists(target) and os.path.samefile(target, inp.name):
         return None, f"{inp.name}: --out-dir would overwrite the input itself; choose another directory"
+    if os.path.realpath(target) in inputs:
+        return None, (f"{inp.name}: its restored copy {target} would overwrite another input of this run; choose "
+                      "another directory")
     if key in written:
         return None, (f"{inp.name}: its restored copy {target} would overwrite that of {written[key]}; restore "
                       "them in separate runs or pass their directory")
@@ -271,10 +303,12 @@ def _restore_target(out_dir: Path, inp, written: dict) -> tuple[Path | None, str
 def run_restore(args) -> int:
     import unspin
 
-    from .inputs import read_inputs
+    from .inputs import expand, read_inputs
 
     opts = _options_from(args)
     if (code := _lists_problem(opts, "restore")) is not None:
+        return code
+    if (code := _model_files_problem(opts, "restore")) is not None:
         return code
     several = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
     if several and args.format == "text" and not args.out_dir:
@@ -283,6 +317,7 @@ def run_restore(args) -> int:
         return int(ExitCode.USAGE)
     out_dir = Path(args.out_dir) if args.out_dir else None
     written: dict[str, str] = {}
+    inputs = {os.path.realpath(p) for p, _, e in expand(args.paths) if e is None and p != "-"} if out_dir else set()
     status = ExitCode.OK
     for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
@@ -296,7 +331,7 @@ def run_restore(args) -> int:
                 err = f"{name}: cannot restore: {e}"
         target = None
         if err is None and out_dir is not None:
-            target, err = _restore_target(out_dir, inp, written)
+            target, err = _restore_target(out_dir, inp, written, inputs)
             if target is not None:
                 try:
                     _write_atomic(target, inp.encode(restored.text))

@@ -63,10 +63,16 @@ def codec_name(name: str) -> str:
     unknown names and for codecs that do not turn bytes into text (base64, zlib, rot13)."""
     try:
         info = codecs.lookup(name)
-        b"".decode(info.name)  # LookupError for bytes-to-bytes codecs
     except (LookupError, TypeError):
+        info = None
+    # bytes-to-bytes and str-to-str codecs (base64, hex, rot13, punycode's odd cousins, "undefined") say so in
+    # a private flag; decoding b"" raises for none of them
+    if info is None or not getattr(info, "_is_text_encoding", True) or info.name in _NOT_TEXT:
         raise ValueError(f"unknown text encoding {name!r} (e.g. utf-8, cp1252, latin-1, utf-16)") from None
     return info.name
+
+
+_NOT_TEXT = frozenset({"undefined", "punycode", "idna", "raw-unicode-escape", "unicode-escape"})
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -67,21 +67,20 @@ def _read(path: str, rel: str | None, encoding: str | None, max_bytes: int | Non
     else:
         name = path
         p = Path(path)
-        if not p.exists():
-            raise InputError(f"{path}: no such file")
-        if p.is_dir():
-            raise InputError(f"{path}: is a directory")
-        if max_bytes:
-            try:
-                size = p.stat().st_size
-            except OSError as e:
-                raise InputError(f"{path}: cannot read ({e.strerror})") from None
-            if size > max_bytes:
-                raise _too_big(path, size, max_bytes)
-        try:
-            data = p.read_bytes()
+        try:  # a name too long, or a directory on the way without search permission, raise here
+            if not p.exists():
+                raise InputError(f"{path}: no such file")
+            if p.is_dir():
+                raise InputError(f"{path}: is a directory")
+            if max_bytes and p.stat().st_size > max_bytes:
+                raise _too_big(path, p.stat().st_size, max_bytes)
+            with open(p, "rb") as fh:
+                # at most one byte over the limit: a device or a pipe (/dev/zero, <(…)) has no size to check first
+                data = fh.read(max_bytes + 1) if max_bytes else fh.read()
         except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror})") from None
+            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        if max_bytes and len(data) > max_bytes:
+            raise _too_big(path, None, max_bytes)
     try:
         decoded = decode_bytes(data, name, encoding=encoding)
     except DecodeError as e:
@@ -95,17 +94,29 @@ def read_input(path: str, encoding: str | None = None, max_bytes: int | None = N
     return _read(path, None if path == "-" else Path(path).name, encoding, max_bytes)
 
 
+def _is_dir(path: str) -> bool:
+    try:
+        return os.path.isdir(path)
+    except (OSError, ValueError):  # an unusable name: reading it says what is wrong
+        return False
+
+
 def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
     """(path, rel, error) for every input: files and '-' as given, directories walked recursively in sorted
     order for plain-text files (hidden entries skipped). `rel` is where the file's output goes under an output
     directory: the file name for a file, `<directory name>/<path inside it>` for a directory's files."""
     for path in paths:
-        if path == "-" or not os.path.isdir(path):
+        if path == "-" or not _is_dir(path):
             yield path, (None if path == "-" else Path(path).name), None
             continue
         root = Path(path)
         found = False
-        for dirpath, dirnames, filenames in os.walk(root):
+        unreadable: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+            for e in unreadable:  # a subdirectory that cannot be listed is an error of its own, not a silent gap
+                yield e.filename or path, None, f"{e.filename or path}: cannot read directory ({e.strerror or e})"
+                found = True
+            unreadable.clear()
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for fn in sorted(filenames):
                 if fn.startswith(".") or Path(fn).suffix.lower() not in TEXT_SUFFIXES:
@@ -113,6 +124,9 @@ def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
                 full = Path(dirpath) / fn
                 found = True
                 yield str(full), str(Path(root.resolve().name or "root") / full.relative_to(root)), None
+        for e in unreadable:
+            yield e.filename or path, None, f"{e.filename or path}: cannot read directory ({e.strerror or e})"
+            found = True
         if not found:
             yield path, None, (f"{path}: no text files in this directory ({', '.join(sorted(TEXT_SUFFIXES))}; "
                                "use `unspin screen` for HTML, PDF, DOCX and row files)")

@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from .cli_args import installed_thesauri
 from .types import ExitCode
 
 
@@ -20,14 +21,17 @@ def add_parser(sub) -> None:
     p = sub.add_parser("spin", help="spin text like a synonym spinner (with ground-truth alignment)",
                        description="Spin text deterministically (same seed, same output). Each behaviour of "
                        "real spinners can be switched with the yes/no options.")
-    p.add_argument("path", nargs="?", default="-", metavar="PATH", help="text file; - reads standard input")
+    p.add_argument("path", nargs="?", default=None, metavar="PATH",
+                   help="text file; - (or none) reads standard input")
     p.add_argument("--rate", type=float, default=None,
                    help="share of eligible words replaced (default 0.25; 0.3 with --dictionary)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--style", choices=("crude", "careful"), default="crude")
-    p.add_argument("--sources", default="moby", help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
+    p.add_argument("--sources", type=installed_thesauri, default=("moby",),
+                   help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
     p.add_argument("--format", choices=("text", "json", "spintax"), default="text")
-    p.add_argument("--from-spintax", metavar="FILE", help="expand a spintax file instead of spinning")
+    p.add_argument("--from-spintax", metavar="FILE",
+                   help="expand a spintax file instead of spinning (plain text out; no PATH)")
     p.add_argument("--dictionary", metavar="FILE",
                    help="spin with a fixed tool dictionary (from `unspin spinners new`) instead of free choice")
     for name, hlp in (
@@ -50,6 +54,10 @@ def run(args) -> int:
     from .spin import SpinOptions, SpintaxError, expand_spintax, spin
 
     if args.from_spintax:
+        if args.path is not None or args.format != "text" or args.dictionary:
+            print("unspin spin: --from-spintax expands its own file to plain text: give no PATH, --format or "
+                  "--dictionary with it", file=sys.stderr)
+            return int(ExitCode.USAGE)
         try:
             src = read_input(args.from_spintax).text
             out = expand_spintax(src, seed=args.seed)
@@ -62,7 +70,7 @@ def run(args) -> int:
         sys.stdout.write(out)
         return 0
     try:
-        text = read_input(args.path).text
+        text = read_input(args.path or "-").text
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
@@ -83,9 +91,8 @@ def run(args) -> int:
     overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "partial_occurrences", "consistent",
                                                "word_to_phrase",
                                                "phrase_to_word", "names", "keep_case", "inflect")}
-    sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
     try:
-        opts = SpinOptions.for_style(args.style, sources=sources, rate=args.rate, **overrides)
+        opts = SpinOptions.for_style(args.style, sources=args.sources, rate=args.rate, **overrides)
         result = spin(text, seed=args.seed, options=opts)
     except (ValueError, FileNotFoundError) as e:
         print(f"unspin: {e}", file=sys.stderr)

@@ -2,16 +2,34 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+# Inside a word: combining marks (decomposed, NFD, accents: "café" as "cafe" + U+0301) and invisible format
+# characters between letters (soft hyphen, zero-width space/joiners, word joiner). Without them a decomposed
+# accent or a hidden soft hyphen would cut a word in two: "Stat|é" restored to "Staté", or a spun word hidden
+# from the thesaurus by one invisible character.
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_LETTERS = rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*|[{_INVISIBLE}]+[^\W\d_]+)*"
 # A word: letters, with inner apostrophes or hyphens ("don't", "well-known"). Unicode letters count so that
 # non-English text is tokenised (and then recognised as such) rather than ignored.
 _TOKEN_RE = re.compile(
-    r"(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*)"
+    rf"(?P<word>{_LETTERS}(?:['’]{_LETTERS})*(?:-{_LETTERS}(?:['’]{_LETTERS})*)*)"
     r"|(?P<num>\d+(?:[.,:/]\d+)*%?)"
     r"|(?P<punct>[^\w\s])",
     re.UNICODE,
 )
+_DROP_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def lookup_form(word: str) -> str:
+    """The form a word is looked up by: lower case, ’ as ', and (beyond ASCII) invisible characters dropped and
+    accents composed (NFC), so "fo\u00adcal" is "focal" and a decomposed "café" is "café"."""
+    low = word.lower().replace("’", "'")
+    if low.isascii():
+        return low
+    return unicodedata.normalize("NFC", low.translate(_DROP_INVISIBLE))
 _SENT_END = {".", "!", "?", ";", ":", "…"}
 # a blank line: LF or CRLF line ends, or CR alone (old Mac files; a CR before LF is part of a CRLF)
 _PARA_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*|\r[ \t\f\v]*\r(?!\n)\s*")
@@ -26,7 +44,7 @@ class Token:
 
     @property
     def lower(self) -> str:
-        return self.text.lower().replace("’", "'")
+        return lookup_form(self.text)
 
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
@@ -160,7 +178,7 @@ def _word_run(text: str) -> WordRun:
         pending_break = False
         w = m.group()
         texts.append(w)
-        lowers.append(w.lower().replace("’", "'"))
+        lowers.append(lookup_form(w))
         starts.append(a)
         ends.append(m.end())
         sents.append(s)
