@@ -141,6 +141,13 @@ def test_parse_count():
     assert parse_count(" 7 ") == 7 and parse_count("") is None
     with pytest.raises(ValueError):
         parse_count("4.2k")
+    # whole floats (pandas exports) are counts; separators only between groups of three digits
+    assert parse_count(3.0) == 3 and parse_count("3.0") == 3 and parse_count(None) is None
+    assert parse_count("1,234,567") == 1234567 and parse_count("1 204") == 1204 and parse_count(0) == 0
+    for bad in (3.5, -1, True, False, float("nan"), "1,2", "12,34", "1.000", "-3", "1,234_567", [3],
+                "9" * 5000, 10**30):
+        with pytest.raises(ValueError):
+            parse_count(bad)
 
 
 def test_detect_format(tmp_path):
@@ -164,6 +171,100 @@ def test_unreadable_files_name_the_file(tmp_path):
         with pytest.raises(fp.FingerprintFormatError) as ei:
             parse_file(p)
         assert str(p) in str(ei.value) and words in str(ei.value)
+
+
+def test_counts_in_json_lists_float_whole_others_skipped(tmp_path):
+    """pandas writes counts as floats ("num_papers": 3.0): that crashed the import (AttributeError)."""
+    p = tmp_path / "x.json"
+    rows = [("profound learning", "deep learning", 3.0), ("irregular woodland", "random forest", True),
+            ("colossal information", "big data", 1.5), ("sign to clamor", "signal to noise", -2),
+            ("bosom peril", "breast cancer", "1,2"), ("counterfeit consciousness", "artificial intelligence", "42,682"),
+            ("arbitrary woodland", "random forest", None), ("fluffy rationale", "fuzzy logic", 1e30),
+            ("choice tree", "decision tree", {"n": 1})]
+    p.write_text(json.dumps([{"tortured": t, "correct": c, "num_papers": n} for t, c, n in rows]), encoding="utf-8")
+    res = parse_file(p)
+    assert [(e.tortured, e.num_papers) for e in res.entries] == [
+        ("profound learning", 3), ("counterfeit consciousness", 42682), ("arbitrary woodland", None)]
+    assert isinstance(res.entries[0].num_papers, int)
+    by_item = {s.line: s.reason for s in res.skipped}
+    assert sorted(by_item) == [2, 3, 4, 5, 8, 9]
+    assert all(r.startswith("malformed: papers count") for r in by_item.values())
+    assert "not a number" in by_item[2] and "whole" in by_item[3] and "negative" in by_item[4]
+    assert "groups of three" in by_item[5] and "too large" in by_item[8]
+
+
+def test_counts_in_tsv_and_pps_csv_follow_the_same_rule(tmp_path):
+    tsv = tmp_path / "l.tsv"
+    tsv.write_text("profound learning\tdeep learning\t3.0\nirregular woodland\trandom forest\t1,2\n"
+                   "colossal information\tbig data\t-4\nsign to clamor\tsignal to noise\t1,204\n", encoding="utf-8")
+    res = parse_file(tsv)
+    assert [(e.tortured, e.num_papers) for e in res.entries] == [("profound learning", 3), ("sign to clamor", 1204)]
+    assert {s.line: s.reason.split(":")[0] for s in res.skipped} == {2: "malformed", 3: "malformed"}
+    pps = tmp_path / "p.csv"
+    pps.write_text('tortured_phrase,expected_phrase,num_papers\n"""profound learning""",deep learning,5.0\n'
+                   '"""irregular woodland""",random forest,"1,2"\n"""bosom peril""",breast cancer,"12,345"\n',
+                   encoding="utf-8")
+    res = parse_file(pps)
+    assert [(e.tortured, e.num_papers) for e in res.entries] == [("profound learning", 5), ("bosom peril", 12345)]
+    assert [(s.line, "groups of three" in s.reason) for s in res.skipped] == [(3, True)]
+
+
+def test_deeply_nested_json_is_an_invalid_file_not_a_recursion_error(tmp_path, capsys):
+    from unspin.cli import main
+
+    p = tmp_path / "deep.json"
+    p.write_text("[" * 100000, encoding="utf-8")
+    with pytest.raises(fp.FingerprintFormatError) as ei:
+        parse_file(p)
+    assert str(p) in str(ei.value) and "nested too deeply" in str(ei.value)
+    huge = tmp_path / "huge.json"
+    huge.write_text('[{"tortured": "a b", "correct": "c", "num_papers": ' + "9" * 5000 + "}]", encoding="utf-8")
+    with pytest.raises(fp.FingerprintFormatError):
+        parse_file(huge)
+    assert main(["fingerprints", "import", str(p), "--db", str(tmp_path / "d.sqlite")]) == 4
+    err = capsys.readouterr().err
+    assert str(p) in err and "nested too deeply" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("delim,name", [("\t", "l.tsv"), (",", "l.csv")])
+def test_a_stray_quote_costs_only_its_own_row(tmp_path, delim, name):
+    """A field opened with '"' and not closed used to swallow the rest of the file into one malformed row."""
+    p = tmp_path / name
+    rows = [("profound learning", "deep learning"), ('"irregular woodland', "random forest"),
+            ("colossal information", "big data"), ("sign to clamor", "signal to noise"),
+            ("bosom peril", "breast cancer"), ('"counterfeit, consciousness"', "artificial intelligence")]
+    p.write_text("tortured{0}expected\n".format(delim) + "".join(f"{t}{delim}{x}\n" for t, x in rows), encoding="utf-8")
+    res = parse_file(p)
+    assert [e.tortured for e in res.entries] == ["profound learning", "colossal information", "sign to clamor",
+                                                 "bosom peril", "counterfeit, consciousness"]
+    assert [s.line for s in res.skipped] == [3] and "unbalanced double quote" in res.skipped[0].reason
+    assert res.skipped[0].raw.startswith('"irregular woodland')
+
+
+def test_a_stray_quote_in_a_pps_export_costs_only_its_own_row(tmp_path):
+    p = tmp_path / "pps.csv"
+    p.write_text('tortured_phrase,expected_phrase,num_papers\n"""profound learning""",deep learning,3\n'
+                 '"""irregular woodland,random forest,4\n"""colossal information""",big data,5\n'
+                 '"""sign to clamor""",signal to noise,6\n', encoding="utf-8")
+    res = parse_file(p)
+    assert [e.tortured for e in res.entries] == ["profound learning", "colossal information", "sign to clamor"]
+    assert [s.line for s in res.skipped] == [3]
+
+
+def test_cli_match_thresholds_are_checked(tmp_path, capsys):
+    from unspin.cli import main
+
+    doc = tmp_path / "doc.txt"
+    doc.write_text("nothing listed here", encoding="utf-8")
+    db = str(tmp_path / "cli.sqlite")
+    for bad in (["--high", "-1", "--medium", "100"], ["--high", "0"], ["--medium", "0"], ["--high", "x"]):
+        with pytest.raises(SystemExit) as ei:
+            main(["fingerprints", "match", str(doc), "--db", db, *bad])
+        assert ei.value.code == 2
+    capsys.readouterr()
+    assert main(["fingerprints", "match", str(doc), "--db", db, "--high", "2", "--medium", "3"]) == 2
+    assert "--high (2) must be at least --medium (3)" in capsys.readouterr().err
+    assert main(["fingerprints", "match", str(doc), "--db", db, "--high", "3", "--medium", "3"]) == 0
 
 
 # ---- store and load -------------------------------------------------------------------------------------

@@ -121,6 +121,40 @@ def test_cli_mine(corpus, tmp_path, capsys, monkeypatch):
     assert main(["fingerprints", "mine", str(corpus), "--min-docs", "0"]) == 2
 
 
+def test_cli_mine_checks_out_and_top_before_mining(corpus, tmp_path, capsys, monkeypatch):
+    """`--out` that cannot be written used to fail only after the whole corpus was mined; `--top -3` dropped
+    the last 3 rows."""
+    from unspin.cli import main
+    import unspin.fingerprints as pkg
+
+    mined = []
+    real = pkg.mine_corpus
+    monkeypatch.setattr(pkg, "mine_corpus",
+                        lambda *a, **k: mined.append(1) or real(*a, **{**k, "check_fn": fake_check}))
+    for out, words in [(tmp_path, "is a directory"), (tmp_path / "missing" / "c.csv", "does not exist")]:
+        assert main(["fingerprints", "mine", str(corpus), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert str(out) in err and words in err
+    assert not mined and not (tmp_path / "missing").exists()
+    for top in ("-3", "0", "x"):
+        with pytest.raises(SystemExit) as ei:
+            main(["fingerprints", "mine", str(corpus), "--top", top])
+        assert ei.value.code == 2
+    assert not mined
+    from unspin.fingerprints.cli import _unwritable
+
+    kept = tmp_path / "old.csv"
+    kept.write_text("previous\n", encoding="utf-8")
+    assert _unwritable(str(kept)) is None  # the probe changes nothing
+    assert kept.read_text(encoding="utf-8") == "previous\n"
+    assert _unwritable(str(tmp_path / "fresh.csv")) is None and not (tmp_path / "fresh.csv").exists()
+    new = tmp_path / "new.csv"
+    assert main(["fingerprints", "mine", str(corpus), "--min-docs", "1", "--out", str(new), "--top", "1"]) == 0
+    assert new.read_text(encoding="utf-8").startswith("tortured,expected")
+    assert main(["fingerprints", "mine", str(corpus), "--min-docs", "1", "--top", "1"]) == 0
+    assert len([ln for ln in capsys.readouterr().out.splitlines() if " docs " in ln]) == 1
+
+
 @pytest.mark.slow
 def test_mine_with_real_engine(tmp_path):
     """End to end with unspin.check: a recurring hand-made swap ("studies"/"study" -> "woolgathering") in

@@ -45,15 +45,17 @@ def add_parser(subparsers) -> None:
     ex.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     ex.set_defaults(func=run_export)
 
-    from ..cli_args import add_encoding_option
+    from ..cli_args import add_encoding_option, whole_number
 
     mt = sub.add_parser("match", parents=[db], help="scan files with the listed fingerprints only (no model)",
                         description="Scan files with the listed fingerprints only (no model). Exit code (flags): "
                                     "1 listed hits, 4 a file could not be read (5: both), 0 none, 2 usage error.")
     mt.add_argument("files", nargs="+", metavar="FILE", help="text files ('-' = stdin)")
     mt.add_argument("--lists", help="comma-separated list names (default: all)")
-    mt.add_argument("--high", type=int, default=5, help="distinct listed fingerprints for risk 'high' (default 5)")
-    mt.add_argument("--medium", type=int, default=2, help="... for risk 'medium' (default 2)")
+    mt.add_argument("--high", type=whole_number(1), default=5, metavar="N",
+                    help="distinct listed fingerprints for risk 'high' (default 5; at least --medium)")
+    mt.add_argument("--medium", type=whole_number(1), default=2, metavar="N",
+                    help="... for risk 'medium' (default 2; at least 1)")
     mt.add_argument("--json", action="store_true", help="one JSON object per file (JSON Lines)")
     mt.add_argument("--variants", action="store_true", help="also report variants of listed phrases (suspects: the "
                     "lists' word swaps giving a listed expected phrase; they set no exit code, nor the risk)")
@@ -67,7 +69,8 @@ def add_parser(subparsers) -> None:
     mn.add_argument("--min-docs", type=int, default=3, help="minimum number of distinct documents (default 3)")
     mn.add_argument("--out", metavar="FILE.csv", help="write candidates as CSV (default: a table on stdout)")
     mn.add_argument("--include-listed", action="store_true", help="keep phrases that a list already has")
-    mn.add_argument("--top", type=int, default=50, help="rows to print when no --out (default 50)")
+    mn.add_argument("--top", type=whole_number(1), default=50, metavar="N",
+                    help="rows to print when no --out (default 50)")
     mn.add_argument("--json", action="store_true", help="print candidates as JSON")
     mn.set_defaults(func=run_mine)
 
@@ -218,6 +221,9 @@ def run_match(args) -> int:
     from . import StoreError, UnknownListError, density, is_listed, load
     from ..text import count_words, line_col
 
+    if args.high < args.medium:  # the levels rise with the count: high can never be reached below medium
+        _err(f"--high ({args.high}) must be at least --medium ({args.medium})")
+        return EXIT_USAGE
     names = [n.strip() for n in args.lists.split(",") if n.strip()] if args.lists else None
     try:
         fs = load(names, args.db)
@@ -257,6 +263,30 @@ def run_match(args) -> int:
     return status
 
 
+def _unwritable(path: str) -> str | None:
+    """Why `path` cannot be written as an output file, or None: tried by opening it for appending (an existing
+    file is not changed), and a file made for the test is removed again."""
+    import os
+
+    if os.path.isdir(path):
+        return "is a directory, expected a file name"
+    parent = os.path.dirname(path) or "."
+    if not os.path.isdir(parent):
+        return f"directory {parent} does not exist"
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        return f"cannot write: {e.strerror or e}"
+    if not existed:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    return None
+
+
 def run_mine(args) -> int:
     import json
     from pathlib import Path
@@ -265,6 +295,9 @@ def run_mine(args) -> int:
 
     if args.min_docs < 1:
         _err("--min-docs must be at least 1")
+        return EXIT_USAGE
+    if args.out and (why := _unwritable(args.out)):  # before mining, which can take long
+        _err(f"--out {args.out}: {why}")
         return EXIT_USAGE
     errors: list[str] = []
     paths = []
@@ -291,8 +324,9 @@ def run_mine(args) -> int:
     if args.out:
         try:
             Path(args.out).write_text(candidates_csv(cands), encoding="utf-8")
-        except OSError as e:
-            _err(f"{args.out}: cannot write: {e.strerror or e}")
+        except OSError as e:  # it could be written when checked: keep the mined candidates on stdout
+            _err(f"{args.out}: cannot write: {e.strerror or e}; the candidates follow on stdout")
+            sys.stdout.write(candidates_csv(cands))
             return EXIT_INPUT
         print(f"{len(cands)} candidates from {result.documents} documents written to {args.out}")
     elif args.json:

@@ -178,18 +178,45 @@ def _check_entry(tortured: str, expected: str) -> str | None:
     return None
 
 
-def parse_count(s: str | int | None) -> int | None:
-    """ "42,682" -> 42682; "" -> None; raises ValueError when not a count."""
+MAX_COUNT = 2**63 - 1  # SQLite INTEGER: a larger count cannot be stored
+# Thousands separators (",", "_", spaces) only between groups of three digits, one kind per number: "42,682"
+# and "1 204" are counts, "1,2" is not (it used to become 12). A whole float as exports write it ("3.0",
+# pandas) is a count too; "1.000" is not taken (it may mean 1000).
+_COUNT_RE = re.compile(r"(-?)(\d{1,3}(?:([,_ \u00a0\u202f])\d{3})(?:\3\d{3})*|\d+)(?:\.0{1,2})?")
+
+
+def parse_count(s) -> int | None:
+    """ "42,682" -> 42682, 3.0 -> 3; "" and None -> None; raises ValueError when not a count (a whole number
+    from 0), naming the value."""
     if s is None:
         return None
+    if isinstance(s, bool):  # JSON true/false: an int subclass, not a count
+        raise ValueError(f"papers count {str(s).lower()} is not a number")
+    if isinstance(s, float):
+        if not s.is_integer():  # also nan, inf
+            raise ValueError(f"papers count {s!r} is not a whole number")
+        s = int(s)
     if isinstance(s, int):
+        if s < 0:
+            raise ValueError(f"papers count {s} is negative")
+        if s > MAX_COUNT:
+            raise ValueError("papers count is too large")
         return s
-    t = s.strip().replace(",", "").replace("_", "").replace(" ", "").replace("\u00a0", "")
+    if not isinstance(s, str):
+        raise ValueError(f"papers count {str(s)[:40]} is not a number")
+    t = s.strip()
     if not t:
         return None
-    if not t.isdigit():
-        raise ValueError(f"papers count {s!r} is not a number")
-    return int(t)
+    m = _COUNT_RE.fullmatch(t)
+    if not m:
+        if re.fullmatch(r"[-+]?[\d,_ .\u00a0\u202f]*\d[\d,_ .\u00a0\u202f]*", t):
+            raise ValueError(f"papers count {t[:40]!r} is not a whole number (thousands may be separated only in "
+                             "groups of three, as in \"42,682\")")
+        raise ValueError(f"papers count {t[:40]!r} is not a number")
+    digits = re.sub(r"\D", "", m.group(2))
+    if len(digits.lstrip("0")) > 19:  # before int(): Python refuses to convert > 4300 digits
+        raise ValueError("papers count is too large")
+    return parse_count(-int(digits) if m.group(1) else int(digits))
 
 
 # ---- PPS query syntax ----------------------------------------------------------------------------------
@@ -387,6 +414,11 @@ def parse_json(path: Path, text: str, keep_uncertain: bool = False) -> ParseResu
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise FingerprintFormatError(f"{path}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except RecursionError:  # "[[[[..." deeper than the decoder can go
+        raise FingerprintFormatError(f"{path}: invalid JSON: nested too deeply (a list of phrases is an array of "
+                                     "objects)") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise FingerprintFormatError(f"{path}: invalid JSON: {e}") from None
     items = data.get("phrases") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise FingerprintFormatError(f"{path}: expected a list of phrases or an object with a \"phrases\" list")
@@ -423,14 +455,22 @@ def parse_json(path: Path, text: str, keep_uncertain: bool = False) -> ParseResu
 
 
 def _csv_rows(text: str, delimiter: str):
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        prev = 0
-        for row in reader:
-            start, prev = prev + 1, reader.line_num
-            yield start, row
-    except csv.Error as e:
-        raise FingerprintFormatError(f"CSV error near line {reader.line_num}: {e}") from None
+    """(line, fields, None) per line, or (line, None, Skipped) for a line that cannot be read. Lists hold one row per
+    line, so each line is read on its own: a stray '"' opening a field costs that line only (read as one CSV
+    text, the field ran on through the following lines, swallowing every row up to the next quote)."""
+    for n, line in enumerate(io.StringIO(text, newline=""), 1):
+        line = line.rstrip("\r\n") + "\n"
+        try:
+            row = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error as e:  # e.g. a field over csv's size limit
+            yield n, None, Skipped(n, f"malformed: cannot read the line: {e}", line.rstrip("\n")[:200])
+            continue
+        # a quoted field holds the line end only when its closing quote is missing
+        if any("\n" in c for c in row):
+            yield n, None, Skipped(n, "malformed: unbalanced double quote (a field opened with '\"' is not closed on "
+                                   "its line)", line.rstrip("\n")[:200])
+            continue
+        yield n, row, None
 
 
 def _header_map(row: list[str]) -> dict[str, int] | None:
@@ -446,7 +486,10 @@ def _header_map(row: list[str]) -> dict[str, int] | None:
 def parse_pps_csv(path: Path, text: str, keep_uncertain: bool = False) -> ParseResult:
     res = ParseResult(str(path), "pps-csv")
     cols = {"t": 0, "x": 1, "p": 2}
-    for n, (line, row) in enumerate(_csv_rows(text, ",")):
+    for n, (line, row, bad) in enumerate(_csv_rows(text, ",")):
+        if bad:
+            res.skipped.append(bad)
+            continue
         if not row or not any(c.strip() for c in row):
             continue
         if n == 0 and (h := _header_map(row)):
@@ -484,7 +527,10 @@ def parse_tsv(path: Path, text: str, keep_uncertain: bool = False) -> ParseResul
     cols = {"t": 0, "x": 1, "p": 2}
     body = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in lines)
     seen_row = False
-    for line, row in _csv_rows(body, delim):
+    for line, row, bad in _csv_rows(body, delim):
+        if bad:
+            res.skipped.append(bad)
+            continue
         if not row or not any(c.strip() for c in row):
             continue
         if not seen_row:
