@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from unspin import readers
-from unspin.readers import ReadError, count_documents, iter_documents, read_text_file
+from unspin.readers import Document, ReadError, count_documents, iter_documents, read_text_file
 
 FIX = Path(__file__).parent / "fixtures" / "screen"
 DOCS = FIX / "docs"
@@ -283,6 +284,121 @@ def test_unlistable_directory_is_an_error_document(tmp_path, monkeypatch):
     errs = [d.error for d in docs if d.error]
     assert errs == [f"{tmp_path / 'locked'}: cannot list directory: Permission denied"]
     assert [Path(d.source).name for d in docs if not d.error] == ["ok.txt"]
+
+
+def test_deeply_nested_json_is_an_error_row_not_a_recursion_crash(tmp_path):
+    """Regression: a JSONL line of 100,000 "[" raised RecursionError out of the reader and stopped the batch."""
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "First row."}\n' + "[" * 100_000 + "\n"
+                 + '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n" + '{"text": "Last row."}\n')
+    good = tmp_path / "good.txt"
+    good.write_text("A file after the bad one.")
+    docs = list(iter_documents([str(p), str(good)]))
+    assert [d.text for d in docs] == ["First row.", None, None, "Last row.", "A file after the bad one."]
+    assert docs[1].error == f"{p}: line 2: JSON nested too deeply"
+    assert docs[2].error == f"{p}: line 3: JSON nested too deeply"
+    assert count_documents([str(p), str(good)]) == 5
+
+
+def test_surrogates_never_reach_ids_sources_messages_or_text(tmp_path):
+    """Undecodable bytes kept as surrogate escapes (a gzipped .csv, a non-UTF-8 file name) and lone JSON
+    surrogates could not be encoded as UTF-8, so the screen store and the trace index crashed on them."""
+    import gzip
+
+    gz = tmp_path / "gz.csv"
+    gz.write_bytes(gzip.compress(b"id,text\n1,Some text in a row.\n"))
+    (doc,) = iter_documents([str(gz)])
+    assert doc.error.startswith(f"{gz}: the header is not valid UTF-8 (byte 0x8b)")
+    name = os.path.join(os.fsencode(tmp_path), b"bad\xff.txt")
+    with open(name, "wb") as fh:
+        fh.write(b"A file whose name is not UTF-8.")
+    j = tmp_path / "lone.jsonl"
+    j.write_text('{"text": "half \\ud800 a pair"}\n{"text": "a \\ud83d\\ude00 pair"}\n')
+    (named,) = iter_documents([os.fsdecode(name)])
+    lone, pair = iter_documents([str(j)])
+    assert named.text and named.source == f"{tmp_path}/bad\\xff.txt" and named.id.startswith(named.source + "@")
+    assert lone.text == "half \ufffd a pair" and pair.text == "a \U0001F600 pair"
+    for d in (doc, named, lone, pair):
+        for value in (d.id, d.source, d.error or "", d.text or ""):
+            value.encode("utf-8")  # would raise on a surrogate
+    assert readers.safe_str("x\udc8by\ud800z") == "x\\x8by\\ud800z"
+    missing = Document(id="m\udcff@1", source="m\udcff", error="m\udcff: no such file")
+    assert (missing.id, missing.source, missing.error) == ("m\\xff@1", "m\\xff", "m\\xff: no such file")
+
+
+def test_files_without_rows_are_one_error_row_each(tmp_path):
+    """A 0-byte .jsonl, a header-only .csv and a zero-row .parquet used to vanish from the results, while an
+    empty .txt/.csv/.html is an error row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "blank.jsonl").write_text("\n  \n")
+    (tmp_path / "header.csv").write_text("id,text\n")
+    pq.write_table(pa.table({"text": pa.array([], pa.string())}), tmp_path / "zero.parquet")
+    (tmp_path / "rows.jsonl").write_text('{"text": "One row."}\n')
+    docs = {Path(d.source).name: d for d in iter_documents([str(tmp_path)])}
+    assert docs["rows.jsonl"].text == "One row."
+    for name in ("empty.jsonl", "blank.jsonl", "header.csv", "zero.parquet"):
+        assert docs[name].text is None
+        assert docs[name].error.startswith(f"{tmp_path / name}: no documents: the file holds no rows"), name
+    assert docs["empty.jsonl"].error.endswith("(0 bytes)")
+    assert count_documents([str(tmp_path)]) == 5
+    # the error row is an ordinary document: it can be skipped on resume
+    assert list(iter_documents([str(tmp_path / "zero.parquet")], skip_ids={docs["zero.parquet"].id})) == []
+
+
+def _docx(path: Path, paragraph: str) -> None:
+    import zipfile
+
+    xml = (f'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+           f"<w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p></w:body></w:document>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", xml)
+
+
+def test_docx_decompression_bomb_is_refused_before_inflating(tmp_path, monkeypatch):
+    p = tmp_path / "bomb.docx"
+    _docx(p, "A short paragraph. " * 200)
+    assert read_text_file(p).startswith("A short paragraph.")
+    monkeypatch.setattr(readers, "DOCX_MAX_XML_BYTES", 1000)
+
+    def no_inflating(*a, **k):
+        raise AssertionError("must be refused before inflating")
+
+    monkeypatch.setattr(readers.zipfile.ZipFile, "open", no_inflating)
+    monkeypatch.setattr(readers.zipfile.ZipFile, "read", no_inflating)
+    (doc,) = iter_documents([str(p)])
+    assert doc.text is None and doc.error.startswith(f"{p}: refused: word/document.xml inflates to ")
+    assert "limit 1000" in doc.error
+
+
+def test_utf16_and_utf32_jsonl_are_split_into_lines_after_decoding(tmp_path):
+    """Regression: UTF-16 JSONL (Windows PowerShell's default) was split on the 0x0A byte before decoding, so every
+    line was refused as "not valid utf-16". U+0A0A and U+010A put 0x0A bytes inside characters."""
+    import codecs
+
+    rows = '{"text": "caf\u00e9 \u0a0a \u010a one"}\r\n\r\n{"text": "two \U0001F600"}\r\n'
+    for codec, bom in (("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+                       ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)):
+        p = tmp_path / f"{codec}.jsonl"
+        p.write_bytes(bom + rows.encode(codec))
+        docs = list(iter_documents([str(p)]))
+        assert [(d.meta["row"], d.text, d.error) for d in docs] == [
+            (1, "caf\u00e9 \u0a0a \u010a one", None), (3, "two \U0001F600", None)], codec
+        assert docs[0].encoding == codec[:6] and count_documents([str(p)]) == 2
+    # a bad code unit costs its line only, reported with its line number and byte offset
+    le = lambda s: s.encode("utf-16-le")  # noqa: E731
+    p = tmp_path / "bad.jsonl"
+    p.write_bytes(codecs.BOM_UTF16_LE + le('{"text": "a"}\n{"text": "') + b"\x00\xd8" + le('"}\n{"text": "c"}\n'))
+    docs = list(iter_documents([str(p)]))
+    assert [d.text for d in docs] == ["a", None, "c"]
+    assert docs[1].error == f"{p}: line 2: not valid utf-16 at byte offset {2 + 2 * 14 + 2 * 10}"
+    # UTF-8 keeps its byte offsets
+    u = tmp_path / "u8.jsonl"
+    u.write_bytes(b'{"text": "a"}\n{"text": "b\xffc"}\n')
+    bad = list(iter_documents([str(u)], encoding="utf-8"))[1].error
+    assert bad == f"{u}: line 2: not valid UTF-8 at byte offset 25"
 
 
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402

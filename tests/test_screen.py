@@ -174,6 +174,74 @@ def test_store_is_exactly_once(tmp_path):
     assert len(pd.read_parquet(res)) == 0 and list(pd.read_parquet(fin).columns)[0] == "doc_id"
 
 
+def test_store_escapes_surrogates_instead_of_losing_the_batch(tmp_path):
+    """Regression: a surrogate escape (undecodable byte) in an error message raised UnicodeEncodeError in commit,
+    which lost the whole batch and stopped the run."""
+    s = store_mod.Store(tmp_path)
+    row = {"id": "gz\udcff.csv@1", "source": "gz\udcff.csv", "words": 3, "spin_score": 0.5, "verdict": "spun",
+           "n_findings": 1, "n_suspects": 0, "listed_hits": 0, "top_phrases": ["p\ud800"],
+           "error": "gz.csv: columns \udc8b\x08", "notes": ["note \udc8b"], "stage": "full", "encoding": None}
+    f = {"doc_id": "gz\udcff.csv@1", "start": 0, "end": 1, "text": "P\ud800", "suggestions": ["q\udc80"],
+         "confidence": 0.9, "evidence": ["e\udc80"], "source": "model", "rule_id": "UNSPIN_MODEL", "detail": "",
+         "level": "finding"}
+    assert s.commit([(0, row, [f])]) == 1
+    assert s.done_ids() == {"gz\\xff.csv@1"}
+    res, fin = s.export_parquet()
+    r, fr = pd.read_parquet(res).iloc[0], pd.read_parquet(fin).iloc[0]
+    assert (r["id"], r["source"], r["error"]) == ("gz\\xff.csv@1", "gz\\xff.csv", "gz.csv: columns \\x8b\x08")
+    assert list(r["notes"]) == ["note \\x8b"] and list(r["top_phrases"]) == ["p\\ud800"]
+    assert (fr["doc_id"], fr["text"], list(fr["suggestions"])) == ("gz\\xff.csv@1", "P\\ud800", ["q\\x80"])
+    s.close()
+
+
+def test_bad_inputs_are_error_rows_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    """Each of these used to crash the run (deep JSON, a gzipped .csv, a non-UTF-8 file name), vanish from the
+    results (files without rows) or be refused line by line (UTF-16 JSONL)."""
+    import gzip
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "deep.jsonl").write_text('{"text": "A row before."}\n' + "[" * 100_000 + '\n{"text": "A row after."}\n')
+    (d / "good.txt").write_text("A good document about huge information.")
+    (d / "gz.csv").write_bytes(gzip.compress(b"id,text\n1,Some text.\n"))
+    (d / "header.csv").write_text("id,text\n")
+    (d / "empty.jsonl").write_bytes(b"")
+    pq.write_table(pa.table({"text": pa.array([], pa.string())}), d / "zero.parquet")
+    (d / "win.jsonl").write_text('{"text": "Written by PowerShell."}\n', encoding="utf-16")
+    with open(os.path.join(os.fsencode(d), b"caf\xe9.txt"), "wb") as fh:
+        fh.write(b"A file named in Latin-1.")
+    out = tmp_path / "out"
+    code = main(["screen", str(d), os.fsdecode(os.path.join(os.fsencode(d), b"caf\xe9.txt")), "--out", str(out),
+                 "-q", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 5 and "Traceback" not in err  # findings (1) and error rows (4)
+    r = pd.read_parquet(out / "results.parquet").set_index("source")
+    errors = {Path(k).name: v for k, v in r["error"].items() if isinstance(v, str)}
+    assert errors == {
+        "deep.jsonl": f"{d}/deep.jsonl: line 2: JSON nested too deeply",
+        "gz.csv": f"{d}/gz.csv: the header is not valid UTF-8 (byte 0x8b); name the file's encoding with --encoding",
+        "header.csv": f"{d}/header.csv: no documents: the file holds no rows",
+        "empty.jsonl": f"{d}/empty.jsonl: no documents: the file holds no rows (0 bytes)",
+        "zero.parquet": f"{d}/zero.parquet: no documents: the file holds no rows",
+    }
+    screened = sorted(Path(k).name for k, v in r["error"].items() if not isinstance(v, str))
+    assert screened == ["caf\\xe9.txt", "deep.jsonl", "deep.jsonl", "good.txt", "win.jsonl"]
+    assert r.loc[f"{d}/win.jsonl", "encoding"] == "utf-16"
+    assert "caf\\xe9.txt" in (out / "summary.html").read_text()
+    # ids are stable, the non-UTF-8 name's too: the second run has nothing left to do (the file named twice is
+    # a duplicate id)
+    again = run([d, os.fsdecode(os.path.join(os.fsencode(d), b"caf\xe9.txt"))], out)
+    assert (again.screened, again.total_documents, again.errors) == (0, 10, 5)
+
+
 def test_histogram_and_safe_names():
     svg = histogram_svg([0.0, 0.01, 0.5, 0.99, 1.0], bins=10)
     assert svg.count("<rect") == 10 and "2 documents" in svg  # 0.99 and 1.0 share the last bin

@@ -6,8 +6,9 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
                    skip_ids=None) -> Iterator[Document]
         Every document of every input, in a deterministic order. Never raises for a bad document: a document
         that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
-        `text=None` (decompression-bomb PDFs and HTML nested more than HTML_MAX_DEPTH elements deep are
-        refused this way rather than parsed). Inputs may be
+        `text=None` (decompression-bomb PDFs and .docx files, HTML nested more than HTML_MAX_DEPTH elements
+        deep and JSON nested too deeply are refused this way rather than parsed; a JSONL/CSV/Parquet file without
+        rows is one such document). Inputs may be
           - files: .txt .md .markdown .text .rst (UTF-8, UTF-16, other encodings detected: unspin.decoding), .html .htm .xhtml (main text via
             trafilatura, falling back to selectolax's lexbor parser), .pdf (pdfminer.six layout analysis;
             columns, line-end hyphens and line breaks inside paragraphs are repaired), .docx (zip + XML),
@@ -30,6 +31,8 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
     count_documents(inputs, ...) -> int | None - a cheap count of what iter_documents would yield (None for
                                                 stdin), for progress bars.
     ReadError, FORMATS (suffix -> format name).
+    safe_str(s) -> str                        - `s` with surrogates shown as \\xNN / \\uNNNN escapes (encodable
+                                                as UTF-8; error messages and ids are kept this way).
 
 Ids: "<key>@<hash>" where key is the file path as given (joined with the path inside a directory), or for a
 row the value of `id_field`, else "<path>#<row>" (row numbers start at 1, header excluded), and hash is the
@@ -38,6 +41,7 @@ file therefore gets a new id, and two inputs with the same key and content share
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import fnmatch
 import hashlib
@@ -59,6 +63,7 @@ __all__ = [
     "read_text_file",
     "count_documents",
     "extract_text",
+    "safe_str",
 ]
 
 FORMATS: dict[str, str] = {
@@ -87,12 +92,28 @@ class ReadError(ValueError):
     """A document could not be read; the message names the file and says what is wrong."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(m: re.Match) -> str:
+    c = ord(m.group())
+    return f"\\x{c - 0xDC00:02x}" if 0xDC80 <= c <= 0xDCFF else f"\\u{c:04x}"
+
+
+def safe_str(s: str) -> str:
+    """`s` with every surrogate written as an escape: a byte a codec could not decode (kept as a surrogate escape,
+    e.g. in a non-UTF-8 file name or CSV header) as \\xNN, a lone surrogate (JSON "\\ud800") as \\uNNNN. Strings
+    with surrogates cannot be encoded as UTF-8, so SQLite, Parquet, HTML files and the terminal would raise."""
+    return _SURROGATE.sub(_escape_surrogate, s)
+
+
 @dataclass(slots=True)
 class Document:
     """One document to screen.
 
     id      stable id (see module docstring), unique per content.
     source  the file it came from ("-" for stdin).
+            (id, source and error never hold surrogates: undecodable bytes of a file name are shown as \\xNN.)
     text    the extracted plain text, or None if it could not be read (then `error` says why) or if the
             document is still pending (lazy iteration, call `load()`).
     error   None, or a message naming the file and what is wrong (binary, not UTF-8 at byte N, empty,
@@ -109,6 +130,14 @@ class Document:
     error: str | None = None
     meta: dict = field(default_factory=dict)
     raw: bytes | None = field(default=None, repr=False, compare=False)  # pending documents only
+
+    def __post_init__(self) -> None:
+        # a non-UTF-8 file name or a binary file's "header" puts surrogate escapes into ids, paths and messages:
+        # keep them printable and storable (safe_str) - source only names the file, it is never opened again
+        self.id = safe_str(self.id)
+        self.source = safe_str(self.source)
+        if self.error is not None:
+            self.error = safe_str(self.error)
 
     @property
     def pending(self) -> bool:
@@ -395,6 +424,11 @@ def extract_pdf(data: bytes, name: str, meta: dict) -> str:
 # --------------------------------------------------------------------------------------------------- DOCX
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Decompression-bomb guard: word/document.xml is inflated whole and parsed into a tree (several times its size
+# in memory), and a 1 MB .docx can hold gigabytes of XML. Refused before inflating when the zip declares more
+# (the text of a long book is a few MB of XML, so the limit is generous); no more than the declared size is ever
+# inflated, so an entry that lies about its size fails its CRC check instead.
+DOCX_MAX_XML_BYTES = 200 * 1024 * 1024
 
 
 def extract_docx(data: bytes, name: str, meta: dict) -> str:
@@ -403,11 +437,16 @@ def extract_docx(data: bytes, name: str, meta: dict) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             try:
-                xml = zf.read("word/document.xml")
+                info = zf.getinfo("word/document.xml")
             except KeyError:
                 raise ReadError(f"{name}: not a Word document (no word/document.xml inside the zip)") from None
-    except zipfile.BadZipFile:
-        raise ReadError(f"{name}: not a valid .docx (not a zip archive)") from None
+            if info.file_size > DOCX_MAX_XML_BYTES:
+                raise ReadError(f"{name}: refused: word/document.xml inflates to {info.file_size} bytes (limit "
+                                f"{DOCX_MAX_XML_BYTES}; decompression bomb?)")
+            with zf.open(info) as fh:
+                xml = fh.read(info.file_size)  # zf.read() would inflate all the data, whatever the entry declares
+    except zipfile.BadZipFile as e:
+        raise ReadError(f"{name}: not a valid .docx (damaged zip archive: {e})") from None
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as e:
@@ -462,6 +501,8 @@ def _row_doc(path: str, row: int, fmt: str, value, rid, text_field: str, id_fiel
                         error=f"{path}: row {row}: field {text_field!r} is not text ({type(value).__name__})")
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     did = f"{key}@{_hash(text.encode('utf-8', 'surrogatepass'))}"
+    # a lone surrogate (JSON "\\ud800") is no character and cannot be stored as UTF-8: U+FFFD, as a decoder would
+    text = _SURROGATE.sub("\ufffd", text)
     if not text.strip():
         return Document(id=did, source=path, error=f"{path}: row {row}: empty text", meta=meta)
     return Document(id=did, source=path, text=text, meta=meta)
@@ -487,6 +528,67 @@ def _json_message(e: json.JSONDecodeError) -> str:
     return f"{msg} at column {e.colno}"
 
 
+_BLANK = " \t\n\r\x0b\x0c"  # a JSONL line of only these is skipped (what bytes.strip() strips)
+
+
+def _wide_lines(fh, name: str) -> tuple[str, Iterator[bytes]]:
+    """Lines (bytes, newline kept) of a UTF-16/32 file, and the codec that decodes one line.
+
+    Windows PowerShell writes UTF-16: there "\\n" is 2 or 4 bytes and a 0x0A byte is often half of another
+    character, so lines are split on the encoded newline at character boundaries. Only the first line carries the
+    BOM, so single lines are decoded with the byte order it names."""
+    unit = 2 if name.startswith("utf-16") else 4
+    if name in ("utf-16", "utf-32"):
+        head = fh.read(4)
+        fh.seek(0)
+        be, le = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE) if unit == 2 else (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE)
+        native = "le" if sys.byteorder == "little" else "be"  # what Python's decoder assumes without a BOM
+        name = f"{name}-{'be' if head.startswith(be) else 'le' if head.startswith(le) else native}"
+    newline = "\n".encode(name)
+
+    def lines() -> Iterator[bytes]:
+        buf = bytearray()  # always starts at a line start, hence at a character boundary
+        scan = 0
+        while True:
+            block = fh.read(1 << 20)
+            buf += block
+            start = 0
+            while (i := buf.find(newline, scan)) >= 0:
+                if i % unit:  # the bytes of two other characters
+                    scan = i + 1
+                    continue
+                scan = i + unit
+                yield bytes(buf[start:scan])
+                start = scan
+            if not block:
+                break
+            del buf[:start]
+            scan = max(0, len(buf) - unit + 1)  # a newline may straddle the next block
+        if start < len(buf):
+            yield bytes(buf[start:])
+
+    return name, lines()
+
+
+def _jsonl_lines(fh, codec: str) -> Iterator[tuple[int, int, bytes, str | UnicodeDecodeError]]:
+    """(line number, byte offset, bytes, text) of each line of a JSONL file, blank lines included; `text` is the
+    decoded line (BOM dropped), or the UnicodeDecodeError when the line is not valid `codec`."""
+    name = codecs.lookup(codec).name
+    lines: Iterable[bytes] = fh
+    if name.startswith(("utf-16", "utf-32")):
+        codec, lines = _wide_lines(fh, name)
+    offset = 0
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            text: str | UnicodeDecodeError = raw.decode(codec)
+            if lineno == 1:
+                text = text.removeprefix("\ufeff")
+        except UnicodeDecodeError as e:
+            text = e
+        yield lineno, offset, raw, text
+        offset += len(raw)
+
+
 def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str | None = None) -> Iterator[Document]:
     try:
         fh = open(path, "rb")
@@ -497,22 +599,23 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
         return
     label = "UTF-8" if codec == "utf-8-sig" else codec
     with fh:
-        offset = 0
-        for lineno, line in enumerate(fh, 1):
-            start = offset
-            offset += len(line)
-            if not line.strip():
-                continue
+        for lineno, start, line, text in _jsonl_lines(fh, codec):
             meta = {"format": "jsonl", "row": lineno}
-            try:
-                obj = json.loads(line.decode(codec))
-            except UnicodeDecodeError as e:
+            if isinstance(text, UnicodeDecodeError):
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: not valid {label} at byte offset {start + e.start}")
+                               error=f"{path}: line {lineno}: not valid {label} at byte offset {start + text.start}")
                 continue
+            if not text.strip(_BLANK):
+                continue
+            try:
+                obj = json.loads(text)
             except json.JSONDecodeError as e:
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
                                error=f"{path}: line {lineno}: invalid JSON ({_json_message(e)})")
+                continue
+            except RecursionError:  # e.g. a line of 100,000 "[": json recurses once per level
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: JSON nested too deeply")
                 continue
             if not isinstance(obj, dict):
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
@@ -573,16 +676,17 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
         reader = csv.DictReader(fh, delimiter=delimiter)
         try:
             fields = reader.fieldnames or []
-            for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
-                if col and col not in fields:
-                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
-                                   error=f"{path}: no column {col!r} (columns: {', '.join(fields[:20])}); use {opt}")
-                    return
+            # an undecodable header first: listing its columns would only show garbage (e.g. a gzipped file)
             if (bad := _undecodable(fields)) is not None:
                 yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
                                error=f"{path}: the header is not valid {label} (byte {bad}); name the file's "
                                "encoding with --encoding")
                 return
+            for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
+                if col and col not in fields:
+                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
+                                   error=f"{path}: no column {col!r} (columns: {', '.join(fields[:20])}); use {opt}")
+                    return
             for row, rec in enumerate(reader, 1):
                 text, rid = rec.get(text_field), rec.get(id_field) if id_field else None
                 if (bad := _undecodable((text, rid))) is not None:
@@ -597,6 +701,10 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
             yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "csv"},
                            error=f"{path}: malformed CSV after row {row} (line {reader.line_num}): {e}; rows after "
                            "this point were not read")
+        except UnicodeDecodeError as e:  # surrogateescape keeps only bytes >= 0x80: UTF-16/32 errors end the file
+            yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "csv"},
+                           error=f"{path}: not valid {label} after row {row} ({e.reason}); rows after this point "
+                           "were not read")
 
 
 def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
@@ -689,6 +797,15 @@ def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str]) -
             yield inp, f"{inp}: no such file or directory"
 
 
+def _no_rows(path: str, fmt: str) -> Document:
+    try:
+        empty = " (0 bytes)" if os.path.getsize(path) == 0 else ""
+    except OSError:
+        empty = ""
+    return Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": fmt},
+                    error=f"{path}: no documents: the file holds no rows{empty}")
+
+
 def _file_format(path: str) -> str:
     return FORMATS.get(Path(path).suffix.lower(), "text")
 
@@ -741,10 +858,16 @@ def iter_documents(
         if fmt in ROW_FORMATS:
             reader = {"jsonl": _iter_jsonl, "csv": _iter_csv, "parquet": _iter_parquet}[fmt]
             args = (encoding,) if fmt != "parquet" else ()  # Parquet strings are UTF-8 by definition
+            rows = 0
             for doc in reader(path, text_field, id_field, *args):
+                rows += 1
                 if skip_ids and doc.id in skip_ids:
                     continue
                 yield doc
+            if not rows:  # an empty JSONL/CSV/Parquet file is reported, as an empty .txt is, not silently dropped
+                doc = _no_rows(path, fmt)
+                if not (skip_ids and doc.id in skip_ids):
+                    yield doc
             continue
         doc = _whole_file(path, fmt, encoding)
         if skip_ids and doc.id in skip_ids:
@@ -755,7 +878,8 @@ def iter_documents(
 def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_field: str | None = None,
                     include=None, exclude=None) -> int | None:
     """How many documents iter_documents would yield (before skip_ids), without extracting any text.
-    Row formats are counted by rows (JSONL: non-blank lines; Parquet: metadata). None if stdin is an input."""
+    Row formats are counted by rows (JSONL: non-blank lines; Parquet: metadata), at least one per file (a file
+    without rows is an error row). None if stdin is an input."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
@@ -770,13 +894,15 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
         try:
             if fmt == "jsonl":
                 with open(path, "rb") as fh:
-                    total += sum(1 for line in fh if line.strip())
+                    lines = _jsonl_lines(fh, _row_file_codec(fh, path, None))
+                    n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                total += pq.ParquetFile(path).metadata.num_rows
+                n = pq.ParquetFile(path).metadata.num_rows
             else:
-                total += sum(1 for _ in iter_documents([path], text_field=text_field, id_field=id_field))
+                n = sum(1 for _ in iter_documents([path], text_field=text_field, id_field=id_field))
+            total += max(n, 1)  # a file without rows is one error row
         except Exception:
             total += 1
     return total

@@ -14,6 +14,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ..readers import safe_str
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     id TEXT PRIMARY KEY, seq INTEGER, source TEXT, words INTEGER, spin_score REAL, verdict TEXT,
@@ -35,6 +37,17 @@ STORE_VERSION = 2  # 2: findings carry source, rule_id, detail, level (wire sche
 
 class StoreVersionError(RuntimeError):
     pass
+
+
+def _safe(value):
+    """`value` with surrogates in its strings (also inside lists) escaped (readers.safe_str): SQLite cannot
+    encode them, and in JSON columns json.loads would bring them back for the Parquet export to choke on. A
+    non-UTF-8 file name, a binary CSV's header in an error message or a lone "\\ud800" from JSON carry them."""
+    if isinstance(value, str):
+        return safe_str(value)
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    return value
 
 
 class Store:
@@ -100,6 +113,8 @@ class Store:
         cur.execute("BEGIN IMMEDIATE")
         try:
             for seq, r, frows in items:
+                r = {k: _safe(v) for k, v in r.items()}
+                frows = [{k: _safe(v) for k, v in f.items()} for f in frows]
                 cur.execute(
                     "INSERT OR IGNORE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r["id"], seq, r["source"], r["words"], r["spin_score"], r["verdict"], r["n_findings"],

@@ -11,6 +11,7 @@ import re
 import time
 from pathlib import Path
 
+from ..readers import safe_str
 from ..types import Finding, Report
 
 E = html.escape
@@ -161,7 +162,8 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
     path = out_dir / "summary.html"
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     try:
-        tmp.write_text(_page("unspin screen — summary", "".join(body), SORT_JS), encoding="utf-8")
+        # safe_str: an input named on the command line may hold undecodable bytes (surrogate escapes)
+        tmp.write_text(safe_str(_page("unspin screen — summary", "".join(body), SORT_JS)), encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # e.g. disk full: leave no partial file behind
