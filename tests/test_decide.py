@@ -107,3 +107,19 @@ def test_retained_spans_stay_in_memory_when_no_temporary_file_can_be_written(mon
         r.add([b], [b + 1], [b], [0.5], np.full((1, n_f), b), np.full((1, 5), b), np.zeros((1, 5)), np.zeros((1, n_ev)))
     assert not r.spilled and list(r.start) == [0, 1, 2]
     assert [rows[:, 0].tolist() for _, rows in r.batches(10)] == [[0.0, 1.0, 2.0]]
+
+
+def test_two_distinct_listed_phrases_make_a_document_spun():
+    def listed(start, phrase, level="finding"):
+        return Finding(start, start + len(phrase), phrase, ("x",), 0.99, source="list", rule_id="UNSPIN_LIST_PPS",
+                       detail=f"pps:{phrase}", level=level)
+
+    one = [listed(0, "profound learning"), listed(40, "profound learning")]  # one phrase, twice
+    two = one + [listed(80, "irregular woodland")]
+    notes = []
+    assert decide.verdict_of(0.5, one, M, []) == "uncertain"
+    assert decide.verdict_of(0.5, two, M, notes) == "spun" and "2 distinct phrases" in notes[0]
+    assert decide.verdict_of(0.1, two, M, []) == "spun"
+    assert decide.verdict_of(None, two, M, []) == "uncertain"  # too short or not prose: never a verdict
+    variants = one + [listed(80, "irregular woodland", level="suspect")]  # variants are suspects: not listed
+    assert decide.verdict_of(0.5, variants, M, []) == "uncertain"

@@ -826,3 +826,22 @@ def test_variants_can_be_turned_off_in_check_and_on_the_command_line(_db_env, tm
     assert "random forest" in capsys.readouterr().out
     main(["check", "--review", "--no-variants", str(doc)])
     assert "random forest" not in capsys.readouterr().out
+
+
+def test_a_document_with_two_distinct_listed_phrases_is_called_spun():
+    import unspin
+    from unspin.fingerprints import FingerprintSet
+
+    fs = FingerprintSet.from_entries([("profound learning", "deep learning"), ("irregular woodland", "random forest"),
+                                      ("counterfeit consciousness", "artificial intelligence")])
+    body = ("We compare several methods for sorting satellite photographs of farmland by crop type. The images "
+            "come from three seasons and two regions, and every label was checked by hand before training. ") * 3
+    two = body + "Profound learning and an irregular woodland model are trained on the same features. " + body
+    rep = unspin.check(two, sources=[fs])
+    assert len({f.detail for f in rep.findings if f.source == "list"}) == 2
+    assert rep.verdict == "spun" and rep.spin_score is not None
+    one = body + "A profound learning model is trained on the same features. " + body
+    rep1 = unspin.check(one, sources=[fs])
+    assert not any("distinct phrases of imported" in n for n in rep1.notes)
+    if rep.spin_score < unspin.engine.knowledge().model.doc_spun:  # the lists' rule decided, and says so
+        assert any("2 distinct phrases of imported tortured-phrase lists" in n for n in rep.notes)
