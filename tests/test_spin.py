@@ -118,3 +118,37 @@ def test_cross_source_needs_its_debian_package():
     else:
         r = spin(TEXT, rate=0.5, seed=1, sources=("mythes",))
         assert r.spans
+
+
+class _TinyThesaurus:
+    """Just enough of knowledge.thesaurus.Thesaurus for `spin`: one headword and its synonyms."""
+
+    phrase_lengths: dict = {}
+
+    def __init__(self, entries: dict[str, list[str]]):
+        self.entries = entries
+
+    def synonyms(self, word: str) -> list[str]:
+        return list(self.entries.get(word, []))
+
+    def is_headword(self, term: str) -> bool:
+        return term in self.entries
+
+
+def test_a_phrase_starting_with_an_article_drops_it_after_a_determiner():
+    th = _TinyThesaurus({"announcement": ["the scoop"]})
+    text = "Prices fell after the announcement. An announcement came later."
+    for seed in range(5):
+        r = spin(text, rate=1.0, seed=seed, thesaurus=th)
+        assert "the the" not in r.text.lower() and "an the" not in r.text.lower() and "after the scoop" in r.text
+
+
+def test_only_base_forms_of_the_tags_part_of_speech_are_inflected():
+    import random
+
+    from unspin.spin import _render
+
+    opts = SpinOptions()
+    rng = random.Random(0)
+    assert _render("climbed", "taking off", "VBD", opts, rng) == "taking off"  # a noun's base form, not a verb's
+    assert _render("climbed", "take off", "VBD", opts, rng) == "took off"

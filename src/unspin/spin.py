@@ -131,6 +131,10 @@ def _eligible_word(tok: Token, sentence_initial: bool, opts: SpinOptions) -> boo
     return True
 
 
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her", "our",
+                          "my", "your"})
+
+
 def _synonym_pool(th, word: str, opts: SpinOptions) -> tuple[list[str], str]:
     """Synonyms for `word` (a lower-case text form) and the inflection tag to give them."""
     pool: list[str] = []
@@ -177,8 +181,7 @@ def _render(orig: str, syn: str, tag: str, opts: SpinOptions, rng: random.Random
         head = syn.split(" ")[0 if tag.startswith("VB") else -1]
         # inflect only base forms of the right part of speech, and no comparatives: "precipitantest" and
         # "constituteded" are artefacts, not spinner output
-        if (morph.tag_upos(tag) in morph.upos_of(head) and head in morph.lemmas(head)
-                and tag not in ("JJR", "JJS", "RBR", "RBS")):
+        if morph.is_base_for(head, morph.tag_upos(tag)) and tag not in ("JJR", "JJS", "RBR", "RBS"):
             out = morph.inflect(syn, tag)
     if opts.keep_case or rng.random() < 0.5:
         out = match_case(orig, out)
@@ -303,7 +306,11 @@ def spin(
             elif syn is None:
                 syn = rng.choices(pool, weights=_weights(pool, opts))[0]
             chosen[low] = syn
-            rendered = _render(tok.text, syn, tag, opts, rng, in_name=tok.text[0].isupper() and i > 0)
+            shown = syn
+            if i > 0 and lowers[i - 1] in _DETERMINERS and shown.split(" ", 1)[0] in ("the", "a", "an") \
+                    and " " in shown:
+                shown = shown.split(" ", 1)[1]  # "after the announcement" → "after the scoop", not "the the scoop"
+            rendered = _render(tok.text, shown, tag, opts, rng, in_name=tok.text[0].isupper() and i > 0)
             if rendered.lower() != low:
                 plan.append((tok.start, tok.end, rendered, pool))
             i += 1

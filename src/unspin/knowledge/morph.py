@@ -41,6 +41,15 @@ def lemmas(word: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+@lru_cache(maxsize=50_000)
+def is_base_for(word: str, upos: str) -> bool:
+    """Whether `word` is a base form (lemma) of part of speech `upos`: "taking" is a noun's base form but not a
+    verb's, so it must not get a verb's ending ("takinged")."""
+    from lemminflect import getAllLemmas
+
+    return word in getAllLemmas(word).get(upos, ())
+
+
 @lru_cache(maxsize=100_000)
 def inflect(lemma: str, tag: str) -> str:
     """`lemma` in the form `tag` ('' = unchanged). Phrases inflect their first word ("bring up" → "brought up")
