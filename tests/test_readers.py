@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -416,3 +417,15 @@ def test_arbitrary_bytes_never_raise(tmp_path, data, suffix):
         if doc.error:
             assert str(p) in doc.error
         assert doc.id.startswith(str(p))
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_row_files_in_utf16_or_32_without_a_bom_are_read(tmp_path, codec):
+    rows = [{"id": f"r{i}", "text": f"Row {i}: the council approved the budget after a long debate."} for i in range(3)]
+    (tmp_path / "rows.jsonl").write_bytes("".join(json.dumps(r) + "\n" for r in rows).encode(codec))
+    (tmp_path / "rows.csv").write_bytes(("id,text\n" + "".join(f'{r["id"]},"{r["text"]}"\n' for r in rows))
+                                        .encode(codec))
+    for name in ("rows.jsonl", "rows.csv"):
+        docs = list(iter_documents([str(tmp_path / name)]))
+        assert [d.error for d in docs] == [None] * 3, name
+        assert [d.text for d in docs] == [r["text"] for r in rows]

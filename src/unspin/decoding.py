@@ -331,6 +331,15 @@ def stream_encoding(head: bytes, name: str, encoding: str | None = None) -> str:
     for mark, codec, _ in _BOMS:
         if head.startswith(mark):
             return "utf-8-sig" if codec == "utf-8" else codec[:-3]  # utf-16 / utf-32 read their own BOM
+    if b"\x00" in head:
+        # NUL bytes are valid UTF-8, so UTF-16/32 without a BOM (English text: every other byte NUL) would pass
+        # the UTF-8 test below and be read as text full of NULs; judge whole code units instead
+        try:
+            found = decode_bytes(head[: len(head) - len(head) % 4], name).encoding
+        except DecodeError:
+            found = None
+        if found and found.startswith("utf-"):
+            return found
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8-sig"
