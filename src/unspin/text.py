@@ -178,7 +178,8 @@ def _word_run(text: str) -> WordRun:
         pending_break = False
         w = m.group()
         texts.append(w)
-        lowers.append(lookup_form(w))
+        low = w.lower().replace("’", "'")
+        lowers.append(low if low.isascii() else lookup_form(low))  # (inline: this runs for every word)
         starts.append(a)
         ends.append(m.end())
         sents.append(s)
