@@ -845,3 +845,12 @@ def test_a_document_with_two_distinct_listed_phrases_is_called_spun():
     assert not any("distinct phrases of imported" in n for n in rep1.notes)
     if rep.spin_score < unspin.engine.knowledge().model.doc_spun:  # the lists' rule decided, and says so
         assert any("2 distinct phrases of imported tortured-phrase lists" in n for n in rep.notes)
+
+
+@pytest.mark.parametrize("gap", ["\r\n", "  ", " \n", "\n\n", " \t "])
+def test_listed_phrases_match_across_any_run_of_spaces(gap):
+    fs = fp.FingerprintSet.from_entries([("profound learning", "deep learning")])
+    text = f"We train profound{gap}learning models on photographs."
+    got = fs.match(text)
+    assert [(f.text, f.suggestions[0]) for f in got] == [(f"profound{gap}learning", "deep learning")]
+    assert text[got[0].start : got[0].end] == got[0].text

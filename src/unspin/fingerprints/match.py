@@ -45,6 +45,19 @@ def normalise_text(text: str) -> str:
     return low
 
 
+def _single_spaced(norm: str):
+    """`norm` with runs of spaces cut to one (a CRLF, a line break after a space, or two spaces between the words
+    of a listed phrase), and the index in `norm` of each character kept; (norm, None) when there is no run."""
+    if "  " not in norm:
+        return norm, None
+    import numpy as np
+
+    cp = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = cp == 32
+    keep = np.flatnonzero(~(space & np.concatenate([[False], space[:-1]])))
+    return cp[keep].tobytes().decode("utf-32-le", "surrogatepass"), keep
+
+
 # ---- variants (computed at import) ---------------------------------------------------------------------
 
 
@@ -359,14 +372,17 @@ class FingerprintSet:
         if not self.listed or not text:
             return []
         norm = normalise_text(text)
-        n = len(norm)
         doc = _Doc(norm)
+        scan, where = _single_spaced(norm)
+        n = len(scan)
         cands: list[tuple[int, int, Finding]] = []
-        for end, (klen, vals) in self.automaton.iter(norm):
+        for end, (klen, vals) in self.automaton.iter(scan):
             start = end - klen + 1
             end += 1
-            if (start > 0 and norm[start - 1].isalnum()) or (end < n and norm[end].isalnum()):
+            if (start > 0 and scan[start - 1].isalnum()) or (end < n and scan[end].isalnum()):
                 continue
+            if where is not None:  # back to offsets into `text`
+                start, end = int(where[start]), int(where[end - 1]) + 1
             f = self._resolve(text, doc, start, end, vals)
             if f is not None:
                 cands.append((f.start, f.end, f))
