@@ -429,3 +429,11 @@ def test_row_files_in_utf16_or_32_without_a_bom_are_read(tmp_path, codec):
         docs = list(iter_documents([str(tmp_path / name)]))
         assert [d.error for d in docs] == [None] * 3, name
         assert [d.text for d in docs] == [r["text"] for r in rows]
+
+
+def test_a_csv_read_with_a_wrong_wide_encoding_is_an_error_row(tmp_path):
+    p = tmp_path / "one.csv"
+    p.write_text("text\nhello there\n", encoding="utf-8")
+    for codec in ("utf-16", "utf-32"):
+        docs = list(iter_documents([str(p)], encoding=codec))
+        assert len(docs) == 1 and docs[0].text is None and f"not valid {codec}" in docs[0].error

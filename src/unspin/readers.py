@@ -701,10 +701,11 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
             yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "csv"},
                            error=f"{path}: malformed CSV after row {row} (line {reader.line_num}): {e}; rows after "
                            "this point were not read")
-        except UnicodeDecodeError as e:  # surrogateescape keeps only bytes >= 0x80: UTF-16/32 errors end the file
+        except UnicodeError as e:  # surrogateescape keeps only bytes >= 0x80: UTF-16/32 errors end the file
+            # (also "UTF-16 stream does not start with BOM" for --encoding utf-16: a UnicodeError, no position)
             yield Document(id=f"{path}#{row + 1}@{_file_hash(path)}", source=path, meta={"format": "csv"},
-                           error=f"{path}: not valid {label} after row {row} ({e.reason}); rows after this point "
-                           "were not read")
+                           error=f"{path}: not valid {label} after row {row} ({getattr(e, 'reason', e)}); rows after "
+                           "this point were not read")
 
 
 def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Document]:
