@@ -547,3 +547,59 @@ def test_spin_refuses_unknown_sources_and_a_path_with_from_spintax(tmp_path, cap
     assert code == 2 and "give no PATH" in err
     code, out, _ = run(capsys, "spin", "--from-spintax", str(sp), "--seed", "1")
     assert code == 0 and out.endswith(" c")
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"fingerprints": 0}, "fingerprints must be None"),
+    ({"cascade": "false"}, "cascade must be True or False"),
+    ({"variants": 1}, "variants must be True or False"),
+    ({"thesauri": 5}, "thesauri must be names"),
+    ({"fingerprints_db": 5}, "fingerprints_db must be a path"),
+    ({"index": 3.0}, "index must be a path"),
+])
+def test_library_options_of_the_wrong_type_are_named(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        unspin.check("The bank raised its rate.", **kwargs)
+
+
+def test_library_options_accept_numpy_numbers_and_one_list_name(tmp_path, fp_db):
+    import numpy as np
+
+    assert unspin.check("The bank raised its rate.", threshold=np.float32(0.7), fingerprints=np.False_).findings == []
+    text = "Researchers used profound learning to sort the photographs."
+    got = unspin.check(text, fingerprints="t", fingerprints_db=fp_db)  # one name: that list, not its letters
+    assert any(f.source == "list" for f in got.findings)
+    with pytest.raises(TypeError, match="include_suspects must be True or False"):
+        unspin.restore(text, include_suspects="False")  # a non-empty string is true: it would apply the suspects
+
+
+def test_a_finding_source_with_wrong_offsets_is_refused():
+    from unspin.types import Finding
+
+    class Shifted:  # reports offsets one character off, as a UTF-16 or byte-offset bug would
+        def find(self, text):
+            i = text.index("bank")
+            return [Finding(i + 1, i + 5, "bank", ("lender",), 0.9, source="list", rule_id="UNSPIN_LIST_X",
+                            detail="x:bank")]
+
+    with pytest.raises(ValueError, match="finding source Shifted returned a finding at"):
+        unspin.check("The focal bank raised its rate.", sources=[Shifted()])
+
+
+def test_learned_pairs_follow_a_list_replaced_by_one_of_the_same_size(tmp_path):
+    import os
+    import time
+
+    from unspin.api import Options, _learned_pairs
+
+    db = str(tmp_path / "fp.sqlite")
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps([{"tortured": "profound learning", "expected": "deep learning"}]))
+    b.write_text(json.dumps([{"tortured": "irregular woodland", "expected": "random forest"}]))
+    assert main(["fingerprints", "import", str(a), "--name", "l", "--db", db]) == 0
+    pairs1, key1 = _learned_pairs(Options(fingerprints_db=db))
+    time.sleep(0.01)
+    assert main(["fingerprints", "import", str(b), "--name", "l", "--db", db]) == 0
+    os.utime(db, ns=(time.time_ns(), time.time_ns() + 10**9))  # a coarse clock must not hide the change
+    pairs2, key2 = _learned_pairs(Options(fingerprints_db=db))
+    assert len(pairs1) == len(pairs2) and pairs1 != pairs2 and key1 != key2

@@ -10,6 +10,8 @@ call back into `check` (a trace index that needs restored text gets `restore` pa
 from __future__ import annotations
 
 import math
+import numbers
+import os
 from dataclasses import dataclass, fields
 
 from .edits import restore_report
@@ -35,18 +37,56 @@ class Options:
     screen: bool = False  # corpus screening: documents the first stage clears get no span analysis (stage "screen")
 
     def __post_init__(self):
+        # a wrong type is said here, naming the option, not deep inside (a string "False" is true, 0 is not False)
+        for name in ("learned_pairs", "variants", "cascade", "screen"):
+            setattr(self, name, _flag(name, getattr(self, name)))
+        for name in ("path", "lm_path", "model_path", "fingerprints_db", "index"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, (str, os.PathLike)):
+                raise TypeError(f"{name} must be a path (str), got {type(v).__name__}")
+        self.fingerprints = _list_names(self.fingerprints)
         if self.thesauri is not None:
             from .knowledge.thesaurus import checked_sources
 
+            if not isinstance(self.thesauri, str) and not all(isinstance(t, str) for t in _iterable(self.thesauri)):
+                raise TypeError(f"thesauri must be names such as 'moby,wordnet' or ['moby'], got {self.thesauri!r}")
             self.thesauri = checked_sources(self.thesauri)
         for name in ("threshold", "suspect_threshold"):
             if getattr(self, name) is not None:
                 check_probability(name, getattr(self, name))
 
 
+def _iterable(v):
+    try:
+        return list(v)
+    except TypeError:
+        return [None]
+
+
+def _flag(name: str, v) -> bool:
+    if type(v).__name__ not in ("bool", "bool_"):  # Python's or numpy's
+        raise TypeError(f"{name} must be True or False, got {v!r}")
+    return bool(v)
+
+
+def _list_names(v):
+    """`fingerprints`: None (every imported list), False (none), or list names (one name as a str is one list)."""
+    if v is None:
+        return None
+    if type(v).__name__ in ("bool", "bool_"):
+        return None if v else False
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(n, str) for n in v):
+        return sorted(v) if isinstance(v, (set, frozenset)) else list(v)
+    raise TypeError(f"fingerprints must be None (every imported list), False (none) or list names, got {v!r}")
+
+
 def check_probability(name: str, v) -> None:
-    """A library argument that must be a finite number from 0 to 1 (ValueError naming it otherwise)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 1:
+    """A library argument that must be a finite number from 0 to 1 (ValueError naming it otherwise); numpy
+    numbers count."""
+    if (type(v).__name__ in ("bool", "bool_") or not isinstance(v, numbers.Real) or not math.isfinite(v)
+            or not 0 <= v <= 1):
         raise ValueError(f"{name} must be a number between 0 and 1, got {v!r}")
 
 
@@ -95,7 +135,21 @@ def _learned_pairs(opts: Options):
         return None, None
     if not pairs:
         return None, None
-    return pairs, (opts.fingerprints_db, tuple(names) if names else None, len(pairs))
+    # the database's stamp in the key: a list replaced by another of the same size must not leave the old pairs in
+    # a long-running process (serve); fp.learned_pairs itself is cached by that stamp
+    return pairs, (opts.fingerprints_db, tuple(names) if names else None, len(pairs), fp.db_stamp(opts.fingerprints_db))
+
+
+def _checked(src, found, text: str) -> list:
+    """A finding source's findings, each held to the Report's promise `text[start:end] == finding.text`: a source
+    that breaks it (wrong offsets, UTF-16 units, another text) is a programming error said here, not an edit that
+    fails later in `restore` or corrupts a user's file."""
+    found = list(found)
+    for f in found:
+        if not (0 <= f.start < f.end <= len(text)) or text[f.start : f.end] != f.text:
+            raise ValueError(f"finding source {type(src).__name__} returned a finding at {f.start}:{f.end} whose text "
+                             f"{f.text!r} is not the input's there (offsets are code points into the checked text)")
+    return found
 
 
 def check(text: str, sources: list[FindingSource] | None = None, progress=None, **options) -> Report:
@@ -111,7 +165,7 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
     k = engine.knowledge(opts.thesauri, opts.lm_path, opts.model_path, pairs_key, pairs)
     if sources is None:
         sources = finding_sources(opts)
-    external = [f for src in sources for f in src.find(text)]
+    external = [f for src in sources for f in _checked(src, src.find(text), text)]
     # stretches a traced source has word for word: the model's findings there are refuted
     confirmed = [span for src in sources if hasattr(src, "confirmed") for span in src.confirmed(text)]
     return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
@@ -122,4 +176,5 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:
     """`check`, then each finding's first suggestion applied; returns the text and replayable edits."""
     check_probability("min_confidence", min_confidence)
+    include_suspects = _flag("include_suspects", include_suspects)
     return restore_report(check(text, **options), min_confidence, include_suspects)

@@ -28,7 +28,7 @@ __all__ = [
     "mine_corpus", "candidates_csv", "write_csv", "Candidate", "FingerprintSet", "Listed", "Entry", "Term",
     "Skipped", "ParseResult", "ListInfo", "Store", "StoreError", "UnknownListError", "FingerprintFormatError",
     "NoUsableRowsError", "parse_file",
-    "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS",
+    "clean_expected", "default_db_path", "DEFAULT_THRESHOLDS", "db_stamp",
 ]
 
 _CACHE_MAX = 8  # compiled sets / pair tables kept in memory (keyed by database, its mtime and size, names)
@@ -40,6 +40,12 @@ def _stamp(path: Path) -> tuple[float, int] | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
+
+
+def db_stamp(db_path=None) -> tuple[float, int] | None:
+    """(mtime in ns, size) of the fingerprint database, None when there is none: what the caches here are keyed
+    by, for callers that cache what they derive from the lists (the engine's learned candidate pairs)."""
+    return _stamp(resolve_db(db_path).resolve())
 
 
 def load(names=None, db_path=None) -> FingerprintSet:
