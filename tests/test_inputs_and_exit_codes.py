@@ -595,7 +595,7 @@ def test_learned_pairs_follow_a_list_replaced_by_one_of_the_same_size(tmp_path):
     db = str(tmp_path / "fp.sqlite")
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps([{"tortured": "profound learning", "expected": "deep learning"}]))
-    b.write_text(json.dumps([{"tortured": "irregular woodland", "expected": "random forest"}]))
+    b.write_text(json.dumps([{"tortured": "irregular learning", "expected": "random learning"}]))
     assert main(["fingerprints", "import", str(a), "--name", "l", "--db", db]) == 0
     pairs1, key1 = _learned_pairs(Options(fingerprints_db=db))
     time.sleep(0.01)
