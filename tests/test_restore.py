@@ -36,3 +36,18 @@ def test_apply_edits_refuses_mismatched_or_overlapping_edits():
         apply_edits("abc def", [Edit(0, 3, "abc", "q"), Edit(2, 5, "c d", "r")])
     with pytest.raises(ValueError):
         apply_edits("abc", [Edit(2, 9, "c", "q")])
+
+
+def test_apply_edits_does_not_depend_on_the_order_given_and_names_bad_types():
+    import pytest
+
+    from unspin import Edit, apply_edits
+    from unspin.types import Finding
+
+    text = "The focal bank"
+    edits = [Edit(4, 9, "focal", "central"), Edit(4, 4, "", "very ")]
+    assert apply_edits(text, edits) == apply_edits(text, edits[::-1]) == "The very central bank"
+    for args in ((None, []), (b"The", []), (text, None), (text, [Edit(4, "9", "focal", "x")])):
+        with pytest.raises(TypeError):
+            apply_edits(*args)
+    assert Finding.from_dict({"start": 0, "end": 1, "text": "T", "suggestions": "central"}).suggestions == ("central",)

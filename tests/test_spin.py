@@ -152,3 +152,9 @@ def test_only_base_forms_of_the_tags_part_of_speech_are_inflected():
     rng = random.Random(0)
     assert _render("climbed", "taking off", "VBD", opts, rng) == "taking off"  # a noun's base form, not a verb's
     assert _render("climbed", "take off", "VBD", opts, rng) == "took off"
+
+
+def test_sources_may_be_one_comma_separated_string_and_are_checked():
+    assert spin(TEXT, rate=0.5, seed=3, sources="moby").text == spin(TEXT, rate=0.5, seed=3, sources=("moby",)).text
+    with pytest.raises(ValueError, match="mobby"):
+        spin(TEXT, sources="mobby")

@@ -27,8 +27,17 @@ def edits_from_findings(text: str, findings: list[Finding], min_confidence: floa
 def apply_edits(text: str, edits: list[Edit] | list[dict]) -> str:
     """Apply non-overlapping edits whose offsets index `text`. Raises ValueError when an edit does not match
     the text (wrong file, or edits already applied) rather than corrupting it."""
+    if not isinstance(text, str):
+        raise TypeError(f"apply_edits needs the text as a str, got {type(text).__name__}")
+    if isinstance(edits, (str, bytes)) or not hasattr(edits, "__iter__"):
+        raise TypeError(f"apply_edits needs a list of edits, got {type(edits).__name__}")
     norm = [e if isinstance(e, Edit) else Edit(**e) for e in edits]
-    norm.sort(key=lambda e: e.start)
+    for e in norm:
+        if not all(type(v) is int for v in (e.start, e.end)) or not all(isinstance(v, str) for v in (e.old, e.new)):
+            raise TypeError(f"an edit needs int start and end and str old and new, got {e!r}")
+    # (start, end): an insertion at a position goes before a replacement that starts there, in whatever order
+    # the edits were given
+    norm.sort(key=lambda e: (e.start, e.end))
     out = []
     pos = 0
     for e in norm:

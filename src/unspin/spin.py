@@ -226,7 +226,8 @@ def spin(
     if rate is not None:
         opts = replace(opts, rate=rate)
     if sources is not None:
-        opts = replace(opts, sources=tuple(sources))
+        # "moby,wordnet" or ["moby"]; checked before any index is built for a name that is no thesaurus
+        opts = replace(opts, sources=thes.checked_sources(sources))
     if not 0.0 <= opts.rate <= 1.0:
         raise ValueError(f"rate must be between 0 and 1, got {opts.rate}")
     th = thesaurus or thes.load(opts.sources)

@@ -83,14 +83,19 @@ class Finding:
             start=int(d["start"]),
             end=int(d["end"]),
             text=str(d["text"]),
-            suggestions=tuple(d.get("suggestions", ())),
+            suggestions=_strings(d.get("suggestions", ())),
             confidence=float(d.get("confidence", 0.0)),
-            evidence=tuple(d.get("evidence", ())),
+            evidence=_strings(d.get("evidence", ())),
             source=str(d.get("source", SOURCE_MODEL)),
             rule_id=str(d.get("rule_id", RULE_MODEL)),
             detail=str(d.get("detail", "")),
             level=str(d.get("level", LEVEL_FINDING)),
         )
+
+
+def _strings(v) -> tuple[str, ...]:
+    """A JSON list of strings as a tuple; one string alone is one item (not its characters)."""
+    return (v,) if isinstance(v, str) else tuple(str(x) for x in v)
 
 
 class FindingSource(Protocol):
