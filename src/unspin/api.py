@@ -48,19 +48,14 @@ class Options:
         if self.thesauri is not None:
             from .knowledge.thesaurus import checked_sources
 
-            if not isinstance(self.thesauri, str) and not all(isinstance(t, str) for t in _iterable(self.thesauri)):
+            names = self.thesauri
+            listed = isinstance(names, (list, tuple, set, frozenset)) and all(isinstance(t, str) for t in names)
+            if not (isinstance(names, str) or listed):
                 raise TypeError(f"thesauri must be names such as 'moby,wordnet' or ['moby'], got {self.thesauri!r}")
             self.thesauri = checked_sources(self.thesauri)
         for name in ("threshold", "suspect_threshold"):
             if getattr(self, name) is not None:
                 check_probability(name, getattr(self, name))
-
-
-def _iterable(v):
-    try:
-        return list(v)
-    except TypeError:
-        return [None]
 
 
 def _flag(name: str, v) -> bool:

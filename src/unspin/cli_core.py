@@ -137,8 +137,8 @@ def _config_error(e: Exception) -> bool:
 def _lists_problem(opts: dict, command: str) -> int | None:
     """The exit code when the fingerprint lists asked for (`--lists`, or every list of the database by default)
     cannot be used, after saying why: an unknown name is a usage error (2), an unreadable database an input
-    error (4). Checked once, before any
-    input, so the message is not repeated per file; the set is cached for the run."""
+    error (4). Checked once, before any input, so the message is not repeated per file; the set is cached for
+    the run."""
     names = opts.get("fingerprints")
     if names is False:
         return None

@@ -72,8 +72,8 @@ def _read(path: str, rel: str | None, encoding: str | None, max_bytes: int | Non
                 raise InputError(f"{path}: no such file")
             if p.is_dir():
                 raise InputError(f"{path}: is a directory")
-            if max_bytes and p.stat().st_size > max_bytes:
-                raise _too_big(path, p.stat().st_size, max_bytes)
+            if max_bytes and (size := p.stat().st_size) > max_bytes:
+                raise _too_big(path, size, max_bytes)
             with open(p, "rb") as fh:
                 # at most one byte over the limit: a device or a pipe (/dev/zero, <(…)) has no size to check first
                 data = fh.read(max_bytes + 1) if max_bytes else fh.read()
@@ -94,11 +94,10 @@ def read_input(path: str, encoding: str | None = None, max_bytes: int | None = N
     return _read(path, None if path == "-" else Path(path).name, encoding, max_bytes)
 
 
-def _is_dir(path: str) -> bool:
-    try:
-        return os.path.isdir(path)
-    except (OSError, ValueError):  # an unusable name: reading it says what is wrong
-        return False
+def _directory_errors(errors: list[OSError], path: str):
+    for e in errors:
+        where = e.filename or path
+        yield where, None, f"{where}: cannot read directory ({e.strerror or e})"
 
 
 def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
@@ -106,16 +105,15 @@ def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
     order for plain-text files (hidden entries skipped). `rel` is where the file's output goes under an output
     directory: the file name for a file, `<directory name>/<path inside it>` for a directory's files."""
     for path in paths:
-        if path == "-" or not _is_dir(path):
+        if path == "-" or not os.path.isdir(path):  # (False for a name too long: reading it says so)
             yield path, (None if path == "-" else Path(path).name), None
             continue
         root = Path(path)
         found = False
-        unreadable: list[OSError] = []
+        unreadable: list[OSError] = []  # subdirectories that cannot be listed: errors of their own, not gaps
         for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
-            for e in unreadable:  # a subdirectory that cannot be listed is an error of its own, not a silent gap
-                yield e.filename or path, None, f"{e.filename or path}: cannot read directory ({e.strerror or e})"
-                found = True
+            yield from _directory_errors(unreadable, path)
+            found = found or bool(unreadable)
             unreadable.clear()
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for fn in sorted(filenames):
@@ -124,10 +122,8 @@ def expand(paths: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
                 full = Path(dirpath) / fn
                 found = True
                 yield str(full), str(Path(root.resolve().name or "root") / full.relative_to(root)), None
-        for e in unreadable:
-            yield e.filename or path, None, f"{e.filename or path}: cannot read directory ({e.strerror or e})"
-            found = True
-        if not found:
+        yield from _directory_errors(unreadable, path)
+        if not found and not unreadable:
             yield path, None, (f"{path}: no text files in this directory ({', '.join(sorted(TEXT_SUFFIXES))}; "
                                "use `unspin screen` for HTML, PDF, DOCX and row files)")
 
