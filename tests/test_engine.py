@@ -135,6 +135,9 @@ def test_a_long_text_of_one_repeated_genuine_story_is_not_called_spun():
     assert rep.words == 60 * count_words(STORY)
     assert rep.verdict != "spun" and not rep.at_level("finding")
     assert seen and seen[-1][0] <= len(text) and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))
+    seen.clear()
+    unspin.check(STORY + "\n\n\n", fingerprints=False, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (len(STORY) + 3, len(STORY) + 3)  # a progress bar ends at 100 %, blank lines after or not
 
 
 def test_short_texts_get_no_score_and_non_english_none_either():

@@ -118,6 +118,8 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep, run)
         if progress is not None:
             progress(base + len(piece), len(text))
+    if progress is not None:  # the end, also when the text ends in blank lines no piece covers
+        progress(len(text), len(text))
     p2 = np.concatenate([second_pass(p1, rows, agg, words, model) for p1, rows in retained.batches(SECOND_PASS_ROWS)]
                         or [np.zeros(0)])
     register = total.register()
