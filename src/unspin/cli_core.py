@@ -128,9 +128,9 @@ def _report_input_error(name: str, err: str, fmt: str) -> None:
 
 
 def _config_error(e: Exception) -> bool:
-    """Errors that concern the command's options (a missing --lm/--model/--index file, an optional package
-    missing), not one input: every further input would fail the same way. (Unknown lists are refused before any
-    input: `_lists_problem`.)"""
+    """Errors that concern the command's options (a missing --index, an optional package missing), not one
+    input: every further input would fail the same way. (Unknown lists and --lm/--model files that cannot be
+    loaded are refused before any input: `_lists_problem`, `_model_files_problem`.)"""
     return isinstance(e, (FileNotFoundError, ImportError))
 
 
