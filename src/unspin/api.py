@@ -58,8 +58,12 @@ class Options:
                 check_probability(name, getattr(self, name))
 
 
+def _is_bool(v) -> bool:
+    return type(v).__name__ in ("bool", "bool_")  # Python's or numpy's
+
+
 def _flag(name: str, v) -> bool:
-    if type(v).__name__ not in ("bool", "bool_"):  # Python's or numpy's
+    if not _is_bool(v):
         raise TypeError(f"{name} must be True or False, got {v!r}")
     return bool(v)
 
@@ -68,7 +72,7 @@ def _list_names(v):
     """`fingerprints`: None (every imported list), False (none), or list names (one name as a str is one list)."""
     if v is None:
         return None
-    if type(v).__name__ in ("bool", "bool_"):
+    if _is_bool(v):
         return None if v else False
     if isinstance(v, str):
         return [v]
@@ -80,8 +84,7 @@ def _list_names(v):
 def check_probability(name: str, v) -> None:
     """A library argument that must be a finite number from 0 to 1 (ValueError naming it otherwise); numpy
     numbers count."""
-    if (type(v).__name__ in ("bool", "bool_") or not isinstance(v, numbers.Real) or not math.isfinite(v)
-            or not 0 <= v <= 1):
+    if _is_bool(v) or not isinstance(v, numbers.Real) or not math.isfinite(v) or not 0 <= v <= 1:
         raise ValueError(f"{name} must be a number between 0 and 1, got {v!r}")
 
 
@@ -130,9 +133,9 @@ def _learned_pairs(opts: Options):
         return None, None
     if not pairs:
         return None, None
-    # the database's stamp in the key: a list replaced by another of the same size must not leave the old pairs in
-    # a long-running process (serve); fp.learned_pairs itself is cached by that stamp
-    return pairs, (opts.fingerprints_db, tuple(names) if names else None, len(pairs), fp.db_stamp(opts.fingerprints_db))
+    # keyed by the database's stamp, as fp.learned_pairs caches them: a list replaced by another of the same size
+    # must not leave the old pairs in a long-running process (serve)
+    return pairs, (opts.fingerprints_db, tuple(names) if names else None, fp.db_stamp(opts.fingerprints_db))
 
 
 def _checked(src, found, text: str) -> list:

@@ -75,6 +75,15 @@ def codec_name(name: str) -> str:
 _NOT_TEXT = frozenset({"undefined", "punycode", "idna", "raw-unicode-escape", "unicode-escape"})
 
 
+def bom_codec(head: bytes, family: str = "") -> str | None:
+    """The codec whose byte-order mark `head` starts with ("utf-16-le", …), among those of `family` ("utf-16")
+    when given, or None."""
+    for mark, codec, _ in _BOMS:
+        if codec.startswith(family) and head.startswith(mark):
+            return codec
+    return None
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
@@ -328,9 +337,8 @@ def stream_encoding(head: bytes, name: str, encoding: str | None = None) -> str:
     if encoding:
         codec = codec_name(encoding)
         return "utf-8-sig" if codec == "utf-8" else codec
-    for mark, codec, _ in _BOMS:
-        if head.startswith(mark):
-            return "utf-8-sig" if codec == "utf-8" else codec[:-3]  # utf-16 / utf-32 read their own BOM
+    if codec := bom_codec(head):
+        return "utf-8-sig" if codec == "utf-8" else codec[:-3]  # utf-16 / utf-32 read their own BOM
     if b"\x00" in head:
         # NUL bytes are valid UTF-8, so UTF-16/32 without a BOM (English text: every other byte NUL) would pass
         # the UTF-8 test below and be read as text full of NULs; judge whole code units instead

@@ -537,13 +537,14 @@ def _wide_lines(fh, name: str) -> tuple[str, Iterator[bytes]]:
     Windows PowerShell writes UTF-16: there "\\n" is 2 or 4 bytes and a 0x0A byte is often half of another
     character, so lines are split on the encoded newline at character boundaries. Only the first line carries the
     BOM, so single lines are decoded with the byte order it names."""
+    from .decoding import bom_codec
+
     unit = 2 if name.startswith("utf-16") else 4
     if name in ("utf-16", "utf-32"):
         head = fh.read(4)
         fh.seek(0)
-        be, le = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE) if unit == 2 else (codecs.BOM_UTF32_BE, codecs.BOM_UTF32_LE)
         native = "le" if sys.byteorder == "little" else "be"  # what Python's decoder assumes without a BOM
-        name = f"{name}-{'be' if head.startswith(be) else 'le' if head.startswith(le) else native}"
+        name = bom_codec(head, name) or f"{name}-{native}"
     newline = "\n".encode(name)
 
     def lines() -> Iterator[bytes]:

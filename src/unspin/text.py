@@ -20,16 +20,20 @@ _TOKEN_RE = re.compile(
     r"|(?P<punct>[^\w\s])",
     re.UNICODE,
 )
-_DROP_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_DROP_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
 
 
 def lookup_form(word: str) -> str:
     """The form a word is looked up by: lower case, ’ as ', and (beyond ASCII) invisible characters dropped and
     accents composed (NFC), so "fo\u00adcal" is "focal" and a decomposed "café" is "café"."""
     low = word.lower().replace("’", "'")
-    if low.isascii():
-        return low
+    return low if low.isascii() else _fold(low)
+
+
+def _fold(low: str) -> str:
     return unicodedata.normalize("NFC", low.translate(_DROP_INVISIBLE))
+
+
 _SENT_END = {".", "!", "?", ";", ":", "…"}
 # a blank line: LF or CRLF line ends, or CR alone (old Mac files; a CR before LF is part of a CRLF)
 _PARA_RE = re.compile(r"\n[ \t\r\f\v]*\n\s*|\r[ \t\f\v]*\r(?!\n)\s*")
@@ -179,7 +183,7 @@ def _word_run(text: str) -> WordRun:
         w = m.group()
         texts.append(w)
         low = w.lower().replace("’", "'")
-        lowers.append(low if low.isascii() else lookup_form(low))  # (inline: this runs for every word)
+        lowers.append(low if low.isascii() else _fold(low))  # lookup_form, inline: this runs for every word
         starts.append(a)
         ends.append(m.end())
         sents.append(s)
