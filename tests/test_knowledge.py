@@ -89,7 +89,8 @@ def test_candidate_tables_stay_within_the_memo_budget_and_do_not_change(monkeypa
         for f in forms:
             k.candidates([f])
     assert k._memo.currsize <= k._memo.maxsize == 1_000_000
-    again = k._tables(forms)
+    k._memo.clear()
+    again = k.candidates(forms)
     for a, b in zip(first, again):
         assert (a is None) == (b is None)
         if a is not None:
@@ -97,24 +98,53 @@ def test_candidate_tables_stay_within_the_memo_budget_and_do_not_change(monkeypa
 
 
 def test_candidate_tables_are_compact_and_exact():
-    """Tables are memoised as float32 (half the bytes) and every stored column round-trips exactly: the float64
-    values stage 1 computes with are those of the columns' sources."""
+    """The memo keeps ~17 bytes per candidate (ids, packed flags, the cosine; scores only with a scoring
+    function), and every FACTS column read back is exactly what the candidate pool and the lexicon say, as
+    float64: the numbers stage 1 computes with do not depend on how a table was stored."""
     import numpy as np
 
+    from unspin.candidates import BLOCK_COLUMNS
     from unspin.knowledge import bundle
 
     k = bundle.knowledge(("moby",))
     forms = [k.lex.form_id[w] for w in ("bank", "focal", "house") if w in k.lex.form_id]
-    for form, table in zip(forms, k._tables(forms)):
-        cand, facts, static, fn = table
-        assert static is None and fn is None  # no pre-ranker asked for: no scores memoised with the table
-        assert cand.dtype == np.int32 and facts.dtype == np.float32
-        cols = dict(zip(k.FACTS, facts.astype(np.float64).T))
-        c = cand.astype(np.int64)
+    blocks = k.pool.for_forms(forms)
+    for i, (form, table) in enumerate(zip(forms, k._tables(forms))):
+        assert table.scores is None and table.static is None  # no pre-ranker asked for: no scores memoised
+        assert table.cand.dtype == np.int32 and table.flags.dtype == np.uint8 and table.sim.dtype == np.float32
+        assert bundle._table_bytes(table) <= 10 * len(table.cand) + 400  # (learned weights: none without a list)
+        rows = bundle.TableRows.of([table])
+        cols = k.fact_columns(rows, k.FACTS)
+        assert all(v.dtype == np.float64 for v in cols.values())
+        block = blocks[i]
+        assert np.array_equal(block.cand, table.cand)
+        for name in BLOCK_COLUMNS:
+            assert np.array_equal(cols[name], getattr(block, name).astype(np.float32).astype(np.float64)), name
+        c = table.cand.astype(np.int64)
         assert np.array_equal(cols["lemma"], k.lex.lemma[c]) and np.array_equal(cols["cand_zipf"], k.lex.zipf[c])
         first = k.lex.words[c][:, 0]
         assert np.array_equal(cols["first_word"], first) and np.array_equal(cols["first_lm"], k.word_lm[first])
+        assert np.array_equal(cols["n_words"], k.lex.n_words[c])
         assert "first_floor" not in k.FACTS  # float64: looked up by first_word when used
+    # the table API the engine reads agrees with the per-form one
+    per_form = k.candidates(forms + forms[:1])
+    rows = k.table_rows(forms + forms[:1])
+    assert rows.has.all() and rows.sizes.tolist() == [len(t[0]) for t in per_form]
+    assert np.array_equal(rows.cand, np.concatenate([t[0] for t in per_form]))
+
+
+def test_learned_weights_survive_the_compact_table():
+    """A learned pair's weight (a float, not a flag) is kept with its table and read back exactly."""
+    import numpy as np
+
+    from unspin.knowledge import bundle
+
+    k = bundle.Knowledge(("moby",), learned={"focal": {"central": 0.75}})
+    f = k.lex.form_id["focal"]
+    (cand, facts, _), = k.candidates([f])
+    learned = dict(zip(cand.tolist(), facts[:, k.FACTS.index("learned")].tolist()))
+    assert learned[k.lex.form_id["central"]] == np.float32(0.75)
+    assert sum(v > 0 for v in learned.values()) >= 1
 
 
 def test_zipf_frequencies_from_the_table_are_wordfreqs_own():
@@ -183,6 +213,7 @@ def test_context_free_scores_are_memoised_with_each_table_under_their_function()
 
     first = k.candidates(forms, ones)
     assert all(t is None or np.array_equal(t[2], np.ones(len(t[0]))) for t in first)
+    assert all((t := k._memo[f]) is None or (t.static is ones and t.scores is not None) for f in forms)
     n_calls = len(calls)
     assert n_calls >= 1
     again = k.candidates(forms, ones)

@@ -265,22 +265,15 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats,
     columns give (each is computed row by row); the score is the same up to float rounding (a sum of two
     parts instead of one dot product), so the kept rows are the same unless two candidates tie within ~1e-15."""
     static = None if pre is None or not pool_k else _static_pre_score(pre)
-    got, keep_idx = [], []
-    for i, c in zip(idx.tolist(), k.candidates(spans.form[idx].tolist(), static)):
-        if c is not None:
-            got.append(c)
-            keep_idx.append(i)
-    if not keep_idx:
+    tab = k.table_rows(spans.form[idx].tolist(), static)
+    if tab is None:
         return None
-    idx = np.array(keep_idx, dtype=np.int64)
-    sizes = np.array([len(c) for c, _, _ in got], dtype=np.int64)
+    idx = idx[tab.has]
+    sizes = tab.sizes
     span_of = np.repeat(np.arange(len(idx)), sizes)
-    cand = np.concatenate([c for c, _, _ in got]).astype(np.int64)
-    facts = np.concatenate([f for _, f, _ in got])  # float32, exact (Knowledge.FACTS)
+    cand = tab.cand
     # the context columns, for every row: the first word's fit after the left context, echo in the document
-    col_of = {name: j for j, name in enumerate(k.FACTS)}
-    ctx = {name: facts[:, col_of[name]].astype(np.float64) for name in ("first_lm", "first_word", "last_word",
-                                                                        "lemma")}
+    ctx = k.fact_columns(tab, ("first_lm", "first_word", "last_word", "lemma"))
     ctx["first_floor"] = k.word_floor[ctx["first_word"].astype(np.int64)]
     sp = idx[span_of]
     first = spans.first[sp]
@@ -298,12 +291,13 @@ def candidate_rows(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats,
     ctx["echo_bigram"] = np.log1p(_bigram_echo(spans, first, last, ctx, k, stats))
     pool_size = sizes
     if static is not None:
-        score = np.concatenate([st for _, _, st in got]) + pre.partial(PRE_CONTEXT, _pre_context_matrix(ctx))
+        score = tab.scores + pre.partial(PRE_CONTEXT, _pre_context_matrix(ctx))
         rows = top_per_group(score, span_of, pool_k)
-        span_of, cand, facts, sp = span_of[rows], cand[rows], facts[rows], sp[rows]
+        span_of, cand, sp = span_of[rows], cand[rows], sp[rows]
         ctx = {n: v[rows] for n, v in ctx.items()}
-    by_fact = facts.T.astype(np.float64)  # one conversion; each column then a contiguous row (same numbers)
-    cols = {name: by_fact[j] for j, name in enumerate(k.FACTS)}
+        tab = tab.take(rows)
+    # the other facts for the rows kept alone (lexicon lookups by candidate id)
+    cols = k.fact_columns(tab, [n for n in k.FACTS if n not in ctx])
     cols.update(ctx)
     cols.update(_static_pre_columns(cols, spans.gate["text_zipf"][sp]))
     return idx, span_of, cand, cols, pool_size

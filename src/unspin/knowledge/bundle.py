@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import threading
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from cachetools import LRUCache
 
@@ -16,7 +18,7 @@ from .lm import floor_of_zipf
 from .thesaurus import SOURCE_BITS, bits_of
 
 
-CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (float32, ~64 B per candidate): repeated words are
+CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (~17 B per candidate, Knowledge.FACTS): repeated words are
 # fast, RSS stays bounded on endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~210 MB of
 # tables). Measured on a 1 MB check (peak RSS, words/s): 64 MB 578 MB, 6,700; 96 MB 608 MB, 7,200; 128 MB 639 MB,
 # 7,300; 256 MB 732 MB, 7,700 (BENCHMARKS.md). UNSPIN_CANDIDATE_MEMO_MB overrides it.
@@ -41,8 +43,49 @@ def candidate_memo_bytes() -> int:
     return int(mb * 1_000_000)
 
 
+class Table(NamedTuple):
+    """One form's memoised candidate table (see Knowledge.table_rows)."""
+
+    cand: np.ndarray  # int32 form ids
+    flags: np.ndarray  # uint8: Knowledge._FLAG_BITS and the source count
+    sim: np.ndarray  # float32
+    learned: np.ndarray | None  # float32, None when all 0
+    scores: np.ndarray | None  # float64: the static scoring function's, None without one
+    static: object  # that function
+
+
+@dataclass
+class TableRows:
+    """Tables laid end to end: rows of the forms that have candidates (`has`), `sizes` rows each."""
+
+    cand: np.ndarray  # int64
+    flags: np.ndarray
+    sim: np.ndarray
+    learned: np.ndarray | None
+    scores: np.ndarray | None
+    sizes: np.ndarray | None = None
+    has: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, tables: list[Table]) -> "TableRows":
+        learned = None
+        if any(t.learned is not None for t in tables):
+            learned = np.concatenate([t.learned if t.learned is not None else np.zeros(len(t.cand), np.float32)
+                                      for t in tables])
+        scores = None if any(t.scores is None for t in tables) else np.concatenate([t.scores for t in tables])
+        return cls(np.concatenate([t.cand for t in tables]).astype(np.int64),
+                   np.concatenate([t.flags for t in tables]), np.concatenate([t.sim for t in tables]), learned,
+                   scores, np.array([len(t.cand) for t in tables], dtype=np.int64))
+
+    def take(self, rows: np.ndarray) -> "TableRows":
+        return TableRows(self.cand[rows], self.flags[rows], self.sim[rows],
+                         None if self.learned is None else self.learned[rows],
+                         None if self.scores is None else self.scores[rows])
+
+
 def _table_bytes(table) -> int:
-    return 64 if table is None else sum(a.nbytes for a in table[:3] if a is not None) + 200
+    # the arrays and ~400 bytes of Python objects around them (tuple, array headers, the memo's entry)
+    return 64 if table is None else sum(a.nbytes for a in table[:5] if a is not None) + 400
 
 
 class Knowledge:
@@ -91,24 +134,48 @@ class Knowledge:
         uni = np.where(known, self.lm.logprob_ids(np.full((n, o - 1), -1, dtype=np.int64), w), floor)
         return ctx, uni
 
-    # candidate originals with every static fact stage 1 needs, memoised per text form. Stored as float32, half
-    # the bytes of float64, so the memo's budget holds twice the tables: every column is exact in float32 (flags,
-    # counts, float32 sources, ids below 2**24 — checked in __init__), so the float64 values stage 1 computes
-    # with are the same. The first word's wordfreq floor is float64: stage 1 looks it up by `first_word`.
+    # candidate originals with every static fact stage 1 needs (FACTS, by name), per text form. Stage 1 reads
+    # them as float64; each is exact in float32 (flags, counts, float32 sources, ids below 2**24 — checked in
+    # __init__), and the first word's wordfreq floor is float64, so stage 1 looks it up by `first_word`.
     FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_word", "last_word")
+    # What the memo keeps of a table: the candidates (int32), the pool's merged facts of each pair that no
+    # lexicon array holds — four 0/1 flags and the source count packed in one byte, the GloVe cosine (float32),
+    # learned weights (float32, only when a list gave any) — and the pre-ranker's context-free scores (float64).
+    # Every other fact is a lexicon lookup of the candidate id, made when the rows are used (`fact_columns`):
+    # ~17 bytes per candidate instead of ~72 for all of FACTS, so the same budget holds ~4x the tables (the
+    # commonest cost of a page of new prose was rebuilding tables the memo had evicted).
+    _FLAG_BITS = {"reverse": 0, "forward": 1, "tag_match": 2, "neighbour_only": 3}
+    _SOURCES_SHIFT = 4  # n_sources (0–3) in bits 4–5
 
     def candidates(self, forms: list[int], static=None) -> list[tuple | None]:
-        """(candidate form ids as int32, FACTS matrix as float32, static scores or None) of each text form, None
-        for a form without candidate. `static(facts, text_zipf)`: a float64 score per candidate that depends on
-        the table alone (the pre-ranker's context-free part), memoised with the table for that function.
-        Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time."""
+        """(candidate form ids as int32, FACTS matrix (table_dtype), static scores or None) of each text form,
+        None for a form without candidate. `static(facts, text_zipf)`: a float64 score per candidate that
+        depends on the table alone (the pre-ranker's context-free part), memoised with the table for that
+        function. Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time. (The engine
+        reads `table_rows` and `fact_columns` instead: only the columns it needs, for the rows it keeps.)"""
+        rows = self.table_rows(forms, static)
+        out: list[tuple | None] = [None] * len(forms)
+        if rows is None:
+            return out
+        facts = self._facts_matrix(rows)
+        ends = np.cumsum(rows.sizes).tolist()
+        for k, (i, b) in enumerate(zip(np.flatnonzero(rows.has).tolist(), ends)):
+            a = b - int(rows.sizes[k])
+            out[i] = (rows.cand[a:b].astype(np.int32), facts[a:b],
+                      None if rows.scores is None else rows.scores[a:b])
+        return out
+
+    def table_rows(self, forms: list[int], static=None) -> "TableRows | None":
+        """The memoised tables of `forms` (repeats allowed) laid end to end, in order; None when no form has a
+        candidate. See `candidates` for `static`."""
         missing = object()
         with self._memo_lock:
             got = {f: t for f in set(forms) if (t := self._memo.get(f, missing)) is not missing}
-        stale = [f for f, t in got.items() if t is not None and static is not None and t[3] is not static]
+        stale = [f for f, t in got.items() if t is not None and static is not None and t.static is not static]
         for f in stale:  # memoised under another scoring function (or none): score again, keep the new scores
-            cand, facts = got[f][:2]
-            got[f] = (cand, facts, static(facts, np.full(len(cand), float(self.lex.zipf[f]))), static)
+            t = got[f]
+            facts = self._facts_matrix(TableRows.of([t]))
+            got[f] = t._replace(scores=static(facts, np.full(len(t.cand), float(self.lex.zipf[f]))), static=static)
         self._keep({f: got[f] for f in stale})
         new = sorted(set(forms) - got.keys())
         for i in range(0, len(new), TABLE_BATCH):
@@ -116,7 +183,63 @@ class Knowledge:
             built = dict(zip(chunk, self._tables(chunk, static)))
             got.update(built)
             self._keep(built)  # batch by batch: the memo makes room as the new tables arrive
-        return [None if (t := got[f]) is None else t[:3] for f in forms]
+        tables = [got[f] for f in forms]
+        has = np.array([t is not None for t in tables], dtype=bool)
+        if not has.any():
+            return None
+        rows = TableRows.of([t for t in tables if t is not None])
+        rows.has = has
+        return rows
+
+    def fact_columns(self, rows: "TableRows", names) -> dict[str, np.ndarray]:
+        """FACTS columns by name for the rows, as float64: the packed flags unpacked, the rest looked up by
+        candidate id — the values a float32 table of every column held, exactly."""
+        lex, dt = self.lex, self.table_dtype
+        cand = rows.cand
+        out: dict[str, np.ndarray] = {}
+        words = n_w = None
+        for name in names:
+            if name in self._FLAG_BITS:
+                v = (rows.flags >> self._FLAG_BITS[name]) & 1
+            elif name == "n_sources":
+                v = (rows.flags >> self._SOURCES_SHIFT) & 3
+            elif name == "sim":
+                v = rows.sim
+            elif name == "learned":
+                v = rows.learned if rows.learned is not None else np.zeros(len(cand), np.float32)
+            elif name == "log_nsyn":
+                terms = lex.lemma[cand]
+                v = np.where(terms < lex.n_terms, self.pool.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)],
+                             0.0).astype(np.float32)
+            elif name == "cand_zipf":
+                v = lex.zipf[cand]
+            elif name == "lemma":
+                v = lex.lemma[cand]
+            else:
+                if words is None:
+                    words = lex.words[cand]
+                    n_w = lex.n_words[cand].astype(np.int64)
+                if name == "n_words":
+                    v = n_w
+                elif name == "cand_oov":
+                    v = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
+                elif name == "first_word":
+                    v = words[:, 0]
+                elif name == "first_lm":
+                    v = self.word_lm[words[:, 0].astype(np.int64)]
+                elif name == "last_word":
+                    v = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1]
+                else:
+                    raise KeyError(name)
+            out[name] = np.asarray(v).astype(dt).astype(np.float64)  # the round trip a table column made
+        return out
+
+    def _facts_matrix(self, rows: "TableRows") -> np.ndarray:
+        cols = self.fact_columns(rows, self.FACTS)
+        facts = np.empty((len(rows.cand), len(self.FACTS)), dtype=self.table_dtype)
+        for j, name in enumerate(self.FACTS):
+            facts[:, j] = cols[name]
+        return facts
 
     def _keep(self, tables: dict) -> None:
         with self._memo_lock:
@@ -126,28 +249,27 @@ class Knowledge:
                 except ValueError:  # a table larger than the whole budget is used, not kept
                     pass
 
-    def _tables(self, forms: list[int], static=None) -> list[tuple | None]:
+    def _tables(self, forms: list[int], static=None) -> list["Table | None"]:
         blocks = self.pool.for_forms(forms)
         lex = self.lex
-        cand = blocks.cand.astype(np.int64)
-        n_w = lex.n_words[cand].astype(np.int64)
-        words = lex.words[cand]
-        first = words[:, 0].astype(np.int64)
-        last = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1].astype(np.int64)
-        oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
-        cols = ([blocks.cols[c] for c in BLOCK_COLUMNS]
-                + [lex.zipf[cand], lex.lemma[cand], n_w, oov, self.word_lm[first], first, last])
-        facts = np.empty((len(cand), len(cols)), dtype=self.table_dtype)  # (filled column by column: one copy)
-        for j, c in enumerate(cols):
-            facts[:, j] = c
-        cand32 = blocks.cand.astype(np.int32)
-        starts = blocks.starts.tolist()
+        cols = blocks.cols
+        flags = np.zeros(len(blocks.cand), dtype=np.uint8)
+        for name, bit in self._FLAG_BITS.items():
+            flags |= (cols[name] > 0).astype(np.uint8) << np.uint8(bit)
+        flags |= np.minimum(cols["n_sources"], 3).astype(np.uint8) << np.uint8(self._SOURCES_SHIFT)
+        learned = cols["learned"] if (cols["learned"] != 0).any() else None
+        rows = TableRows(blocks.cand.astype(np.int64), flags, cols["sim"].astype(np.float32),
+                         None if learned is None else learned.astype(np.float32), None)
         scores = None
-        if static is not None and len(cand):
+        starts = blocks.starts.tolist()
+        if static is not None and len(blocks.cand):
             text_zipf = np.repeat(lex.zipf[np.asarray(forms, dtype=np.int64)].astype(np.float64), np.diff(starts))
-            scores = static(facts, text_zipf)
+            scores = static(self._facts_matrix(rows), text_zipf)
+        cand32 = blocks.cand.astype(np.int32)
         # copies, not views: a memoised table must not keep the whole batch alive
-        return [(cand32[a:b].copy(), facts[a:b].copy(), None if scores is None else scores[a:b].copy(), static)
+        return [Table(cand32[a:b].copy(), flags[a:b].copy(), rows.sim[a:b].copy(),
+                      None if learned is None else rows.learned[a:b].copy(),
+                      None if scores is None else scores[a:b].copy(), static)
                 if b > a else None for a, b in zip(starts[:-1], starts[1:])]
 
     # word vectors: the two questions the engine asks of them
