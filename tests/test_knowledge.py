@@ -112,7 +112,7 @@ def test_candidate_tables_are_compact_and_exact():
     for i, (form, table) in enumerate(zip(forms, k._tables(forms))):
         assert table.scores is None and table.static is None  # no pre-ranker asked for: no scores memoised
         assert table.cand.dtype == np.int32 and table.flags.dtype == np.uint8 and table.sim.dtype == np.float32
-        assert bundle._table_bytes(table) <= 10 * len(table.cand) + 400  # (learned weights: none without a list)
+        assert bundle._table_bytes(table) == 9 * len(table.cand) + 1000  # (learned weights: none without a list)
         rows = bundle.TableRows.of([table])
         cols = k.fact_columns(rows, k.FACTS)
         assert all(v.dtype == np.float64 for v in cols.values())
@@ -125,6 +125,10 @@ def test_candidate_tables_are_compact_and_exact():
         first = k.lex.words[c][:, 0]
         assert np.array_equal(cols["first_word"], first) and np.array_equal(cols["first_lm"], k.word_lm[first])
         assert np.array_equal(cols["n_words"], k.lex.n_words[c])
+        words = k.lex.words[c]
+        last = words[np.arange(len(c)), np.minimum(k.lex.n_words[c].astype(np.int64), words.shape[1]) - 1]
+        assert np.array_equal(cols["last_word"], last)
+        assert np.array_equal(cols["cand_oov"], ((k.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1))
         assert "first_floor" not in k.FACTS  # float64: looked up by first_word when used
     # the table API the engine reads agrees with the per-form one
     per_form = k.candidates(forms + forms[:1])

@@ -84,8 +84,9 @@ class TableRows:
 
 
 def _table_bytes(table) -> int:
-    # the arrays and ~400 bytes of Python objects around them (tuple, array headers, the memo's entry)
-    return 64 if table is None else sum(a.nbytes for a in table[:5] if a is not None) + 400
+    # the arrays and ~1 kB of Python objects around them (array headers and allocations, the tuple, the memo's
+    # entries: measured with tracemalloc)
+    return 100 if table is None else sum(a.nbytes for a in table[:5] if a is not None) + 1000
 
 
 class Knowledge:
@@ -140,11 +141,12 @@ class Knowledge:
     FACTS = BLOCK_COLUMNS + ("cand_zipf", "lemma", "n_words", "cand_oov", "first_lm", "first_word", "last_word")
     # What the memo keeps of a table: the candidates (int32), the pool's merged facts of each pair that no
     # lexicon array holds — four 0/1 flags and the source count packed in one byte, the GloVe cosine (float32),
-    # learned weights (float32, only when a list gave any) — and the pre-ranker's context-free scores (float64).
+    # learned weights (float32, only when a list gave any) — and the pre-ranker's context-free scores (float64);
+    # whether a candidate holds a word the language model lacks is one more flag.
     # Every other fact is a lexicon lookup of the candidate id, made when the rows are used (`fact_columns`):
     # ~17 bytes per candidate instead of ~72 for all of FACTS, so the same budget holds ~4x the tables (the
     # commonest cost of a page of new prose was rebuilding tables the memo had evicted).
-    _FLAG_BITS = {"reverse": 0, "forward": 1, "tag_match": 2, "neighbour_only": 3}
+    _FLAG_BITS = {"reverse": 0, "forward": 1, "tag_match": 2, "neighbour_only": 3, "cand_oov": 6}
     _SOURCES_SHIFT = 4  # n_sources (0–3) in bits 4–5
 
     def candidates(self, forms: list[int], static=None) -> list[tuple | None]:
@@ -193,11 +195,12 @@ class Knowledge:
 
     def fact_columns(self, rows: "TableRows", names) -> dict[str, np.ndarray]:
         """FACTS columns by name for the rows, as float64: the packed flags unpacked, the rest looked up by
-        candidate id — the values a float32 table of every column held, exactly."""
-        lex, dt = self.lex, self.table_dtype
+        candidate id. Every source is exact in the table dtype (checked in __init__), so these are the values a
+        table holding every column would give."""
+        lex = self.lex
         cand = rows.cand
         out: dict[str, np.ndarray] = {}
-        words = n_w = None
+        n_w = None
         for name in names:
             if name in self._FLAG_BITS:
                 v = (rows.flags >> self._FLAG_BITS[name]) & 1
@@ -210,28 +213,22 @@ class Knowledge:
             elif name == "log_nsyn":
                 terms = lex.lemma[cand]
                 v = np.where(terms < lex.n_terms, self.pool.log_nsyn_term[np.minimum(terms, lex.n_terms - 1)],
-                             0.0).astype(np.float32)
+                             np.float32(0.0))
             elif name == "cand_zipf":
                 v = lex.zipf[cand]
             elif name == "lemma":
                 v = lex.lemma[cand]
-            else:
-                if words is None:
-                    words = lex.words[cand]
+            elif name == "first_word":
+                v = lex.words[cand, 0]
+            elif name == "first_lm":
+                v = self.word_lm[lex.words[cand, 0]]
+            elif name in ("n_words", "last_word"):
+                if n_w is None:
                     n_w = lex.n_words[cand].astype(np.int64)
-                if name == "n_words":
-                    v = n_w
-                elif name == "cand_oov":
-                    v = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
-                elif name == "first_word":
-                    v = words[:, 0]
-                elif name == "first_lm":
-                    v = self.word_lm[words[:, 0].astype(np.int64)]
-                elif name == "last_word":
-                    v = words[np.arange(len(cand)), np.minimum(n_w, words.shape[1]) - 1]
-                else:
-                    raise KeyError(name)
-            out[name] = np.asarray(v).astype(dt).astype(np.float64)  # the round trip a table column made
+                v = n_w if name == "n_words" else lex.words[cand, np.minimum(n_w, lex.words.shape[1]) - 1]
+            else:
+                raise KeyError(name)
+            out[name] = v.astype(np.float64)
         return out
 
     def _facts_matrix(self, rows: "TableRows") -> np.ndarray:
@@ -253,6 +250,8 @@ class Knowledge:
         blocks = self.pool.for_forms(forms)
         lex = self.lex
         cols = blocks.cols
+        words = lex.words[blocks.cand]
+        cols = {**cols, "cand_oov": ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)}
         flags = np.zeros(len(blocks.cand), dtype=np.uint8)
         for name, bit in self._FLAG_BITS.items():
             flags |= (cols[name] > 0).astype(np.uint8) << np.uint8(bit)
