@@ -18,10 +18,10 @@ from .lm import floor_of_zipf
 from .thesaurus import SOURCE_BITS, bits_of
 
 
-CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (~17 B per candidate, Knowledge.FACTS): repeated words are
-# fast, RSS stays bounded on endless new vocabulary (a fresh 1 MB of prose holds ~14k distinct forms, ~210 MB of
-# tables). Measured on a 1 MB check (peak RSS, words/s): 64 MB 578 MB, 6,700; 96 MB 608 MB, 7,200; 128 MB 639 MB,
-# 7,300; 256 MB 732 MB, 7,700 (BENCHMARKS.md). UNSPIN_CANDIDATE_MEMO_MB overrides it.
+CANDIDATE_MEMO_BYTES = 96_000_000  # memoised candidate tables (~17 B per candidate, ~1 kB per table around them):
+# repeated words are fast, RSS stays bounded on endless new vocabulary. A fresh 1 MB of prose holds ~14k distinct
+# forms, ~60 MB of compact tables. Measured on a 1 MB check (words/s, peak RSS; 2026-11-30): 32 MB 8,040, 425 MB;
+# 96 MB 9,440, 460 MB; 256 MB 9,230, 461 MB (never filled). UNSPIN_CANDIDATE_MEMO_MB overrides it.
 
 
 TABLE_BATCH = 16  # new forms whose candidate tables are built in one numpy pass, then memoised: enough to amortise
