@@ -1,4 +1,5 @@
-from unspin.text import article_for, count_words, line_col, match_case, paragraphs, sentences, tokenize, word_run
+from unspin.text import (article_for, count_words, line_col, lookup_words, match_case, paragraphs, sentences, tokenize,
+                         word_run)
 
 
 def test_tokens_have_code_point_offsets():
@@ -79,3 +80,19 @@ def test_combining_marks_and_invisible_characters_stay_inside_words():
     run = word_run(hidden)
     assert run.lower[1] == "focal" and hidden[run.start[1]:run.end[1]] == "fo\u00adcal"
     assert count_words(nfd) == 3
+
+
+def test_lookup_words_and_count_words_read_the_word_runs_words():
+    """english_share's quick look at a text's vocabulary reads the same words, in the same lookup forms, as
+    the engine's tokens: apostrophes, hyphens, soft hyphens, decomposed accents, numbers and punctuation."""
+    import random
+
+    rng = random.Random(1)
+    alphabet = list("abc DEF’'-\u00ad\u0301é.\n,;:!?0123 xyz–—\"()")
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(2000)]
+    texts += ["The fo\u00adcal bank’s rate rose 3.5% in well-known Cafe\u0301s.", ""]
+    for t in texts:
+        for limit in (1, 3, 1000):
+            assert lookup_words(t, limit) == word_run(t).lower[:limit], (t, limit)
+        assert count_words(t) == len(word_run(t).text) == sum(tok.kind == "word" for tok in tokenize(t))
+    assert lookup_words("The fo\u00adcal bank’s rate", 10) == ["the", "focal", "bank's", "rate"]

@@ -12,7 +12,7 @@ from . import features as F
 from .knowledge.bundle import Knowledge
 from .knowledge.frequency import zipf
 from .stopwords import is_function_word
-from .text import WordRun, count_words, paragraphs, word_run
+from .text import WordRun, count_words, lookup_words, paragraphs, word_run
 
 MAX_PIECE_CHARS = 20_000
 
@@ -237,13 +237,13 @@ def pieces_in_sections(text: str, k: Knowledge
 
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
     """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
-    run = word_run(text[: sample * 8])
-    n = min(len(run.lower), sample)
+    words = lookup_words(text[: sample * 8], sample)
+    n = len(words)
     if n == 0:
         return 0.0, 0.0
     known = func = 0
     fid = k.lex.form_id
-    for low in run.lower[:n]:
+    for low in words:
         if is_function_word(low):
             func += 1
             known += 1

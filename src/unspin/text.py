@@ -21,6 +21,9 @@ _TOKEN_RE = re.compile(
     re.UNICODE,
 )
 _DROP_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
+# The words alone: the same matches as _TOKEN_RE's words (a word starts with a letter, which neither a number
+# nor a punctuation token can hold, so skipping those tokens never shifts where a word is found)
+_WORD_RE = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*(?:-{_LETTERS}(?:['’]{_LETTERS})*)*", re.UNICODE)
 
 
 def lookup_form(word: str) -> str:
@@ -94,7 +97,18 @@ def paragraphs(text: str) -> list[tuple[int, str]]:
 
 
 def count_words(text: str) -> int:
-    return sum(1 for m in _TOKEN_RE.finditer(text) if m.lastgroup == "word")
+    return sum(1 for _ in _WORD_RE.finditer(text))
+
+
+def lookup_words(text: str, limit: int) -> list[str]:
+    """The lookup forms (`lookup_form`) of the first `limit` words of `text`: `word_run(text).lower[:limit]`
+    without the offsets and sentences a quick look at the vocabulary does not need."""
+    out = []
+    for m in _WORD_RE.finditer(text):
+        out.append(lookup_form(m.group()))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
