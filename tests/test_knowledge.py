@@ -144,11 +144,13 @@ def test_learned_weights_survive_the_compact_table():
     from unspin.knowledge import bundle
 
     k = bundle.Knowledge(("moby",), learned={"focal": {"central": 0.75}})
-    f = k.lex.form_id["focal"]
-    (cand, facts, _), = k.candidates([f])
+    f, other = k.lex.form_id["focal"], k.lex.form_id["house"]
+    (cand, facts, _), (cand2, facts2, _) = k.candidates([f, other])  # one table with weights, one without
     learned = dict(zip(cand.tolist(), facts[:, k.FACTS.index("learned")].tolist()))
     assert learned[k.lex.form_id["central"]] == np.float32(0.75)
     assert sum(v > 0 for v in learned.values()) >= 1
+    assert not facts2[:, k.FACTS.index("learned")].any()
+    assert k._memo[other].learned is None and k._memo[f].learned is not None
 
 
 def test_zipf_frequencies_from_the_table_are_wordfreqs_own():

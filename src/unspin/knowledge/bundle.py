@@ -267,7 +267,7 @@ class Knowledge:
         cand32 = blocks.cand.astype(np.int32)
         # copies, not views: a memoised table must not keep the whole batch alive
         return [Table(cand32[a:b].copy(), flags[a:b].copy(), rows.sim[a:b].copy(),
-                      None if learned is None else rows.learned[a:b].copy(),
+                      None if learned is None or not rows.learned[a:b].any() else rows.learned[a:b].copy(),
                       None if scores is None else scores[a:b].copy(), static)
                 if b > a else None for a, b in zip(starts[:-1], starts[1:])]
 
