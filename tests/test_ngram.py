@@ -249,3 +249,29 @@ def test_build_writes_meta_last_and_leaves_no_temporary_dirs(built):
     assert meta["source"]["size"] == ngram.default_lm_path().stat().st_size
     assert sorted(p.name for p in built.parent.iterdir()) == ["arrays"]
     assert (built / "vocab.txt").read_text(encoding="utf-8").count("\n") == meta["vocab_size"] - 1
+
+
+def test_blocked_probing_finds_what_one_slot_at_a_time_finds():
+    """_probe reads PROBE_BLOCK slots per round: on crowded tables (long runs, keys whose run reaches the table's
+    end, absent keys past the last slot) it answers exactly as linear probing one slot at a time does."""
+    rng = np.random.default_rng(3)
+
+    def one_at_a_time(table, bits, key):
+        slot = int(ngram._home_slots(np.array([key]), bits)[0])
+        while True:
+            if table[slot] == key:
+                return slot
+            if table[slot] == ngram.EMPTY_KEY:
+                return -1
+            slot += 1
+
+    for n_keys, bits in ((50, 6), (3000, 12), (20000, 15)):  # up to ~80 % full: long runs, a tail past 2**bits
+        keys = np.unique(rng.integers(0, 2**40, n_keys))
+        table, slots = ngram._hash_layout(keys, bits)
+        assert table[-1] == ngram.EMPTY_KEY
+        absent = rng.integers(2**40, 2**41, 2000)
+        queries = np.concatenate([keys, absent, keys[::7]])
+        got = ngram._probe(table, bits, queries)
+        want = np.array([one_at_a_time(table, bits, int(q)) for q in queries])
+        assert np.array_equal(got, want)
+        assert np.array_equal(got[: len(keys)], slots)

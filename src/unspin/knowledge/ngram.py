@@ -261,24 +261,47 @@ def _hash_layout(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     return table, slots
 
 
+PROBE_BLOCK = 16  # slots a probe round reads per pending query once few are left: a batch's longest probe run
+# (often 20–40 slots) took as many numpy rounds, each ~8 µs of call overhead whatever its size
+PROBE_BLOCK_BELOW = 64  # pending queries under which rounds read blocks (above, one slot each: most resolve there)
+
+
 def _probe(table: np.ndarray, bits: int, queries: np.ndarray) -> np.ndarray:
     """Slot of each query key in the table, or -1 when absent (vectorised linear probing).
 
-    Round k looks at slot home+k for the queries still unresolved; most resolve in round 0, so later
-    rounds work on short index lists.
+    Round k looks at slot home+k for the queries still unresolved; most resolve in the first rounds. When
+    fewer than PROBE_BLOCK_BELOW are left, each round reads the next PROBE_BLOCK slots of every one at once and
+    stops each at its first slot holding the key or empty (what one slot per round would find). Reads past the
+    table's end are clamped to its last slot, which is always empty (_hash_layout), so they only repeat an
+    ending every probe reaches first.
     """
     home = _home_slots(queries, bits)
     seen = table[home]
     found = np.where(seen == queries, home, -1)
     pending = np.flatnonzero((seen != queries) & (seen != EMPTY_KEY))
     step = 1
-    while pending.size:
+    while pending.size >= PROBE_BLOCK_BELOW:
         slot = home[pending] + step
         seen = table[slot]
         hit = seen == queries[pending]
         found[pending[hit]] = slot[hit]
         pending = pending[~hit & (seen != EMPTY_KEY)]
         step += 1
+    if pending.size:
+        last = len(table) - 1
+        offsets = np.arange(PROBE_BLOCK, dtype=np.int64)
+    while pending.size:
+        slots = np.minimum(home[pending][:, None] + (step + offsets), last)
+        block = table[slots]
+        hit = block == queries[pending][:, None]
+        stop = hit | (block == EMPTY_KEY)
+        first = stop.argmax(axis=1)
+        rows = np.arange(len(pending))
+        ended = stop[rows, first]
+        got = ended & hit[rows, first]
+        found[pending[got]] = slots[rows[got], first[got]]
+        pending = pending[~ended]
+        step += PROBE_BLOCK
     return found
 
 
