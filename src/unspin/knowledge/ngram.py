@@ -287,9 +287,8 @@ def _probe(table: np.ndarray, bits: int, queries: np.ndarray) -> np.ndarray:
         found[pending[hit]] = slot[hit]
         pending = pending[~hit & (seen != EMPTY_KEY)]
         step += 1
-    if pending.size:
-        last = len(table) - 1
-        offsets = np.arange(PROBE_BLOCK, dtype=np.int64)
+    last = len(table) - 1
+    offsets = np.arange(PROBE_BLOCK, dtype=np.int64)
     while pending.size:
         slots = np.minimum(home[pending][:, None] + (step + offsets), last)
         block = table[slots]
