@@ -403,25 +403,23 @@ def score_pairs(spans: Spans, idx: np.ndarray, k: Knowledge, stats: DocStats, to
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     sp = idx[span_of]
     first = spans.first[sp]
-    last = first + spans.n_words[sp] - 1
-    b = spans.seq_pos[last] + 1
     # the language-model window: the candidate in the span's place, with the span's left and right context
-    cand_mid, cand_right, cand_uni = _candidate_windows(spans, sp, cand, k, cols["first_lp"])
-    text_right = _right_text_score(spans, b, k.order)
+    cand_mid, cand_right, cand_uni = _candidate_windows(spans, idx, span_of, cand, k, cols["first_lp"])
+    text_right = _right_text_score(spans, spans.seq_pos[spans.first[idx] + spans.n_words[idx] - 1] + 1,
+                                   k.order)[span_of]  # per span, then per row
     cols.update(F.lm_gains(cand_mid, cand_right, spans.gate["text_mid"][sp], text_right, cand_uni,
                            spans.gate["text_uni"][sp]))
     cols.update(F.echo(cols["echo_n"], cols["gain"], np.expm1(cols["echo_bigram"])))
     cols.update(F.shape(cols["cand_words"], spans.n_words[sp].astype(np.float64), cols["cand_oov"]))
     cols["article_fix"] = F.article_fix(spans.word_prev_article[first], lex.an[spans.form[sp]], lex.an[cand])
     cols["cap_x_gain"] = F.names(spans.gate["cap_mid"][sp], cols["gain"])
-    cols["topic_gain"] = _topic_gain(spans, sp, cand, k, topic)
+    cols["topic_gain"] = _topic_gain(spans, idx, span_of, cand, k, topic)
     cols["pmi_gain"] = F.clip(cols["gain"] - cols["uni_gain"])
     loc = local_context(spans, idx)
     if loc is None:
         cols["local_gain"] = np.zeros(len(cand))
     else:
-        row_ctx = loc[span_of]
-        cols["local_gain"] = k.fit(cand, row_ctx) - k.fit(spans.form[sp], row_ctx)
+        cols["local_gain"] = k.fit(cand, loc[span_of]) - k.fit(spans.form[idx], loc)[span_of]  # (the span's once)
     X = F.matrix({n: cols[n] for n in F.PAIR_FEATURES}, F.PAIR_FEATURES, len(cand))
     return Pairs(idx, starts, span_of, cand, X, cols, pool_size)
 
@@ -478,10 +476,11 @@ def _right_text_score(spans: Spans, b: np.ndarray, order: int) -> np.ndarray:
     return total
 
 
-def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowledge, first_lp: np.ndarray):
-    """For each (span, candidate) row: ln P of the candidate's words given the span's left context (the first
-    word's score comes from stage 1), ln P of the words after the span given the candidate, and the
-    candidate's unigram ln P. Rows are grouped by candidate length so each LM call is one numpy batch."""
+def _candidate_windows(spans: Spans, idx: np.ndarray, span_of: np.ndarray, cand: np.ndarray, k: Knowledge,
+                       first_lp: np.ndarray):
+    """For each (span, candidate) row — span `idx[span_of]` — ln P of the candidate's words given the span's left
+    context (the first word's score comes from stage 1), ln P of the words after the span given the candidate,
+    and the candidate's unigram ln P. Rows are grouped by candidate length so each LM call is one numpy batch."""
     lex = k.lex
     o = k.order
     hlen = o - 1
@@ -489,22 +488,24 @@ def _candidate_windows(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowle
     cand_mid = np.array(first_lp, dtype=np.float64)
     cand_right = np.zeros(n)
     cand_uni = np.zeros(n)
-    first = spans.first[sp]
-    last = first + spans.n_words[sp] - 1
+    # the contexts once per span, then per row
+    first = spans.first[idx]
+    last = first + spans.n_words[idx] - 1
     a = spans.seq_pos[first]
     b = spans.seq_pos[last] + 1
     ids, sent = spans.seq_ids, spans.seq_sent
     nseq = len(ids)
-    left = _left_context(spans, a, o)
+    left = _left_context(spans, a, o)[span_of]
     # right context: the hlen positions after the span (−2 = past the sentence end: not scored)
-    right = np.full((n, hlen), -2, dtype=np.int64)
-    right_floor = np.zeros((n, hlen))
+    right = np.full((len(idx), hlen), -2, dtype=np.int64)
+    right_floor = np.zeros((len(idx), hlen))
     for j in range(hlen):
         pos = b + j
         ok = pos < nseq
         ok[ok] &= sent[pos[ok]] == sent[a[ok]]
         right[ok, j] = ids[pos[ok]]
         right_floor[ok, j] = spans.seq_floor[pos[ok]]
+    right, right_floor = right[span_of], right_floor[span_of]
     n_c = lex.n_words[cand].astype(np.int64)
     cwords = lex.words[cand]  # (n, MAX_FORM_WORDS) word-table ids
     # every LM query of every candidate length is gathered first and asked in one call per kind (unigram,
@@ -571,13 +572,16 @@ def _topic_context(k: Knowledge, forms: np.ndarray, topic: np.ndarray) -> np.nda
     return np.where(norm > 1e-6, ctx / np.maximum(norm, 1e-6), 0.0)
 
 
-def _topic_gain(spans: Spans, sp: np.ndarray, cand: np.ndarray, k: Knowledge, topic: np.ndarray | None):
+def _topic_gain(spans: Spans, idx: np.ndarray, span_of: np.ndarray, cand: np.ndarray, k: Knowledge,
+                topic: np.ndarray | None):
     """cos(candidate, the piece's topic without the span) − cos(span, same): spinners pick synonyms without
-    regard to sense, so a spun word often fits its paragraph worse than the original."""
+    regard to sense, so a spun word often fits its paragraph worse than the original. (Rows: span `idx[span_of]`
+    and candidate `cand`; the span's side is computed once per span.)"""
     if topic is None:
         return np.zeros(len(cand))
-    ctx = _topic_context(k, spans.form[sp], topic)
-    return np.where(k.lex.vec_row[cand] >= 0, k.fit(cand, ctx) - k.fit(spans.form[sp], ctx), 0.0)
+    ctx = _topic_context(k, spans.form[idx], topic)
+    own = k.fit(spans.form[idx], ctx)
+    return np.where(k.lex.vec_row[cand] >= 0, k.fit(cand, ctx[span_of]) - own[span_of], 0.0)
 
 
 def _text_local(spans: Spans, idx: np.ndarray, k: Knowledge) -> np.ndarray:
