@@ -210,11 +210,12 @@ def test_context_free_scores_are_memoised_with_each_table_under_their_function()
     forms = [k.lex.form_id[w] for w in ("bank", "focal", "house", "bank") if w in k.lex.form_id]
     calls = []
 
-    def ones(facts, text_zipf):
-        calls.append(len(facts))
-        return np.ones(len(facts))
+    def ones(columns, text_zipf):
+        assert set(columns) == set(k.FACTS) and all(len(v) == len(text_zipf) for v in columns.values())
+        calls.append(len(text_zipf))
+        return np.ones(len(text_zipf))
 
-    def zipf_of_form(facts, text_zipf):
+    def zipf_of_form(columns, text_zipf):
         return text_zipf.copy()
 
     first = k.candidates(forms, ones)

@@ -322,16 +322,14 @@ def _pre_context_matrix(cols: dict) -> np.ndarray:
 
 
 def _static_pre_score(pre):
-    """The function (facts, text_zipf) → the pre-ranker's context-free part of each candidate's score, one per
-    pre-ranker (Knowledge memoises the scores with each table under this function)."""
+    """The function (FACTS columns, text_zipf) → the pre-ranker's context-free part of each candidate's score,
+    one per pre-ranker (Knowledge memoises the scores with each table under this function)."""
     fn = pre.__dict__.get("_static_score")
     if fn is None:
-        col_of = {name: j for j, name in enumerate(Knowledge.FACTS)}
 
-        def fn(facts: np.ndarray, text_zipf: np.ndarray) -> np.ndarray:
-            cols = {n: facts[:, j].astype(np.float64) for n, j in col_of.items()}
-            cols.update(_static_pre_columns(cols, text_zipf))
-            return pre.partial(PRE_STATIC, F.matrix({n: cols[n] for n in PRE_STATIC}, PRE_STATIC, len(facts)))
+        def fn(columns: dict, text_zipf: np.ndarray) -> np.ndarray:
+            cols = {**columns, **_static_pre_columns(columns, text_zipf)}
+            return pre.partial(PRE_STATIC, F.matrix({n: cols[n] for n in PRE_STATIC}, PRE_STATIC, len(text_zipf)))
 
         pre.__dict__["_static_score"] = fn
     return fn

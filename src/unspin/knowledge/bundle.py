@@ -151,8 +151,9 @@ class Knowledge:
 
     def candidates(self, forms: list[int], static=None) -> list[tuple | None]:
         """(candidate form ids as int32, FACTS matrix (table_dtype), static scores or None) of each text form,
-        None for a form without candidate. `static(facts, text_zipf)`: a float64 score per candidate that
-        depends on the table alone (the pre-ranker's context-free part), memoised with the table for that
+        None for a form without candidate. `static(columns, text_zipf)`: a float64 score per candidate from
+        the table's FACTS columns (`fact_columns`, by name) and the text form's Zipf, so it depends on the table
+        alone (the pre-ranker's context-free part), memoised with the table for that
         function. Tables are memoised; the forms not yet seen are built TABLE_BATCH at a time. (The engine
         reads `table_rows` and `fact_columns` instead: only the columns it needs, for the rows it keeps.)"""
         rows = self.table_rows(forms, static)
@@ -176,8 +177,8 @@ class Knowledge:
         stale = [f for f, t in got.items() if t is not None and static is not None and t.static is not static]
         for f in stale:  # memoised under another scoring function (or none): score again, keep the new scores
             t = got[f]
-            facts = self._facts_matrix(TableRows.of([t]))
-            got[f] = t._replace(scores=static(facts, np.full(len(t.cand), float(self.lex.zipf[f]))), static=static)
+            columns = self.fact_columns(TableRows.of([t]), self.FACTS)
+            got[f] = t._replace(scores=static(columns, np.full(len(t.cand), float(self.lex.zipf[f]))), static=static)
         self._keep({f: got[f] for f in stale})
         new = sorted(set(forms) - got.keys())
         for i in range(0, len(new), TABLE_BATCH):
@@ -263,7 +264,7 @@ class Knowledge:
         starts = blocks.starts.tolist()
         if static is not None and len(blocks.cand):
             text_zipf = np.repeat(lex.zipf[np.asarray(forms, dtype=np.int64)].astype(np.float64), np.diff(starts))
-            scores = static(self._facts_matrix(rows), text_zipf)
+            scores = static(self.fact_columns(rows, self.FACTS), text_zipf)
         cand32 = blocks.cand.astype(np.int32)
         # copies, not views: a memoised table must not keep the whole batch alive
         return [Table(cand32[a:b].copy(), flags[a:b].copy(), rows.sim[a:b].copy(),
