@@ -63,41 +63,35 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
     lex, fid = k.lex, k.lex.form_id
     run = run if run is not None else word_run(piece, base)
     nw = len(run.lower)
-    # the LM sequence: <s> w1 … wn </s> per sentence
-    seq_ids: list[int] = []
-    seq_floor: list[float] = []
-    seq_sent: list[int] = []
-    seq_pos = np.zeros(nw, dtype=np.int64)
-    forms = np.full(nw, -1, dtype=np.int64)
+    # the LM sequence: <s> w1 … wn </s> per sentence. Built with list comprehensions and array arithmetic, not
+    # word by word: word k of sentence group r (0-based) stands at k + 1 + 2r, its group's <s> just before the
+    # group's first word and </s> just after its last.
+    forms = np.array([fid.get(low, -1) for low in run.lower], dtype=np.int64)
     word_wt = np.full(nw, -1, dtype=np.int64)
+    single = np.flatnonzero(forms >= 0)
+    single = single[lex.n_words[forms[single]] == 1]
+    word_wt[single] = lex.words[forms[single], 0]
     wid = k.lm.word_id
-    prev_s = None
-    for i, (low, s) in enumerate(zip(run.lower, run.sent)):
-        if s != prev_s:
-            if prev_s is not None:
-                seq_ids.append(k.eos)
-                seq_floor.append(0.0)
-                seq_sent.append(prev_s)
-            seq_ids.append(k.bos)
-            seq_floor.append(0.0)
-            seq_sent.append(s)
-            prev_s = s
-        f = fid.get(low, -1)
-        forms[i] = f
-        if f >= 0 and lex.n_words[f] == 1:
-            word_wt[i] = lex.words[f, 0]
-        lid = wid(low)
-        seq_pos[i] = len(seq_ids)
-        seq_ids.append(lid)
-        seq_floor.append(unigram_floor(low) if lid < 0 else 0.0)
-        seq_sent.append(s)
-    if prev_s is not None:
-        seq_ids.append(k.eos)
-        seq_floor.append(0.0)
-        seq_sent.append(prev_s)
-    ids = np.array(seq_ids, dtype=np.int64)
-    sents = np.array(seq_sent, dtype=np.int64)
-    floor = np.array(seq_floor, dtype=np.float64)
+    lids = [wid(low) for low in run.lower]
+    sent = np.array(run.sent, dtype=np.int64)
+    new_sent = np.ones(nw, dtype=bool)
+    new_sent[1:] = sent[1:] != sent[:-1]
+    group = np.cumsum(new_sent) - 1
+    seq_pos = np.arange(nw, dtype=np.int64) + 1 + 2 * group
+    n_seq = nw + 2 * (int(group[-1]) + 1) if nw else 0
+    ids = np.empty(n_seq, dtype=np.int64)
+    sents = np.empty(n_seq, dtype=np.int64)
+    floor = np.zeros(n_seq, dtype=np.float64)
+    ids[seq_pos] = lids
+    sents[seq_pos] = sent
+    floor[seq_pos] = [unigram_floor(low) if lid < 0 else 0.0 for low, lid in zip(run.lower, lids)]
+    starts = seq_pos[new_sent] - 1
+    ids[starts] = k.bos
+    sents[starts] = sent[new_sent]
+    ends_of = np.append(new_sent[1:], True) if nw else new_sent
+    ends = seq_pos[ends_of] + 1
+    ids[ends] = k.eos
+    sents[ends] = sent[ends_of]
     if len(ids):
         score, uni = k.score_sequence(ids, floor, sents)
         is_bos = np.zeros(len(ids), dtype=bool)
