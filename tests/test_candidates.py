@@ -88,3 +88,16 @@ def test_learned_pairs_are_a_candidate_source(lex):
 def test_attraction_prefers_spinner_output(pool, lex):
     # "focal" is far likelier as a thesaurus pick than as a writer's word; "the"… is not even a span
     assert pool.attraction(lex.form_id["focal"]) > pool.attraction(lex.form_id["government"])
+
+
+def test_attractions_are_memoised_per_form_and_equal_the_scalar_answer(lex):
+    """attractions() of a piece's forms (repeats, an unlinked form) are _attraction_of's values, computed once."""
+    import numpy as np
+
+    p = C.pool(lex)
+    words = ["focal", "government", "focal", "speculate", "zzzq", "express"]
+    forms = np.array([lex.form_id.get(w, -1) for w in words if w in lex.form_id], dtype=np.int64)
+    got = p.attractions(forms)
+    assert got.dtype == np.float64 and list(got) == [p._attraction_of(int(f)) for f in forms]
+    assert np.isnan(p._attraction_memo).sum() == len(lex.forms) - len(set(forms.tolist()))
+    assert p.attraction(int(forms[0])) == got[0] and len(p.attractions(forms[:0])) == 0

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -31,7 +30,6 @@ import numpy as np
 from .knowledge import lexicon as lexicon_mod
 
 MAX_POOL = 1500  # candidates per form; only the commonest words reach it (then the static prior keeps the best)
-ATTRACTION_MEMO = 240_000  # memoised attraction values (a float per form): bounded on endless new vocabulary
 
 
 @dataclass(frozen=True)
@@ -232,7 +230,9 @@ class CandidatePool:
         cs = np.concatenate([[0], np.cumsum(fb)])
         self.n_syn = np.maximum(cs[th.fwd_ptr[1:]] - cs[th.fwd_ptr[:-1]], 1).astype(np.float32)
         self.log_nsyn_term = np.log(self.n_syn)
-        self._attraction = lru_cache(maxsize=ATTRACTION_MEMO)(self._attraction_of)
+        # every form's attraction, computed when first asked (NaN: not yet): one float per form, ~2.8 MB, read
+        # with one gather per piece (a per-span memo call cost more than the lookup)
+        self._attraction_memo: np.ndarray | None = None
 
     def for_form(self, form: int) -> Block:
         return self.for_forms(np.array([form]))[0]
@@ -299,7 +299,20 @@ class CandidatePool:
         return self.lex.vecs[rows].astype(np.float32)
 
     def attraction(self, form: int) -> float:
-        return self._attraction(form)
+        return float(self.attractions(np.array([form], dtype=np.int64))[0])
+
+    def attractions(self, forms: np.ndarray) -> np.ndarray:
+        """`_attraction_of` of each form (float64), memoised per form."""
+        memo = self._attraction_memo
+        if memo is None:
+            memo = self._attraction_memo = np.full(len(self.lex.forms), np.nan)
+        out = memo[forms]
+        missing = np.isnan(out)
+        if missing.any():
+            for f in np.unique(forms[missing]).tolist():
+                memo[f] = self._attraction_of(f)
+            out = memo[forms]
+        return out
 
     def _attraction_of(self, form: int) -> float:
         """How much likelier the form is as spinner output than as a writer's word: ln Σ over its reverse-linked

@@ -199,7 +199,7 @@ def _gate_columns(run, first, last, nsp, form, seq_pos, ids, score, uni, first_w
     text_zipf = lex.zipf[form].astype(np.float64)
     lem = lex.lemma[form].astype(np.int64)
     text_echo = np.log1p(np.maximum(stats.lemma_count(lem) - 1, 0))
-    attraction = np.array([k.pool.attraction(int(f)) for f in form], dtype=np.float64)
+    attraction = k.pool.attractions(form)
     return {
         "bias": np.ones(n),
         "text_zipf": text_zipf,
