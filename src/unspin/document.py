@@ -114,25 +114,27 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     for run in runs:
         c.words += len(run.lower)
         c.sentences += len(set(run.sent))
-        prev_w = -1
-        prev_s = -1
-        for low, s in zip(run.lower, run.sent):
-            f = fid.get(low, -1)
-            w = int(lex.words[f, 0]) if f >= 0 and lex.n_words[f] == 1 else -1
-            if prev_w >= 0 and w >= 0 and s == prev_s:
-                bigr.append(prev_w * W + w)
-            prev_w, prev_s = w, s
-            if is_function_word(low) or (f >= 0 and lex.function[f]):
-                c.n_function += 1
-                continue
-            c.n_content += 1
-            if f >= 0:
-                lem.append(int(lex.lemma[f]))
-            if f < 0 or lex.link_count[f] == 0:
-                c.n_unlinked += 1
-                z = float(lex.zipf[f]) if f >= 0 else zipf(low)
-                c.unlinked_zipf += z
-                run_zipf += z
+        if not run.lower:
+            continue
+        # per word, as arrays: form, word-table id (single-word forms), function word, sentence
+        f = np.array([fid.get(low, -1) for low in run.lower], dtype=np.int64)
+        known = f >= 0
+        fk = np.maximum(f, 0)
+        w = np.where(known & (lex.n_words[fk] == 1), lex.words[fk, 0], -1).astype(np.int64)
+        s = np.array(run.sent, dtype=np.int64)
+        pair = (w[:-1] >= 0) & (w[1:] >= 0) & (s[1:] == s[:-1])  # neighbours in one sentence, both single words
+        bigr.extend((w[:-1][pair] * W + w[1:][pair]).tolist())
+        func = np.array([is_function_word(low) for low in run.lower], dtype=bool) | (known & lex.function[fk])
+        content = ~func
+        c.n_function += int(func.sum())
+        c.n_content += int(content.sum())
+        lem.extend(lex.lemma[f[content & known]].tolist())
+        # unlinked content words: their Zipf summed one by one in word order (the same float sums as a word loop)
+        for i in np.flatnonzero(content & (~known | (lex.link_count[fk] == 0))).tolist():
+            z = float(lex.zipf[f[i]]) if f[i] >= 0 else zipf(run.lower[i])
+            c.n_unlinked += 1
+            c.unlinked_zipf += z
+            run_zipf += z
     if total is not None:
         for name in ("words", "sentences", "n_function", "n_content", "n_unlinked"):
             setattr(total, name, getattr(total, name) + getattr(c, name))
