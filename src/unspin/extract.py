@@ -102,29 +102,38 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
     else:
         score = uni = np.zeros(0)
     # spans: single eligible words, and thesaurus phrases of adjacent words (longest first)
-    sp_first, sp_n, sp_form = [], [], []
     first_word = np.ones(nw, dtype=bool)
     if nw:
         first_word[1:] = np.array(run.sent[1:]) != np.array(run.sent[:-1])
+    lower, adjacent = run.lower, run.adjacent
     prev_article = np.zeros(nw, dtype=np.int64)
+    articles = [(i + 1, 1 if low == "a" else 2) for i, low in enumerate(lower[:-1]) if low == "a" or low == "an"]
+    if articles:
+        at, kind = zip(*articles)
+        prev_article[list(at)] = kind
     pf = lex.phrase_first
-    for i, low in enumerate(run.lower):
-        if i + 1 < nw and low in ("a", "an"):
-            prev_article[i + 1] = 1 if low == "a" else 2
-        n_max = min(pf.get(low, 0), MAX_SPAN_WORDS, nw - i)
-        for n in range(n_max, 1, -1):
-            if not all(run.adjacent[i + j] for j in range(1, n)):
+    sp_first, sp_n, sp_form = [], [], []
+    for i, longest in enumerate([pf.get(low, 0) for low in lower]):
+        if longest < 2:
+            continue
+        for n in range(min(longest, MAX_SPAN_WORDS, nw - i), 1, -1):
+            if not all(adjacent[i + j] for j in range(1, n)):
                 continue
-            f = fid.get(" ".join(run.lower[i : i + n]), -1)
+            f = fid.get(" ".join(lower[i : i + n]), -1)
             if f >= 0 and not lex.function[f]:
                 sp_first.append(i)
                 sp_n.append(n)
                 sp_form.append(f)
-        f = forms[i]
-        if f >= 0 and _eligible(low):
-            sp_first.append(i)
-            sp_n.append(1)
-            sp_form.append(int(f))
+    forms_of = forms.tolist()
+    singles = [i for i, low in enumerate(lower) if forms_of[i] >= 0 and _eligible(low)]
+    sp_first += singles
+    sp_n += [1] * len(singles)
+    sp_form += [forms_of[i] for i in singles]
+    # each word's phrases, longest first, then the word itself
+    order = np.lexsort((-np.array(sp_n, dtype=np.int64), np.array(sp_first, dtype=np.int64))) if sp_first else []
+    sp_first = [sp_first[j] for j in order]
+    sp_n = [sp_n[j] for j in order]
+    sp_form = [sp_form[j] for j in order]
     first = np.array(sp_first, dtype=np.int64)
     nsp = np.array(sp_n, dtype=np.int64)
     form = np.array(sp_form, dtype=np.int64)
