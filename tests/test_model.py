@@ -210,3 +210,21 @@ def test_doc_cut_extrapolates_the_clean_tail_beyond_the_largest_dev_score():
     dev += [(D("news", "moby/crude/0.3"), Dec(0.99))]
     spun_cut, clean_cut = train.choose_doc_thresholds(dev)
     assert spun_cut >= max(train.tail_cut(dev_part, 0.001), dev_part.max()) - 1e-9 and clean_cut <= spun_cut
+
+
+def test_boosted_trees_walk_gives_scikit_learns_own_decisions():
+    """Trees.decision (numpy walk over the exported nodes, one child gather per level) equals the fitted
+    HistGradientBoostingClassifier's decision_function on finite inputs (features are never NaN: the walk sends
+    NaN right, and scikit-learn's learned direction for missing values is not exported)."""
+    from unspin.model import Trees
+
+    sklearn_ensemble = pytest.importorskip("sklearn.ensemble")
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(3000, 5))
+    y = ((X[:, 0] + 0.5 * X[:, 1] * X[:, 2] - np.abs(X[:, 3])) > 0).astype(int)
+    trees = Trees.fit(list("abcde"), X, y, iters=25, seed=3)
+    clf = sklearn_ensemble.HistGradientBoostingClassifier(
+        max_iter=25, learning_rate=0.1, max_depth=7, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
+        random_state=3, early_stopping=False).fit(X, y)
+    X2 = rng.normal(size=(500, 5)) * 2
+    assert np.allclose(trees.decision(X2), clf.decision_function(X2), rtol=0, atol=1e-9)

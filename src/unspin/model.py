@@ -181,19 +181,24 @@ class Trees:
             threshold = np.where(leaf, np.inf, self.threshold.ravel())
             left = np.where(leaf, here, self.left.ravel() + offs)
             right = np.where(leaf, here, self.right.ravel() + offs)
-            flat = self.__dict__["_flat_tables"] = (feature, threshold, left, right, self.value.ravel())
+            # children[2i] is node i's left child, children[2i + 1] its right: one gather per level picks either
+            children = np.empty(2 * len(left), dtype=np.int64)
+            children[0::2] = left
+            children[1::2] = right
+            flat = self.__dict__["_flat_tables"] = (feature, threshold, children, self.value.ravel())
         return flat
 
     def _decision(self, X: np.ndarray) -> np.ndarray:
         n = len(X)
         T, width = self.feature.shape
-        feature, threshold, left, right, value = self._flat()
+        feature, threshold, children, value = self._flat()
         node = np.broadcast_to((np.arange(T, dtype=np.int64) * width)[None, :], (n, T)).copy()
         Xf = X.ravel()
         base_row = (np.arange(n, dtype=np.int64) * X.shape[1])[:, None]
         for _ in range(self.depth):
+            # (NaN would go right; features are never NaN, and scikit-learn's missing-value side is not kept)
             go_left = Xf[base_row + feature[node]] <= threshold[node]
-            node = np.where(go_left, left[node], right[node])
+            node = children[2 * node + ~go_left]
         return self.base + value[node].sum(axis=1)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
