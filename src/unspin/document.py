@@ -105,7 +105,6 @@ def doc_stats(text: str, k: Knowledge, total: RegisterCounts | None = None) -> D
 def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | None = None) -> DocStats:
     """doc_stats of a text from the word runs of its pieces (document.pieces), in order."""
     lex = k.lex
-    fid = lex.form_id
     W = len(lex.word_strs)
     lem: list[int] = []
     bigr: list[int] = []
@@ -117,10 +116,9 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
         if not run.lower:
             continue
         # per word, as arrays: form, word-table id (single-word forms), function word, sentence
-        f = np.array([fid.get(low, -1) for low in run.lower], dtype=np.int64)
+        f, w = k.word_forms(run.lower)
         known = f >= 0
         fk = np.maximum(f, 0)
-        w = np.where(known & (lex.n_words[fk] == 1), lex.words[fk, 0], -1).astype(np.int64)
         s = np.array(run.sent, dtype=np.int64)
         pair = (w[:-1] >= 0) & (w[1:] >= 0) & (s[1:] == s[:-1])  # neighbours in one sentence, both single words
         bigr.extend((w[:-1][pair] * W + w[1:][pair]).tolist())

@@ -66,11 +66,7 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
     # the LM sequence: <s> w1 … wn </s> per sentence. Built with list comprehensions and array arithmetic, not
     # word by word: word k of sentence group r (0-based) stands at k + 1 + 2r, its group's <s> just before the
     # group's first word and </s> just after its last.
-    forms = np.array([fid.get(low, -1) for low in run.lower], dtype=np.int64)
-    word_wt = np.full(nw, -1, dtype=np.int64)
-    single = np.flatnonzero(forms >= 0)
-    single = single[lex.n_words[forms[single]] == 1]
-    word_wt[single] = lex.words[forms[single], 0]
+    forms, word_wt = k.word_forms(run.lower)
     wid = k.lm.word_id
     lids = [wid(low) for low in run.lower]
     sent = np.array(run.sent, dtype=np.int64)
@@ -94,17 +90,12 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
     sents[ends] = sent[ends_of]
     if len(ids):
         score, uni = k.score_sequence(ids, floor, sents)
-        is_bos = np.zeros(len(ids), dtype=bool)
-        is_bos[0] = True
-        is_bos[1:] = sents[1:] != sents[:-1]
-        score[is_bos] = 0.0
-        uni[is_bos] = 0.0
+        score[starts] = 0.0  # <s> itself is not scored
+        uni[starts] = 0.0
     else:
         score = uni = np.zeros(0)
     # spans: single eligible words, and thesaurus phrases of adjacent words (longest first)
-    first_word = np.ones(nw, dtype=bool)
-    if nw:
-        first_word[1:] = np.array(run.sent[1:]) != np.array(run.sent[:-1])
+    first_word = new_sent
     lower, adjacent = run.lower, run.adjacent
     prev_article = np.zeros(nw, dtype=np.int64)
     articles = [(i + 1, 1 if low == "a" else 2) for i, low in enumerate(lower[:-1]) if low == "a" or low == "an"]
@@ -129,14 +120,11 @@ def piece_spans(piece: str, base: int, k: Knowledge, stats: DocStats, run: WordR
     sp_first += singles
     sp_n += [1] * len(singles)
     sp_form += [forms_of[i] for i in singles]
-    # each word's phrases, longest first, then the word itself
-    order = np.lexsort((-np.array(sp_n, dtype=np.int64), np.array(sp_first, dtype=np.int64))) if sp_first else []
-    sp_first = [sp_first[j] for j in order]
-    sp_n = [sp_n[j] for j in order]
-    sp_form = [sp_form[j] for j in order]
     first = np.array(sp_first, dtype=np.int64)
     nsp = np.array(sp_n, dtype=np.int64)
     form = np.array(sp_form, dtype=np.int64)
+    order = np.lexsort((-nsp, first))  # each word's phrases, longest first, then the word itself
+    first, nsp, form = first[order], nsp[order], form[order]
     last = first + nsp - 1
     start = np.array(run.start, dtype=np.int64)[first] if len(first) else np.zeros(0, dtype=np.int64)
     end = np.array(run.end, dtype=np.int64)[last] if len(first) else np.zeros(0, dtype=np.int64)

@@ -14,8 +14,9 @@ _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _LETTERS = rf"[^\W\d_]+(?:[{_MARKS}]+[^\W\d_]*|[{_INVISIBLE}]+[^\W\d_]+)*"
 # A word: letters, with inner apostrophes or hyphens ("don't", "well-known"). Unicode letters count so that
 # non-English text is tokenised (and then recognised as such) rather than ignored.
+_WORD = rf"{_LETTERS}(?:['’]{_LETTERS})*(?:-{_LETTERS}(?:['’]{_LETTERS})*)*"
 _TOKEN_RE = re.compile(
-    rf"(?P<word>{_LETTERS}(?:['’]{_LETTERS})*(?:-{_LETTERS}(?:['’]{_LETTERS})*)*)"
+    rf"(?P<word>{_WORD})"
     r"|(?P<num>\d+(?:[.,:/]\d+)*%?)"
     r"|(?P<punct>[^\w\s])",
     re.UNICODE,
@@ -23,7 +24,7 @@ _TOKEN_RE = re.compile(
 _DROP_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
 # The words alone: the same matches as _TOKEN_RE's words (a word starts with a letter, which neither a number
 # nor a punctuation token can hold, so skipping those tokens never shifts where a word is found)
-_WORD_RE = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})*(?:-{_LETTERS}(?:['’]{_LETTERS})*)*", re.UNICODE)
+_WORD_RE = re.compile(_WORD, re.UNICODE)
 
 
 def lookup_form(word: str) -> str:

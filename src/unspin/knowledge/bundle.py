@@ -117,6 +117,14 @@ class Knowledge:
         self._memo = LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes)
         self._memo_lock = threading.Lock()
 
+    def word_forms(self, lower: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(lexicon form id, −1 when none; word-table id of a single-word form, −1 otherwise) of each word."""
+        lex = self.lex
+        fid = lex.form_id
+        forms = np.array([fid.get(low, -1) for low in lower], dtype=np.int64)
+        fk = np.maximum(forms, 0)
+        return forms, np.where((forms >= 0) & (lex.n_words[fk] == 1), lex.words[fk, 0], -1).astype(np.int64)
+
     def score_sequence(self, ids: np.ndarray, floor: np.ndarray, sent: np.ndarray):
         """(ln P in context, ln P alone) of every position of a word-id sequence; history never crosses a
         sentence (`sent` numbers them); unknown words (id −1) score `floor` and cut the context."""
