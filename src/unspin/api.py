@@ -49,8 +49,7 @@ class Options:
             from .knowledge.thesaurus import checked_sources
 
             names = self.thesauri
-            listed = isinstance(names, (list, tuple, set, frozenset)) and all(isinstance(t, str) for t in names)
-            if not (isinstance(names, str) or listed):
+            if not (isinstance(names, str) or _is_names(names)):
                 raise TypeError(f"thesauri must be names such as 'moby,wordnet' or ['moby'], got {self.thesauri!r}")
             self.thesauri = checked_sources(self.thesauri)
         for name in ("threshold", "suspect_threshold"):
@@ -60,6 +59,11 @@ class Options:
 
 def _is_bool(v) -> bool:
     return type(v).__name__ in ("bool", "bool_")  # Python's or numpy's
+
+
+def _is_names(v) -> bool:
+    """A list, tuple or set of strings (thesaurus or list names)."""
+    return isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(n, str) for n in v)
 
 
 def _flag(name: str, v) -> bool:
@@ -76,7 +80,7 @@ def _list_names(v):
         return None if v else False
     if isinstance(v, str):
         return [v]
-    if isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(n, str) for n in v):
+    if _is_names(v):
         return sorted(v) if isinstance(v, (set, frozenset)) else list(v)
     raise TypeError(f"fingerprints must be None (every imported list), False (none) or list names, got {v!r}")
 
