@@ -97,6 +97,56 @@ def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
     assert any("dev metrics" in line for line in logs)
 
 
+def test_screen_cut_is_the_hardest_conditions_quantile(tiny_corpus):
+    """The first stage's cut: per spinner condition, the `lose` quantile of the decision values of the documents
+    spun that way (recomputed here from the documented parts), and the smallest of them: no condition may lose
+    more than its share because another one is easy."""
+    import numpy as np
+
+    from unspin import corpus, engine
+    from unspin.spin import spin
+    from unspin.train import screen_decisions, screen_threshold
+
+    k = engine.knowledge()
+    docs = corpus.load_documents(tiny_corpus)[:8]
+    conditions = (("moby", 0.1), ("moby", 0.4))
+    cut, calib = screen_threshold(docs, k.model, k, lose=0.25, conditions=conditions, n_docs=8, seed=7)
+    assert set(calib["quantiles"]) == {"moby/crude/0.1", "moby/crude/0.4"}
+    for source, rate in conditions:
+        z = screen_decisions([spin(d.text, rate=rate, seed=7 + i, style="crude", sources=(source,)).text
+                              for i, d in enumerate(docs)], k, k.model)
+        q = calib["quantiles"][f"{source}/crude/{rate}"]
+        assert q == pytest.approx(float(np.quantile(z, 0.25)), abs=1e-4)
+        assert cut <= q + 1e-9 and np.mean(z < cut) <= 0.25
+    assert cut == min(calib["quantiles"].values()) == calib["threshold"]
+    assert calib["documents_per_condition"] == 8
+    assert screen_threshold([], k.model, k) == (-1e9, {})  # nothing to calibrate on: nothing is cleared
+
+
+@pytest.mark.needs("wordnet")  # the cut is chosen over Moby- and WordNet-spun documents (train.SCREEN_CONDITIONS)
+def test_train_screen_only_changes_nothing_but_the_cut(tiny_corpus, tmp_path, capsys):
+    from unspin import model as model_mod
+    from unspin.cli import main
+
+    out = tmp_path / "m.json"
+    assert main(["train", "--screen-only", "--corpus", str(tiny_corpus), "--out", str(out)]) == 0
+    assert "screen first-stage cut" in capsys.readouterr().out
+    shipped = json.loads(json.dumps(model_mod.load().to_dict()))  # a copy: the loaded model is shared
+    new = json.loads(out.read_text())
+    calib = new["meta"].pop("screen_calibration")
+    assert new["screen_threshold"] == calib["threshold"] == min(calib["quantiles"].values())
+    assert set(calib["quantiles"]) == {f"{s}/crude/{r}" for s in ("moby", "wordnet") for r in (0.1, 0.2, 0.3)}
+    shipped["meta"].pop("screen_calibration", None)
+    assert {k: v for k, v in new.items() if k != "screen_threshold"} == \
+        {k: v for k, v in shipped.items() if k != "screen_threshold"}
+    assert model_mod.load(out).screen_threshold == new["screen_threshold"]  # a loadable model
+    # a corpus without dev documents is refused with the reason, and nothing is written
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert main(["train", "--screen-only", "--corpus", str(bare), "--out", str(tmp_path / "n.json")]) == 4
+    assert "unspin:" in capsys.readouterr().err and not (tmp_path / "n.json").exists()
+
+
 def test_model_file_round_trip_with_a_str_path(tmp_path):
     """`unspin train --out FILE` passes a str: saving must accept it."""
     from unspin import model as model_mod

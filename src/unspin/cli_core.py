@@ -104,6 +104,10 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--out", metavar="FILE", help="model file to write (default: the package's model.json)")
     p.add_argument("--jobs", type=int, default=2, help="processes for spinning and feature extraction")
+    p.add_argument("--screen-only", action="store_true",
+                   help="only choose the corpus screen's first-stage cut again (on dev documents spun under each "
+                   "spinner condition) and write the model with it to --out (default: the package's model file; the model "
+                   "read is --out's when that file exists, else the package's)")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("bench", help="measure the engine on spinner output and clean text (see BENCHMARKS.md)")
@@ -412,9 +416,12 @@ def run_train(args) -> int:
     from . import train
 
     try:
-        train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
-                    calib_train_words=args.calib_words, seed=args.seed, out=args.out, jobs=args.jobs)
-    except FileNotFoundError as e:
+        if args.screen_only:
+            train.recalibrate_screen(root=args.corpus, model_path=args.out, seed=args.seed)
+        else:
+            train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
+                        calib_train_words=args.calib_words, seed=args.seed, out=args.out, jobs=args.jobs)
+    except (FileNotFoundError, ValueError) as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
     return 0
