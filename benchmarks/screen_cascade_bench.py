@@ -76,7 +76,7 @@ def main() -> int:
 
 def markdown(res: dict) -> list[str]:
     conds = list(next(iter(res["cuts"].values()))["spun_cleared"])
-    lines = ["### What the screen's first stage clears, by spinner condition (issue 13)", "",
+    lines = ["# What the screen's first stage clears, by spinner condition (issue 13)", "",
              f"- Command: `{res['command']}` ({res['date']}; {res['machine']}); test split, "
              f"{res['clean_documents']} clean documents of 40+ words, {res['spun_documents_per_condition']} spun "
              "per condition (crude). MyThes is the held-out spinner (the cut is chosen on dev documents spun by Moby "
