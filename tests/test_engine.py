@@ -263,3 +263,26 @@ def test_invisible_characters_inside_words_do_not_hide_them():
     assert [(f.text.replace("\u00ad", ""), f.suggestions, f.level) for f in hidden.findings] == \
         [(f.text, f.suggestions, f.level) for f in plain.findings]
     assert hidden.verdict == plain.verdict
+
+
+def test_screen_mode_reuses_the_first_stages_spans_and_reports_what_check_reports(monkeypatch):
+    """A document the corpus screen's first stage does not clear gets the full check from the pieces and spans the
+    first stage made (not made twice), and the same report as `check` itself; a long text's are made again
+    (bounded memory), with the same report too."""
+    k = engine_mod.knowledge()
+    text = (Path(__file__).parent.parent / "examples" / "spun-news.txt").read_text()
+    made = []
+    real = engine_mod.piece_spans
+    monkeypatch.setattr(engine_mod, "piece_spans", lambda *a, **kw: made.append(1) or real(*a, **kw))
+    plain = engine_mod.check(text, k)
+    n_pieces = len(made)
+    assert n_pieces > 1
+    made.clear()
+    screened = engine_mod.check(text, k, screen=True)
+    assert screened.stage == "full" and not made  # the full check made no spans of its own
+    assert json.dumps(screened.to_dict(), sort_keys=True) == json.dumps(plain.to_dict(), sort_keys=True)
+    monkeypatch.setattr(engine_mod, "REUSE_WORDS", 50)  # "long": nothing kept, the walk is made again
+    made.clear()
+    again = engine_mod.check(text, k, screen=True)
+    assert len(made) == n_pieces
+    assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(plain.to_dict(), sort_keys=True)

@@ -278,23 +278,41 @@ def screen_features_from(G: np.ndarray, gate_p: np.ndarray, words: int, register
     return F.matrix({k: np.array([v]) for k, v in cols.items()}, F.SCREEN_FEATURES, 1)[0]
 
 
-def screen_features(text: str, k: Knowledge, model) -> np.ndarray:
-    """SCREEN_FEATURES of a document: its spans and their gate facts (no candidate scoring at all)."""
+@dataclass
+class PreparedText:
+    """A text walked once (pieces_in_sections) with every piece's spans (extract.piece_spans): what the corpus
+    screen's first stage computes, kept so that the full check of a document it does not clear reuses it."""
+
+    sections: int
+    pieces: list  # (base, piece, the counts its spans see, its words, its Spans)
+    total: RegisterCounts
+
+
+def screen_features(text: str, k: Knowledge, model, keep: bool = False):
+    """SCREEN_FEATURES of a document: its spans and their gate facts (no candidate scoring at all). With `keep`,
+    (features, PreparedText) — the pieces and their spans held for the full check; without, pieces are dropped
+    as the walk goes (bounded memory for long texts)."""
     from .extract import gate_matrix, piece_spans
 
     Gs = []
-    _, walk, total = pieces_in_sections(text, k)  # as in check (engine.score_document)
+    kept = []
+    n_sections, walk, total = pieces_in_sections(text, k)  # as in check (engine.score_document)
     for base, piece, section_stats, run in walk:
         spans = piece_spans(piece, base, k, section_stats, run)
+        if keep:
+            kept.append((base, piece, section_stats, run, spans))
         if len(spans):
             Gs.append(gate_matrix(spans))
     G = np.concatenate(Gs) if Gs else np.zeros((0, len(F.GATE_FEATURES)))
-    return screen_features_from(G, model.span_prior_p(G), total.words, total.register())
+    x = screen_features_from(G, model.span_prior_p(G), total.words, total.register())
+    return (x, PreparedText(n_sections, kept, total)) if keep else x
 
 
-def screen_clears(text: str, k: Knowledge, model) -> bool:
-    """True when the first stage is sure enough the document is clean to skip span analysis."""
+def screen_clears(text: str, k: Knowledge, model, keep: bool = False):
+    """True when the first stage is sure enough the document is clean to skip span analysis. With `keep`,
+    (cleared, PreparedText or None): what the first stage computed, for the full check to reuse."""
     if model.screen is None:
-        return False
-    x = screen_features(text, k, model)
-    return bool(model.screen.decision(x[None, :])[0] < model.screen_threshold)
+        return (False, None) if keep else False
+    x, prepared = screen_features(text, k, model, keep=True) if keep else (screen_features(text, k, model), None)
+    cleared = bool(model.screen.decision(x[None, :])[0] < model.screen_threshold)
+    return (cleared, prepared) if keep else cleared

@@ -26,7 +26,7 @@ import numpy as np
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
                      Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
-from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, Register, english_share, pieces,
+from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, english_share, pieces,
                        pieces_in_sections, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings, refute
@@ -36,6 +36,10 @@ from .types import LEVEL_FINDING, Finding, Report
 
 __all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections",
            "SECTION_WORDS", "LONG_DOCUMENT_WORDS", "pieces"]
+
+REUSE_WORDS = 20_000  # `screen`: the first stage's spans of a text up to this long (a few MB) are kept for its full
+# check, which then skips making them again (the first stage's cost is not paid twice)
+
 
 @dataclass
 class DocumentScore:
@@ -54,11 +58,13 @@ class DocumentScore:
 
 
 def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,
-                     out: Retained, keep: float = KEEP, run=None):
+                     out: Retained, keep: float = KEEP, run=None, spans=None):
     """Score one piece: gate, candidates, ranker, detector; append spans with P ≥ `keep` to `out`. Returns
     (Spans, kept indexes, pairs, probs, span matrix, p1) for callers that need them (training). `run`: the
-    piece's words when already tokenised (document.pieces_in_sections)."""
-    spans = piece_spans(piece, base, k, stats, run)
+    piece's words when already tokenised (document.pieces_in_sections); `spans`: its Spans when already made
+    (the corpus screen's first stage)."""
+    if spans is None:
+        spans = piece_spans(piece, base, k, stats, run)
     n = len(spans)
     if n == 0:
         return spans, np.zeros(0, np.int64), None, None, None, np.zeros(0)
@@ -95,10 +101,11 @@ def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model
 
 
 def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_external: int = 0,
-                   keep: float = KEEP, progress=None) -> DocumentScore:
+                   keep: float = KEEP, progress=None, prepared: PreparedText | None = None) -> DocumentScore:
     """The whole decision path for one document. `unspin train` runs the same stages on its labelled documents
     (extract.* while extracting, decide.* on the cached features). `progress(chars_done, chars_total)` is
-    called after each piece."""
+    called after each piece. `prepared`: the text's pieces and spans when the corpus screen's first stage has
+    made them (the same values this walk would make)."""
     model = model or k.model
     words = count_words(text)
     notes: list[str] = []
@@ -113,9 +120,13 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         return empty
     agg = Aggregates()
     retained = Retained()
-    n_sections, walk, total = pieces_in_sections(text, k)
-    for base, piece, section_stats, run in walk:
-        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep, run)
+    if prepared is None:
+        n_sections, plain, total = pieces_in_sections(text, k)
+        walk = ((base, piece, stats, run, None) for base, piece, stats, run in plain)
+    else:
+        n_sections, walk, total = prepared.sections, iter(prepared.pieces), prepared.total
+    for base, piece, section_stats, run, spans in walk:
+        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep, run, spans)
         if progress is not None:
             progress(base + len(piece), len(text))
     if progress is not None:  # the end, also when the text ends in blank lines no piece covers
@@ -138,10 +149,18 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     `clean` with stage "screen" and no span analysis. `confirmed`: spans a traced source has word for word; the
     model's findings inside them are dropped (the verdict is then decided without them)."""
     model = k.model
-    if screen and not external and count_words(text) >= MIN_WORDS_FOR_SCORE and screen_clears(text, k, model):
-        return Report(text=text, words=count_words(text), findings=[], spin_score=None, verdict="clean",
-                      path=path, notes=["cleared by the corpus screen's first stage (no span analysis)"],
-                      stage="screen")
+    prepared = None
+    words = count_words(text) if screen and not external else 0
+    if words >= MIN_WORDS_FOR_SCORE:
+        # the first stage's pieces and spans are kept for the full check of a text it does not clear, unless the
+        # text is long (then they are made again, piece by piece, in bounded memory)
+        if words <= REUSE_WORDS:
+            cleared, prepared = screen_clears(text, k, model, keep=True)
+        else:
+            cleared = screen_clears(text, k, model)
+        if cleared:
+            return Report(text=text, words=words, findings=[], spin_score=None, verdict="clean", path=path,
+                          notes=["cleared by the corpus screen's first stage (no span analysis)"], stage="screen")
     threshold = model.threshold if threshold is None else float(threshold)
     suspect_threshold = model.suspect_threshold if suspect_threshold is None else float(suspect_threshold)
     suspect_threshold = min(suspect_threshold, threshold)
@@ -151,7 +170,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     # certain evidence for the spin score: listed phrases and traced restorations, not variants (suspects)
     n_ext = len({(f.start, f.end) for f in external if f.level == LEVEL_FINDING})
     ds = score_document(text, k, model, gate=gate, n_external=n_ext, keep=min(KEEP, suspect_threshold),
-                        progress=progress)
+                        progress=progress, prepared=prepared)
     notes = list(ds.notes)
     findings = model_findings(text, ds, k, threshold, suspect_threshold) if ds.english else []
     findings = merge_external(findings, external)
