@@ -249,14 +249,14 @@ def main() -> int:
             t = time.time()
             d = learn([r.text for r in spun50], name=f"tool-{s['seed']}")
             main_row = {"seed": s["seed"], "tool_sources": list(s["sources"]), **pr(d, used),
-                        "seconds": round(time.time() - t, 1)}
+                        "threshold": d.meta["threshold"], "seconds": round(time.time() - t, 1)}
             learned50[s["seed"]] = d
             honest_src = ("moby",) if s["sources"][0] in ("mythes", "wordnet") else ("mythes", "wordnet")
             if "learn" in stages:
                 t = time.time()
                 h = learn([r.text for r in spun50], sources=honest_src, name="honest")
                 main_row["honest"] = {"learner_sources": list(honest_src), **pr(h, used),
-                                      "seconds": round(time.time() - t, 1)}
+                                      "threshold": h.meta["threshold"], "seconds": round(time.time() - t, 1)}
             rows.append(main_row)
             print("learn", main_row, flush=True)
         if "learn" in stages:
@@ -556,6 +556,23 @@ def _span(xs) -> str:
     return f"{min(xs)}" if min(xs) == max(xs) else f"{min(xs)}–{max(xs)}"
 
 
+def _pooled(rows) -> str:
+    """Pooled precision of the honest-condition dictionaries (entries right / entries) and per tool."""
+    h = [x["honest"] for x in rows if "honest" in x]
+    ok, n = sum(x.get("correct", 0) for x in h), sum(x["entries"] for x in h)
+    return f"{ok / max(n, 1):.3f} ({ok} of {n} entries; per tool " + ", ".join(f"{x['precision']:.2f}" for x in h) + ")"
+
+
+def _raised(rows, honest: bool) -> str:
+    """How many of the learned dictionaries took a threshold above the model's usual one (`learn.unexplained`)."""
+    from unspin.spinners.learn import load_model
+
+    base = load_model()["threshold"]
+    known = [x["honest"] if honest else x for x in rows if (not honest or "honest" in x)]
+    known = [x for x in known if "threshold" in x]
+    return f"{sum(x['threshold'] > base for x in known)} of {len(known)}" if known else "not recorded"
+
+
 def summary_lines(r: dict) -> list[str]:
     """Targets met or not, and why (numbers from this run)."""
     out = ["### Targets: met or not, and why", ""]
@@ -573,7 +590,15 @@ def summary_lines(r: dict) -> list[str]:
                    "e.g. \"nation\" for \"country\", that is not over-represented), and for entries seen 3–5 "
                    "times the trigram language model's evidence is often too weak to pass the threshold. "
                    f"When the learner's thesauri do not contain the tool's own source (honest condition) recall is "
-                   f"{min(hs):.2f}–{max(hs):.2f}: the model still leans on thesaurus links.")
+                   f"{min(hs):.2f}–{max(hs):.2f}: the model still leans on thesaurus links. There a link in the "
+                   "learner's thesauri is often another thesaurus's synonym rather than the tool's original, so a "
+                   "pile whose confident pairs include any that no learner thesaurus links (the sign of a tool "
+                   "drawing from a thesaurus the learner lacks; on the twelve dev tools never with the tool's "
+                   "thesaurus among the learner's, always without it) needs the higher `threshold_unexplained` "
+                   "(0.9, chosen on those dev piles for pooled precision 0.9; dev honest precision 0.83 → 0.91): "
+                   f"pooled honest precision here {_pooled(r['learn_50'])}; 0.814 (70 of 86) with one threshold "
+                   "for every pile (2026-12-01, same documents). Piles that took the higher threshold: honest "
+                   f"{_raised(r['learn_50'], True)}, main {_raised(r['learn_50'], False)} (none on dev).")
     if "learn_50_no_engine" in r:
         rs = [x["recall_ge3"] for x in r["learn_50_no_engine"]]
         ps = [x["precision"] for x in r["learn_50_no_engine"]]

@@ -2,6 +2,7 @@
 files, CLI and the screen integration. Our own sentences only."""
 import json
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -574,3 +575,55 @@ def test_a_phrase_repeated_in_one_context_is_boilerplate_not_a_replacement():
     assert "visitant" in units  # one word, many contexts: a replacement candidate as before
     # one context too, but an inflected thesaurus term ("throw on paper" → "write"): a tool may have written it
     assert _one_context(pile, "threw on paper") and "threw on paper" in units
+
+
+def test_a_pile_no_thesaurus_explains_needs_the_higher_threshold():
+    """When some of a pile's confident pairs are linked by no thesaurus of the learner (GloVe alone proposed them),
+    the tool draws from a thesaurus the learner lacks, and the threshold chosen for such piles applies: on the
+    dev piles where that happens, the lowest threshold (never below the usual one) reaching the precision."""
+    from unspin.spinners import train as sp_train
+    from unspin.spinners.learn import FEATURES, neighbour_only, unexplained
+
+    nb = FEATURES.index("nb_only")
+
+    class Scores:  # the pair "model": a row's confidence is its first feature
+        def predict(self, X):
+            return X[:, 0]
+
+    def row(u, o, c, ok, neighbour=False):
+        x = np.zeros(len(FEATURES))
+        x[0], x[nb] = c, float(neighbour)
+        return (u, o, x, 3, 2, ok)
+
+    def pile(seed, rows):
+        return {"seed": seed, "used": {(r[1], r[0]): 3 for r in rows if r[5]}, "rows": rows}
+
+    a = pile(1, [row("steerage", "guidance", 0.95, True), row("visitant", "company", 0.85, False),
+                 row("twelvemonth", "year", 0.85, True, neighbour=True)])
+    b = pile(2, [row("chubby", "overweight", 0.85, True), row("income", "revenue", 0.82, False)])
+    assert neighbour_only(a["rows"]) == {("twelvemonth", "year")} and not neighbour_only(b["rows"])
+    assert unexplained([("twelvemonth", "year"), ("steerage", "guidance")], neighbour_only(a["rows"])) == 1
+    # only pile a is such a pile: at 0.8–0.85 it keeps 3 entries, 2 right; from 0.875 the one right entry
+    assert sp_train.choose_unexplained_threshold([a, b], Scores(), 0.8, 0.9) == 0.875
+    assert sp_train.choose_unexplained_threshold([b], Scores(), 0.8, 0.9) == 0.8  # no such pile: the usual one
+    assert sp_train.choose_unexplained_threshold([a], Scores(), 0.9, 0.5) == 0.9  # never below the usual one
+
+
+def test_learn_takes_the_higher_threshold_only_for_a_pile_no_thesaurus_explains(tmp_path, monkeypatch):
+    from unspin.spinners import learn as learn_fn
+    from unspin.spinners.learn import MODEL_PATH
+
+    learn_mod = sys.modules["unspin.spinners.learn"]
+    texts = [r.text for r in _docs(HAND, n=12, rate=0.5)]
+    model = json.loads(MODEL_PATH.read_text())
+    model["threshold_unexplained"] = 0.999
+    path = tmp_path / "spinners.json"
+    path.write_text(json.dumps(model))
+    plain = learn_fn(texts, engine=False, model_path=path)
+    monkeypatch.setattr(learn_mod, "neighbour_only", lambda pairs: {(q.unit, q.original) for q in pairs})
+    raised = learn_fn(texts, engine=False, model_path=path)
+    assert plain.meta["unexplained_pairs"] == 0 and plain.meta["threshold"] == model["threshold_no_engine"]
+    assert raised.meta["unexplained_pairs"] > 0 and raised.meta["threshold"] == 0.999
+    assert len(raised.entries) < len(plain.entries)
+    chosen = learn_fn(texts, engine=False, model_path=path, threshold=0.5)  # a threshold the user chose stays
+    assert chosen.meta["threshold"] == 0.5

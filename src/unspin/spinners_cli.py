@@ -86,6 +86,10 @@ def add_parser(sub) -> None:
     tr.add_argument("--out", default=None, metavar="FILE", help="default: src/unspin/data/spinners.json")
     tr.add_argument("--examples", default=None, metavar="FILE",
                     help="pickle cache of the featurised examples (written once, reused: refits take seconds)")
+    tr.add_argument("--unexplained-only", action="store_true",
+                    help="only choose the threshold for piles whose confident pairs include some no thesaurus of the "
+                    "learner links (dev tools learned without their own thesaurus) for the model file at --out "
+                    "(default: the package's) and rewrite it")
     tr.set_defaults(func=run_train)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), int(ExitCode.USAGE))[1])
 

@@ -703,6 +703,27 @@ def _contains(longer: str, shorter: str) -> bool:
 WEAK_THRESHOLD = 0.3  # entries between this and the threshold help identification but are not exported
 
 
+def neighbour_only(pairs) -> set[tuple[str, str]]:
+    """The (unit, original) pairs that no thesaurus of the learner links, proposed by GloVe alone (`Pair`s, or
+    rows (unit, original, features, …) of `unspin spinners train`)."""
+    j = FEATURES.index("nb_only")
+    out = set()
+    for q in pairs:
+        unit, original, x = (q.unit, q.original, q.x) if isinstance(q, Pair) else (q[0], q[1], q[2])
+        if x[j] > 0:
+            out.add((unit, original))
+    return out
+
+
+def unexplained(confident: list[tuple[str, str]], nb_only: set[tuple[str, str]]) -> int:
+    """How many of a pile's confident pairs no thesaurus of the learner explains. Any at all means the tool draws
+    from a thesaurus the learner lacks (on the twelve dev tools: never with the tool's own thesaurus among the
+    learner's, always without it), and then a link in the learner's thesauri is weaker evidence — it is often
+    another thesaurus's synonym, not the tool's original (dev precision at the usual threshold 0.83 instead of
+    0.90) — so the entries need the model's `threshold_unexplained`."""
+    return sum(1 for pair in confident if pair in nb_only)
+
+
 def resolve(scored: list[tuple[float, str, str, int, int, dict]], threshold: float) -> list[LearnedEntry]:
     """Best original per unit, above `threshold`; a unit inside (or around) a more confident accepted unit that
     explains most of its occurrences is dropped ("horse latitudes" vs "latitudes"), and so is a phrase around an
@@ -756,13 +777,16 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     engine: also run `unspin.check` over the pile (with the same thesauri) and use its findings as evidence
         (default; about 0.1 s per document; off: faster, lower recall at the same precision).
     threshold: confidence an entry needs (default: the model's, chosen on held-out tools for precision; a model
-        trained by the current `unspin spinners train` also holds one for learning without the engine's evidence).
+        trained by the current `unspin spinners train` also holds one for learning without the engine's evidence,
+        and a higher one for a pile whose confident pairs include some no thesaurus of the learner links —
+        `unexplained`).
     variants: documents that are spun variants of one text (`spinners.variants`) are aligned with each other:
         their differences are exact pairs, and words of the story itself are not taken for the tool's output.
     """
     t0 = time.time()
     texts = [t for t in texts if t and t.strip()]
     model = load_model(model_path)
+    chosen = threshold is not None
     if threshold is None:
         threshold = model["threshold"] if engine else model.get("threshold_no_engine", model["threshold"])
     pile = build_pile(texts)
@@ -786,6 +810,10 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
         if var.not_spun:  # the story's own words, not the tool's: out of the entries and the profile
             scored = [x for x in scored if x[1] not in var.not_spun]
     resolved = resolve(scored, min(threshold, WEAK_THRESHOLD))
+    n_unexplained = unexplained([(e.spun, e.original) for e in resolved if e.confidence >= threshold],
+                                neighbour_only(pairs))
+    if n_unexplained and not chosen and model.get("threshold_unexplained") is not None:
+        threshold = max(threshold, float(model["threshold_unexplained"]))
     entries = [e for e in resolved if e.confidence >= threshold]
     weak = [e for e in resolved if e.confidence < threshold]
     if var is not None and var.pairs:
@@ -804,6 +832,7 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     profile = build_profile(pile, scored, entries)
     share, tool_sources = source_fit(entries, sources)
     meta = {"sources": list(sources), "engine": bool(engine), "index": bool(index), "threshold": threshold,
+            "unexplained_pairs": n_unexplained,
             "min_count": min_count, "candidates": len(pairs), "source_share": share, "tool_sources": tool_sources,
             "variant_groups": len(var.groups) if var else 0, "variant_documents": var.documents if var else 0,
             "seconds": round(time.time() - t0, 2)}

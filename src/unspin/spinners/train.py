@@ -122,6 +122,18 @@ def choose_threshold(dev: list[dict], model, target_precision: float = 0.9) -> f
     return 0.95
 
 
+def choose_unexplained_threshold(dev_honest: list[dict], model, base: float, target_precision: float = 0.9) -> float:
+    """The threshold for a pile whose confident pairs include some no thesaurus of the learner links
+    (`learn.unexplained`): the lowest one, not below `base`, whose pooled precision reaches the target on the dev
+    piles learned without the tool's own thesaurus where that happens."""
+    from .learn import neighbour_only, unexplained
+
+    flagged = [ex for ex in dev_honest
+               if unexplained([(u, o) for c, u, o, _ in dictionary_scores(ex, model) if c >= base],
+                              neighbour_only(ex["rows"]))]
+    return max(base, choose_threshold(flagged, model, target_precision)) if flagged else base
+
+
 IDENTIFY_GRID = {"beta": (0.5, 1.0), "g0": (0.0, 2.0, 4.0), "gamma": (0.0, 0.5, 1.0), "q_single": (0.0, 0.03, 0.1),
                  "max_hits": (1, 2), "q_min": (0.0, 0.05, 0.2), "ratio_cap": (1e2, 1e3, 1e6)}
 
@@ -368,17 +380,43 @@ def fit_identify(model_path, seeds=DEV_SEEDS, n_learn: int = 50, n_test: int = 5
     return out
 
 
+def _unexplained_only(args, out: Path) -> int:
+    """`unspin spinners train --unexplained-only`: choose `threshold_unexplained` for an existing model file (read
+    from --out when it exists, else the package's) on the dev tools learned without their own thesaurus, and write
+    the file with nothing else changed."""
+    from .learn import MODEL_PATH, load_model
+
+    src = out if out.exists() else MODEL_PATH
+    data = json.loads(src.read_text(encoding="utf-8"))
+    model = load_model(src)
+    dev_honest = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(True, True))
+    data["threshold_unexplained"] = choose_unexplained_threshold(dev_honest, model["pair"], float(data["threshold"]),
+                                                                 args.precision)
+    data.setdefault("meta", {})["threshold_unexplained_chosen"] = {
+        "command": "unspin spinners train --unexplained-only", "dev_seeds": list(DEV_SEEDS),
+        "docs_per_tool": args.docs, "target_precision": args.precision, "date": time.strftime("%Y-%m-%d")}
+    out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out}: threshold_unexplained {data['threshold_unexplained']} (threshold {data['threshold']})",
+          flush=True)
+    return 0
+
+
 def main(args) -> int:
     from .learn import MODEL_PATH, TreePairModel
 
     t0 = time.time()
     out = Path(args.out or MODEL_PATH)
     cache = Path(args.examples) if getattr(args, "examples", None) else None
+    if getattr(args, "unexplained_only", False):
+        return _unexplained_only(args, out)
+    dev_honest = None
     if cache is not None and cache.exists():
         import pickle
 
         with open(cache, "rb") as fh:
-            train, dev, dev_plain = pickle.load(fh)
+            cached = pickle.load(fh)
+        train, dev, dev_plain = cached[:3]
+        dev_honest = cached[3] if len(cached) > 3 else None
         print(f"examples from {cache}", flush=True)
     else:
         print(f"pair examples: train split, tools {list(TRAIN_SEEDS)} × {args.docs} documents", flush=True)
@@ -389,11 +427,13 @@ def main(args) -> int:
         # missing) with the same threshold
         dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, True))
         dev_plain = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, False))
+    if dev_honest is None:  # the same dev tools learned without their own thesaurus (`learn.unexplained`)
+        dev_honest = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(True, True))
         if cache is not None:
             import pickle
 
             with open(cache, "wb") as fh:
-                pickle.dump((train, dev, dev_plain), fh)
+                pickle.dump((train, dev, dev_plain, dev_honest), fh)
     X = np.array([r[2] for ex in train for r in ex["rows"]])
     y = np.array([r[5] for ex in train for r in ex["rows"]], dtype=float)
     model = TreePairModel.fit(X, y)
@@ -405,8 +445,9 @@ def main(args) -> int:
             sc = dictionary_scores(ex, model)
             p, r = precision_recall(ex, [(u, o) for c, u, o, _ in sc if c >= t])
             report.append({"seed": ex["seed"], "evidence": name, "precision": round(p, 3), "recall_ge3": round(r, 3)})
+    th_unexplained = choose_unexplained_threshold(dev_honest, model, th, args.precision)
     data = {"format": "unspin-spinners-model", "version": 1, "pair": model.to_dict(), "threshold": th,
-            "threshold_no_engine": th_plain, "identify": {},
+            "threshold_no_engine": th_plain, "threshold_unexplained": th_unexplained, "identify": {},
             "meta": {"train_seeds": list(TRAIN_SEEDS), "dev_seeds": list(DEV_SEEDS),
                      "identify_seeds": list(DEV_SEEDS), "docs_per_tool": args.docs,
                      "examples": int(len(y)), "positives": int(y.sum()), "dev": report,
