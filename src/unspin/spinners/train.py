@@ -423,8 +423,8 @@ def main(args) -> int:
         train = examples("train", TRAIN_SEEDS, args.docs, args.jobs, args.corpus)
         print(f"dev split, tools {list(DEV_SEEDS)} ({time.time() - t0:.0f} s)", flush=True)
         # thresholds are chosen for the main condition (all installed thesauri), with the engine's evidence (the
-        # default) and without it (--no-engine); the benchmark reports the honest condition (the tool's thesaurus
-        # missing) with the same threshold
+        # default) and without it (--no-engine); piles of the honest condition (the tool's thesaurus missing) that
+        # show it (`learn.unexplained`) get threshold_unexplained, chosen on them below
         dev = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, True))
         dev_plain = examples("dev", DEV_SEEDS, args.docs, args.jobs, args.corpus, cond=(False, False))
     if dev_honest is None:  # the same dev tools learned without their own thesaurus (`learn.unexplained`)
