@@ -620,7 +620,7 @@ def test_learn_takes_the_higher_threshold_only_for_a_pile_no_thesaurus_explains(
     path = tmp_path / "spinners.json"
     path.write_text(json.dumps(model))
     plain = learn_fn(texts, engine=False, model_path=path)
-    monkeypatch.setattr(learn_mod, "neighbour_only", lambda pairs: {(q.unit, q.original) for q in pairs})
+    monkeypatch.setattr(learn_mod, "neighbour_only", lambda rows: {(r[0], r[1]) for r in rows})
     raised = learn_fn(texts, engine=False, model_path=path)
     assert plain.meta["unexplained_pairs"] == 0 and plain.meta["threshold"] == model["threshold_no_engine"]
     assert raised.meta["unexplained_pairs"] > 0 and raised.meta["threshold"] == 0.999

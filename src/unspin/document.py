@@ -308,11 +308,10 @@ def screen_features(text: str, k: Knowledge, model, keep: bool = False):
     return (x, PreparedText(n_sections, kept, total)) if keep else x
 
 
-def screen_clears(text: str, k: Knowledge, model, keep: bool = False):
-    """True when the first stage is sure enough the document is clean to skip span analysis. With `keep`,
-    (cleared, PreparedText or None): what the first stage computed, for the full check to reuse."""
+def screen_clears(text: str, k: Knowledge, model, keep: bool = False) -> tuple[bool, PreparedText | None]:
+    """(True when the first stage is sure enough the document is clean to skip span analysis, and — with
+    `keep` — what it computed, for the full check to reuse; else None)."""
     if model.screen is None:
-        return (False, None) if keep else False
+        return False, None
     x, prepared = screen_features(text, k, model, keep=True) if keep else (screen_features(text, k, model), None)
-    cleared = bool(model.screen.decision(x[None, :])[0] < model.screen_threshold)
-    return (cleared, prepared) if keep else cleared
+    return bool(model.screen.decision(x[None, :])[0] < model.screen_threshold), prepared

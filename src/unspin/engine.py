@@ -154,10 +154,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     if words >= MIN_WORDS_FOR_SCORE:
         # the first stage's pieces and spans are kept for the full check of a text it does not clear, unless the
         # text is long (then they are made again, piece by piece, in bounded memory)
-        if words <= REUSE_WORDS:
-            cleared, prepared = screen_clears(text, k, model, keep=True)
-        else:
-            cleared = screen_clears(text, k, model)
+        cleared, prepared = screen_clears(text, k, model, keep=words <= REUSE_WORDS)
         if cleared:
             return Report(text=text, words=words, findings=[], spin_score=None, verdict="clean", path=path,
                           notes=["cleared by the corpus screen's first stage (no span analysis)"], stage="screen")

@@ -703,16 +703,11 @@ def _contains(longer: str, shorter: str) -> bool:
 WEAK_THRESHOLD = 0.3  # entries between this and the threshold help identification but are not exported
 
 
-def neighbour_only(pairs) -> set[tuple[str, str]]:
-    """The (unit, original) pairs that no thesaurus of the learner links, proposed by GloVe alone (`Pair`s, or
-    rows (unit, original, features, …) of `unspin spinners train`)."""
+def neighbour_only(rows) -> set[tuple[str, str]]:
+    """The (unit, original) pairs that no thesaurus of the learner links, proposed by GloVe alone, of rows
+    (unit, original, FEATURES vector, …) — as `unspin spinners train` keeps its examples."""
     j = FEATURES.index("nb_only")
-    out = set()
-    for q in pairs:
-        unit, original, x = (q.unit, q.original, q.x) if isinstance(q, Pair) else (q[0], q[1], q[2])
-        if x[j] > 0:
-            out.add((unit, original))
-    return out
+    return {(r[0], r[1]) for r in rows if r[2][j] > 0}
 
 
 def unexplained(confident: list[tuple[str, str]], nb_only: set[tuple[str, str]]) -> int:
@@ -811,7 +806,7 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
             scored = [x for x in scored if x[1] not in var.not_spun]
     resolved = resolve(scored, min(threshold, WEAK_THRESHOLD))
     n_unexplained = unexplained([(e.spun, e.original) for e in resolved if e.confidence >= threshold],
-                                neighbour_only(pairs))
+                                neighbour_only((q.unit, q.original, q.x) for q in pairs))
     if n_unexplained and not chosen and model.get("threshold_unexplained") is not None:
         threshold = max(threshold, float(model["threshold_unexplained"]))
     entries = [e for e in resolved if e.confidence >= threshold]
