@@ -7,7 +7,6 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import unspin
@@ -287,41 +286,3 @@ def test_screen_mode_reuses_the_first_stages_spans_and_reports_what_check_report
     again = engine_mod.check(text, k, screen=True)
     assert len(made) == n_pieces
     assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(plain.to_dict(), sort_keys=True)
-
-
-def test_pieces_scored_together_get_the_numbers_each_gets_alone(monkeypatch):
-    """`check` scores the short pieces of a section as one batch (engine.first_pass_pieces): every context stops at
-    its piece's edge, so each span's features and probabilities are the ones the piece gets scored alone — the
-    retained spans, their first- and second-pass probabilities, the document features and the report."""
-    k = engine_mod.knowledge()
-    text = "\n\n".join([
-        "Budget talks stalled again on Monday.",
-        "The focal bank raised its loan rate, saying prices stayed excessively high for the third month.",
-        "42 · 17 · 9",  # a piece with no span at all
-        "Officials said the speculate had fled before police arrived at the scene late in the evening.",
-        "Markets.",
-        "Interest",  # a headline: its word must not count as the next piece's left neighbour (echo of
-        # "interest rates" below for the candidate "rates" of "charges")
-        "Charges climbed again this week, the lender said, as interest rates reached a new high.",
-        "Farmers in the north complained that the dry spell had ruined a large share of the wheat crop, "
-        "and asked the minister for urgent help with feed and water for their herds.",
-    ])
-    together = engine_mod.score_document(text, k)
-    calls = []
-    real = engine_mod.first_pass_pieces
-    monkeypatch.setattr(engine_mod, "first_pass_pieces", lambda items, *a, **kw: calls.append(len(items)) or
-                        real(items, *a, **kw))
-    monkeypatch.setattr(engine_mod, "BATCH_WORDS", 0)  # every piece its own batch
-    alone = engine_mod.score_document(text, k)
-    assert calls == [1] * 8
-    a, b = together.retained, alone.retained
-    assert len(a.column("p1")) == len(b.column("p1")) > 0
-    for name in a.KEYS:
-        assert np.array_equal(a.column(name), b.column(name)), name
-    assert np.array_equal(together.p2, alone.p2)
-    assert np.array_equal(together.doc_x, alone.doc_x) and together.spin_score == alone.spin_score
-    report_alone = json.dumps(engine_mod.check(text, k).to_dict(), sort_keys=True)
-    calls.clear()
-    monkeypatch.setattr(engine_mod, "BATCH_WORDS", 1000)
-    assert json.dumps(engine_mod.check(text, k).to_dict(), sort_keys=True) == report_alone
-    assert calls == [8]  # one batch: the section's eight pieces

@@ -38,7 +38,7 @@ SPILL_BYTES = 8 << 20  # retained columns held in memory before they go to a tem
 
 class Retained:
     """Spans that survived the first pass (P ≥ KEEP) with what the second pass and the findings need, stored
-    as compact numpy blocks per batch of pieces. The second pass reads them in batches (`batches`) and the findings
+    as compact numpy blocks per piece. The second pass reads them in batches (`batches`) and the findings
     gather only their own rows (`take`). A 20 MB input retains hundreds of thousands of spans (~320 bytes
     each): once the columns of the blocks held exceed `spill_bytes`, they are written to
     an anonymous temporary file (unlinked at once, gone with the process) and read back block by block, so a
@@ -103,7 +103,7 @@ class Retained:
         return a
 
     def batches(self, max_rows: int):
-        """(p1, rows) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one batch of pieces':
+        """(p1, rows) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one piece's:
         never more than that), so the second pass predicts a document in one call and a 20 MB input in bounded
         memory."""
         group: list[dict] = []

@@ -2,8 +2,7 @@
 
     text ─► document.pieces_in_sections: sections of ~800 words (one for a short text), each with its
             document.doc_stats (pass 1: lemma and bigram counts, register)                   DocStats
-         ─► per batch of pieces (paragraphs, long ones cut; document.pieces; up to ~1,000 words of one section,
-            extract.concat_spans: each piece's numbers as if alone), first_pass_pieces:
+         ─► per piece (paragraph, long ones cut; document.pieces), first_pass_piece:
               extract.piece_spans   words, the text's LM scores, spans, gate facts           Spans
               model.gate_keep       the cheap first stage keeps spans worth scoring
               extract.score_pairs   every candidate of every kept span, in context           Pairs
@@ -29,13 +28,13 @@ from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SE
                      Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, english_share, pieces,
                        pieces_in_sections, screen_clears, sections)
-from .extract import concat_spans, gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
+from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings, refute
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
 from .types import LEVEL_FINDING, Finding, Report
 
-__all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_pieces", "DocumentScore", "sections",
+__all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections",
            "SECTION_WORDS", "LONG_DOCUMENT_WORDS", "pieces"]
 
 REUSE_WORDS = 20_000  # `screen`: the first stage's spans of a text up to this long (a few MB) are kept for its full
@@ -58,39 +57,29 @@ class DocumentScore:
     sections: int = 1  # document.sections: parts scored with their own counts
 
 
-def first_pass_pieces(items: list, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,
-                      out: Retained, keep: float = KEEP) -> None:
-    """Score consecutive pieces of one section as one batch: gate, candidates, ranker, detector; append spans
-    with P ≥ `keep` to `out`. `items`: (piece, base, its words when already tokenised, its Spans when already
-    made — the corpus screen's first stage — else None). A piece's numbers are the ones it gets scored alone
-    (extract.concat_spans keeps every context inside its piece); batching only saves the per-call cost of
-    ~20 numpy stages, which for short paragraphs was a fifth of the time."""
-    parts = []
-    for piece, base, run, spans in items:
-        spans = spans if spans is not None else piece_spans(piece, base, k, stats, run)
-        if len(spans):
-            parts.append(spans)
-    if not parts:
-        return
-    spans = concat_spans(parts)
+def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model, gate: bool, agg: Aggregates,
+                     out: Retained, keep: float = KEEP, run=None, spans=None):
+    """Score one piece: gate, candidates, ranker, detector; append spans with P ≥ `keep` to `out`. Returns
+    (Spans, kept indexes, pairs, probs, span matrix, p1) for callers that need them (training). `run`: the
+    piece's words when already tokenised (document.pieces_in_sections); `spans`: its Spans when already made
+    (the corpus screen's first stage)."""
+    if spans is None:
+        spans = piece_spans(piece, base, k, stats, run)
+    n = len(spans)
+    if n == 0:
+        return spans, np.zeros(0, np.int64), None, None, None, np.zeros(0)
     G = gate_matrix(spans)
-    kept = np.nonzero(model.gate_keep(G))[0] if gate else np.arange(len(spans))
+    kept = np.nonzero(model.gate_keep(G))[0] if gate else np.arange(n)
     topic = piece_topic(spans, k)
     pairs = score_pairs(spans, kept, k, stats, topic, model.preranker, model.pool_k)
-    # the document sums piece by piece, as when each piece was scored alone (float sums in the same order)
-    span_end = np.cumsum([len(p) for p in parts])
-    piece_rows = np.searchsorted(pairs.idx, span_end)
     if not len(pairs.idx):
-        for a, b in zip(np.concatenate([[0], span_end[:-1]]).tolist(), span_end.tolist()):
-            add_piece(agg, G[a:b], np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0))
-        return
+        add_piece(agg, G, np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0))
+        return spans, pairs.idx, pairs, np.zeros(0), np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0)
     probs = rank(pairs, model.ranker)
-    near = np.concatenate([F.near_rare(p.start, p.gate["text_zipf"]) for p in parts])
+    near = F.near_rare(spans.start, spans.gate["text_zipf"])
     M = span_table(spans, pairs, probs, k, stats, topic, near)
     p1 = first_pass(M, model)
-    for (a, b), (ra, rb) in zip(zip(np.concatenate([[0], span_end[:-1]]).tolist(), span_end.tolist()),
-                                zip(np.concatenate([[0], piece_rows[:-1]]).tolist(), piece_rows.tolist())):
-        add_piece(agg, G[a:b], M[ra:rb], p1[ra:rb])
+    add_piece(agg, G, M, p1)
     sel = np.nonzero(p1 >= keep)[0]
     if len(sel):
         rows_of = pairs.starts[sel]
@@ -108,23 +97,7 @@ def first_pass_pieces(items: list, k: Knowledge, stats: DocStats, model, gate: b
                  "in_name": spans.gate["in_name"][i]}
         evidence = np.column_stack([facts[f] if f in facts else pairs.cols[f][best] for f in EVIDENCE_FIELDS])
         out.add(spans.start[i], spans.end[i], spans.form[i], p1[sel], M[sel], top_forms, top_probs, evidence)
-
-
-BATCH_WORDS = 1000  # pieces of one section scored together (first_pass_pieces): a section is ~800 words
-
-
-def _batches(walk):
-    """Consecutive pieces of one section, up to about BATCH_WORDS words a batch."""
-    batch, stats, words = [], None, 0
-    for base, piece, section_stats, run, spans in walk:
-        if batch and (section_stats is not stats or words >= BATCH_WORDS):
-            yield stats, batch
-            batch, words = [], 0
-        stats = section_stats
-        batch.append((piece, base, run, spans))
-        words += len(run.lower) if run is not None else len(piece) // 6
-    if batch:
-        yield stats, batch
+    return spans, kept, pairs, probs, M, p1
 
 
 def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_external: int = 0,
@@ -152,10 +125,9 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         walk = ((base, piece, stats, run, None) for base, piece, stats, run in plain)
     else:
         n_sections, walk, total = prepared.sections, iter(prepared.pieces), prepared.total
-    for section_stats, batch in _batches(walk):
-        first_pass_pieces(batch, k, section_stats, model, gate, agg, retained, keep)
+    for base, piece, section_stats, run, spans in walk:
+        first_pass_piece(piece, base, k, section_stats, model, gate, agg, retained, keep, run, spans)
         if progress is not None:
-            piece, base = batch[-1][:2]
             progress(base + len(piece), len(text))
     if progress is not None:  # the end, also when the text ends in blank lines no piece covers
         progress(len(text), len(text))

@@ -49,46 +49,9 @@ class Spans:
     word_prev_article: np.ndarray  # 0 / 1 ("a") / 2 ("an") before each word
     word_wt: np.ndarray  # word-table id of each word (−1 when the lexicon lacks it)
     vec_cum: np.ndarray | None = None  # (words + 1, dim) running sum of content words' unit vectors
-    # Several pieces scored as one batch (concat_spans): each word's piece, and each piece's first word (then the
-    # end), so that no context reaches across a piece's edge; `vec_cum` then holds one running sum per piece
-    # (words + pieces rows). None for one piece.
-    word_piece: np.ndarray | None = None
-    piece_words: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.start)
-
-    def word_bounds(self, w: np.ndarray) -> tuple[np.ndarray | int, np.ndarray | int, np.ndarray | int]:
-        """(first word, end word, row shift into `vec_cum`) of the piece holding each word `w`."""
-        if self.word_piece is None:
-            return 0, len(self.word_wt), 0
-        p = self.word_piece[w]
-        return self.piece_words[p], self.piece_words[p + 1], p
-
-
-def concat_spans(parts: list[Spans]) -> Spans:
-    """The spans of consecutive pieces (each non-empty, made by piece_spans) as one batch, so the later stages
-    pay their fixed cost per call once for several short pieces. Every number is what the pieces give alone:
-    word, sequence and sentence numbers are shifted, and contexts stop at each piece's edge (word_bounds)."""
-    if len(parts) == 1:
-        return parts[0]
-    nw = np.array([len(p.word_wt) for p in parts], dtype=np.int64)
-    w_off = np.concatenate([[0], np.cumsum(nw)])
-    s_off = np.cumsum([0] + [len(p.seq_ids) for p in parts[:-1]])
-    # sentence numbers made distinct across pieces: a context check (same sentence) never joins two pieces
-    sent_off = np.cumsum([0] + [int(p.seq_sent.max()) + 1 for p in parts[:-1]])
-    cat = np.concatenate
-    vec_cum = None if any(p.vec_cum is None for p in parts) else cat([p.vec_cum for p in parts])
-    return Spans(
-        "", parts[0].base,
-        cat([p.start for p in parts]), cat([p.end for p in parts]), cat([p.form for p in parts]),
-        cat([p.first + o for p, o in zip(parts, w_off)]), cat([p.n_words for p in parts]),
-        {name: cat([p.gate[name] for p in parts]) for name in parts[0].gate},
-        cat([p.seq_pos + o for p, o in zip(parts, s_off)]), cat([p.seq_ids for p in parts]),
-        cat([p.seq_floor for p in parts]), cat([p.seq_sent + o for p, o in zip(parts, sent_off)]),
-        cat([p.seq_score for p in parts]), cat([p.seq_uni for p in parts]),
-        cat([p.word_prev_article for p in parts]), cat([p.word_wt for p in parts]), vec_cum,
-        np.repeat(np.arange(len(parts)), nw), w_off)
 
 
 def _eligible(low: str) -> bool:
@@ -191,12 +154,12 @@ def local_context(spans: Spans, idx: np.ndarray) -> np.ndarray | None:
     if spans.vec_cum is None or not len(idx):
         return None
     c = spans.vec_cum
+    nw = len(c) - 1
     first = spans.first[idx]
     last = first + spans.n_words[idx] - 1
-    p_lo, p_hi, shift = spans.word_bounds(first)
-    lo = np.maximum(first - LOCAL_WINDOW, p_lo) + shift
-    hi = np.minimum(last + 1 + LOCAL_WINDOW, p_hi) + shift
-    ctx = (c[hi] - c[lo]) - (c[last + 1 + shift] - c[first + shift])
+    lo = np.maximum(first - LOCAL_WINDOW, 0)
+    hi = np.minimum(last + 1 + LOCAL_WINDOW, nw)
+    ctx = (c[hi] - c[lo]) - (c[last + 1] - c[first])
     norm = np.linalg.norm(ctx, axis=1)
     return np.where(norm[:, None] > 1e-6, ctx / np.maximum(norm, 1e-6)[:, None], 0.0)
 
@@ -370,9 +333,8 @@ def _bigram_echo(spans: Spans, first: np.ndarray, last: np.ndarray, cols: dict, 
     cw_first = cols["first_word"].astype(np.int64)
     cw_last = cols["last_word"].astype(np.int64)
     nwp = len(spans.word_wt)
-    p_lo, p_hi, _ = spans.word_bounds(first)  # neighbours within the span's own piece
-    prev_w = np.where(first > p_lo, spans.word_wt[np.maximum(first - 1, 0)], -1)
-    next_w = np.where(last + 1 < p_hi, spans.word_wt[np.minimum(last + 1, nwp - 1)], -1)
+    prev_w = np.where(first > 0, spans.word_wt[np.maximum(first - 1, 0)], -1)
+    next_w = np.where(last + 1 < nwp, spans.word_wt[np.minimum(last + 1, nwp - 1)], -1)
     bg = np.zeros(len(cw_first), dtype=np.int64)
     firsts, seconds = stats.bigram_words(W)  # most candidates never occur in the document: no lookup for them
     ok = (prev_w >= 0) & (cw_first >= 0) & seconds[np.maximum(cw_first, 0)]
@@ -589,22 +551,12 @@ def _candidate_windows(spans: Spans, idx: np.ndarray, span_of: np.ndarray, cand:
     return cand_mid, cand_right, cand_uni
 
 
-def _span_topics(spans: Spans, idx: np.ndarray, topic: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The topic each span of `idx` sees, as rows (one row for a single piece), and which spans have one (None:
-    all; a batch's piece_topic has a NaN row for a piece without one)."""
-    if topic.ndim == 1:
-        return topic[None, :], None
-    rows = topic[spans.word_piece[spans.first[idx]]]
-    ok = ~np.isnan(rows[:, 0])
-    return np.where(ok[:, None], rows, np.float32(0.0)), ok
-
-
 def _topic_context(k: Knowledge, forms: np.ndarray, topic: np.ndarray) -> np.ndarray:
-    """Unit vectors of the piece's topic (`topic`: one row, or one per form) with each form's own vector taken
-    out (a word does not vote for itself); zero rows where nothing is left."""
+    """Unit vectors of the piece's topic with each form's own vector taken out (a word does not vote for
+    itself); zero rows where nothing is left."""
     rows = k.lex.vec_row[forms]
     own = np.where((rows >= 0)[:, None], k.vec_rows(np.maximum(rows, 0)), 0.0)
-    ctx = topic - own
+    ctx = topic[None, :] - own
     norm = np.linalg.norm(ctx, axis=1, keepdims=True)
     return np.where(norm > 1e-6, ctx / np.maximum(norm, 1e-6), 0.0)
 
@@ -616,13 +568,9 @@ def _topic_gain(spans: Spans, idx: np.ndarray, span_of: np.ndarray, cand: np.nda
     and candidate `cand`; the span's side is computed once per span.)"""
     if topic is None:
         return np.zeros(len(cand))
-    t, ok = _span_topics(spans, idx, topic)
-    ctx = _topic_context(k, spans.form[idx], t)
+    ctx = _topic_context(k, spans.form[idx], topic)
     own = k.fit(spans.form[idx], ctx)
-    out = np.where(k.lex.vec_row[cand] >= 0, k.fit(cand, ctx[span_of]) - own[span_of], 0.0)
-    if ok is not None:
-        out[~ok[span_of]] = 0.0
-    return out
+    return np.where(k.lex.vec_row[cand] >= 0, k.fit(cand, ctx[span_of]) - own[span_of], 0.0)
 
 
 def _text_local(spans: Spans, idx: np.ndarray, k: Knowledge) -> np.ndarray:
@@ -631,30 +579,15 @@ def _text_local(spans: Spans, idx: np.ndarray, k: Knowledge) -> np.ndarray:
 
 
 def piece_topic(spans: Spans, k: Knowledge) -> np.ndarray | None:
-    """The piece's topic: the sum of its single-word spans' unit vectors. For a batch of pieces, one row per
-    piece (NaN where a piece has none), or None when none has one."""
-    if not len(spans):
-        return None
-    single = spans.n_words == 1
-    if spans.word_piece is None:
-        return k.topic(spans.form[single])
-    piece = spans.word_piece[spans.first]
-    topics = [k.topic(spans.form[single & (piece == p)]) for p in range(len(spans.piece_words) - 1)]
-    if all(t is None for t in topics):
-        return None
-    dim = next(t for t in topics if t is not None).shape[0]
-    return np.vstack([np.full(dim, np.nan, dtype=np.float32) if t is None else t for t in topics])
+    """The piece's topic: the sum of its single-word spans' unit vectors."""
+    return k.topic(spans.form[spans.n_words == 1]) if len(spans) else None
 
 
 def text_topic(spans: Spans, idx: np.ndarray, k: Knowledge, topic: np.ndarray | None) -> np.ndarray:
     """cos(span, the piece's topic without it)."""
     if topic is None or not len(idx):
         return np.zeros(len(idx))
-    t, ok = _span_topics(spans, idx, topic)
-    out = k.fit(spans.form[idx], _topic_context(k, spans.form[idx], t))
-    if ok is not None:
-        out[~ok] = 0.0
-    return out
+    return k.fit(spans.form[idx], _topic_context(k, spans.form[idx], topic))
 
 
 def rank(pairs: Pairs, ranker) -> np.ndarray:
