@@ -286,3 +286,23 @@ def test_screen_mode_reuses_the_first_stages_spans_and_reports_what_check_report
     again = engine_mod.check(text, k, screen=True)
     assert len(made) == n_pieces
     assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(plain.to_dict(), sort_keys=True)
+
+
+def test_a_text_pasted_twice_is_judged_as_one_copy():
+    """A sentence repeated word for word is one piece of evidence: echo counts read it once, so a spun story
+    pasted twice (or a paragraph repeated as a summary) keeps every finding of one copy, in both copies, instead
+    of its spun words looking echoed and the whole text passing as clean."""
+    text = (Path(__file__).parent.parent / "examples" / "spun-news.txt").read_text()
+    one = unspin.check(text, fingerprints=False)
+    sep = "\n\n"
+    two = unspin.check(text + sep + text, fingerprints=False)
+    shift = len(text) + len(sep)
+    spans_one = [(f.start, f.end, f.level, f.suggestions[:1]) for f in one.findings]
+    assert spans_one and one.verdict == "spun"
+    assert [(f.start, f.end, f.level, f.suggestions[:1]) for f in two.findings] == spans_one + [
+        (a + shift, b + shift, level, s) for a, b, level, s in spans_one]
+    assert two.verdict == "spun"
+    # a repeated paragraph on top ("Summary:") takes nothing away from the findings below it
+    paragraphs = text.split("\n\n")
+    summary = unspin.check("Summary: " + paragraphs[1] + "\n\n" + text, fingerprints=False)
+    assert len(summary.at_level("finding")) >= len(one.at_level("finding"))

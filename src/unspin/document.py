@@ -110,6 +110,7 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     bigr: list[int] = []
     c = RegisterCounts()
     run_zipf = total.unlinked_zipf if total is not None else 0.0  # continued word by word: the same float sum
+    seen: set[tuple[str, ...]] = set()
     for run in runs:
         c.words += len(run.lower)
         c.sentences += len(set(run.sent))
@@ -120,13 +121,14 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
         known = f >= 0
         fk = np.maximum(f, 0)
         s = np.array(run.sent, dtype=np.int64)
-        pair = (w[:-1] >= 0) & (w[1:] >= 0) & (s[1:] == s[:-1])  # neighbours in one sentence, both single words
-        bigr.extend((w[:-1][pair] * W + w[1:][pair]).tolist())
+        fresh = _first_seen_sentences(run.lower, s, seen)
+        pair = (w[:-1] >= 0) & (w[1:] >= 0) & (s[1:] == s[:-1]) & fresh[1:]  # neighbours in one sentence, both
+        bigr.extend((w[:-1][pair] * W + w[1:][pair]).tolist())  # single words
         func = np.array([is_function_word(low) for low in run.lower], dtype=bool) | (known & lex.function[fk])
         content = ~func
         c.n_function += int(func.sum())
         c.n_content += int(content.sum())
-        lem.extend(lex.lemma[f[content & known]].tolist())
+        lem.extend(lex.lemma[f[content & known & fresh]].tolist())
         # unlinked content words: their Zipf summed one by one in word order (the same float sums as a word loop)
         for i in np.flatnonzero(content & (~known | (lex.link_count[fk] == 0))).tolist():
             z = float(lex.zipf[f[i]]) if f[i] >= 0 else zipf(run.lower[i])
@@ -140,6 +142,28 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
     lk, lc = np.unique(np.array(lem, dtype=np.int64), return_counts=True)
     bk, bc = np.unique(np.array(bigr, dtype=np.int64), return_counts=True)
     return DocStats(c.words, c.register(), lk, lc, bk, bc)
+
+
+REPEAT_MIN_WORDS = 4  # a sentence this long repeated word for word is a copy, not a new use of its words
+
+
+def _first_seen_sentences(lower: list[str], sent: np.ndarray, seen: set) -> np.ndarray:
+    """Which words belong to a sentence whose words (lower case) the section has not had before; `seen` is
+    updated. A sentence repeated word for word is one piece of evidence, not two: echo counts read each distinct
+    sentence once, so a text pasted twice (or a paragraph repeated as a summary) gets the counts of one copy —
+    spun words do not look echoed, and honest ones no more echoed than in one copy. Sentences shorter than
+    REPEAT_MIN_WORDS ("Thank you.", a name called out, "Figure") are ordinary repeated use and always count."""
+    fresh = np.ones(len(lower), dtype=bool)
+    bounds = np.flatnonzero(np.diff(sent)) + 1
+    for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(lower)]):
+        if b - a < REPEAT_MIN_WORDS:
+            continue
+        key = tuple(lower[a:b])
+        if key in seen:
+            fresh[a:b] = False
+        else:
+            seen.add(key)
+    return fresh
 
 
 def pieces(text: str):
