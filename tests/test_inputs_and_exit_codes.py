@@ -275,6 +275,44 @@ def test_trace_exit_flags(tmp_path, capsys, monkeypatch):
     assert code == 5
 
 
+def test_bad_index_and_output_paths_are_one_line_errors_and_leave_nothing(tmp_path, capsys, monkeypatch):
+    """A trace report that cannot be written, an index path that cannot be a directory, a refused new index:
+    a one-line error naming the path (no traceback), and nothing half-made left behind."""
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "cache"))
+    story = "Residents of Tamrik were asked to stay away from the dam while crews repaired the damage on Friday.\n"
+    (tmp_path / "src.txt").write_text(story)
+    ix = str(tmp_path / "ix")
+    assert run(capsys, "index", "add", str(tmp_path / "src.txt"), "--index", ix, "-q")[0] == 0
+    for out in (tmp_path / "no" / "such" / "dir.html", tmp_path):  # a missing directory, a directory
+        code, _, err = run(capsys, "trace", str(tmp_path / "src.txt"), "--index", ix, "--format", "html",
+                           "-o", str(out))
+        assert code == 4 and f"{out}: cannot write" in err and "Traceback" not in err
+    for bad in (tmp_path / "src.txt" / "sub", ):  # inside a file
+        code, _, err = run(capsys, "index", "add", str(tmp_path / "src.txt"), "--index", str(bad))
+        assert code == 2 and str(bad) in err and "cannot create" in err
+    refused = tmp_path / "refused"
+    code, _, err = run(capsys, "index", "add", str(tmp_path / "src.txt"), "--index", str(refused),
+                       "--features", "bogus")
+    assert code == 2 and "unknown feature kind" in err and not refused.exists()
+
+
+def test_a_reader_that_closes_the_output_early_gets_the_sigpipe_status_not_0(tmp_path):
+    """`unspin check … | true`: the output is gone before anything is written. The exit status is 141 (128 +
+    SIGPIPE, as other tools stopped that way give) — never 0, which would tell a `pipefail` script "nothing
+    found" — and there is no traceback."""
+    import os
+    import subprocess
+
+    (tmp_path / "t.txt").write_text("The weather was mild on Sunday and the market opened as usual.\n")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before unspin writes
+    exe = str(Path(sys.executable).with_name("unspin"))
+    proc = subprocess.run([exe, "check", str(tmp_path / "t.txt")], stdout=write_end, stderr=subprocess.PIPE,
+                          text=True, timeout=120)
+    os.close(write_end)
+    assert proc.returncode == 141 and "Traceback" not in proc.stderr
+
+
 # ------------------------------------------------------------------------------------------- option values
 
 @pytest.mark.parametrize("argv, option", [

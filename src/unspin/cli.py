@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import os
 import sys
 
 from .types import ExitCode
+
+EXIT_BROKEN_PIPE = 141  # the output was closed before unspin finished (128 + SIGPIPE, as `grep … | head` gives)
 
 # subcommand modules: each defines add_parser(subparsers) and sets `func` (args -> int exit code)
 PLUGIN_MODULES = (
@@ -62,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        # the reader closed the output early (`| head`): stop, as tools stopped by SIGPIPE do, with their exit
+        # status (128 + 13) — not 0, which would say "nothing found" — and with stdout on /dev/null so that
+        # Python's own flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as e:
         # the output could not be written (a full disk or quota, a failing device): what was written stays, and
         # the exit code says an output was lost, as for a file `--out-dir` cannot write

@@ -144,6 +144,10 @@ def run_info(args) -> int:
         for k, v in info.items():
             if k == "bytes":
                 v = f"{v} ({v / 1e6:.1f} MB)"
+            elif k == "created" and isinstance(v, (int, float)):  # (the JSON keeps the epoch seconds)
+                from datetime import datetime, timezone
+
+                v = datetime.fromtimestamp(v, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
             print(f"{k:14} {v}")
     return 0
 
@@ -177,7 +181,12 @@ def run_trace(args) -> int:
     except TraceIndexError as e:
         _err(str(e))
         return 2
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    except OSError as e:  # before any input is read: nothing is lost
+        _err(f"{args.output}: cannot write: {e.strerror or e}")
+        ix.close()
+        return int(ExitCode.INPUT)
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty())
     found = False
     bad = False

@@ -100,6 +100,17 @@ def parse_redis_url(url: str) -> dict:
     return cfg
 
 
+def _check_new_settings(directory: Path, lsh_storage, features) -> list[str]:
+    """The feature kinds of a new index, after checking them and the LSH storage URL (IndexError_ if wrong)."""
+    feats = list(features) if features else list(DEFAULTS["features"])
+    bad = [f for f in feats if f not in KINDS]
+    if bad or not feats:
+        raise IndexError_(f"{directory}: unknown feature kind(s) {bad} (choose from {', '.join(KINDS)})")
+    if lsh_storage:
+        parse_redis_url(lsh_storage)
+    return feats
+
+
 class TraceIndex:
     """A trace index directory. `TraceIndex(dir, create=True)` makes one; otherwise it must exist."""
 
@@ -114,7 +125,11 @@ class TraceIndex:
                                   f"`unspin index add FILES --index {self.dir}`)")
             if self.dir.exists() and not self.dir.is_dir():
                 raise IndexError_(f"{self.dir}: exists and is not a directory")
-            self.dir.mkdir(parents=True, exist_ok=True)
+            _check_new_settings(self.dir, lsh_storage, features)  # before anything is made: a refused index
+            try:  # leaves nothing behind
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise IndexError_(f"{self.dir}: cannot create the index directory ({e.strerror or e})") from None
         try:
             self.db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -135,14 +150,9 @@ class TraceIndex:
     def _load_meta(self, lsh_storage, features) -> dict:
         rows = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         if not rows:
-            feats = list(features) if features else list(DEFAULTS["features"])
-            bad = [f for f in feats if f not in KINDS]
-            if bad or not feats:
-                raise IndexError_(f"{self.dir}: unknown feature kind(s) {bad} (choose from {', '.join(KINDS)})")
+            feats = _check_new_settings(self.dir, lsh_storage, features)
             meta = dict(DEFAULTS, features=feats, version=FORMAT_VERSION, uuid=uuid.uuid4().hex,
                         created=time.time(), generation=0, lsh_storage=lsh_storage)
-            if lsh_storage:
-                parse_redis_url(lsh_storage)
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 for k, v in meta.items():
