@@ -169,3 +169,17 @@ def test_a_misspelt_or_missing_thesaurus_is_an_error_not_a_silent_empty_check(ca
         with pytest.raises(SystemExit) as e:
             main(["spinners", *sub, "--sources", "mobi"])
         assert e.value.code == 2 and "unknown thesaurus 'mobi'" in capsys.readouterr().err
+
+
+def test_options_that_cannot_work_are_usage_errors_said_once(capsys, tmp_path):
+    """`--output-dir` without `--format html`, an `--output-dir` that is a file, an `--index` that is no trace
+    index: exit 2 with one line naming the option, before any input is read."""
+    clean = tmp_path / "clean.txt"
+    clean.write_text(CLEAN)
+    code, out, err = run(capsys, "check", "--output-dir", str(tmp_path / "pages"), str(clean))
+    assert code == 2 and "--format html" in err and not out and not (tmp_path / "pages").exists()
+    code, _, err = run(capsys, "check", "--format", "html", "--output-dir", str(clean), str(clean))
+    assert code == 2 and "exists and is not a directory" in err
+    for command in ("check", "restore"):
+        code, out, err = run(capsys, command, "--index", str(tmp_path / "no-index"), str(clean), str(EXAMPLE))
+        assert code == 2 and not out and err.count("not a trace index") == 1, command

@@ -176,6 +176,21 @@ def _model_files_problem(opts: dict, command: str) -> int | None:
     return None
 
 
+def _index_problem(opts: dict, command: str) -> int | None:
+    """Usage error (2) when `--index` is no trace index (missing, not a directory, not an index), said once
+    before any input, as `unspin trace` says it: every input would fail the same way."""
+    if not opts.get("index"):
+        return None
+    from .trace import TraceIndex, TraceIndexError
+
+    try:
+        TraceIndex(opts["index"]).close()
+    except (TraceIndexError, OSError) as e:
+        print(f"unspin {command}: --index: {e}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    return None
+
+
 def run_check(args) -> int:
     import unspin
 
@@ -187,6 +202,14 @@ def run_check(args) -> int:
         return code
     if (code := _model_files_problem(opts, "check")) is not None:
         return code
+    if (code := _index_problem(opts, "check")) is not None:
+        return code
+    if args.output_dir and args.format != "html":
+        print("unspin check: --output-dir writes HTML pages: use it with --format html", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    if args.output_dir and os.path.exists(args.output_dir) and not os.path.isdir(args.output_dir):
+        print(f"unspin check: --output-dir {args.output_dir}: exists and is not a directory", file=sys.stderr)
+        return int(ExitCode.USAGE)
     if args.format == "html" and not args.output_dir and (len(args.paths) > 1 or any(
             os.path.isdir(p) for p in args.paths)):
         print("unspin check: --format html with several inputs needs --output-dir", file=sys.stderr)
@@ -313,6 +336,8 @@ def run_restore(args) -> int:
     if (code := _lists_problem(opts, "restore")) is not None:
         return code
     if (code := _model_files_problem(opts, "restore")) is not None:
+        return code
+    if (code := _index_problem(opts, "restore")) is not None:
         return code
     several = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
     if several and args.format == "text" and not args.out_dir:
