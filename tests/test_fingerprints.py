@@ -95,6 +95,22 @@ def test_tsv_list_with_header_comments_and_bad_rows():
     assert any("not a number" in r for r in reasons)
 
 
+def test_a_list_saved_as_utf16_or_with_a_bom_reads_like_every_other_input(tmp_path):
+    """Lists are read like every other input (unspin.decoding): a spreadsheet's UTF-16 export or a BOM is no
+    reason to refuse them; a binary file still is, naming it."""
+    rows = "profound learning\tdeep learning\nirregular woodland\trandom forest\n"
+    for name, data in (("u16.tsv", rows.encode("utf-16")), ("bom.tsv", b"\xef\xbb\xbf" + rows.encode()),
+                       ("u16le.tsv", rows.encode("utf-16-le"))):
+        p = tmp_path / name
+        p.write_bytes(data)
+        assert [(e.tortured, e.expected) for e in parse_file(p).entries] == [
+            ("profound learning", "deep learning"), ("irregular woodland", "random forest")], name
+    binary = tmp_path / "list.tsv"
+    binary.write_bytes(b"\x00\x01\x02binary\x00")
+    with pytest.raises(fp.FingerprintFormatError, match="list.tsv"):
+        parse_file(binary)
+
+
 def test_comma_list_without_header(tmp_path):
     p = tmp_path / "mine.csv"
     p.write_text("profound learning,deep learning\n\"odd, quoted phrase\",plain phrase\n", encoding="utf-8")
@@ -160,13 +176,16 @@ def test_detect_format(tmp_path):
 def test_unreadable_files_name_the_file(tmp_path):
     bad_json = tmp_path / "bad.json"
     bad_json.write_text('{"phrases": [', encoding="utf-8")
-    not_utf8 = tmp_path / "latin.tsv"
-    not_utf8.write_bytes(b"caf\xe9\tcoffee\n")
+    binary = tmp_path / "binary.tsv"
+    binary.write_bytes(b"caf\x00\x01\x02\tcoffee\x00\n")
     empty = tmp_path / "empty.tsv"
     empty.write_text("", encoding="utf-8")
     wrong_shape = tmp_path / "shape.json"
     wrong_shape.write_text('{"items": 3}', encoding="utf-8")
-    for p, words in [(bad_json, "invalid JSON"), (not_utf8, "UTF-8"), (empty, "empty"),
+    latin = tmp_path / "latin.tsv"  # a legacy code page is read as every other input is (unspin.decoding)
+    latin.write_bytes(b"caf\xe9 cr\xe8me\tcoffee\n")
+    assert [(e.tortured, e.expected) for e in parse_file(latin).entries] == [("café crème", "coffee")]
+    for p, words in [(bad_json, "invalid JSON"), (binary, "binary"), (empty, "empty"),
                      (tmp_path / "missing.tsv", "cannot read"), (wrong_shape, "phrases")]:
         with pytest.raises(fp.FingerprintFormatError) as ei:
             parse_file(p)
@@ -616,15 +635,15 @@ def test_engine_merges_listed_fingerprints():
             "irregular woodland trained on the same labelled pixels from three regions over two years.")
     report = unspin.check(text)
     listed = {f.text: f for f in report.findings if f.detail.startswith("mine:")}
-    assert set(listed) == {"profound learning", "irregular woodland"}
+    assert set(listed) == {"profound learning", "an irregular woodland"}  # (the article taken in: "a random …")
     assert listed["profound learning"].suggestions[0] == "deep learning"
-    assert listed["irregular woodland"].confidence >= 0.95
+    assert listed["an irregular woodland"].confidence >= 0.95
     spans = [(f.start, f.end) for f in report.findings]
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
     from unspin import restore
 
     restored = restore(text).text
-    assert "apply deep learning to" in restored and "random forest trained" in restored
+    assert "apply deep learning to" in restored and "with a random forest trained" in restored
     assert not any(f.detail.startswith("mine:") for f in unspin.check(text, fingerprints=False).findings)
 
 
@@ -762,13 +781,32 @@ def test_a_variant_is_a_suspect_in_check_and_not_certain_evidence_for_the_spin_s
             "and they compare it with two older methods on the same public data set of hospital records.")
     with_list = unspin.check(text, sources=[fs])
     alone = unspin.check(text, sources=[])
-    hits = [f for f in with_list.findings if f.text == "arbitrary woodland"]
-    assert len(hits) == 1 and hits[0].level == "suspect" and hits[0].suggestions[0] == "random forest"
+    hits = [f for f in with_list.findings if f.text == "an arbitrary woodland"]  # the article taken in
+    assert len(hits) == 1 and hits[0].level == "suspect" and hits[0].suggestions[0] == "a random forest"
     assert with_list.spin_score == alone.spin_score
     from unspin.edits import restore_report
 
     assert "random forest" in restore_report(with_list, include_suspects=True).text
     assert "arbitrary woodland" in restore_report(with_list).text  # default restore: findings only
+
+
+def test_a_listed_phrase_that_needs_the_other_article_takes_it_in():
+    """"an irregular woodland" restores to "a random forest", not "an random forest": like the model's findings, a
+    listed (or variant) finding takes in an article that would become wrong, with the case of the text kept."""
+    import unspin
+    from unspin.edits import restore_report
+
+    fs = fp.FingerprintSet.from_entries(VARIANT_LIST, name="demo")
+    text = ("We trained an irregular woodland on the data. An irregular woodland was the baseline, and "
+            "an arbitrary woodland came second; a profound learning model came last.")
+    rep = unspin.check(text, sources=[fs])
+    assert [(f.text, f.suggestions[0], f.level) for f in rep.findings if f.source == "list"] == [
+        ("an irregular woodland", "a random forest", "finding"), ("An irregular woodland", "a random forest", "finding"),
+        ("an arbitrary woodland", "a random forest", "suspect"),  # a variant
+        ("profound learning", "deep learning", "finding")]  # "a" suits both: nothing taken in
+    restored = restore_report(rep, include_suspects=True).text
+    assert restored == ("We trained a random forest on the data. A random forest was the baseline, and "
+                        "a random forest came second; a deep learning model came last.")
 
 
 def test_an_imported_list_finds_variants_also_from_the_disk_cache(_db_env, tmp_path):
@@ -816,7 +854,7 @@ def test_variants_can_be_turned_off_in_check_and_on_the_command_line(_db_env, tm
     fpm.import_file(src, name="demo")
     text = ("The authors describe how an arbitrary woodland was used in the experiments reported in this section, "
             "and they compare it with two older methods on the same public data set of hospital records.")
-    assert [f.text for f in unspin.check(text).findings if f.rule_id.endswith("_VARIANT")] == ["arbitrary woodland"]
+    assert [f.text for f in unspin.check(text).findings if f.rule_id.endswith("_VARIANT")] == ["an arbitrary woodland"]
     assert not [f for f in unspin.check(text, variants=False).findings if f.rule_id.endswith("_VARIANT")]
     assert fpm.load().find_variants  # the shared, cached set is not changed by variants=False
     doc = tmp_path / "doc.txt"

@@ -25,7 +25,7 @@ SOFT_FLOOR = 0.2  # spans at least this suspicious count as evidence for the doc
 EXTERNAL_P = 0.97  # a listed fingerprint or a trace restoration counts as a span this sure
 
 
-MAX_DENSITY = 400.0  # findings per 1,000 words beyond which the text is not English prose
+MAX_DENSITY = 400.0  # findings and suspects per 1,000 words beyond which the text is not English prose
 
 
 EVIDENCE_FIELDS = ("reverse", "forward", "learned", "neighbour_only", "gain", "echo_bigram", "echo_cand",

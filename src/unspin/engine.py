@@ -170,7 +170,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
                         progress=progress, prepared=prepared)
     notes = list(ds.notes)
     findings = model_findings(text, ds, k, threshold, suspect_threshold) if ds.english else []
-    findings = merge_external(findings, external)
+    findings = merge_external(findings, external, text)
     if confirmed:
         kept = refute(findings, confirmed)
         if len(kept) < len(findings):
@@ -179,8 +179,11 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
                          "there")
         findings = kept
     score = ds.spin_score
-    if ds.english and ds.words and len(findings) * 1000.0 / ds.words > MAX_DENSITY:
-        notes.append("implausibly many findings for English prose; no verdict")
+    # (a text too short for a score has no verdict to withhold: two suspects in a four-word sentence are no sign
+    # that it is not prose)
+    if ds.english and ds.words >= MIN_WORDS_FOR_SCORE and len(findings) * 1000.0 / ds.words > MAX_DENSITY:
+        notes.append(f"implausibly many flagged spans for English prose ({len(findings)} findings and suspects in "
+                     f"{ds.words} words); no verdict")
         score = None
     if ds.english and 0 < ds.words < MIN_WORDS_FOR_SCORE:
         notes.append(f"too short for a spin score ({ds.words} words < {MIN_WORDS_FOR_SCORE})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from typing import TYPE_CHECKING
@@ -100,13 +100,17 @@ def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: floa
     return out
 
 
-def merge_external(model_findings: list[Finding], external: list[Finding]) -> list[Finding]:
+def merge_external(model_findings: list[Finding], external: list[Finding], text: str | None = None) -> list[Finding]:
     """One non-overlapping list sorted by start: trace restorations win their spans, then listed
     fingerprints (which keep the model's evidence for the same span, see fingerprints.merge), then the
-    model's own findings."""
+    model's own findings. With `text`, a listed phrase whose expected phrase needs the other article takes the
+    article in, as the model's findings do ("an irregular woodland" → "a random forest", not "an random
+    forest"); a traced restoration is the source's own words and stays as it is."""
     from .fingerprints.combine import merge
 
     listed = [f for f in external if f.source == SOURCE_LIST]
+    if text is not None:
+        listed = [_listed_with_article(f, text) for f in listed]
     traced = [f for f in external if f.source == SOURCE_TRACE]
     out = merge(model_findings, listed) if listed else sorted(model_findings, key=lambda f: (f.start, f.end))
     if traced:
@@ -114,6 +118,11 @@ def merge_external(model_findings: list[Finding], external: list[Finding]) -> li
         out = [f for f in out if not overlaps_any(f, traced)] + traced
         out.sort(key=lambda f: (f.start, f.end))
     return out
+
+
+def _listed_with_article(f: Finding, text: str) -> Finding:
+    start, span_text, sugg = _with_article(f, f.suggestions, text)
+    return f if start == f.start else replace(f, start=start, text=span_text, suggestions=sugg)
 
 
 def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Finding]:

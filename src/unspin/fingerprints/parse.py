@@ -364,10 +364,14 @@ def _read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as e:
         raise FingerprintFormatError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise FingerprintFormatError(f"{path}: not UTF-8 text (byte {e.start}): save the list as UTF-8") from None
+    if not data:
+        return ""  # (said as "no usable row" by the caller)
+    from ..decoding import DecodeError, decode_bytes
+
+    try:  # UTF-8 with or without BOM, UTF-16/32, a legacy code page: as every other input is read
+        return decode_bytes(data, str(path)).text
+    except DecodeError as e:
+        raise FingerprintFormatError(str(e)) from None
 
 
 def detect_format(path: Path, text: str) -> str:
