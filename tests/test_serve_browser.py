@@ -61,7 +61,7 @@ def test_page_paste_highlight_accept_restore(driver, server):
     assert [m.text for m in marks] == ["focal bank", "premium rate"]
     assert "conf-high" in marks[0].get_attribute("class") and "conf-mid" in marks[1].get_attribute("class")
     summary = d.find_element(By.ID, "summary").text
-    assert "Spin score 0.83 on a 0–1 scale (0.5 or more reads as spun)" in summary and "Verdict: spun" in summary
+    assert "Spin score 0.83 on a 0–1 scale (how strongly the whole text reads as spun)" in summary and "Verdict: spun" in summary
     assert "2 findings in 24 words" in summary
     restored = d.find_element(By.ID, "restored")
     assert restored.get_attribute("value") == SPUN  # nothing accepted yet

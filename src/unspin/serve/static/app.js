@@ -79,9 +79,10 @@
     return out;
   }
 
+  // the same bands as the HTML report of `unspin check --format html` (render.py): one colour, one meaning
   function band(conf) {
-    if (conf >= 0.8) return "conf-high";
-    if (conf >= 0.5) return "conf-mid";
+    if (conf >= 0.85) return "conf-high";
+    if (conf >= 0.65) return "conf-mid";
     return "conf-low";
   }
 
@@ -158,7 +159,7 @@
     if (hasScore) {
       els.summary.replaceChildren(
         "Spin score ", el("span", { class: "score", text: Number(r.spin_score).toFixed(2) }),
-        " on a 0–1 scale (0.5 or more reads as spun). Verdict: ", verdict, ".",
+        " on a 0–1 scale (how strongly the whole text reads as spun). Verdict: ", verdict, ".",
       );
     } else {
       // no number to show: say why instead (the engine gives none for short or non-English texts)
