@@ -391,6 +391,13 @@ def test_learn_aligns_spun_variants_of_one_text():
     d = learn(copies, name="farm")
     got = {e.spun: (e.original, e.source) for e in d.entries}
     assert got["visitant"] == ("company", "variants") and got["steerage"] == ("guidance", "variants")
+    # the confidence is what such pairs measured on dev tools: six copies settle a direction better than two
+    six = v.confidence(("visitant", "company"))
+    two = variant_evidence(copies[:2])
+    pair = next(iter(two.pairs))
+    assert v.copies[("visitant", "company")] == 6 and six >= 0.89
+    assert two.copies[pair] == 2 and two.confidence(pair) <= 0.87 < six
+    assert {e.confidence for e in d.entries if e.spun == "visitant"} == {six}
     assert d.meta["variant_groups"] == 1 and d.meta["variant_documents"] == 6
     assert identify(copies[0], [d]).best == "farm" and identify(story, [d]).best == "none"
 
@@ -404,7 +411,7 @@ def test_cli_learn_says_when_documents_are_variants(tmp_path, capsys):
     out = tmp_path / "l.json"
     assert main(["spinners", "learn", str(pile), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "4 documents are spun variants of 1 texts" in text and "(variants)" in text
+    assert "4 documents are spun variants of 1 text:" in text and "(variants)" in text
     assert {"variants"} <= {p["source"] for p in json.loads(out.read_text())["phrases"]}
     assert main(["spinners", "learn", str(pile), "--out", str(out), "--no-variants"]) == 0
     assert "variants" not in capsys.readouterr().out

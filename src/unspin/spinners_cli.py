@@ -153,9 +153,11 @@ def run_learn(args) -> int:
     else:
         print(f"{args.out}: {len(d)} entries learned from {d.documents} documents ({d.words:,} words)")
         if d.meta.get("variant_groups"):
-            print(f"  {d.meta['variant_documents']} documents are spun variants of {d.meta['variant_groups']} "
-                  "texts: their differences were aligned (entries marked variants), and the stories' own words "
-                  "are not taken for the tool's")
+            n_texts = d.meta["variant_groups"]
+            print(f"  {d.meta['variant_documents']} documents are spun variants of {n_texts} "
+                  f"text{'' if n_texts == 1 else 's'}: their differences were aligned (entries marked variants, "
+                  "confidence by the copies that showed them), and the stories' own words are not taken for the "
+                  "tool's")
         for e in sorted(d.entries, key=lambda e: (-e.count, e.spun))[:15]:
             print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}"
                   + (f"  ({e.source})" if e.source != "pile" else ""))

@@ -812,7 +812,7 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     entries = [e for e in resolved if e.confidence >= threshold]
     weak = [e for e in resolved if e.confidence < threshold]
     if var is not None and var.pairs:
-        _take_exact(entries, var.pairs, pile, "variants", VARIANT_CONFIDENCE, {"variants": True})
+        _take_exact(entries, var.pairs, pile, "variants", var.confidence, {"variants": True})
     if index:
         exact, aligned = trace_pairs(texts, index)
         # a unit that occurs in aligned texts but was never aligned as a substitution is contradicted there
@@ -836,24 +836,22 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak, profile)
 
 
-VARIANT_CONFIDENCE = 0.9  # a pair read off aligned variants: its direction is inferred (`variants._direction`);
-# pooled precision of such pairs on dev tools 301–306 (ten stories spun five times each): 0.90
-
-
-def _take_exact(entries: list[LearnedEntry], exact: Counter, pile: Pile, source: str, confidence: float,
+def _take_exact(entries: list[LearnedEntry], exact: Counter, pile: Pile, source: str, confidence,
                 evidence: dict | None = None) -> None:
     """Add exactly aligned (spun, original) pairs to `entries` (in place), the most often aligned first: a new
     unit becomes an entry; an entry from weaker evidence (EXACT_RANK) takes the aligned original; an entry
-    from the same evidence keeps the original aligned most often."""
+    from the same evidence keeps the original aligned most often. `confidence`: a number, or a function of the
+    pair (a pair read off aligned variants: `VariantEvidence.confidence`, by the copies that showed it)."""
     by_unit = {e.spun: e for e in entries}
     for (u, o), c in exact.most_common():
+        conf = confidence((u, o)) if callable(confidence) else confidence
         e = by_unit.get(u)
         if e is None:
-            e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), confidence, source,
+            e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), conf, source,
                                           {**(evidence or {}), "aligned": c})
             entries.append(e)
         elif EXACT_RANK.get(e.source, 0) < EXACT_RANK[source] or (e.source == source and e.original == o):
-            e.original, e.confidence, e.source = o, confidence, source
+            e.original, e.confidence, e.source = o, conf, source
             e.evidence = {**e.evidence, **(evidence or {}), "aligned": c}
 
 
