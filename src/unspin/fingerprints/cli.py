@@ -101,8 +101,8 @@ def run_import(args) -> int:
         d["skipped_rows"] = [{result.unit: s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
-        print(f"imported {info.entries:,} fingerprints as '{info.name}' from {args.file} ({info.format}); "
-              f"skipped {info.skipped:,} rows")
+        print(f"imported {info.entries:,} fingerprint{'' if info.entries == 1 else 's'} as '{info.name}' from "
+              f"{args.file} ({info.format}); skipped {info.skipped:,} row{'' if info.skipped == 1 else 's'}")
         for reason, n in info.skipped_by_reason.items():
             print(f"  {n:>6,}  {reason}")
         _show_skipped(args, result)

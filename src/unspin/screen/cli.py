@@ -166,15 +166,17 @@ def run(args) -> int:
         return int(ExitCode.USAGE)
     except (OSError, sqlite3.Error) as e:  # e.g. the output disk is full: committed results are kept
         print(f"unspin screen: cannot write to {args.out}: {getattr(e, 'strerror', None) or e}; results committed "
-              "so far are kept - fix this (free disk space) and run the same command again to resume",
-              file=sys.stderr)
+              "so far are kept - fix this (a full disk, a missing or read-only directory) and run the same "
+              "command again to resume", file=sys.stderr)
         return int(ExitCode.INPUT)
+    from ..render import plural
+
     rate = outcome.screened / outcome.seconds if outcome.seconds > 0 else 0.0
     print(
-        f"screened {outcome.screened} documents in {outcome.seconds:.1f} s ({rate:.1f} docs/s); "
+        f"screened {plural(outcome.screened, 'document')} in {outcome.seconds:.1f} s ({rate:.1f} docs/s); "
         f"{outcome.skipped} already done; {outcome.total_documents} in {outcome.out_dir} "
-        f"({outcome.with_findings} with findings, {outcome.errors} errors)"
-        + (f"; {outcome.duplicates} duplicate ids skipped" if outcome.duplicates else ""),
+        f"({outcome.with_findings} with findings, {plural(outcome.errors, 'error')})"
+        + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else ""),
         file=sys.stderr,
     )
     print(f"summary: {os.path.join(str(outcome.out_dir), 'summary.html')}", file=sys.stderr)
