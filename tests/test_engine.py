@@ -306,3 +306,18 @@ def test_a_text_pasted_twice_is_judged_as_one_copy():
     paragraphs = text.split("\n\n")
     summary = unspin.check("Summary: " + paragraphs[1] + "\n\n" + text, fingerprints=False)
     assert len(summary.at_level("finding")) >= len(one.at_level("finding"))
+
+
+def test_the_implausible_density_note_only_where_a_verdict_is_withheld(monkeypatch):
+    """Two suspects in a four-word sentence are no sign that a text is not prose: a text too short for a score
+    gets no "implausibly many" note; a scored text over the density (findings and suspects per 1,000 words) gets
+    it, says what it counted, and no spin score."""
+    short = unspin.check("The focal bank rose.", fingerprints=False)
+    assert short.spin_score is None and not any("implausibly" in n for n in short.notes)
+    text = (Path(__file__).parent.parent / "examples" / "spun-news.txt").read_text()
+    monkeypatch.setattr(engine_mod, "MAX_DENSITY", 0.0)
+    k = engine_mod.knowledge()
+    rep = engine_mod.check(text, k)
+    note = [n for n in rep.notes if "implausibly" in n]
+    assert rep.spin_score is None and rep.verdict == "uncertain"
+    assert note and f"{len(rep.findings)} findings and suspects in {rep.words} words" in note[0]
