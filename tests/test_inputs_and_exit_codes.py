@@ -157,6 +157,20 @@ def test_bom_only_and_empty_files_behave_the_same(tmp_path, capsys):
         assert code == 4 and "empty file" in err
 
 
+def test_a_file_of_only_whitespace_is_as_empty_as_an_empty_one_and_stdin_is_read_once(tmp_path, capsys,
+                                                                                      monkeypatch):
+    import io
+
+    p = tmp_path / "blank.txt"
+    p.write_bytes(b"  \r\n\n\t ")
+    for command in ("check", "restore"):
+        code, out, err = run(capsys, command, "--no-fingerprints", str(p))
+        assert code == 4 and f"{p}: no text (only whitespace)" in err and not out, command
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"The committee met on Monday.\n")))
+    code, out, err = run(capsys, "check", "--no-fingerprints", "-", "-")
+    assert code == 4 and out.count("<stdin>:") == 1 and "standard input was already read" in err
+
+
 def test_binary_is_still_refused(tmp_path, capsys):
     p = tmp_path / "photo.txt"
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))

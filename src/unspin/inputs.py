@@ -85,6 +85,8 @@ def _read(path: str, rel: str | None, encoding: str | None, max_bytes: int | Non
         decoded = decode_bytes(data, name, encoding=encoding)
     except DecodeError as e:
         raise InputError(str(e)) from None
+    if not decoded.text.strip():  # as empty as an empty file: said the same way, not checked as "0 words"
+        raise InputError(f"{name}: no text (only whitespace)")
     return Input(name, decoded.text, decoded, rel)
 
 
@@ -132,8 +134,12 @@ def read_inputs(paths: list[str], encoding: str | None = None, max_bytes: int | 
                 ) -> Iterator[tuple[str, Input | None, str | None]]:
     """(name, input, error) for every file the paths name (see `expand`), in order; exactly one of input and
     error is set. Never raises for a bad input: the batch goes on."""
+    stdin_read = False
     for path, rel, err in expand(paths):
         name = "<stdin>" if path == "-" else path
+        if path == "-" and stdin_read and not err:
+            err = "<stdin>: standard input was already read (give - once)"
+        stdin_read = stdin_read or path == "-"
         if err:
             yield name, None, err
             continue
