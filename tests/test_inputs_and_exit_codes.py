@@ -425,7 +425,7 @@ def test_restore_usage_and_stdin(tmp_path, capsys, monkeypatch, fp_db):
     code, _, err = run(capsys, "restore", "--no-fingerprints", str(a), str(a))
     assert code == 2 and "several inputs need --out-dir" in err
     code, _, err = run(capsys, "restore", "--no-fingerprints", str(tmp_path))
-    assert code == 2
+    assert code == 2 and "a directory needs --out-dir" in err
     import io
 
     class Stdin:

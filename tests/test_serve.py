@@ -764,6 +764,8 @@ def test_extract_upload_cap(engine):
 def test_page_and_static_assets(client):
     r = client.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    head = client.head("/")  # uptime checks and link probes ask HEAD
+    assert head.status_code == 200 and not head.content and "script-src 'self'" in head.headers["content-security-policy"]
     assert "script-src 'self'" in r.headers["content-security-policy"]
     for asset in ("/static/app.js", "/static/style.css"):
         assert client.get(asset).status_code == 200

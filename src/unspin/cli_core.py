@@ -341,7 +341,8 @@ def run_restore(args) -> int:
         return code
     several = len(args.paths) > 1 or any(os.path.isdir(p) for p in args.paths)
     if several and args.format == "text" and not args.out_dir:
-        print("unspin restore: several inputs need --out-dir (one restored file per input), or --format json",
+        what = "a directory needs" if len(args.paths) == 1 else "several inputs need"
+        print(f"unspin restore: {what} --out-dir (one restored file per input), or --format json",
               file=sys.stderr)
         return int(ExitCode.USAGE)
     out_dir = Path(args.out_dir) if args.out_dir else None
