@@ -287,6 +287,10 @@ def test_trace_exit_flags(tmp_path, capsys, monkeypatch):
     (tmp_path / "copy.txt").write_text(story)
     code, _, _ = run(capsys, "trace", str(tmp_path / "copy.txt"), str(tmp_path / "missing.txt"), "--index", ix)
     assert code == 5
+    code, out, _ = run(capsys, "trace", str(tmp_path / "copy.txt"), str(tmp_path / "missing.txt"), "--index", ix,
+                       "--format", "json")
+    rows = json_lines(out)  # one line per input, the unreadable one as an error record (as check writes it)
+    assert code == 5 and len(rows) == 2 and rows[0]["sources"] and "missing.txt" in rows[1]["error"]
 
 
 def test_bad_index_and_output_paths_are_one_line_errors_and_leave_nothing(tmp_path, capsys, monkeypatch):

@@ -195,7 +195,13 @@ def run_trace(args) -> int:
         for doc in read_documents(args.files, text_field=args.text_field, id_field=args.id_field,
                                   encoding=args.encoding):
             if doc.error or doc.text is None:
-                _err(doc.error or f"{doc.source}: no text")
+                msg = doc.error or f"{doc.source}: no text"
+                _err(msg)
+                if args.format == "json":  # one line per input, as `check --format json` writes it
+                    import json
+
+                    out.write(json.dumps({"schema": SCHEMA_VERSION, "path": doc.id or doc.source, "error": msg},
+                                         ensure_ascii=False) + "\n")
                 bad = True
                 continue
             try:
