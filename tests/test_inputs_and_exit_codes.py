@@ -171,6 +171,16 @@ def test_a_file_of_only_whitespace_is_as_empty_as_an_empty_one_and_stdin_is_read
     assert code == 4 and out.count("<stdin>:") == 1 and "standard input was already read" in err
 
 
+def test_documents_whose_text_needs_extracting_are_refused_with_the_way_to_check_them(tmp_path, capsys):
+    """An HTML page read as it is would have its markup checked as prose (and `restore` would write text where
+    markup was): check and restore name what the file is and point at `unspin screen`, which extracts it."""
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>The committee met on Monday and agreed.</p></body></html>")
+    for command in ("check", "restore"):
+        code, out, err = run(capsys, command, "--no-fingerprints", str(page))
+        assert code == 4 and not out and f"{page}: an HTML page" in err and "unspin screen" in err, command
+
+
 def test_binary_is_still_refused(tmp_path, capsys):
     p = tmp_path / "photo.txt"
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))

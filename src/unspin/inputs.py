@@ -17,6 +17,10 @@ from .decoding import Decoded, DecodeError, decode_bytes
 
 # what a directory given to check/restore contributes: plain-text files (HTML, PDF, … need `unspin screen`)
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst"})
+# documents whose text must be extracted first: read as they are, their markup (or bytes) would be checked as
+# prose, and a restored file would lose it; `unspin screen` extracts their text
+DOCUMENT_SUFFIXES = {".html": "an HTML page", ".htm": "an HTML page", ".xhtml": "an HTML page",
+                     ".pdf": "a PDF file", ".docx": "a Word document"}
 # `--max-bytes` default: checking runs at thousands of words a second, so 25 MB (~4 million words) is about
 # a quarter of an hour on one core; bigger inputs are refused before any work unless the limit is raised
 DEFAULT_MAX_BYTES = 25_000_000
@@ -67,6 +71,9 @@ def _read(path: str, rel: str | None, encoding: str | None, max_bytes: int | Non
     else:
         name = path
         p = Path(path)
+        if (kind := DOCUMENT_SUFFIXES.get(p.suffix.lower())) and p.is_file():
+            raise InputError(f"{path}: {kind}: this command reads plain text; `unspin screen {path} --out DIR` "
+                             "extracts its text and checks it")
         try:  # a name too long, or a directory on the way without search permission, raise here
             if not p.exists():
                 raise InputError(f"{path}: no such file")
