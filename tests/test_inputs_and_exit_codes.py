@@ -563,6 +563,8 @@ def test_a_model_file_that_cannot_be_loaded_is_a_usage_error_said_once(tmp_path,
     good.write_text(PROSE)
     code, _, err = run(capsys, "check", "--no-fingerprints", flag, str(bad), str(good), str(good))
     assert code == 2 and err.count(f"{message} {bad}: cannot load it") == 1 and "good.txt" not in err
+    if flag == "--lm":  # refused before KenLM reads it: no KenLM progress bar over a file that is no model
+        assert "not a KenLM model" in err and "----5---10" not in err
 
 
 def test_restore_never_writes_over_another_input_of_the_run(tmp_path, capsys, fp_db):

@@ -106,6 +106,7 @@ class KenLM:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"{path}: language model not found")
+        _looks_like_kenlm(path)
         self.path = str(path)
         self._kenlm = kenlm
         self._m = kenlm.Model(self.path)
@@ -162,6 +163,21 @@ class KenLM:
 
 
 _DEFAULT: dict[str, LanguageModel] = {}
+
+
+def _looks_like_kenlm(path: Path) -> None:
+    """A ValueError naming the file unless it starts like an ARPA file (blank lines, then \\data\\; or gzip,
+    bzip2, xz data), or a KenLM binary (its "mmap lm " magic): KenLM itself would print a progress bar over any
+    other file before failing."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read ({e.strerror or e})") from None
+    compressed = head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ"))  # an ARPA file KenLM reads compressed
+    if not (head.lstrip().startswith(b"\\data\\") or head.startswith(b"mmap lm ") or compressed):
+        raise ValueError(f"{path}: not a KenLM model (an ARPA file starts with \\data\\, a KenLM binary with "
+                         "its own header)")
 
 
 def load(path: str | Path | None = None) -> LanguageModel:
