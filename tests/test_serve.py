@@ -733,7 +733,19 @@ def test_extract_txt_html_pdf(client):
 def test_extract_errors_name_the_file(client, name, data, status, needle):
     r = client.post("/api/v1/extract", files={"file": (name, data)})
     assert r.status_code == status
-    assert needle in r.json()["error"]["message"]
+    message = r.json()["error"]["message"]
+    assert needle in message
+    # the page has no command line: no --encoding, no "unspin screen" remedy for a file it reads itself
+    assert "--encoding" not in message and "unspin screen" not in message
+
+
+def test_extract_errors_give_the_pages_remedy_not_the_command_lines(client):
+    garbage = bytes(range(128, 256)) * 3  # no encoding makes text of it
+    message = client.post("/api/v1/extract", files={"file": ("garbage.txt", garbage)}).json()["error"]["message"]
+    assert message.startswith("garbage.txt: not valid UTF-8")
+    assert message.endswith("save the file as UTF-8 and drop it again")
+    blob = client.post("/api/v1/extract", files={"file": ("blob.txt", b"\x89PNG\r\n\x1a\n\x00\x00")}).json()
+    assert blob["error"]["message"].endswith("the page reads text, HTML, PDF and Word (.docx) files")
 
 
 @pytest.mark.parametrize("name, data, encoding", [

@@ -91,7 +91,13 @@ def test_page_paste_highlight_accept_restore(driver, server):
     d.execute_script("window.scrollTo(0, 0)")
     assert d.save_screenshot(str(ARTIFACTS / "serve_page.png"))
 
-    # accept all (the chosen suggestion of the second finding is kept), then copy
+    # accept all leaves the finding the user rejected rejected (their decision, not a default)
+    d.find_element(By.ID, "accept-all").click()
+    assert restored.get_attribute("value") == SPUN.replace("focal bank", "central bank", 1)
+    assert "rejected" in d.find_elements(By.CSS_SELECTOR, "#marked .finding")[1].get_attribute("class")
+    # "r" again undoes the rejection; accept all then takes it (the chosen suggestion kept), then copy
+    second = d.find_elements(By.CSS_SELECTOR, "#marked .finding")[1]
+    second.send_keys("r")
     d.find_element(By.ID, "accept-all").click()
     assert restored.get_attribute("value") == want
     assert "2 changes applied" in d.find_element(By.ID, "copy-status").text
@@ -150,6 +156,30 @@ def test_errors_are_shown(driver, server):
     inp.send_keys(str(f))
     _wait(d, lambda d: "Could not read" in d.find_element(By.ID, "status").text)
     assert "unsupported file type" in d.find_element(By.ID, "status").text
+
+
+def test_an_upload_says_how_it_was_read_and_a_failed_one_leaves_no_stale_results(driver, server, tmp_path):
+    """The status line ends with how a file was read ("read as cp1252"), not only "Done"; a file that cannot be
+    read hides the previous text's results (they are not this file's) and says why in the page's terms."""
+    d = driver
+    _load(d, server, SPUN)
+    assert d.find_element(By.ID, "results").is_displayed()
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(("The café owner said the focal bank raised its premium rate again, and the "
+                       "town's naïve hopes faded.").encode("cp1252"))
+    inp = d.find_element(By.ID, "file")
+    d.execute_script("arguments[0].hidden = false;", inp)
+    inp.send_keys(str(latin))
+    _wait(d, lambda d: "Done" in d.find_element(By.ID, "status").text)
+    assert "latin.txt: read as cp1252" in d.find_element(By.ID, "status").text
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_bytes(bytes(range(128, 256)) * 3)
+    inp.send_keys(str(garbage))
+    _wait(d, lambda d: "Could not read" in d.find_element(By.ID, "status").text)
+    status = d.find_element(By.ID, "status").text
+    assert "save the file as UTF-8" in status and "--encoding" not in status
+    assert status.count("garbage.txt") == 1
+    assert not d.find_element(By.ID, "results").is_displayed()
 
 
 def _marks(d):

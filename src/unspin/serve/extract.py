@@ -57,6 +57,24 @@ def kind_of(filename: str, data: bytes) -> str:
     return fmt
 
 
+# The readers' messages end with what to do on the command line; the page has no --encoding and reads HTML, PDF
+# and DOCX itself, so those remedies are replaced by the page's own
+_CLI_REMEDIES = (
+    ("; unspin reads text: extract it first (unspin screen reads HTML, PDF and DOCX)",
+     "; the page reads text, HTML, PDF and Word (.docx) files"),
+    ("; fix that byte, or name the file's encoding with --encoding", "; fix that byte, or save the file as UTF-8"),
+    ("; convert it to UTF-8 or name its encoding with --encoding", "; save the file as UTF-8 and drop it again"),
+    ("; name the file's encoding with --encoding", "; save the file as UTF-8 and drop it again"),
+)
+
+
+def for_the_page(message: str) -> str:
+    """A reader's message with its command-line remedies replaced by the page's (see _CLI_REMEDIES)."""
+    for cli, page in _CLI_REMEDIES:
+        message = message.replace(cli, page)
+    return message
+
+
 def extract(filename: str | None, data: bytes) -> Extracted:
     """Text of an uploaded file; raises ExtractError with a message naming the file."""
     name = safe_name(filename)
@@ -67,7 +85,7 @@ def extract(filename: str | None, data: bytes) -> Extracted:
     try:
         text = readers.extract_text(data, kind, name, meta)
     except readers.ReadError as e:
-        raise ExtractError(str(e)) from None
+        raise ExtractError(for_the_page(str(e))) from None
     except Exception as e:  # noqa: BLE001 - a parser crash on a hostile file is the file's problem
         raise ExtractError(f"{name}: the {kind} parser could not read this file ({type(e).__name__})") from None
     notes = []

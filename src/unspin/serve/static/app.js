@@ -87,8 +87,9 @@
   }
 
   // --- checking -----------------------------------------------------------------------------------
-  async function runCheck() {
+  async function runCheck(note) {
     const text = els.input.value;
+    note = typeof note === "string" ? note : "";  // (a click passes an event: no note)
     // a paste (or Ctrl+Enter) while a check runs: check the newest text once this one is done
     if (busy) { recheck = true; return; }
     if (!text.trim()) { setStatus("Nothing to check: paste some text or drop a file first.", true); return; }
@@ -103,7 +104,7 @@
       if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
       const report = await resp.json();
       showReport(text, report);
-      setStatus("Done: " + countsText(report) + ".");
+      setStatus("Done: " + countsText(report) + "." + (note ? " " + note : ""));
     } catch (e) {
       setStatus("Could not reach the server: " + e.message, true);
     } finally {
@@ -344,16 +345,28 @@
     form.append("file", file, file.name);
     try {
       const resp = await fetch("/api/v1/extract", { method: "POST", headers: headers(false), body: form });
-      if (!resp.ok) { setStatus("Could not read " + file.name + ": " + (await errorMessage(resp)), true); return; }
+      if (!resp.ok) {
+        // the results on screen are of another text: never leave them looking like this file's
+        doc = null; selected = -1; els.results.hidden = true; els.restoredBox.hidden = true;
+        setStatus("Could not read " + file.name + ": " + pageMessage(await errorMessage(resp), file.name), true);
+        return;
+      }
       const got = await resp.json();
       els.input.value = got.text;
-      if (got.notes && got.notes.length) setStatus(got.filename + ": " + got.notes.join(" "));
-      if (got.text.trim()) await runCheck();
+      const note = got.notes && got.notes.length ? got.filename + ": " + got.notes.join(" ") : "";
+      if (note) setStatus(note);
+      if (got.text.trim()) await runCheck(note);  // the note ("read as cp1252") stays in the final status
       else setStatus(got.filename + ": no text found in the file.", true);
       if (doc) doc.filename = got.filename;
     } catch (e) {
       setStatus("Could not upload " + file.name + ": " + e.message, true);
     }
+  }
+
+  // the server's message names the file first; the status line already does
+  function pageMessage(msg, name) {
+    const m = String(msg || "");
+    return m.startsWith(name + ": ") ? m.slice(name.length + 2) : m;
   }
 
   function wireDrop(target) {
@@ -410,11 +423,14 @@
   els.file.addEventListener("change", () => { upload(els.file.files[0]); els.file.value = ""; });
   wireDrop(els.drop);
   wireDrop(els.input);
-  // findings only: a borderline suspect is accepted one by one, after a look
+  // findings only: a borderline suspect is accepted one by one, after a look; a finding the user rejected
+  // stays rejected (their decision, not a default to override)
   els.acceptAll.addEventListener("click", () => {
     if (!doc) return;
     doc.findings.forEach((item, i) => {
-      if (!item.suspect && item.f.suggestions.length) { item.status = "accepted"; paintFinding(i); }
+      if (!item.suspect && item.f.suggestions.length && item.status !== "rejected") {
+        item.status = "accepted"; paintFinding(i);
+      }
     });
     renderDetails();
     updateRestored();
