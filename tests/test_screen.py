@@ -264,6 +264,13 @@ def test_cli_in_process(corpus, tmp_path, monkeypatch, capsys):
     # not a TTY and not quiet: plain log lines with docs/s
     code = main(["screen", str(corpus / "nested"), "--out", str(out), "--include", "*.txt"])
     assert "docs/s" in capsys.readouterr().err
+    # a glob that matches nothing, an empty directory: said, and exit 4 — never "a clean corpus" (exit 0)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for argv in ([str(corpus), "--include", "nomatch*"], [str(empty)]):
+        code = main(["screen", *argv, "--out", str(tmp_path / "out-none"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code & 4 and "no document found in" in err, argv
 
 
 @pytest.mark.parametrize("argv,msg", [

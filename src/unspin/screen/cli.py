@@ -158,6 +158,10 @@ def run(args) -> int:
                 check_options={"screen": not args.full}, learn_spinners=args.learn_spinners,
                 spinner_min_docs=args.spinner_min_docs,
             )
+    except KeyboardInterrupt:
+        print("unspin screen: interrupted; the results committed so far are kept - run the same command again to "
+              "resume", file=sys.stderr)
+        return 130
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
@@ -171,13 +175,19 @@ def run(args) -> int:
         return int(ExitCode.INPUT)
     from ..render import plural
 
-    rate = outcome.screened / outcome.seconds if outcome.seconds > 0 else 0.0
+    took = outcome.screen_seconds or outcome.seconds  # the rate of screening, not of learning spinners after it
+    rate = outcome.screened / took if took > 0 else 0.0
     print(
-        f"screened {plural(outcome.screened, 'document')} in {outcome.seconds:.1f} s ({rate:.1f} docs/s); "
+        f"screened {plural(outcome.screened, 'document')} in {took:.1f} s ({rate:.1f} docs/s); "
         f"{outcome.skipped} already done; {outcome.total_documents} in {outcome.out_dir} "
         f"({outcome.with_findings} with findings, {plural(outcome.errors, 'error')})"
         + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else ""),
         file=sys.stderr,
     )
     print(f"summary: {os.path.join(str(outcome.out_dir), 'summary.html')}", file=sys.stderr)
+    if not (outcome.screened or outcome.skipped or outcome.duplicates or missing):
+        # a mistyped glob or an empty directory must not read as a clean corpus
+        print(f"unspin screen: no document found in {', '.join(args.inputs)}"
+              + (" (check --include/--exclude)" if args.include or args.exclude else ""), file=sys.stderr)
+        return outcome.exit_code | int(ExitCode.INPUT)
     return outcome.exit_code

@@ -29,6 +29,7 @@ class ScreenOutcome:
     cpu_seconds: list[float] = field(default_factory=list)  # per worker process
     restarts: int = 0
     retried: int = 0  # error rows of earlier runs screened again (retry_errors)
+    screen_seconds: float = 0.0  # of `seconds`, the screening itself (not consolidating or learning spinners)
     renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
 
     @property
@@ -156,6 +157,7 @@ def screen(
             new_results = bool(batch) or state["screened"] > 0
             flush()
             pool.close()
+        screen_seconds = time.perf_counter() - t0
 
         renderer = ""
         consolidated = store.get_meta("consolidated") == store.count() and all(
@@ -179,7 +181,7 @@ def screen(
                              words=state["words"], peak_rss_kb=list(pool.peak_rss_kb),
                              cpu_seconds=list(pool.cpu_seconds),
                              restarts=getattr(pool, "restarts", 0), renderer=renderer,
-                             retried=retried)
+                             retried=retried, screen_seconds=screen_seconds)
     finally:
         store.close()
 
