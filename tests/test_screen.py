@@ -360,3 +360,33 @@ def test_rich_progress_bar_on_a_terminal(monkeypatch, capsys):
     assert (task.completed, task.total) == (5, 5)
     assert "docs/s" in capsys.readouterr().err
     assert screen_cli._progress_ctx(quiet=True)[1] is None
+
+
+def test_the_summarys_phrase_table_is_of_findings_in_the_most_documents(tmp_path):
+    """The summary's counts are of findings: its phrase table leaves borderline suspects out, ranks phrases by
+    the documents they are flagged in (then occurrences, then confidence, not the alphabet) and gives each the
+    commonest first suggestion."""
+    from unspin.screen.store import Store
+
+    def row(i, found):
+        r = {"id": f"d{i}", "source": f"d{i}.txt", "words": 100, "spin_score": 0.5, "verdict": "uncertain",
+             "n_findings": len(found), "n_suspects": 0, "listed_hits": 0, "top_phrases": [], "error": None,
+             "notes": [], "stage": "full", "encoding": None}
+        fs = [{"doc_id": f"d{i}", "start": 0, "end": len(t), "text": t, "suggestions": [s], "confidence": c,
+               "evidence": [], "source": "model", "rule_id": "UNSPIN_MODEL", "detail": "", "level": lv}
+              for t, s, c, lv in found]
+        return (i, r, fs)
+
+    store = Store(tmp_path / "out")
+    try:
+        store.commit([
+            row(0, [("decennary", "decade", 0.8, "finding"), ("coach", "manager", 0.34, "suspect")]),
+            row(1, [("decennary", "decade", 0.7, "finding"), ("coach", "manager", 0.33, "suspect")]),
+            row(2, [("decennary", "term", 0.9, "finding"), ("zenith", "peak", 0.95, "finding"),
+                    ("ate", "took", 0.31, "suspect")]),
+            row(3, [("acme", "top", 0.7, "finding")]),
+        ])
+        got = [(p["phrase"], p["suggestion"], p["documents"]) for p in store.top_phrases(10)]
+    finally:
+        store.close()
+    assert got == [("decennary", "decade", 3), ("zenith", "peak", 1), ("acme", "top", 1)]

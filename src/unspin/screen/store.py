@@ -168,18 +168,23 @@ class Store:
                                (n,)).fetchall()
 
     def top_phrases(self, n: int) -> list[dict]:
+        """The `n` phrases flagged at `finding` level in the most documents (then the most often, then the
+        surest), each with its commonest first suggestion. Borderline suspects are left out: the summary's
+        counts are of findings, and a phrase seen once as a suspect is no pattern of the corpus."""
         rows = self.db.execute(
             "SELECT phrase, count(*), count(DISTINCT doc_id), avg(confidence), "
-            "sum(source = 'list') FROM findings GROUP BY phrase ORDER BY 3 DESC, 2 DESC, phrase LIMIT ?",
+            "sum(source = 'list') FROM findings WHERE level = 'finding' GROUP BY phrase "
+            "ORDER BY 3 DESC, 2 DESC, 4 DESC, phrase LIMIT ?",
             (n,)).fetchall()
         out = []
         for phrase, count, docs, conf, listed in rows:
             sugg: dict[str, int] = {}
-            for (s,) in self.db.execute("SELECT suggestions FROM findings WHERE phrase=? LIMIT 500", (phrase,)):
+            for (s,) in self.db.execute("SELECT suggestions FROM findings WHERE phrase=? AND level = 'finding' "
+                                        "LIMIT 500", (phrase,)):
                 lst = json.loads(s)
                 if lst:
                     sugg[lst[0]] = sugg.get(lst[0], 0) + 1
-            best = max(sugg.items(), key=lambda kv: (kv[1], kv[0]))[0] if sugg else ""
+            best = min(sugg.items(), key=lambda kv: (-kv[1], kv[0]))[0] if sugg else ""  # ties: alphabetical
             out.append({"phrase": phrase, "count": count, "documents": docs, "confidence": conf or 0.0,
                         "listed": listed or 0, "suggestion": best})
         return out

@@ -114,7 +114,10 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
             "<h2>Spin scores</h2>", histogram_svg(store.scores())]
 
     phrases = store.top_phrases(40)
-    body.append("<h2>Most frequent flagged phrases</h2>")
+    body.append("<h2>Most frequent findings</h2>"
+                "<p><small>Phrases flagged at <code>finding</code> level, in the most documents first "
+                "(borderline suspects are left out); <em>probably</em> is the commonest first suggestion."
+                "</small></p>")
     if phrases:
         body.append('<table class="sortable"><thead><tr><th class="sortable">phrase</th>'
                     '<th class="sortable">probably</th><th class="sortable num">documents</th>'
