@@ -203,7 +203,10 @@ def test_suspects_look_different_and_accept_all_takes_findings_only(driver, serv
     assert "2 findings and 1 borderline suspect in 23 words" in summary
     suspect.click()
     details = d.find_element(By.ID, "details").text
-    assert details.startswith("Borderline suspect 2 of 3") and "below the threshold for a finding" in details
+    # counted among the suspects, as the summary line counts them ("1 borderline suspect")
+    assert details.startswith("Borderline suspect 1 of 1") and "below the threshold for a finding" in details
+    marks[2].click()
+    assert d.find_element(By.ID, "details").text.startswith("Finding 2 of 2")
 
     d.find_element(By.ID, "accept-all").click()
     restored = d.find_element(By.ID, "restored").get_attribute("value")

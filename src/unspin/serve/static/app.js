@@ -272,8 +272,10 @@
     const f = item.f;
     const order = shown();
     const kids = [
-      el("h3", {}, [(item.suspect ? "Borderline suspect " : "Finding ") + (order.indexOf(selected) + 1) + " of " +
-        order.length]),
+      // "Finding 2 of 5" counts findings, "Borderline suspect 1 of 3" suspects: what the summary line counts
+      el("h3", {}, [(item.suspect ? "Borderline suspect " : "Finding ") +
+        (order.filter((i) => !!doc.findings[i].suspect === !!item.suspect).indexOf(selected) + 1) + " of " +
+        order.filter((i) => !!doc.findings[i].suspect === !!item.suspect).length]),
       el("p", {}, [el("span", { class: "phrase", text: "“" + item.span + "”" }),
         " — " + Math.round(f.confidence * 100) + "% confidence"]),
     ];
