@@ -822,7 +822,7 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
         exact_units = {u for u, _ in exact}
         entries = [e for e in entries if e.spun in exact_units or not seen_aligned.get(e.spun)]
         weak = [e for e in weak if e.spun in exact_units or not seen_aligned.get(e.spun)]
-        _take_exact(entries, exact, pile, "trace", 0.99)
+        _take_exact(entries, exact, pile, "trace", lambda _pair: TRACE_CONFIDENCE)
     entries.sort(key=lambda e: (-e.confidence, -e.count, e.spun))
     profile = build_profile(pile, scored, entries)
     share, tool_sources = source_fit(entries, sources)
@@ -836,15 +836,18 @@ def learn(texts, *, sources=DEFAULT_SOURCES, index=None, engine: bool = True, mi
     return LearnedDictionary(entries, pile.documents, pile.words, name, meta, weak, profile)
 
 
+TRACE_CONFIDENCE = 0.99  # a pair aligned with the source document itself
+
+
 def _take_exact(entries: list[LearnedEntry], exact: Counter, pile: Pile, source: str, confidence,
                 evidence: dict | None = None) -> None:
     """Add exactly aligned (spun, original) pairs to `entries` (in place), the most often aligned first: a new
     unit becomes an entry; an entry from weaker evidence (EXACT_RANK) takes the aligned original; an entry
-    from the same evidence keeps the original aligned most often. `confidence`: a number, or a function of the
-    pair (a pair read off aligned variants: `VariantEvidence.confidence`, by the copies that showed it)."""
+    from the same evidence keeps the original aligned most often. `confidence(pair)`: how often such a pair is
+    right (aligned variants: `VariantEvidence.confidence`, by the copies that showed it)."""
     by_unit = {e.spun: e for e in entries}
     for (u, o), c in exact.most_common():
-        conf = confidence((u, o)) if callable(confidence) else confidence
+        conf = confidence((u, o))
         e = by_unit.get(u)
         if e is None:
             e = by_unit[u] = LearnedEntry(u, o, pile.count.get(u, c), pile.df.get(u, 1), conf, source,
