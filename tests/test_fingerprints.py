@@ -892,3 +892,37 @@ def test_listed_phrases_match_across_any_run_of_spaces(gap):
     got = fs.match(text)
     assert [(f.text, f.suggestions[0]) for f in got] == [(f"profound{gap}learning", "deep learning")]
     assert text[got[0].start : got[0].end] == got[0].text
+
+
+def test_a_plural_expected_phrase_is_not_made_plural_again(_db_env, tmp_path):
+    """A list may pair a singular phrase with a plural expected one ("remote sensor organization" → "wireless
+    sensor networks"), or a verb with an -s form ("rise" → "comes"): the plural variant in the text restores to
+    "networks" and "comes", never "networkses" or "comites". A database whose keys an older unspin made is
+    brought up to date when it is opened, without importing the list again."""
+    import sqlite3
+
+    import unspin
+    from unspin.edits import restore_report
+    from unspin.fingerprints import store as store_mod
+
+    src = tmp_path / "infl.tsv"
+    src.write_text("remote sensor organization\twireless sensor networks\nrise\tcomes\nirregular woodland\t"
+                   "random forest\n", encoding="utf-8")
+    fp.import_file(src, name="infl")
+    text = "We deployed remote sensor organizations and irregular woodlands, and the river rises."
+    rep = unspin.check(text)
+    assert [(f.text, f.suggestions[0]) for f in rep.findings if f.source == "list"] == [
+        ("remote sensor organizations", "wireless sensor networks"), ("irregular woodlands", "random forests"),
+        ("rises", "comes")]
+    restored = restore_report(rep).text
+    assert restored == "We deployed wireless sensor networks and random forests, and the river comes."
+    # an older database: its keys made the suggestion "networkses" and it says no keys version
+    con = sqlite3.connect(_db_env)
+    con.execute("UPDATE entries SET keys = replace(keys, 'sensor networks\"', 'sensor networkses\"')")
+    con.execute("DELETE FROM meta WHERE key = 'keys'")
+    con.commit()
+    assert "networkses" in con.execute("SELECT group_concat(keys) FROM entries").fetchone()[0]
+    con.close()
+    with store_mod.Store(_db_env) as s:
+        assert not any("networkses" in json.dumps(keys) for _, _, keys in s.entries())
+    assert "networkses" not in restore_report(unspin.check(text)).text

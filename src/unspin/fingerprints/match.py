@@ -131,11 +131,24 @@ def _renumber(suggestion: str, tag: str) -> str:
     if not last.islower() or not last.isalpha() or (tag == "NNS" and last.endswith("ing")):
         return suggestion  # acronyms, "k-means"; "learning" has no useful plural
     if tag == "NNS":
-        parts[-1] = inflect(last, "NNS")
+        # an expected phrase may already end in a plural ("wireless sensor networks" for a singular listed
+        # phrase) or in a verb's -s form ("comes"): made plural again it would be "networkses", "comites"
+        parts[-1] = last if _an_s_form(last) else inflect(last, "NNS")
     else:
         lem = lemmas(last)
         parts[-1] = lem[0] if lem else last
     return " ".join(parts)
+
+
+def _an_s_form(word: str) -> bool:
+    """Whether `word` is already a plural noun or a third-person verb form of another lemma ("networks", "comes")."""
+    from lemminflect import getAllInflections, getAllLemmas
+
+    for upos, lems in getAllLemmas(word).items():
+        tag = {"NOUN": "NNS", "VERB": "VBZ"}.get(upos)
+        if tag and any(lem != word and word in getAllInflections(lem, upos=upos).get(tag, ()) for lem in lems):
+            return True
+    return False
 
 
 # ---- the set -------------------------------------------------------------------------------------------

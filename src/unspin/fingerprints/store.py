@@ -16,7 +16,9 @@ from pathlib import Path
 
 from .parse import Entry, ParseResult, Term
 
-SCHEMA_VERSION = 1  # bump when entry_keys() changes meaning (stored keys)
+SCHEMA_VERSION = 1  # bump when the tables change
+KEYS_VERSION = 2  # bump when entry_keys() changes meaning: stored keys are made again when a database is opened
+# (2: a plural expected phrase is no longer made plural again for a plural variant, "networks" → "networkses")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 _SCHEMA = """
@@ -122,8 +124,24 @@ class Store:
                 self.conn.commit()
             elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: database schema {row[0]}, this unspin needs {SCHEMA_VERSION}")
+            self._refresh_keys()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a usable fingerprint database: {e}") from None
+
+    def _refresh_keys(self) -> None:
+        """Make the stored automaton keys again when they were made by an older entry_keys (KEYS_VERSION), so an
+        imported list never needs importing again after an upgrade (a few seconds for a whole PPS list, once)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='keys'").fetchone()
+        if row is not None and int(row[0]) == KEYS_VERSION:
+            return
+        from .match import entry_keys
+
+        with self.conn:
+            ids = [r[0] for r in self.conn.execute("SELECT id FROM entries ORDER BY id")]
+            updates = [(json.dumps(entry_keys(e), ensure_ascii=False), i)
+                       for i, (_, e, _) in zip(ids, self.entries())]
+            self.conn.executemany("UPDATE entries SET keys=? WHERE id=?", updates)
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('keys', ?)", (str(KEYS_VERSION),))
 
     def close(self) -> None:
         self.conn.close()
