@@ -331,7 +331,8 @@ def test_restorations_api_and_json(index, corpus, tmp_path):
     segs = [s for p in d["alignment"]["paragraphs"] for s in p["segments"]]
     assert {s["op"] for s in segs} >= {"equal", "linked"}
     subs = [s for s in segs if s["op"] != "equal"]
-    assert all(spun[s["start"] : s["end"]] == s["spun"] for s in subs)
+    assert all(spun[s["start"] : s["end"]] == s["spun"] for s in subs)  # (empty where a word was dropped)
+    assert all("start" in s and "end" in s for s in segs)
     assert len(d["restorations"]) == len(fs)
     txt = to_text(result)
     assert corpus[42][0] in txt and "[" in txt and "restorations (spun → source)" in txt
@@ -437,3 +438,20 @@ def test_long_paragraphs_cut_differently_still_restore_exactly(tmp_path, th):
         assert len(q_cuts) >= 3
     assert hits >= 3
     ix.close()
+
+
+def test_a_number_or_date_that_differs_from_the_source_is_not_restored(tmp_path, th):
+    """Spinners leave numbers and dates alone: where a copy says "twice" or "2017" and its source "three times"
+    or "2019", someone changed a fact. Restoring it would write the source's fact into the text as if undoing a
+    swap, so such differences are not restorations; the spinner's swaps around them still are."""
+    from unspin.trace import TraceIndex, trace
+
+    source = ("The river near the old mill flooded three times in 2019, and the council said the damage to the "
+              "bridge was severe. Residents asked for a new wall before the spring rains of April.\n")
+    copy = ("The river near the old mill flooded twice in 2017, and the council said the harm to the "
+            "bridge was severe. Residents asked for a new wall before the spring rains of June.\n")
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("river", source)]))
+    got = [(f.text, f.suggestions[0]) for f in trace(copy, ix).restorations]
+    ix.close()
+    assert got == [("harm", "damage")]

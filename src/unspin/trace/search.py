@@ -279,6 +279,8 @@ def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
         seg = {"op": "equal" if op.kind == "equal" else op.kind, "spun": a_txt, "source": b_txt}
         if op.i2 > op.i1:
             seg["start"], seg["end"] = _span(al.a, op.i1, op.i2)
+        elif al.a:  # words of the source the traced text dropped: an empty span where they would stand
+            seg["start"] = seg["end"] = al.a[op.i1].start if op.i1 < len(al.a) else al.a[-1].end
         out.append(seg)
     return out
 
@@ -320,6 +322,22 @@ def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
     return out
 
 
+# Words that state a fact rather than word it: spinners leave numbers and dates alone (unspin.spin does too), so
+# where the source has "three times" and the copy "twice", or "2019" and "2017", someone changed what was said
+# ("march" and "may" are left out: as verbs they are words a spinner swaps)
+_FACT_WORDS = frozenset((
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion trillion once twice thrice dozen dozens hundreds thousands millions billions half quarter "
+    "monday tuesday wednesday thursday friday saturday sunday january february april june july "
+    "august september october november december").split())
+
+
+def _factual(tokens, i1: int, i2: int) -> bool:
+    """Whether tokens i1:i2 hold a number (digits or a number word) or a day or month name."""
+    return any(any(ch.isdigit() for ch in t.text) or t.lower in _FACT_WORDS for t in tokens[i1:i2])
+
+
 def _restorations(result: TraceResult) -> list[Finding]:
     """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
     the source it was taken from (`piece_owners`)."""
@@ -331,6 +349,8 @@ def _restorations(result: TraceResult) -> list[Finding]:
         for kind, i1, i2, j1, j2 in _edit_groups(al):
             if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
                 continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
+            if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
+                continue  # a number or a date that differs is a fact someone changed, not a swap to undo
             w = _widen(al, i1, i2, j1, j2)
             if w is None:
                 continue
