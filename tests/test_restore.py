@@ -51,3 +51,21 @@ def test_apply_edits_does_not_depend_on_the_order_given_and_names_bad_types():
         with pytest.raises(TypeError):
             apply_edits(*args)
     assert Finding.from_dict({"start": 0, "end": 1, "text": "T", "suggestions": "central"}).suggestions == ("central",)
+
+
+def test_a_phrase_wrapped_across_lines_is_restored_without_reflowing_the_lines():
+    """A spun phrase broken across lines (a wrapped text file, CRLF or not) keeps its line break at the same
+    word gap; everything outside the span stays byte-identical."""
+    from unspin.edits import apply_edits, edits_from_findings
+    from unspin.types import Finding
+
+    text = "We trained the irregular\nwoodlands on it.\r\nAn irregular\r\nwoodland was\nused."
+    a = text.index("irregular\nwoodlands")
+    b = text.index("An irregular\r\n")
+    findings = [Finding(a, a + len("irregular\nwoodlands"), "irregular\nwoodlands", ("random forests",), 0.97),
+                Finding(b, b + len("An irregular\r\nwoodland"), "An irregular\r\nwoodland", ("a random forest",), 0.97)]
+    out = apply_edits(text, edits_from_findings(text, findings))
+    assert out == "We trained the random\nforests on it.\r\nA random\r\nforest was\nused."
+    # a one-word suggestion for a wrapped phrase: nothing to break, one word
+    one = [Finding(a, a + len("irregular\nwoodlands"), "irregular\nwoodlands", ("forests",), 0.97)]
+    assert apply_edits(text, edits_from_findings(text, one)).startswith("We trained the forests on it.\r\n")

@@ -2,6 +2,8 @@
 (in api.py) runs `check` and then these."""
 from __future__ import annotations
 
+import re
+
 from .text import match_case
 from .spans import select_non_overlapping
 from .types import LEVEL_FINDING, Edit, Finding, Report, Restored
@@ -18,10 +20,27 @@ def edits_from_findings(text: str, findings: list[Finding], min_confidence: floa
     edits = []
     for f in chosen:
         old = text[f.start : f.end]
-        new = match_case(old, f.suggestions[0])
+        new = _keep_line_breaks(old, match_case(old, f.suggestions[0]))
         if new != old:
             edits.append(Edit(f.start, f.end, old, new))
     return edits
+
+
+def _keep_line_breaks(old: str, new: str) -> str:
+    """`new` with the line breaks `old` has between its words, at the same word gaps ("irregular\nwoodlands" →
+    "random\nforests"): a phrase wrapped across lines in a text file is restored without reflowing the file's
+    lines (a break past `new`'s last gap goes to that gap)."""
+    gaps = re.findall(r"\s+", old)
+    if not any("\n" in g or "\r" in g for g in gaps):
+        return new
+    words = new.split(" ")
+    if len(words) < 2:
+        return new
+    seps = [" "] * (len(words) - 1)
+    for i, g in enumerate(gaps):
+        if "\n" in g or "\r" in g:
+            seps[min(i, len(seps) - 1)] = g
+    return "".join(w + sep for w, sep in zip(words, seps + [""]))
 
 
 def apply_edits(text: str, edits: list[Edit] | list[dict]) -> str:
