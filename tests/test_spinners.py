@@ -317,6 +317,15 @@ def test_cli_identify(tmp_path, capsys):
     assert main(["spinners", "identify", str(doc), str(doc2), "--together", "--spinners", str(tmp_path / "a.json"),
                  str(tmp_path / "b.json")]) == 0
     assert capsys.readouterr().out.startswith("2 documents together: farm-b (probability")
+    # two copies of one dictionary: neither alone reaches the bar, together they are sure — said, not a bare "none"
+    assert main(["spinners", "identify", str(doc), "--spinners", str(tmp_path / "b.json"),
+                 str(tmp_path / "b.json")]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"{doc}: none alone (probability of none") and "farm-b 0." in said
+    clean = tmp_path / "clean.txt"
+    clean.write_text("The committee met on Monday and agreed to publish its report next week.")
+    assert main(["spinners", "identify", str(clean), "--spinners", str(tmp_path / "b.json")]) == 0
+    assert f"{clean}: none (probability of none" in capsys.readouterr().out
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert main(["spinners", "identify", str(doc), "--spinners", str(bad)]) == 4

@@ -186,7 +186,16 @@ def run_identify(args) -> int:
         else:
             hits = res.hits.get(res.best, [])
             shown = ", ".join(f"{s}→{o}" if o else s for s, o, _ in hits[:6])
-            print(f"{label}: {res.best} (probability {res.probability:.3f}; {res.words} words"
+            tools = sorted(((k, v) for k, v in res.probabilities.items() if k != "none"), key=lambda kv: -kv[1])
+            if res.best == "none" and len(tools) > 1 and sum(v for _, v in tools) >= args.min_probability:
+                # no one dictionary reaches the bar, yet together they are likely: say so, not a bare "none"
+                close = ", ".join(f"{k} {v:.3f}" for k, v in tools[:3])
+                print(f"{label}: none alone (probability of none {res.probability:.3f}; {res.words} words): "
+                      f"the evidence fits several dictionaries about as well ({close}) — dictionaries of one tool, "
+                      "or tools that share a thesaurus", flush=True)
+                return
+            what = "probability of none" if res.best == "none" else "probability"
+            print(f"{label}: {res.best} ({what} {res.probability:.3f}; {res.words} words"
                   + (f"; evidence: {shown}" if hits else "") + ")", flush=True)
 
     pooled: list[tuple[str, str]] = []  # --together: the documents that could be read, answered once at the end
