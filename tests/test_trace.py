@@ -455,3 +455,24 @@ def test_a_number_or_date_that_differs_from_the_source_is_not_restored(tmp_path,
     got = [(f.text, f.suggestions[0]) for f in trace(copy, ix).restorations]
     ix.close()
     assert got == [("harm", "damage")]
+
+
+def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
+    """Ids are paths as given: `index add src` then `index add ./src/a.txt` would index one text twice and every
+    trace would list it twice. The second is not added, and both ids are named."""
+    from unspin.cli import main
+    from unspin.trace import TraceIndex
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("Residents of Tamrik were asked to stay away from the dam while crews repaired the "
+                               "damage on Friday, the council said.\n")
+    ix = str(tmp_path / "ix")
+    assert main(["index", "add", str(src), "--index", ix, "-q"]) == 0
+    capsys.readouterr()
+    again = str(src) + "/./a.txt"
+    assert main(["index", "add", again, "--index", ix, "-q"]) == 0
+    err = capsys.readouterr().err
+    assert f"{again}: not added: the index holds the same text as {src / 'a.txt'}" in err
+    with TraceIndex(ix) as t:
+        assert t.info()["documents"] == 1

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     end INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS paragraphs_doc ON paragraphs(doc_key);
+CREATE INDEX IF NOT EXISTS documents_sha1 ON documents(sha1);
 CREATE TABLE IF NOT EXISTS signatures (
     para_key INTEGER NOT NULL REFERENCES paragraphs(para_key) ON DELETE CASCADE,
     kind TEXT NOT NULL,
@@ -78,11 +79,14 @@ class AddStats:
     paragraphs: int = 0
     errors: list | None = None
     seconds: float = 0.0
+    # (new id, id already indexed) of texts the index holds word for word under another id ("src/a.txt" added
+    # again as "./src/a.txt"): not added twice, or every trace would list the same source twice
+    same_text: list | None = None
 
     def to_dict(self) -> dict:
         return {"added": self.added, "replaced": self.replaced, "unchanged": self.unchanged,
                 "paragraphs": self.paragraphs, "errors": list(self.errors or []),
-                "seconds": round(self.seconds, 3)}
+                "same_text": [list(p) for p in self.same_text or []], "seconds": round(self.seconds, 3)}
 
 
 def parse_redis_url(url: str) -> dict:
@@ -333,6 +337,10 @@ class TraceIndex:
                     lsh_removes.extend(self._delete_doc(row[0]))
                     stats.replaced += 1
                 else:
+                    twin = db.execute("SELECT id FROM documents WHERE sha1=? LIMIT 1", (sha,)).fetchone()
+                    if twin:
+                        stats.same_text = (stats.same_text or []) + [(doc.id, twin[0])]
+                        continue
                     stats.added += 1
                 words = sum(1 for _ in doc.text.split())
                 cur = db.execute("INSERT INTO documents (id, source, text, sha1, words, added) VALUES (?,?,?,?,?,?)",
