@@ -529,7 +529,9 @@ def test_cli_import_list_export_remove(tmp_path, capsys):
     assert "counterfeit consciousness\tartificial intelligence (AI)\t12345" in out
     assert "conditions" in err
     assert main(["fingerprints", "remove", "again", "--db", db]) == 0
+    capsys.readouterr()
     assert main(["fingerprints", "remove", "again", "--db", db]) == 2
+    assert "no list named 'again' (known: pps)" in capsys.readouterr().err  # as export says it
     assert main(["fingerprints", "export", "nope", "--db", db]) == 2
 
 

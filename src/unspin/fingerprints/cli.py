@@ -158,11 +158,12 @@ def run_remove(args) -> int:
     try:
         with _store(args) as st:
             ok = st.remove(args.name)
+            known = [i.name for i in st.lists()]
     except StoreError as e:
         _err(str(e))
         return EXIT_INPUT
-    if not ok:
-        _err(f"no list named {args.name!r}")
+    if not ok:  # said as `export` and `--lists` say it
+        _err(f"no list named {args.name!r} (known: {', '.join(known) or 'none'})")
         return EXIT_USAGE
     print(f"removed list '{args.name}'")
     return EXIT_OK
