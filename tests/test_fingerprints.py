@@ -928,3 +928,20 @@ def test_a_plural_expected_phrase_is_not_made_plural_again(_db_env, tmp_path):
     with store_mod.Store(_db_env) as s:
         assert not any("networkses" in json.dumps(keys) for _, _, keys in s.entries())
     assert "networkses" not in restore_report(unspin.check(text)).text
+
+
+def test_importing_single_common_words_warns(tmp_path, capsys):
+    """A single common word listed with no condition (an unreviewed `mine` candidate: "count" → "numbers") is a
+    finding in every honest text that uses it: the import keeps it and warns, naming it; rare words and phrases
+    pass silently."""
+    from unspin.cli import main
+
+    db = str(tmp_path / "fp.sqlite")
+    src = tmp_path / "mined.tsv"
+    src.write_text("count\tnumbers\nbuilt\tmade\nirregular woodland\trandom forest\nvisitant\tcompany\n")
+    assert main(["fingerprints", "import", str(src), "--name", "mined", "--db", db]) == 0
+    err = capsys.readouterr().err
+    assert "2 single common words with no condition ('built', 'count')" in err and "visitant" not in err
+    src.write_text("irregular woodland\trandom forest\nvisitant\tcompany\n")
+    assert main(["fingerprints", "import", str(src), "--name", "mined", "--db", db]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -106,7 +106,25 @@ def run_import(args) -> int:
         for reason, n in info.skipped_by_reason.items():
             print(f"  {n:>6,}  {reason}")
         _show_skipped(args, result)
+    _warn_common_words(args.name, result.entries)
     return EXIT_OK
+
+
+COMMON_ZIPF = 4.0  # a single word this common (Zipf) is in most honest texts: listed alone it flags them
+
+
+def _warn_common_words(name: str, entries) -> None:
+    """A listed single common word with no condition ("count", "built": a `mine` candidate not reviewed) is a
+    finding in every honest text that uses it; the import keeps it (the user may mean it) and says so."""
+    from ..knowledge.morph import zipf
+
+    common = sorted({e.tortured.lower() for e in entries if " " not in e.tortured.strip() and not e.require
+                     and e.proximity is None and zipf(e.tortured.lower()) >= COMMON_ZIPF})
+    if common:
+        shown = ", ".join(repr(w) for w in common[:8]) + (" …" if len(common) > 8 else "")
+        _err(f"warning: list '{name}' has {len(common)} single common word{'s' if len(common) > 1 else ''} with no "
+             f"condition ({shown}): each will be a finding wherever honest text uses it; remove "
+             "them, or give them a condition (docs/fingerprints.md)")
 
 
 def _show_skipped(args, result) -> None:
