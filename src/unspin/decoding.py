@@ -98,6 +98,13 @@ def _strict(data: bytes, codec: str, name: str, skip: int, why: str) -> str:
                           f"byte 0x{data[at]:02x}){why}") from None
 
 
+# What to do about bytes that are not text, as the command line says it (the web page, which has no --encoding
+# and reads HTML, PDF and DOCX itself, says its own for each: serve.extract)
+REMEDY_BINARY = "unspin reads text: extract it first (unspin screen reads HTML, PDF and DOCX)"
+REMEDY_STRAY_BYTE = "fix that byte, or name the file's encoding with --encoding"
+REMEDY_NOT_TEXT = "convert it to UTF-8 or name its encoding with --encoding"
+
+
 def _empty(name: str, bom: bool) -> DecodeError:
     return DecodeError(f"{name}: empty file" + (" (only a byte-order mark)" if bom else " (0 bytes)"))
 
@@ -304,8 +311,7 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
             return Decoded(text, utf16)
     nul = data.find(b"\x00", 0, SNIFF_BYTES)
     if nul >= 0:
-        raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not text; unspin reads text: "
-                          "extract it first (unspin screen reads HTML, PDF and DOCX)")
+        raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not text; {REMEDY_BINARY}")
     try:
         return Decoded(data.decode("utf-8"), None)
     except UnicodeDecodeError as e:
@@ -319,13 +325,12 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
     if _mostly_utf8(data):
         raise DecodeError(f"{name}: not valid UTF-8 at byte offset {bad} (line {_line_of(data, bad)}, byte "
                           f"0x{data[bad]:02x}), though the rest of it is UTF-8: read in any other encoding, every "
-                          "accented letter and curly quote would come out wrong; fix that byte, or name the "
-                          "file's encoding with --encoding")
+                          f"accented letter and curly quote would come out wrong; {REMEDY_STRAY_BYTE}")
     codec = _detect(data)
     if codec is None:
         raise DecodeError(f"{name}: not valid UTF-8 at byte offset {bad} (line {_line_of(data, bad)}, byte "
-                          f"0x{data[bad]:02x}) and not text in any other encoding unspin recognises; convert it "
-                          "to UTF-8 or name its encoding with --encoding")
+                          f"0x{data[bad]:02x}) and not text in any other encoding unspin recognises; "
+                          f"{REMEDY_NOT_TEXT}")
     return Decoded(data.decode(codec), codec)
 
 

@@ -142,13 +142,9 @@ def _renumber(suggestion: str, tag: str) -> str:
 
 def _an_s_form(word: str) -> bool:
     """Whether `word` is already a plural noun or a third-person verb form of another lemma ("networks", "comes")."""
-    from lemminflect import getAllInflections, getAllLemmas
+    from ..knowledge.morph import analyses
 
-    for upos, lems in getAllLemmas(word).items():
-        tag = {"NOUN": "NNS", "VERB": "VBZ"}.get(upos)
-        if tag and any(lem != word and word in getAllInflections(lem, upos=upos).get(tag, ()) for lem in lems):
-            return True
-    return False
+    return any(tag in ("NNS", "VBZ") for _, tag in analyses(word))
 
 
 # ---- the set -------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import readers
+from .. import decoding, readers
 
 UPLOAD_FORMATS = ("text", "html", "pdf", "docx")  # whole-file formats (row formats make no sense here)
 
@@ -57,20 +57,18 @@ def kind_of(filename: str, data: bytes) -> str:
     return fmt
 
 
-# The readers' messages end with what to do on the command line; the page has no --encoding and reads HTML, PDF
-# and DOCX itself, so those remedies are replaced by the page's own
-_CLI_REMEDIES = (
-    ("; unspin reads text: extract it first (unspin screen reads HTML, PDF and DOCX)",
-     "; the page reads text, HTML, PDF and Word (.docx) files"),
-    ("; fix that byte, or name the file's encoding with --encoding", "; fix that byte, or save the file as UTF-8"),
-    ("; convert it to UTF-8 or name its encoding with --encoding", "; save the file as UTF-8 and drop it again"),
-    ("; name the file's encoding with --encoding", "; save the file as UTF-8 and drop it again"),
-)
+# The decoder's messages end with what to do on the command line; the page has no --encoding and reads HTML, PDF
+# and DOCX itself, so it says its own remedy for each
+_PAGE_REMEDIES = {
+    decoding.REMEDY_BINARY: "the page reads text, HTML, PDF and Word (.docx) files",
+    decoding.REMEDY_STRAY_BYTE: "fix that byte, or save the file as UTF-8",
+    decoding.REMEDY_NOT_TEXT: "save the file as UTF-8 and drop it again",
+}
 
 
 def for_the_page(message: str) -> str:
-    """A reader's message with its command-line remedies replaced by the page's (see _CLI_REMEDIES)."""
-    for cli, page in _CLI_REMEDIES:
+    """A reader's message with the command line's remedy replaced by the page's (_PAGE_REMEDIES)."""
+    for cli, page in _PAGE_REMEDIES.items():
         message = message.replace(cli, page)
     return message
 

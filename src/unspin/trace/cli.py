@@ -117,7 +117,7 @@ def run_add(args) -> int:
     except TraceIndexError as e:
         _err(str(e))
         return 2
-    for new_id, old_id in stats.same_text or []:
+    for new_id, old_id in stats.same_text:
         _err(f"{new_id}: not added: the index holds the same text as {old_id} (remove that id first to rename it)")
     if not args.quiet:
         if sys.stderr.isatty():

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -81,12 +81,12 @@ class AddStats:
     seconds: float = 0.0
     # (new id, id already indexed) of texts the index holds word for word under another id ("src/a.txt" added
     # again as "./src/a.txt"): not added twice, or every trace would list the same source twice
-    same_text: list | None = None
+    same_text: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"added": self.added, "replaced": self.replaced, "unchanged": self.unchanged,
                 "paragraphs": self.paragraphs, "errors": list(self.errors or []),
-                "same_text": [list(p) for p in self.same_text or []], "seconds": round(self.seconds, 3)}
+                "same_text": [list(p) for p in self.same_text], "seconds": round(self.seconds, 3)}
 
 
 def parse_redis_url(url: str) -> dict:
@@ -339,7 +339,7 @@ class TraceIndex:
                 else:
                     twin = db.execute("SELECT id FROM documents WHERE sha1=? LIMIT 1", (sha,)).fetchone()
                     if twin:
-                        stats.same_text = (stats.same_text or []) + [(doc.id, twin[0])]
+                        stats.same_text.append((doc.id, twin[0]))
                         continue
                     stats.added += 1
                 words = sum(1 for _ in doc.text.split())

@@ -270,12 +270,11 @@
     }
     const item = doc.findings[selected];
     const f = item.f;
-    const order = shown();
+    // "Finding 2 of 5" counts findings, "Borderline suspect 1 of 3" suspects: what the summary line counts
+    const sameKind = shown().filter((i) => !!doc.findings[i].suspect === !!item.suspect);
     const kids = [
-      // "Finding 2 of 5" counts findings, "Borderline suspect 1 of 3" suspects: what the summary line counts
-      el("h3", {}, [(item.suspect ? "Borderline suspect " : "Finding ") +
-        (order.filter((i) => !!doc.findings[i].suspect === !!item.suspect).indexOf(selected) + 1) + " of " +
-        order.filter((i) => !!doc.findings[i].suspect === !!item.suspect).length]),
+      el("h3", {}, [(item.suspect ? "Borderline suspect " : "Finding ") + (sameKind.indexOf(selected) + 1) +
+        " of " + sameKind.length]),
       el("p", {}, [el("span", { class: "phrase", text: "“" + item.span + "”" }),
         " — " + Math.round(f.confidence * 100) + "% confidence"]),
     ];
