@@ -1,4 +1,5 @@
 """The CLI contract of check/restore/spin (docs/json-schema.md): formats, exit codes, errors."""
+import html
 import json
 import subprocess
 import sys
@@ -67,6 +68,10 @@ def test_check_html_is_standalone_and_escaped(capsys, tmp_path):
     bad.write_text("The <script>alert(1)</script> focal bank brought up its premium rate again this week.")
     code, out, _ = run(capsys, "check", "--format", "html", "--no-fingerprints", str(bad))
     assert out.startswith("<!doctype html>") and "<script>alert" not in out and "&lt;script&gt;" in out
+    from unspin.types import VERDICT_MEANING
+
+    verdict = json.loads(run(capsys, "check", "--format", "json", "--no-fingerprints", str(bad))[1])["verdict"]
+    assert f"({html.escape(VERDICT_MEANING[verdict])})" in out  # what the verdict means, next to it
 
 
 def test_exit_codes_and_input_errors(capsys, tmp_path):
@@ -131,6 +136,24 @@ def test_spin_cli_json_and_spintax(capsys, tmp_path):
     f.write_text("{broken|spintax")
     code, _, err = run(capsys, "spin", "--from-spintax", str(f))
     assert code == 4 and "unclosed" in err
+
+
+def test_spin_cli_rewriter_style_and_prefer_common_switch(capsys, tmp_path):
+    from unspin.spin import SpinOptions, spin
+
+    src = tmp_path / "in.txt"
+    text = "The farmers harvested a large crop of wheat this season despite the dry weather.\n"
+    src.write_text(text)
+    code, out, _ = run(capsys, "spin", str(src), "--style", "rewriter", "--rate", "0.8", "--seed", "2")
+    assert code == 0 and out == spin(text, rate=0.8, seed=2, style="rewriter").text and out != text
+    # the style's switch can be turned off like any other: then every synonym is as likely
+    code, flat, _ = run(capsys, "spin", str(src), "--style", "rewriter", "--prefer-common", "no", "--rate", "0.8",
+                        "--seed", "2")
+    flat_opts = SpinOptions.for_style("rewriter", rate=0.8, prefer_common=False)
+    assert code == 0 and flat == spin(text, seed=2, options=flat_opts).text
+    with pytest.raises(SystemExit) as e:  # argparse: a usage error naming the styles there are
+        main(["spin", str(src), "--style", "polished"])
+    assert e.value.code == 2 and "rewriter" in capsys.readouterr().err
 
 
 def test_max_bytes_refuses_big_inputs_naming_the_file(capsys, tmp_path):

@@ -158,3 +158,35 @@ def test_sources_may_be_one_comma_separated_string_and_are_checked():
     assert spin(TEXT, rate=0.5, seed=3, sources="moby").text == spin(TEXT, rate=0.5, seed=3, sources=("moby",)).text
     with pytest.raises(ValueError, match="mobby"):
         spin(TEXT, sources="mobby")
+
+
+def test_rewriter_style_prefers_common_synonyms_of_the_same_part_of_speech():
+    from statistics import median
+
+    from unspin.knowledge import morph
+
+    def swapped_zipf(style):
+        return [morph.zipf(s.spun.lower()) for seed in range(6)
+                for s in spin(TEXT, rate=0.6, seed=seed, style=style).spans if " " not in s.spun]
+
+    crude, rewriter = swapped_zipf("crude"), swapped_zipf("rewriter")
+    assert crude and rewriter
+    # article-rewriter sites write everyday synonyms; free swappers the odd entry
+    assert median(rewriter) > median(crude) + 0.5
+    opts = SpinOptions.for_style("rewriter")
+    assert opts.prefer_common and not opts.prefer_rare and not opts.pos_blind
+    r = spin(TEXT, rate=0.6, seed=1, style="rewriter")
+    for s in r.spans:
+        assert TEXT[s.orig_start : s.orig_end] == s.original and r.text[s.start : s.end] == s.spun
+
+
+def test_rewriter_draws_from_its_few_commonest_synonyms_and_prefer_rare_wins():
+    from unspin.spin import REWRITER_CHOICES, _weights
+
+    pool = ["nisus", "endeavour", "effort", "work", "try", "attempt", "conatus"]
+    common = _weights(pool, SpinOptions(prefer_rare=False, prefer_common=True))
+    assert sum(w > 0 for w in common) == REWRITER_CHOICES
+    assert common[pool.index("work")] > 0 and common[pool.index("nisus")] == 0 and common[pool.index("conatus")] == 0
+    both = _weights(pool, SpinOptions(prefer_rare=True, prefer_common=True))
+    assert both[pool.index("nisus")] > both[pool.index("work")]
+    assert _weights(pool, SpinOptions(prefer_rare=False)) == [1.0] * len(pool)

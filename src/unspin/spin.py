@@ -11,8 +11,10 @@ integrity teams to test their own screening. Each behaviour of real spinners is 
 - capitalisation and inflection kept (or broken, as cheap tools do);
 - function words, numbers and quoted speech left alone.
 
-Two styles: ``crude`` (free word-swappers) and ``careful`` (WordAi-like: fewer swaps, single words, the
-synonym that best fits the context by the language model, no names touched).
+Three styles: ``crude`` (free word-swappers: any entry of the headword, unusual ones preferred), ``rewriter``
+("article rewriter" sites: one of the few commonest synonyms of the same part of speech, senses ignored —
+"neural system" for neural network, "irregular woodlands" for random forests) and ``careful`` (WordAi-like: fewer
+swaps, single words, the synonym that best fits the context by the language model, no names touched).
 
 Spintax (``{central|focal|key} bank``, nested allowed) is written by `to_spintax` and expanded by
 `expand_spintax`.
@@ -28,7 +30,7 @@ from .stopwords import is_function_word
 from .text import Token, match_case, sentences, tokenize
 from .types import SCHEMA_VERSION
 
-STYLES = ("crude", "careful")
+STYLES = ("crude", "rewriter", "careful")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class SpinOptions:
     sources: tuple[str, ...] = ("moby",)
     pos_blind: bool = True  # any entry of the headword, whatever its part of speech
     prefer_rare: bool = True  # weight synonyms towards unusual ones
+    prefer_common: bool = False  # weight synonyms towards common ones (rewriter sites); prefer_rare wins
     partial_occurrences: bool = True  # decide per occurrence (else a word is swapped everywhere or nowhere)
     consistent: bool = False  # a word swapped twice gets the same synonym both times (dictionary tools do;
     # `unspin spinners` draws whole tool dictionaries; training mixes both behaviours)
@@ -55,6 +58,8 @@ class SpinOptions:
         base = cls(style=style)
         if style == "careful":
             base = replace(base, pos_blind=False, prefer_rare=False, word_to_phrase=False, names=False)
+        elif style == "rewriter":
+            base = replace(base, pos_blind=False, prefer_rare=False, prefer_common=True)
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -166,11 +171,25 @@ def _synonym_pool(th, word: str, opts: SpinOptions) -> tuple[list[str], str]:
     return out, tag
 
 
+REWRITER_CHOICES = 4  # how many of a word's synonyms a rewriter site's list holds (its commonest)
+
+
+def _commonness(s: str) -> float:
+    # a phrase counts as a little rarer than its words together: rewriter lists hold mostly single words
+    return morph.zipf(s) - (1.0 if " " in s else 0.0)
+
+
 def _weights(pool: list[str], opts: SpinOptions) -> list[float]:
-    if not opts.prefer_rare:
-        return [1.0] * len(pool)
-    # rarer synonyms are likelier: real tools do not rank entries by how common they are
-    return [math.exp(-0.35 * morph.zipf(s)) + 0.02 for s in pool]
+    if opts.prefer_rare:
+        # rarer synonyms are likelier: free swappers do not rank entries by how common they are
+        return [math.exp(-0.35 * morph.zipf(s)) + 0.02 for s in pool]
+    if opts.prefer_common:
+        # rewriter sites keep a short list of everyday synonyms per word and ignore its senses ("network" →
+        # "system", "signal" → "flag", "random forests" → "irregular woodlands"): one of the few commonest
+        top = sorted(range(len(pool)), key=lambda i: (-_commonness(pool[i]), i))[:REWRITER_CHOICES]
+        chosen = set(top)
+        return [1.0 if i in chosen else 0.0 for i in range(len(pool))]
+    return [1.0] * len(pool)
 
 
 def _render(orig: str, syn: str, tag: str, opts: SpinOptions, rng: random.Random, in_name: bool = False) -> str:

@@ -26,7 +26,10 @@ def add_parser(sub) -> None:
     p.add_argument("--rate", type=float, default=None,
                    help="share of eligible words replaced (default 0.25; 0.3 with --dictionary)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--style", choices=("crude", "careful"), default="crude")
+    p.add_argument("--style", choices=("crude", "rewriter", "careful"), default="crude",
+                   help="crude: free word swapper (unusual synonyms, any part of speech); rewriter: article-rewriter "
+                   "site (common synonyms of the same part of speech, senses ignored); careful: WordAi-like (the "
+                   "synonym that fits the context, fewer swaps)")
     p.add_argument("--sources", type=installed_thesauri, default=("moby",),
                    help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
     p.add_argument("--format", choices=("text", "json", "spintax"), default="text")
@@ -37,6 +40,7 @@ def add_parser(sub) -> None:
     for name, hlp in (
         ("pos-blind", "ignore part of speech when choosing a synonym"),
         ("prefer-rare", "weight choices towards unusual synonyms"),
+        ("prefer-common", "weight choices towards common synonyms (when not preferring rare ones)"),
         ("partial-occurrences", "decide per occurrence (else a word is swapped everywhere or nowhere)"),
         ("consistent", "give a word the same synonym at every swapped occurrence, as dictionary tools do"),
         ("word-to-phrase", "allow single words to become phrases"),
@@ -88,7 +92,7 @@ def run(args) -> int:
             print(f"unspin: {e}", file=sys.stderr)
             return int(ExitCode.USAGE)
         return _emit(result, args.format)
-    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "partial_occurrences", "consistent",
+    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences", "consistent",
                                                "word_to_phrase",
                                                "phrase_to_word", "names", "keep_case", "inflect")}
     try:
