@@ -42,11 +42,13 @@ def engine_section(b: dict, before: dict | None) -> str:
         "- Finding level: precision/recall/F1 of `finding`-level spans (a finding is right when it overlaps a "
         "spun span); suspect level: every reported span. restore@k over correctly found spans. coverage: the "
         "original among the candidates scored in context (pool: among all candidates before the pre-ranker's "
-        "cut). doc AUC: spin_score of spun vs the same documents unspun. called spun: verdict `spun` among "
-        "spun documents of 150+ words. words/s: one process, steady state.",
+        "cut). doc AUC: spin_score of spun vs the same documents unspun. called spun / called clean: verdict "
+        "`spun` / `clean` among spun documents of 150+ words. words/s: one process, steady state. Styles: crude "
+        "(free word swapper, unusual synonyms), rewriter (article-rewriter site: common synonyms of the same part of "
+        "speech), careful (WordAi-like).",
         "",
-        "| condition | style | rate | P | R | F1 | suspect P | suspect R | restore@1 | restore@3 | coverage | pool | doc AUC | called spun | words/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| condition | style | rate | P | R | F1 | suspect P | suspect R | restore@1 | restore@3 | coverage | pool | doc AUC | called spun | called clean | words/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for m in b["conditions"]:
         lines.append(
@@ -54,7 +56,7 @@ def engine_section(b: dict, before: dict | None) -> str:
             f"{m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['suspect_precision']:.2f} | "
             f"{m['suspect_recall']:.2f} | {m['restore@1']:.2f} | {m['restore@3']:.2f} | "
             f"{m['candidate_coverage']:.2f} | {m['pool_coverage']:.2f} | {m['doc_auc']:.3f} | "
-            f"{m['docs_called_spun']:.2f} | {m['words_per_s']:.0f} |")
+            f"{m['docs_called_spun']:.2f} | {m['docs_called_clean']:.2f} | {m['words_per_s']:.0f} |")
     lines += ["", "Clean prose of every register (test split, unspun):", "",
               "| register | documents | words | false findings / 1,000 words | findings + suspects / 1,000 | 150+ word documents | called spun | uncertain |",
               "|---|---|---|---|---|---|---|---|"]

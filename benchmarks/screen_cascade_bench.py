@@ -4,9 +4,9 @@ documents, rate ≥ 0.1, may be cleared without span analysis).
     .venv/bin/python benchmarks/screen_cascade_bench.py [--docs 400] [--compare CUT ...]
 
 Test-split documents of 40+ words (../shared/data, read at run time): every one clean (share cleared, per
-register), and the first --docs of them spun crudely by each thesaurus at rates 0.1, 0.2 and 0.3 (share cleared
-per condition). MyThes is the held-out spinner: the cut (`unspin train --screen-only`) is chosen on dev documents
-spun by Moby and WordNet only. The first stage reads no candidate and no thesaurus the spinner used beyond its
+register), and the first --docs of them spun crudely by each thesaurus at rates 0.1, 0.2 and 0.3, and by a
+rewriter site (common synonyms) at 0.3 (share cleared per condition). MyThes is the held-out spinner: the cut
+(`unspin train --cuts-only`) is chosen on dev documents spun by Moby and WordNet only. The first stage reads no candidate and no thesaurus the spinner used beyond its
 span facts, so a detector's thesauri do not change these numbers. `--compare` adds other cut values (e.g. an
 earlier model's) measured on the same documents. Writes benchmarks/results/screen_cascade.{json,md}.
 """
@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
 SOURCES = ("moby", "wordnet", "mythes")
 RATES = (0.1, 0.2, 0.3)
+CONDITIONS = tuple((source, "crude", rate) for source in SOURCES for rate in RATES) + \
+    tuple((source, "rewriter", 0.3) for source in SOURCES)
 
 
 def main() -> int:
@@ -46,11 +48,10 @@ def main() -> int:
     clean = screen_decisions([d.text for d in docs], k, model)
     registers = [d.register for d in docs]
     spun: dict[str, np.ndarray] = {}
-    for source in SOURCES:
-        for rate in RATES:
-            texts = [spin(d.text, rate=rate, seed=9000 + i, style="crude", sources=(source,)).text
-                     for i, d in enumerate(docs[: args.docs])]
-            spun[f"{source}/crude/{rate}"] = screen_decisions(texts, k, model)
+    for source, style, rate in CONDITIONS:
+        texts = [spin(d.text, rate=rate, seed=9000 + i, style=style, sources=(source,)).text
+                 for i, d in enumerate(docs[: args.docs])]
+        spun[f"{source}/{style}/{rate}"] = screen_decisions(texts, k, model)
     cuts = {"model": float(model.screen_threshold), **{f"compare {c:g}": float(c) for c in args.compare}}
     res = {"command": "python benchmarks/screen_cascade_bench.py" + (f" --docs {args.docs}" if args.docs != 400 else "")
            + (" --compare " + " ".join(f"{c:g}" for c in args.compare) if args.compare else ""),
@@ -79,8 +80,8 @@ def markdown(res: dict) -> list[str]:
     lines = ["# What the screen's first stage clears, by spinner condition (issue 13)", "",
              f"- Command: `{res['command']}` ({res['date']}; {res['machine']}); test split, "
              f"{res['clean_documents']} clean documents of 40+ words, {res['spun_documents_per_condition']} spun "
-             "per condition (crude). MyThes is the held-out spinner (the cut is chosen on dev documents spun by Moby "
-             "and WordNet: `unspin train --screen-only`).", "",
+             "per condition (source/style/rate). MyThes is the held-out spinner (the cut is chosen on dev documents "
+             "spun by Moby and WordNet: `unspin train --cuts-only`).", "",
              "| cut | clean cleared | " + " | ".join(f"{c} cleared" for c in conds) + " |",
              "|---|---|" + "---|" * len(conds)]
     for name, r in res["cuts"].items():

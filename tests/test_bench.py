@@ -109,13 +109,13 @@ def test_screen_cut_is_the_hardest_conditions_quantile(tiny_corpus):
 
     k = engine.knowledge()
     docs = corpus.load_documents(tiny_corpus)[:8]
-    conditions = (("moby", 0.1), ("moby", 0.4))
+    conditions = (("moby", "crude", 0.1), ("moby", "crude", 0.4), ("moby", "rewriter", 0.4))
     cut, calib = screen_threshold(docs, k.model, k, lose=0.25, conditions=conditions, n_docs=8, seed=7)
-    assert set(calib["quantiles"]) == {"moby/crude/0.1", "moby/crude/0.4"}
-    for source, rate in conditions:
-        z = screen_decisions([spin(d.text, rate=rate, seed=7 + i, style="crude", sources=(source,)).text
+    assert set(calib["quantiles"]) == {"moby/crude/0.1", "moby/crude/0.4", "moby/rewriter/0.4"}
+    for source, style, rate in conditions:
+        z = screen_decisions([spin(d.text, rate=rate, seed=7 + i, style=style, sources=(source,)).text
                               for i, d in enumerate(docs)], k, k.model)
-        q = calib["quantiles"][f"{source}/crude/{rate}"]
+        q = calib["quantiles"][f"{source}/{style}/{rate}"]
         assert q == pytest.approx(float(np.quantile(z, 0.25)), abs=1e-4)
         assert cut <= q + 1e-9 and np.mean(z < cut) <= 0.25
     assert cut == min(calib["quantiles"].values()) == calib["threshold"]
@@ -123,27 +123,58 @@ def test_screen_cut_is_the_hardest_conditions_quantile(tiny_corpus):
     assert screen_threshold([], k.model, k) == (-1e9, {})  # nothing to calibrate on: nothing is cleared
 
 
+def test_clean_cut_is_the_hardest_conditions_quantile_of_spin_scores(tiny_corpus):
+    """The `clean` verdict's cut over documents spun on the fly: per condition the `lose` quantile of their spin
+    scores (what `check` computes), the smallest deciding; no document long enough leaves the caller's cut."""
+    import numpy as np
+
+    from unspin import corpus, engine
+    from unspin.spin import spin
+    from unspin.train import clean_cut
+
+    k = engine.knowledge()
+    docs = corpus.load_documents(tiny_corpus)[:6]
+    conditions = (("moby", "rewriter", 0.3), ("moby", "rewriter", 0.6))
+    cut, calib = clean_cut(docs, k.model, k, lose=0.25, conditions=conditions, n_docs=6, seed=3, min_words=40)
+    for source, style, rate in conditions:
+        scores = [engine.score_document(spin(d.text, rate=rate, seed=3 + i, style=style, sources=(source,)).text,
+                                        k, k.model).spin_score for i, d in enumerate(docs)]
+        q = calib["quantiles"][f"{source}/{style}/{rate}"]
+        assert q == pytest.approx(float(np.quantile(scores, 0.25, method="lower")), abs=1e-4)
+        assert np.mean(np.array(scores) < q - 1e-4) <= 0.25 and cut <= q
+    assert cut == min(calib["quantiles"].values()) == calib["threshold"]
+    assert clean_cut(docs, k.model, k, min_words=10_000) == (1.0, {})
+
+
 @pytest.mark.needs("wordnet")  # the cut is chosen over Moby- and WordNet-spun documents (train.SCREEN_CONDITIONS)
-def test_train_screen_only_changes_nothing_but_the_cut(tiny_corpus, tmp_path, capsys):
+def test_train_cuts_only_changes_nothing_but_the_two_cuts(tiny_corpus, tmp_path, capsys):
     from unspin import model as model_mod
+    from unspin import train
     from unspin.cli import main
 
     out = tmp_path / "m.json"
-    assert main(["train", "--screen-only", "--corpus", str(tiny_corpus), "--out", str(out)]) == 0
-    assert "screen first-stage cut" in capsys.readouterr().out
+    assert main(["train", "--cuts-only", "--corpus", str(tiny_corpus), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "screen first-stage cut" in said and "clean verdict cut" in said
     shipped = json.loads(json.dumps(model_mod.load().to_dict()))  # a copy: the loaded model is shared
     new = json.loads(out.read_text())
     calib = new["meta"].pop("screen_calibration")
     assert new["screen_threshold"] == calib["threshold"] == min(calib["quantiles"].values())
-    assert set(calib["quantiles"]) == {f"{s}/crude/{r}" for s in ("moby", "wordnet") for r in (0.1, 0.2, 0.3)}
+    assert set(calib["quantiles"]) == {f"{s}/{st}/{r}" for s, st, r in train.SCREEN_CONDITIONS}
+    clean = new["meta"].pop("clean_calibration")
+    # the tiny corpus has no document of 150+ words: the clean cut stays as it was
+    assert new["doc_clean"] == shipped["doc_clean"] and clean["crude_cut"] <= 1.0
     shipped["meta"].pop("screen_calibration", None)
-    assert {k: v for k, v in new.items() if k != "screen_threshold"} == \
-        {k: v for k, v in shipped.items() if k != "screen_threshold"}
+    shipped["meta"].pop("clean_calibration", None)
+    changed = ("screen_threshold", "doc_clean")
+    assert {k: v for k, v in new.items() if k not in changed} == {k: v for k, v in shipped.items() if k not in changed}
     assert model_mod.load(out).screen_threshold == new["screen_threshold"]  # a loadable model
+    # the old name of the option still works
+    assert main(["train", "--screen-only", "--corpus", str(tiny_corpus), "--out", str(tmp_path / "o.json")]) == 0
     # a corpus without dev documents is refused with the reason, and nothing is written
     bare = tmp_path / "bare"
     bare.mkdir()
-    assert main(["train", "--screen-only", "--corpus", str(bare), "--out", str(tmp_path / "n.json")]) == 4
+    assert main(["train", "--cuts-only", "--corpus", str(bare), "--out", str(tmp_path / "n.json")]) == 4
     assert "unspin:" in capsys.readouterr().err and not (tmp_path / "n.json").exists()
 
 

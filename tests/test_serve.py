@@ -784,6 +784,10 @@ def test_page_and_static_assets(client):
     js = client.get("/static/app.js").text
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "document.write" not in js
     assert "http://" not in r.text and "https://" not in r.text  # no CDN
+    from unspin.types import VERDICT_MEANING
+
+    for verdict, meaning in VERDICT_MEANING.items():  # the page says what a verdict means, as the report does
+        assert f'{verdict}: "{meaning}"' in js
 
 
 def test_cli_is_loopback():

@@ -251,7 +251,7 @@ def test_short_text_shows_why_there_is_no_score(driver, server):
     d = driver
     _load(d, server, "The focal bank spoke.")
     summary = d.find_element(By.ID, "summary").text
-    assert summary.startswith("No spin score (too short for a score). Verdict: uncertain.")
+    assert summary.startswith("No spin score (too short for a score). Verdict: uncertain (no verdict: ")
     assert "1 finding in 4 words" in summary
     assert "0.5" not in summary and "NaN" not in summary and "?" not in summary
     assert d.find_element(By.ID, "status").text == "Done: 1 finding."

@@ -104,10 +104,10 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--out", metavar="FILE", help="model file to write (default: the package's model.json)")
     p.add_argument("--jobs", type=int, default=2, help="processes for spinning and feature extraction")
-    p.add_argument("--screen-only", action="store_true",
-                   help="only choose the corpus screen's first-stage cut again (on dev documents spun under each "
-                   "spinner condition) and write the model with it to --out (default: the package's model file; the model "
-                   "read is --out's when that file exists, else the package's)")
+    p.add_argument("--cuts-only", "--screen-only", dest="cuts_only", action="store_true",
+                   help="only choose the corpus screen's first-stage cut and the `clean` verdict's cut again (on dev "
+                   "documents spun under each spinner condition) and write the model with them to --out (default: the "
+                   "package's model file; the model read is --out's when that file exists, else the package's)")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("bench", help="measure the engine on spinner output and clean text (see BENCHMARKS.md)")
@@ -115,7 +115,8 @@ def add_parser(sub) -> None:
     p.add_argument("--words", type=int, default=3_000, help="test-split words per register to spin, per condition")
     p.add_argument("--clean-words", type=int, default=20_000, help="test-split words per register checked unspun")
     p.add_argument("--rates", default="0.1,0.3", help="spinning rates, comma-separated (default 0.1,0.3)")
-    p.add_argument("--styles", default="crude,careful", help="spinner styles, comma-separated (default crude,careful)")
+    p.add_argument("--styles", default="crude,rewriter,careful",
+                   help="spinner styles, comma-separated (default crude,rewriter,careful)")
     p.add_argument("--pps", metavar="FILE", help="PPS-format list (JSON/CSV) for the tortured-phrase run")
     p.add_argument("--pps-limit", type=int, default=2000, help="phrases sampled from the PPS list")
     p.add_argument("--seed", type=int, default=101, help="spinner seed base (held out from training seeds)")
@@ -442,8 +443,8 @@ def run_train(args) -> int:
     from . import train
 
     try:
-        if args.screen_only:
-            train.recalibrate_screen(root=args.corpus, model_path=args.out, seed=args.seed)
+        if args.cuts_only:
+            train.recalibrate_cuts(root=args.corpus, model_path=args.out, seed=args.seed)
         else:
             train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
                         calib_train_words=args.calib_words, seed=args.seed, out=args.out, jobs=args.jobs)

@@ -5,7 +5,7 @@ import html
 import json
 
 from .text import line_col
-from .types import LEVEL_FINDING, SOURCE_MODEL, Report
+from .types import LEVEL_FINDING, SOURCE_MODEL, VERDICT_MEANING, Report
 
 
 def text_report(report: Report, review: bool = False) -> str:
@@ -99,7 +99,8 @@ def html_report(report: Report, title: str | None = None) -> str:
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>
 <body><header><h1>{name}</h1>
 <p class="score">Spin score <strong>{score}</strong> ·
-verdict <strong class="verdict-{esc(report.verdict)}">{esc(report.verdict)}</strong> ·
+verdict <strong class="verdict-{esc(report.verdict)}" title="{esc(VERDICT_MEANING.get(report.verdict, ''))}">{esc(report.verdict)}</strong>
+<span class="ev">({esc(VERDICT_MEANING.get(report.verdict, ''))})</span> ·
 {report.words} words · {counts}</p>{notes}</header>
 <div class="doc">{''.join(parts)}</div>
 <table><thead><tr><th>where</th><th>text</th><th>suggestions</th><th>confidence</th><th>level</th><th>evidence</th><th>rule</th></tr></thead>

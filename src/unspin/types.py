@@ -28,6 +28,14 @@ LEVEL_FINDING = "finding"
 LEVEL_SUSPECT = "suspect"
 LEVELS = (LEVEL_FINDING, LEVEL_SUSPECT)
 
+# what each verdict tells a reader (the HTML report and the web page show it next to the verdict; the page's
+# app.js holds the same sentences, tests/test_serve.py checks that they agree)
+VERDICT_MEANING = {
+    "spun": "strong evidence of spinning, shown by the highlighted spans",
+    "uncertain": "no verdict: spinning with common synonyms cannot be ruled out from this text alone",
+    "clean": "a score that nearly all spun texts exceed",
+}
+
 RULE_MODEL = "UNSPIN_MODEL"
 RULE_TRACE = "UNSPIN_TRACE"
 RULE_LIST_PREFIX = "UNSPIN_LIST_"

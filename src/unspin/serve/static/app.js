@@ -15,6 +15,12 @@
 
   // Below this many words the engine gives no spin score (docs/json-schema.md: spin_score null).
   const MIN_WORDS_FOR_SCORE = 40;
+  // what each verdict tells a reader: the same sentences as unspin.types.VERDICT_MEANING (tests check it)
+  const VERDICT_MEANING = {
+    spun: "strong evidence of spinning, shown by the highlighted spans",
+    uncertain: "no verdict: spinning with common synonyms cannot be ruled out from this text alone",
+    clean: "a score that nearly all spun texts exceed",
+  };
 
   // state of the last check
   let doc = null; // { text, cps: [code points], report, findings: [{f, status, choice, el}], filename }
@@ -156,18 +162,20 @@
   function renderSummary() {
     const r = doc.report;
     const verdict = el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) });
+    const meaning = VERDICT_MEANING[r.verdict];
+    const verdictNote = meaning ? el("span", { class: "muted", text: " (" + meaning + ")" }) : "";
     const hasScore = r.spin_score !== null && r.spin_score !== undefined && isFinite(Number(r.spin_score));
     if (hasScore) {
       els.summary.replaceChildren(
         "Spin score ", el("span", { class: "score", text: Number(r.spin_score).toFixed(2) }),
-        " on a 0–1 scale (how strongly the whole text reads as spun). Verdict: ", verdict, ".",
+        " on a 0–1 scale (how strongly the whole text reads as spun). Verdict: ", verdict, verdictNote, ".",
       );
     } else {
       // no number to show: say why instead (the engine gives none for short or non-English texts)
       const why = r.words < MIN_WORDS_FOR_SCORE ? "too short for a score"
         : (r.notes && r.notes.length ? r.notes[0] : "no calibrated score for this text");
       els.summary.replaceChildren(
-        "No spin score (", el("span", { class: "score-why", text: why }), "). Verdict: ", verdict, ".",
+        "No spin score (", el("span", { class: "score-why", text: why }), "). Verdict: ", verdict, verdictNote, ".",
       );
     }
     els.summary.append(" " + countsText(r).replace(/^nothing looks spun$/, "Nothing looks spun") + " in " +
