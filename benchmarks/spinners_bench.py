@@ -214,6 +214,52 @@ def variants_stage(sets, results: dict) -> None:
         save(results)
 
 
+# Tools that prefer common synonyms, as rewriter sites do (`unspin spinners new --choice common`): their output is
+# what the engine alone finds least (BENCHMARKS "why" 7), so what a learned dictionary adds is measured on them too.
+COMMON_TOOLS = ((911, ("moby",)), (912, ("wordnet",)), (913, ("mythes",)))
+
+
+def common_stage(results: dict, held_out: int = 40) -> None:
+    """Learn each common-leaning tool from 50 of its documents; on `held_out` more, the engine's findings with
+    the learned list imported against the engine alone."""
+    import tempfile
+
+    import unspin
+    from unspin import fingerprints
+    from unspin.bench import SpanScore, score_findings
+    from unspin.spinners import apply_dictionary, learn, new_dictionary
+    from unspin.spinners import save as save_learned
+    from unspin.spinners_cli import CHOICE_RARITY
+
+    docs = pool(200 * len(TOOLS) + 200)
+    tmp = Path(tempfile.mkdtemp(prefix="spinners-common-"))
+    rows = []
+    for k, (seed, sources) in enumerate(COMMON_TOOLS):
+        tool = new_dictionary(seed, sources, rarity=CHOICE_RARITY["common"], name=f"tool-{seed}")
+        mine = docs[200 * k : 200 * k + 50 + held_out]
+        spun = [apply_dictionary(d.text, tool, RATE, seed * 10_000 + i) for i, d in enumerate(mine)]
+        t = time.time()
+        learned = learn([r.text for r in spun[:50]], name=f"tool-{seed}")
+        row = {"seed": seed, "tool_sources": list(sources), **pr(learned, used_pairs(spun[:50])),
+               "seconds": round(time.time() - t, 1)}
+        f = tmp / f"tool-{seed}.json"
+        save_learned(learned, f)
+        db = tmp / f"fp-{seed}.sqlite"
+        fingerprints.import_file(f, name="learned", db_path=db)
+        with_list, alone = SpanScore(), SpanScore()
+        for r in spun[50:]:
+            truth = [(x.start, x.end, x.original) for x in r.spans]
+            with_list.add(score_findings(unspin.check(r.text, fingerprints=["learned"], fingerprints_db=str(db))
+                                         .at_level("finding"), truth))
+            alone.add(score_findings(unspin.check(r.text, fingerprints=False).at_level("finding"), truth))
+        row.update({"held_out_docs": held_out, "with_learned_list": with_list.metrics(),
+                    "engine_alone": alone.metrics()})
+        rows.append(row)
+        print("common", row, flush=True)
+    results["common_tools"] = rows
+    save(results)
+
+
 def save(results: dict) -> None:
     OUT_JSON.parent.mkdir(parents=True, exist_ok=True)
     OUT_JSON.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -222,7 +268,7 @@ def save(results: dict) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--stages", default="learn,learn_no_engine,restore,identify,identify_groups,identify_curve,cluster,"
-                    "variants,curve")
+                    "variants,curve,common")
     ap.add_argument("--restore-docs", type=int, default=60, help="held-out documents per tool checked by the engine")
     ap.add_argument("--identify-docs", type=int, default=150)
     ap.add_argument("--cluster-docs", type=int, default=200, help="documents per tool in the clustering corpus")
@@ -424,6 +470,8 @@ def main() -> int:
         save(results)
     if "variants" in stages:
         variants_stage(sets, results)
+    if "common" in stages:
+        common_stage(results)
     if "curve" in stages:
         s = sets[0]
         rows = []
@@ -466,6 +514,19 @@ def write_md(r: dict) -> None:
         for x in r["learn_50_no_engine"]:
             lines.append(f"| {x['seed']} | {x['entries']} | {x['precision']:.3f} | {x['recall_ge3']:.3f} | "
                          f"{x['seconds']} |")
+        lines.append("")
+    if "common_tools" in r:
+        lines += ["### Tools that prefer common synonyms (rewriter sites: `spinners new --choice common`)", "",
+                  "Three more tools (seeds 911–913) drawn like the five above but preferring common synonyms, each "
+                  "spinning 50 + 40 test-split documents at rate 0.3: the dictionary learned from 50, and the engine "
+                  "on the 40 held-out ones with that list imported and alone (`finding` level).", "",
+                  "| tool | source | entries | precision | recall (≥3) | with list: recall / restore@1 | engine alone: "
+                  "recall / restore@1 |", "|---|---|---|---|---|---|---|"]
+        for x in r["common_tools"]:
+            w, a = x["with_learned_list"], x["engine_alone"]
+            lines.append(f"| {x['seed']} | {'/'.join(x['tool_sources'])} | {x['entries']} | {x['precision']:.3f} | "
+                         f"{x['recall_ge3']:.3f} ({x['frequent_entries']} entries) | {w['recall']:.3f} / "
+                         f"{w['restore@1']:.3f} | {a['recall']:.3f} / {a['restore@1']:.3f} |")
         lines.append("")
     if "restore" in r:
         lines += ["### Restoring held-out documents with the learned list loaded (target restore@1 ≥ 0.85)", "",

@@ -146,6 +146,20 @@ def test_cli_new_and_spin_with_dictionary(tmp_path, capsys):
         assert out["text"][s["start"] : s["end"]] == s["spun"]
         assert out["original"][s["orig_start"] : s["orig_end"]] == s["original"]
         assert data["entries"]  # every swap comes from the file
+    # a rewriter site's tool: common synonyms instead of rare ones, the rest the same
+    common = tmp_path / "common.json"
+    assert main(["spinners", "new", "--seed", "4", "--choice", "common", "--out", str(common)]) == 0
+    cdata = json.loads(common.read_text())
+    assert cdata["params"]["rarity"] == -0.35 and data["params"]["rarity"] == 0.35
+    assert set(cdata["entries"]) == set(data["entries"])  # the same words get entries (the same seed)
+    from statistics import median
+
+    from unspin.knowledge import morph
+
+    def replacement_zipf(entries):
+        return median(morph.zipf(v[0]) for v in entries.values() if " " not in v[0])
+
+    assert replacement_zipf(cdata["entries"]) > replacement_zipf(data["entries"]) + 0.5
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "something-else", "version": 1}')
     assert main(["spin", str(doc), "--dictionary", str(bad)]) == 4

@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
 
     n = s.add_parser("new", help="draw a tool's fixed dictionary", description="Draw a fixed dictionary like a real "
                      "spinning tool: one replacement (or a small fixed set) per eligible word or phrase, preferring "
-                     "rare synonyms, blind to part of speech; a share of words is left alone.")
+                     "rare synonyms (free tools) or common ones (rewriter sites), blind to part of speech; a share of "
+                     "words is left alone.")
     n.add_argument("--seed", type=int, required=True)
     n.add_argument("--out", "-o", required=True, metavar="FILE", help="tool file to write (JSON)")
     n.add_argument("--sources", default=("moby",), type=installed_thesauri,
@@ -36,6 +37,9 @@ def add_parser(sub) -> None:
     n.add_argument("--keep-share", type=_rate, default=0.25, help="share of eligible words the tool leaves alone")
     n.add_argument("--multi-share", type=_rate, default=0.15,
                    help="share of entries with a small fixed set (2-3) of replacements")
+    n.add_argument("--choice", choices=("rare", "common"), default="rare",
+                   help="which synonyms the tool prefers: rare ones (free spinners: 'nisus' for effort) or common "
+                   "ones (rewriter sites: 'system' for network); default rare")
     n.add_argument("--name", default="", help="a name stored in the file (default tool-SEED)")
     n.set_defaults(func=run_new)
 
@@ -99,13 +103,18 @@ def _err(msg: str, code: ExitCode = ExitCode.INPUT) -> int:
     return int(code)
 
 
+# new_dictionary's rarity (weight e^(−rarity × Zipf)) for each --choice: the same strength either way, as
+# `unspin spin`'s crude (rare) and the learner's measurements of common-leaning tools use
+CHOICE_RARITY = {"rare": 0.35, "common": -0.35}
+
+
 def run_new(args) -> int:
     from .spinners.tool import new_dictionary
 
     sources = args.sources
     try:
         tool = new_dictionary(args.seed, sources, keep_share=args.keep_share, multi_share=args.multi_share,
-                              name=args.name)
+                              rarity=CHOICE_RARITY[args.choice], name=args.name)
     except FileNotFoundError as e:
         return _err(str(e))
     except ValueError as e:

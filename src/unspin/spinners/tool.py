@@ -175,7 +175,7 @@ def new_dictionary(
 
     keep_share: share of eligible headwords left alone (no entry). multi_share: share of entries with a small
     fixed set (2 or 3) of replacements instead of one. rarity: strength of the preference for rare synonyms
-    (weight exp(−rarity × Zipf), as in `unspin.spin`). min_zipf: headwords rarer than this are not in the
+    (weight exp(−rarity × Zipf), as in `unspin.spin`); a negative value prefers common ones, as rewriter sites do. min_zipf: headwords rarer than this are not in the
     dictionary (tools are built from common vocabulary)."""
     from ..knowledge import thesaurus as thes
 
