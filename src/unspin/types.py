@@ -33,7 +33,7 @@ LEVELS = (LEVEL_FINDING, LEVEL_SUSPECT)
 VERDICT_MEANING = {
     "spun": "strong evidence of spinning, shown by the highlighted spans",
     "uncertain": "no verdict: spinning with common synonyms cannot be ruled out from this text alone",
-    "clean": "a score that nearly all spun texts exceed",
+    "clean": "nearly every spun text looks more spun than this one",
 }
 
 RULE_MODEL = "UNSPIN_MODEL"

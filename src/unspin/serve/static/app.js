@@ -19,7 +19,7 @@
   const VERDICT_MEANING = {
     spun: "strong evidence of spinning, shown by the highlighted spans",
     uncertain: "no verdict: spinning with common synonyms cannot be ruled out from this text alone",
-    clean: "a score that nearly all spun texts exceed",
+    clean: "nearly every spun text looks more spun than this one",
   };
 
   // state of the last check
