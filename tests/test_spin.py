@@ -180,6 +180,21 @@ def test_rewriter_style_prefers_common_synonyms_of_the_same_part_of_speech():
         assert TEXT[s.orig_start : s.orig_end] == s.original and r.text[s.start : s.end] == s.spun
 
 
+def test_rewriter_spintax_offers_only_the_synonyms_it_draws_from():
+    import re
+
+    from unspin.spin import REWRITER_CHOICES
+
+    r = spin(TEXT, rate=0.6, seed=1, style="rewriter")
+    assert r.spans and all(1 <= len(a) <= REWRITER_CHOICES for a in r.alternatives)
+    groups = re.findall(r"\{([^{}]*)\}", to_spintax(r))
+    for g, s, alts in zip(groups, r.spans, r.alternatives):
+        offered = {a.lower() for a in alts} | {s.original.lower(), s.spun.lower()}
+        assert {o.lower() for o in g.split("|")} <= offered
+    crude = spin(TEXT, rate=0.6, seed=1, style="crude")
+    assert max(len(a) for a in crude.alternatives) > REWRITER_CHOICES  # crude offers the whole pool
+
+
 def test_rewriter_draws_from_its_few_commonest_synonyms_and_prefer_rare_wins():
     from unspin.spin import REWRITER_CHOICES, _weights
 

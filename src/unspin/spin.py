@@ -192,6 +192,12 @@ def _weights(pool: list[str], opts: SpinOptions) -> list[float]:
     return [1.0] * len(pool)
 
 
+def _offered(pool: list[str], opts: SpinOptions) -> list[str]:
+    """The synonyms the spinner could have written (the spintax alternatives): the whole pool, or a rewriter's
+    few commonest."""
+    return [s for s, w in zip(pool, _weights(pool, opts)) if w > 0]
+
+
 def _render(orig: str, syn: str, tag: str, opts: SpinOptions, rng: random.Random, in_name: bool = False) -> str:
     out = syn
     if opts.inflect and tag:
@@ -292,7 +298,8 @@ def spin(
                 if syn is None:
                     syn = chosen[phrase] = rng.choices(pool, weights=_weights(pool, opts))[0]
                 orig = text[span_toks[0].start : span_toks[-1].end]
-                plan.append((span_toks[0].start, span_toks[-1].end, _render(orig, syn, "", opts, rng), pool))
+                plan.append((span_toks[0].start, span_toks[-1].end, _render(orig, syn, "", opts, rng),
+                             _offered(pool, opts)))
                 i += n
                 done = True
                 break
@@ -332,7 +339,7 @@ def spin(
                 shown = shown.split(" ", 1)[1]  # "after the announcement" → "after the scoop", not "the the scoop"
             rendered = _render(tok.text, shown, tag, opts, rng, in_name=tok.text[0].isupper() and i > 0)
             if rendered.lower() != low:
-                plan.append((tok.start, tok.end, rendered, pool))
+                plan.append((tok.start, tok.end, rendered, _offered(pool, opts)))
             i += 1
 
     # assemble the spun text and the two-way alignment
