@@ -3,6 +3,7 @@
 test_screen_e2e.py. Slow tests (kill -9, Dask cluster) are in test_screen_slow.py."""
 from __future__ import annotations
 
+import html
 import shutil
 import sys
 from pathlib import Path
@@ -67,6 +68,9 @@ def test_outputs_on_fixture_corpus(corpus, tmp_path):
     assert r["id"].iloc[0].endswith(r["id"].iloc[0].split("@")[1]) and "article.html" in r["id"].iloc[0]
     summary = (out / "summary.html").read_text()
     assert "<svg" in summary and "huge information" in summary and "big data" in summary
+    from unspin.types import VERDICT_MEANING
+
+    assert all(html.escape(m) in summary for m in VERDICT_MEANING.values())  # what each card's verdict means
     assert "http://" not in summary.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in summary
     reports = sorted((out / "reports").glob("*.html"))
     assert len(reports) == 3  # only documents with findings are "suspicious"
