@@ -489,6 +489,11 @@ def main() -> int:
     return 0
 
 
+def _table_section(title: str, intro: str, header: tuple[str, ...], rows: list[str]) -> list[str]:
+    """A markdown section: title, an introducing paragraph, and a table of already formatted rows."""
+    return [title, "", intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows, ""]
+
+
 def write_md(r: dict) -> None:
     lines = ["## Spinning tools: learning a tool's dictionary, restoring, identifying (issue 15)", ""]
     setup = r.get("setup", {})
@@ -516,18 +521,19 @@ def write_md(r: dict) -> None:
                          f"{x['seconds']} |")
         lines.append("")
     if "common_tools" in r:
-        lines += ["### Tools that prefer common synonyms (rewriter sites: `spinners new --choice common`)", "",
-                  "Three more tools (seeds 911–913) drawn like the five above but preferring common synonyms, each "
-                  "spinning 50 + 40 test-split documents at rate 0.3: the dictionary learned from 50, and the engine "
-                  "on the 40 held-out ones with that list imported and alone (`finding` level).", "",
-                  "| tool | source | entries | precision | recall (≥3) | with list: recall / restore@1 | engine alone: "
-                  "recall / restore@1 |", "|---|---|---|---|---|---|---|"]
+        rows = []
         for x in r["common_tools"]:
             w, a = x["with_learned_list"], x["engine_alone"]
-            lines.append(f"| {x['seed']} | {'/'.join(x['tool_sources'])} | {x['entries']} | {x['precision']:.3f} | "
-                         f"{x['recall_ge3']:.3f} ({x['frequent_entries']} entries) | {w['recall']:.3f} / "
-                         f"{w['restore@1']:.3f} | {a['recall']:.3f} / {a['restore@1']:.3f} |")
-        lines.append("")
+            rows.append(f"| {x['seed']} | {'/'.join(x['tool_sources'])} | {x['entries']} | {x['precision']:.3f} | "
+                        f"{x['recall_ge3']:.3f} ({x['frequent_entries']} entries) | {w['recall']:.3f} / "
+                        f"{w['restore@1']:.3f} | {a['recall']:.3f} / {a['restore@1']:.3f} |")
+        lines += _table_section(
+            "### Tools that prefer common synonyms (rewriter sites: `spinners new --choice common`)",
+            "Three more tools (seeds 911–913) drawn like the five above but preferring common synonyms, each spinning "
+            "50 + 40 test-split documents at rate 0.3: the dictionary learned from 50, and the engine on the 40 "
+            "held-out ones with that list imported and alone (`finding` level).",
+            ("tool", "source", "entries", "precision", "recall (≥3)", "with list: recall / restore@1",
+             "engine alone: recall / restore@1"), rows)
     if "restore" in r:
         lines += ["### Restoring held-out documents with the learned list loaded (target restore@1 ≥ 0.85)", "",
                   "Findings at `finding` level; \"restored of all\" = spans whose first suggestion is the original / all "
@@ -591,17 +597,18 @@ def write_md(r: dict) -> None:
                   f"purity {c['purity']:.3f}; clean documents clustered: {c['clean_documents_clustered']}; clusters "
                   f"per majority label {c['clusters_per_majority_label']}; {c['seconds']} s.", ""]
     if "variants" in r:
-        lines += [f"### Variants of one text ({VARIANT_STORIES} stories per tool, each spun {VARIANT_COPIES} times)", "",
-                  "The copies aligned with each other (the default) and counted only (`variants=False`); originals "
-                  "attributed = the stories' honest originals that `identify` gives the learned dictionary's name.", "",
-                  "| tool | aligned: entries / precision / recall (≥3) / originals attributed | counted only: entries / "
-                  "precision / recall (≥3) / originals attributed |", "|---|---|---|"]
+        rows = []
         for x in r["variants"]:
             a, c = x["aligned"], x["counted_only"]
-            lines.append(f"| {x['seed']} | {a['entries']} / {a['precision']:.3f} / {a['recall_ge3']:.3f} "
-                         f"({a['frequent_entries']}) / {a['originals_attributed']:.2f} | {c['entries']} / "
-                         f"{c['precision']:.3f} / {c['recall_ge3']:.3f} / {c['originals_attributed']:.2f} |")
-        lines.append("")
+            rows.append(f"| {x['seed']} | {a['entries']} / {a['precision']:.3f} / {a['recall_ge3']:.3f} "
+                        f"({a['frequent_entries']}) / {a['originals_attributed']:.2f} | {c['entries']} / "
+                        f"{c['precision']:.3f} / {c['recall_ge3']:.3f} / {c['originals_attributed']:.2f} |")
+        lines += _table_section(
+            f"### Variants of one text ({VARIANT_STORIES} stories per tool, each spun {VARIANT_COPIES} times)",
+            "The copies aligned with each other (the default) and counted only (`variants=False`); originals "
+            "attributed = the stories' honest originals that `identify` gives the learned dictionary's name.",
+            ("tool", "aligned: entries / precision / recall (≥3) / originals attributed",
+             "counted only: entries / precision / recall (≥3) / originals attributed"), rows)
     if "learning_curve" in r:
         lines += ["### Learning curve (tool 901)", "", "| documents | entries | precision | recall (≥3) | s |",
                   "|---|---|---|---|---|"]
