@@ -229,7 +229,7 @@ def common_stage(results: dict, held_out: int = 40) -> None:
     from unspin.bench import SpanScore, score_findings
     from unspin.spinners import apply_dictionary, learn, new_dictionary
     from unspin.spinners import save as save_learned
-    from unspin.spinners_cli import CHOICE_RARITY
+    from unspin.spinners.tool import CHOICE_RARITY
 
     docs = pool(200 * len(TOOLS) + 200)
     tmp = Path(tempfile.mkdtemp(prefix="spinners-common-"))

@@ -94,13 +94,14 @@ def html_report(report: Report, title: str | None = None) -> str:
     score = "none" if report.spin_score is None else f"{report.spin_score:.2f}"
     n_find = len(report.at_level(LEVEL_FINDING))
     counts = f"{plural(n_find, 'finding')} · {plural(len(report.findings) - n_find, 'suspect')}"
+    meaning = esc(VERDICT_MEANING.get(report.verdict, ""))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{name} — unspin</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>
 <body><header><h1>{name}</h1>
 <p class="score">Spin score <strong>{score}</strong> ·
-verdict <strong class="verdict-{esc(report.verdict)}" title="{esc(VERDICT_MEANING.get(report.verdict, ''))}">{esc(report.verdict)}</strong>
-<span class="ev">({esc(VERDICT_MEANING.get(report.verdict, ''))})</span> ·
+verdict <strong class="verdict-{esc(report.verdict)}" title="{meaning}">{esc(report.verdict)}</strong>
+<span class="ev">({meaning})</span> ·
 {report.words} words · {counts}</p>{notes}</header>
 <div class="doc">{''.join(parts)}</div>
 <table><thead><tr><th>where</th><th>text</th><th>suggestions</th><th>confidence</th><th>level</th><th>evidence</th><th>rule</th></tr></thead>

@@ -179,15 +179,23 @@ def _commonness(s: str) -> float:
     return morph.zipf(s) - (1.0 if " " in s else 0.0)
 
 
+def _rewriter_choices(pool: list[str]) -> set[int]:
+    """Indexes of the few commonest entries of `pool`: the list a rewriter site keeps for the word."""
+    return set(sorted(range(len(pool)), key=lambda i: (-_commonness(pool[i]), i))[:REWRITER_CHOICES])
+
+
+def _rewriter(opts: SpinOptions) -> bool:
+    return opts.prefer_common and not opts.prefer_rare
+
+
 def _weights(pool: list[str], opts: SpinOptions) -> list[float]:
     if opts.prefer_rare:
         # rarer synonyms are likelier: free swappers do not rank entries by how common they are
         return [math.exp(-0.35 * morph.zipf(s)) + 0.02 for s in pool]
-    if opts.prefer_common:
+    if _rewriter(opts):
         # rewriter sites keep a short list of everyday synonyms per word and ignore its senses ("network" →
         # "system", "signal" → "flag", "random forests" → "irregular woodlands"): one of the few commonest
-        top = sorted(range(len(pool)), key=lambda i: (-_commonness(pool[i]), i))[:REWRITER_CHOICES]
-        chosen = set(top)
+        chosen = _rewriter_choices(pool)
         return [1.0 if i in chosen else 0.0 for i in range(len(pool))]
     return [1.0] * len(pool)
 
@@ -195,7 +203,10 @@ def _weights(pool: list[str], opts: SpinOptions) -> list[float]:
 def _offered(pool: list[str], opts: SpinOptions) -> list[str]:
     """The synonyms the spinner could have written (the spintax alternatives): the whole pool, or a rewriter's
     few commonest."""
-    return [s for s, w in zip(pool, _weights(pool, opts)) if w > 0]
+    if not _rewriter(opts):
+        return pool
+    chosen = _rewriter_choices(pool)
+    return [s for i, s in enumerate(pool) if i in chosen]
 
 
 def _render(orig: str, syn: str, tag: str, opts: SpinOptions, rng: random.Random, in_name: bool = False) -> str:

@@ -92,9 +92,9 @@ def run(args) -> int:
             print(f"unspin: {e}", file=sys.stderr)
             return int(ExitCode.USAGE)
         return _emit(result, args.format)
-    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences", "consistent",
-                                               "word_to_phrase",
-                                               "phrase_to_word", "names", "keep_case", "inflect")}
+    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences",
+                                               "consistent", "word_to_phrase", "phrase_to_word", "names",
+                                               "keep_case", "inflect")}
     try:
         opts = SpinOptions.for_style(args.style, sources=args.sources, rate=args.rate, **overrides)
         result = spin(text, seed=args.seed, options=opts)

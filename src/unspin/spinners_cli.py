@@ -103,13 +103,8 @@ def _err(msg: str, code: ExitCode = ExitCode.INPUT) -> int:
     return int(code)
 
 
-# new_dictionary's rarity (weight e^(−rarity × Zipf)) for each --choice: the same strength either way, as
-# `unspin spin`'s crude (rare) and the learner's measurements of common-leaning tools use
-CHOICE_RARITY = {"rare": 0.35, "common": -0.35}
-
-
 def run_new(args) -> int:
-    from .spinners.tool import new_dictionary
+    from .spinners.tool import CHOICE_RARITY, new_dictionary
 
     sources = args.sources
     try:

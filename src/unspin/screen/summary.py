@@ -111,8 +111,8 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
             f" · inputs: {E(', '.join(run_info.get('inputs', [])))}</small></p>",
             '<div class="cards">' + "".join(f'<div class="card {cls}"><b>{n:,}</b>{E(label)}</div>'
                                             for label, n, cls in cards) + "</div>",
-            "<p><small>" + " · ".join(f"<b>{E(v_)}</b>: {E(VERDICT_MEANING[v_])}" for v_ in ("spun", "uncertain", "clean"))
-            + "</small></p>",
+            "<p><small>" + " · ".join(f"<b>{E(verdict)}</b>: {E(meaning)}"
+                                      for verdict, meaning in VERDICT_MEANING.items()) + "</small></p>",
             "<h2>Spin scores</h2>", histogram_svg(store.scores())]
 
     phrases = store.top_phrases(40)

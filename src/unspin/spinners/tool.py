@@ -161,6 +161,11 @@ def _eligible_head(head: str) -> bool:
     return True
 
 
+# `rarity` for each kind of tool (`unspin spinners new --choice`): free spinners prefer rare synonyms, rewriter
+# sites common ones; the same strength either way, as `unspin spin`'s crude style weighs rare ones
+CHOICE_RARITY = {"rare": 0.35, "common": -0.35}
+
+
 def new_dictionary(
     seed: int,
     sources: tuple[str, ...] = ("moby",),
@@ -175,8 +180,9 @@ def new_dictionary(
 
     keep_share: share of eligible headwords left alone (no entry). multi_share: share of entries with a small
     fixed set (2 or 3) of replacements instead of one. rarity: strength of the preference for rare synonyms
-    (weight exp(−rarity × Zipf), as in `unspin.spin`); a negative value prefers common ones, as rewriter sites do. min_zipf: headwords rarer than this are not in the
-    dictionary (tools are built from common vocabulary)."""
+    (weight exp(−rarity × Zipf), as in `unspin.spin`); a negative value prefers common ones, as rewriter sites do
+    (CHOICE_RARITY). min_zipf: headwords rarer than this are not in the dictionary (tools are built from common
+    vocabulary)."""
     from ..knowledge import thesaurus as thes
 
     if not 0.0 <= keep_share < 1.0:

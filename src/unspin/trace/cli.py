@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from ..cli_args import add_encoding_option, probability
@@ -130,8 +131,6 @@ def run_add(args) -> int:
 
 
 def run_info(args) -> int:
-    import json
-
     from . import TraceIndexError
 
     try:
@@ -200,8 +199,6 @@ def run_trace(args) -> int:
                 msg = doc.error or f"{doc.source}: no text"
                 _err(msg)
                 if args.format == "json":  # one line per input, as `check --format json` writes it
-                    import json
-
                     out.write(json.dumps({"schema": SCHEMA_VERSION, "path": doc.id or doc.source, "error": msg},
                                          ensure_ascii=False) + "\n")
                 bad = True
