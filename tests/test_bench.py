@@ -147,7 +147,7 @@ def test_clean_cut_is_the_hardest_conditions_quantile_of_spin_scores(tiny_corpus
 
 
 @pytest.mark.needs("wordnet")  # the cut is chosen over Moby- and WordNet-spun documents (train.SCREEN_CONDITIONS)
-def test_train_cuts_only_changes_nothing_but_the_two_cuts(tiny_corpus, tmp_path, capsys):
+def test_train_cuts_only_changes_nothing_but_the_three_cuts(tiny_corpus, tmp_path, capsys):
     from unspin import model as model_mod
     from unspin import train
     from unspin.cli import main
@@ -155,7 +155,7 @@ def test_train_cuts_only_changes_nothing_but_the_two_cuts(tiny_corpus, tmp_path,
     out = tmp_path / "m.json"
     assert main(["train", "--cuts-only", "--corpus", str(tiny_corpus), "--out", str(out)]) == 0
     said = capsys.readouterr().out
-    assert "screen first-stage cut" in said and "clean verdict cut" in said
+    assert "screen first-stage cut" in said and "clean verdict cut" in said and "a short text needs" in said
     shipped = json.loads(json.dumps(model_mod.load().to_dict()))  # a copy: the loaded model is shared
     new = json.loads(out.read_text())
     calib = new["meta"].pop("screen_calibration")
@@ -164,9 +164,13 @@ def test_train_cuts_only_changes_nothing_but_the_two_cuts(tiny_corpus, tmp_path,
     clean = new["meta"].pop("clean_calibration")
     # the tiny corpus has no document of 150+ words: the clean cut stays as it was
     assert new["doc_clean"] == shipped["doc_clean"] and clean["crude_cut"] <= 1.0
-    shipped["meta"].pop("screen_calibration", None)
-    shipped["meta"].pop("clean_calibration", None)
-    changed = ("screen_threshold", "doc_clean")
+    short = new["meta"].pop("short_calibration")
+    # honest short texts cut from the tiny corpus's dev documents: the findings they need, chosen on them
+    assert short["texts"] > 0 and new["short_spun_findings"] == short["findings"]
+    assert 1 <= short["findings"] <= train.SHORT_MAX_FINDINGS
+    for key in ("screen_calibration", "clean_calibration", "short_calibration"):
+        shipped["meta"].pop(key, None)
+    changed = ("screen_threshold", "doc_clean", "short_spun_findings")
     assert {k: v for k, v in new.items() if k not in changed} == {k: v for k, v in shipped.items() if k not in changed}
     assert model_mod.load(out).screen_threshold == new["screen_threshold"]  # a loadable model
     # the old name of the option still works

@@ -6,6 +6,7 @@ import pytest
 
 from unspin import decide, features as F
 from unspin.metrics import score_findings
+from unspin.model import SHORT_TEXT_WORDS
 from unspin.spans import overlaps, select_non_overlapping
 from unspin.types import Finding
 
@@ -31,19 +32,43 @@ def test_metrics_match_the_first_overlapping_true_span():
     assert (s.tp, s.fp, s.fn, s.r1) == (1, 0, 1, 1)
 
 
-class M:  # a stand-in model: only its verdict cut-offs matter here
+class _Cuts:  # a stand-in model: only its verdict cut-offs matter here
     doc_spun = 0.9
     doc_clean = 0.4
+    short_spun_findings = 3
+
+
+M = _Cuts()
+LONG = SHORT_TEXT_WORDS  # words: a document, not a short text
 
 
 def test_verdicts_need_a_score_and_a_span_to_show():
     f = [Finding(0, 3, "abc", ("x",), 0.5, level="suspect")]
-    assert decide.verdict_of(None, f, M, []) == "uncertain"
-    assert decide.verdict_of(0.95, f, M, []) == "spun"
+    assert decide.verdict_of(None, f, M, [], LONG) == "uncertain"
+    assert decide.verdict_of(0.95, f, M, [], LONG) == "spun"
     notes = []
-    assert decide.verdict_of(0.95, [], M, notes) == "uncertain" and "no span" in notes[0]
-    assert decide.verdict_of(0.5, f, M, []) == "uncertain"
-    assert decide.verdict_of(0.1, [], M, []) == "clean"
+    assert decide.verdict_of(0.95, [], M, notes, LONG) == "uncertain" and "no span" in notes[0]
+    assert decide.verdict_of(0.5, f, M, [], LONG) == "uncertain"
+    assert decide.verdict_of(0.1, [], M, [], LONG) == "clean"
+
+
+def test_a_short_text_needs_several_different_findings_to_be_spun():
+    def found(*words, level="finding"):
+        return [Finding(10 * i, 10 * i + len(w), w, ("x",), 0.8, level=level) for i, w in enumerate(words)]
+
+    two = found("focal", "Focal", "ascending")  # "focal" twice: two different words
+    three = found("focal", "ascending", "pointedly")
+    assert decide.distinct_findings(two) == 2 and decide.distinct_findings(three) == 3
+    assert decide.verdict_of(0.95, two, M, [], LONG) == "spun"  # a document: one span to show is enough
+    notes = []
+    assert decide.verdict_of(0.95, two, M, notes, LONG - 1) == "uncertain" and "at least 3 different" in notes[0]
+    assert decide.verdict_of(0.95, three, M, [], 60) == "spun"
+    assert decide.verdict_of(0.95, found("a", "b", "c", level="suspect"), M, [], 60) == "uncertain"  # suspects: no
+    assert decide.verdict_of(0.5, three, M, [], 60) == "uncertain"  # the documents' cut still applies
+    assert decide.verdict_of(0.1, [], M, [], 60) == "clean"
+    older = _Cuts()
+    older.short_spun_findings = None  # a model file from before the rule: as for documents
+    assert decide.verdict_of(0.95, two, older, [], 60) == "spun"
 
 
 def test_document_features_count_evidence_per_1000_words():
@@ -117,9 +142,12 @@ def test_two_distinct_listed_phrases_make_a_document_spun():
     one = [listed(0, "profound learning"), listed(40, "profound learning")]  # one phrase, twice
     two = one + [listed(80, "irregular woodland")]
     notes = []
-    assert decide.verdict_of(0.5, one, M, []) == "uncertain"
-    assert decide.verdict_of(0.5, two, M, notes) == "spun" and "2 distinct phrases" in notes[0]
-    assert decide.verdict_of(0.1, two, M, []) == "spun"
-    assert decide.verdict_of(None, two, M, []) == "uncertain"  # too short or not prose: never a verdict
+    assert decide.verdict_of(0.5, one, M, [], LONG) == "uncertain"
+    assert decide.verdict_of(0.5, two, M, notes, LONG) == "spun" and "2 distinct phrases" in notes[0]
+    assert decide.verdict_of(0.1, two, M, [], LONG) == "spun"
+    assert decide.verdict_of(0.95, two, M, [], 60) == "spun"  # a short text: the lists' rule needs no more findings
+    assert decide.verdict_of(0.95, one, M, [], 60) == "spun"  # one listed phrase and the score: no chance finding
+    assert decide.verdict_of(0.5, one, M, [], 60) == "uncertain"
+    assert decide.verdict_of(None, two, M, [], LONG) == "uncertain"  # too short or not prose: never a verdict
     variants = one + [listed(80, "irregular woodland", level="suspect")]  # variants are suspects: not listed
-    assert decide.verdict_of(0.5, variants, M, []) == "uncertain"
+    assert decide.verdict_of(0.5, variants, M, [], LONG) == "uncertain"

@@ -212,6 +212,41 @@ def test_doc_cut_extrapolates_the_clean_tail_beyond_the_largest_dev_score():
     assert spun_cut >= max(train.tail_cut(dev_part, 0.001), dev_part.max()) - 1e-9 and clean_cut <= spun_cut
 
 
+def test_short_texts_are_runs_of_whole_consecutive_sentences():
+    from unspin import train
+    from unspin.corpus import Doc
+    from unspin.model import SHORT_TEXT_WORDS
+    from unspin.text import count_words
+
+    def sentence(i, n):
+        return " ".join(["Word"] + [f"w{i}x{j}" for j in range(n - 1)]) + "."
+
+    long_one = sentence(99, 200)  # longer than any short text: skipped, never cut
+    body = " ".join(sentence(i, 7 + i % 13) for i in range(60))
+    docs = [Doc("a", body + " " + long_one + " " + body, "news"), Doc("b", body, "fiction"), Doc("c", body, "news")]
+    out = train.short_texts(docs, per_register=5, seed=1)
+    assert [r for r, _ in out].count("news") == 5 and [r for r, _ in out].count("fiction") == 5
+    for _, text in out:
+        assert 40 <= count_words(text) < SHORT_TEXT_WORDS
+        assert text.startswith("Word ") and text.endswith(".") and "w99x" not in text
+        assert text in body  # consecutive sentences, as written
+    assert out == train.short_texts(docs, per_register=5, seed=1)  # seeded
+
+
+def test_short_texts_need_the_fewest_findings_that_keep_honest_ones_within_the_share():
+    from unspin import train
+
+    total = {"news": 1000, "fiction": 1000}
+    # (register, different findings) of honest short texts the spin score alone would call spun
+    rows = [("news", 1)] * 30 + [("news", 2)] * 6 + [("fiction", 3)] * 3 + [("fiction", 4)]
+    need, called = train.findings_needed(rows, total, share=0.01)
+    # 1 finding: 40 spun (2 %); 2: 10 in all, news 6 ≤ 10 but 10 > 2 (0.1 % of 2,000); 3: 4 > 2; 4: 1 — the answer
+    assert need == 4 and called[4] == 1 and called[3] == 4 and 2 not in called
+    assert train.findings_needed([], total)[0] == 1  # nothing reaches the cut: one finding, as for documents
+    many = [("news", train.SHORT_MAX_FINDINGS)] * 50
+    assert train.findings_needed(many, total)[0] == train.SHORT_MAX_FINDINGS  # the most it asks for
+
+
 def test_boosted_trees_walk_gives_scikit_learns_own_decisions():
     """Trees.decision (numpy walk over the exported nodes, one child gather per level) equals the fitted
     HistGradientBoostingClassifier's decision_function on finite inputs (features are never NaN: the walk sends

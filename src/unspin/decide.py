@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import features as F
-from .types import LEVEL_FINDING, SOURCE_LIST, Finding
+from .model import SHORT_TEXT_WORDS
+from .types import LEVEL_FINDING, SOURCE_LIST, SOURCE_MODEL, Finding
 
 MIN_WORDS_FOR_SCORE = 40  # shorter texts get no spin score (never a confident number on a sentence)
 
@@ -240,15 +241,31 @@ def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, r
 LISTED_SPUN = 2
 
 
-def verdict_of(score: float | None, findings: list[Finding], model, notes: list[str]) -> str:
+def distinct_findings(findings: list[Finding]) -> int:
+    """Different words (or phrases, case folded) flagged at `finding` level: what a short text's verdict counts."""
+    return len({f.text.lower() for f in findings if f.level == LEVEL_FINDING})
+
+
+def verdict_of(score: float | None, findings: list[Finding], model, notes: list[str], words: int) -> str:
+    """The verdict of a text of `words` words from its spin score (None: no score) and findings."""
     if score is None:
         return "uncertain"
     listed = {f.detail for f in findings if f.source == SOURCE_LIST and f.level == LEVEL_FINDING}
-    if len(listed) >= LISTED_SPUN and score < model.doc_spun:
-        notes.append(f"{len(listed)} distinct phrases of imported tortured-phrase lists: spun on the lists' "
-                     "evidence (the spin score weighs them as sure spans among all others)")
+    if len(listed) >= LISTED_SPUN:  # whatever the score and the text's length
+        if score < model.doc_spun:
+            notes.append(f"{len(listed)} distinct phrases of imported tortured-phrase lists: spun on the lists' "
+                         "evidence (the spin score weighs them as sure spans among all others)")
         return "spun"
     if score >= model.doc_spun:
+        # chance model findings are what the short texts' rule guards against; a listed phrase or a traced
+        # restoration at `finding` level is no chance, and one is enough with the score
+        sure = any(f.source != SOURCE_MODEL and f.level == LEVEL_FINDING for f in findings)
+        need = model.short_spun_findings if words < SHORT_TEXT_WORDS and not sure else None
+        if need and distinct_findings(findings) < need:
+            notes.append(f"a short text ({words} words) is called spun only when at least {need} different words "
+                         f"are findings (honest paragraphs reach this spin score more often than documents do); "
+                         f"this one has {distinct_findings(findings)}; verdict uncertain")
+            return "uncertain"
         if findings:
             return "spun"
         notes.append("the document scores as spun but no span stands out enough to show; verdict uncertain")
@@ -256,4 +273,3 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
     if score < model.doc_clean:
         return "clean"
     return "uncertain"
-

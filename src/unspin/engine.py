@@ -187,7 +187,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
         score = None
     if ds.english and 0 < ds.words < MIN_WORDS_FOR_SCORE:
         notes.append(f"too short for a spin score ({ds.words} words < {MIN_WORDS_FOR_SCORE})")
-    verdict = verdict_of(score, findings, model, notes)
+    verdict = verdict_of(score, findings, model, notes, ds.words)
     return Report(text=text, words=ds.words, findings=findings, spin_score=score, verdict=verdict, path=path,
                   notes=notes)
 

@@ -262,6 +262,8 @@ def learner_from_dict(d: dict):
 
 
 MODEL_FORMAT = "unspin-model-2"
+# texts shorter than this are "short" for the verdict (Model.spun_cut); the verdict targets' documents are longer
+SHORT_TEXT_WORDS = 150
 
 
 class ModelError(ValueError):
@@ -290,6 +292,12 @@ class Model:
     suspect_threshold: float = 0.3  # span probability for a `suspect` (≤ 5 false suspects / 1,000 clean words)
     doc_spun: float = 0.9  # spin_score at or above which the verdict is `spun` (≤ 1 % of clean documents)
     doc_clean: float = 0.5  # spin_score below which the verdict is `clean`; between: `uncertain`
+    # how many different words at `finding` level a short text (under SHORT_TEXT_WORDS words: a pasted paragraph,
+    # what an editor plug-in sends) needs, besides the documents' cut, to be `spun`. Chosen on honest short texts as
+    # doc_spun is on documents (train.short_spun_findings): a few chance findings in 100 words give a spin score that
+    # honest documents of 150+ words rarely reach (0.8 % of honest dev paragraphs reached doc_spun). None (older
+    # files): one finding or suspect, as for documents
+    short_spun_findings: int | None = None
     meta: dict = field(default_factory=dict)
 
     def gate_keep(self, X: np.ndarray) -> np.ndarray:
@@ -321,6 +329,7 @@ class Model:
             "suspect_threshold": self.suspect_threshold,
             "doc_spun": self.doc_spun,
             "doc_clean": self.doc_clean,
+            "short_spun_findings": self.short_spun_findings,
             "meta": self.meta,
         }
 
@@ -346,6 +355,7 @@ class Model:
             suspect_threshold=float(d["suspect_threshold"]),
             doc_spun=float(d["doc_spun"]),
             doc_clean=float(d["doc_clean"]),
+            short_spun_findings=None if d.get("short_spun_findings") is None else int(d["short_spun_findings"]),
             meta=d.get("meta", {}),
         )
 

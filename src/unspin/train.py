@@ -31,7 +31,7 @@ from . import corpus as corpus_mod
 from . import decide, document, engine, extract
 from . import features as F
 from .metrics import per_1000
-from .model import Logistic, Model, Trees, fit_conditional_logit
+from .model import SHORT_TEXT_WORDS, Logistic, Model, Trees, fit_conditional_logit
 
 # (spinner thesaurus, style, rate, weight); None = clean
 TRAIN_CONDITIONS = (
@@ -551,12 +551,96 @@ def clean_cut(docs, model: Model, k=None, lose: float = CLEAN_LOSE, conditions=C
                  "threshold": cut}
 
 
+SHORT_PER_REGISTER = 300  # honest short texts per register for the short texts' `spun` cut
+SHORT_SEED = 7000
+
+
+def short_texts(docs, per_register: int = SHORT_PER_REGISTER, seed: int = SHORT_SEED) -> list[tuple[str, str]]:
+    """(register, text) of honest short texts: runs of whole consecutive sentences of `docs`, each of a length drawn
+    from MIN_WORDS_FOR_SCORE to SHORT_TEXT_WORDS − 1 words (what a pasted paragraph or an editor plug-in sends),
+    at most `per_register` per register; a sentence longer than that is skipped."""
+    from .text import sentences, tokenize
+
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    count: dict[str, int] = {}
+    lo, hi = decide.MIN_WORDS_FOR_SCORE, SHORT_TEXT_WORDS - 1
+    for d in docs:
+        start, n, want = None, 0, rng.randint(lo, hi)
+        for sent in sentences(tokenize(d.text), d.text):
+            if count.get(d.register, 0) >= per_register:
+                break
+            w = sum(1 for t in sent if t.kind == "word")
+            if n + w > hi:  # the run cannot take this sentence: it starts again with it (or after it, if too long)
+                start, n = None, 0
+                if w > hi:
+                    continue
+            start = sent[0].start if start is None else start
+            n += w
+            if n >= want:
+                out.append((d.register, d.text[start : sent[-1].end]))
+                count[d.register] = count.get(d.register, 0) + 1
+                start, n, want = None, 0, rng.randint(lo, hi)
+    return out
+
+
+SHORT_MAX_FINDINGS = 8  # the most different findings the short texts' rule may ask for
+
+
+def findings_needed(rows: list[tuple[str, int]], total: dict[str, int], share: float = DOC_SPUN_FP
+                    ) -> tuple[int, dict[int, int]]:
+    """The fewest different findings (1 … SHORT_MAX_FINDINGS) that leave at most `share` of each register's honest
+    texts (`total` by register) `spun` and at most share/10 of all; `rows`: (register, different findings) of the
+    texts the spin score alone would call spun. Also how many would be spun at each number tried."""
+    called: dict[int, int] = {}
+    need = SHORT_MAX_FINDINGS
+    for n in range(SHORT_MAX_FINDINGS, 0, -1):  # fewer findings asked, more texts spun: stop at the first too many
+        by: dict[str, int] = {}
+        for register, m in rows:
+            by[register] = by.get(register, 0) + int(m >= n)
+        called[n] = sum(by.values())
+        if (any(c > int(np.floor(share * total[r])) for r, c in by.items())
+                or called[n] > int(np.floor(share / 10 * sum(total.values())))):
+            break
+        need = n
+    return need, called
+
+
+def short_spun_findings(docs, model: Model, k=None, share: float = DOC_SPUN_FP,
+                        per_register: int = SHORT_PER_REGISTER, seed: int = SHORT_SEED) -> tuple[int | None, dict]:
+    """Model.short_spun_findings chosen on honest short texts cut from `docs` (dev): the fewest different words at
+    `finding` level that, with the documents' cut, leave at most `share` of each register's short texts `spun`
+    (rounded down, as `spun_cut_of` counts documents) and at most share/10 of all of them (the documents' cut reaches
+    that by extrapolating their tail; counts have none, so it is counted); the measurements it rests on. (None, {})
+    without any short text."""
+    from .findings import model_findings
+
+    k = k or engine.knowledge()
+    rows: list[tuple[str, int]] = []  # (register, different findings) of the texts at or above the documents' cut
+    total: dict[str, int] = {}
+    for register, text in short_texts(docs, per_register, seed):
+        ds = engine.score_document(text, k, model)
+        if ds.spin_score is None:
+            continue
+        total[register] = total.get(register, 0) + 1
+        if ds.spin_score >= model.doc_spun:
+            found = model_findings(text, ds, k, model.threshold, model.suspect_threshold)
+            rows.append((register, decide.distinct_findings(found)))
+    if not total:
+        return None, {}
+    need, called = findings_needed(rows, total, share)
+    return need, {"share": share, "seed": seed, "texts": sum(total.values()), "texts_per_register": dict(sorted(
+        total.items())), "at_documents_cut": len(rows), "spun_with_n_findings": {str(n): called[n] for n in sorted(
+        called)}, "findings": need}
+
+
 def recalibrate_cuts(root=None, model_path=None, seed: int = 13, log=print) -> Model:
-    """Choose the corpus screen's first-stage cut and the `clean` verdict's cut of an existing model again
-    (`unspin train --cuts-only`) on dev documents spun on the fly: the model at `model_path` (the package's when
-    that file does not exist yet) is written to `model_path` (default: the package's model file) with nothing else
-    changed but these two cuts and their meta ("screen_calibration", "clean_calibration"). The `clean` cut only
-    falls: it is the lower of the training run's (crude spinning) and the rewriter conditions'."""
+    """Choose the corpus screen's first-stage cut, the `clean` verdict's cut and the short texts' `spun` cut of an
+    existing model again (`unspin train --cuts-only`) on dev documents (spun on the fly, or cut into short texts):
+    the model at `model_path` (the package's when that file does not exist yet) is written to `model_path` (default:
+    the package's model file) with nothing else changed but these three cuts and their meta ("screen_calibration",
+    "clean_calibration", "short_calibration"). The `clean` cut only falls: it is the lower of the training run's
+    (crude spinning) and the rewriter conditions'."""
     from . import model as model_mod
 
     path = Path(model_path) if model_path and Path(model_path).exists() else model_mod.MODEL_PATH
@@ -582,8 +666,16 @@ def recalibrate_cuts(root=None, model_path=None, seed: int = 13, log=print) -> M
         model.doc_clean = min(crude_cut, cut)
     log(f"clean verdict cut {before:.4f} → {model.doc_clean:.4f} (crude {crude_cut:.4f}; per rewriter condition: "
         f"{json.dumps(clean_calib.get('quantiles', {}))})")
+    before = model.short_spun_findings
+    need, short_calib = short_spun_findings(dev, model)
+    if short_calib:  # else no dev text could be cut short: short texts keep the rule they had
+        model.short_spun_findings = need
+    log(f"findings a short text needs to be spun {before} → {model.short_spun_findings} "
+        f"({short_calib.get('texts', 0)} honest short texts, {short_calib.get('at_documents_cut', 0)} at or above "
+        f"the documents' cut; spun with n findings: {json.dumps(short_calib.get('spun_with_n_findings', {}))})")
     meta["screen_calibration"] = {**calib, **today}
     meta["clean_calibration"] = {**clean_calib, "crude_cut": crude_cut, **today}
+    meta["short_calibration"] = {**short_calib, **today}
     model.meta = meta
     model.save(model_path or model_mod.MODEL_PATH)
     return model
@@ -656,10 +748,19 @@ def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float
             clean.setdefault(d.register, []).append(dec.score)
         elif "/crude/" in d.condition and float(d.condition.split("/")[2]) >= 0.1:
             spun.append(dec.score)
+    cut = spun_cut_of(clean, share)
+    low = float(np.quantile(spun, 0.02)) if spun else 0.5
+    return cut, min(low, cut)
+
+
+def spun_cut_of(clean: dict[str, list[float]], share: float = DOC_SPUN_FP) -> float:
+    """The spin score at or above which at most `share` of the clean texts of each register (their scores by
+    register) are `spun` (rounded down: no clean text of a small register may pass), and no lower than where the
+    pooled clean tail falls to share/10 (`tail_cut`)."""
     cut = 0.5
     for scores in clean.values():
         s = np.sort(scores)[::-1]
-        allowed = int(np.floor(share * len(s)))  # documents of this register that may pass
+        allowed = int(np.floor(share * len(s)))  # texts of this register that may pass
         top = s[allowed] if allowed < len(s) else 0.0
         cut = max(cut, float(top) + 1e-4)
     # the largest of n dev scores is passed by about 1 in n+1 new documents: a register of 100 test documents
@@ -668,9 +769,7 @@ def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float
     pooled = [v for scores in clean.values() for v in scores]
     if pooled:
         cut = max(cut, tail_cut(pooled, share / 10))
-    cut = min(cut, 0.999)
-    low = float(np.quantile(spun, 0.02)) if spun else 0.5
-    return cut, min(low, cut)
+    return min(cut, 0.999)
 
 
 def evaluate(dev, model: Model, lex, held=None) -> dict:
@@ -841,6 +940,7 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     rewriter_clean, clean_calib = clean_cut(screen_dev, model)
     model.doc_clean = min(crude_clean, rewriter_clean)
     clean_calib["crude_cut"] = crude_clean
+    model.short_spun_findings, short_calib = short_spun_findings(screen_dev, model)
     log(f"thresholds: finding {model.threshold:.2f}, suspect {model.suspect_threshold:.2f}; verdict spun ≥ "
         f"{model.doc_spun:.3f}, clean < {model.doc_clean:.3f}")
     metrics = evaluate(dev, model, engine.knowledge().lex, [(d, x) for d, x in dev if id(d) in held])
@@ -861,6 +961,7 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
         "seconds": round(time.time() - t0, 1),
         "screen_calibration": screen_calib,
         "clean_calibration": clean_calib,
+        "short_calibration": short_calib,
     }
     log("dev metrics: " + json.dumps(metrics))
     if out is not False:
