@@ -262,7 +262,8 @@ def learner_from_dict(d: dict):
 
 
 MODEL_FORMAT = "unspin-model-2"
-# texts shorter than this are "short" for the verdict (Model.spun_cut); the verdict targets' documents are longer
+# texts shorter than this are "short" for the verdict (Model.short_spun_findings); the verdict targets' documents
+# are longer
 SHORT_TEXT_WORDS = 150
 
 

@@ -551,7 +551,7 @@ def clean_cut(docs, model: Model, k=None, lose: float = CLEAN_LOSE, conditions=C
                  "threshold": cut}
 
 
-SHORT_PER_REGISTER = 300  # honest short texts per register for the short texts' `spun` cut
+SHORT_PER_REGISTER = 300  # honest short texts per register for the findings a short text needs to be `spun`
 SHORT_SEED = 7000
 
 
@@ -610,9 +610,9 @@ def short_spun_findings(docs, model: Model, k=None, share: float = DOC_SPUN_FP,
                         per_register: int = SHORT_PER_REGISTER, seed: int = SHORT_SEED) -> tuple[int | None, dict]:
     """Model.short_spun_findings chosen on honest short texts cut from `docs` (dev): the fewest different words at
     `finding` level that, with the documents' cut, leave at most `share` of each register's short texts `spun`
-    (rounded down, as `spun_cut_of` counts documents) and at most share/10 of all of them (the documents' cut reaches
-    that by extrapolating their tail; counts have none, so it is counted); the measurements it rests on. (None, {})
-    without any short text."""
+    (rounded down, as choose_doc_thresholds counts documents) and at most share/10 of all of them (the documents'
+    cut reaches that by extrapolating their tail; counts have none, so it is counted); the measurements it rests
+    on. (None, {}) without any short text."""
     from .findings import model_findings
 
     k = k or engine.knowledge()
@@ -635,12 +635,12 @@ def short_spun_findings(docs, model: Model, k=None, share: float = DOC_SPUN_FP,
 
 
 def recalibrate_cuts(root=None, model_path=None, seed: int = 13, log=print) -> Model:
-    """Choose the corpus screen's first-stage cut, the `clean` verdict's cut and the short texts' `spun` cut of an
-    existing model again (`unspin train --cuts-only`) on dev documents (spun on the fly, or cut into short texts):
-    the model at `model_path` (the package's when that file does not exist yet) is written to `model_path` (default:
-    the package's model file) with nothing else changed but these three cuts and their meta ("screen_calibration",
-    "clean_calibration", "short_calibration"). The `clean` cut only falls: it is the lower of the training run's
-    (crude spinning) and the rewriter conditions'."""
+    """Choose the corpus screen's first-stage cut, the `clean` verdict's cut and the findings a short text needs to
+    be `spun` of an existing model again (`unspin train --cuts-only`) on dev documents (spun on the fly, or cut into
+    short texts): the model at `model_path` (the package's when that file does not exist yet) is written to
+    `model_path` (default: the package's model file) with nothing else changed but these three and their meta
+    ("screen_calibration", "clean_calibration", "short_calibration"). The `clean` cut only falls: it is the lower of
+    the training run's (crude spinning) and the rewriter conditions'."""
     from . import model as model_mod
 
     path = Path(model_path) if model_path and Path(model_path).exists() else model_mod.MODEL_PATH
@@ -748,19 +748,10 @@ def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float
             clean.setdefault(d.register, []).append(dec.score)
         elif "/crude/" in d.condition and float(d.condition.split("/")[2]) >= 0.1:
             spun.append(dec.score)
-    cut = spun_cut_of(clean, share)
-    low = float(np.quantile(spun, 0.02)) if spun else 0.5
-    return cut, min(low, cut)
-
-
-def spun_cut_of(clean: dict[str, list[float]], share: float = DOC_SPUN_FP) -> float:
-    """The spin score at or above which at most `share` of the clean texts of each register (their scores by
-    register) are `spun` (rounded down: no clean text of a small register may pass), and no lower than where the
-    pooled clean tail falls to share/10 (`tail_cut`)."""
     cut = 0.5
     for scores in clean.values():
         s = np.sort(scores)[::-1]
-        allowed = int(np.floor(share * len(s)))  # texts of this register that may pass
+        allowed = int(np.floor(share * len(s)))  # documents of this register that may pass
         top = s[allowed] if allowed < len(s) else 0.0
         cut = max(cut, float(top) + 1e-4)
     # the largest of n dev scores is passed by about 1 in n+1 new documents: a register of 100 test documents
@@ -769,7 +760,9 @@ def spun_cut_of(clean: dict[str, list[float]], share: float = DOC_SPUN_FP) -> fl
     pooled = [v for scores in clean.values() for v in scores]
     if pooled:
         cut = max(cut, tail_cut(pooled, share / 10))
-    return min(cut, 0.999)
+    cut = min(cut, 0.999)
+    low = float(np.quantile(spun, 0.02)) if spun else 0.5
+    return cut, min(low, cut)
 
 
 def evaluate(dev, model: Model, lex, held=None) -> dict:
@@ -942,7 +935,8 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     clean_calib["crude_cut"] = crude_clean
     model.short_spun_findings, short_calib = short_spun_findings(screen_dev, model)
     log(f"thresholds: finding {model.threshold:.2f}, suspect {model.suspect_threshold:.2f}; verdict spun ≥ "
-        f"{model.doc_spun:.3f}, clean < {model.doc_clean:.3f}")
+        f"{model.doc_spun:.3f} (a short text also with {model.short_spun_findings} different findings), clean < "
+        f"{model.doc_clean:.3f}")
     metrics = evaluate(dev, model, engine.knowledge().lex, [(d, x) for d, x in dev if id(d) in held])
     model.meta = {
         "command": "unspin train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "unspin.train.train()",
