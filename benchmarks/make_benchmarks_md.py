@@ -20,12 +20,10 @@ def _pct(x) -> str:
     return "—" if x is None else f"{x:.0%}"
 
 
-def _rules(th: dict, meta: dict) -> str:
-    """The verdict's findings rules, from the thresholds (newer bench files) or the model's calibration meta."""
+def _short_rule(th: dict, meta: dict) -> str:
+    """The findings a short text needs, from the thresholds (newer bench files) or the model's calibration meta."""
     short = th.get("short_spun_findings", meta.get("short_calibration", {}).get("findings"))
-    many = th.get("many_findings", meta.get("many_findings_calibration", {}).get("rule"))
-    out = f" (a text under 150 words also with {short} different findings)" if short else ""
-    return out + (f", or ≥ {many[1]} with {many[0]} different findings (150+ words)" if many else "")
+    return f" (a text under 150 words also with {short} different findings)" if short else ""
 
 
 def engine_section(b: dict, before: dict | None) -> str:
@@ -41,7 +39,7 @@ def engine_section(b: dict, before: dict | None) -> str:
         "60/15/25 % train/dev/test, `unspin.corpus`); spinner seeds differ from training's. Model: "
         f"`{meta.get('command', 'unspin train')}` ({meta.get('train_docs')} train documents, "
         f"{meta.get('train_words')} words, {len(meta.get('registers', []))} registers); thresholds: finding "
-        f"{th.get('finding')}, suspect {th.get('suspect')}; verdict spun ≥ {th.get('doc_spun')}{_rules(th, meta)}, "
+        f"{th.get('finding')}, suspect {th.get('suspect')}; verdict spun ≥ {th.get('doc_spun')}{_short_rule(th, meta)}, "
         f"clean < {th.get('doc_clean')}.",
         "- **same**: the spinner draws from Moby, one of the detector's thesauri (flatters us). **cross-mythes**: "
         "the spinner draws from Debian MyThes, the detector reads with Moby + WordNet, and training never spins "

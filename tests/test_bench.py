@@ -147,7 +147,7 @@ def test_clean_cut_is_the_hardest_conditions_quantile_of_spin_scores(tiny_corpus
 
 
 @pytest.mark.needs("wordnet")  # the cut is chosen over Moby- and WordNet-spun documents (train.SCREEN_CONDITIONS)
-def test_train_cuts_only_changes_nothing_but_the_verdict_and_screen_cuts(tiny_corpus, tmp_path, capsys):
+def test_train_cuts_only_changes_nothing_but_the_three_cuts(tiny_corpus, tmp_path, capsys):
     from unspin import model as model_mod
     from unspin import train
     from unspin.cli import main
@@ -156,7 +156,6 @@ def test_train_cuts_only_changes_nothing_but_the_verdict_and_screen_cuts(tiny_co
     assert main(["train", "--cuts-only", "--corpus", str(tiny_corpus), "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert "screen first-stage cut" in said and "clean verdict cut" in said and "a short text needs" in said
-    assert "many-findings path" in said
     shipped = json.loads(json.dumps(model_mod.load().to_dict()))  # a copy: the loaded model is shared
     new = json.loads(out.read_text())
     calib = new["meta"].pop("screen_calibration")
@@ -169,10 +168,7 @@ def test_train_cuts_only_changes_nothing_but_the_verdict_and_screen_cuts(tiny_co
     # honest short texts cut from the tiny corpus's dev documents: the findings they need, chosen on them
     assert short["texts"] > 0 and new["short_spun_findings"] == short["findings"]
     assert 1 <= short["findings"] <= train.SHORT_MAX_FINDINGS
-    # nor has it any document of 150+ words to choose the many-findings path on: it stays as it was
-    assert new["meta"].pop("many_findings_calibration") == {"trained_at": short["trained_at"],
-                                                           "command": "unspin train --cuts-only"}
-    for key in ("screen_calibration", "clean_calibration", "short_calibration", "many_findings_calibration"):
+    for key in ("screen_calibration", "clean_calibration", "short_calibration"):
         shipped["meta"].pop(key, None)
     changed = ("screen_threshold", "doc_clean", "short_spun_findings")
     assert {k: v for k, v in new.items() if k not in changed} == {k: v for k, v in shipped.items() if k not in changed}

@@ -36,7 +36,6 @@ class _Cuts:  # a stand-in model: only its verdict cut-offs matter here
     doc_spun = 0.9
     doc_clean = 0.4
     short_spun_findings = 3
-    many_findings = (5, 0.7)
 
 
 M = _Cuts()
@@ -70,18 +69,6 @@ def test_a_short_text_needs_several_different_findings_to_be_spun():
     older = _Cuts()
     older.short_spun_findings = None  # a model file from before the rule: as for documents
     assert decide.verdict_of(0.95, two, older, [], 60) == "spun"
-
-
-def test_a_document_with_many_different_findings_is_spun_below_the_cut():
-    five = [Finding(10 * i, 10 * i + 4, f"w{i}", ("x",), 0.8) for i in range(5)]
-    notes = []
-    assert decide.verdict_of(0.75, five, M, notes, LONG) == "spun" and "5 different words" in notes[0]
-    assert decide.verdict_of(0.75, five[:4], M, [], LONG) == "uncertain"
-    assert decide.verdict_of(0.65, five, M, [], LONG) == "uncertain"  # under the rule's score
-    assert decide.verdict_of(0.75, five, M, [], LONG - 1) == "uncertain"  # documents only
-    none = _Cuts()
-    none.many_findings = None
-    assert decide.verdict_of(0.75, five, none, [], LONG) == "uncertain"
 
 
 def test_document_features_count_evidence_per_1000_words():

@@ -247,20 +247,6 @@ def test_short_texts_need_the_fewest_findings_that_keep_honest_ones_within_the_s
     assert train.findings_needed(many, total)[0] == train.SHORT_MAX_FINDINGS  # the most it asks for
 
 
-def test_many_findings_path_adds_no_honest_document_even_one_finding_short():
-    from unspin import train
-
-    cut = 0.97
-    clean = [(0.99, 1), (0.9, 4), (0.6, 9), (0.3, 2)]  # (spin score, different findings) of honest documents
-    spun = [(0.99, 3)] * 10 + [(0.92, 6)] * 5 + [(0.88, 5)] * 5 + [(0.75, 8)] * 4 + [(0.55, 2)] * 6
-    rule, gain = train.choose_many_findings(clean, spun, cut)
-    # from 0.5–0.6: the honest (0.6, 9) forbids up to 10 findings; from 0.7–0.9 the honest (0.9, 4) forbids 4, and
-    # its margin 5; from 0.7, 6 findings add the 5 + 4 spun documents at 0.92 and 0.75 (from 0.8 only 5)
-    assert rule == (6, 0.7) and gain == 9 / 30
-    assert train.choose_many_findings([(0.8, 20)], spun, cut)[0] == (2, 0.85)  # the honest document is under 0.85
-    assert train.choose_many_findings(clean, [(0.99, 9)], cut) == (None, 0.0)  # nothing to add
-
-
 def test_boosted_trees_walk_gives_scikit_learns_own_decisions():
     """Trees.decision (numpy walk over the exported nodes, one child gather per level) equals the fitted
     HistGradientBoostingClassifier's decision_function on finite inputs (features are never NaN: the walk sends

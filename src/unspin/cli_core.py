@@ -106,9 +106,8 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=2, help="processes for spinning and feature extraction")
     p.add_argument("--cuts-only", "--screen-only", dest="cuts_only", action="store_true",
                    help="only choose the corpus screen's first-stage cut, the `clean` verdict's cut (on dev documents "
-                   "spun under each spinner condition), the findings a short text needs to be `spun` (on honest short "
-                   "texts cut from dev documents) and the many-findings path of documents again and write the model "
-                   "with them to --out (default: the "
+                   "spun under each spinner condition) and the short texts' `spun` cut (on honest short texts cut from "
+                   "dev documents) again and write the model with them to --out (default: the "
                    "package's model file; the model read is --out's when that file exists, else the package's)")
     p.set_defaults(func=run_train)
 

@@ -271,12 +271,6 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
             return "spun"
         notes.append("the document scores as spun but no span stands out enough to show; verdict uncertain")
         return "uncertain"
-    many = model.many_findings
-    if many and words >= SHORT_TEXT_WORDS and score >= many[1] and distinct_findings(findings) >= many[0]:
-        notes.append(f"{distinct_findings(findings)} different words are findings: spun on their number (the spin "
-                     f"score {score:.2f} is under the documents' cut, {model.doc_spun:.3f}, but at least {many[1]}; no "
-                     f"honest calibration document had {many[0] - 1} or more findings at such a score)")
-        return "spun"
     if score < model.doc_clean:
         return "clean"
     return "uncertain"

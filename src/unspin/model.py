@@ -299,10 +299,6 @@ class Model:
     # honest documents of 150+ words rarely reach (0.8 % of honest dev paragraphs reached doc_spun). None (older
     # files): one finding or suspect, as for documents
     short_spun_findings: int | None = None
-    # (findings, score): a document (SHORT_TEXT_WORDS+ words) with at least this many different words at `finding`
-    # level is `spun` from this spin score on, below doc_spun too. Chosen on dev (train.many_findings_rule) so that no
-    # honest dev document is spun by it, nor by the rule asking one finding fewer. None: no such path
-    many_findings: tuple[int, float] | None = None
     meta: dict = field(default_factory=dict)
 
     def gate_keep(self, X: np.ndarray) -> np.ndarray:
@@ -335,7 +331,6 @@ class Model:
             "doc_spun": self.doc_spun,
             "doc_clean": self.doc_clean,
             "short_spun_findings": self.short_spun_findings,
-            "many_findings": list(self.many_findings) if self.many_findings else None,
             "meta": self.meta,
         }
 
@@ -362,7 +357,6 @@ class Model:
             doc_spun=float(d["doc_spun"]),
             doc_clean=float(d["doc_clean"]),
             short_spun_findings=None if d.get("short_spun_findings") is None else int(d["short_spun_findings"]),
-            many_findings=(int(d["many_findings"][0]), float(d["many_findings"][1])) if d.get("many_findings") else None,
             meta=d.get("meta", {}),
         )
 

@@ -634,67 +634,6 @@ def short_spun_findings(docs, model: Model, k=None, share: float = DOC_SPUN_FP,
         called)}, "findings": need}
 
 
-MANY_SCORES = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)  # spin scores the many-findings path may start from
-MANY_MAX = 12  # the most different findings it may ask for
-MANY_SPUN = (("moby", "crude", 0.1), ("wordnet", "crude", 0.1))  # what it is chosen to catch (training's thesauri)
-MANY_SPUN_DOCS = 300
-MANY_SEED = 8000
-
-
-def choose_many_findings(clean: list[tuple[float, int]], spun: list[tuple[float, int]], doc_spun: float
-                         ) -> tuple[tuple[int, float] | None, float]:
-    """(findings, score) of the many-findings path (Model.many_findings) and the share of `spun` documents it adds
-    to those the documents' cut calls spun: the rule calling most of them spun among those that call no `clean`
-    document spun that the cut does not — nor does the rule asking one finding fewer (a margin: the chosen rule
-    never sits on an honest document's count). Rows are (spin score, different findings); (None, 0.0) when no rule
-    adds any."""
-    def added(rows, k, c):
-        return sum(1 for s, n in rows if s < doc_spun and s >= c and n >= k)
-
-    best, gain = None, 0.0
-    for c in MANY_SCORES:
-        if c >= doc_spun:
-            continue
-        for k in range(2, MANY_MAX + 1):
-            if added(clean, k, c) or added(clean, k - 1, c):
-                continue
-            g = added(spun, k, c) / max(len(spun), 1)
-            if g > gain:
-                best, gain = (k, c), g
-            break  # more findings asked at this score: never more documents
-    return best, gain
-
-
-def many_findings_rule(docs, model: Model, k=None, conditions=MANY_SPUN, n_spun: int = MANY_SPUN_DOCS,
-                       seed: int = MANY_SEED) -> tuple[tuple[int, float] | None, dict]:
-    """Model.many_findings chosen on dev documents of SHORT_TEXT_WORDS+ words (`docs`): every one unspun, and
-    `n_spun` of them spun under each of `conditions` (`choose_many_findings`); the measurements it rests on."""
-    from .findings import model_findings
-
-    k = k or engine.knowledge()
-    pick = [d for d in docs if d.words >= SHORT_TEXT_WORDS]
-
-    def rows(texts):
-        out = []
-        for text in texts:
-            ds = engine.score_document(text, k, model)
-            if ds.spin_score is not None:
-                found = model_findings(text, ds, k, model.threshold, model.suspect_threshold)
-                out.append((ds.spin_score, decide.distinct_findings(found)))
-        return out
-
-    clean = rows(d.text for d in pick)
-    spun = [r for source, style, rate in conditions for r in rows(_spun_texts(pick[:n_spun], source, style, rate,
-                                                                              seed))]
-    if not clean:
-        return None, {}
-    rule, gain = choose_many_findings(clean, spun, model.doc_spun)
-    return rule, {"clean_documents": len(clean), "spun_documents": len(spun), "seed": seed,
-                  "conditions": ["/".join(map(str, c)) for c in conditions],
-                  "spun_at_documents_cut": round(sum(s >= model.doc_spun for s, _ in spun) / max(len(spun), 1), 4),
-                  "spun_added": round(gain, 4), "rule": list(rule) if rule else None}
-
-
 def recalibrate_cuts(root=None, model_path=None, seed: int = 13, log=print) -> Model:
     """Choose the corpus screen's first-stage cut, the `clean` verdict's cut and the findings a short text needs to
     be `spun` of an existing model again (`unspin train --cuts-only`) on dev documents (spun on the fly, or cut into
@@ -734,15 +673,9 @@ def recalibrate_cuts(root=None, model_path=None, seed: int = 13, log=print) -> M
     log(f"findings a short text needs to be spun {before} → {model.short_spun_findings} "
         f"({short_calib.get('texts', 0)} honest short texts, {short_calib.get('at_documents_cut', 0)} at or above "
         f"the documents' cut; spun with n findings: {json.dumps(short_calib.get('spun_with_n_findings', {}))})")
-    before = model.many_findings
-    rule, many_calib = many_findings_rule(dev, model)
-    if many_calib:  # else no dev document is long enough: the rule stays as it was
-        model.many_findings = rule
-    log(f"many-findings path {before} → {model.many_findings} ({json.dumps(many_calib)})")
     meta["screen_calibration"] = {**calib, **today}
     meta["clean_calibration"] = {**clean_calib, "crude_cut": crude_cut, **today}
     meta["short_calibration"] = {**short_calib, **today}
-    meta["many_findings_calibration"] = {**many_calib, **today}
     model.meta = meta
     model.save(model_path or model_mod.MODEL_PATH)
     return model
@@ -1001,7 +934,6 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     model.doc_clean = min(crude_clean, rewriter_clean)
     clean_calib["crude_cut"] = crude_clean
     model.short_spun_findings, short_calib = short_spun_findings(screen_dev, model)
-    model.many_findings, many_calib = many_findings_rule(screen_dev, model)
     log(f"thresholds: finding {model.threshold:.2f}, suspect {model.suspect_threshold:.2f}; verdict spun ≥ "
         f"{model.doc_spun:.3f} (a short text also with {model.short_spun_findings} different findings), clean < "
         f"{model.doc_clean:.3f}")
@@ -1024,7 +956,6 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
         "screen_calibration": screen_calib,
         "clean_calibration": clean_calib,
         "short_calibration": short_calib,
-        "many_findings_calibration": many_calib,
     }
     log("dev metrics: " + json.dumps(metrics))
     if out is not False:
