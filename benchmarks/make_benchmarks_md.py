@@ -4,8 +4,8 @@
 
 Inputs: benchmarks/HEADER.md (targets at a glance, written by hand from the numbers below),
 benchmarks/results/bench.json (`unspin bench … --out`), speed.json (benchmarks/speed_bench.py), and the
-per-feature reports benchmarks/results/{long_docs,short_texts,lm,spinners,fingerprints,variants,abstracts,screen,screen_cascade,serve,trace}.md written by the scripts
-next to this file. Before/after comparisons keep the older file as bench-before.json.
+per-feature reports benchmarks/results/{long_docs,short_texts,lm,spinners,fingerprints,variants,abstracts,screen,
+screen_cascade,serve,trace}.md written by the scripts next to this file. Before/after comparisons keep the older file as bench-before.json.
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def engine_section(b: dict, before: dict | None) -> str:
         "60/15/25 % train/dev/test, `unspin.corpus`); spinner seeds differ from training's. Model: "
         f"`{meta.get('command', 'unspin train')}` ({meta.get('train_docs')} train documents, "
         f"{meta.get('train_words')} words, {len(meta.get('registers', []))} registers); thresholds: finding "
-        f"{th.get('finding')}, suspect {th.get('suspect')}; verdict spun ≥ {th.get('doc_spun')}{_short_rule(th, meta)}, "
-        f"clean < {th.get('doc_clean')}.",
+        f"{th.get('finding')}, suspect {th.get('suspect')}; verdict spun ≥ {th.get('doc_spun')}"
+        f"{_short_rule(th, meta)}, clean < {th.get('doc_clean')}.",
         "- **same**: the spinner draws from Moby, one of the detector's thesauri (flatters us). **cross-mythes**: "
         "the spinner draws from Debian MyThes, the detector reads with Moby + WordNet, and training never spins "
         "with MyThes — the honest condition. **cross-wordnet**: spinner WordNet, detector Moby + MyThes "
@@ -186,8 +186,8 @@ def main() -> None:
     ab = RESULTS / "ab_speed.json"
     if ab.exists():
         parts.append(ab_section(json.loads(ab.read_text())))
-    for name in ("long_docs", "short_texts", "lm", "spinners", "fingerprints", "variants", "abstracts", "screen", "screen_cascade",
-                 "serve", "trace"):
+    for name in ("long_docs", "short_texts", "lm", "spinners", "fingerprints", "variants", "abstracts", "screen",
+                 "screen_cascade", "serve", "trace"):
         f = RESULTS / f"{name}.md"
         if f.exists():
             text = f.read_text().strip()
