@@ -85,6 +85,23 @@ def test_learned_pairs_are_a_candidate_source(lex):
     assert b.learned[forms.index("forest")] == 1.0
 
 
+def test_a_learned_pair_puts_its_original_first_among_a_findings_suggestions(lex):
+    from unspin.findings import learned_first
+
+    learned = C.LearnedPairs(lex, {"utter": {"say": 0.4, "speak": 0.9}})
+    fid = lex.form_id
+    ranked = [fid["raises"], fid["says"], fid["speaks"], fid["gives"]]
+    cands, said = learned_first(fid["utters"], ranked, learned)
+    # the strongest pair among the suggestions first, the ranker's order for the rest; the evidence says why
+    assert [lex.forms[c] for c in cands] == ["speaks", "raises", "says", "gives"]
+    assert said == "imported lists pair 'utters' with 'speak': 'speaks' first"
+    assert learned.originals(fid["utters"]) == {"say": 0.4, "speak": 0.9}
+    # nothing to move: no pair for the form, none among the suggestions, or the first is already paired
+    assert learned_first(fid["walks"], ranked, learned) == (ranked, None)
+    assert learned_first(fid["utters"], [fid["raises"], fid["gives"]], learned)[1] is None
+    assert learned_first(fid["utters"], [fid["speaks"], fid["raises"]], learned)[1] is None
+
+
 def test_attraction_prefers_spinner_output(pool, lex):
     # "focal" is far likelier as a thesaurus pick than as a writer's word; "the"… is not even a span
     assert pool.attraction(lex.form_id["focal"]) > pool.attraction(lex.form_id["government"])

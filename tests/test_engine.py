@@ -73,6 +73,25 @@ def test_report_fields_offsets_and_levels_on_the_bundled_example():
     assert clean.spin_score < rep.spin_score and clean.verdict != "spun" and not clean.at_level("finding")
 
 
+def test_an_imported_lists_word_pair_puts_its_original_first(tmp_path):
+    """A list teaches word pairs ("focal city" → "capital city": focal → capital); a span the model flags that the
+    pairs cover gets the paired original first, and the evidence says so (a learned tool dictionary restores as
+    the tool swapped, whatever the ranker's context fit preferred)."""
+    from unspin import fingerprints
+
+    text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text()
+    alone = unspin.check(text, fingerprints=False).findings[0]
+    assert alone.text == "Focal" and alone.suggestions[0] == "central" and "capital" in alone.suggestions
+    listed = tmp_path / "mine.tsv"
+    listed.write_text("focal city\tcapital city\n")  # our own entry; the text has no "focal city"
+    db = tmp_path / "fp.sqlite"
+    fingerprints.import_file(listed, name="mine", db_path=db)
+    f = unspin.check(text, fingerprints_db=str(db)).findings[0]
+    assert (f.text, f.source, f.start, f.end) == ("Focal", "model", alone.start, alone.end)
+    assert f.suggestions[0] == "capital" and "central" in f.suggestions
+    assert f.evidence[-1] == "imported lists pair 'focal' with 'capital': 'capital' first"
+
+
 def test_empty_short_and_non_english_inputs_are_uncertain():
     assert unspin.check("").verdict == "uncertain"
     short = unspin.check("The focal bank.", fingerprints=False)

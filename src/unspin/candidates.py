@@ -123,14 +123,26 @@ class LearnedPairs:
         self.lex = lex
         self.pairs = pairs
 
+    def _keys(self, form: int) -> set[str]:
+        """The form and the thesaurus terms it may be a reading of: what the pairs are keyed by."""
+        terms, _ = self.lex.readings(form)
+        return {self.lex.forms[form]} | {self.lex.th.terms[t] for t in terms.tolist()}
+
+    def originals(self, form: int) -> dict[str, float]:
+        """{original lemma: weight} the lists pair with a text form (the strongest weight of each)."""
+        out: dict[str, float] = {}
+        for key in self._keys(form):
+            for orig, weight in self.pairs.get(key, {}).items():
+                out[orig] = max(out.get(orig, 0.0), float(weight))
+        return out
+
     def links(self, forms: np.ndarray) -> Links | None:
         lex = self.lex
         fid = lex.form_id
         g, c, w = [], [], []
         for i, form in enumerate(forms.tolist()):
-            terms, tags = lex.readings(form)
-            keys = {lex.forms[form]} | {lex.th.terms[t] for t in terms.tolist()}
-            for key in keys:
+            _, tags = lex.readings(form)
+            for key in self._keys(form):
                 for orig, weight in self.pairs.get(key, {}).items():
                     o = fid.get(orig)
                     if o is None or o >= lex.n_terms:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from typing import TYPE_CHECKING
 
+from .candidates import LearnedPairs
 from .decide import EVIDENCE_FIELDS
 from .knowledge.bundle import Knowledge
 from .spans import overlaps_any, select_non_overlapping
@@ -87,17 +88,46 @@ def model_findings(text: str, ds: "DocumentScore", k: Knowledge, threshold: floa
     # only these spans' rows are read (a long document's retained columns may be on disk: decide.Retained)
     cols = {key: r.take(key, idx) for key in ("start", "end", "form", "top_forms", "evidence")}
     above = [_Span(int(a), int(b), j) for j, (a, b) in enumerate(zip(cols["start"].tolist(), cols["end"].tolist()))]
+    learned = next((src for src in k.pool.sources if isinstance(src, LearnedPairs)), None)
     out = []
     for s in select_non_overlapping(above, key=lambda s: p2[idx[s.i]]):
         j = s.i
-        sugg = tuple(lex.forms[c] for c in cols["top_forms"][j].tolist() if c >= 0)
-        ev = _evidence(lex.forms[int(cols["form"][j])], sugg[0] if sugg else "?",
+        form = int(cols["form"][j])
+        cands = [c for c in cols["top_forms"][j].tolist() if c >= 0]
+        sugg = tuple(lex.forms[c] for c in cands)
+        ev = _evidence(lex.forms[form], sugg[0] if sugg else "?",
                        dict(zip(EVIDENCE_FIELDS, cols["evidence"][j].tolist())), k, where)
+        if learned is not None:
+            cands, said = learned_first(form, cands, learned)
+            if said:
+                sugg, ev = tuple(lex.forms[c] for c in cands), ev + (said,)
         span = _Span(s.start, s.end, j, text[s.start : s.end])
         start, span_text, sugg = _with_article(span, sugg, text)
         p = float(p2[idx[j]])
         out.append(Finding(start, s.end, span_text, sugg, p, ev, level=LEVEL_FINDING if p >= threshold else LEVEL_SUSPECT))
     return out
+
+
+def learned_first(form: int, cands: list[int], learned: LearnedPairs) -> tuple[list[int], str | None]:
+    """`cands` (suggestions, best first) with the one the imported lists pair most strongly with the flagged `form`
+    moved first, and the evidence saying so; unchanged (None) when the lists pair the form with none of them or
+    already with the first. A learned tool dictionary (`unspin spinners learn`) names the original the tool
+    replaced: its pair is surer than the ranker's context fit, which weighs it as one feature among many."""
+    originals = learned.originals(form)
+    if not originals or not cands:
+        return cands, None
+    lex = learned.lex
+
+    def weight(c: int) -> float:
+        return max(originals.get(lex.forms[c], 0.0), originals.get(lex.forms[int(lex.lemma[c])], 0.0))
+
+    best = max(range(len(cands)), key=lambda i: (weight(cands[i]), -i))
+    if best == 0 or weight(cands[best]) <= 0.0:
+        return cands, None
+    first = cands[best]
+    said = (f"imported lists pair '{lex.forms[form]}' with '{lex.forms[int(lex.lemma[first])]}': "
+            f"'{lex.forms[first]}' first")
+    return [first] + cands[:best] + cands[best + 1 :], said
 
 
 def merge_external(model_findings: list[Finding], external: list[Finding], text: str | None = None) -> list[Finding]:
