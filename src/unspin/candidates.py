@@ -123,15 +123,14 @@ class LearnedPairs:
         self.lex = lex
         self.pairs = pairs
 
-    def _keys(self, form: int) -> set[str]:
-        """The form and the thesaurus terms it may be a reading of: what the pairs are keyed by."""
-        terms, _ = self.lex.readings(form)
+    def _keys(self, form: int, terms: np.ndarray) -> set[str]:
+        """The form and the thesaurus terms it may be a reading of (`terms`, from lex.readings): the pairs' keys."""
         return {self.lex.forms[form]} | {self.lex.th.terms[t] for t in terms.tolist()}
 
     def originals(self, form: int) -> dict[str, float]:
         """{original lemma: weight} the lists pair with a text form (the strongest weight of each)."""
         out: dict[str, float] = {}
-        for key in self._keys(form):
+        for key in self._keys(form, self.lex.readings(form)[0]):
             for orig, weight in self.pairs.get(key, {}).items():
                 out[orig] = max(out.get(orig, 0.0), float(weight))
         return out
@@ -141,8 +140,8 @@ class LearnedPairs:
         fid = lex.form_id
         g, c, w = [], [], []
         for i, form in enumerate(forms.tolist()):
-            _, tags = lex.readings(form)
-            for key in self._keys(form):
+            terms, tags = lex.readings(form)
+            for key in self._keys(form, terms):
                 for orig, weight in self.pairs.get(key, {}).items():
                     o = fid.get(orig)
                     if o is None or o >= lex.n_terms:

@@ -261,8 +261,7 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
         # restoration at `finding` level is no chance, and one is enough with the score
         sure = any(f.source != SOURCE_MODEL and f.level == LEVEL_FINDING for f in findings)
         need = model.short_spun_findings if words < SHORT_TEXT_WORDS and not sure else None
-        found = distinct_findings(findings)
-        if need and found < need:
+        if need and (found := distinct_findings(findings)) < need:
             notes.append(f"a short text ({words} words) is called spun only when at least {need} different words "
                          f"are findings (honest paragraphs reach this spin score more often than documents do); "
                          f"this one has {found}; verdict uncertain")

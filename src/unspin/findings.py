@@ -118,11 +118,9 @@ def learned_first(form: int, cands: list[int], learned: LearnedPairs) -> tuple[l
         return cands, None
     lex = learned.lex
 
-    def weight(c: int) -> float:
-        return max(originals.get(lex.forms[c], 0.0), originals.get(lex.forms[int(lex.lemma[c])], 0.0))
-
-    best = max(range(len(cands)), key=lambda i: (weight(cands[i]), -i))
-    if best == 0 or weight(cands[best]) <= 0.0:
+    weights = [max(originals.get(lex.forms[c], 0.0), originals.get(lex.forms[int(lex.lemma[c])], 0.0)) for c in cands]
+    best = max(range(len(cands)), key=lambda i: (weights[i], -i))
+    if best == 0 or weights[best] <= 0.0:
         return cands, None
     first = cands[best]
     said = (f"imported lists pair '{lex.forms[form]}' with '{lex.forms[int(lex.lemma[first])]}': "
