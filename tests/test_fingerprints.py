@@ -386,6 +386,12 @@ def test_proximity(fset):
     assert fset.match("groups " + "word " * 20 + "bunching") == []
     (g,) = fset.match("groups bunching")
     assert g.text == "groups bunching" and g.confidence >= 0.95
+    # anywhere in a document, not only near its start (a window's word offsets were once shifted by its start)
+    filler = "An unrelated sentence fills the page here. " * 40
+    (late,) = fset.match(filler + near)
+    assert (late.start - len(filler), late.text) == (f.start, f.text)
+    (late,) = fset.match(filler + "groups bunching")
+    assert late.text == "groups bunching"
 
 
 def test_same_phrase_in_two_lists_gives_one_finding():
@@ -945,3 +951,26 @@ def test_importing_single_common_words_warns(tmp_path, capsys):
     src.write_text("irregular woodland\trandom forest\nvisitant\tcompany\n")
     assert main(["fingerprints", "import", str(src), "--name", "mined", "--db", db]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_an_or_row_partly_imported_is_not_counted_as_a_skipped_row(tmp_path, capsys):
+    from unspin.cli import main
+
+    src = tmp_path / "pps.csv"
+    src.write_text('"Fingerprint - tortured phrase","Correct phrase","Papers"\n'
+                   '"""fit record"" OR ""fit file""",fit file,3\n'
+                   '"""deep learning""",deep learning,4\n')
+    assert main(["fingerprints", "import", str(src), "--name", "t", "--db", str(tmp_path / "db.sqlite")]) == 0
+    out, err = capsys.readouterr()
+    assert "imported 1 fingerprint" in out and "skipped 1 row and 1 alternative of OR queries" in out
+    assert 'pps.csv:2: skipped (alternative dropped: "fit file" of an OR query' in err
+    assert "pps.csv:3: skipped (not a fingerprint" in err
+
+
+def test_a_json_item_may_give_only_a_query(tmp_path):
+    src = tmp_path / "list.json"
+    src.write_text(json.dumps([{"query": '"gatherings clustering"~3', "correct": "clustering ensembles"},
+                               {"correct": "no phrase at all"}]))
+    res = fp.parse_file(src)
+    assert [(e.tortured, e.proximity) for e in res.entries] == [("gatherings clustering", 3)]
+    assert [s.reason for s in res.skipped] == ['malformed: needs string fields "tortured" (or "query") and "correct"']

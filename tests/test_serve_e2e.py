@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 import unspin  # noqa: E402
 from unspin import restore  # noqa: E402
 from unspin.serve import create_app  # noqa: E402
-from unspin.text import match_case  # noqa: E402
+from unspin.text import restore_case  # noqa: E402
 
 from test_serve import LiveServer, _utf16_slice  # noqa: E402
 
@@ -73,7 +73,7 @@ def test_language_tool_python_with_real_engine(report):
         finally:
             tool.close()
     # replacements are cased like the flagged text, as restore writes them (clients insert them verbatim)
-    want = [(f.text, match_case(f.text, f.suggestions[0]))
+    want = [(f.text, restore_case(f.text, f.suggestions[0]))
             for f in sorted(unspin.check(text).at_level("finding"), key=lambda f: f.start)]
     got = [(text[m.offset : m.offset + m.error_length], m.replacements[0]) for m in matches]
     assert got == want and got

@@ -1,5 +1,5 @@
-from unspin.text import (article_for, count_words, line_col, lookup_words, match_case, paragraphs, sentences, tokenize,
-                         word_run)
+from unspin.text import (article_for, count_words, line_col, lookup_words, match_case, paragraphs, restore_case,
+                         sentences, tokenize, word_run)
 
 
 def test_tokens_have_code_point_offsets():
@@ -38,6 +38,15 @@ def test_helpers():
     assert match_case("Focal", "central") == "Central"
     assert match_case("UN", "un") == "UN"
     assert match_case("focal", "central") == "central"
+
+
+def test_restore_case_title_cases_a_title_cased_phrase():
+    assert restore_case("Profound Learning", "deep learning") == "Deep Learning"
+    assert restore_case("Premium Rate", "rate of interest") == "Rate of Interest"
+    assert restore_case("Focal bank", "central bank") == "Central bank"  # a sentence start, not a title
+    assert restore_case("PROFOUND LEARNING", "deep learning") == "DEEP LEARNING"
+    assert restore_case("Focal", "central") == "Central" and restore_case("focal", "central") == "central"
+    assert restore_case("Irregular Woodland", "random forest") == "Random Forest"
     assert article_for("inquiry") == "an" and article_for("probe") == "a" and article_for("university") == "a"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .text import match_case
+from .text import restore_case
 from .spans import select_non_overlapping
 from .types import LEVEL_FINDING, Edit, Finding, Report, Restored
 
@@ -20,7 +20,7 @@ def edits_from_findings(text: str, findings: list[Finding], min_confidence: floa
     edits = []
     for f in chosen:
         old = text[f.start : f.end]
-        new = _keep_line_breaks(old, match_case(old, f.suggestions[0]))
+        new = _keep_line_breaks(old, restore_case(old, f.suggestions[0]))
         if new != old:
             edits.append(Edit(f.start, f.end, old, new))
     return edits

@@ -123,6 +123,9 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (last + 1) + 1
 
 
+_TITLE_LOWER = frozenset("a an and as at by for from in of on or the to with".split())
+
+
 def match_case(template: str, word: str) -> str:
     """Give `word` the capitalisation pattern of `template` (Title, UPPER or lower)."""
     if not template or not word:
@@ -132,6 +135,18 @@ def match_case(template: str, word: str) -> str:
     if template[0].isupper():
         return word[0].upper() + word[1:]
     return word
+
+
+def restore_case(spun: str, original: str) -> str:
+    """The capitalisation a replacement of `spun` by `original` takes: match_case's, and when `spun` is several
+    words each capitalised ("Profound Learning", a title or a name) every word of `original` capitalised but
+    short function words ("Deep Learning", "Rate of Interest"). (The spinner keeps match_case: what a tool
+    writes is its own business; what unspin writes back should read like the text around it.)"""
+    parts = spun.split()
+    if len(parts) > 1 and not spun.isupper() and all(p[:1].isupper() for p in parts if p[:1].isalpha()):
+        return " ".join(w[:1].upper() + w[1:] if w[:1].islower() and (i == 0 or w not in _TITLE_LOWER) else w
+                        for i, w in enumerate(original.split(" ")))
+    return match_case(spun, original)
 
 
 def article_for(word: str) -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..types import SCHEMA_VERSION
+from .parse import ALTERNATIVE_DROPPED
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.ExitCode (flags: 1 | 4 = 5)
 
@@ -101,8 +102,12 @@ def run_import(args) -> int:
         d["skipped_rows"] = [{result.unit: s.line, "reason": s.reason, "raw": s.raw} for s in result.skipped]
         print(json.dumps(d, ensure_ascii=False, indent=2))
     else:
+        dropped = sum(s.reason.startswith(ALTERNATIVE_DROPPED) for s in result.skipped)
+        rows = info.skipped - dropped
         print(f"imported {info.entries:,} fingerprint{'' if info.entries == 1 else 's'} as '{info.name}' from "
-              f"{args.file} ({info.format}); skipped {info.skipped:,} row{'' if info.skipped == 1 else 's'}")
+              f"{args.file} ({info.format}); skipped {rows:,} row{'' if rows == 1 else 's'}"
+              + (f" and {dropped:,} alternative{'' if dropped == 1 else 's'} of OR queries whose other alternatives "
+                 "were imported" if dropped else ""))
         for reason, n in info.skipped_by_reason.items():
             print(f"  {n:>6,}  {reason}")
         _show_skipped(args, result)

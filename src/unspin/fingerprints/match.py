@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..text import match_case
+from ..text import restore_case
 from ..types import Finding, SOURCE_LIST, list_rule_id
 from .parse import Entry, Term, normalise
 
@@ -220,7 +220,8 @@ class _Doc:
         span = slop + len(words)
         lo = max(0, start - span * self.WORD_CHARS)
         hi = min(len(self.norm), end + span * self.WORD_CHARS)
-        ws = [(m.start() + lo, m.end() + lo, m.group()) for m in _WORD_RE.finditer(self.norm, lo, hi)]
+        # (a compiled pattern's finditer(s, pos, endpos) gives offsets into the whole of `s`, not from `pos`)
+        ws = [(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(self.norm, lo, hi)]
         i = next((k for k, w in enumerate(ws) if w[0] <= start < w[1] or w[0] >= start), None)
         if i is None:
             return None
@@ -254,7 +255,7 @@ def _suggestion(entry: Entry, tag: str, matched: str) -> str:
     s = tag[1:] if tag.startswith("=") else entry.suggestion  # "=..." : re-inflected at import time
     # sentence-initial capital or all-caps follow the text; acronyms in the list stay as listed
     if matched[:1].isupper() and s[:1].islower():
-        s = match_case(matched, s) if not matched.isupper() else s[0].upper() + s[1:]
+        s = restore_case(matched, s) if not matched.isupper() else s[0].upper() + s[1:]
     return s
 
 

@@ -386,6 +386,9 @@ def detect_format(path: Path, text: str) -> str:
     return "tsv"
 
 
+ALTERNATIVE_DROPPED = "alternative dropped"  # one alternative of an OR row refused while the row's others were kept
+
+
 def _dedupe(result: ParseResult) -> None:
     seen: dict[tuple, int] = {}
     keep = []
@@ -434,16 +437,18 @@ def parse_json(path: Path, text: str, keep_uncertain: bool = False) -> ParseResu
             continue
         tortured = item.get("tortured", item.get("tortured_phrase"))
         expected = item.get("correct", item.get("expected", item.get("expected_phrase")))
-        if not isinstance(tortured, str) or not isinstance(expected, str):
-            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" and \"correct\"", raw))
+        query = item.get("query")
+        has_query = isinstance(query, str) and bool(query.strip())
+        if not (isinstance(tortured, str) or has_query) or not isinstance(expected, str):
+            res.skipped.append(Skipped(i, "malformed: needs string fields \"tortured\" (or \"query\") and "
+                                          "\"correct\"", raw))
             continue
         try:
             papers = parse_count(item.get("num_papers", item.get("papers")))
         except ValueError as e:
             res.skipped.append(Skipped(i, f"malformed: {e}", raw))
             continue
-        query = item.get("query")
-        if isinstance(query, str) and query.strip():  # our own export keeps PPS conditions here
+        if has_query:  # our own export keeps PPS conditions here; it overrides "tortured"
             try:
                 parsed = parse_query(query)
             except QueryError as e:
@@ -515,9 +520,19 @@ def parse_pps_csv(path: Path, text: str, keep_uncertain: bool = False) -> ParseR
         except QueryError as e:
             res.skipped.append(Skipped(line, f"malformed query: {e}", raw))
             continue
+        n_entries = len(res.entries)
+        refused: list[tuple[str, Skipped]] = []
         for display, term, require, exclude in parsed:
+            n_skipped = len(res.skipped)
             _add(res, line, raw, display, expected, papers, keep_uncertain, proximity=term.proximity,
                  require=require, exclude=exclude)
+            refused += [(display, s) for s in res.skipped[n_skipped:]]
+            del res.skipped[n_skipped:]
+        if len(res.entries) > n_entries:  # the row was imported: name what was left out of it
+            res.skipped += [Skipped(line, f"{ALTERNATIVE_DROPPED}: \"{display}\" of an OR query ({s.reason})", raw)
+                            for display, s in refused]
+        else:
+            res.skipped += [s for _, s in refused[:1]]  # the row is skipped once, for its first reason
     _dedupe(res)
     return res
 

@@ -60,13 +60,19 @@
     return "the server answered " + resp.status + " " + resp.statusText;
   }
 
-  // Same rule as unspin.text.match_case: give the suggestion the capitalisation of the spun text.
+  // Same rule as unspin.text.restore_case: give the suggestion the capitalisation of the spun text.
+  const TITLE_LOWER = new Set("a an and as at by for from in of on or the to with".split(" "));
+  const isUpperChar = (c) => c !== c.toLowerCase() && c === c.toUpperCase();
+  const isLowerChar = (c) => c !== c.toUpperCase() && c === c.toLowerCase();
   function matchCase(template, word) {
     if (!template || !word) return word;
-    if (template.length > 1 && template === template.toUpperCase() && template !== template.toLowerCase())
-      return word.toUpperCase();
-    const first = template[0];
-    if (first !== first.toLowerCase() && first === first.toUpperCase()) return word[0].toUpperCase() + word.slice(1);
+    const allUpper = template === template.toUpperCase() && template !== template.toLowerCase();
+    if (template.length > 1 && allUpper) return word.toUpperCase();
+    const parts = template.split(/\s+/).filter((p) => p);
+    if (parts.length > 1 && parts.every((p) => !/^\p{L}/u.test(p) || isUpperChar(p[0])))
+      return word.split(" ").map((w, i) =>
+        w && isLowerChar(w[0]) && (i === 0 || !TITLE_LOWER.has(w)) ? w[0].toUpperCase() + w.slice(1) : w).join(" ");
+    if (isUpperChar(template[0])) return word[0].toUpperCase() + word.slice(1);
     return word;
   }
 
