@@ -212,7 +212,7 @@ def test_non_utf8_json_body_is_400_saying_so(client, engine):
     assert r.status_code == 400
     assert r.json()["error"]["message"] == ("the request body is not valid UTF-8 (byte 13, 0xe9): send JSON "
                                             "encoded as UTF-8")
-    r = client.post("/api/v1/restore", content=b'{"text": "\xff"}')  # no Content-Type: parsed as JSON too
+    r = client.post("/api/v1/restore", content=b'{"text": "\xff"}', headers={"content-type": "application/json"})
     assert r.status_code == 400 and "not valid UTF-8" in r.json()["error"]["message"]
     assert engine.calls == []
 
@@ -597,7 +597,8 @@ def test_lt_helpers():
     assert lt.utf16_offsets("a😀b") == [0, 1, 3, 4]
     doc = lt.annotated_document('{"annotation":[{"markup":"<i>","interpretAs":"xy"},{"text":"ab"}]}')
     assert doc.plain == "xyab" and doc.original == "<i>ab"
-    assert doc.map_span(2, 4) == (3, 5) and doc.map_span(0, 2) == (0, 1)
+    assert doc.map_span(2, 4) == (3, 5) and doc.map_span(0, 2) == (0, 3)  # interpretAs covers its whole markup
+    assert doc.map_span(1, 3) == (0, 4)
     assert lt.sentence_around("One. Two focal bank here! Three.", 9, 19) == "Two focal bank here!"
     ctx = lt.context_around("x" * 100 + "focal" + "y" * 100, 100, 105)
     assert ctx["text"].startswith("...") and ctx["text"].endswith("...") and ctx["offset"] == 43
@@ -888,3 +889,137 @@ def test_v2_levels_and_categories_per_source():
         ("UNSPIN_MODEL", "UNSPIN_MODEL")]
     assert ids({"disabledRules": "UNSPIN_LIST_PPS"}) == [("UNSPIN_MODEL", "UNSPIN_MODEL")]
     assert ids({"enabledOnly": "true", "enabledCategories": "UNSPIN_LIST"}) == [("UNSPIN_LIST_PPS", "UNSPIN_LIST")]
+
+
+# ------------------------------------------------------------------ found by trying the server as a client would
+
+
+def test_get_v2_check_body_is_capped_like_a_post(engine):
+    # LanguageTool reads form data from a GET body too: the cap must hold for every method
+    with TestClient(create_app(check_fn=engine, settings=Settings(max_body=2_000))) as c:
+        body = ("language=en-US&text=" + "word+" * 1_000).encode()
+        r = c.request("GET", "/v2/check", content=body,
+                      headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 413 and "too large" in r.text
+        r = c.request("GET", "/v2/check", params={"language": "en-US", "text": SPUN})
+        assert r.status_code == 200
+    assert len(engine.calls) == 1
+
+
+def test_v2_flagged_word_standing_for_a_markup_covers_the_whole_markup(client):
+    data = {"annotation": [{"text": "The "}, {"markup": "&focal;", "interpretAs": "focal"},
+                           {"text": " bank raised its premium rate."}]}
+    original = "".join(x.get("text", x.get("markup")) for x in data["annotation"])
+    r = client.post("/v2/check", data={"language": "en-US", "data": json.dumps(data)})
+    got = [_utf16_slice(original, m["offset"], m["length"]) for m in r.json()["matches"]]
+    assert got == ["&focal; bank", "premium rate"]
+
+
+def test_lone_surrogates_anywhere_are_client_errors_not_500(client, engine, caplog):
+    caplog.set_level(logging.DEBUG)
+    r = client.post("/api/v1/check", content=b'{"text": "hi", "fingerprints": ["\\ud83d"]}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "surrogate" in r.json()["error"]["message"]
+    r = client.post("/v2/check", content=b'{"language": "\\ud83d", "text": "hi"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "not a language code" in r.text and "\\ud83d" in r.text
+    data = '{"annotation": [{"text": "\\ud83d The focal bank."}]}'
+    r = client.post("/v2/check", data={"language": "en-US", "data": data})
+    assert r.status_code == 400 and "surrogate" in r.text
+    assert not engine.calls
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("headers", [{}, {"content-type": "application/x-www-form-urlencoded"},
+                                     {"content-type": "text/plain"}])
+def test_json_body_without_a_json_content_type_is_415_saying_so(client, engine, headers):
+    r = client.post("/api/v1/check", content=b'{"text": "hello there"}', headers=headers)
+    assert r.status_code == 415
+    assert "Content-Type: application/json" in r.json()["error"]["message"]
+    assert not engine.calls
+
+
+@pytest.mark.parametrize("body, field", [
+    (b'{"text": "x", "threshold": "0.5"}', "threshold"),
+    (b'{"text": "x", "threshold": true}', "threshold"),
+    (b'{"text": "x", "include_text": "yes"}', "include_text"),
+])
+def test_numbers_and_booleans_are_not_coerced(client, engine, body, field):
+    r = client.post("/api/v1/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["message"].startswith(f"invalid request: {field}:")
+    assert client.post("/api/v1/check", json={"text": "x", "threshold": 1}).status_code == 200
+
+
+def test_deeply_nested_json_is_called_invalid_json(client):
+    body = b'{"text": "x", "path": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = client.post("/api/v1/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (400, 422)
+    if r.status_code == 400:
+        assert "not valid JSON" in r.json()["error"]["message"]
+
+
+def test_head_health_and_no_page_that_needs_a_cdn(client):
+    assert client.head("/health").status_code == 200
+    assert client.get("/redoc").status_code == 404
+
+
+def test_a_waiting_check_whose_client_left_never_runs():
+    import asyncio
+
+    from unspin.serve.limits import CheckRunner, ClientGone
+
+    runner = CheckRunner(concurrency=1, queue=4, timeout=5)
+    started = threading.Event()
+    release = threading.Event()
+    ran = []
+
+    def busy():
+        started.set()
+        release.wait(5)
+        return "first"
+
+    async def gone():
+        return True
+
+    async def scenario():
+        first = asyncio.ensure_future(runner.run(busy))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        with pytest.raises(ClientGone):  # queued behind `busy`, its client gone: dropped, slot freed
+            await runner.run(lambda: ran.append(1), gone=gone)
+        assert runner.in_flight == 1
+        release.set()
+        assert await first == "first"
+        # a client that stays gets its answer; a running check is not abandoned
+        assert await runner.run(lambda: 2, gone=lambda: asyncio.sleep(0, result=False)) == 2
+
+    asyncio.run(scenario())
+    runner.shutdown()
+    assert ran == []
+
+
+def test_abandoned_requests_do_not_queue_up_on_a_live_server():
+    # an editor plug-in gives up on a request at each edit: those still waiting must not run after it
+    slow = FakeEngine(delay=2.5)
+    app = create_app(check_fn=slow, settings=Settings(concurrency=1, queue=8, timeout=10))
+    with LiveServer(app) as srv:
+        first = []
+        t = threading.Thread(target=lambda: first.append(
+            httpx.post(srv.url + "/api/v1/check", json={"text": SPUN}, timeout=10)))
+        t.start()
+        time.sleep(0.2)
+        for _ in range(3):
+            with pytest.raises(httpx.TimeoutException):
+                httpx.post(srv.url + "/v2/check", data={"language": "en", "text": SPUN}, timeout=0.2)
+        time.sleep(0.6)  # a few polls of the waiting requests
+        assert httpx.get(srv.url + "/health").json()["in_flight"] == 1
+        t.join()
+        assert first[0].status_code == 200
+    assert len(slow.calls) == 1
+
+
+def test_v2_broken_json_body_is_called_broken_json(client, engine):
+    for body in (b'{"language": "en", "text": "hi",}', b'{"language": "en", "text": "hi", "apiKey": "k"'):
+        r = client.post("/v2/check", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "not valid JSON" in r.text
+    assert not engine.calls

@@ -45,10 +45,44 @@ def _default_engine(check_fn: Callable[..., Report] | None, restore_fn: Callable
     return Engine(check_fn, restore_fn)
 
 
+class AccessLogMiddleware:
+    """Counts requests and logs method, path (never the query string: LanguageTool clients may put text there),
+    status and time. Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware wraps
+    `receive` in a task group, through which `request.is_disconnected()` never sees a client leave, and a waiting
+    check must see that (limits.CheckRunner)."""
+
+    def __init__(self, app, state):
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        t0 = time.perf_counter()
+        status = 0
+
+        async def send_noting_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            self.state.requests += 1
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s %s %d %.1fms", scope.get("method", ""), scope.get("path", ""), status,
+                         (time.perf_counter() - t0) * 1000)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return error_response(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        detail = str(exc.detail)
+        if detail == "There was an error parsing the body":  # FastAPI's words when json.loads itself fails
+            detail = "the request body is not valid JSON (or is nested too deeply to read)"
+        return error_response(request, exc.status_code, detail, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -92,6 +126,9 @@ def create_app(
             "(point LanguageTool clients at this server), web page at /."
         ),
         static_url="/static-docs",
+        # no ReDoc page: Redoc fetches its own logo from a CDN, and the server promises pages that load nothing
+        # from elsewhere; Swagger UI at /docs is served entirely from the package
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -111,16 +148,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body, max_upload=settings.max_upload,
                        upload_paths=(routes_native.UPLOAD_PATH,))
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next):
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        app.state.requests += 1
-        if log.isEnabledFor(logging.INFO):
-            # the path only, never the query string: LanguageTool clients may put text there
-            log.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
-                     (time.perf_counter() - t0) * 1000)
-        return response
+    app.add_middleware(AccessLogMiddleware, state=app.state)
 
     _install_error_handlers(app)
     app.include_router(routes_page.router)

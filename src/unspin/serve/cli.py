@@ -46,8 +46,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="largest request body in bytes (default 1000000); larger requests get 413")
     p.add_argument("--max-upload", type=_positive_int, default=10_000_000, metavar="BYTES",
                    help="largest uploaded file for the page's file drop, in bytes (default 10000000)")
-    p.add_argument("--timeout", type=positive_number, default=30.0, metavar="S",
-                   help="seconds a request may take before 504 (default 30)")
+    p.add_argument("--timeout", type=positive_number, default=60.0, metavar="S",
+                   help="seconds a request may take before 504 (default 60)")
     p.add_argument("--concurrency", type=_positive_int, default=2, metavar="N",
                    help="checks running at once (default 2)")
     p.add_argument("--queue", type=_nonneg_int, default=64, metavar="N",

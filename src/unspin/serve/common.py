@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..fingerprints.store import UnknownListError
 from .extract import ExtractError
-from .limits import CheckRunner, Saturated, TimedOut, is_lt_path
+from .limits import CheckRunner, ClientGone, Saturated, TimedOut, is_lt_path
 
 log = logging.getLogger("unspin.serve")
 
@@ -24,7 +24,7 @@ class Settings:
     api_key: str | None = None  # required on /api/v1/* and /v2/check when set
     max_body: int = 1_000_000  # bytes per request body (413 above)
     max_upload: int = 10_000_000  # bytes per uploaded file on /api/v1/extract
-    timeout: float = 30.0  # seconds a request may wait for its check
+    timeout: float = 60.0  # seconds a request may wait for its check
     concurrency: int = 2  # checks running at once
     queue: int = 64  # requests waiting for a slot beyond which 503 is answered
     cors_origins: tuple[str, ...] = ("*",)
@@ -60,12 +60,20 @@ def lone_surrogate(text: str) -> int | None:
         return e.start
 
 
+def encodable(message: str) -> str:
+    """`message` with any unpaired surrogate written as an escape: an error may quote what the client sent (a
+    language tag, a list name), and an answer that cannot be encoded as UTF-8 would become a 500 instead."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def json_error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse({"error": {"status": status, "message": encodable(message)}}, status_code=status,
+                        headers=headers)
 
 
 def error_response(request: Request, status: int, message: str, headers: dict | None = None):
     """An error as the client expects it: plain text on LanguageTool's /v2 paths, else the native JSON shape."""
+    message = encodable(message)
     if is_lt_path(request.url.path):
         return PlainTextResponse(message + "\n", status_code=status, headers=headers)
     return json_error(status, message, headers)
@@ -77,7 +85,9 @@ async def run_limited(request: Request, fn, *args, **kwargs) -> Any:
     could quote the submitted text). Callers check whether they got a result or a response."""
     runner: CheckRunner = request.app.state.runner
     try:
-        return await runner.run(fn, *args, **kwargs)
+        return await runner.run(fn, *args, gone=request.is_disconnected, **kwargs)
+    except ClientGone:  # nobody reads this answer; the status (nginx's "client closed request") is for the log
+        return error_response(request, 499, "the client closed the request before its check started")
     except Saturated:
         return error_response(request, 503, "server busy: too many requests in progress; retry shortly",
                               {"Retry-After": "1"})

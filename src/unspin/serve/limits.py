@@ -16,13 +16,22 @@ class TimedOut(Exception):
     """A check ran past the per-request time limit."""
 
 
+class ClientGone(Exception):
+    """The client went away while its check was still waiting for a slot (the check was never started)."""
+
+
+GONE_POLL_S = 0.25  # how often a waiting request looks whether its client is still there
+
+
 class CheckRunner:
     """Runs blocking engine calls in a bounded thread pool.
 
     At most `concurrency` calls run at once and at most `queue` more wait for a slot; a request beyond that
     is refused at once (Saturated -> HTTP 503). A caller waits at most `timeout` seconds (TimedOut -> 504).
     A call that times out cannot be interrupted (the engine is plain Python), so it keeps its slot until it
-    finishes: the bound on running work holds even under timeouts; a call still waiting is cancelled."""
+    finishes: the bound on running work holds even under timeouts; a call still waiting is cancelled. So is a
+    waiting call whose client has gone (`gone()` says so): an editor plug-in abandons its request at every
+    keystroke and sends a new one, and checks nobody will read must not queue up ahead of the one that matters."""
 
     def __init__(self, concurrency: int, queue: int, timeout: float):
         if concurrency < 1:
@@ -42,7 +51,7 @@ class CheckRunner:
         with self._lock:
             self._admitted -= 1
 
-    async def run(self, fn, *args, **kwargs):
+    async def run(self, fn, *args, gone=None, **kwargs):
         with self._lock:
             if self._admitted >= self.capacity:
                 raise Saturated()
@@ -54,12 +63,26 @@ class CheckRunner:
             raise
         cf.add_done_callback(self._release)
         afut = asyncio.wrap_future(cf)
-        done, _ = await asyncio.wait({afut}, timeout=self.timeout)
-        if not done:
-            cf.cancel()  # only succeeds while still queued; a running call finishes in the background
-            afut.add_done_callback(lambda f: f.cancelled() or f.exception())  # silence "never retrieved"
-            raise TimedOut()
-        return afut.result()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while True:
+            left = deadline - loop.time()
+            done, _ = await asyncio.wait({afut}, timeout=max(0.0, min(left, GONE_POLL_S) if gone else left))
+            if done:
+                return afut.result()
+            if loop.time() >= deadline:
+                self._abandon(cf, afut)
+                raise TimedOut()
+            if gone is not None and not cf.running() and await gone():
+                if self._abandon(cf, afut):
+                    raise ClientGone()
+
+    @staticmethod
+    def _abandon(cf, afut) -> bool:
+        """Cancel a call nobody waits for; True if it had not started (a running call finishes in the background)."""
+        cancelled = cf.cancel()
+        afut.add_done_callback(lambda f: f.cancelled() or f.exception())  # silence "never retrieved"
+        return cancelled
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -95,7 +118,8 @@ class BodyLimitMiddleware:
         self.upload_paths = upload_paths
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        # every method: LanguageTool's GET /v2/check reads form data from a body too, so a GET is capped like a POST
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         limit = self.max_upload if path in self.upload_paths else self.max_body

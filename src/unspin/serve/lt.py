@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ..text import match_case
+from ..text import restore_case
 from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
@@ -80,8 +80,12 @@ def parse_params(body: bytes, content_type: str | None, query: list[tuple[str, s
     if stripped.startswith("{"):
         try:
             obj = json.loads(stripped)
-        except json.JSONDecodeError:
-            obj = None
+        except json.JSONDecodeError as e:
+            # form data never starts with "{": read as form fields it would only lose the client's mistake behind
+            # a "Missing 'language' parameter"
+            raise LTError(f"the request body is not valid JSON: {e.msg} at character {e.pos}") from None
+        except RecursionError:
+            raise LTError("the request body is not valid JSON: nested too deeply") from None
         if isinstance(obj, dict):
             for k, v in obj.items():
                 if isinstance(v, (dict, list)):
@@ -105,10 +109,15 @@ class Document:
     original: str  # the document the client's offsets refer to (markup included)
     plain: str  # the text unspin checks (markup skipped, interpretAs substituted)
     to_original: tuple[int, ...]  # code-point position in plain -> position in original (len(plain)+1 items)
+    # where the original stretch of each plain character ends: one past it for text, the end of the whole markup
+    # for a character of its interpretAs (a flagged word that a markup stands for covers all of the markup)
+    original_end: tuple[int, ...] | None = None
 
     def map_span(self, start: int, end: int) -> tuple[int, int]:
         a = self.to_original[start]
-        b = self.to_original[end - 1] + 1 if end > start else a
+        if end <= start:
+            return a, a
+        b = self.original_end[end - 1] if self.original_end is not None else self.to_original[end - 1] + 1
         return a, b
 
 
@@ -130,6 +139,7 @@ def annotated_document(data: str) -> Document:
     original: list[str] = []
     plain: list[str] = []
     mapping: list[int] = []
+    ends: list[int] = []
     pos = 0
     for i, item in enumerate(obj["annotation"]):
         if not isinstance(item, dict):
@@ -141,8 +151,10 @@ def annotated_document(data: str) -> Document:
             t = item["text"]
             if not isinstance(t, str):
                 raise LTError(f"'data' annotation item {i}: 'text' must be a string")
+            _refuse_lone_surrogate(t, i, "text")
             plain.append(t)
             mapping.extend(range(pos, pos + len(t)))
+            ends.extend(range(pos + 1, pos + len(t) + 1))
             original.append(t)
             pos += len(t)
         else:
@@ -150,12 +162,25 @@ def annotated_document(data: str) -> Document:
             interp = item.get("interpretAs", "")
             if not isinstance(m, str) or not isinstance(interp, str):
                 raise LTError(f"'data' annotation item {i}: 'markup' and 'interpretAs' must be strings")
+            _refuse_lone_surrogate(m, i, "markup")
+            _refuse_lone_surrogate(interp, i, "interpretAs")
             plain.append(interp)
             mapping.extend([pos] * len(interp))
+            ends.extend([pos + len(m)] * len(interp))
             original.append(m)
             pos += len(m)
     mapping.append(pos)
-    return Document("".join(original), "".join(plain), tuple(mapping))
+    return Document("".join(original), "".join(plain), tuple(mapping), tuple(ends))
+
+
+def _refuse_lone_surrogate(s: str, i: int, field: str) -> None:
+    """A JSON string may escape half of a UTF-16 pair; such text is no Unicode and no answer quoting it could be
+    encoded, so it is refused where it enters (as in plain `text`)."""
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise LTError(f"'data' annotation item {i}: '{field}' contains an unpaired UTF-16 surrogate at character "
+                      f"{e.start}") from None
 
 
 def utf16_offsets(text: str) -> list[int]:
@@ -222,7 +247,7 @@ def replacements(spun: str, suggestions: list[str]) -> list[dict]:
     insert a replacement exactly as sent: "Focal bank" must become "Central bank", not "central bank")."""
     out: list[str] = []
     for s in suggestions:
-        v = match_case(spun, s)
+        v = restore_case(spun, s)
         if v not in out:
             out.append(v)
     return [{"value": v} for v in out]

@@ -25,7 +25,12 @@ class Utf8JsonRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def utf8_checked(request: Request):
-            if _is_json(request.headers.get("content-type")):
+            ctype = request.headers.get("content-type")
+            if request.url.path != UPLOAD_PATH and not _is_json(ctype):
+                # (`curl -d '{...}'` labels JSON as form data; FastAPI would answer with a puzzling 422)
+                return json_error(415, f"the request body must be JSON sent with 'Content-Type: application/json' "
+                                       f"(got {ctype or 'no Content-Type'})")
+            if _is_json(ctype):
                 body = await request.body()  # cached on the request: the handler reads the same bytes
                 try:
                     body.decode("utf-8")
@@ -38,9 +43,10 @@ class Utf8JsonRoute(APIRoute):
 
 
 def _is_json(content_type: str | None) -> bool:
-    """Whether FastAPI would parse this body as JSON (no Content-Type, or a JSON media type)."""
+    """Whether FastAPI parses this body as JSON: a JSON media type (the FastAPI we install no longer reads a
+    body without a Content-Type as JSON)."""
     if not content_type:
-        return True
+        return False
     msg = Message()
     msg["content-type"] = content_type
     subtype = msg.get_content_subtype()
@@ -50,7 +56,8 @@ def _is_json(content_type: str | None) -> bool:
 router = APIRouter(prefix="/api/v1", tags=["native"], route_class=Utf8JsonRoute,
                    dependencies=[Depends(require_api_key)])
 
-_THRESHOLD = dict(ge=0.0, le=1.0, allow_inf_nan=False)  # a finite probability: 2, NaN and inf are refused (422)
+# a finite probability given as a JSON number: 2, NaN, inf, "0.5" and true are refused (422), not coerced
+_THRESHOLD = dict(ge=0.0, le=1.0, allow_inf_nan=False, strict=True)
 
 
 class CheckRequest(BaseModel):
@@ -64,7 +71,16 @@ class CheckRequest(BaseModel):
     fingerprints: Literal[False] | list[str] | None = Field(
         None, description="Known-spinner fingerprint lists: null = auto, false = none, or list names."
     )
-    include_text: bool = Field(False, description="Echo the checked text as `text` in the report.")
+    include_text: bool = Field(False, strict=True, description="Echo the checked text as `text` in the report.")
+
+    @field_validator("fingerprints")
+    @classmethod
+    def _list_names_encodable(cls, v):
+        if isinstance(v, list):
+            for name in v:
+                if (at := lone_surrogate(name)) is not None:
+                    raise ValueError(f"a list name contains an unpaired UTF-16 surrogate at character {at}")
+        return v
 
     @field_validator("text", "path")
     @classmethod

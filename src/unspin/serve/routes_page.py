@@ -34,6 +34,7 @@ async def favicon():
                         headers={"Cache-Control": "max-age=86400"})
 
 
+@router.head("/health", include_in_schema=False)  # uptime monitors probe with HEAD
 @router.get("/health", tags=["meta"])
 async def health(request: Request, settings: Settings = Depends(settings_of)) -> dict:
     """Liveness and limits; needs no key."""
