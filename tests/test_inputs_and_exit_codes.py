@@ -114,6 +114,12 @@ def test_forced_encoding_and_its_errors():
         decode_bytes(data, "f", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown text encoding 'klingon'"):
         decode_bytes(data, "f", encoding="klingon")
+    # an 8-bit encoding decodes any bytes: binary data and a contradicting byte-order mark are still refused
+    with pytest.raises(DecodeError, match=r"^f: binary file \(NUL byte at byte offset 4\), not latin-1 text"):
+        decode_bytes(b"Caf\xe9\x00\x01 data", "f", encoding="latin-1")
+    with pytest.raises(DecodeError, match="starts with a UTF-16 byte-order mark, but --encoding cp1252 was given"):
+        decode_bytes("The bank".encode("utf-16"), "f", encoding="cp1252")
+    assert decode_bytes(b"\xef\xbb\xbfhi", "f", encoding="utf-8").text == "hi"  # its own mark is fine
 
 
 def test_library_readers_report_the_encoding(tmp_path):
@@ -259,9 +265,16 @@ def test_unknown_list_name_is_a_usage_error_said_once(tmp_path, capsys, fp_db, c
     code, out, err = run(capsys, command, "--fingerprints-db", fp_db, "--lists", "t,nosuchlist", str(good), str(good))
     assert code == 2 and not out
     assert err.count("no list named nosuchlist") == 1 and "known: t" in err and "Traceback" not in err
-    # no database at all: still a usage error naming the list
-    code, _, err = run(capsys, command, "--fingerprints-db", str(tmp_path / "none.sqlite"), "--lists", "pps", str(good))
-    assert code == 2 and "no list named pps" in err
+    # a database file that is not there is a usage error naming it (a typo must not check with no list)
+    none = tmp_path / "none.sqlite"
+    for extra in (("--lists", "pps"), ()):
+        code, out, err = run(capsys, command, "--fingerprints-db", str(none), *extra, str(good))
+        assert code == 2 and not out and f"--fingerprints-db {none}: no such file" in err
+    # a file that is no database: a usage error too, like a bad --model
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database at all\n" * 50)
+    code, out, err = run(capsys, command, "--fingerprints-db", str(junk), str(good))
+    assert code == 2 and not out and "junk.sqlite" in err
     code, out, err = run(capsys, command, "--fingerprints-db", fp_db, "--lists", "t", str(good))
     assert code in (0, 1) and "deep learning" in out and not err  # a known name works as before
 

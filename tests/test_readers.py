@@ -437,3 +437,12 @@ def test_a_csv_read_with_a_wrong_wide_encoding_is_an_error_row(tmp_path):
     for codec in ("utf-16", "utf-32"):
         docs = list(iter_documents([str(p)], encoding=codec))
         assert len(docs) == 1 and docs[0].text is None and f"not valid {codec}" in docs[0].error
+
+
+
+def test_binary_data_named_as_html_is_said_in_htmls_terms(tmp_path):
+    bad = tmp_path / "page.html"
+    bad.write_bytes(b"<html>\x00\x01\x02 binary")
+    (doc,) = list(iter_documents([str(bad)]))
+    assert doc.error.endswith("page.html: not a web page: binary data (NUL byte at byte offset 6) in a file named as "
+                              "HTML")

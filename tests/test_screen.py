@@ -394,3 +394,26 @@ def test_the_summarys_phrase_table_is_of_findings_in_the_most_documents(tmp_path
     finally:
         store.close()
     assert got == [("decennary", "decade", 3), ("zenith", "peak", 1), ("acme", "top", 1)]
+
+
+def test_a_killed_runs_half_written_files_are_swept_on_the_next_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from unspin.screen.store import Store
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)  # a process that has exited
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "reports").mkdir()
+    stale = [out / f"results.parquet.tmp{dead_pid}", out / "reports" / f"clusters.json.tmp{dead_pid}"]
+    for p in stale:
+        p.write_bytes(b"half")
+    mine = out / f"findings.parquet.tmp{os.getpid()}"  # a live process's (this one): left alone
+    mine.write_bytes(b"busy")
+    keep = out / "notes.tmp"  # not ours
+    keep.write_text("x")
+    Store(out).close()
+    assert not any(p.exists() for p in stale) and mine.exists() and keep.exists()

@@ -344,6 +344,25 @@ def test_cli_identify(tmp_path, capsys):
     bad.write_text("{}")
     assert main(["spinners", "identify", str(doc), "--spinners", str(bad)]) == 4
     assert "bad.json" in capsys.readouterr().err
+    # the natural order swallows the document into the --spinners list: say how to write it
+    assert main(["spinners", "identify", "--spinners", str(tmp_path / "b.json"), str(clean)]) == 2
+    assert "put the documents before --spinners" in capsys.readouterr().err
+    assert main(["spinners", "identify", "--spinners", str(tmp_path / "b.json"), "--", str(clean)]) == 0
+
+
+def test_learn_refuses_an_unwritable_out_before_learning(tmp_path, capsys, monkeypatch):
+    import importlib
+
+    learn_module = importlib.import_module("unspin.spinners.learn")  # (the package exports a function of that name)
+
+    pile = tmp_path / "pile"
+    pile.mkdir()
+    (pile / "a.txt").write_text("The firm said its income rose.")
+    monkeypatch.setattr(learn_module, "learn", lambda *a, **k: pytest.fail("learned before checking --out"))
+    assert main(["spinners", "learn", str(pile), "--out", str(tmp_path / "no" / "such" / "farm.json")]) == 4
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["spinners", "learn", str(pile), "--out", str(pile)]) == 4
+    assert "is a directory" in capsys.readouterr().err
 
 
 # ---- clustering and screen -------------------------------------------------------------------------------

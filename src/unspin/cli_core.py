@@ -150,6 +150,13 @@ def _lists_problem(opts: dict, command: str) -> int | None:
         return None
     from . import fingerprints as fp
 
+    given = opts.get("fingerprints_db")
+    if given and not os.path.isfile(given):
+        # a mistyped path would otherwise check with no list at all, and say nothing
+        print(f"unspin {command}: --fingerprints-db {given}: no such file (lists are imported into a database "
+              f"with `unspin fingerprints import LIST --db {given}`)", file=sys.stderr)
+        return int(ExitCode.USAGE)
+
     try:  # also without --lists: a damaged database (or not a database) is said once, not per input
         fp.load(names=names if isinstance(names, list) else None, db_path=opts.get("fingerprints_db"))
     except fp.UnknownListError as e:
@@ -157,7 +164,8 @@ def _lists_problem(opts: dict, command: str) -> int | None:
         return int(ExitCode.USAGE)
     except fp.StoreError as e:
         print(f"unspin {command}: {e}", file=sys.stderr)
-        return int(ExitCode.INPUT)
+        # a file named on the command line is a bad option, like --model's (2); the default database is an input
+        return int(ExitCode.USAGE if given else ExitCode.INPUT)
     return None
 
 

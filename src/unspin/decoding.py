@@ -43,7 +43,13 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class DecodeError(ValueError):
-    """The bytes are not text (or not in the encoding asked for); the message names the file and says why."""
+    """The bytes are not text (or not in the encoding asked for); the message names the file and says why.
+    `nul_at`: the offset of the NUL byte when the bytes were refused as binary data (a reader of a given format
+    can then say it in its own terms)."""
+
+    def __init__(self, message: str, nul_at: int | None = None):
+        super().__init__(message)
+        self.nul_at = nul_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +131,16 @@ def _decode_as(data: bytes, name: str, encoding: str) -> Decoded:
             elif codec in ("utf-16", "utf-32"):  # no BOM: the byte order the zero bytes show, else little-endian
                 codec = ("utf-16-be" if _utf16_without_bom(data) == "utf-16-be" else "utf-16-le") \
                     if codec == "utf-16" else "utf-32-le"
+    if family not in ("utf-16", "utf-32"):
+        # an 8-bit encoding decodes any bytes at all: what the file's own start says still counts
+        for mark, _, label in _BOMS:
+            if data.startswith(mark) and not (family == "utf-8" and label == "UTF-8"):
+                raise DecodeError(f"{name}: starts with a {label} byte-order mark, but --encoding {encoding} was "
+                                  f"given: leave --encoding out, or give {label}")
+        nul = data.find(b"\x00", 0, SNIFF_BYTES)
+        if nul >= 0:
+            raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not {encoding} text; "
+                              f"{REMEDY_BINARY}", nul_at=nul)
     if not data[len(bom):]:
         raise _empty(name, bool(bom))
     text = _strict(data, codec, name, len(bom), f" (--encoding {encoding})")
@@ -311,7 +327,8 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
             return Decoded(text, utf16)
     nul = data.find(b"\x00", 0, SNIFF_BYTES)
     if nul >= 0:
-        raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not text; {REMEDY_BINARY}")
+        raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not text; {REMEDY_BINARY}",
+                          nul_at=nul)
     try:
         return Decoded(data.decode("utf-8"), None)
     except UnicodeDecodeError as e:

@@ -186,7 +186,7 @@ def decode_text(data: bytes, name: str, encoding: str | None = None, meta: dict 
     try:
         decoded = decode_bytes(data, name, encoding=encoding, declared=declared)
     except DecodeError as e:
-        raise ReadError(str(e)) from None
+        raise ReadError(str(e)) from e
     if meta is not None and decoded.encoding:
         meta["encoding"] = decoded.encoding
     return decoded.text.replace("\r\n", "\n").replace("\r", "\n")
@@ -208,9 +208,19 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0
 def _html_to_str(data: bytes, name: str, meta: dict, encoding: str | None = None) -> str:
     """The page's markup as text: the shared decoding path, with the page's own <meta charset> as the
     declared encoding (a BOM or --encoding still win, as in browsers)."""
+    from .decoding import DecodeError
+
     m = _META_CHARSET.search(data[:4096])
     declared = m.group(1).decode("ascii") if m else None
-    return decode_text(data, name, encoding=encoding, meta=meta, declared=declared)
+    try:
+        return decode_text(data, name, encoding=encoding, meta=meta, declared=declared)
+    except ReadError as e:
+        # (the text reader's advice, "extract it first: unspin screen reads HTML", makes no sense for HTML)
+        cause = e.__cause__
+        if isinstance(cause, DecodeError) and cause.nul_at is not None:
+            raise ReadError(f"{name}: not a web page: binary data (NUL byte at byte offset {cause.nul_at}) in a file "
+                            "named as HTML") from None
+        raise
 
 
 def _selectolax_text(html: str) -> str:

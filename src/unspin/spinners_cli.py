@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .cli_args import installed_thesauri, known_thesauri
@@ -72,7 +73,8 @@ def add_parser(sub) -> None:
                        description="Likelihood of the document under each learned dictionary against clean English, "
                        "as calibrated probabilities; 'none' when no dictionary explains it. The bar for naming "
                        "one rises with the number of dictionaries given: each is one more chance of a chance match.")
-    idf.add_argument("paths", nargs="+", metavar="DOC", help="text files; - reads standard input")
+    idf.add_argument("paths", nargs="*", metavar="DOC", help="text files; - reads standard input (put them before "
+                     "--spinners, or end the --spinners list with --)")
     idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
     idf.add_argument("--min-probability", type=_rate, default=0.5)
     idf.add_argument("--together", action="store_true",
@@ -128,11 +130,21 @@ def run_learn(args) -> int:
     from .readers import iter_documents
     from .spinners.learn import learn, save
 
+    # where the result goes is checked before the learning (minutes on a large pile) is done
+    parent = Path(args.out).resolve().parent
+    if not parent.is_dir():
+        return _err(f"cannot write {args.out}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        return _err(f"cannot write {args.out}: the directory {parent} is not writable")
+    if Path(args.out).is_dir():
+        return _err(f"cannot write {args.out}: it is a directory")
     texts, errors = [], 0
     for doc in iter_documents(args.inputs, text_field=args.text_field):
         if doc.error:
             errors += 1
-            print(f"unspin spinners: {doc.id}: {doc.error} (skipped)", file=sys.stderr)
+            # (an error names its file already; a row of a JSONL/CSV file is named by its id)
+            where = "" if doc.error.startswith(f"{doc.source}:") and doc.meta.get("row") is None else f"{doc.id}: "
+            print(f"unspin spinners: {where}{doc.error} (skipped)", file=sys.stderr)
             continue
         texts.append(doc.text)
     if not texts:
@@ -165,7 +177,11 @@ def run_learn(args) -> int:
         for e in sorted(d.entries, key=lambda e: (-e.count, e.spun))[:15]:
             print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}"
                   + (f"  ({e.source})" if e.source != "pile" else ""))
-        print(f"use it: unspin fingerprints import {args.out}")
+        if len(d):
+            print(f"use it: unspin fingerprints import {args.out}")
+        else:
+            print("  no entry reached the confidence an entry needs: a larger pile of the tool's output shows more "
+                  "(the file holds no entries to import)")
     return int(ExitCode.INPUT) if errors else 0
 
 
@@ -175,6 +191,10 @@ def run_identify(args) -> int:
     from .spinners.identify import Scorer, identify
     from .spinners.learn import load_learned, load_model
 
+    if not args.paths:
+        # (argparse gives every word after --spinners to that list, so `--spinners a.json doc.txt` leaves no DOC)
+        return _err("no document to identify: put the documents before --spinners, or end the --spinners list "
+                    "with -- (unspin spinners identify --spinners a.json b.json -- doc.txt)", ExitCode.USAGE)
     try:
         dicts = [load_learned(p) for p in args.spinners]
     except SpinnerFileError as e:

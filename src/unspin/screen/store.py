@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -50,6 +51,31 @@ def _safe(value):
     return value
 
 
+_TEMP_OF_PID = re.compile(r"\.tmp(\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (exists, but another user's)
+        return True
+    return True
+
+
+def sweep_stale_temps(out_dir: Path) -> int:
+    """Remove the half-written files (`NAME.tmpPID`) of runs that were killed before they could rename or delete
+    them (kill -9 during an export); a file of a process still running is left alone. Returns how many."""
+    n = 0
+    for path in list(out_dir.glob("*.tmp*")) + list(out_dir.glob("*/*.tmp*")):
+        m = _TEMP_OF_PID.search(path.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))) and path.is_file():
+            path.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
 class Store:
     def __init__(self, out_dir: str | os.PathLike):
         self.dir = Path(out_dir)
@@ -60,6 +86,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         self._check_version()
+        sweep_stale_temps(self.dir)
 
     def _check_version(self) -> None:
         """Refuse to resume a run written with another table layout (its rows could not be read back)."""
