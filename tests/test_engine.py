@@ -73,6 +73,41 @@ def test_report_fields_offsets_and_levels_on_the_bundled_example():
     assert clean.spin_score < rep.spin_score and clean.verdict != "spun" and not clean.at_level("finding")
 
 
+def test_every_occurrence_of_a_word_found_spun_is_judged(monkeypatch):
+    """The gate skips a word the document repeats (its echo looks like a writer's): the story's second "focal" was
+    passed over while the first was a finding, and `restore` mended one of the two. Such occurrences are scored
+    once a word is a finding, each judged on its own, after the spin score (which they do not change)."""
+    text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text()
+    rep = unspin.check(text, fingerprints=False)
+    focal = [f for f in rep.at_level("finding") if f.text.lower() == "focal"]
+    assert len(focal) == 2 and all(f.suggestions[0] == "central" for f in focal)
+    assert "focal" not in unspin.restore(text, fingerprints=False).text.lower()
+    # without the rescue the same spin score, and only the first "focal"
+    monkeypatch.setattr(engine_mod, "_rescue_repeats", lambda text, k, model, keep, prepared, retained, p2, *a: p2)
+    plain = unspin.check(text, fingerprints=False)
+    assert plain.spin_score == rep.spin_score and plain.verdict == rep.verdict
+    assert [f.start for f in plain.findings if f.text.lower() == "focal"] == [focal[0].start]
+    assert {(f.start, f.end) for f in plain.findings} < {(f.start, f.end) for f in rep.findings}
+
+
+def test_the_rescue_walk_meets_the_pieces_the_check_walked():
+    from unspin.document import pieces_in_sections, pieces_numbered
+
+    k = engine_mod.knowledge()
+    # our own text, long enough for several sections
+    text = "\n\n".join(f"Story {i}: the council met and agreed to publish the report next week. " * 25
+                       for i in range(50))
+    n_sections, walk, _ = pieces_in_sections(text, k)
+    everything = list(walk)
+    assert n_sections > 3
+    wanted = {0, 7, len(everything) - 1}
+    for i, base, piece, stats, run in pieces_numbered(text, k, wanted):
+        base0, piece0, stats0, run0 = everything[i]
+        assert (base, piece, run.start, run.lower) == (base0, piece0, run0.start, run0.lower)
+        assert stats.words == stats0.words and (stats.lemma_counts == stats0.lemma_counts).all()
+    assert [n for n, *_ in pieces_numbered(text, k, wanted)] == sorted(wanted)
+
+
 def test_an_imported_lists_word_pair_puts_its_original_first(tmp_path):
     """A list teaches word pairs ("focal city" → "capital city": focal → capital); a span the model flags that the
     pairs cover gets the paired original first, and the evidence says so (a learned tool dictionary restores as

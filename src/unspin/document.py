@@ -259,6 +259,22 @@ def pieces_in_sections(text: str, k: Knowledge
     return len(parts), walk(), total
 
 
+def pieces_numbered(text: str, k: Knowledge, wanted: set[int]) -> Iterator[tuple[int, int, str, DocStats, WordRun]]:
+    """(piece number, base, piece, its section's counts, its words) of the pieces numbered in `wanted`, numbered
+    as pieces_in_sections walks them; only the sections holding one are tokenised and counted again."""
+    n = 0
+    for _, _, section_pieces in sections(text):
+        numbers = range(n, n + len(section_pieces))
+        n += len(section_pieces)
+        if not any(i in wanted for i in numbers):
+            continue
+        runs = [word_run(piece) for _, piece in section_pieces]
+        section_stats = stats_of_runs(runs, k, RegisterCounts())
+        for i, (base, piece), run in zip(numbers, section_pieces, runs):
+            if i in wanted:
+                yield i, base, piece, section_stats, run.shifted(base)
+
+
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
     """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
     words = lookup_words(text[: sample * 8], sample)
