@@ -135,6 +135,36 @@ def test_empty_short_and_non_english_inputs_are_uncertain():
               "weiterhin schneller steigen als die Löhne und die Regierung keine Einigung erzielt hat. ") * 3
     rep = unspin.check(german, fingerprints=False)
     assert rep.verdict == "uncertain" and rep.findings == [] and rep.notes and rep.spin_score is None
+    # nor does the corpus screen's first stage call it clean
+    assert engine_mod.check(german, engine_mod.knowledge(), screen=True).verdict == "uncertain"
+
+
+def test_program_code_is_no_prose_to_judge():
+    """Code passes the English-words test (if, for, in, not, return…): it gets no score and no verdict."""
+    code = "\n".join([
+        "def restore(text, findings):",
+        "    # replace each flagged span by its first suggestion",
+        "    out = []",
+        "    last = 0",
+        "    for f in sorted(findings, key=lambda f: f.start):",
+        "        if f.start < last:",
+        "            continue",
+        "        out.append(text[last:f.start])",
+        "        out.append(f.suggestions[0] if f.suggestions else f.text)",
+        "        last = f.end",
+        "    out.append(text[last:])",
+        "    return ''.join(out)",
+    ] * 6)
+    for screen in (False, True):
+        rep = engine_mod.check(code, engine_mod.knowledge(), screen=screen)
+        assert rep.verdict == "uncertain" and rep.spin_score is None and not rep.findings
+        assert any("program code" in n for n in rep.notes)
+    # prose with a few indented lines (a quoted poem, a list) stays prose
+    from unspin.document import code_like
+
+    prose = "\n".join(["The council met on Monday and agreed to publish the report.",
+                       "  It named three members:", "  the chair, the treasurer and the clerk."] * 5)
+    assert code_like(prose) is None
 
 
 def test_restore_replaces_only_flagged_spans():

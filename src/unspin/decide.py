@@ -69,6 +69,11 @@ class Retained:
             if self._held > self._spill_bytes:
                 self._spill()
 
+    def extend(self, other: "Retained") -> None:
+        """Append `other`'s spans after these (in its order)."""
+        for block in other._blocks:
+            self.add(*(other._get(block, key) for key in Retained.KEYS))
+
     @property
     def spilled(self) -> bool:
         return self._file is not None

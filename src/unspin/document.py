@@ -3,6 +3,7 @@ language check, and the corpus screen's first stage (document statistics that ne
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -275,6 +276,42 @@ def pieces_numbered(text: str, k: Knowledge, wanted: set[int]) -> Iterator[tuple
                 yield i, base, piece, section_stats, run.shifted(base)
 
 
+# Program code passes the English-prose test (its keywords are English function words: if, for, in, and, not,
+# return…). Measured 2026-12-01 on the 12,700 documents of the eleven clean registers: no document has both a
+# third of its lines indented and code tokens at 1 % of its words (the largest with indented lines, old speeches,
+# have 0.6 %; honest prose reaching 10 % — formulas in abstracts, URLs in web text — has no indented lines),
+# while every Python and JavaScript file of this project has both above 60 % and 14 %.
+_CODE_TOKEN = re.compile(r"[A-Za-z_]\w*\(|\w\.[A-Za-z_]\w*|\b\w+_\w+\b|[{};]|==|!=|->|=>|\+=|:=|</?\w+[ >]")
+_INDENTED_LINE = re.compile(r"^(?: {2,}|\t)\S", re.M)
+_LETTERS = re.compile(r"[A-Za-z]+")
+CODE_INDENTED_SHARE = 0.3
+CODE_TOKEN_SHARE = 0.1
+
+
+def code_like(text: str, sample: int = 16_000) -> tuple[float, float] | None:
+    """(share of indented lines, code tokens per word) of the text's start when both say program code, else
+    None. A text of fewer than 8 lines is never called code (a quoted snippet in prose stays prose)."""
+    head = text[:sample]
+    lines = sum(1 for ln in head.splitlines() if ln.strip())
+    if lines < 8:
+        return None
+    indented = len(_INDENTED_LINE.findall(head)) / lines
+    tokens = len(_CODE_TOKEN.findall(head)) / max(len(_LETTERS.findall(head)), 1)
+    return (indented, tokens) if indented >= CODE_INDENTED_SHARE and tokens >= CODE_TOKEN_SHARE else None
+
+
+def not_prose(text: str, k: Knowledge) -> str | None:
+    """Why `text` is no English prose the model can judge (a note for the report), or None when it is."""
+    known, func = english_share(text, k)
+    if known < 0.6 or func < 0.12:
+        return (f"text does not look like English prose (known words {known:.0%}, function words {func:.0%}); no "
+                "model findings")
+    if (code := code_like(text)) is not None:
+        return (f"text looks like program code, not English prose ({code[0]:.0%} of its lines indented, "
+                f"{code[1]:.2f} code tokens per word); no model findings")
+    return None
+
+
 def english_share(text: str, k: Knowledge, sample: int = 4000) -> tuple[float, float]:
     """(share of word tokens the LM or the lexicon knows, share that are English function words)."""
     words = lookup_words(text[: sample * 8], sample)
@@ -351,7 +388,7 @@ def screen_features(text: str, k: Knowledge, model, keep: bool = False):
 def screen_clears(text: str, k: Knowledge, model, keep: bool = False) -> tuple[bool, PreparedText | None]:
     """(True when the first stage is sure enough the document is clean to skip span analysis, and — with
     `keep` — what it computed, for the full check to reuse; else None)."""
-    if model.screen is None:
+    if model.screen is None or not_prose(text, k) is not None:  # (the full check says why it cannot judge it)
         return False, None
     x, prepared = screen_features(text, k, model, keep=True) if keep else (screen_features(text, k, model), None)
     return bool(model.screen.decision(x[None, :])[0] < model.screen_threshold), prepared

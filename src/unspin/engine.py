@@ -26,7 +26,7 @@ import numpy as np
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
                      Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
-from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, english_share, pieces,
+from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, not_prose, pieces,
                        pieces_in_sections, pieces_numbered, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
 from .findings import merge_external, model_findings, refute
@@ -143,11 +143,8 @@ def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg,
             spans = piece_spans(piece, base, k, stats, run)
         mask = np.isin(spans.form, flagged) & ~model.gate_keep(gate_matrix(spans))
         rescue_piece(spans, np.nonzero(mask)[0], k, stats, model, extra, keep)
-    parts = [p2]
-    for p1, rows in extra.batches(SECOND_PASS_ROWS):
-        parts.append(second_pass(p1, rows, agg, words, model))
-    for key_block in extra._blocks:
-        retained.add(*(extra._get(key_block, key) for key in Retained.KEYS))
+    parts = [p2] + [second_pass(p1, rows, agg, words, model) for p1, rows in extra.batches(SECOND_PASS_ROWS)]
+    retained.extend(extra)
     return np.concatenate(parts)
 
 
@@ -164,10 +161,8 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     if not words:
         notes.append("no words")
         return empty
-    known, func = english_share(text, k)
-    if known < 0.6 or func < 0.12:
-        notes.append(f"text does not look like English prose (known words {known:.0%}, function words "
-                     f"{func:.0%}); no model findings")
+    if (why := not_prose(text, k)) is not None:
+        notes.append(why)
         return empty
     agg = Aggregates()
     retained = Retained()
@@ -183,7 +178,8 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         if gate and len(spans) > len(kept):
             mask = np.ones(len(spans), dtype=bool)
             mask[kept] = False
-            skipped.append((n_piece, np.unique(spans.form[mask])))
+            skipped.append((n_piece, np.unique(spans.form[mask]).astype(np.int32)))  # (int32: a 20 MB input
+            # has ~40,000 pieces)
         if progress is not None:
             progress(base + len(piece), len(text))
     if progress is not None:  # the end, also when the text ends in blank lines no piece covers
