@@ -151,3 +151,12 @@ def test_two_distinct_listed_phrases_make_a_document_spun():
     assert decide.verdict_of(None, two, M, [], LONG) == "uncertain"  # too short or not prose: never a verdict
     variants = one + [listed(80, "irregular woodland", level="suspect")]  # variants are suspects: not listed
     assert decide.verdict_of(0.5, variants, M, [], LONG) == "uncertain"
+    # a variant merged into a model finding is at `finding` level, and still no listed phrase
+    merged = Finding(80, 98, "arbitrary woodland", ("random forest",), 0.8, source="list",
+                     rule_id="UNSPIN_LIST_PPS_VARIANT", detail="pps:~random forest", level="finding")
+    assert decide.verdict_of(0.5, one + [merged], M, [], LONG) == "uncertain"
+    assert decide.verdict_of(0.95, [merged], M, [], 60) == "uncertain"  # nor is it sure enough for a short text
+    from unspin.fingerprints import density, is_listed
+
+    assert not is_listed(merged) and is_listed(one[0])
+    assert density([merged], 100)["listed"] == 0

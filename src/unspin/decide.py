@@ -10,7 +10,7 @@ import numpy as np
 
 from . import features as F
 from .model import SHORT_TEXT_WORDS
-from .types import LEVEL_FINDING, SOURCE_LIST, SOURCE_MODEL, Finding
+from .types import LEVEL_FINDING, SOURCE_MODEL, Finding, is_list_variant, is_listed_hit
 
 MIN_WORDS_FOR_SCORE = 40  # shorter texts get no spin score (never a confident number on a sentence)
 
@@ -255,7 +255,7 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
     """The verdict of a text of `words` words from its spin score (None: no score) and findings."""
     if score is None:
         return "uncertain"
-    listed = {f.detail for f in findings if f.source == SOURCE_LIST and f.level == LEVEL_FINDING}
+    listed = {f.detail for f in findings if is_listed_hit(f)}
     if len(listed) >= LISTED_SPUN:  # whatever the score and the text's length
         if score < model.doc_spun:
             notes.append(f"{len(listed)} distinct phrases of imported tortured-phrase lists: spun on the lists' "
@@ -264,7 +264,7 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
     if score >= model.doc_spun:
         # chance model findings are what the short texts' rule guards against; a listed phrase or a traced
         # restoration at `finding` level is no chance, and one is enough with the score
-        sure = any(f.source != SOURCE_MODEL and f.level == LEVEL_FINDING for f in findings)
+        sure = any(f.source != SOURCE_MODEL and f.level == LEVEL_FINDING and not is_list_variant(f) for f in findings)
         need = model.short_spun_findings if words < SHORT_TEXT_WORDS and not sure else None
         if need and (found := distinct_findings(findings)) < need:
             notes.append(f"a short text ({words} words) is called spun only when at least {need} different words "

@@ -41,6 +41,18 @@ RULE_TRACE = "UNSPIN_TRACE"
 RULE_LIST_PREFIX = "UNSPIN_LIST_"
 
 
+def is_list_variant(f: "Finding") -> bool:
+    """A variant of a listed phrase (fingerprints/variants.py: detail `<list>:~<expected>`), not a listed phrase:
+    a suspect on its own, and even where it is merged into a model finding at `finding` level it is no certain
+    evidence (no listed hit, no `spun` on the lists' word)."""
+    return f.source == SOURCE_LIST and f.detail.split(":", 1)[-1].startswith("~")
+
+
+def is_listed_hit(f: "Finding") -> bool:
+    """A listed phrase of an imported list found at `finding` level (not a variant of one)."""
+    return f.source == SOURCE_LIST and f.level == LEVEL_FINDING and not is_list_variant(f)
+
+
 def list_rule_id(list_name: str) -> str:
     """Stable rule id of an imported list: `UNSPIN_LIST_<NAME>` (upper case, other characters as `_`)."""
     return RULE_LIST_PREFIX + (re.sub(r"[^A-Z0-9]+", "_", list_name.upper()).strip("_") or "LIST")

@@ -1,15 +1,16 @@
 """Merging listed hits with the model's findings, and per-document fingerprint density."""
 from __future__ import annotations
 
-from ..types import LEVEL_FINDING, SOURCE_LIST, Finding
+from ..types import LEVEL_FINDING, Finding, is_listed_hit
 
 # "≥ 5 listed fingerprints" is the usual PPS flag for a paper; below it, a few hits still deserve a look.
 DEFAULT_THRESHOLDS = {"high": 5, "medium": 2, "low": 1}
 
 
 def is_listed(f: Finding) -> bool:
-    """A listed phrase found (`FingerprintSet.match`): not a variant of one (variants.py, `suspect` level)."""
-    return f.source == SOURCE_LIST and f.level == LEVEL_FINDING
+    """A listed phrase found (`FingerprintSet.match`): not a variant of one (variants.py), even one merged into a
+    model finding at `finding` level."""
+    return is_listed_hit(f)
 
 
 def list_name(f: Finding) -> str:
