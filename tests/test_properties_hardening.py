@@ -199,3 +199,23 @@ def test_readers_never_raise(data, suffix):
             assert isinstance(text, str)
         except ReadError as e:
             assert str(p) in str(e)
+
+
+RESTORE_SCHEMA = json.loads((ROOT / "docs" / "schema" / "restore-v2.json").read_text())
+
+
+def test_restore_json_validates_against_its_schema(tmp_path):
+    from unspin.cli import main
+
+    jsonschema.Draft202012Validator.check_schema(RESTORE_SCHEMA)
+    validator = jsonschema.Draft202012Validator(RESTORE_SCHEMA)
+    spun = ROOT / "examples" / "spun-news.txt"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        main(["restore", "--format", "json", "--no-fingerprints", str(spun), str(tmp_path / "missing.txt")])
+    objs = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    assert len(objs) == 2 and objs[0]["edits"] and "error" in objs[1]
+    for obj in objs:
+        validator.validate(obj)
+    assert not validator.is_valid({**objs[0], "edits": [{"start": 0, "end": 5, "old": "Focal"}]})
+    assert not validator.is_valid({**objs[0], "schema": 1})

@@ -104,9 +104,12 @@ def test_csv_and_parquet_rows(tmp_path):
     pdocs = list(iter_documents([str(pq)], text_field="txt", id_field="n"))
     assert [d.id.split("@")[0] for d in pdocs] == ["10", "11", "12"]
     assert pdocs[1].error and "row 2" in pdocs[1].error and "missing or null" in pdocs[1].error
-    assert count_documents([str(pq)]) == 3
+    assert count_documents([str(pq)], text_field="txt", id_field="n") == 3
     missing = list(iter_documents([str(pq)], text_field="body"))
     assert "no column 'body'" in missing[0].error and "txt" in missing[0].error
+    # a file without the column is one error row, and the progress total counts it so
+    assert count_documents([str(pq)], text_field="body") == 1 == len(missing)
+    assert count_documents([str(pq)], text_field="txt", id_field="doi") == 1
 
 
 

@@ -417,3 +417,16 @@ def test_a_killed_runs_half_written_files_are_swept_on_the_next_run(tmp_path):
     keep.write_text("x")
     Store(out).close()
     assert not any(p.exists() for p in stale) and mine.exists() and keep.exists()
+
+
+def test_the_library_screens_with_the_cascade_as_the_command_does(tmp_path):
+    import pyarrow.parquet as pq
+
+    doc = tmp_path / "in" / "a.txt"
+    doc.parent.mkdir()
+    doc.write_text("SHOWOPTIONS The council met on Monday and agreed to publish the report next week.")
+    for full, want in ((False, "('screen', True)"), (True, "('screen', False)")):
+        out = tmp_path / f"out-{full}"
+        run([doc.parent], out, jobs=1, full=full)
+        (row,) = pq.read_table(out / "results.parquet").to_pylist()
+        assert want in str(row["notes"]), row["notes"]

@@ -911,7 +911,11 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                n = pq.ParquetFile(path).metadata.num_rows
+                pf = pq.ParquetFile(path)
+                names = set(pf.schema_arrow.names)
+                # a file lacking the text (or id) column is one error row, as _iter_parquet yields it
+                missing = text_field not in names or (id_field is not None and id_field not in names)
+                n = 1 if missing else pf.metadata.num_rows
             else:
                 n = sum(1 for _ in iter_documents([path], text_field=text_field, id_field=id_field))
             total += max(n, 1)  # a file without rows is one error row

@@ -82,9 +82,11 @@ def _context(text: str, start: int, end: int) -> str:
 
 
 def _key(phrase: str) -> str:
-    """Group key: normalised words, last word lemmatised as a noun (organizations ~ organization)."""
+    """Group key: normalised words, a plural last word made singular (organizations ~ organization). Only a word
+    ending in -s: lemminflect's noun rules would also turn a verb form into a string the corpus never holds
+    ("divided" → "divide")."""
     words = normalise(phrase).split(" ")
-    if words and words[-1].isalpha():
+    if words and words[-1].isalpha() and words[-1].endswith("s"):
         from lemminflect import getLemma
 
         lem = getLemma(words[-1], upos="NOUN")

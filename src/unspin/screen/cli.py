@@ -65,7 +65,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     add_encoding_option(p)
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress bar; only a one-line summary at the end (for logs and cron)")
+                   help="no progress bar; only the summary at the end: a line of counts and the path of summary.html (for logs and cron)")
     p.add_argument("--full", action="store_true",
                    help="analyse every span of every document (by default a cheap first stage clears documents "
                         "that show no trace of spinning; they are reported clean with stage 'screen')")
@@ -155,7 +155,7 @@ def run(args) -> int:
                 text_field=args.text_field, id_field=args.id_field, include=args.include, exclude=args.exclude,
                 timeout=args.timeout or None, batch_size=args.batch_size, report_top=args.report_top,
                 progress=callback, retry_errors=args.retry_errors, encoding=args.encoding,
-                check_options={"screen": not args.full}, learn_spinners=args.learn_spinners,
+                full=args.full, learn_spinners=args.learn_spinners,
                 spinner_min_docs=args.spinner_min_docs,
             )
     except KeyboardInterrupt:

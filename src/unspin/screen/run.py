@@ -75,6 +75,7 @@ def screen(
     encoding: str | None = None,
     learn_spinners: bool = False,
     spinner_min_docs: int = 5,
+    full: bool = False,
 ) -> ScreenOutcome:
     """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
     called after each document. `check_fn` defaults to unspin.check (resolved inside each worker).
@@ -82,8 +83,11 @@ def screen(
     encoding of text/HTML/CSV/JSONL inputs (default: detected per file; the results say which). Raises EngineError
     if the engine fails on a warm-up sentence (local engine) and ConnectionError if a Dask scheduler cannot
     be reached; committed results are kept in both cases. `learn_spinners` then groups the spun documents by
-    the tool that made them and learns one dictionary per group (screen/spinners.py; summary.html lists them)."""
+    the tool that made them and learns one dictionary per group (screen/spinners.py; summary.html lists them).
+    `full` turns the first stage's cascade off (`--full`): every document gets the full check."""
     t0 = time.perf_counter()
+    # as the command does: the corpus screen's first stage clears what it is sure of, unless `full`
+    check_options = {"screen": not full, **(check_options or {})}
     out = Path(out_dir)
     store = Store(out)
     try:

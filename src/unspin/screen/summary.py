@@ -113,7 +113,12 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
                                             for label, n, cls in cards) + "</div>",
             "<p><small>" + " · ".join(f"<b>{E(verdict)}</b>: {E(meaning)}"
                                       for verdict, meaning in VERDICT_MEANING.items()) + "</small></p>",
-            "<h2>Spin scores</h2>", histogram_svg(store.scores())]
+            "<h2>Spin scores</h2>", histogram_svg(scores := store.scores()),
+            # (a document has no score when it is an error row, too short, not English prose, or cleared by the
+            # first stage: the histogram says how many it shows, not to be read as all of them)
+            f"<p><small>{len(scores):,} of {st['documents']:,} documents have a spin score and are shown; the "
+            "others are error rows, texts too short or not English prose (no score), or documents the first "
+            "stage cleared without span analysis.</small></p>"]
 
     phrases = store.top_phrases(40)
     body.append("<h2>Most frequent findings</h2>"

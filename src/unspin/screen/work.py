@@ -63,9 +63,10 @@ def timeout_message(doc: Document, seconds: float) -> str:
 
 
 def top_phrases(findings) -> list[str]:
-    """Distinct flagged phrases (lower case), most confident first."""
+    """Distinct flagged phrases (lower case): findings, most confident first, then borderline suspects when the
+    findings are fewer than TOP_PHRASES."""
     out: list[str] = []
-    for f in sorted(findings, key=lambda f: (-f.confidence, f.start)):
+    for f in sorted(findings, key=lambda f: (f.level != LEVEL_FINDING, -f.confidence, f.start)):
         p = f.text.lower()
         if p not in out:
             out.append(p)
