@@ -476,3 +476,60 @@ def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
     assert f"{again}: not added: the index holds the same text as {src / 'a.txt'}" in err
     with TraceIndex(ix) as t:
         assert t.info()["documents"] == 1
+
+
+# Our own short stories (headline line, then sentences), for the copy edits a spinner or an editor makes.
+OWN_SOURCES = {
+    "harbour": ("Harbour plan approved\n"
+                "The council approved the new harbour plan on Tuesday after a long debate. Fishermen said the work "
+                "would start in spring and finish before the summer. \"We can finally land our boats safely,\" one of "
+                "them said.\nLocal businesses expect more visitors once the work is done. The inspectors found "
+                "nothing wrong with the old pier, but the council wants a new one.\n"),
+    "orchard": ("Orchard growers ask for help\n"
+                "Apple growers in the valley are asking the state government for emergency support after a hail "
+                "storm damaged most of the crop. The growers said the storm lasted only twenty minutes but "
+                "destroyed a year of work. Critics say the support scheme is too slow to help families in time.\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def own_index(tmp_path_factory, th):
+    from unspin.trace import TraceIndex
+
+    ix = TraceIndex(tmp_path_factory.mktemp("own-index"), create=True)
+    ix.add(Document(id=k, source=k, text=v) for k, v in OWN_SOURCES.items())
+    yield ix
+    ix.close()
+
+
+def _restored(text, index):
+    from unspin.trace import trace
+
+    fs = trace(text, index).restorations
+    return apply_edits(text, edits_from_findings(text, fs)), fs
+
+
+def test_restorations_keep_the_copys_lines_and_spacing(own_index):
+    src = OWN_SOURCES["orchard"]
+    # a word inserted at the start of a line, and one before a full stop
+    spun = src.replace("Critics say", "Art critics say").replace("in time.", "in time out.")
+    restored, fs = _restored(spun, own_index)
+    assert restored == src, [(f.text, f.suggestions) for f in fs]
+    assert all("\n" not in f.text and "\n" not in f.suggestions[0] for f in fs)
+
+
+def test_an_honest_edit_of_a_source_is_restored_but_not_called_spun(own_index):
+    import unspin
+
+    src = OWN_SOURCES["harbour"]
+    edited = src.replace("the work would start", "the work will start").replace(
+        "Local businesses", "Local shops and businesses")
+    report = unspin.check(edited, index=str(own_index.dir), fingerprints=False)
+    traced = [f for f in report.findings if f.source == "trace"]
+    assert traced and all(f.confidence < 0.99 for f in traced)  # unlinked differences, not swaps
+    assert report.verdict != "spun", (report.spin_score, [(f.text, f.suggestions) for f in report.findings])
+    # a thesaurus-linked swap is sure evidence: the same copy with swaps is scored higher
+    spun = edited.replace("approved the new", "sanctioned the new").replace("damaged", "harmed")
+    swapped = unspin.check(spun, index=str(own_index.dir), fingerprints=False)
+    assert any(f.source == "trace" and f.confidence >= 0.99 for f in swapped.findings)
+    assert swapped.spin_score > report.spin_score

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import features as F
 from .model import SHORT_TEXT_WORDS
-from .types import LEVEL_FINDING, SOURCE_MODEL, Finding, is_list_variant, is_listed_hit
+from .types import LEVEL_FINDING, Finding, is_listed_hit, is_sure_evidence
 
 MIN_WORDS_FOR_SCORE = 40  # shorter texts get no spin score (never a confident number on a sentence)
 
@@ -264,7 +264,7 @@ def verdict_of(score: float | None, findings: list[Finding], model, notes: list[
     if score >= model.doc_spun:
         # chance model findings are what the short texts' rule guards against; a listed phrase or a traced
         # restoration at `finding` level is no chance, and one is enough with the score
-        sure = any(f.source != SOURCE_MODEL and f.level == LEVEL_FINDING and not is_list_variant(f) for f in findings)
+        sure = any(is_sure_evidence(f) for f in findings)
         need = model.short_spun_findings if words < SHORT_TEXT_WORDS and not sure else None
         if need and (found := distinct_findings(findings)) < need:
             notes.append(f"a short text ({words} words) is called spun only when at least {need} different words "

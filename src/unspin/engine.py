@@ -32,7 +32,7 @@ from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, s
 from .findings import merge_external, model_findings, refute
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
-from .types import LEVEL_FINDING, Finding, Report
+from .types import Finding, Report, is_sure_evidence
 
 __all__ = ["Knowledge", "knowledge", "score_document", "check", "first_pass_piece", "DocumentScore", "sections",
            "SECTION_WORDS", "LONG_DOCUMENT_WORDS", "pieces"]
@@ -220,7 +220,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     gate = cascade and suspect_threshold >= model.suspect_threshold - 1e-9
     external = list(external)
     # certain evidence for the spin score: listed phrases and traced restorations, not variants (suspects)
-    n_ext = len({(f.start, f.end) for f in external if f.level == LEVEL_FINDING})
+    n_ext = len({(f.start, f.end) for f in external if is_sure_evidence(f)})
     ds = score_document(text, k, model, gate=gate, n_external=n_ext, keep=min(KEEP, suspect_threshold),
                         progress=progress, prepared=prepared)
     notes = list(ds.notes)

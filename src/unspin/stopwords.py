@@ -30,3 +30,19 @@ you'd he'd she'd we'd they'd i'll you'll he'll she'll we'll they'll let's""".spl
 
 def is_function_word(lower: str) -> bool:
     return lower in FUNCTION_WORDS or lower in CONTRACTIONS
+
+
+# Words that state a fact rather than word it: a spinner leaves numbers and dates alone (unspin.spin and the drawn
+# tools do), so where a source has "three times" and a copy "twice", someone changed what was said, and the trace
+# does not undo it ("march" and "may" are left out: as verbs they are words a spinner swaps).
+FACT_WORDS = frozenset((
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
+    "billion trillion once twice thrice dozen dozens hundreds thousands millions billions half quarter "
+    "monday tuesday wednesday thursday friday saturday sunday january february april june july "
+    "august september october november december").split())
+
+
+def is_fact_word(lower: str) -> bool:
+    """A number word, or the name of a day or a month (lower case)."""
+    return lower in FACT_WORDS

@@ -48,6 +48,22 @@ def is_list_variant(f: "Finding") -> bool:
     return f.source == SOURCE_LIST and f.detail.split(":", 1)[-1].startswith("~")
 
 
+TRACE_LINKED_CONFIDENCE = 0.99  # a traced substitution the thesaurus links (a swap); an unlinked difference: 0.9
+TRACE_CHANGED_CONFIDENCE = 0.9
+
+
+def is_sure_evidence(f: "Finding") -> bool:
+    """An external finding that is certain evidence of spinning for the verdict and the spin score: a listed
+    phrase (not a variant of one), or a traced substitution the thesaurus links. A traced difference the
+    thesaurus does not link is restored but proves nothing: an honest editor's "shops and businesses" or "will"
+    for "would" differs from the source as much as a swap does."""
+    if f.level != LEVEL_FINDING:
+        return False
+    if f.source == SOURCE_TRACE:
+        return f.confidence >= TRACE_LINKED_CONFIDENCE
+    return is_listed_hit(f)
+
+
 def is_listed_hit(f: "Finding") -> bool:
     """A listed phrase of an imported list found at `finding` level (not a variant of one)."""
     return f.source == SOURCE_LIST and f.level == LEVEL_FINDING and not is_list_variant(f)

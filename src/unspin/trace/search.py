@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from cachetools import LRUCache, cached
 
+from ..stopwords import is_fact_word, is_function_word
 from ..text import tokenize
-from ..types import RULE_TRACE, SOURCE_TRACE, Finding
+from ..types import RULE_TRACE, SOURCE_TRACE, TRACE_CHANGED_CONFIDENCE, TRACE_LINKED_CONFIDENCE, Finding
 from .align import MAX_PHRASE, Alignment, Linker, align, trim_context
 from .features import segment
 from .store import TraceIndex
@@ -250,22 +251,47 @@ def _span(tokens, i1, i2) -> tuple[int, int]:
     return tokens[i1].start, tokens[i2 - 1].end
 
 
-def _widen(al: Alignment, i1, i2, j1, j2):
-    """A one-sided difference (a dropped or an inserted word) becomes a replacement of a neighbouring word, so
-    that it can be applied as an edit: "the dog" vs "the big dog" → ("dog" → "big dog")."""
-    if i1 == i2:
-        if i2 < len(al.a) and j2 < len(al.b):
-            return i1, i2 + 1, j1, j2 + 1
-        if i1 > 0 and j1 > 0:
-            return i1 - 1, i2, j1 - 1, j2
-        return None
-    if j1 == j2:
-        if i2 < len(al.a) and j2 < len(al.b):
-            return i1, i2 + 1, j1, j2 + 1
-        if i1 > 0 and j1 > 0:
-            return i1 - 1, i2, j1 - 1, j2
-        return None
-    return i1, i2, j1, j2
+def _widen(al: Alignment, text: str, source: str, base: int, i1, i2, j1, j2):
+    """A one-sided difference (a dropped or an inserted word) becomes a replacement that takes in a neighbouring
+    word, so that it can be applied as an edit: "the dog" vs "the big dog" → ("the" → "the big"). The word before
+    goes first: an inserted word is then removed with the space before it ("found out." → "found."), not with
+    the punctuation after it ("found ."). A neighbour across a line break is never taken (the edit would join
+    two lines), and punctuation is no neighbour to take; None when no neighbour will do."""
+    if i1 != i2 and j1 != j2:
+        return i1, i2, j1, j2
+
+    def one_line(a1, a2, b1, b2) -> bool:
+        old = text[al.a[a1].start : al.a[a2 - 1].end]
+        new = source[al.b[b1].start - base : al.b[b2 - 1].end - base]
+        return "\n" not in old and "\r" not in old and "\n" not in new and "\r" not in new
+
+    # (a word before, not punctuation: after a full stop the word after carries the sentence's capital —
+    # "winter. Automotive engineers" → "winter. Engineers", not "winter. engineers")
+    if i1 > 0 and j1 > 0 and al.a[i1 - 1].kind != "punct" and al.a[i1 - 1].lower == al.b[j1 - 1].lower \
+            and one_line(i1 - 1, i2, j1 - 1, j2):
+        return i1 - 1, i2, j1 - 1, j2
+    if i2 < len(al.a) and j2 < len(al.b) and al.a[i2].lower == al.b[j2].lower and al.a[i2].kind != "punct" \
+            and one_line(i1, i2 + 1, j1, j2 + 1):
+        return i1, i2 + 1, j1, j2 + 1
+    return None
+
+
+def _word_count(tokens, i1: int, i2: int) -> int:
+    return sum(1 for t in tokens[i1:i2] if t.kind != "punct")
+
+
+def _echoes_nearby(al: Alignment, i1: int, i2: int, j1: int, j2: int, reach: int = 8) -> bool:
+    """Whether a restoration that writes more words than it replaces would write a content word of the source that
+    the traced text has right next to the edit: the alignment took a word for dropped that the copy kept a few
+    words on ("matter thousands of" → "event thousands thousands of"), and restoring it would say it twice. (A
+    replacement of no more words than it removes adds nothing to say twice: "Give Birth To" → "Institute" stands,
+    though the copy names the Institute again a few words on.)"""
+    if _word_count(al.b, j1, j2) <= _word_count(al.a, i1, i2):
+        return False
+    near = {t.lower for t in al.a[max(0, i1 - reach) : i1] + al.a[i2 : i2 + reach]}
+    old = {t.lower for t in al.a[i1:i2]}
+    return any(t.kind == "word" and not is_function_word(t.lower) and t.lower in near and t.lower not in old
+               for t in al.b[j1:j2])
 
 
 def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
@@ -285,10 +311,17 @@ def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
     return out
 
 
-def _edit_groups(al: Alignment) -> list[tuple[str, int, int, int, int]]:
+def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
+                 ) -> list[tuple[str, int, int, int, int]]:
     """Substitutions as edit spans. A one-sided piece (an inserted or dropped word) joins the substitution
     right next to it ("went down lords of creation" → "lost power": "down" goes with "lords of creation"),
-    so that neighbouring edits never overlap."""
+    so that neighbouring edits never overlap; not across a line break ("report\nCritics" spun as "inform
+    against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against")."""
+    def line_break_between(g, op) -> bool:
+        if g[2] > g[1] and op.i2 > op.i1 and "\n" in text[al.a[g[2] - 1].end : al.a[op.i1].start]:
+            return True
+        return g[4] > g[3] and op.j2 > op.j1 and "\n" in source[al.b[g[4] - 1].end - base : al.b[op.j1].start - base]
+
     groups: list[list] = []
     prev_sub = False
     for op in al.ops:
@@ -296,7 +329,7 @@ def _edit_groups(al: Alignment) -> list[tuple[str, int, int, int, int]]:
             prev_sub = False
             continue
         one_sided = op.i1 == op.i2 or op.j1 == op.j2
-        if prev_sub and (one_sided or groups[-1][5]):
+        if prev_sub and (one_sided or groups[-1][5]) and not line_break_between(groups[-1], op):
             g = groups[-1]
             g[0] = "linked" if (g[0] == "linked" or op.kind == "linked") else "changed"
             g[2], g[4] = op.i2, op.j2
@@ -322,20 +355,10 @@ def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
     return out
 
 
-# Words that state a fact rather than word it: spinners leave numbers and dates alone (unspin.spin does too), so
-# where the source has "three times" and the copy "twice", or "2019" and "2017", someone changed what was said
-# ("march" and "may" are left out: as verbs they are words a spinner swaps)
-_FACT_WORDS = frozenset((
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
-    "billion trillion once twice thrice dozen dozens hundreds thousands millions billions half quarter "
-    "monday tuesday wednesday thursday friday saturday sunday january february april june july "
-    "august september october november december").split())
-
-
 def _factual(tokens, i1: int, i2: int) -> bool:
-    """Whether tokens i1:i2 hold a number (digits or a number word) or a day or month name."""
-    return any(any(ch.isdigit() for ch in t.text) or t.lower in _FACT_WORDS for t in tokens[i1:i2])
+    """Whether tokens i1:i2 hold a number (digits or a number word) or a day or month name (stopwords.FACT_WORDS:
+    "2019" against "2017" is a fact someone changed, not a swap)."""
+    return any(any(ch.isdigit() for ch in t.text) or is_fact_word(t.lower) for t in tokens[i1:i2])
 
 
 def _restorations(result: TraceResult) -> list[Finding]:
@@ -346,12 +369,17 @@ def _restorations(result: TraceResult) -> list[Finding]:
         al = m.alignment
         if al is None:
             continue
-        for kind, i1, i2, j1, j2 in _edit_groups(al):
+        for kind, i1, i2, j1, j2 in _edit_groups(al, result.text, m.source_text, m.base):
             if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
                 continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
+            if max(_word_count(al.a, i1, i2), _word_count(al.b, j1, j2)) > MAX_PHRASE + 1:
+                continue  # a linked phrase that took in one-sided words beyond one: the alignment lost its way
             if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
                 continue  # a number or a date that differs is a fact someone changed, not a swap to undo
-            w = _widen(al, i1, i2, j1, j2)
+            if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
+                                        if t.kind == "word"):
+                kind = "changed"  # "will" / "would": linked through a lemma, but no spinner swaps function words
+            w = _widen(al, result.text, m.source_text, m.base, i1, i2, j1, j2)
             if w is None:
                 continue
             i1, i2, j1, j2 = w
@@ -362,10 +390,14 @@ def _restorations(result: TraceResult) -> list[Finding]:
             new = m.source_text[s_start:s_end]
             if old == new:
                 continue
+            if any(c in old or c in new for c in "\n\r"):
+                continue  # never across a line break: the copy's lines are its own
+            if _echoes_nearby(al, i1, i2, j1, j2):
+                continue
             linked = kind == "linked"
             out.append(Finding(
                 start=start, end=end, text=old, suggestions=(new,),
-                confidence=0.99 if linked else 0.9,
+                confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
                 evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
                           "thesaurus-linked substitution" if linked else "differs from the source here"),
                 source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
