@@ -476,6 +476,9 @@ def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
     assert f"{again}: not added: the index holds the same text as {src / 'a.txt'}" in err
     with TraceIndex(ix) as t:
         assert t.info()["documents"] == 1
+    assert main(["index", "add", again, "--index", ix]) == 0  # the summary counts it
+    out = capsys.readouterr().out
+    assert "added 0, replaced 0, unchanged 0, not added (same text as an indexed id) 1 document(s)" in out
 
 
 # Our own short stories (headline line, then sentences), for the copy edits a spinner or an editor makes.
@@ -533,3 +536,28 @@ def test_an_honest_edit_of_a_source_is_restored_but_not_called_spun(own_index):
     swapped = unspin.check(spun, index=str(own_index.dir), fingerprints=False)
     assert any(f.source == "trace" and f.confidence >= 0.99 for f in swapped.findings)
     assert swapped.spin_score > report.spin_score
+
+
+def test_an_index_on_read_only_media_is_still_searched(tmp_path, th, monkeypatch):
+    import os
+
+    from unspin.trace import TraceIndex, trace
+    from unspin.trace.store import IndexError_
+
+    d = tmp_path / "ro-index"
+    ix = TraceIndex(d, create=True)
+    ix.add(Document(id=k, source=k, text=v) for k, v in OWN_SOURCES.items())
+    ix.close()
+    real_access = os.access
+    # (a read-only mount; chmod would not stop root, who runs CI)
+    monkeypatch.setattr(os, "access", lambda p, mode: False if (mode & os.W_OK and str(p) == str(d))
+                        else real_access(p, mode))
+    ro = TraceIndex(d)
+    assert ro.read_only
+    result = trace(OWN_SOURCES["orchard"].replace("damaged", "harmed"), ro)
+    assert result.best is not None and result.best.id == "orchard"
+    with pytest.raises(IndexError_, match="not writable"):
+        ro.add([Document(id="x", source="x", text="The council met on Monday and agreed on the plan.")])
+    with pytest.raises(IndexError_, match="not writable"):
+        ro.remove("orchard")
+    ro.close()

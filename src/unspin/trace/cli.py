@@ -124,8 +124,10 @@ def run_add(args) -> int:
         if sys.stderr.isatty():
             print(file=sys.stderr)
         dt = time.time() - t0
-        print(f"{args.index}: added {stats.added}, replaced {stats.replaced}, unchanged {stats.unchanged} "
-              f"document(s) ({stats.paragraphs} paragraphs) in {dt:.1f}s; {len(stats.errors)} error(s); "
+        same = len(stats.same_text)
+        print(f"{args.index}: added {stats.added}, replaced {stats.replaced}, unchanged {stats.unchanged}"
+              + (f", not added (same text as an indexed id) {same}" if same else "")
+              + f" document(s) ({stats.paragraphs} paragraphs) in {dt:.1f}s; {len(stats.errors)} error(s); "
               f"index now holds {info['documents']} documents")
     return int(ExitCode.INPUT if stats.errors else ExitCode.OK)
 

@@ -21,7 +21,7 @@ from cachetools import LRUCache, cached
 from ..stopwords import is_fact_word, is_function_word
 from ..text import tokenize
 from ..types import RULE_TRACE, SOURCE_TRACE, TRACE_CHANGED_CONFIDENCE, TRACE_LINKED_CONFIDENCE, Finding
-from .align import MAX_PHRASE, Alignment, Linker, align, trim_context
+from .align import MAX_PHRASE, Alignment, Linker, Op, align, trim_context
 from .features import segment
 from .store import TraceIndex
 
@@ -280,7 +280,7 @@ def _word_count(tokens, i1: int, i2: int) -> int:
     return sum(1 for t in tokens[i1:i2] if t.kind != "punct")
 
 
-def _echoes_nearby(al: Alignment, i1: int, i2: int, j1: int, j2: int, reach: int = 8) -> bool:
+def _echoes_nearby(al: Alignment, i1: int, i2: int, j1: int, j2: int, reach: int = 2) -> bool:
     """Whether a restoration that writes more words than it replaces would write a content word of the source that
     the traced text has right next to the edit: the alignment took a word for dropped that the copy kept a few
     words on ("matter thousands of" → "event thousands thousands of"), and restoring it would say it twice. (A
@@ -324,7 +324,8 @@ def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
 
     groups: list[list] = []
     prev_sub = False
-    for op in al.ops:
+    ops = al.ops
+    for n, op in enumerate(ops):
         if op.kind not in ("linked", "changed"):
             prev_sub = False
             continue
@@ -334,10 +335,22 @@ def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
             g[0] = "linked" if (g[0] == "linked" or op.kind == "linked") else "changed"
             g[2], g[4] = op.i2, op.j2
             g[5] = False
+            g[7] = n
         else:
-            groups.append([op.kind, op.i1, op.i2, op.j1, op.j2, one_sided])
+            groups.append([op.kind, op.i1, op.i2, op.j1, op.j2, one_sided, n, n])
         prev_sub = True
-    return [tuple(g[:5]) for g in groups]
+    # anchored: the ops on both sides are words both texts share, so replacing the copy's stretch by the source's
+    # gives the source's words there whatever the alignment did inside it; at a piece's edge, or next to another
+    # substitution or a wide different block, it is not. A lone function word is no anchor: "is wanting to know"
+    # and "is asking the state government for emergency support to help" share "is" and "to" by chance
+    def solid(op: Op) -> bool:
+        words = [t for t in al.a[op.i1 : op.i2] if t.kind != "punct"]
+        return op.kind == "equal" and (len(words) >= 3 or any(not is_function_word(t.lower) for t in words))
+
+    def anchored(first: int, last: int) -> bool:
+        return first > 0 and last + 1 < len(ops) and solid(ops[first - 1]) and solid(ops[last + 1])
+
+    return [(*g[:5], anchored(g[6], g[7])) for g in groups]
 
 
 def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
@@ -369,11 +382,12 @@ def _restorations(result: TraceResult) -> list[Finding]:
         al = m.alignment
         if al is None:
             continue
-        for kind, i1, i2, j1, j2 in _edit_groups(al, result.text, m.source_text, m.base):
+        for kind, i1, i2, j1, j2, anchored in _edit_groups(al, result.text, m.source_text, m.base):
             if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
                 continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
-            if max(_word_count(al.a, i1, i2), _word_count(al.b, j1, j2)) > MAX_PHRASE + 1:
-                continue  # a linked phrase that took in one-sided words beyond one: the alignment lost its way
+            if not anchored and max(_word_count(al.a, i1, i2), _word_count(al.b, j1, j2)) > MAX_PHRASE + 1:
+                continue  # a linked phrase that took in one-sided words beyond one, with no shared words holding
+                # it in place: the alignment lost its way, and restoring would delete or repeat words
             if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
                 continue  # a number or a date that differs is a fact someone changed, not a swap to undo
             if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
@@ -390,9 +404,10 @@ def _restorations(result: TraceResult) -> list[Finding]:
             new = m.source_text[s_start:s_end]
             if old == new:
                 continue
-            if any(c in old or c in new for c in "\n\r"):
-                continue  # never across a line break: the copy's lines are its own
-            if _echoes_nearby(al, i1, i2, j1, j2):
+            breaks = old.count("\n") + old.count("\r"), new.count("\n") + new.count("\r")
+            if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
+                continue  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
+            if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
                 continue
             linked = kind == "linked"
             out.append(Finding(

@@ -10,6 +10,7 @@ against SQLite when opened and repaired if an earlier add/remove was interrupted
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -115,6 +116,20 @@ def _check_new_settings(directory: Path, lsh_storage, features) -> list[str]:
     return feats
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """The index database opened for reading only. A WAL database needs its -shm file to be read; where that
+    cannot be made (a read-only directory), `immutable` reads the file as it is (nobody can write it there)."""
+    base = path.resolve().as_uri()
+    for query in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{base}?{query}", uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("SELECT count(*) FROM meta").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()
+    raise sqlite3.DatabaseError("cannot be opened for reading")
+
+
 class TraceIndex:
     """A trace index directory. `TraceIndex(dir, create=True)` makes one; otherwise it must exist."""
 
@@ -134,12 +149,18 @@ class TraceIndex:
                 self.dir.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise IndexError_(f"{self.dir}: cannot create the index directory ({e.strerror or e})") from None
+        # an index on read-only media (a shared volume, a CD, a mount for readers only) is still searched: opened
+        # read-only, without the WAL switch and schema script that need to write
+        self.read_only = not create and not os.access(self.dir, os.W_OK)
         try:
-            self.db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            if self.read_only:
+                self.db = _connect_read_only(self.db_path)
+            else:
+                self.db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None, check_same_thread=False)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
             raise IndexError_(f"{self.db_path}: not a usable SQLite database ({e})") from None
         self.meta = self._load_meta(lsh_storage, features)
@@ -287,6 +308,9 @@ class TraceIndex:
         """Add documents (objects with id, source, text, error). A document whose id is already indexed is
         replaced when its text changed and skipped when not. Documents with `error` set are reported through
         `on_error(doc)` and in the returned stats; they never stop the batch."""
+        if self.read_only:
+            raise IndexError_(f"{self.dir}: the index directory is not writable (searching it works; adding needs "
+                              "write access)")
         t0 = time.time()
         stats = AddStats(errors=[])
         pending: list = []
@@ -402,6 +426,8 @@ class TraceIndex:
 
     def remove(self, doc_id: str) -> bool:
         """Remove a document by id; False when no such document is indexed."""
+        if self.read_only:
+            raise IndexError_(f"{self.dir}: the index directory is not writable (removing needs write access)")
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
