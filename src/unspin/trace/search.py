@@ -282,8 +282,8 @@ def _word_count(tokens, i1: int, i2: int) -> int:
 
 def _echoes_nearby(al: Alignment, i1: int, i2: int, j1: int, j2: int, reach: int = 2) -> bool:
     """Whether a restoration that writes more words than it replaces would write a content word of the source that
-    the traced text has right next to the edit: the alignment took a word for dropped that the copy kept a few
-    words on ("matter thousands of" → "event thousands thousands of"), and restoring it would say it twice. (A
+    the traced text has within `reach` words of the edit: the alignment took a word for dropped that the copy kept
+    right after ("matter thousands of" → "event thousands thousands of"), and restoring it would say it twice. (A
     replacement of no more words than it removes adds nothing to say twice: "Give Birth To" → "Institute" stands,
     though the copy names the Institute again a few words on.)"""
     if _word_count(al.b, j1, j2) <= _word_count(al.a, i1, i2):
@@ -312,8 +312,8 @@ def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
 
 
 def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
-                 ) -> list[tuple[str, int, int, int, int]]:
-    """Substitutions as edit spans. A one-sided piece (an inserted or dropped word) joins the substitution
+                 ) -> list[tuple[str, int, int, int, int, bool]]:
+    """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored). A one-sided piece (an inserted or dropped word) joins the substitution
     right next to it ("went down lords of creation" → "lost power": "down" goes with "lords of creation"),
     so that neighbouring edits never overlap; not across a line break ("report\nCritics" spun as "inform
     against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against")."""
