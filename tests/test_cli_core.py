@@ -206,3 +206,15 @@ def test_options_that_cannot_work_are_usage_errors_said_once(capsys, tmp_path):
     for command in ("check", "restore"):
         code, out, err = run(capsys, command, "--index", str(tmp_path / "no-index"), str(clean), str(EXAMPLE))
         assert code == 2 and not out and err.count("not a trace index") == 1, command
+
+
+def test_text_format_keeps_a_finding_on_one_line():
+    from unspin.render import text_report
+    from unspin.types import Finding, Report
+
+    text = "Local shops\nexpect more visitors."
+    f = Finding(6, 18, text[6:18], ("businesses\nexpect",), 0.9, ("differs from the source here",), "trace",
+                "UNSPIN_TRACE", "harbour")
+    out = text_report(Report(text, 5, [f], 0.5, "uncertain", "a.txt")).splitlines()
+    assert out[0] == "a.txt:1:7: 'shops\\nexpect' → businesses\\nexpect (0.90) [trace: harbour]"
+    assert len(out) == 3  # the finding, its evidence, the summary

@@ -626,6 +626,8 @@ def test_spin_refuses_unknown_sources_and_a_path_with_from_spintax(tmp_path, cap
     sp.write_text("{a|b} c")
     code, _, err = run(capsys, "spin", str(tmp_path / "x.txt"), "--from-spintax", str(sp))
     assert code == 2 and "give no PATH" in err
+    code, _, err = run(capsys, "spin", "--from-spintax", str(sp), "--rate", "0.9")  # not silently ignored
+    assert code == 2 and "--rate" in err
     code, out, _ = run(capsys, "spin", "--from-spintax", str(sp), "--seed", "1")
     assert code == 0 and out.endswith(" c")
 

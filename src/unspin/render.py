@@ -8,6 +8,10 @@ from .text import line_col
 from .types import LEVEL_FINDING, SOURCE_MODEL, VERDICT_MEANING, Report
 
 
+def _one_line(s: str) -> str:
+    return s.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
 def text_report(report: Report, review: bool = False) -> str:
     """`path:line:col: 'speculate' → suspect (0.93)` per finding (suspects too with `review`), then a summary
     line."""
@@ -16,8 +20,10 @@ def text_report(report: Report, review: bool = False) -> str:
     shown = report.findings if review else report.at_level(LEVEL_FINDING)
     for f in shown:
         line, col = line_col(report.text, f.start)
-        sugg = " | ".join(f.suggestions[:3]) if f.suggestions else "?"
-        head = f"{path}:{line}:{col}: '{f.text}' → {sugg} ({f.confidence:.2f})"
+        sugg = " | ".join(_one_line(s) for s in f.suggestions[:3]) if f.suggestions else "?"
+        # one line per finding, as linters and editors' problem matchers read it: a span across a line break
+        # (a traced restoration) shows the break as \n
+        head = f"{path}:{line}:{col}: '{_one_line(f.text)}' → {sugg} ({f.confidence:.2f})"
         if f.level != LEVEL_FINDING:
             head += f" [{f.level}]"
         if f.source != SOURCE_MODEL:

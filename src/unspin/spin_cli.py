@@ -58,9 +58,10 @@ def run(args) -> int:
     from .spin import SpinOptions, SpintaxError, expand_spintax, spin
 
     if args.from_spintax:
-        if args.path is not None or args.format != "text" or args.dictionary:
-            print("unspin spin: --from-spintax expands its own file to plain text: give no PATH, --format or "
-                  "--dictionary with it", file=sys.stderr)
+        if args.path is not None or args.format != "text" or args.dictionary or args.rate is not None:
+            # (the spintax file holds the choices already: a --rate would be silently ignored)
+            print("unspin spin: --from-spintax expands its own file to plain text (--seed picks the alternatives): "
+                  "give no PATH, --format, --rate or --dictionary with it", file=sys.stderr)
             return int(ExitCode.USAGE)
         try:
             src = read_input(args.from_spintax).text
