@@ -249,31 +249,31 @@ def pieces_in_sections(text: str, k: Knowledge
     tokenised once, for its section's counts and for its spans."""
     parts = sections(text)
     total = RegisterCounts()
+    walk = ((base, piece, stats, run) for _, base, piece, stats, run in _walk_sections(parts, k, total))
+    return len(parts), walk, total
 
-    def walk():
-        for _, _, section_pieces in parts:
-            runs = [word_run(piece) for _, piece in section_pieces]
-            section_stats = stats_of_runs(runs, k, total)
-            for (base, piece), run in zip(section_pieces, runs):
-                yield base, piece, section_stats, run.shifted(base)
 
-    return len(parts), walk(), total
+def _walk_sections(parts, k: Knowledge, total: RegisterCounts, wanted: set[int] | None = None
+                   ) -> Iterator[tuple[int, int, str, DocStats, WordRun]]:
+    """(piece number, base, piece, its section's counts, its words) of every piece of the sections `parts`, or of
+    those numbered in `wanted` (then only the sections holding one are tokenised and counted)."""
+    n = 0
+    for _, _, section_pieces in parts:
+        numbers = range(n, n + len(section_pieces))
+        n += len(section_pieces)
+        if wanted is not None and not any(i in wanted for i in numbers):
+            continue
+        runs = [word_run(piece) for _, piece in section_pieces]
+        section_stats = stats_of_runs(runs, k, total)
+        for i, (base, piece), run in zip(numbers, section_pieces, runs):
+            if wanted is None or i in wanted:
+                yield i, base, piece, section_stats, run.shifted(base)
 
 
 def pieces_numbered(text: str, k: Knowledge, wanted: set[int]) -> Iterator[tuple[int, int, str, DocStats, WordRun]]:
     """(piece number, base, piece, its section's counts, its words) of the pieces numbered in `wanted`, numbered
     as pieces_in_sections walks them; only the sections holding one are tokenised and counted again."""
-    n = 0
-    for _, _, section_pieces in sections(text):
-        numbers = range(n, n + len(section_pieces))
-        n += len(section_pieces)
-        if not any(i in wanted for i in numbers):
-            continue
-        runs = [word_run(piece) for _, piece in section_pieces]
-        section_stats = stats_of_runs(runs, k, RegisterCounts())
-        for i, (base, piece), run in zip(numbers, section_pieces, runs):
-            if i in wanted:
-                yield i, base, piece, section_stats, run.shifted(base)
+    return _walk_sections(sections(text), k, RegisterCounts(), wanted)
 
 
 # Program code passes the English-prose test (its keywords are English function words: if, for, in, and, not,
@@ -387,8 +387,9 @@ def screen_features(text: str, k: Knowledge, model, keep: bool = False):
 
 def screen_clears(text: str, k: Knowledge, model, keep: bool = False) -> tuple[bool, PreparedText | None]:
     """(True when the first stage is sure enough the document is clean to skip span analysis, and — with
-    `keep` — what it computed, for the full check to reuse; else None)."""
-    if model.screen is None or not_prose(text, k) is not None:  # (the full check says why it cannot judge it)
+    `keep` — what it computed, for the full check to reuse; else None). The caller has made sure the text is
+    English prose (not_prose): anything else is never cleared, the full check says why it cannot judge it."""
+    if model.screen is None:
         return False, None
     x, prepared = screen_features(text, k, model, keep=True) if keep else (screen_features(text, k, model), None)
     return bool(model.screen.decision(x[None, :])[0] < model.screen_threshold), prepared

@@ -70,18 +70,25 @@ def first_pass_piece(piece: str, base: int, k: Knowledge, stats: DocStats, model
         return spans, np.zeros(0, np.int64), None, None, None, np.zeros(0)
     G = gate_matrix(spans)
     kept = np.nonzero(model.gate_keep(G))[0] if gate else np.arange(n)
-    topic = piece_topic(spans, k)
-    pairs = score_pairs(spans, kept, k, stats, topic, model.preranker, model.pool_k)
+    pairs, probs, M, p1 = _score_spans(spans, kept, k, stats, model)
+    add_piece(agg, G, M, p1)
     if not len(pairs.idx):
-        add_piece(agg, G, np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0))
-        return spans, pairs.idx, pairs, np.zeros(0), np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0)
+        return spans, pairs.idx, pairs, probs, M, p1
+    _retain(spans, pairs, probs, M, p1, out, keep)
+    return spans, kept, pairs, probs, M, p1
+
+
+def _score_spans(spans, idx: np.ndarray, k: Knowledge, stats: DocStats, model):
+    """(pairs, candidate probabilities, span matrix, p1) of the spans `idx`: every candidate in context, the
+    ranker, the detector's first pass (empty arrays when none of them has a candidate)."""
+    topic = piece_topic(spans, k)
+    pairs = score_pairs(spans, idx, k, stats, topic, model.preranker, model.pool_k)
+    if not len(pairs.idx):
+        return pairs, np.zeros(0), np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0)
     probs = rank(pairs, model.ranker)
     near = F.near_rare(spans.start, spans.gate["text_zipf"])
     M = span_table(spans, pairs, probs, k, stats, topic, near)
-    p1 = first_pass(M, model)
-    add_piece(agg, G, M, p1)
-    _retain(spans, pairs, probs, M, p1, out, keep)
-    return spans, kept, pairs, probs, M, p1
+    return pairs, probs, M, first_pass(M, model)
 
 
 def _retain(spans, pairs, probs, M, p1, out: Retained, keep: float):
@@ -108,14 +115,9 @@ def _retain(spans, pairs, probs, M, p1, out: Retained, keep: float):
 def rescue_piece(spans, idx: np.ndarray, k: Knowledge, stats: DocStats, model, out: Retained, keep: float) -> None:
     """Score spans the gate skipped (`idx`) as the first pass scores kept ones, appending those with p1 ≥ `keep`
     to `out`; the document's aggregates are not touched (the spin score stays what the gated walk made it)."""
-    topic = piece_topic(spans, k)
-    pairs = score_pairs(spans, idx, k, stats, topic, model.preranker, model.pool_k)
-    if not len(pairs.idx):
-        return
-    probs = rank(pairs, model.ranker)
-    near = F.near_rare(spans.start, spans.gate["text_zipf"])
-    M = span_table(spans, pairs, probs, k, stats, topic, near)
-    _retain(spans, pairs, probs, M, first_pass(M, model), out, keep)
+    pairs, probs, M, p1 = _score_spans(spans, idx, k, stats, model)
+    if len(pairs.idx):
+        _retain(spans, pairs, probs, M, p1, out, keep)
 
 
 def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg, words, skipped) -> np.ndarray:
@@ -149,11 +151,13 @@ def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg,
 
 
 def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_external: int = 0,
-                   keep: float = KEEP, progress=None, prepared: PreparedText | None = None) -> DocumentScore:
+                   keep: float = KEEP, progress=None, prepared: PreparedText | None = None,
+                   prose_checked: bool = False) -> DocumentScore:
     """The whole decision path for one document. `unspin train` runs the same stages on its labelled documents
     (extract.* while extracting, decide.* on the cached features). `progress(chars_done, chars_total)` is
     called after each piece. `prepared`: the text's pieces and spans when the corpus screen's first stage has
-    made them (the same values this walk would make)."""
+    made them (the same values this walk would make). `prose_checked`: the caller found the text English prose
+    (document.not_prose) and it is not asked again."""
     model = model or k.model
     words = count_words(text)
     notes: list[str] = []
@@ -161,7 +165,7 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     if not words:
         notes.append("no words")
         return empty
-    if (why := not_prose(text, k)) is not None:
+    if not prose_checked and (why := not_prose(text, k)) is not None:
         notes.append(why)
         return empty
     agg = Aggregates()
@@ -206,7 +210,11 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     model = k.model
     prepared = None
     words = count_words(text) if screen and not external else 0
-    if words >= MIN_WORDS_FOR_SCORE:
+    prose_checked = False
+    # text that is no English prose is never cleared: the full check says why it cannot judge it (German was once
+    # cleared as clean)
+    if words >= MIN_WORDS_FOR_SCORE and not_prose(text, k) is None:
+        prose_checked = True  # (not asked again by score_document)
         # the first stage's pieces and spans are kept for the full check of a text it does not clear, unless the
         # text is long (then they are made again, piece by piece, in bounded memory)
         cleared, prepared = screen_clears(text, k, model, keep=words <= REUSE_WORDS)
@@ -219,10 +227,10 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
     # the gate is calibrated to keep what the model's suspect threshold needs; a lower one needs every span
     gate = cascade and suspect_threshold >= model.suspect_threshold - 1e-9
     external = list(external)
-    # certain evidence for the spin score: listed phrases and traced restorations, not variants (suspects)
+    # certain evidence for the spin score: listed phrases and thesaurus-linked traced restorations (types.is_sure_evidence)
     n_ext = len({(f.start, f.end) for f in external if is_sure_evidence(f)})
     ds = score_document(text, k, model, gate=gate, n_external=n_ext, keep=min(KEEP, suspect_threshold),
-                        progress=progress, prepared=prepared)
+                        progress=progress, prepared=prepared, prose_checked=prose_checked)
     notes = list(ds.notes)
     findings = model_findings(text, ds, k, threshold, suspect_threshold) if ds.english else []
     findings = merge_external(findings, external, text)

@@ -126,6 +126,16 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
 _TITLE_LOWER = frozenset("a an and as at by for from in of on or the to with".split())
 
 
+def lone_surrogate(text: str) -> int | None:
+    """Index of the first unpaired UTF-16 surrogate in `text` (a JSON body may escape one: "\\ud83d"), or None.
+    Such a string cannot be encoded as UTF-8, so it is refused where it enters instead of failing an answer."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError as e:
+        return e.start
+
+
 def match_case(template: str, word: str) -> str:
     """Give `word` the capitalisation pattern of `template` (Title, UPPER or lower)."""
     if not template or not word:

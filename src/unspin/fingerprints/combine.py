@@ -7,10 +7,9 @@ from ..types import LEVEL_FINDING, Finding, is_listed_hit
 DEFAULT_THRESHOLDS = {"high": 5, "medium": 2, "low": 1}
 
 
-def is_listed(f: Finding) -> bool:
-    """A listed phrase found (`FingerprintSet.match`): not a variant of one (variants.py), even one merged into a
-    model finding at `finding` level."""
-    return is_listed_hit(f)
+# A listed phrase found (`FingerprintSet.match`): not a variant of one (variants.py), even one merged into a model
+# finding at `finding` level. (The rule lives in types, where the verdict reads it too.)
+is_listed = is_listed_hit
 
 
 def list_name(f: Finding) -> str:

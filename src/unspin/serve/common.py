@@ -50,16 +50,6 @@ def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def lone_surrogate(text: str) -> int | None:
-    """Index of the first unpaired UTF-16 surrogate in `text` (a JSON body may escape one: "\\ud83d"), or None.
-    Such a string cannot be encoded as UTF-8, so it is refused where it enters instead of failing an answer."""
-    try:
-        text.encode("utf-8")
-        return None
-    except UnicodeEncodeError as e:
-        return e.start
-
-
 def encodable(message: str) -> str:
     """`message` with any unpaired surrogate written as an escape: an error may quote what the client sent (a
     language tag, a list name), and an answer that cannot be encoded as UTF-8 would become a 500 instead."""

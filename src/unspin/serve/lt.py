@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ..text import restore_case
+from ..text import lone_surrogate, restore_case
 from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
@@ -176,11 +176,8 @@ def annotated_document(data: str) -> Document:
 def _refuse_lone_surrogate(s: str, i: int, field: str) -> None:
     """A JSON string may escape half of a UTF-16 pair; such text is no Unicode and no answer quoting it could be
     encoded, so it is refused where it enters (as in plain `text`)."""
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise LTError(f"'data' annotation item {i}: '{field}' contains an unpaired UTF-16 surrogate at character "
-                      f"{e.start}") from None
+    if (at := lone_surrogate(s)) is not None:
+        raise LTError(f"'data' annotation item {i}: '{field}' contains an unpaired UTF-16 surrogate at character {at}")
 
 
 def utf16_offsets(text: str) -> list[int]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from .. import __version__
+from ..text import lone_surrogate
 from ..types import Report
 from . import lt
-from .common import Engine, Settings, engine_of, lone_surrogate, run_limited, settings_of
+from .common import Engine, Settings, engine_of, run_limited, settings_of
 from .security import lt_key_checker
 
 router = APIRouter(prefix="/v2", tags=["languagetool"])

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..text import lone_surrogate
 from ..types import Report, Restored
-from .common import Engine, Settings, engine_of, json_error, lone_surrogate, run_limited, settings_of
+from .common import Engine, Settings, engine_of, json_error, run_limited, settings_of
 from .extract import extract
 from .security import require_api_key
 

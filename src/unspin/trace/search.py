@@ -276,17 +276,13 @@ def _widen(al: Alignment, text: str, source: str, base: int, i1, i2, j1, j2):
     return None
 
 
-def _word_count(tokens, i1: int, i2: int) -> int:
-    return sum(1 for t in tokens[i1:i2] if t.kind != "punct")
-
-
 def _echoes_nearby(al: Alignment, i1: int, i2: int, j1: int, j2: int, reach: int = 2) -> bool:
     """Whether a restoration that writes more words than it replaces would write a content word of the source that
     the traced text has within `reach` words of the edit: the alignment took a word for dropped that the copy kept
     right after ("matter thousands of" → "event thousands thousands of"), and restoring it would say it twice. (A
     replacement of no more words than it removes adds nothing to say twice: "Give Birth To" → "Institute" stands,
     though the copy names the Institute again a few words on.)"""
-    if _word_count(al.b, j1, j2) <= _word_count(al.a, i1, i2):
+    if _words(al.b[j1:j2]) <= _words(al.a[i1:i2]):
         return False
     near = {t.lower for t in al.a[max(0, i1 - reach) : i1] + al.a[i2 : i2 + reach]}
     old = {t.lower for t in al.a[i1:i2]}
@@ -385,7 +381,7 @@ def _restorations(result: TraceResult) -> list[Finding]:
         for kind, i1, i2, j1, j2, anchored in _edit_groups(al, result.text, m.source_text, m.base):
             if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
                 continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
-            if not anchored and max(_word_count(al.a, i1, i2), _word_count(al.b, j1, j2)) > MAX_PHRASE + 1:
+            if not anchored and max(_words(al.a[i1:i2]), _words(al.b[j1:j2])) > MAX_PHRASE + 1:
                 continue  # a linked phrase that took in one-sided words beyond one, with no shared words holding
                 # it in place: the alignment lost its way, and restoring would delete or repeat words
             if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
