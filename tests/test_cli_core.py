@@ -218,3 +218,28 @@ def test_text_format_keeps_a_finding_on_one_line():
     out = text_report(Report(text, 5, [f], 0.5, "uncertain", "a.txt")).splitlines()
     assert out[0] == "a.txt:1:7: 'shops\\nexpect' → businesses\\nexpect (0.90) [trace: harbour]"
     assert len(out) == 3  # the finding, its evidence, the summary
+
+
+def test_knowledge_build_removes_builds_and_lists_nothing_reads_any_more(capsys):
+    """A deleted venv's language-model arrays (114 MB) and a deleted database's compiled fingerprint list stay
+    in the cache forever unless something removes them: `knowledge build` does, and says so."""
+    import pickle
+
+    from unspin.knowledge import cache_dir
+
+    cache = cache_dir()
+    dead_build = cache / "lm-arrays-v2-0000deadbeef"
+    dead_build.mkdir(exist_ok=True)
+    (dead_build / "meta.json").write_text(json.dumps(
+        {"source": {"size": 1, "sample_sha1": "0000deadbeef"}, "source_path": "/nonexistent/venv/en-us.lm.bin"}))
+    dead_set = cache / "fingerprints-00000000deadbeef.pkl"
+    with open(dead_set, "wb") as fh:
+        from unspin import fingerprints
+
+        pickle.dump((fingerprints._DISK_CACHE_VERSION, ("/nonexistent/fp.sqlite", None, None)), fh)
+        pickle.dump(None, fh)
+    code, out, _ = run(capsys, "knowledge", "build")
+    assert code == 0
+    assert not dead_build.exists() and not dead_set.exists()
+    assert "lm-arrays-v2-0000deadbeef" in out and "compiled fingerprint set" in out
+    assert "language model 72,547 words" in out

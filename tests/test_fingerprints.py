@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -732,6 +733,33 @@ def test_disk_cache_skips_sqlite_and_survives_corruption(monkeypatch):
     fp.import_file(TSV_LIST, name="tsv")  # the DB changed: the old pickle must not be used
     fp._compiled_set.cache_clear()
     assert len(fp.load()) == len(first) + 3
+
+
+def test_compiled_sets_of_deleted_databases_are_pruned_when_a_set_is_written(_db_env, tmp_path, monkeypatch):
+    """Each database leaves a pickle of its compiled set in the cache dir; a deleted project's (or a test's
+    temporary) database would leave it there forever."""
+    cache = tmp_path / "cache"
+    kept_db, gone_db = tmp_path / "kept.sqlite", tmp_path / "gone.sqlite"
+    for db in (kept_db, gone_db):
+        monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(db))
+        fp.import_file(JSON_LIST, name="mine")
+        assert len(fp.load()) > 0
+    assert len(list(cache.glob("fingerprints-*.pkl"))) == 2
+    old_version = cache / "fingerprints-0000000000000000.pkl"  # an earlier cache version's single pickle
+    old_version.write_bytes(pickle.dumps((2, (str(kept_db), None, None), None)))
+    gone_db.unlink()
+    monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(_db_env))
+    fp.import_file(TSV_LIST, name="tsv")
+    fs = fp.load()  # a new set is written: the stale ones go
+    assert len(fs) == 3 and len(list(cache.glob("fingerprints-*.pkl"))) == 2
+    fp._compiled_set.cache_clear()
+    monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(kept_db))
+
+    def boom(*a, **k):
+        raise AssertionError("the living database's pickle was pruned")
+
+    monkeypatch.setattr(fp.Store, "entries", boom)
+    assert fp.load().match("profound learning")[0].detail == "mine:profound learning"
 
 
 # ---- variants of listed phrases (fingerprints/variants.py) ----------------------------------------------------

@@ -275,3 +275,51 @@ def test_blocked_probing_finds_what_one_slot_at_a_time_finds():
         want = np.array([one_at_a_time(table, bits, int(q)) for q in queries])
         assert np.array_equal(got, want)
         assert np.array_equal(got[: len(keys)], slots)
+
+
+def test_copies_of_the_model_file_share_one_build_and_dead_builds_are_pruned(built, cache_tmp, monkeypatch):
+    """Every venv and clone installs its own copy of the model file; keyed by path each built another 114 MB.
+    The build is named by the file's content, and builds whose file is gone are removed on the next build."""
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(cache_tmp / "cache"))
+    monkeypatch.setattr(ngram, "_LOADED", {})
+    copy_a, copy_b = cache_tmp / "venv-a" / "en-us.lm.bin", cache_tmp / "venv-b" / "en-us.lm.bin"
+    for copy in (copy_a, copy_b):
+        copy.parent.mkdir()
+        shutil.copyfile(ngram.default_lm_path(), copy)
+    assert ngram.cache_subdir(copy_a) == ngram.cache_subdir(copy_b) == ngram.cache_subdir(ngram.default_lm_path())
+    other = cache_tmp / "other.lm.bin"  # a different model file of the same size: another build
+    data = bytearray(copy_a.read_bytes())
+    data[-5] ^= 0xFF
+    other.write_bytes(bytes(data))
+    assert ngram.cache_subdir(other) != ngram.cache_subdir(copy_a)
+
+    cache = cache_tmp / "cache"
+    gone_venv = cache / "lm-arrays-v1-0123456789ab"  # the old path-keyed layout, its venv deleted
+    same_file_older = cache / "lm-arrays-v1-ba9876543210"  # an earlier format's build of copy_a itself
+    live_other = cache / "lm-arrays-v2-aaaaaaaaaaaa"  # another model file's build, still installed
+    for d, src in ((gone_venv, cache_tmp / "deleted" / "en-us.lm.bin"), (same_file_older, copy_a),
+                   (live_other, other)):
+        d.mkdir(parents=True)
+        (d / "meta.json").write_text(json.dumps({"source": {"path": str(src.resolve())}}))
+    builds = []
+
+    def build_by_copy(lm_path, out_dir):  # a real build costs seconds; the arrays are the same
+        builds.append(out_dir)
+        shutil.copytree(built, out_dir)
+        meta = json.loads((out_dir / "meta.json").read_text())
+        meta.update(source=ngram._source_stamp(lm_path), source_path=str(lm_path.resolve()))
+        (out_dir / "meta.json").write_text(json.dumps(meta))
+        return out_dir
+
+    monkeypatch.setattr(ngram, "build", build_by_copy)
+    first = ngram.load(copy_a)
+    target = ngram.cache_subdir(copy_a)
+    assert builds == [target]
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == sorted([target.name, live_other.name])
+    assert ngram.load(copy_b).vocab_size == first.vocab_size and builds == [target]  # b reads a's build
+
+    shutil.rmtree(copy_a.parent)  # venv a deleted: the build now names b, which still uses it
+    monkeypatch.setattr(ngram, "_LOADED", {})
+    ngram.load(copy_b)
+    assert json.loads((target / "meta.json").read_text())["source_path"] == str(copy_b.resolve())
+    assert builds == [target]

@@ -428,11 +428,22 @@ def run_knowledge_build(args) -> int:
         return int(ExitCode.INPUT)
     model = lm.load()
     frequency.table()
+    from .knowledge import ngram
+
+    from . import fingerprints
+
+    pruned = ngram.prune_stale() if isinstance(model, ngram.ArrayLM) else []
+    pruned_sets = fingerprints.prune_disk_cache()
     missing = [s for s in thesaurus.KNOWN_SOURCES if s not in sources]
     note = f" (not installed: {', '.join(missing)}; `make system-deps` adds them)" if missing else ""
     print(f"thesauri {'+'.join(sources)}{note}: {len(lex.th.terms):,} terms, {len(lex.th.fwd_ids):,} links, "
           f"{len(lex.forms):,} word forms, GloVe vectors for {int((lex.vec_row >= 0).sum()):,}; language model "
           f"{model.vocab_size if hasattr(model, 'vocab_size') else '?':,} words ({time.time() - t:.1f} s)")
+    if pruned:
+        print(f"removed {len(pruned)} language-model build(s) nothing will read again (an earlier format, or a model file since deleted): "
+              + ", ".join(p.name for p in pruned))
+    if pruned_sets:
+        print(f"removed {pruned_sets} compiled fingerprint set(s) of databases that no longer exist")
     return 0
 
 

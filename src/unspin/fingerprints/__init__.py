@@ -78,7 +78,7 @@ def _compiled_set(key: tuple) -> FingerprintSet:
     return fs
 
 
-_DISK_CACHE_VERSION = 2  # 2: sets carry their variant index (variants.py)
+_DISK_CACHE_VERSION = 3  # 2: sets carry their variant index (variants.py); 3: a small header pickle first
 
 
 def _disk_cache_file(key: tuple) -> Path | None:
@@ -104,12 +104,13 @@ def _read_disk_cache(key: tuple) -> FingerprintSet | None:
         return None
     try:
         with open(f, "rb") as fh:
-            version, stored_key, fs = pickle.load(fh)
+            version, stored_key = pickle.load(fh)
+            if version != _DISK_CACHE_VERSION or stored_key != key:
+                return None
+            fs = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never fatal
         return None
-    if version != _DISK_CACHE_VERSION or stored_key != key or not isinstance(fs, FingerprintSet):
-        return None
-    return fs
+    return fs if isinstance(fs, FingerprintSet) else None
 
 
 def _write_disk_cache(key: tuple, fs: FingerprintSet) -> None:
@@ -121,13 +122,53 @@ def _write_disk_cache(key: tuple, fs: FingerprintSet) -> None:
     tmp = f.with_suffix(f".{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pickle.dump((_DISK_CACHE_VERSION, key, fs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            # the header alone can be read without unpickling the set (_prune_disk_cache)
+            pickle.dump((_DISK_CACHE_VERSION, key), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(fs, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, f)
     except Exception:  # noqa: BLE001 - caching is an optimisation only
         try:
             tmp.unlink()
         except OSError:
             pass
+    _prune_disk_cache(f.parent, keep=f)
+
+
+def prune_disk_cache() -> int:
+    """Remove the stale compiled sets (see _prune_disk_cache) now; how many. `unspin knowledge build` calls it."""
+    try:
+        from ..knowledge.paths import cache_dir
+
+        directory = cache_dir()
+    except OSError:
+        return 0
+    return _prune_disk_cache(directory, keep=None)
+
+
+def _prune_disk_cache(directory: Path, keep: Path | None) -> int:
+    """Remove the compiled sets of databases that no longer exist (a deleted project, a test's temporary
+    database) and of earlier cache versions: nothing would read them again, and each holds a whole list.
+    Runs only when a set is written, i.e. when a database is new or has changed."""
+    import pickle
+
+    removed = 0
+    for f in directory.glob("fingerprints-*.pkl"):
+        if f == keep:
+            continue
+        try:
+            with open(f, "rb") as fh:
+                header = pickle.load(fh)
+            stale = not (isinstance(header, tuple) and len(header) == 2 and header[0] == _DISK_CACHE_VERSION
+                         and Path(header[1][0]).exists())
+        except Exception:  # noqa: BLE001 - an unreadable or earlier-version pickle is stale too
+            stale = True
+        if stale:
+            try:
+                f.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def learned_pairs(db_path=None, names=None, normalize: bool = True) -> dict[str, dict[str, float]]:

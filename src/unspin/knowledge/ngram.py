@@ -49,7 +49,7 @@ import numpy as np
 
 from .paths import cache_dir, package_file
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the cache dir is named by the file's content, not its path (one copy per machine)
 TRIE_HEADER = b"Trie Language Model"
 LN_BASE = math.log(1.0001)  # pocketsphinx scores are integers in log base 1.0001
 LOG_ZERO_SCORE = -536870912  # what NGramModel.prob returns for an out-of-vocabulary predicted word
@@ -319,9 +319,24 @@ def _probe_one(table: memoryview, bits: int, key: int) -> int:
 # ---- build and cache -----------------------------------------------------------------------------------------
 
 
+_SAMPLE_BYTES = 1 << 20
+
+
 def _source_stamp(lm_path: Path) -> dict:
-    st = lm_path.stat()
-    return {"path": str(lm_path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    """What identifies the model file: its size and a digest of its first and last MiB. Every venv and clone
+    installs its own copy of pocketsphinx's file; keyed by path, each built another 114 MB of arrays. A digest
+    of the whole 27 MB file would cost ~40 ms at every start; two MiB cost ~2 ms, and two different model
+    files of the same size whose first and last MiB agree are not a case to build for."""
+    size = lm_path.stat().st_size
+    digest = hashlib.sha1(str(size).encode())
+    with open(lm_path, "rb") as fh:
+        digest.update(fh.read(_SAMPLE_BYTES))
+        if size > 2 * _SAMPLE_BYTES:
+            fh.seek(size - _SAMPLE_BYTES)
+            digest.update(fh.read(_SAMPLE_BYTES))
+        else:
+            digest.update(fh.read())
+    return {"size": size, "sample_sha1": digest.hexdigest()}
 
 
 def _extract_arrays(trie: TrieFile) -> tuple[dict[str, np.ndarray], dict]:
@@ -379,6 +394,7 @@ def build(lm_path: str | Path, out_dir: str | Path) -> Path:
     meta = {
         "format_version": FORMAT_VERSION,
         "source": _source_stamp(lm_path),
+        "source_path": str(lm_path.resolve()),  # who built it: a build whose file is gone is pruned (_remove_stale)
         "order": trie.order,
         "vocab_size": len(trie.words),
         **stats,
@@ -414,9 +430,9 @@ def _install_dir(tmp: Path, out_dir: Path) -> None:
 
 
 def cache_subdir(lm_path: str | Path) -> Path:
+    """The build's dir, named by the model file's content: every copy of the same file shares one build."""
     stamp = _source_stamp(Path(lm_path))
-    digest = hashlib.sha1(f"{stamp['path']}|{stamp['size']}|{stamp['mtime_ns']}".encode()).hexdigest()[:12]
-    return cache_dir() / f"lm-arrays-v{FORMAT_VERSION}-{digest}"
+    return cache_dir() / f"lm-arrays-v{FORMAT_VERSION}-{stamp['sample_sha1'][:12]}"
 
 
 def _read_meta(directory: Path, lm_path: Path) -> dict:
@@ -425,7 +441,7 @@ def _read_meta(directory: Path, lm_path: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         raise ValueError("LM arrays of another format version")
     if meta.get("source") != _source_stamp(lm_path):
-        raise ValueError("stale LM arrays: built from another file, size or mtime")
+        raise ValueError("stale LM arrays: built from another file")
     return meta
 
 
@@ -447,18 +463,64 @@ def load_dir(directory: str | Path, lm_path: str | Path | None = None) -> ArrayL
     return ArrayLM(words, arrays, meta["bi_bits"], meta["tri_bits"], meta)
 
 
-def _remove_stale(current: Path, lm_path: Path) -> None:
-    """Drop older builds of the same source file (other sizes/mtimes/format versions): never read again."""
+def prune_stale(lm_path: str | Path | None = None) -> list[Path]:
+    """Remove the LM array builds nothing will read again (see _remove_stale); the removed dirs. Builds are
+    pruned after each new build anyway; `unspin knowledge build` calls this for venvs deleted since."""
+    lm_path = Path(lm_path or default_lm_path())
+    return _remove_stale(cache_subdir(lm_path), lm_path)
+
+
+def _remove_stale(current: Path, lm_path: Path) -> list[Path]:
+    """Drop builds that will never be read again: earlier builds of this same file (another content or format
+    version), builds whose model file no longer exists (a deleted venv or clone), and a dead builder's
+    leftovers. A build that another live copy of a different model file uses keeps its place."""
     source = str(lm_path.resolve())
+    removed = []
     for old in current.parent.glob("lm-arrays-v*-*"):
         if old == current or not old.is_dir():
             continue
+        if ".tmp-" in old.name or ".old-" in old.name:
+            pid = old.name.rsplit("-", 1)[-1]
+            if not (pid.isdigit() and _process_alive(int(pid))):
+                shutil.rmtree(old, ignore_errors=True)
+                removed.append(old)
+            continue
         try:
-            same_source = json.loads((old / "meta.json").read_text())["source"]["path"] == source
-        except (OSError, ValueError, KeyError, TypeError):
-            same_source = ".tmp-" in old.name or ".old-" in old.name
-        if same_source:
+            meta = json.loads((old / "meta.json").read_text())
+            # format 1 named the builder's file in source.path, format 2 in source_path
+            built_from = meta.get("source_path") or meta["source"]["path"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # being built right now, or not ours to judge
+        if built_from == source or not Path(built_from).exists():
             shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    return removed
+
+
+def _adopt(directory: Path, lm: ArrayLM, lm_path: Path) -> None:
+    """A shared build whose builder's file is gone (its venv deleted) names this process's file instead, so
+    that _remove_stale, run by a process of another model file, sees that the build is still in use."""
+    built_from = lm.meta.get("source_path")
+    if built_from and Path(built_from).exists():
+        return
+    meta = {**lm.meta, "source_path": str(lm_path.resolve())}
+    tmp = directory / f"meta.json.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(meta, indent=1))
+        os.replace(tmp, directory / "meta.json")
+        lm.meta = meta
+    except OSError:  # a read-only cache is still readable
+        tmp.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _LOADED: dict[str, ArrayLM] = {}
@@ -488,6 +550,7 @@ def load(lm_path: str | Path | None = None) -> ArrayLM:
                 build(lm_path, directory)
                 lm = load_dir(directory, lm_path)
                 _remove_stale(directory, lm_path)
+    _adopt(directory, lm, lm_path)
     _LOADED[key] = lm
     return lm
 
