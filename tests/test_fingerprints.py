@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from unspin.edits import apply_edits, edits_from_findings
+
 from unspin import fingerprints as fp
 from unspin.fingerprints.parse import (QueryError, Term, clean_expected, detect_format, parse_count, parse_file,
                                        parse_query)
@@ -380,10 +382,24 @@ def test_context_conditions(fset):
     assert [h[0] for h in _hits(fset, "fit record and fit documents")] == ["fit record", "fit documents"]
 
 
-def test_proximity(fset):
+def test_proximity(fset, tmp_path):
     near = "The groups were formed and then bunching followed."
     (f,) = fset.match(near)
-    assert f.detail == "pps:groups bunching" and f.suggestions == ("clustering",) and f.confidence < 0.97
+    assert f.detail == "pps:groups bunching" and f.confidence < 0.97
+    # the words stand apart: "clustering" cannot replace "bunching" alone ("The groups were formed and then
+    # bunching followed") nor the words between: flagged with the list's phrase as evidence, no automatic edit
+    assert f.text == "bunching" and f.suggestions == () and any('"clustering"' in e for e in f.evidence)
+    prox = tmp_path / "prox.csv"  # the raw PPS export's query syntax
+    prox.write_text('tortured_phrase,expected_phrase,num_papers\n"""leftover network""~2",residual network,4\n',
+                    encoding="utf-8")
+    fp.import_file(prox, name="prox")
+    text = "We trained a leftover deep network. A leftover network was kept. Groups then bunching occurred."
+    found = fp.load().find(text)
+    assert [(f.text, f.suggestions) for f in found] == [
+        ("leftover", ()), ("leftover network", ("residual network",)), ("bunching", ())]
+    edits = edits_from_findings(text, found)
+    assert apply_edits(text, edits) == (
+        "We trained a leftover deep network. A residual network was kept. Groups then bunching occurred.")
     assert fset.match("groups " + "word " * 20 + "bunching") == []
     (g,) = fset.match("groups bunching")
     assert g.text == "groups bunching" and g.confidence >= 0.95

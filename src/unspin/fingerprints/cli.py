@@ -279,7 +279,7 @@ def run_match(args) -> int:
         for f in hits:
             ln, col = line_col(text, f.start)
             kind = "" if is_listed(f) else " (variant)"
-            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0]!r} [{f.detail}]{kind} {f.confidence:.2f}")
+            print(f"{path}:{ln}:{col}: {f.text!r} -> {f.suggestions[0] if f.suggestions else '(no replacement: words apart)'!r} [{f.detail}]{kind} {f.confidence:.2f}")
         n_var = sum(1 for f in hits if not is_listed(f))
         print(f"{path}: {dens['listed']} listed fingerprints ({dens['distinct']} distinct), "
               f"{dens['per_1000_words']:.2f} per 1,000 words, risk {dens['risk']}"

@@ -450,5 +450,14 @@ class FingerprintSet:
             evidence.append("the list marks the expected phrase as uncertain")
         if others:
             evidence.append("also listed in " + ", ".join(others))
-        return Finding(s, t, matched, (_suggestion(e, tag, matched),), conf, tuple(evidence), source=SOURCE_LIST,
+        if sloppy:
+            # the listed words stand apart ("leftover deep network" for "leftover network"~2): the finding is the
+            # word the list keys on, and the expected phrase cannot replace that word alone ("a residual network
+            # deep network"), nor the whole window (the words between are the author's): no automatic edit; the
+            # evidence says what the list expects
+            evidence.append(f"the words stand apart in the text: no replacement offered for \"{matched}\" alone")
+            suggestions: tuple[str, ...] = ()
+        else:
+            suggestions = (_suggestion(e, tag, matched),)
+        return Finding(s, t, matched, suggestions, conf, tuple(evidence), source=SOURCE_LIST,
                        rule_id=item.rule_id, detail=item.detail)
