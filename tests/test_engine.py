@@ -200,6 +200,16 @@ def test_a_finding_takes_in_an_article_that_would_become_wrong():
     start, text, _ = _with_article(SimpleNamespace(start=s.start + 100, end=s.end + 100, text="inquiry"),
                                    ("probe",), para, 100)
     assert (start, text) == (100 + para.index("an inquiry"), "an inquiry")
+    # all-caps text: "AN" is an article too, and the restoration keeps the case ("AN RANDOM FOREST" once)
+    from unspin.edits import apply_edits, edits_from_findings
+    from unspin.types import Finding
+
+    caps = "AN IRREGULAR WOODLAND WAS TRAINED."
+    w = SimpleNamespace(start=3, end=21, text="IRREGULAR WOODLAND")
+    start, text, sugg = _with_article(w, ("random forest",), caps, 0)
+    assert (start, text, sugg) == (0, "AN IRREGULAR WOODLAND", ("a random forest",))
+    f = Finding(start, w.end, text, sugg, 0.99, ())
+    assert apply_edits(caps, edits_from_findings(caps, [f])) == "A RANDOM FOREST WAS TRAINED."
 
 
 STORY = (

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 
-_ARTICLE_BEFORE = re.compile(r"\b([Aa]n?)[ \t]+$")
+_ARTICLE_BEFORE = re.compile(r"\b([Aa]n?|AN)[ \t]+$")  # "AN" too: all-caps text keeps its case
 
 
 def _with_article(s, sugg: tuple[str, ...], text: str | None, base: int = 0):
