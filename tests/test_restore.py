@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from unspin.edits import apply_edits, edits_from_findings
@@ -69,3 +71,14 @@ def test_a_phrase_wrapped_across_lines_is_restored_without_reflowing_the_lines()
     # a one-word suggestion for a wrapped phrase: nothing to break, one word
     one = [Finding(a, a + len("irregular\nwoodlands"), "irregular\nwoodlands", ("forests",), 0.97)]
     assert apply_edits(text, edits_from_findings(text, one)).startswith("We trained the forests on it.\r\n")
+
+
+def test_the_package_docstring_example_is_true(monkeypatch):
+    """The first example a library user reads (`help(unspin)`) runs as written and shows what it says."""
+    import doctest
+
+    import unspin
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the example opens examples/spun-news.txt
+    result = doctest.testmod(unspin, raise_on_error=False)
+    assert result.attempted >= 4 and result.failed == 0

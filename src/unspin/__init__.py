@@ -4,9 +4,14 @@ Library first; the CLI (`unspin.cli`), the server (`unspin.serve`), screening (`
 (`unspin.trace`) are thin wrappers around these functions:
 
     >>> import unspin
-    >>> report = unspin.check("The focal bank raised its premium rate.")
-    >>> [(f.text, f.suggestions[0], f.level) for f in report.findings]
-    >>> unspin.restore(text).text
+    >>> text = open("examples/spun-news.txt", encoding="utf-8").read()  # our own spun story, 145 words
+    >>> report = unspin.check(text)
+    >>> report.verdict, [(f.text, f.suggestions[0]) for f in report.findings if f.level == "finding"][:2]
+    ('spun', [('Focal', 'central'), ('focal', 'central')])
+    >>> unspin.restore(text).text[:30]
+    'Central bank lifts rates again'
+
+(A single sentence is too short for a verdict: texts under 40 words are `uncertain` with no spin score.)
 
 Heavy knowledge (thesaurus index, language model) loads lazily on the first call and stays loaded.
 """
