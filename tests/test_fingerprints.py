@@ -1018,3 +1018,20 @@ def test_a_json_item_may_give_only_a_query(tmp_path):
     res = fp.parse_file(src)
     assert [(e.tortured, e.proximity) for e in res.entries] == [("gatherings clustering", 3)]
     assert [s.reason for s in res.skipped] == ['malformed: needs string fields "tortured" (or "query") and "correct"']
+
+
+def test_import_reads_a_named_encoding_as_its_error_message_suggests(tmp_path, capsys):
+    """An undecodable list file is told to "name its encoding with --encoding": import has that option."""
+    from unspin.cli import main
+
+    src = tmp_path / "legacy.tsv"  # UTF-8 but for one row added in cp1252: a stray byte, the rest UTF-8
+    src.write_bytes(("caf\u00e9 leftover\tresidual network\n" * 30).encode("utf-8")
+                    + "r\u00e9seau leftover\tresidual network\n".encode("cp1252"))
+    assert main(["fingerprints", "import", str(src), "--db", str(tmp_path / "db.sqlite")]) == 4
+    err = capsys.readouterr().err
+    assert "legacy.tsv" in err and "line 31" in err and "--encoding" in err
+    src.write_bytes("r\u00e9seau leftover\tresidual network\n".encode("cp1252") * 2)
+    assert main(["fingerprints", "import", str(src), "--db", str(tmp_path / "db.sqlite"), "--encoding", "cp1252"]) == 0
+    assert "imported 1 fingerprint" in capsys.readouterr().out
+    fs = fp.load(db_path=tmp_path / "db.sqlite")
+    assert fs.match("a r\u00e9seau leftover here")[0].suggestions == ("residual network",)

@@ -196,12 +196,13 @@ class NoUsableRowsError(FingerprintFormatError):
         self.result = result
 
 
-def import_file(path, name: str | None = None, fmt: str = "auto", db_path=None, keep_uncertain: bool = False):
+def import_file(path, name: str | None = None, fmt: str = "auto", db_path=None, keep_uncertain: bool = False,
+                encoding: str | None = None):
     """Parse `path` and store it as list `name` (default: the file's stem). Returns (ListInfo, ParseResult)."""
     from .store import check_name, name_from_path
 
     name = check_name(name if name is not None else name_from_path(path))
-    result = parse_file(path, fmt, keep_uncertain=keep_uncertain)
+    result = parse_file(path, fmt, keep_uncertain=keep_uncertain, encoding=encoding)
     if not result.entries:  # refused before the store is touched: a list of that name stays as it was
         raise NoUsableRowsError(f"{path}: no usable fingerprint in the file ({len(result.skipped):,} rows skipped; "
                                 "nothing imported, any list of that name is unchanged)", result)

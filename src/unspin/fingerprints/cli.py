@@ -12,6 +12,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 4  # = unspin.types.Ex
 
 
 def add_parser(subparsers) -> None:
+    from ..cli_args import add_encoding_option  # import and match read files as every input is
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", metavar="PATH", help="fingerprint database (default: $UNSPIN_FINGERPRINTS_DB, else "
                     "fingerprints.sqlite in the user data dir)")
@@ -28,6 +29,7 @@ def add_parser(subparsers) -> None:
     imp.add_argument("--format", dest="fmt", default="auto", choices=["auto", "json", "pps-csv", "tsv"])
     imp.add_argument("--keep-uncertain", action="store_true",
                      help="import rows whose expected phrase is marked '(?)' (lower confidence) instead of skipping")
+    add_encoding_option(imp)
     imp.add_argument("--show-skipped", action="store_true", help="print every skipped row (default: first 10)")
     imp.add_argument("--json", action="store_true", help="print the import summary as JSON")
     imp.set_defaults(func=run_import)
@@ -46,7 +48,7 @@ def add_parser(subparsers) -> None:
     ex.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     ex.set_defaults(func=run_export)
 
-    from ..cli_args import add_encoding_option, whole_number
+    from ..cli_args import whole_number
 
     mt = sub.add_parser("match", parents=[db], help="scan files with the listed fingerprints only (no model)",
                         description="Scan files with the listed fingerprints only (no model). Exit code (flags): "
@@ -86,7 +88,8 @@ def run_import(args) -> int:
     from . import FingerprintFormatError, NoUsableRowsError, StoreError, import_file
 
     try:
-        info, result = import_file(args.file, args.name, args.fmt, args.db, keep_uncertain=args.keep_uncertain)
+        info, result = import_file(args.file, args.name, args.fmt, args.db, keep_uncertain=args.keep_uncertain,
+                                   encoding=args.encoding)
     except NoUsableRowsError as e:
         _show_skipped(args, e.result)  # why every row was refused
         _err(str(e))

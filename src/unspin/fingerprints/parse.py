@@ -359,7 +359,7 @@ def parse_query(query: str) -> list[tuple[str, Term, tuple[tuple[Term, ...], ...
 # ---- file readers ----------------------------------------------------------------------------------------
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, encoding: str | None = None) -> str:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -369,7 +369,7 @@ def _read_text(path: Path) -> str:
     from ..decoding import DecodeError, decode_bytes
 
     try:  # UTF-8 with or without BOM, UTF-16/32, a legacy code page: as every other input is read
-        return decode_bytes(data, str(path)).text
+        return decode_bytes(data, str(path), encoding=encoding).text
     except DecodeError as e:
         raise FingerprintFormatError(str(e)) from None
 
@@ -573,12 +573,14 @@ def parse_tsv(path: Path, text: str, keep_uncertain: bool = False) -> ParseResul
     return res
 
 
-def parse_file(path: str | Path, fmt: str = "auto", keep_uncertain: bool = False) -> ParseResult:
-    """Parse a list file in `fmt` (auto/json/pps-csv/tsv)."""
+def parse_file(path: str | Path, fmt: str = "auto", keep_uncertain: bool = False,
+               encoding: str | None = None) -> ParseResult:
+    """Parse a list file in `fmt` (auto/json/pps-csv/tsv), read as every input is (UTF-8/UTF-16 or detected),
+    or strictly in `encoding` when given."""
     path = Path(path)
     if path.is_dir():
         raise FingerprintFormatError(f"{path}: is a directory, expected a list file")
-    text = _read_text(path)
+    text = _read_text(path, encoding)
     if not text.strip():
         raise FingerprintFormatError(f"{path}: file is empty")
     if fmt == "auto":
