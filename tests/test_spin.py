@@ -205,3 +205,30 @@ def test_rewriter_draws_from_its_few_commonest_synonyms_and_prefer_rare_wins():
     both = _weights(pool, SpinOptions(prefer_rare=True, prefer_common=True))
     assert both[pool.index("nisus")] > both[pool.index("work")]
     assert _weights(pool, SpinOptions(prefer_rare=False)) == [1.0] * len(pool)
+
+
+def test_an_inch_mark_does_not_flip_the_quoted_speech_mask():
+    # a `"` right after a number is an inch mark: before the fix it opened a "quote" that the real opening
+    # quote then closed, so the quoted sentence was spun and the words after it were left alone
+    from unspin.spin import _quoted_mask
+    from unspin.text import tokenize
+
+    text = 'We fitted a 12" pipe. "Keep the valve shut," the plumber said. The garden looked beautiful.'
+    tokens = tokenize(text)
+    mask = dict(zip((t.start for t in tokens), _quoted_mask(tokens)))
+    quote_a, quote_b = text.index('"Keep'), text.index('shut,"') + len('shut,"')
+    for t in tokens:
+        assert mask[t.start] == (quote_a <= t.start < quote_b), (t.text, t.start)
+    # curly quotes and a closing quote right after a number still delimit quoted speech
+    text2 = "He said “the garden is 3 feet” and then \"we need 12\". The garden looked beautiful."
+    tokens2 = tokenize(text2)
+    inside = [t.text for t, q in zip(tokens2, _quoted_mask(tokens2)) if q and t.kind != "punct"]
+    assert inside == ["the", "garden", "is", "3", "feet", "we", "need", "12"]
+    # and the spinner acts on it: nothing inside the quotation is swapped, words after it can be
+    spun_after = False
+    for seed in range(4):
+        r = spin(text, rate=1.0, seed=seed)
+        for s in r.spans:
+            assert not (quote_a <= s.orig_start < quote_b), s
+            spun_after |= s.orig_start >= quote_b
+    assert spun_after

@@ -106,18 +106,36 @@ class SpinResult:
 # ---- choosing what to replace ---------------------------------------------------------------------------
 
 
+_OPENERS = "([{"  # a straight quote right after one of these (or a space, or the start) opens
+_CLOSING_PUNCT = ".,;:!?)]}"
+
+
 def _quoted_mask(tokens: list[Token]) -> list[bool]:
-    """True for tokens inside quotation marks (quoted speech is left alone)."""
+    """True for tokens inside quotation marks (quoted speech is left alone).
+
+    Curly quotes say which way they go. A straight quote is not toggled blindly, since one stray mark would
+    flip the rest of the text: right after a number it is an inch mark (``a 12" pipe``), not a delimiter,
+    unless it ends a quotation (inside one, followed by the end or by closing punctuation); otherwise it
+    opens after the start, a space or an opening bracket and closes after anything else (a word, a comma)."""
     mask = []
     inside = False
-    for t in tokens:
+    for i, t in enumerate(tokens):
         if t.kind == "punct" and t.text in '"“”':
+            prev = tokens[i - 1] if i else None
             if t.text == "“":
                 inside = True
             elif t.text == "”":
                 inside = False
+            elif prev is not None and prev.kind == "num" and prev.end == t.start:
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                ends_quote = inside and (nxt is None or (nxt.start == t.end and nxt.text in _CLOSING_PUNCT))
+                if not ends_quote:
+                    mask.append(inside)  # an inch mark: part of the text around it
+                    continue
+                inside = False
             else:
-                inside = not inside
+                # tokens cover every non-space character but "_" and the like: a gap before the mark is white space
+                inside = prev is None or prev.end < t.start or prev.text in _OPENERS
             mask.append(True)
         else:
             mask.append(inside)
