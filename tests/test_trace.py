@@ -337,7 +337,8 @@ def test_restorations_api_and_json(index, corpus, tmp_path):
     txt = to_text(result)
     assert corpus[42][0] in txt and "[" in txt and "restorations (spun → source)" in txt
     page = to_html([result])
-    assert page.startswith("<!doctype html>") and page.count('<mark class="spun') == len(subs)
+    # one mark per restoration (a raw alignment difference that is not restored is no mark)
+    assert page.startswith("<!doctype html>") and page.count('<mark class="spun') == len(result.restorations)
 
 
 def test_restored_feature_kind_uses_the_restore_function(tmp_path, th, corpus):
@@ -561,3 +562,42 @@ def test_an_index_on_read_only_media_is_still_searched(tmp_path, th, monkeypatch
     with pytest.raises(IndexError_, match="not writable"):
         ro.remove("orchard")
     ro.close()
+
+
+
+def test_html_reproduces_the_copy_exactly_and_marks_what_the_restorations_change(tmp_path, th):
+    # before, the page re-joined the alignment's pieces with spaces of its own ("( output)", "&quot; racket
+    # &quot;" around a swap next to punctuation) and marked every raw alignment difference, a changed day that
+    # is never restored included
+    import html as html_mod
+    import re
+
+    from unspin.trace import TraceIndex, trace
+    from unspin.trace.render import to_html
+
+    src = ("Factory report\nThe (production) line stopped twice on Monday.  Workers said the \"noise\" was "
+           "terrible, and the manager promised a quick repair before the weekend. The plant employs many people "
+           "and makes parts for bicycles and small boats in the old harbour district.\n")
+    spun = (src.replace("(production)", "(output)").replace('"noise"', '"racket"').replace("terrible,", "awful,")
+            .replace("quick repair", "speedy repair").replace("Monday", "Friday"))
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("factory", src)]))
+    result = trace(spun, ix)
+    ix.close()
+    fs = result.restorations
+    assert [f.text for f in fs] == ["output", "racket", "awful", "speedy"]  # (a changed day is a fact)
+    page = to_html([result])
+
+    def plain(cell: str) -> str:
+        return html_mod.unescape(re.sub(r"<[^>]+>", "", cell))
+
+    rows = re.findall(r'<td class="n">[^<]*</td><td class="n">[^<]*</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>',
+                      page, re.S)
+    assert len(rows) == len(result.owners()) == 1
+    copy, source = rows[0]
+    assert plain(copy) == spun.rstrip("\n")  # byte for byte: the line break, both spaces, the quotes
+    assert plain(source) == src.rstrip("\n")
+    marks = re.findall(r'<mark class="spun sub" title="([^"]*)">(.*?)</mark>', copy)
+    assert [(html_mod.unescape(t), w) for t, w in marks] == [(f.suggestions[0], f.text) for f in fs]
+    assert re.findall(r'<mark class="src sub" title="[^"]*">(.*?)</mark>', source) == ["production", "noise",
+                                                                                        "terrible", "quick"]

@@ -92,28 +92,55 @@ def to_text(result: TraceResult, width: int | None = None, color: bool | None = 
 
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.5em;vertical-align:top}
-th{background:#f4f4f4;text-align:left}td.n{white-space:nowrap;color:#666}
+th{background:#f4f4f4;text-align:left}td.n{white-space:nowrap;color:#666}td.copy,td.source{white-space:pre-wrap}
 mark.spun{background:#fdd;text-decoration:line-through}mark.src{background:#dfd}
 span.diff{color:#999}.sub{font-weight:600}"""
 
 
-def _html_side(segments, side: str) -> str:
+def _html_text(text: str, lo: int, hi: int, marks, dims) -> str:
+    """text[lo:hi] exactly (escaped), with `marks` (start, end, class, title) as <mark>s and the `dims` (start,
+    end) that no mark overlaps dimmed. The characters are the text's own: a page never re-joins words with spaces
+    of its own ("</ production >", a space before a full stop)."""
+    spans = []
+    for a, b, cls, title in sorted(marks):
+        if lo <= a < b <= hi and (not spans or a >= spans[-1][1]):
+            spans.append((a, b, f'<mark class="{cls} sub" title="{html.escape(title)}">', "</mark>"))
+    for a, b in dims:
+        a, b = max(a, lo), min(b, hi)
+        if a < b and not any(a < y and x < b for x, y, *_ in spans):
+            spans.append((a, b, '<span class="diff">', "</span>"))
+    spans.sort()
     out = []
-    prev = ""
-    for seg in segments:
-        s = html.escape(seg[side])
-        if seg["op"] != "equal" or s:
-            out.append(_sep(prev, seg[side] or "["))
-            prev = seg[side] or "["
-        if seg["op"] == "equal":
-            out.append(s)
-        elif seg["op"] == "different":
-            out.append(f'<span class="diff">{s}</span>')
-        else:
-            cls = "spun" if side == "spun" else "src"
-            title = html.escape(seg["source"] if side == "spun" else seg["spun"])
-            out.append(f'<mark class="{cls} sub" title="{title}">{s or "∅"}</mark>')
+    pos = lo
+    for a, b, open_tag, close_tag in spans:
+        out.append(html.escape(text[pos:a]) + open_tag + html.escape(text[a:b]) + close_tag)
+        pos = b
+    out.append(html.escape(text[pos:hi]))
     return "".join(out)
+
+
+def _html_sides(r: TraceResult, m) -> tuple[str, str]:
+    """One matched piece in both columns: the copy's text and the aligned stretch of the source, each exactly as
+    written, with the words each restoration changes marked (not the alignment's raw substitutions: a
+    restoration left out — a number someone changed, an unanchored long phrase — is no mark)."""
+    fs = [f for f in r.restorations if m.query_start <= f.start and f.end <= m.query_end]
+    spun_marks = [(f.start, f.end, "spun", f.suggestions[0]) for f in fs]
+    base = m.base
+    al = m.alignment
+    if al is None:  # (not aligned: the piece and its source paragraph as they are)
+        lo, hi = m.source_start - base, m.source_end - base
+        return (_html_text(r.text, m.query_start, m.query_end, spun_marks, ()),
+                _html_text(m.source_text, lo, hi, (), ()))
+    src_marks = [(*r.restoration_sources[(f.start, f.end)], "src", f.text) for f in fs
+                 if (f.start, f.end) in r.restoration_sources]
+    spun_dims = [(al.a[o.i1].start, al.a[o.i2 - 1].end) for o in al.ops if o.kind == "different" and o.i2 > o.i1]
+    src_dims = [(al.b[o.j1].start - base, al.b[o.j2 - 1].end - base) for o in al.ops
+                if o.kind == "different" and o.j2 > o.j1]
+    held = [o for o in al.ops if o.j2 > o.j1]  # the source's words the piece was aligned with
+    lo = al.b[held[0].j1].start - base if held else 0
+    hi = al.b[held[-1].j2 - 1].end - base if held else 0
+    return (_html_text(r.text, m.query_start, m.query_end, spun_marks, spun_dims),
+            _html_text(m.source_text, lo, hi, src_marks, src_dims))
 
 
 def to_html(results: list[TraceResult]) -> str:
@@ -137,10 +164,10 @@ def to_html(results: list[TraceResult]) -> str:
                      f"({_plural(len(r.restorations), 'substitution')})</h3>"
                      "<table><tr><th>¶</th><th>source</th><th>spun text</th><th>source text</th></tr>")
         for src, m in r.owners():
-            segs = r.segments(m)
+            copy, source = _html_sides(r, m)
             parts.append(f'<tr><td class="n">{m.query_paragraph}↔{m.source_paragraph}</td>'
                          f'<td class="n">{html.escape(src.id)}</td>'
-                         f"<td>{_html_side(segs, 'spun')}</td><td>{_html_side(segs, 'source')}</td></tr>")
+                         f'<td class="copy">{copy}</td><td class="source">{source}</td></tr>')
         parts.append("</table></section>")
     parts.append("</body></html>\n")
     return "".join(parts)

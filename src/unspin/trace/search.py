@@ -77,6 +77,9 @@ class TraceResult:
     path: str | None = None
     restorations: list[Finding] = field(default_factory=list)
     encoding: str | None = None  # the traced file's encoding when it was not UTF-8 (set by the CLI)
+    # (start, end) of each restoration in the text → (start, end) of the words it restores in the source_text of
+    # its piece's match: the HTML marks the same words on both sides
+    restoration_sources: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict, repr=False)
 
     @property
     def best(self) -> SourceMatch | None:
@@ -170,7 +173,9 @@ def trace(text: str, index: TraceIndex, top: int = 5, threshold: float = DEFAULT
         if id(src) in owning:
             _realign_with_context(text, src, index, linker, per_piece, threshold, total_words)
     result = TraceResult(text, sources, len(pieces), aligned, threshold, path)
-    result.restorations = _restorations(result)
+    rows = _restorations(result)
+    result.restorations = [f for f, _ in rows]
+    result.restoration_sources = {(f.start, f.end): span for f, span in rows}
     return result
 
 
@@ -370,10 +375,10 @@ def _factual(tokens, i1: int, i2: int) -> bool:
     return any(any(ch.isdigit() for ch in t.text) or is_fact_word(t.lower) for t in tokens[i1:i2])
 
 
-def _restorations(result: TraceResult) -> list[Finding]:
+def _restorations(result: TraceResult) -> list[tuple[Finding, tuple[int, int]]]:
     """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
-    the source it was taken from (`piece_owners`)."""
-    out: list[Finding] = []
+    the source it was taken from (`piece_owners`); with each, where its words stand in the match's source_text."""
+    out: list[tuple[Finding, tuple[int, int]]] = []
     for src, m in result.owners():
         al = m.alignment
         if al is None:
@@ -406,18 +411,18 @@ def _restorations(result: TraceResult) -> list[Finding]:
             if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
                 continue
             linked = kind == "linked"
-            out.append(Finding(
+            out.append((Finding(
                 start=start, end=end, text=old, suggestions=(new,),
                 confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
                 evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
                           "thesaurus-linked substitution" if linked else "differs from the source here"),
                 source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
-            ))
-    out.sort(key=lambda f: f.start)
+            ), (s_start, s_end)))
+    out.sort(key=lambda row: row[0].start)
     # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair
-    kept: list[Finding] = []
-    for f in out:
-        if kept and f.start < kept[-1].end:
+    kept: list[tuple[Finding, tuple[int, int]]] = []
+    for row in out:
+        if kept and row[0].start < kept[-1][0].end:
             continue
-        kept.append(f)
+        kept.append(row)
     return kept
