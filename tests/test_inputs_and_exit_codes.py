@@ -327,7 +327,7 @@ def test_bad_index_and_output_paths_are_one_line_errors_and_leave_nothing(tmp_pa
     for out in (tmp_path / "no" / "such" / "dir.html", tmp_path):  # a missing directory, a directory
         code, _, err = run(capsys, "trace", str(tmp_path / "src.txt"), "--index", ix, "--format", "html",
                            "-o", str(out))
-        assert code == 4 and f"{out}: cannot write" in err and "Traceback" not in err
+        assert code == 2 and f"--output {out}: cannot write" in err and "Traceback" not in err
     for bad in (tmp_path / "src.txt" / "sub", ):  # inside a file
         code, _, err = run(capsys, "index", "add", str(tmp_path / "src.txt"), "--index", str(bad))
         assert code == 2 and str(bad) in err and "cannot create" in err

@@ -214,3 +214,25 @@ def test_index_add_with_unreachable_redis_is_a_clear_error_and_keeps_the_documen
     assert str(ix.name) in err and "cannot be reached" in err and "stored" in err
     assert main(["index", "info", "--index", str(ix), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["documents"] == 1
+
+
+def test_trace_output_that_cannot_be_written_is_a_usage_error(tmp_path, cache_dir, capsys, monkeypatch):
+    """`trace -o PATH` where PATH cannot be written stops before reading any input: exit 2 (it said 4, which
+    means inputs were processed and one could not be read), a one-line error naming --output and the path, as
+    `fingerprints mine --out` says its own."""
+    import unspin.trace
+
+    src = tmp_path / "dam.txt"
+    src.write_text("Residents of Tamrik were asked to stay away from the dam while crews repaired the damage "
+                   "after the storm on Friday night.\n", encoding="utf-8")
+    ix = tmp_path / "ix"
+    assert main(["index", "add", str(src), "--index", str(ix), "-q"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(unspin.trace, "read_documents", lambda *a, **k: pytest.fail("read an input first"))
+    for out in (tmp_path / "no" / "such" / "report.html", tmp_path, src / "inside-a-file.html"):
+        assert main(["trace", str(src), "--index", str(ix), "--format", "html", "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"unspin trace: --output {out}: cannot write: ") and err.count("\n") == 1, err
+        assert "Traceback" not in err
+    # the same exit code as another command's output file that cannot be written
+    assert main(["fingerprints", "mine", str(src), "--out", str(tmp_path / "no" / "such" / "c.csv")]) == 2

@@ -54,7 +54,7 @@ def add_parser(subparsers) -> None:
                     "every substitution marked, and list the substitutions as exact restorations (each paragraph "
                     "restored from the source it was taken from). Exit code (flags, added up): 1 a source "
                     "matches, 4 an input could not be read (5: both), 0 no source matches; 2 usage errors "
-                    "(including a missing index).")
+                    "(including a missing index and an --output that cannot be written).")
     tr.add_argument("files", nargs="+", metavar="FILE", help="file(s), directory, JSONL/CSV/Parquet, or - (stdin)")
     common(tr)
     tr.add_argument("--format", choices=("text", "json", "html"), default="text",
@@ -186,10 +186,13 @@ def run_trace(args) -> int:
         return 2
     try:
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    except OSError as e:  # before any input is read: nothing is lost
-        _err(f"{args.output}: cannot write: {e.strerror or e}")
+    except OSError as e:
+        # before any input is read, nothing processed: a bad command line (2, alone), named as the option and
+        # path, as `check --output-dir` and `fingerprints mine --out` say theirs; not 4, which says inputs were
+        # processed and one could not be read
+        print(f"unspin trace: --output {args.output}: cannot write: {e.strerror or e}", file=sys.stderr)
         ix.close()
-        return int(ExitCode.INPUT)
+        return int(ExitCode.USAGE)
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty())
     found = False
     bad = False
