@@ -92,6 +92,25 @@ def test_decode_refuses_empty_and_binary_data_naming_the_file(data, message):
     assert str(e.value).startswith(message)
 
 
+def test_a_short_binary_file_with_a_nul_is_binary_not_truncated_utf16(tmp_path, capsys):
+    """7 bytes with one NUL: a third of its 3 code units was enough to call it UTF-16, and its odd length then
+    said "truncated?"; it is binary data, said as for larger binary files. Text that is UTF-16 (a NUL in most
+    code units) of an odd length is still called truncated UTF-16."""
+    with pytest.raises(DecodeError) as e:
+        decode_bytes(b"ab\x00cdef", "tiny.bin")
+    assert str(e.value).startswith("tiny.bin: binary file (NUL byte at byte offset 2), not text")
+    assert "UTF-16" not in str(e.value)
+    (tmp_path / "tiny.bin").write_bytes(b"ab\x00cdef")
+    assert main(["check", str(tmp_path / "tiny.bin")]) == 4
+    assert f"{tmp_path / 'tiny.bin'}: binary file (NUL byte at byte offset 2)" in capsys.readouterr().err
+    for cut in ("Hi there.\n".encode("utf-16-le")[:-1], "Hi there.\n".encode("utf-16-be")[1:],
+                PROSE.encode("utf-16-le")[:-1]):
+        with pytest.raises(DecodeError, match=r"^cut.txt: looks like UTF-16 without a byte-order mark, but has an "
+                                              rf"odd number of bytes \({len(cut)}\): truncated\?$"):
+            decode_bytes(cut, "cut.txt")
+    assert decode_bytes("Hi".encode("utf-16-le"), "f").text == "Hi"  # a short UTF-16 text is still read
+
+
 def test_utf8_with_a_stray_byte_is_refused_not_garbled():
     """One cp1252 byte in a UTF-8 file: read as a legacy code page every accented letter and curly quote came out
     wrong (“ → ŌĆ£ as cp775); now it is the documented "not valid UTF-8" error naming the byte, and --encoding

@@ -7,7 +7,7 @@ Order (the first that applies wins):
 1. `encoding` given (`--encoding NAME`): decode strictly with it (a leading BOM of that encoding is dropped);
 2. a byte-order mark: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE;
 3. UTF-32 and UTF-16 without a BOM (zero bytes at three of every four, or every other, position: ASCII-heavy
-   text), unless it decodes to controls;
+   text; a short start needs them in most code units), unless it decodes to controls;
 4. a NUL byte in the first `SNIFF_BYTES` bytes: binary data, refused;
 5. UTF-8;
 6. `declared` (e.g. an HTML page's `<meta charset>`), when it decodes the bytes;
@@ -147,17 +147,23 @@ def _decode_as(data: bytes, name: str, encoding: str) -> Decoded:
     return Decoded(text, None if codec == "utf-8" else codec, bom)
 
 
+UTF16_ENOUGH_NULS = 16  # zero bytes in one lane that are evidence of UTF-16 whatever the share they make
+
+
 def _utf16_without_bom(data: bytes) -> str | None:
     """"utf-16-le" / "utf-16-be" when zero bytes sit at nearly every odd (LE) or even (BE) position of the
-    start, as in ASCII-heavy UTF-16; else None."""
+    start, as in ASCII-heavy UTF-16; else None. In a short start a share says little (one NUL in 7 bytes of
+    binary data is a third of its 3 code units): there the zero bytes must fill most of the lane, or be
+    UTF16_ENOUGH_NULS, so that a small binary file is called binary, not truncated UTF-16."""
     head = data[: SNIFF_BYTES & ~1]
     n = len(head) // 2
     if n < 2:
         return None
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    if odd >= 0.3 * n and even <= 0.05 * n:
+    enough = min(n // 2 + 1, UTF16_ENOUGH_NULS)  # (below 0.3 * n once n ≥ 54: long starts are judged as before)
+    if odd >= 0.3 * n and odd >= enough and even <= 0.05 * n:
         return "utf-16-le"
-    if even >= 0.3 * n and odd <= 0.05 * n:
+    if even >= 0.3 * n and even >= enough and odd <= 0.05 * n:
         return "utf-16-be"
     return None
 
