@@ -239,6 +239,24 @@ def test_short_texts_get_no_score_and_non_english_none_either():
     assert short.spin_score is None and short.verdict == "uncertain" and any("too short" in n for n in short.notes)
 
 
+def test_a_short_text_is_too_short_to_judge_not_called_non_english():
+    # two words have no function word to count ("Bank statement."): below MIN_WORDS_FOR_SCORE the text was called
+    # no English prose; it is too short to say, and the note says that. A paragraph long enough to judge still
+    # gets the not-English note.
+    for short in ("The bank.", "Bank statement.", "Quarterly results"):
+        rep = unspin.check(short, fingerprints=False)
+        assert rep.notes == [f"too short for a spin score ({rep.words} words < 40)"], (short, rep.notes)
+        assert rep.verdict == "uncertain" and rep.spin_score is None and not rep.findings
+    german = ("Der Gemeinderat hat am Dienstag nach einer langen Debatte den neuen Haushalt beschlossen. Die "
+              "Anwohner sagten, der Plan werde die Straßen im Ort verbessern und den Verkehr in der Innenstadt "
+              "deutlich verringern. Die Bürgermeisterin erklärte, sie sei mit dem Ergebnis sehr zufrieden. Der "
+              "Haushalt sieht zwölf Millionen Euro für die Schulen vor, und der Rat will ihn im nächsten Jahr noch "
+              "einmal prüfen, bevor die Arbeiten an den Brücken und Radwegen im Frühling beginnen.")
+    rep = unspin.check(german, fingerprints=False)
+    assert rep.words >= 60 and rep.verdict == "uncertain" and rep.spin_score is None and not rep.findings
+    assert len(rep.notes) == 1 and rep.notes[0].startswith("text does not look like English prose"), rep.notes
+
+
 def test_sections_cover_the_text_in_order_and_short_texts_are_one_section():
     assert engine_mod.sections("") == []
     short = "\n\n".join([STORY] * 2)

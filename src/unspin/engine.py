@@ -166,7 +166,11 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
         notes.append("no words")
         return empty
     if not prose_checked and (why := not_prose(text, k)) is not None:
-        notes.append(why)
+        # the model does not judge it; but under MIN_WORDS_FOR_SCORE words the shares not_prose goes by say nothing
+        # (a two-word "Bank statement." has no function word): such a text gets the too-short note (check), not
+        # "not English prose"
+        if words >= MIN_WORDS_FOR_SCORE:
+            notes.append(why)
         return empty
     agg = Aggregates()
     retained = Retained()
@@ -248,7 +252,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
         notes.append(f"implausibly many flagged spans for English prose ({len(findings)} findings and suspects in "
                      f"{ds.words} words); no verdict")
         score = None
-    if ds.english and 0 < ds.words < MIN_WORDS_FOR_SCORE:
+    if 0 < ds.words < MIN_WORDS_FOR_SCORE:  # (English prose or not: too short to say, see score_document)
         notes.append(f"too short for a spin score ({ds.words} words < {MIN_WORDS_FOR_SCORE})")
     verdict = verdict_of(score, findings, model, notes, ds.words)
     return Report(text=text, words=ds.words, findings=findings, spin_score=score, verdict=verdict, path=path,
