@@ -359,9 +359,9 @@ def test_learn_refuses_an_unwritable_out_before_learning(tmp_path, capsys, monke
     pile.mkdir()
     (pile / "a.txt").write_text("The firm said its income rose.")
     monkeypatch.setattr(learn_module, "learn", lambda *a, **k: pytest.fail("learned before checking --out"))
-    assert main(["spinners", "learn", str(pile), "--out", str(tmp_path / "no" / "such" / "farm.json")]) == 4
-    assert "does not exist" in capsys.readouterr().err
-    assert main(["spinners", "learn", str(pile), "--out", str(pile)]) == 4
+    assert main(["spinners", "learn", str(pile), "--out", str(tmp_path / "no" / "such" / "farm.json")]) == 2  # usage: refused before any work
+    assert "--out" in (err := capsys.readouterr().err) and "does not exist" in err
+    assert main(["spinners", "learn", str(pile), "--out", str(pile)]) == 2
     assert "is a directory" in capsys.readouterr().err
 
 

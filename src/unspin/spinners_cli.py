@@ -130,14 +130,15 @@ def run_learn(args) -> int:
     from .readers import iter_documents
     from .spinners.learn import learn, save
 
-    # where the result goes is checked before the learning (minutes on a large pile) is done
+    # where the result goes is checked before the learning (minutes on a large pile) is done; like every
+    # output option refused before any work (check --output-dir, trace --output, mine --out), a usage error
     parent = Path(args.out).resolve().parent
     if not parent.is_dir():
-        return _err(f"cannot write {args.out}: the directory {parent} does not exist")
+        return _err(f"--out {args.out}: cannot write: the directory {parent} does not exist", ExitCode.USAGE)
     if not os.access(parent, os.W_OK):
-        return _err(f"cannot write {args.out}: the directory {parent} is not writable")
+        return _err(f"--out {args.out}: cannot write: the directory {parent} is not writable", ExitCode.USAGE)
     if Path(args.out).is_dir():
-        return _err(f"cannot write {args.out}: it is a directory")
+        return _err(f"--out {args.out}: cannot write: it is a directory", ExitCode.USAGE)
     texts, errors = [], 0
     for doc in iter_documents(args.inputs, text_field=args.text_field):
         if doc.error:
