@@ -263,3 +263,24 @@ def test_boosted_trees_walk_gives_scikit_learns_own_decisions():
         random_state=3, early_stopping=False).fit(X, y)
     X2 = rng.normal(size=(500, 5)) * 2
     assert np.allclose(trees.decision(X2), clf.decision_function(X2), rtol=0, atol=1e-9)
+
+
+def test_training_caches_keep_the_newest_two_generations_of_each_kind(tmp_path, monkeypatch):
+    """Each change to the extraction code keys a new cache of 100-300 MB; older ones must not pile up."""
+    import os
+
+    from unspin import train
+
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
+    for i, name in enumerate(["dev-spans-a", "dev-spans-b", "dev-spans-c", "train-spans-x"]):
+        (tmp_path / f"{name}.pkl").write_bytes(b"old")
+        os.utime(tmp_path / f"{name}.pkl", (1000 + i, 1000 + i))
+    built = []
+    out = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(1) or {"rows": 3}, log=lambda m: None)
+    assert out == {"rows": 3} and built == [1]
+    names = sorted(p.name for p in tmp_path.glob("*.pkl"))
+    # the new one and the newest before it; another kind untouched
+    assert len(names) == 3 and "dev-spans-c.pkl" in names and "train-spans-x.pkl" in names
+    again = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(2), log=lambda m: None)
+    assert again == {"rows": 3} and built == [1]  # read from the cache, nothing pruned
+    assert len(list(tmp_path.glob("*.pkl"))) == 3

@@ -841,7 +841,28 @@ def _cached(kind: str, key_parts: list, build, log):
     with open(tmp, "wb") as fh:
         pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
+    _prune_cached(kind, keep=path)
     return out
+
+
+# Extracted training data of each kind kept besides the newest: every change to the extraction code makes a new
+# key, and each of these files holds 100-300 MB (14 generations of four kinds filled 4 GB); the one before the
+# newest stays so that going back one change does not extract again
+CACHED_GENERATIONS = 2
+
+
+def _prune_cached(kind: str, keep: Path, generations: int = CACHED_GENERATIONS) -> list[Path]:
+    """Remove all but the `generations` most recently written caches of `kind`; the removed files."""
+    older = sorted((p for p in keep.parent.glob(f"{kind}-*.pkl") if p != keep),
+                   key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for p in older[generations - 1:]:
+        try:
+            p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 def _code_key():
