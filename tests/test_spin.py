@@ -215,15 +215,22 @@ def test_an_inch_mark_does_not_flip_the_quoted_speech_mask():
 
     text = 'We fitted a 12" pipe. "Keep the valve shut," the plumber said. The garden looked beautiful.'
     tokens = tokenize(text)
-    mask = dict(zip((t.start for t in tokens), _quoted_mask(tokens)))
+    mask = dict(zip((t.start for t in tokens), _quoted_mask(tokens, text)))
     quote_a, quote_b = text.index('"Keep'), text.index('shut,"') + len('shut,"')
     for t in tokens:
         assert mask[t.start] == (quote_a <= t.start < quote_b), (t.text, t.start)
     # curly quotes and a closing quote right after a number still delimit quoted speech
     text2 = "He said “the garden is 3 feet” and then \"we need 12\". The garden looked beautiful."
     tokens2 = tokenize(text2)
-    inside = [t.text for t, q in zip(tokens2, _quoted_mask(tokens2)) if q and t.kind != "punct"]
+    inside = [t.text for t, q in zip(tokens2, _quoted_mask(tokens2, text2)) if q and t.kind != "punct"]
     assert inside == ["the", "garden", "is", "3", "feet", "we", "need", "12"]
+    # a quotation left open ends with its paragraph: news style reopens a quote running on at each paragraph,
+    # and a mark never closed (a typo) must not cover the rest of the text
+    text3 = ('He said: "The rains came late.\n"We lost the crop," he added.\n'
+             'Spending on "other activities rose.\nThe garden looked beautiful.')
+    tokens3 = tokenize(text3)
+    inside3 = [t.text for t, q in zip(tokens3, _quoted_mask(tokens3, text3)) if q and t.kind != "punct"]
+    assert inside3 == ["The", "rains", "came", "late", "We", "lost", "the", "crop", "other", "activities", "rose"]
     # and the spinner acts on it: nothing inside the quotation is swapped, words after it can be
     spun_after = False
     for seed in range(4):

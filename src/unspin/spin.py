@@ -110,18 +110,22 @@ _OPENERS = "([{"  # a straight quote right after one of these (or a space, or th
 _CLOSING_PUNCT = ".,;:!?)]}"
 
 
-def _quoted_mask(tokens: list[Token]) -> list[bool]:
-    """True for tokens inside quotation marks (quoted speech is left alone).
+def _quoted_mask(tokens: list[Token], text: str) -> list[bool]:
+    """True for tokens of `text` inside quotation marks (quoted speech is left alone).
 
     Curly quotes say which way they go. A straight quote is not toggled blindly, since one stray mark would
     flip the rest of the text: right after a number it is an inch mark (``a 12" pipe``), not a delimiter,
     unless it ends a quotation (inside one, followed by the end or by closing punctuation); otherwise it
-    opens after the start, a space or an opening bracket and closes after anything else (a word, a comma)."""
+    opens after the start, a space or an opening bracket and closes after anything else (a word, a comma).
+    A line break ends a quotation left open: a quote running on over paragraphs opens again with a mark of
+    its own at each (news style), and a mark never closed (a typo) would otherwise cover the rest of the text."""
     mask = []
     inside = False
     for i, t in enumerate(tokens):
+        prev = tokens[i - 1] if i else None
+        if inside and prev is not None and "\n" in text[prev.end : t.start]:
+            inside = False
         if t.kind == "punct" and t.text in '"“”':
-            prev = tokens[i - 1] if i else None
             if t.text == "“":
                 inside = True
             elif t.text == "”":
@@ -291,7 +295,7 @@ def spin(
         lm = lm_mod.load()
     rng = random.Random(seed)
     tokens = tokenize(text)
-    quoted = _quoted_mask(tokens)
+    quoted = _quoted_mask(tokens, text)
     index_of = {id(t): i for i, t in enumerate(tokens)}
     per_word_decision: dict[str, bool] = {}
     chosen: dict[str, str] = {}  # word or phrase → the synonym it got (SpinOptions.consistent)

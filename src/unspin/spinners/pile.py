@@ -57,7 +57,7 @@ def doc_sentences(text: str) -> list[tuple[list[str], list[bool]]]:
     name); one sequence per stretch of words: quoted speech, numbers and punctuation cut the sentence so no
     n-gram spans them."""
     tokens = tokenize(text)
-    quoted = _quoted_mask(tokens)
+    quoted = _quoted_mask(tokens, text)
     idx = {id(t): i for i, t in enumerate(tokens)}
     out: list[tuple[list[str], list[bool]]] = []
     for sent in sentences(tokens, text):

@@ -244,7 +244,7 @@ def apply_dictionary(text: str, dictionary: ToolDictionary, rate: float = 0.3, s
     opts = replace(SpinOptions(), rate=rate, style="dictionary", sources=tuple(dictionary.sources))
     rng = random.Random(seed)
     tokens = tokenize(text)
-    quoted = _quoted_mask(tokens)
+    quoted = _quoted_mask(tokens, text)
     index_of = {id(t): i for i, t in enumerate(tokens)}
     plen = dictionary.phrase_lengths
     plan: list[tuple[int, int, str, list[str]]] = []
