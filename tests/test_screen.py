@@ -430,3 +430,51 @@ def test_the_library_screens_with_the_cascade_as_the_command_does(tmp_path):
         run([doc.parent], out, jobs=1, full=full)
         (row,) = pq.read_table(out / "results.parquet").to_pylist()
         assert want in str(row["notes"]), row["notes"]
+
+
+def test_a_rerun_never_screens_its_own_output_inside_an_input_folder(tmp_path, monkeypatch, capsys):
+    """Regression: with --out inside an input folder, the second run screened findings.parquet, results.parquet,
+    summary.html and every report of the first (exit code 1 -> 5). No folder walk enters a screen's output."""
+    import os
+
+    from unspin.readers import count_documents, iter_documents
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    (src / "b.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    out = src / "out"
+    first = run([src], out)
+    assert (first.screened, first.total_documents, first.exit_code) == (2, 2, 1)
+    assert (out / "reports").is_dir()
+    again = run([src], out)
+    assert (again.screened, again.skipped, again.total_documents, again.exit_code) == (0, 2, 2, 1)
+    assert (out / ".unspin-screen").is_file()  # the marker that tells every folder walk to keep out
+    # the same directory spelt another way (a symlink to it) is skipped too
+    os.symlink(out, tmp_path / "out-link")
+    assert run([src], tmp_path / "out-link").total_documents == 2
+    # another screen's output in the corpus, and one written before the marker file existed: not entered
+    other = src / "old-screen"
+    (other / "reports").mkdir(parents=True)
+    (other / "state.sqlite").write_bytes(b"")
+    (other / "results.parquet").write_bytes(b"")
+    (other / "reports" / "x.html").write_text("<p>a report</p>")
+    (other / "summary.txt").write_text("not a document of the corpus")
+    found = [Path(d.source).name for d in iter_documents([str(src)], lazy=True)]
+    assert found == ["a.txt", "b.txt"] and count_documents([str(src)]) == 2
+    # a folder that merely holds a file named state.sqlite is still read
+    (src / "app").mkdir()
+    (src / "app" / "state.sqlite").write_bytes(b"")
+    (src / "app" / "c.txt").write_text("An ordinary text that lives next to some program's database file.")
+    assert [Path(d.source).name for d in iter_documents([str(src)], lazy=True)] == ["a.txt", "b.txt", "c.txt"]
+    # --out naming the input folder itself is refused before anything is written
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    (solo / "a.txt").write_text("Some text.")
+    assert main(["screen", str(solo), "--out", str(solo), "-q"]) == 2
+    assert "is the input directory" in capsys.readouterr().err
+    assert sorted(p.name for p in solo.iterdir()) == ["a.txt"]

@@ -16,7 +16,8 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
             A file with another suffix named explicitly is read as plain text;
           - directories: walked recursively in sorted order, hidden entries (".name") skipped, only files of
             the formats above unless `include` names them; `include` / `exclude` are glob patterns (str or
-            list) matched against the path relative to the directory and against the file name;
+            list) matched against the path relative to the directory and against the file name; output
+            directories of `unspin screen` (is_screen_output) and `skip_dirs` are not entered;
           - "-": standard input, read as one plain-text document.
         `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet).
         `lazy=True` defers text extraction of whole-file documents (PDF, HTML, ...): they are yielded with
@@ -30,6 +31,7 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
                                                 ReadError (a ValueError) whose message names the file.
     count_documents(inputs, ...) -> int | None - a cheap count of what iter_documents would yield (None for
                                                 stdin), for progress bars.
+    is_screen_output(dir) -> bool             - whether a directory is an `unspin screen` output (SCREEN_MARKER).
     ReadError, FORMATS (suffix -> format name).
     safe_str(s) -> str                        - `s` with surrogates shown as \\xNN / \\uNNNN escapes (encodable
                                                 as UTF-8; error messages and ids are kept this way).
@@ -64,6 +66,8 @@ __all__ = [
     "count_documents",
     "extract_text",
     "safe_str",
+    "is_screen_output",
+    "SCREEN_MARKER",
 ]
 
 FORMATS: dict[str, str] = {
@@ -769,13 +773,40 @@ def _matches(rel: str, patterns: list[str]) -> bool:
     return False
 
 
-def _walk(root: str, include: list[str], exclude: list[str]) -> Iterator[tuple[str, str | None]]:
+SCREEN_MARKER = ".unspin-screen"  # the file `unspin screen` keeps in its --out directory (and locks while it runs)
+_SCREEN_JOURNAL = "state.sqlite"
+
+
+def is_screen_output(path: str | os.PathLike) -> bool:
+    """Whether the directory `path` is the output of `unspin screen`: it holds the marker file every run writes,
+    or (written before the marker existed) the run's journal next to its results or summary."""
+    p = os.fspath(path)
+    if os.path.isfile(os.path.join(p, SCREEN_MARKER)):
+        return True
+    return os.path.isfile(os.path.join(p, _SCREEN_JOURNAL)) and any(
+        os.path.exists(os.path.join(p, n)) for n in ("results.parquet", "summary.html"))
+
+
+def _dir_identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _walk(root: str, include: list[str], exclude: list[str],
+          skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
         while errors:
             e = errors.pop(0)
             yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # never into the output directory of a screen (the one being written: `skip`, compared as the same
+        # directory, however spelt; or any other, by its marker): its results, reports and summary are not inputs
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and not (skip and _dir_identity(os.path.join(dirpath, d)) in skip)
+                             and not is_screen_output(os.path.join(dirpath, d)))
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
         if exclude:
@@ -796,13 +827,22 @@ def _walk(root: str, include: list[str], exclude: list[str]) -> Iterator[tuple[s
         yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
 
 
-def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str]) -> Iterator[tuple[str, str | None]]:
+def _skip_set(skip_dirs) -> frozenset[tuple[int, int]]:
+    if not skip_dirs:
+        return frozenset()
+    if isinstance(skip_dirs, (str, os.PathLike)):
+        skip_dirs = [skip_dirs]
+    return frozenset(i for i in (_dir_identity(os.fspath(d)) for d in skip_dirs) if i is not None)
+
+
+def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str],
+                skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
     """(path, error) for every file the inputs name."""
     for inp in inputs:
         if inp == "-":
             yield "-", None
         elif os.path.isdir(inp):
-            yield from _walk(inp, include, exclude)
+            yield from _walk(inp, include, exclude, skip)
         elif os.path.exists(inp):
             yield inp, None
         else:
@@ -854,13 +894,16 @@ def iter_documents(
     lazy: bool = False,
     skip_ids: Container[str] | None = None,
     encoding: str | None = None,
+    skip_dirs: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
 ) -> Iterator[Document]:
     """Yield every document of `inputs` (see the module docstring). Never raises for bad documents.
-    `encoding` forces the encoding of text, HTML, CSV and JSONL files (default: detected per file)."""
+    `encoding` forces the encoding of text, HTML, CSV and JSONL files (default: detected per file).
+    `skip_dirs`: directories a folder walk does not enter (the same directory however spelt: compared by
+    device and inode), besides the output directories of `unspin screen`, which no walk enters."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
-    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc):
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs)):
         if err:
             doc = Document(id=f"{path}@{_hash(b'')}", source=path, error=err, meta={"format": "unreadable"})
             if not (skip_ids and doc.id in skip_ids):
@@ -888,7 +931,7 @@ def iter_documents(
 
 
 def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_field: str | None = None,
-                    include=None, exclude=None) -> int | None:
+                    include=None, exclude=None, skip_dirs=None) -> int | None:
     """How many documents iter_documents would yield (before skip_ids), without extracting any text.
     Row formats are counted by rows (JSONL: non-blank lines; Parquet: metadata), at least one per file (a file
     without rows is an error row). None if stdin is an input."""
@@ -896,7 +939,7 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
     total = 0
-    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc):
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs)):
         if path == "-":
             return None
         fmt = _file_format(path)

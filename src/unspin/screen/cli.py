@@ -138,6 +138,7 @@ def run(args) -> int:
     import os
     import sqlite3
 
+    from .run import OutIsInputError
     from .store import StoreVersionError
 
     missing = [i for i in args.inputs if i != "-" and not os.path.exists(i)]
@@ -165,7 +166,7 @@ def run(args) -> int:
     except (ConnectionError, EngineError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
-    except StoreVersionError as e:
+    except (StoreVersionError, OutIsInputError) as e:
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.USAGE)
     except (OSError, sqlite3.Error) as e:  # e.g. the output disk is full: committed results are kept

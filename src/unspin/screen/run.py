@@ -89,12 +89,16 @@ def screen(
     # as the command does: the corpus screen's first stage clears what it is sure of, unless `full`
     check_options = {"screen": not full, **(check_options or {})}
     out = Path(out_dir)
+    _refuse_out_as_input(inputs, out)
     store = Store(out)
     try:
         retried = store.forget_errors() if retry_errors else 0
         done = store.done_ids()
         store.set_meta("inputs", [str(i) for i in inputs])
-        read_kw = dict(text_field=text_field, id_field=id_field, include=include, exclude=exclude)
+        # a folder walk never enters the output directory (nor any other screen's): a rerun must not screen the
+        # results, reports and summary of the run before
+        read_kw = dict(text_field=text_field, id_field=id_field, include=include, exclude=exclude,
+                       skip_dirs=[out])
         total = count_documents(inputs, **read_kw)
         read_kw["encoding"] = encoding
         state = {"skipped": 0, "dups": 0, "screened": 0, "words": 0}
@@ -188,6 +192,27 @@ def screen(
                              retried=retried, screen_seconds=screen_seconds)
     finally:
         store.close()
+
+
+def _refuse_out_as_input(inputs: list[str], out: Path) -> None:
+    """`--out` may lie inside an input directory (the walk skips it), but not be one: every output would sit
+    among the documents, and skipping the directory would skip the corpus."""
+    try:
+        here = out.stat()
+    except OSError:
+        return  # not there yet: then it is no input directory either
+    for inp in inputs:
+        if inp == "-" or not os.path.isdir(inp):
+            continue
+        st = os.stat(inp)
+        if (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino):
+            raise OutIsInputError(f"--out {out} is the input directory {inp} itself: its results, reports and "
+                                  "summary would lie among the documents; write them elsewhere, e.g. to a "
+                                  "subdirectory (folder walks skip the output directory)")
+
+
+class OutIsInputError(ValueError):
+    """--out names one of the input directories."""
 
 
 def consolidate(store: Store, out: Path, inputs: list[str], read_kw: dict, report_top: int) -> str:

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ..readers import safe_str
+from ..readers import SCREEN_MARKER, safe_str
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 
 STORE_VERSION = 2  # 2: findings carry source, rule_id, detail, level (wire schema 2); results n_suspects,
 # stage, encoding
+
+
+MARKER_TEXT = ("This directory is the output of `unspin screen`; unspin's folder walks do not enter it, so its "
+               "results, reports and summary are never screened as documents.\n")
 
 
 class StoreVersionError(RuntimeError):
@@ -80,6 +84,9 @@ class Store:
     def __init__(self, out_dir: str | os.PathLike):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.marker = self.dir / SCREEN_MARKER
+        if not self.marker.exists():  # folder walks never enter a directory holding it (readers.is_screen_output)
+            self.marker.write_text(MARKER_TEXT)
         self.path = self.dir / "state.sqlite"
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
