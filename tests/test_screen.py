@@ -478,3 +478,37 @@ def test_a_rerun_never_screens_its_own_output_inside_an_input_folder(tmp_path, m
     assert main(["screen", str(solo), "--out", str(solo), "-q"]) == 2
     assert "is the input directory" in capsys.readouterr().err
     assert sorted(p.name for p in solo.iterdir()) == ["a.txt"]
+
+
+def test_a_file_that_reads_differently_now_replaces_its_earlier_error_row(tmp_path, monkeypatch, capsys):
+    """Regression: a missing file created before the rerun appeared twice, as the old error row (id from the empty
+    content's hash) and as its new result, and the exit code kept the error flag. An error row whose file a run
+    reads again without meeting that document is dropped; each file appears once."""
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    d = tmp_path / "corpus"
+    d.mkdir()
+    late, fine, gone = d / "late.txt", d / "fine.txt", d / "gone.txt"
+    fine.write_text("Researchers used profound learning to sort the photographs of birds.")
+    gone.write_bytes(b"\x00\x01 binary")
+    rows = d / "rows.jsonl"
+    rows.write_text('{"text": "The bakery opens early."}\n{"text": broken json\n{"text": "Beans grew well."}\n')
+    out = tmp_path / "out"
+    argv = ["screen", str(late), str(fine), str(gone), str(rows), "--out", str(out), "-q", "--jobs", "1"]
+    assert main(argv) == 5
+    capsys.readouterr()
+    late.write_text("The ferry stopped running after three days of rain and counterfeit consciousness.")
+    rows.write_text('{"text": "The bakery opens early."}\n{"text": "Fixed line."}\n{"text": "Beans grew well."}\n')
+    # gone.txt is no longer an input: its error row stays, as results of removed inputs do
+    assert main(argv[:3] + argv[4:]) == 1 | 4
+    assert "2 earlier error rows replaced" in capsys.readouterr().err
+    r = pd.read_parquet(out / "results.parquet")
+    assert r["source"].value_counts().to_dict() == {str(rows): 3, str(late): 1, str(fine): 1, str(gone): 1}
+    assert r.loc[r["source"] == str(late), "error"].isna().all()
+    assert r.loc[r["source"] == str(rows), "error"].isna().all()
+    assert list(r.loc[r["error"].notna(), "source"]) == [str(gone)]
+    # the same inputs again: nothing to do, nothing dropped
+    assert main(argv) == 5 and "screened 0 documents" in capsys.readouterr().err
+    assert len(pd.read_parquet(out / "results.parquet")) == 6

@@ -182,7 +182,9 @@ def run(args) -> int:
         f"screened {plural(outcome.screened, 'document')} in {took:.1f} s ({rate:.1f} docs/s); "
         f"{outcome.skipped} already done; {outcome.total_documents} in {outcome.out_dir} "
         f"({outcome.with_findings} with findings, {plural(outcome.errors, 'error')})"
-        + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else ""),
+        + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else "")
+        + (f"; {plural(outcome.replaced_errors, 'earlier error row')} replaced (the file reads differently now)"
+           if outcome.replaced_errors else ""),
         file=sys.stderr,
     )
     print(f"summary: {os.path.join(str(outcome.out_dir), 'summary.html')}", file=sys.stderr)

@@ -31,6 +31,7 @@ class ScreenOutcome:
     retried: int = 0  # error rows of earlier runs screened again (retry_errors)
     screen_seconds: float = 0.0  # of `seconds`, the screening itself (not consolidating or learning spinners)
     renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
+    replaced_errors: int = 0  # error rows of earlier runs dropped: their file, read again, now reads differently
 
     @property
     def exit_code(self) -> int:
@@ -104,9 +105,18 @@ def screen(
         state = {"skipped": 0, "dups": 0, "screened": 0, "words": 0}
         seen: set[str] = set()
         direct: list[tuple[int, dict, list]] = []  # documents that failed to read: no engine needed
+        # error rows of earlier runs ({id: source}); one whose file this run reads again in full without meeting
+        # that document again is stale (the file was created, fixed, replaced) and is dropped at the end
+        earlier_errors = store.error_sources()
+        met_errors: set[str] = set()  # of those ids, the ones this run's inputs still yield
+        reread: set[str] = set()  # of their sources, the ones this run read
 
         def items():
             for seq, doc in enumerate(iter_documents(inputs, lazy=True, **read_kw)):
+                if earlier_errors:
+                    if doc.id in earlier_errors:
+                        met_errors.add(doc.id)
+                    reread.add(doc.source)
                 if doc.id in done:
                     state["skipped"] += 1
                     continue
@@ -118,6 +128,7 @@ def screen(
                     direct.append((seq, error_row(doc, doc.error), []))
                     continue
                 yield seq, doc
+            state["read_all"] = True
 
         if engine == "local":
             from .local import LocalPool
@@ -166,6 +177,11 @@ def screen(
             flush()
             pool.close()
         screen_seconds = time.perf_counter() - t0
+        stale = [i for i, src in earlier_errors.items()
+                 if i not in met_errors and src in reread and src != "-"] if state.get("read_all") else []
+        if stale:  # (stdin is a new document each time, never the same one read again)
+            store.drop(stale)
+            new_results = True
 
         renderer = ""
         consolidated = store.get_meta("consolidated") == store.count() and all(
@@ -189,7 +205,7 @@ def screen(
                              words=state["words"], peak_rss_kb=list(pool.peak_rss_kb),
                              cpu_seconds=list(pool.cpu_seconds),
                              restarts=getattr(pool, "restarts", 0), renderer=renderer,
-                             retried=retried, screen_seconds=screen_seconds)
+                             retried=retried, screen_seconds=screen_seconds, replaced_errors=len(stale))
     finally:
         store.close()
 

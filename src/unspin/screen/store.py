@@ -133,6 +133,26 @@ class Store:
         cur.execute("COMMIT")
         return n
 
+    def error_sources(self) -> dict[str, str]:
+        """{id: source} of the error rows."""
+        return dict(self.db.execute("SELECT id, source FROM results WHERE error IS NOT NULL"))
+
+    def drop(self, ids: list[str]) -> int:
+        """Delete these documents (and their findings) in one transaction; returns how many were there."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            n = 0
+            for i in ids:
+                n += cur.execute("DELETE FROM results WHERE id=?", (i,)).rowcount
+                cur.execute("DELETE FROM findings WHERE doc_id=?", (i,))
+            cur.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+        return n
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM results").fetchone()[0]
 
