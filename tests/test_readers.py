@@ -89,6 +89,29 @@ def test_jsonl_rows_and_row_errors():
     assert first.id.startswith(str(FIX / "rows.jsonl") + "#1@")
 
 
+def test_a_jsonl_id_field_missing_is_an_error_as_for_csv_and_parquet(tmp_path):
+    """Regression: with a misspelt --id-field, CSV and Parquet gave one error for the file while JSONL silently used
+    path#row ids (and fixing the flag then screened every row again under new ids)."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "text": "Rain fell all day."}\n'
+                    '{"doi": "10.1/b", "text": "Snow fell all night."}\n'
+                    '{"text": "A row that lost its id."}\n')
+    typo = list(iter_documents([str(rows)], id_field="nosuch"))
+    assert len(typo) == 1 == count_documents([str(rows)], id_field="nosuch")
+    assert typo[0].error == (f"{rows}: line 1: no field 'nosuch' (fields: doi, text); use --id-field; the file "
+                             "was not read further")
+    assert typo[0].id.startswith(f"{rows}@") and "row" not in typo[0].meta
+    docs = list(iter_documents([str(rows)], id_field="doi"))
+    assert [d.id.split("@")[0] for d in docs[:2]] == ["10.1/a", "10.1/b"] and not docs[0].error
+    assert docs[2].error == f"{rows}: line 3: no field 'doi' (fields: text); use --id-field"
+    assert count_documents([str(rows)], id_field="doi") == 3
+    # the other formats, for comparison: one error for the file
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text("doi,text\n10.1/a,Rain fell all day.\n")
+    (bad,) = iter_documents([str(csv_file)], id_field="nosuch")
+    assert "no column 'nosuch'" in bad.error and "--id-field" in bad.error
+
+
 def test_csv_and_parquet_rows(tmp_path):
     docs = list(iter_documents([str(FIX / "rows.csv")], text_field="content", id_field="key"))
     assert [d.id.split("@")[0] for d in docs] == ["c1", "c2"]

@@ -512,3 +512,18 @@ def test_a_file_that_reads_differently_now_replaces_its_earlier_error_row(tmp_pa
     # the same inputs again: nothing to do, nothing dropped
     assert main(argv) == 5 and "screened 0 documents" in capsys.readouterr().err
     assert len(pd.read_parquet(out / "results.parquet")) == 6
+
+
+def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
+    """Regression: JSONL rows fell back to path#row ids under a misspelt --id-field; rerun with the flag fixed, every
+    row was screened again under its new id (each document twice)."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "text": "Counterfeit consciousness in class."}\n'
+                    '{"doi": "10.1/b", "text": "The harbour reopened on Tuesday."}\n')
+    out = tmp_path / "out"
+    first = run([rows], out, id_field="nosuch")
+    assert (first.total_documents, first.errors) == (1, 1)
+    second = run([rows], out, id_field="doi")
+    assert (second.screened, second.total_documents, second.errors, second.replaced_errors) == (2, 2, 0, 1)
+    r = pd.read_parquet(out / "results.parquet")
+    assert sorted(i.split("@")[0] for i in r["id"]) == ["10.1/a", "10.1/b"]

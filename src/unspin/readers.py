@@ -19,7 +19,9 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
             list) matched against the path relative to the directory and against the file name; output
             directories of `unspin screen` (is_screen_output) and `skip_dirs` are not entered;
           - "-": standard input, read as one plain-text document.
-        `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet).
+        `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet). A CSV or
+        Parquet file without such a column, or a JSONL file whose first object lacks `id_field`, is one error
+        document for the file; a later JSONL object without `id_field` is an error document for its line.
         `lazy=True` defers text extraction of whole-file documents (PDF, HTML, ...): they are yielded with
         `pending=True` and their raw bytes; call `doc.load()` (e.g. in a worker process) to extract.
         Ids do not depend on `lazy`. `skip_ids` (a container of ids) drops those documents before any
@@ -613,6 +615,7 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                        meta={"format": "jsonl"})
         return
     label = "UTF-8" if codec == "utf-8-sig" else codec
+    first = True  # the first JSON object stands for the file, as a CSV header or a Parquet schema does
     with fh:
         for lineno, start, line, text in _jsonl_lines(fh, codec):
             meta = {"format": "jsonl", "row": lineno}
@@ -636,6 +639,19 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
                                error=f"{path}: line {lineno}: expected a JSON object, got {type(obj).__name__}")
                 continue
+            if id_field and id_field not in obj:
+                # no silent fallback to path#row ids: fixing the flag would screen every row again under new ids.
+                # A misspelt flag (the first object lacks the field) is one error for the file, as for CSV/Parquet
+                keys = ", ".join(list(obj)[:10])
+                if first:
+                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "jsonl"},
+                                   error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use "
+                                   "--id-field; the file was not read further")
+                    return
+                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
+                               error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use --id-field")
+                continue
+            first = False
             if text_field not in obj:
                 keys = ", ".join(list(obj)[:10])
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
@@ -644,6 +660,21 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 continue
             rid = obj.get(id_field) if id_field else None
             yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field, _reported(codec))
+
+
+def _jsonl_first_object_lacks(path: str, field: str) -> bool:
+    """Whether the first JSON object of a JSONL file lacks `field` (lines that are no object are passed over)."""
+    with open(path, "rb") as fh:
+        for *_, text in _jsonl_lines(fh, _row_file_codec(fh, path, None)):
+            if not isinstance(text, str) or not text.strip(_BLANK):
+                continue
+            try:
+                obj = json.loads(text)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(obj, dict):
+                return field not in obj
+    return False
 
 
 def _file_hash(path: str) -> str:
@@ -951,6 +982,8 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
                 with open(path, "rb") as fh:
                     lines = _jsonl_lines(fh, _row_file_codec(fh, path, None))
                     n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
+                if id_field and _jsonl_first_object_lacks(path, id_field):
+                    n = 1  # one error row for the file, as _iter_jsonl yields it
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 
