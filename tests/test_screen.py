@@ -527,3 +527,41 @@ def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
     assert (second.screened, second.total_documents, second.errors, second.replaced_errors) == (2, 2, 0, 1)
     r = pd.read_parquet(out / "results.parquet")
     assert sorted(i.split("@")[0] for i in r["id"]) == ["10.1/a", "10.1/b"]
+
+
+def test_a_rerun_with_other_settings_warns_and_goes_on(corpus, tmp_path, monkeypatch, capsys):
+    """Regression: after a default run, `--full` into the same --out printed "screened 0 documents; N already
+    done" and nothing else: the documents the first stage had cleared could never get the full check there, and
+    nobody was told. The journal keeps the settings; a rerun with others says what differs, and goes on."""
+    import os
+
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    monkeypatch.setenv("UNSPIN_FINGERPRINTS_DB", str(tmp_path / "lists.sqlite"))
+    out = tmp_path / "out"
+    argv = ["screen", str(corpus), "--out", str(out), "-q", "--jobs", "1"]
+    assert main(argv) == 1
+    assert "warning" not in capsys.readouterr().err
+    assert main(argv + ["--full"]) == 1  # not refused
+    err = capsys.readouterr().err
+    assert "unspin screen: warning:" in err and "--full: off before, on now" in err
+    assert "9 documents already done there keep their earlier results" in err and "new --out" in err
+    assert "screened 0 documents" in err
+    assert main(argv) == 1 and "warning" not in capsys.readouterr().err  # the first command again: silent
+    # a fingerprint list imported since (the database changed) is named too
+    (tmp_path / "lists.sqlite").write_bytes(b"a list database")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "fingerprint lists: all lists of" in err and "(absent) before" in err
+    # the library warns through `warn`, or warnings.warn, and says what differs in the outcome
+    os.remove(tmp_path / "lists.sqlite")
+    got = []
+    o = run([corpus], tmp_path / "lib")
+    assert o.settings_changed == []
+    o = run([corpus], tmp_path / "lib", full=True, encoding="cp1252", warn=got.append)
+    assert o.settings_changed == ["--full: off before, on now", "--encoding: detected per file before, cp1252 now"]
+    assert len(got) == 1 and "new --out" in got[0]
+    with pytest.warns(UserWarning, match="--full: off before, on now"):
+        run([corpus], tmp_path / "lib", full=True)

@@ -158,6 +158,7 @@ def run(args) -> int:
                 progress=callback, retry_errors=args.retry_errors, encoding=args.encoding,
                 full=args.full, learn_spinners=args.learn_spinners,
                 spinner_min_docs=args.spinner_min_docs,
+                warn=lambda msg: print(f"unspin screen: warning: {msg}", file=sys.stderr, flush=True),
             )
     except KeyboardInterrupt:
         print("unspin screen: interrupted; the results committed so far are kept - run the same command again to "

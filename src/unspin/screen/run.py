@@ -3,6 +3,7 @@ results in batches, and write the outputs (results.parquet, findings.parquet, su
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ class ScreenOutcome:
     screen_seconds: float = 0.0  # of `seconds`, the screening itself (not consolidating or learning spinners)
     renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
     replaced_errors: int = 0  # error rows of earlier runs dropped: their file, read again, now reads differently
+    settings_changed: list[str] = field(default_factory=list)  # "what: before -> now" against the journal's runs
 
     @property
     def exit_code(self) -> int:
@@ -77,6 +79,7 @@ def screen(
     learn_spinners: bool = False,
     spinner_min_docs: int = 5,
     full: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> ScreenOutcome:
     """Screen every document of `inputs` into `out_dir` (resumable). `progress(done, total, skipped)` is
     called after each document. `check_fn` defaults to unspin.check (resolved inside each worker).
@@ -85,7 +88,10 @@ def screen(
     if the engine fails on a warm-up sentence (local engine) and ConnectionError if a Dask scheduler cannot
     be reached; committed results are kept in both cases. `learn_spinners` then groups the spun documents by
     the tool that made them and learns one dictionary per group (screen/spinners.py; summary.html lists them).
-    `full` turns the first stage's cascade off (`--full`): every document gets the full check."""
+    `full` turns the first stage's cascade off (`--full`): every document gets the full check.
+    The settings that change results (run_settings) are kept in the journal; a rerun with other settings goes
+    on (documents already done keep their results) and calls `warn(message)` naming what differs (default:
+    warnings.warn); `ScreenOutcome.settings_changed` lists the differences."""
     t0 = time.perf_counter()
     # as the command does: the corpus screen's first stage clears what it is sure of, unless `full`
     check_options = {"screen": not full, **(check_options or {})}
@@ -95,6 +101,7 @@ def screen(
     try:
         retried = store.forget_errors() if retry_errors else 0
         done = store.done_ids()
+        changed = _compare_settings(store, run_settings(check_fn, check_options, encoding), len(done), warn)
         store.set_meta("inputs", [str(i) for i in inputs])
         # a folder walk never enters the output directory (nor any other screen's): a rerun must not screen the
         # results, reports and summary of the run before
@@ -205,9 +212,92 @@ def screen(
                              words=state["words"], peak_rss_kb=list(pool.peak_rss_kb),
                              cpu_seconds=list(pool.cpu_seconds),
                              restarts=getattr(pool, "restarts", 0), renderer=renderer,
-                             retried=retried, screen_seconds=screen_seconds, replaced_errors=len(stale))
+                             retried=retried, screen_seconds=screen_seconds, replaced_errors=len(stale),
+                             settings_changed=changed)
     finally:
         store.close()
+
+
+def run_settings(check_fn: Callable | None, check_options: dict, encoding: str | None) -> dict[str, str]:
+    """What a run's results depend on besides the documents, each as a readable string: the first stage
+    (--full), the engine options, --encoding and, for the real engine, unspin's version, the thesauri, the model
+    file (by content), the language model and the fingerprint database (path, size and modification time)."""
+    opts = dict(check_options)
+    out = {"--full": "off" if opts.pop("screen", True) else "on",
+           "engine options": json.dumps(dict(sorted(opts.items())), default=str) if opts else "none",
+           "--encoding": encoding or "detected per file"}
+    if check_fn is not None:  # a stand-in for unspin.check (tests): no knowledge of unspin's to name
+        return out
+    from .. import __version__
+
+    out["unspin version"] = __version__
+    try:
+        from ..api import Options
+        from ..knowledge.thesaurus import available_sources
+        from ..model import MODEL_PATH
+
+        o = Options(**opts)
+    except Exception:  # options the engine refuses: the warm-up says so, not this
+        return out
+    out["thesauri"] = ", ".join(o.thesauri or available_sources())
+    model = Path(o.model_path) if o.model_path else MODEL_PATH
+    out["model"] = f"{model} ({_digest(model)})"
+    out["language model"] = f"{o.lm_path} ({_stamp(Path(o.lm_path))})" if o.lm_path else "built-in (pocketsphinx)"
+    if o.fingerprints is False:
+        out["fingerprint lists"] = "none"
+    else:
+        from ..fingerprints.store import resolve_db
+
+        db = resolve_db(o.fingerprints_db)
+        which = "all lists" if o.fingerprints is None else "lists " + ", ".join(o.fingerprints)
+        out["fingerprint lists"] = f"{which} of {db} ({_stamp(db)})"
+    return out
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as e:
+        return f"unreadable: {e.strerror or e}"
+    return "sha256 " + h.hexdigest()[:12]
+
+
+def _stamp(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return "absent"
+    return f"{st.st_size} bytes, modified {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(st.st_mtime))}" + (
+        f".{st.st_mtime_ns % 1_000_000_000:09d}")
+
+
+def _compare_settings(store: Store, now: dict[str, str], done: int, warn: Callable[[str], None] | None
+                      ) -> list[str]:
+    """Keep the settings of the journal's results; when this run's differ, warn (naming what differs) and
+    return the differences. The run goes on: resuming with the same command must stay silent."""
+    before = store.get_meta("settings")
+    if before is None or not done:  # a new journal (or one from before settings were kept, or still empty)
+        store.set_meta("settings", now)
+        return []
+    # (a setting recorded on one side only - a stand-in check function, an older journal - is not compared)
+    diffs = [f"{k}: {before[k]} before, {v} now" for k, v in now.items() if k in before and before[k] != v]
+    if not diffs:
+        return []
+    msg = (f"{store.dir} holds results made with other settings - " + "; ".join(diffs) + f". The {done} documents "
+           "already done there keep their earlier results and are not screened again; only new documents get these "
+           "settings. To screen everything with them, use a new --out.")
+    if warn is None:
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    else:
+        warn(msg)
+    return diffs
 
 
 def _refuse_out_as_input(inputs: list[str], out: Path) -> None:
