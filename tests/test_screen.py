@@ -565,3 +565,44 @@ def test_a_rerun_with_other_settings_warns_and_goes_on(corpus, tmp_path, monkeyp
     assert len(got) == 1 and "new --out" in got[0]
     with pytest.warns(UserWarning, match="--full: off before, on now"):
         run([corpus], tmp_path / "lib", full=True)
+
+
+def test_a_named_pipe_or_device_is_an_error_row_and_never_opened(tmp_path, capsys):
+    """Regression: a FIFO in an input folder hung the run for ever (the parent blocked reading it to hash it). A
+    file that is no regular file - found in a walk or named on the command line - is an error row naming it."""
+    import os
+    import threading
+    import time
+
+    d = tmp_path / "w"
+    d.mkdir()
+    (d / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    pipes = [d / "pipe.txt", d / "rows.jsonl"]
+    for p in pipes:
+        os.mkfifo(p)
+    finished = threading.Event()
+
+    def unblock():  # were a pipe opened, give it an end after a while instead of hanging the test suite
+        if finished.wait(20):
+            return
+        while not finished.wait(0.2):
+            for p in pipes:
+                try:
+                    os.close(os.open(p, os.O_WRONLY | os.O_NONBLOCK))
+                except OSError:
+                    pass
+
+    threading.Thread(target=unblock, daemon=True).start()
+    t0 = time.monotonic()
+    try:
+        o = run([d, "/dev/null"], tmp_path / "out", jobs=1)
+    finally:
+        finished.set()
+    assert time.monotonic() - t0 < 20
+    assert (o.screened, o.errors) == (4, 3)
+    r = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("source")
+    assert r.loc[str(d / "pipe.txt"), "error"] == (f"{d}/pipe.txt: not a regular file (a named pipe (FIFO)); unspin "
+                                                   "reads regular files only, so it was not opened")
+    assert "rows.jsonl: not a regular file (a named pipe (FIFO))" in r.loc[str(d / "rows.jsonl"), "error"]
+    assert r.loc["/dev/null", "error"].startswith("/dev/null: not a regular file (a character device)")
+    assert pd.isna(r.loc[str(d / "a.txt"), "error"])

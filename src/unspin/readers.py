@@ -53,6 +53,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import zipfile
 from collections.abc import Container, Iterable, Iterator
@@ -853,9 +854,28 @@ def _walk(root: str, include: list[str], exclude: list[str],
                 continue
             if exclude and _matches(rel, exclude):
                 continue
-            yield os.path.join(dirpath, fn), None
+            path = os.path.join(dirpath, fn)
+            yield path, _not_regular(path)
     for e in errors:
         yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(path: str) -> str | None:
+    """The error for a path that is no regular file (after symlinks), None otherwise. Such a file is never opened:
+    reading a named pipe blocks until some other process writes to it (a run would hang on it), a device may
+    never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # gone, a dangling link, no permission: reading it says so
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return f"{path}: not a regular file ({kind}); unspin reads regular files only, so it was not opened"
 
 
 def _skip_set(skip_dirs) -> frozenset[tuple[int, int]]:
@@ -875,7 +895,7 @@ def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str],
         elif os.path.isdir(inp):
             yield from _walk(inp, include, exclude, skip)
         elif os.path.exists(inp):
-            yield inp, None
+            yield inp, _not_regular(inp)
         else:
             yield inp, f"{inp}: no such file or directory"
 
