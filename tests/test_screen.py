@@ -606,3 +606,53 @@ def test_a_named_pipe_or_device_is_an_error_row_and_never_opened(tmp_path, capsy
     assert "rows.jsonl: not a regular file (a named pipe (FIFO))" in r.loc[str(d / "rows.jsonl"), "error"]
     assert r.loc["/dev/null", "error"].startswith("/dev/null: not a regular file (a character device)")
     assert pd.isna(r.loc[str(d / "a.txt"), "error"])
+
+
+def test_a_second_run_on_the_same_out_fails_at_once_and_touches_nothing(corpus, tmp_path, monkeypatch, capsys):
+    """Regression: two runs started together on one --out both screened everything. The run's process holds an
+    exclusive lock on the output directory; another run stops at once (exit 4: the run could not start), naming
+    the directory, and writes nothing."""
+    import os
+    import time
+
+    import unspin
+    from unspin.cli import main
+    from unspin.screen.store import Store
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    out = tmp_path / "out"
+    argv = ["screen", str(corpus), "--out", str(out), "-q", "--jobs", "1"]
+    assert main(argv) == 1
+    capsys.readouterr()
+    held = Store(out)  # a run in progress (another open of the directory, as another process's would be)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != ".unspin-screen"}
+    try:
+        t0 = time.monotonic()
+        assert main(argv + ["--full"]) == 4
+        assert time.monotonic() - t0 < 5
+        err = capsys.readouterr().err
+        assert f"unspin screen: {out}: in use by another unspin screen run (process {os.getpid()})" in err
+        assert "screened" not in err and "warning" not in err
+        from unspin.screen.store import StoreBusyError
+
+        with pytest.raises(StoreBusyError):
+            run([corpus], out)
+        assert {p: p.stat().st_mtime_ns for p in out.rglob("*")
+                if p.is_file() and p.name != ".unspin-screen"} == before
+        # a forked child (a worker) does not keep the lock once the run's process lets go of it
+        ready_r, ready_w = os.pipe()
+        child = os.fork()
+        if child == 0:
+            os.write(ready_w, b"x")  # running its own code: the at-fork handlers have run
+            time.sleep(3)
+            os._exit(0)
+        os.read(ready_r, 1)
+        os.close(ready_r)
+        os.close(ready_w)
+    finally:
+        held.close()
+    try:
+        Store(out).close()
+    finally:
+        os.waitpid(child, 0)
+    assert main(argv) == 1

@@ -139,7 +139,7 @@ def run(args) -> int:
     import sqlite3
 
     from .run import OutIsInputError
-    from .store import StoreVersionError
+    from .store import StoreBusyError, StoreVersionError
 
     missing = [i for i in args.inputs if i != "-" and not os.path.exists(i)]
     for m in missing:
@@ -164,7 +164,7 @@ def run(args) -> int:
         print("unspin screen: interrupted; the results committed so far are kept - run the same command again to "
               "resume", file=sys.stderr)
         return 130
-    except (ConnectionError, EngineError) as e:
+    except (ConnectionError, EngineError, StoreBusyError) as e:  # the run could not start
         print(f"unspin screen: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
     except (StoreVersionError, OutIsInputError) as e:

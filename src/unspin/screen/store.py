@@ -44,6 +44,67 @@ class StoreVersionError(RuntimeError):
     pass
 
 
+class StoreBusyError(RuntimeError):
+    """Another run holds the output directory's lock."""
+
+
+_HELD: set[int] = set()  # lock file descriptors this process holds
+
+
+def _close_held_in_child() -> None:
+    """In a forked child (a worker process): close the inherited lock descriptors. The lock belongs to the run's
+    process; a worker outliving a killed parent by a moment must not keep the next run out."""
+    for fd in _HELD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_in_child)
+
+
+def _lock(marker: Path) -> int | None:
+    """Open the marker file (writing it if new) and take an exclusive, non-blocking flock on it; returns the
+    descriptor. Raises StoreBusyError naming the directory (and the holder's process id) when another run holds
+    it. Where flock is unavailable (not POSIX, a file system without locks) the run goes on unlocked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        if not marker.exists():
+            marker.write_text(MARKER_TEXT)
+        return None
+    fd = os.open(marker, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+        os.close(fd)
+        m = re.search(r"process (\d+)", holder)
+        who = f"another unspin screen run (process {m.group(1)})" if m else "another unspin screen run"
+        raise StoreBusyError(f"{marker.parent}: in use by {who}; nothing was done - wait for that run to end, or "
+                             "screen into another --out") from None
+    except OSError:  # e.g. ENOLCK on a network file system: go on without the lock
+        pass
+    text = (MARKER_TEXT + f"Locked by the run in process {os.getpid()} while it runs.\n").encode()
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, text, 0)
+    _HELD.add(fd)
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is None:
+        return
+    _HELD.discard(fd)
+    try:
+        os.close(fd)  # closing the last descriptor of the open file releases the flock
+    except OSError:
+        pass
+
+
 def _safe(value):
     """`value` with surrogates in its strings (also inside lists) escaped (readers.safe_str): SQLite cannot
     encode them, and in JSON columns json.loads would bring them back for the Parquet export to choke on. A
@@ -84,16 +145,21 @@ class Store:
     def __init__(self, out_dir: str | os.PathLike):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
+        # the marker: folder walks never enter a directory holding it (readers.is_screen_output); and the lock,
+        # taken before anything else is touched: one run at a time writes a directory
         self.marker = self.dir / SCREEN_MARKER
-        if not self.marker.exists():  # folder walks never enter a directory holding it (readers.is_screen_output)
-            self.marker.write_text(MARKER_TEXT)
-        self.path = self.dir / "state.sqlite"
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        self._check_version()
-        sweep_stale_temps(self.dir)
+        self._lock_fd = _lock(self.marker)
+        try:
+            self.path = self.dir / "state.sqlite"
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            self._check_version()
+            sweep_stale_temps(self.dir)
+        except BaseException:
+            _unlock(self._lock_fd)
+            raise
 
     def _check_version(self) -> None:
         """Refuse to resume a run written with another table layout (its rows could not be read back)."""
@@ -112,6 +178,8 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        _unlock(self._lock_fd)
+        self._lock_fd = None
 
     # -- meta
     def get_meta(self, key: str, default=None):
