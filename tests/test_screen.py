@@ -656,3 +656,35 @@ def test_a_second_run_on_the_same_out_fails_at_once_and_touches_nothing(corpus, 
     finally:
         os.waitpid(child, 0)
     assert main(argv) == 1
+
+
+def test_most_suspicious_ranks_spun_and_flagged_texts_without_a_score_above_clean_ones(tmp_path):
+    """Regression: top_documents ordered by spin_score DESC alone, so a short abstract (no spin score) with four
+    listed tortured phrases ranked below clean texts that merely had a score, in the summary and for
+    --report-top. Spun first, then documents with findings, then by score; the caption says so."""
+    from unspin.screen.store import Store
+    from unspin.screen.summary import write_summary
+
+    def row(i, verdict, score, findings, listed):
+        return (i, {"id": f"d{i}", "source": f"d{i}.txt", "words": 36 if score is None else 300,
+                    "spin_score": score, "verdict": verdict, "n_findings": findings, "n_suspects": 0,
+                    "listed_hits": listed, "top_phrases": [], "error": None, "notes": [], "stage": "full",
+                    "encoding": None}, [])
+
+    store = Store(tmp_path / "out")
+    try:
+        store.commit([
+            row(0, "clean", 0.30, 0, 0),        # a clean text with a low score
+            row(1, "spun", None, 4, 4),         # a 36-word abstract with four listed tortured phrases
+            row(2, "uncertain", 0.60, 1, 0),
+            row(3, "spun", 0.95, 6, 0),
+            row(4, "uncertain", None, 0, 1),    # a listed hit at suspect level, no score
+            row(5, "clean", 0.10, 0, 0),
+        ])
+        assert [d["id"] for d in store.top_documents(10)] == ["d3", "d1", "d2", "d4", "d0", "d5"]
+        assert [d["id"] for d in store.top_documents(2)] == ["d3", "d1"]  # --report-top 2
+        write_summary(store, tmp_path / "out", top=10, reports={}, run_info={})
+    finally:
+        store.close()
+    summary = (tmp_path / "out" / "summary.html").read_text()
+    assert "Ordered by verdict <code>spun</code> first; then documents with findings" in summary

@@ -273,10 +273,19 @@ class Store:
     def scores(self) -> list[float]:
         return [r[0] for r in self.db.execute("SELECT spin_score FROM results WHERE spin_score IS NOT NULL")]
 
+    # what top_documents orders by, in words (summary.html's caption says it)
+    TOP_ORDER = ("verdict <code>spun</code> first; then documents with findings (listed hits included), even "
+                 "those without a spin score (short texts); then by spin score, highest first (no score last); "
+                 "then by listed hits and findings, most first")
+
     def top_documents(self, n: int) -> list[dict]:
+        """The `n` most suspicious documents (TOP_ORDER): a spun short text with listed tortured phrases and no
+        spin score ranks above a clean text that merely has a score."""
         rows = self.db.execute(
             "SELECT id, source, words, spin_score, verdict, n_findings, listed_hits, top_phrases FROM results "
-            "WHERE error IS NULL AND (n_findings > 0 OR spin_score > 0) ORDER BY spin_score DESC, n_findings DESC, seq, id LIMIT ?", (n,)).fetchall()
+            "WHERE error IS NULL AND (n_findings > 0 OR listed_hits > 0 OR spin_score > 0) "
+            "ORDER BY verdict = 'spun' DESC, (n_findings > 0 OR listed_hits > 0) DESC, spin_score IS NULL, "
+            "spin_score DESC, listed_hits DESC, n_findings DESC, seq, id LIMIT ?", (n,)).fetchall()
         keys = ("id", "source", "words", "spin_score", "verdict", "n_findings", "listed_hits", "top_phrases")
         out = []
         for r in rows:

@@ -139,7 +139,8 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
         body.append("<p><small>No findings.</small></p>")
 
     docs = store.top_documents(top)
-    body.append(f"<h2>Most suspicious documents (top {len(docs)})</h2>")
+    body.append(f"<h2>Most suspicious documents (top {len(docs)})</h2>"
+                f"<p><small>Ordered by {store.TOP_ORDER}. Click a column header to sort by it.</small></p>")
     if docs:
         body.append('<table class="sortable"><thead><tr><th class="sortable num">#</th>'
                     '<th class="sortable">document</th><th class="sortable num">spin score</th>'
