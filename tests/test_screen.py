@@ -688,3 +688,45 @@ def test_most_suspicious_ranks_spun_and_flagged_texts_without_a_score_above_clea
         store.close()
     summary = (tmp_path / "out" / "summary.html").read_text()
     assert "Ordered by verdict <code>spun</code> first; then documents with findings" in summary
+
+
+def test_the_help_lists_every_exit_code_the_docs_do(capsys):
+    """Regression: `unspin screen --help` listed 0/1/2/4 only - not 5 (findings and error rows), 130 (Ctrl-C),
+    141, nor that 4 also means the run could not start."""
+    import re
+
+    from unspin.cli import main
+    from unspin.types import ExitCode
+
+    with pytest.raises(SystemExit):
+        main(["screen", "--help"])
+    text = capsys.readouterr().out
+    listed = [int(c) for c in re.findall(r"^  (\d+) ", text.split("exit codes", 1)[1], re.M)]
+    assert sorted(listed) == [0, 1, 2, 4, 5, 130, 141]
+    assert {int(c) for c in ExitCode} <= set(listed)
+    assert "could not start" in text and "another run is writing to DIR" in text
+    doc = (Path(__file__).parents[1] / "docs" / "screen.md").read_text()
+    para = doc.split("**Exit codes**", 1)[1].split("**Progress**", 1)[0]
+    documented = {int(c) for c in re.findall(r"(?<![\d.-])(\d+)(?: \(alone\))? —|with (\d+)|^(\d+) \(alone\)",
+                                              para, re.M) for c in c if c}
+    assert documented == set(listed), documented
+
+
+def test_results_follow_input_order_as_the_docs_say(tmp_path, monkeypatch):
+    """docs/screen.md said documents added to the inputs later come after the earlier rows; they are placed by
+    their position in the inputs (a new a_new.txt became row 0), as are rows screened again by --retry-errors.
+    The docs now say what happens; this pins it."""
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / "b.txt").write_text("The harbour reopened on Tuesday after the storm.")
+    (d / "c.txt").write_text("The pupils planted beans and measured them. tomatoes")
+    (d / "d.txt").write_text("Researchers used profound learning on bird photographs.")
+    out = tmp_path / "out"
+    monkeypatch.setenv("FAKE_CHECK_FAIL", "tomatoes")
+    run([d], out)
+    monkeypatch.delenv("FAKE_CHECK_FAIL")
+    (d / "a_new.txt").write_text("A new note about the bakery opening early on market days.")
+    run([d], out, retry_errors=True)
+    r = pd.read_parquet(out / "results.parquet")
+    assert [Path(s).name for s in r["source"]] == ["a_new.txt", "b.txt", "c.txt", "d.txt"]
+    assert r["error"].isna().all()

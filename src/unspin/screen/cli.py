@@ -9,8 +9,20 @@ from ..cli_args import seconds, whole_number
 EPILOG = """\
 outputs in DIR: results.parquet (one row per document), findings.parquet (one row per finding),
 summary.html (counts, score histogram, top phrases, most suspicious documents), reports/*.html,
-state.sqlite (the resume journal). Rerunning the same command skips documents already done.
-exit codes: 0 no findings, 1 findings, 2 usage error, 4 some documents could not be screened (error rows)."""
+state.sqlite (the resume journal), .unspin-screen (marker and lock). Rerunning the same command skips
+documents already done; one run at a time per DIR.
+
+exit codes (flags that add up: test them bitwise, e.g. (( rc & 1 ))):
+  0    every document screened, no findings
+  1    findings in at least one document
+  4    at least one document could not be screened (error rows; the others were); also when no document
+       was found in the inputs, or the run could not start: Dask scheduler unreachable, the engine fails
+       on a plain test sentence, another run is writing to DIR, DIR cannot be written (e.g. a full disk)
+  5    1 + 4: findings and error rows
+  2    bad command line, alone: nothing was screened (also --out naming an input directory, or a DIR
+       written by another version of unspin)
+  130  interrupted (Ctrl-C): the results committed so far are kept; run the same command again to resume
+  141  whatever reads unspin's messages (stderr) closed the pipe before the run ended (as SIGPIPE)"""
 
 _positive_int = whole_number(1)
 _nonneg_int = whole_number(0)
