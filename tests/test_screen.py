@@ -730,3 +730,26 @@ def test_results_follow_input_order_as_the_docs_say(tmp_path, monkeypatch):
     r = pd.read_parquet(out / "results.parquet")
     assert [Path(s).name for s in r["source"]] == ["a_new.txt", "b.txt", "c.txt", "d.txt"]
     assert r["error"].isna().all()
+
+
+def test_the_summary_says_how_many_clean_documents_the_first_stage_cleared_and_what_that_means(tmp_path):
+    """`unspin check` of a file the first stage cleared can answer `uncertain` with a suspect: the summary must
+    not let the stage's `clean` pass for a full analysis."""
+    from unspin.screen.store import Store
+    from unspin.screen.summary import write_summary
+
+    def row(i, verdict, stage):
+        return (i, {"id": f"d{i}", "source": f"d{i}.txt", "words": 200, "verdict": verdict, "stage": stage,
+                    "spin_score": None if stage == "screen" else 0.01, "n_findings": 0, "n_suspects": 0,
+                    "listed_hits": 0, "top_phrases": [], "error": None, "notes": [], "encoding": None}, [])
+
+    store = Store(tmp_path / "out")
+    try:
+        store.commit([row(0, "clean", "screen"), row(1, "clean", "screen"), row(2, "clean", "full"),
+                      row(3, "uncertain", "full")])
+        assert store.stats()["cleared_by_first_stage"] == 2
+        page = write_summary(store, tmp_path / "out", top=5, reports={}, run_info={"inputs": ["x"]}).read_text()
+    finally:
+        store.close()
+    assert "Of the 3 <b>clean</b> documents, 2 were cleared by the first stage" in page
+    assert "can answer <b>uncertain</b>" in page

@@ -267,8 +267,10 @@ class Store:
             "coalesce(sum(listed_hits > 0),0) FROM results").fetchone()
         verdicts = dict(q("SELECT verdict, count(*) FROM results GROUP BY verdict").fetchall())
         with_findings = q("SELECT count(*) FROM results WHERE n_findings > 0").fetchone()[0]
+        cleared = q("SELECT count(*) FROM results WHERE verdict = 'clean' AND stage = 'screen'").fetchone()[0]
         return {"documents": total, "errors": errors or 0, "words": words, "findings": findings,
-                "docs_with_listed_hits": listed, "docs_with_findings": with_findings, "verdicts": verdicts}
+                "docs_with_listed_hits": listed, "docs_with_findings": with_findings, "verdicts": verdicts,
+                "cleared_by_first_stage": cleared}
 
     def scores(self) -> list[float]:
         return [r[0] for r in self.db.execute("SELECT spin_score FROM results WHERE spin_score IS NOT NULL")]

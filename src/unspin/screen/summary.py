@@ -113,6 +113,14 @@ def write_summary(store, out_dir: Path, *, top: int, reports: dict[str, str], ru
                                             for label, n, cls in cards) + "</div>",
             "<p><small>" + " · ".join(f"<b>{E(verdict)}</b>: {E(meaning)}"
                                       for verdict, meaning in VERDICT_MEANING.items()) + "</small></p>",
+            # the first stage's `clean` comes from document statistics, not from the spans: said, since `unspin
+            # check` of the same file (every span analysed) can answer `uncertain` and show a suspect or a finding
+            (f"<p><small>Of the {v.get('clean', 0):,} <b>clean</b> documents, "
+             f"{st['cleared_by_first_stage']:,} were cleared by the first stage (<code>stage</code> = "
+             "<code>screen</code>): their document statistics alone lie below the cut under which at most 2 % of "
+             "spun documents fall, so their spans were not analysed; a full check (<code>--full</code>, or "
+             "<code>unspin check</code>) of one of them can answer <b>uncertain</b> and show suspects or a "
+             "finding.</small></p>" if st["cleared_by_first_stage"] else ""),
             "<h2>Spin scores</h2>", histogram_svg(scores := store.scores()),
             # (a document has no score when it is an error row, too short, not English prose, or cleared by the
             # first stage: the histogram says how many it shows, not to be read as all of them)
