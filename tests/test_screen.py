@@ -753,3 +753,21 @@ def test_the_summary_says_how_many_clean_documents_the_first_stage_cleared_and_w
         store.close()
     assert "Of the 3 <b>clean</b> documents, 2 were cleared by the first stage" in page
     assert "can answer <b>uncertain</b>" in page
+
+
+def test_a_missing_file_that_turns_up_empty_reports_what_is_wrong_now(tmp_path, monkeypatch, capsys):
+    """A missing file's error row had the id of empty content, so the same file created empty kept the id and
+    the stale "no such file" message; the row is named by its error, and the empty file's row replaces it."""
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    late = tmp_path / "late.txt"
+    out = tmp_path / "out"
+    argv = ["screen", str(late), "--out", str(out), "-q", "--jobs", "1"]
+    main(argv)
+    capsys.readouterr()
+    late.write_bytes(b"")
+    main(argv)
+    r = pd.read_parquet(out / "results.parquet")
+    assert len(r) == 1 and "no such file" not in r["error"][0] and "empty" in r["error"][0].lower()

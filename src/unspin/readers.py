@@ -956,7 +956,10 @@ def iter_documents(
     inc, exc = _as_patterns(include), _as_patterns(exclude)
     for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs)):
         if err:
-            doc = Document(id=f"{path}@{_hash(b'')}", source=path, error=err, meta={"format": "unreadable"})
+            # named by the error, not by empty content: a missing file that turns up empty is another document
+            # (its "0 bytes" row replaces the "no such file" one), as is any other change of what is wrong
+            doc = Document(id=f"{path}@{_hash(err.encode('utf-8', 'surrogateescape'))}", source=path, error=err,
+                           meta={"format": "unreadable"})
             if not (skip_ids and doc.id in skip_ids):
                 yield doc
             continue
