@@ -207,7 +207,7 @@ def test_a_finding_takes_in_an_article_that_would_become_wrong():
     caps = "AN IRREGULAR WOODLAND WAS TRAINED."
     w = SimpleNamespace(start=3, end=21, text="IRREGULAR WOODLAND")
     start, text, sugg = _with_article(w, ("random forest",), caps, 0)
-    assert (start, text, sugg) == (0, "AN IRREGULAR WOODLAND", ("a random forest",))
+    assert (start, text, sugg) == (0, "AN IRREGULAR WOODLAND", ("A RANDOM FOREST",))  # as restore writes it
     f = Finding(start, w.end, text, sugg, 0.99, ())
     assert apply_edits(caps, edits_from_findings(caps, [f])) == "A RANDOM FOREST WAS TRAINED."
 

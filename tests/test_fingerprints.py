@@ -360,7 +360,7 @@ def test_match_basic_rule_offsets_and_evidence(fset):
 
 def test_match_case_inflection_hyphen_and_boundaries(fset):
     assert _hits(fset, "Profound learning works.") == [("Profound learning", "Deep learning", "mine:profound learning")]
-    assert _hits(fset, "PROFOUND LEARNING") == [("PROFOUND LEARNING", "Deep learning", "mine:profound learning")]
+    assert _hits(fset, "PROFOUND LEARNING") == [("PROFOUND LEARNING", "DEEP LEARNING", "mine:profound learning")]
     assert _hits(fset, "three profound neural organizations")[0][:2] == ("profound neural organizations",
                                                                          "deep neural networks")
     assert _hits(fset, "a profound-learning\nmodel")[0][0] == "profound-learning"
@@ -393,13 +393,16 @@ def test_proximity(fset, tmp_path):
     prox.write_text('tortured_phrase,expected_phrase,num_papers\n"""leftover network""~2",residual network,4\n',
                     encoding="utf-8")
     fp.import_file(prox, name="prox")
-    text = "We trained a leftover deep network. A leftover network was kept. Groups then bunching occurred."
+    text = ("We trained a leftover deep network. A leftover network was kept. Groups then bunching occurred. "
+            "The network leftover from last year was reused.")
     found = fp.load().find(text)
+    # next to each other but in the other order is not the listed phrase either: flagged, no replacement
     assert [(f.text, f.suggestions) for f in found] == [
-        ("leftover", ()), ("leftover network", ("residual network",)), ("bunching", ())]
+        ("leftover", ()), ("leftover network", ("residual network",)), ("bunching", ()), ("leftover", ())]
     edits = edits_from_findings(text, found)
     assert apply_edits(text, edits) == (
-        "We trained a leftover deep network. A residual network was kept. Groups then bunching occurred.")
+        "We trained a leftover deep network. A residual network was kept. Groups then bunching occurred. "
+        "The network leftover from last year was reused.")
     assert fset.match("groups " + "word " * 20 + "bunching") == []
     (g,) = fset.match("groups bunching")
     assert g.text == "groups bunching" and g.confidence >= 0.95
@@ -853,7 +856,7 @@ def test_a_listed_phrase_that_needs_the_other_article_takes_it_in():
             "an arbitrary woodland came second; a profound learning model came last.")
     rep = unspin.check(text, sources=[fs])
     assert [(f.text, f.suggestions[0], f.level) for f in rep.findings if f.source == "list"] == [
-        ("an irregular woodland", "a random forest", "finding"), ("An irregular woodland", "a random forest", "finding"),
+        ("an irregular woodland", "a random forest", "finding"), ("An irregular woodland", "A random forest", "finding"),
         ("an arbitrary woodland", "a random forest", "suspect"),  # a variant
         ("profound learning", "deep learning", "finding")]  # "a" suits both: nothing taken in
     restored = restore_report(rep, include_suspects=True).text

@@ -14,7 +14,7 @@ from .candidates import LearnedPairs
 from .decide import EVIDENCE_FIELDS
 from .knowledge.bundle import Knowledge
 from .spans import overlaps_any, select_non_overlapping
-from .text import article_for
+from .text import article_for, restore_case
 from .types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding
 
 if TYPE_CHECKING:
@@ -34,7 +34,11 @@ def _with_article(s, sugg: tuple[str, ...], text: str | None, base: int = 0):
     if not m or article_for(sugg[0]) == m.group(1).lower():
         return s.start, s.text, sugg
     start = base + m.start(1)
-    return start, text[m.start(1) : s.end - base], tuple(f"{article_for(x)} {x}" for x in sugg)
+    taken = text[m.start(1) : s.end - base]
+    # the article takes the case restore gives it ("An inquiry" → "A probe", "AN ..." → "A ..."): a suggestion
+    # reads as what the edit inserts
+    fix = (lambda x: x) if taken.islower() else (lambda x: restore_case(taken, x))
+    return start, taken, tuple(fix(f"{article_for(x)} {x}") for x in sugg)
 
 
 @dataclass

@@ -235,7 +235,8 @@ class _Doc:
             if best is None:
                 return None
             found.append(best)
-        contiguous = sorted(found) == list(range(min(found), max(found) + 1))
+        # next to each other and in the listed order: "network leftover" is not the phrase "leftover network"
+        contiguous = found == list(range(found[0], found[0] + len(found)))
         return ws[min(found)][0], ws[max(found)][1], contiguous
 
 
@@ -253,9 +254,12 @@ def _same(text_word: str, listed_word: str) -> bool:
 
 def _suggestion(entry: Entry, tag: str, matched: str) -> str:
     s = tag[1:] if tag.startswith("=") else entry.suggestion  # "=..." : re-inflected at import time
-    # sentence-initial capital or all-caps follow the text; acronyms in the list stay as listed
+    # the case restore writes: a capital or all-caps follow the text ("PROFOUND LEARNING" → "DEEP LEARNING", what
+    # the edit inserts); acronyms of a lower-case text stay as listed ("passage effect" → "Hall effect")
+    if matched.isupper() and any(c.isalpha() for c in matched):
+        return restore_case(matched, s)
     if matched[:1].isupper() and s[:1].islower():
-        s = restore_case(matched, s) if not matched.isupper() else s[0].upper() + s[1:]
+        s = restore_case(matched, s)
     return s
 
 
