@@ -601,3 +601,24 @@ def test_html_reproduces_the_copy_exactly_and_marks_what_the_restorations_change
     assert [(html_mod.unescape(t), w) for t, w in marks] == [(f.suggestions[0], f.text) for f in fs]
     assert re.findall(r'<mark class="src sub" title="[^"]*">(.*?)</mark>', source) == ["production", "noise",
                                                                                         "terrible", "quick"]
+
+
+def test_a_restoration_never_takes_words_from_the_next_paragraph_of_the_source(tmp_path):
+    """A paragraph's last words are aligned against a window of the source (the paragraph and its neighbours);
+    "most to the front?" (spun from "most important?") was paired with "to the fore" from the start of the next
+    source paragraph and restored to "most to the fore?", which the source never says."""
+    from unspin.trace import TraceIndex, trace
+
+    src = ("When you see the word Amazon, what is the first thing that springs to mind, the biggest forest, the "
+           "longest river or the largest retailer, and which do you consider most important?\n\n"
+           "These questions have risen to the fore in an arcane but hugely important debate about how to redraw "
+           "the boundaries of the internet, and several governments have lodged objections to the bid.\n")
+    spun = (src.replace("most important?", "most to the front?").replace("first thing", "initially")
+            .replace("boundaries", "finishes"))
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("amazon", src)]))
+    result = trace(spun, ix)
+    ix.close()
+    restored = {f.text: f.suggestions[0] for f in result.restorations}
+    assert not any("fore" in original for original in restored.values()), restored
+    assert restored.get("finishes") == "boundaries"

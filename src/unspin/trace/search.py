@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+import re
+
 import threading
 from dataclasses import dataclass, field
 
@@ -312,6 +314,36 @@ def alignment_segments(text: str, m: ParagraphMatch) -> list[dict]:
     return out
 
 
+def _solid(al: Alignment, op: Op) -> bool:
+    """An identical run that holds an edit in place: a content word, or three words (a lone function word is no
+    anchor: "is wanting to know" and "is asking the state government for emergency support to help" share "is"
+    and "to" by chance)."""
+    words = [t for t in al.a[op.i1 : op.i2] if t.kind != "punct"]
+    return op.kind == "equal" and (len(words) >= 3 or any(not is_function_word(t.lower) for t in words))
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\r?\n")
+
+
+def _jumps_paragraphs(al: Alignment, text: str, source: str, base: int, i1: int, i2: int, j1: int, j2: int) -> bool:
+    """Between the solid runs around an edit, the source crosses a paragraph break that the
+    copy does not: the alignment ran on into a neighbouring paragraph of its window ("most to the front?" paired
+    with "... important?\n\nThese questions have risen to the fore"), and the source's words there are not the
+    ones the copy's stand for."""
+    if i2 <= i1 or j2 <= j1:
+        return False
+    ops = al.ops
+    before = [o for o in ops if o.i2 <= i1 and o.j2 <= j1 and _solid(al, o)]
+    after = [o for o in ops if o.i1 >= i2 and o.j1 >= j2 and _solid(al, o)]
+    # (with no solid run on a side, from the edit itself: the window's tokens reach into its neighbours)
+    a_lo = al.a[before[-1].i2 - 1].end if before else al.a[i1].start
+    a_hi = al.a[after[0].i1].start if after else al.a[i2 - 1].end
+    b_lo = al.b[before[-1].j2 - 1].end if before else al.b[j1].start
+    b_hi = al.b[after[0].j1].start if after else al.b[j2 - 1].end
+    in_source = len(_PARAGRAPH_BREAK.findall(source[b_lo - base : b_hi - base]))
+    return in_source > len(_PARAGRAPH_BREAK.findall(text[a_lo:a_hi]))
+
+
 def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
                  ) -> list[tuple[str, int, int, int, int, bool]]:
     """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored). A one-sided piece (an inserted or dropped word) joins the substitution
@@ -344,12 +376,8 @@ def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
     # gives the source's words there whatever the alignment did inside it; at a piece's edge, or next to another
     # substitution or a wide different block, it is not. A lone function word is no anchor: "is wanting to know"
     # and "is asking the state government for emergency support to help" share "is" and "to" by chance
-    def solid(op: Op) -> bool:
-        words = [t for t in al.a[op.i1 : op.i2] if t.kind != "punct"]
-        return op.kind == "equal" and (len(words) >= 3 or any(not is_function_word(t.lower) for t in words))
-
     def anchored(first: int, last: int) -> bool:
-        return first > 0 and last + 1 < len(ops) and solid(ops[first - 1]) and solid(ops[last + 1])
+        return first > 0 and last + 1 < len(ops) and _solid(al, ops[first - 1]) and _solid(al, ops[last + 1])
 
     return [(*g[:5], anchored(g[6], g[7])) for g in groups]
 
@@ -409,6 +437,8 @@ def _restorations(result: TraceResult) -> list[tuple[Finding, tuple[int, int]]]:
             if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
                 continue  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
             if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
+                continue
+            if not anchored and _jumps_paragraphs(al, result.text, m.source_text, m.base, i1, i2, j1, j2):
                 continue
             linked = kind == "linked"
             out.append((Finding(
