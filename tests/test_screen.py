@@ -771,3 +771,18 @@ def test_a_missing_file_that_turns_up_empty_reports_what_is_wrong_now(tmp_path, 
     main(argv)
     r = pd.read_parquet(out / "results.parquet")
     assert len(r) == 1 and "no such file" not in r["error"][0] and "empty" in r["error"][0].lower()
+
+
+def test_a_walk_that_starts_in_a_screen_output_leaves_the_runs_own_files_out(tmp_path):
+    """`unspin screen corpus/sub --out corpus` makes the corpus folder a screen output; screening `corpus` later
+    screened its results.parquet, findings.parquet, summary.html and reports as documents."""
+    from unspin.readers import count_documents, iter_documents
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    run([corpus / "sub"], corpus)
+    assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir()
+    found = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True))
+    assert found == ["a.txt", "b.txt"] and count_documents([str(corpus)]) == 2

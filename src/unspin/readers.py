@@ -807,6 +807,9 @@ def _matches(rel: str, patterns: list[str]) -> bool:
 
 SCREEN_MARKER = ".unspin-screen"  # the file `unspin screen` keeps in its --out directory (and locks while it runs)
 _SCREEN_JOURNAL = "state.sqlite"
+# what a screen writes in its --out directory (screen/run.py): never documents
+SCREEN_OUTPUT_NAMES = frozenset({"results.parquet", "findings.parquet", "summary.html", "reports", _SCREEN_JOURNAL,
+                                 SCREEN_MARKER})
 
 
 def is_screen_output(path: str | os.PathLike) -> bool:
@@ -841,6 +844,11 @@ def _walk(root: str, include: list[str], exclude: list[str],
                              and not is_screen_output(os.path.join(dirpath, d)))
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
+        if not reldir and is_screen_output(dirpath):
+            # the walk starts in a screen's output (`--out` was given a folder that held the corpus): the run's own
+            # files are not documents, whatever else the folder holds
+            dirnames[:] = [d for d in dirnames if d not in SCREEN_OUTPUT_NAMES]
+            filenames = [f for f in filenames if f not in SCREEN_OUTPUT_NAMES]
         if exclude:
             dirnames[:] = [d for d in dirnames if not _matches(reldir + d, exclude)]
         for fn in sorted(filenames):
