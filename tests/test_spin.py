@@ -231,6 +231,11 @@ def test_an_inch_mark_does_not_flip_the_quoted_speech_mask():
     tokens3 = tokenize(text3)
     inside3 = [t.text for t, q in zip(tokens3, _quoted_mask(tokens3, text3)) if q and t.kind != "punct"]
     assert inside3 == ["The", "rains", "came", "late", "We", "lost", "the", "crop", "other", "activities", "rose"]
+    # a quotation that ends on a number closes there when no other mark is left to close it
+    text4 = 'He said "we opened the factory in 2020" and the workers celebrated.\nA 3" pipe "burst" today.'
+    tokens4 = tokenize(text4)
+    inside4 = [t.text for t, q in zip(tokens4, _quoted_mask(tokens4, text4)) if q and t.kind != "punct"]
+    assert inside4 == ["we", "opened", "the", "factory", "in", "2020", "burst"]
     # and the spinner acts on it: nothing inside the quotation is swapped, words after it can be
     spun_after = False
     for seed in range(4):

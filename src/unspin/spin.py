@@ -110,12 +110,23 @@ _OPENERS = "([{"  # a straight quote right after one of these (or a space, or th
 _CLOSING_PUNCT = ".,;:!?)]}"
 
 
+def _straight_quote_follows(tokens: list[Token], i: int, text: str) -> bool:
+    """Whether another straight double quote comes after token i before the paragraph ends."""
+    for prev, t in zip(tokens[i:], tokens[i + 1:]):
+        if "\n" in text[prev.end : t.start]:
+            return False
+        if t.kind == "punct" and t.text == '"':
+            return True
+    return False
+
+
 def _quoted_mask(tokens: list[Token], text: str) -> list[bool]:
     """True for tokens of `text` inside quotation marks (quoted speech is left alone).
 
     Curly quotes say which way they go. A straight quote is not toggled blindly, since one stray mark would
     flip the rest of the text: right after a number it is an inch mark (``a 12" pipe``), not a delimiter,
-    unless it ends a quotation (inside one, followed by the end or by closing punctuation); otherwise it
+    unless it ends a quotation (inside one, followed by the end or closing punctuation, or with no other straight
+    quote left in the paragraph); otherwise it
     opens after the start, a space or an opening bracket and closes after anything else (a word, a comma).
     A line break ends a quotation left open: a quote running on over paragraphs opens again with a mark of
     its own at each (news style), and a mark never closed (a typo) would otherwise cover the rest of the text."""
@@ -132,7 +143,10 @@ def _quoted_mask(tokens: list[Token], text: str) -> list[bool]:
                 inside = False
             elif prev is not None and prev.kind == "num" and prev.end == t.start:
                 nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-                ends_quote = inside and (nxt is None or (nxt.start == t.end and nxt.text in _CLOSING_PUNCT))
+                # inside a quotation it closes it when closing punctuation or the end follows, or when no other
+                # straight quote is left in the paragraph to close it ("we opened it in 2020" and ...)
+                ends_quote = inside and (nxt is None or (nxt.start == t.end and nxt.text in _CLOSING_PUNCT)
+                                         or not _straight_quote_follows(tokens, i, text))
                 if not ends_quote:
                     mask.append(inside)  # an inch mark: part of the text around it
                     continue
