@@ -243,3 +243,9 @@ def test_knowledge_build_removes_builds_and_lists_nothing_reads_any_more(capsys)
     assert not dead_build.exists() and not dead_set.exists()
     assert "lm-arrays-v2-0000deadbeef" in out and "compiled fingerprint set" in out
     assert "language model 72,547 words" in out
+
+
+def test_knowledge_info_says_when_nothing_is_built_yet(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "fresh"))
+    code, out, _ = run(capsys, "knowledge", "info")
+    assert code == 0 and f"cache dir: {tmp_path / 'fresh'}" in out and "nothing built yet" in out

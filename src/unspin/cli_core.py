@@ -452,10 +452,12 @@ def run_knowledge_info(args) -> int:
 
     d = cache_dir()
     print(f"cache dir: {d}")
-    for sub in sorted(d.iterdir()):
-        if sub.is_dir():
-            size = sum(f.stat().st_size for f in sub.iterdir())
-            print(f"  {sub.name}: {size / 1e6:.1f} MB")
+    built = [sub for sub in sorted(d.iterdir()) if sub.is_dir() and not sub.name.startswith(".")]
+    for sub in built:
+        size = sum(f.stat().st_size for f in sub.iterdir())
+        print(f"  {sub.name}: {size / 1e6:.1f} MB")
+    if not built:
+        print("  nothing built yet: the first check builds what it needs (~1 minute), or run `unspin knowledge build`")
     return 0
 
 

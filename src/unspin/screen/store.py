@@ -88,7 +88,8 @@ def _lock(marker: Path) -> int | None:
                              "screen into another --out") from None
     except OSError:  # e.g. ENOLCK on a network file system: go on without the lock
         pass
-    text = (MARKER_TEXT + f"Locked by the run in process {os.getpid()} while it runs.\n").encode()
+    text = (MARKER_TEXT + f"Last run: process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}; a run "
+            "holds a lock on this file while it runs.\n").encode()
     os.ftruncate(fd, 0)
     os.pwrite(fd, text, 0)
     _HELD.add(fd)
