@@ -786,3 +786,28 @@ def test_a_walk_that_starts_in_a_screen_output_leaves_the_runs_own_files_out(tmp
     assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir()
     found = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True))
     assert found == ["a.txt", "b.txt"] and count_documents([str(corpus)]) == 2
+
+
+def test_the_phrase_table_groups_a_phrase_with_and_without_the_article_it_took_in(tmp_path):
+    """"an irregular woodland" (article taken in: the suggestion needs "a") and "irregular woodland" were two rows
+    of the summary's phrase table."""
+    from unspin.screen.store import Store
+
+    def row(i, text, sugg):
+        r = {"id": f"d{i}", "source": f"d{i}.txt", "words": 100, "spin_score": 0.9, "verdict": "spun",
+             "n_findings": 1, "n_suspects": 0, "listed_hits": 1, "top_phrases": [], "error": None, "notes": [],
+             "stage": "full", "encoding": None}
+        f = {"doc_id": f"d{i}", "start": 0, "end": len(text), "text": text, "suggestions": [sugg], "confidence": 0.97,
+             "evidence": [], "source": "list", "rule_id": "UNSPIN_LIST_X", "detail": "x:irregular woodland",
+             "level": "finding"}
+        return (i, r, [f])
+
+    store = Store(tmp_path / "out")
+    try:
+        store.commit([row(0, "an irregular woodland", "a random forest"), row(1, "irregular woodland", "random forest"),
+                      row(2, "An irregular woodland", "A random forest"),
+                      row(3, "a sample", "sample")])  # no article in the suggestion: the finding's own words
+        got = [(p["phrase"], p["documents"], p["suggestion"]) for p in store.top_phrases(10)]
+    finally:
+        store.close()
+    assert got == [("irregular woodland", 3, "random forest"), ("a sample", 1, "sample")]

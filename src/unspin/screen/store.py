@@ -40,6 +40,23 @@ MARKER_TEXT = ("This directory is the output of `unspin screen`; unspin's folder
                "results, reports and summary are never screened as documents.\n")
 
 
+_ARTICLE = re.compile(r"(?i)an? ")
+
+
+def _without_article(text: str) -> str:
+    return text[_ARTICLE.match(text).end():] if _ARTICLE.match(text) else text
+
+
+def phrase_key(text: str, suggestions) -> str:
+    """What the summary's phrase table groups a finding under: its text in lower case, without the article a
+    finding takes in when the suggestion needs the other one ("an irregular woodland" → "a random forest" is the
+    phrase "irregular woodland", as where the article already fitted)."""
+    key = text.lower()
+    if suggestions and _ARTICLE.match(key) and _ARTICLE.match(suggestions[0]):
+        return _without_article(key)
+    return key
+
+
 class StoreVersionError(RuntimeError):
     pass
 
@@ -249,7 +266,8 @@ class Store:
                 new += 1
                 cur.executemany(
                     'INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
-                    [(f["doc_id"], i, f["start"], f["end"], f["text"], f["text"].lower(), json.dumps(f["suggestions"]),
+                    [(f["doc_id"], i, f["start"], f["end"], f["text"], phrase_key(f["text"], f["suggestions"]),
+                      json.dumps(f["suggestions"]),
                       f["confidence"], json.dumps(f["evidence"]), f["source"], f["rule_id"], f["detail"], f["level"])
                      for i, f in enumerate(frows)],
                 )
@@ -317,7 +335,8 @@ class Store:
                                         "LIMIT 500", (phrase,)):
                 lst = json.loads(s)
                 if lst:
-                    sugg[lst[0]] = sugg.get(lst[0], 0) + 1
+                    first = _without_article(lst[0]) if _without_article(phrase) == phrase else lst[0]
+                    sugg[first] = sugg.get(first, 0) + 1
             best = min(sugg.items(), key=lambda kv: (-kv[1], kv[0]))[0] if sugg else ""  # ties: alphabetical
             out.append({"phrase": phrase, "count": count, "documents": docs, "confidence": conf or 0.0,
                         "listed": listed or 0, "suggestion": best})
