@@ -104,13 +104,23 @@ def _read_disk_cache(key: tuple) -> FingerprintSet | None:
         return None
     try:
         with open(f, "rb") as fh:
-            version, stored_key = pickle.load(fh)
-            if version != _DISK_CACHE_VERSION or stored_key != key:
+            if _stored_key(fh) != key:
                 return None
             fs = pickle.load(fh)
     except Exception:  # noqa: BLE001 - a stale or broken cache is rebuilt, never fatal
         return None
     return fs if isinstance(fs, FingerprintSet) else None
+
+
+def _stored_key(fh) -> tuple | None:
+    """The key in a compiled set's header (read without unpickling the set), None for another cache version.
+    Raises what pickle raises on a broken file."""
+    import pickle
+
+    header = pickle.load(fh)
+    if isinstance(header, tuple) and len(header) == 2 and header[0] == _DISK_CACHE_VERSION:
+        return header[1]
+    return None
 
 
 def _write_disk_cache(key: tuple, fs: FingerprintSet) -> None:
@@ -149,17 +159,14 @@ def _prune_disk_cache(directory: Path, keep: Path | None) -> int:
     """Remove the compiled sets of databases that no longer exist (a deleted project, a test's temporary
     database) and of earlier cache versions: nothing would read them again, and each holds a whole list.
     Runs only when a set is written, i.e. when a database is new or has changed."""
-    import pickle
-
     removed = 0
     for f in directory.glob("fingerprints-*.pkl"):
         if f == keep:
             continue
         try:
             with open(f, "rb") as fh:
-                header = pickle.load(fh)
-            stale = not (isinstance(header, tuple) and len(header) == 2 and header[0] == _DISK_CACHE_VERSION
-                         and Path(header[1][0]).exists())
+                key = _stored_key(fh)
+            stale = key is None or not Path(key[0]).exists()
         except Exception:  # noqa: BLE001 - an unreadable or earlier-version pickle is stale too
             stale = True
         if stale:

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import cache_dir, package_file
+from .paths import cache_dir, package_file, process_alive
 
 FORMAT_VERSION = 2  # 2: the cache dir is named by the file's content, not its path (one copy per machine)
 TRIE_HEADER = b"Trie Language Model"
@@ -481,7 +481,7 @@ def _remove_stale(current: Path, lm_path: Path) -> list[Path]:
             continue
         if ".tmp-" in old.name or ".old-" in old.name:
             pid = old.name.rsplit("-", 1)[-1]
-            if not (pid.isdigit() and _process_alive(int(pid))):
+            if not (pid.isdigit() and process_alive(int(pid))):
                 shutil.rmtree(old, ignore_errors=True)
                 removed.append(old)
             continue
@@ -513,14 +513,6 @@ def _adopt(directory: Path, lm: ArrayLM, lm_path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 _LOADED: dict[str, ArrayLM] = {}

@@ -41,3 +41,14 @@ def build_lock(name: str):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs (another user's counts): whose leftovers a sweep may remove."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (exists, but another user's)
+        return True
+    return True

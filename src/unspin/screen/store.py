@@ -15,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ..knowledge.paths import process_alive
 from ..readers import SCREEN_MARKER, safe_str
 
 SCHEMA = """
@@ -137,23 +138,13 @@ def _safe(value):
 _TEMP_OF_PID = re.compile(r"\.tmp(\d+)$")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # (exists, but another user's)
-        return True
-    return True
-
-
 def sweep_stale_temps(out_dir: Path) -> int:
     """Remove the half-written files (`NAME.tmpPID`) of runs that were killed before they could rename or delete
     them (kill -9 during an export); a file of a process still running is left alone. Returns how many."""
     n = 0
     for path in list(out_dir.glob("*.tmp*")) + list(out_dir.glob("*/*.tmp*")):
         m = _TEMP_OF_PID.search(path.name)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))) and path.is_file():
+        if m and int(m.group(1)) != os.getpid() and not process_alive(int(m.group(1))) and path.is_file():
             path.unlink(missing_ok=True)
             n += 1
     return n
