@@ -272,15 +272,31 @@ def test_training_caches_keep_the_newest_two_generations_of_each_kind(tmp_path, 
     from unspin import train
 
     monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
-    for i, name in enumerate(["dev-spans-a", "dev-spans-b", "dev-spans-c", "train-spans-x"]):
+    names = ["dev-spans@c1-a", "dev-spans@c1-b", "dev-spans@c1-c", "train-spans@c1-x", "dev-spans@c2-a", "dev-spans@c2-b",
+             "dev-spans@c2-c"]
+    for i, name in enumerate(names):
         (tmp_path / f"{name}.pkl").write_bytes(b"old")
         os.utime(tmp_path / f"{name}.pkl", (1000 + i, 1000 + i))
     built = []
-    out = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(1) or {"rows": 3}, log=lambda m: None)
+    out = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(1) or {"rows": 3}, log=lambda m: None,
+                        scope="c1")
     assert out == {"rows": 3} and built == [1]
-    names = sorted(p.name for p in tmp_path.glob("*.pkl"))
-    # the new one and the newest before it; another kind untouched
-    assert len(names) == 3 and "dev-spans-c.pkl" in names and "train-spans-x.pkl" in names
-    again = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(2), log=lambda m: None)
+    left = sorted(p.name for p in tmp_path.glob("*.pkl"))
+    # the new one and the newest before it; another kind, and another corpus's caches, untouched
+    assert len(left) == 6 and "dev-spans@c1-c.pkl" in left and "train-spans@c1-x.pkl" in left
+    assert {"dev-spans@c2-a.pkl", "dev-spans@c2-b.pkl", "dev-spans@c2-c.pkl"} <= set(left)
+    again = train._cached("dev-spans", ["a new extraction code"], lambda: built.append(2), log=lambda m: None, scope="c1")
     assert again == {"rows": 3} and built == [1]  # read from the cache, nothing pruned
-    assert len(list(tmp_path.glob("*.pkl"))) == 3
+    assert len(list(tmp_path.glob("*.pkl"))) == 6
+    # another corpus's caches of the same code are its own: built again, not read
+    train._cached("dev-spans", ["a new extraction code"], lambda: built.append(3) or {}, log=lambda m: None, scope="c2")
+    assert built == [1, 3]
+
+
+def test_corpus_scope_names_the_corpus_folder(tmp_path):
+    from unspin import train
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert train.corpus_scope(tmp_path / "a") == train.corpus_scope(str(tmp_path / "b" / ".." / "a"))
+    assert train.corpus_scope(tmp_path / "a") != train.corpus_scope(tmp_path / "b")

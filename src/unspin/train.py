@@ -816,8 +816,18 @@ def evaluate(dev, model: Model, lex, held=None) -> dict:
 # ---- the command -----------------------------------------------------------------------------------------------
 
 
-def _cached(kind: str, key_parts: list, build, log):
-    """`build()`'s result, pickled in the cache dir under a hash of `key_parts` (source code or strings)."""
+def corpus_scope(root) -> str:
+    """A short name for the training corpus at `root` (None: the default one) that its extracted-data caches carry,
+    so that training on another corpus (a test's tiny one) neither reads nor prunes them."""
+    import hashlib
+
+    path = Path(root) if root else corpus_mod.default_root()
+    return hashlib.sha256(str(path.resolve() if path else "none").encode()).hexdigest()[:8]
+
+
+def _cached(kind: str, key_parts: list, build, log, scope: str = "any"):
+    """`build()`'s result, pickled in the cache dir under a hash of `key_parts` (source code or strings); `scope`
+    (corpus_scope) is part of the file name, and pruning keeps CACHED_GENERATIONS per kind and scope."""
     import hashlib
     import inspect
     import pickle
@@ -827,7 +837,7 @@ def _cached(kind: str, key_parts: list, build, log):
     h = hashlib.sha256()
     for part in key_parts:
         h.update((part if isinstance(part, str) else inspect.getsource(part)).encode())
-    path = cache_dir() / f"{kind}-{h.hexdigest()[:16]}.pkl"
+    path = cache_dir() / f"{kind}@{scope}-{h.hexdigest()[:16]}.pkl"
     if path.exists():
         try:
             with open(path, "rb") as fh:
@@ -841,13 +851,14 @@ def _cached(kind: str, key_parts: list, build, log):
     with open(tmp, "wb") as fh:
         pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
-    _prune_cached(kind, keep=path)
+    _prune_cached(f"{kind}@{scope}", keep=path)
     return out
 
 
-# Extracted training data of each kind kept besides the newest: every change to the extraction code makes a new
-# key, and each of these files holds 100-300 MB (14 generations of four kinds filled 4 GB); the one before the
-# newest stays so that going back one change does not extract again
+# Extracted training data of each kind (and corpus) kept: every change to the extraction code makes a new key, and
+# each of these files holds 100-300 MB (14 generations of four kinds filled 4 GB); the one before the newest stays
+# so that going back one change does not extract again. Each corpus keeps its own: a test's training on a tiny
+# corpus pruned the real corpus's hour of extraction.
 CACHED_GENERATIONS = 2
 
 
@@ -876,6 +887,7 @@ def _code_key():
 def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
           out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000) -> Model:
     docs = corpus_mod.load_documents(root)
+    scope = corpus_scope(root)
     train_docs = corpus_mod.select(docs, "train", words_per_register, seed, per_register=True)
     dev_docs = corpus_mod.select(docs, "dev", dev_words_per_register, seed + 1, per_register=True)
     if not train_docs or not dev_docs:
@@ -908,7 +920,8 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
                                [t.doc.id for t in tr_tasks]))]
     spun_tasks = [t for t in tr_tasks if t.source is not None]
     # (1) the pre-ranker: every candidate of the spun spans, cheap columns
-    pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log)
+    pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
+                       scope)
     preranker = fit_ranker(pre_data, F.PRE_FEATURES)
     pool_k = choose_pool_k(pre_data, preranker)
     coverage = sum(int(d.in_pool.sum()) for d in pre_data) / max(sum(int(d.spun_all.sum()) for d in pre_data), 1)
@@ -919,16 +932,17 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     global _MODEL
     _MODEL = Model(preranker, preranker, preranker=preranker, pool_k=pool_k)
     pkey = key + [repr(preranker.weights.round(6).tolist()), str(pool_k)]
-    rk_data = _cached("train-rank", pkey, lambda: _run(spun_tasks, _extract_rank, jobs, log, "ranker data"), log)
+    rk_data = _cached("train-rank", pkey, lambda: _run(spun_tasks, _extract_rank, jobs, log, "ranker data"), log,
+                      scope)
     ranker = fit_ranker(rk_data)
     log(f"ranker fitted on {sum(len(d.rank_X) for d in rk_data)} spun spans")
     del rk_data
     # (3) every span, through both
     _MODEL = Model(ranker, ranker, preranker=preranker, pool_k=pool_k)
     rkey = pkey + [repr(ranker.weights.round(6).tolist())]
-    tr = _cached("train-spans", rkey, lambda: _run(tr_tasks, _extract_spans, jobs, log, "train spans"), log)
+    tr = _cached("train-spans", rkey, lambda: _run(tr_tasks, _extract_spans, jobs, log, "train spans"), log, scope)
     dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in dv_tasks])],
-                 lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log)
+                 lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log, scope)
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
     model.gate = fit_gate(tr, model.detector)
     model.span_prior = fit_span_prior(tr)
