@@ -244,3 +244,70 @@ def test_an_inch_mark_does_not_flip_the_quoted_speech_mask():
             assert not (quote_a <= s.orig_start < quote_b), s
             spun_after |= s.orig_start >= quote_b
     assert spun_after
+
+
+def _inside(text):
+    from unspin.spin import _quoted_mask
+    from unspin.text import tokenize
+
+    tokens = tokenize(text)
+    return [t.text for t, q in zip(tokens, _quoted_mask(tokens, text)) if q and t.kind != "punct"]
+
+
+def test_curly_single_quotes_delimit_quoted_speech_and_the_apostrophe_does_not():
+    # British style: ‘…’ around speech; ’ is also the apostrophe (the Fletchers’ barn, ’80s, shouldn’t)
+    assert _inside("The warden told us, ‘the ferry will not sail today’. The Fletchers’ barn burned in the "
+                   "’80s and nobody shouldn’t care.") == ["the", "ferry", "will", "not", "sail", "today"]
+    # a possessive inside the quotation does not end it while a surer closing mark (after a comma) follows
+    assert _inside("‘The Fletchers’ barn is empty,’ she whispered, and the orchard stayed quiet.") == [
+        "The", "Fletchers", "barn", "is", "empty"]
+    # between two words ’ closes when no surer mark follows before the next ‘
+    assert _inside("The keeper said ‘maybe’ and the porter said ‘tomorrow’ before the Fletchers’ dog "
+                   "howled.") == ["maybe", "tomorrow"]
+    # a ‘ that nothing closes in its paragraph (a mis-curled apostrophe) masks nothing
+    assert _inside("Back in the ‘80s the harbour thrived, and the fleet sailed daily.\n‘Tis a grand evening.") == []
+    # straight single quotes stay apostrophes, as README says
+    assert _inside("The mill's owner wrote 'closed for repairs' on the gate.") == []
+    # one kind nests in the other; closing the outer quotation closes the inner one with it
+    assert _inside("“The clerk said ‘wait here’ twice,” she recalled, and the queue grew.") == [
+        "The", "clerk", "said", "wait", "here", "twice"]
+    assert _inside("‘The clerk said “wait here” twice,’ she recalled, and the queue grew.") == [
+        "The", "clerk", "said", "wait", "here", "twice"]
+
+
+def test_inch_marks_and_a_real_quotation_in_one_paragraph():
+    # the inch mark before the quotation, and a quotation ending on a figure before an inch mark: the
+    # quotation is masked and the narrative after it is not (the second had "and the crews ..." masked)
+    assert _inside('The 12" main split. "We will mend it soon," the mayor said, and the crews toiled all '
+                   'night.') == ["We", "will", "mend", "it", "soon"]
+    assert _inside('The mayor said "we ordered 12" and the crews toiled all night. The 6" valve held.') == [
+        "we", "ordered", "12"]
+    # the next mark placed to open starts another quotation, so the figure's mark closed this one
+    assert _inside('He said "we ordered 12" and later "we ordered 6." The crews left.') == [
+        "we", "ordered", "12", "we", "ordered", "6"]
+    # an inch mark inside a quotation stays part of it when a later mark closes it
+    assert _inside('"We laid the 12" main in 2019" and the street reopened.') == [
+        "We", "laid", "the", "12", "main", "in", "2019"]
+    # a space missing after a full stop does not turn the quotation inside out
+    assert _inside('The 12" main split."We will mend it soon," the mayor said, and the crews toiled.') == [
+        "We", "will", "mend", "it", "soon"]
+
+
+def test_the_spinner_leaves_single_quoted_speech_alone_with_exact_alignment():
+    text = ("The harbour master warned, ‘the eastern channel remains dangerous after the storm’. Fishermen "
+            "ignored the warning and the Fletchers’ trawler returned with a heavy catch. The 12\" cable snapped. "
+            "\"We expected worse damage,\" the engineer admitted, and the council approved urgent repairs.")
+    quotes = [(text.index("‘the"), text.index("storm’") + 6),
+              (text.index('"We'), text.index('damage,"') + len('damage,"'))]
+    spun_after = set()
+    for seed in range(6):
+        r = spin(text, rate=1.0, seed=seed)
+        pos_o = pos_s = 0
+        for s in r.spans:
+            assert not any(a <= s.orig_start < b for a, b in quotes), s
+            spun_after.update(i for i, (a, b) in enumerate(quotes) if s.orig_start >= b)
+            assert r.text[s.start : s.end] == s.spun and text[s.orig_start : s.orig_end] == s.original
+            assert text[pos_o : s.orig_start] == r.text[pos_s : s.start]
+            pos_o, pos_s = s.orig_end, s.end
+        assert text[pos_o:] == r.text[pos_s:]
+    assert spun_after == {0, 1}  # the words after each quotation are spun

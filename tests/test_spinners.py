@@ -76,6 +76,23 @@ def test_apply_is_deterministic_and_rate_controls_the_share():
         apply_dictionary(TEXT, HAND, rate=1.5)
 
 
+def test_tools_and_the_learner_leave_single_quoted_speech_alone():
+    """‘…’ is quoted speech for the dictionary tool as for the spinner, and the learner's pile leaves the same
+    words out of its n-grams in the tool's output: what the tool could not touch is not evidence of it."""
+    from unspin.spinners.pile import doc_sentences
+
+    text = ("The chief told reporters, ‘the company had a difficult year’. Analysts said the company "
+            "raised its guidance, and the Fletchers’ company had a difficult year too.")
+    quote_a, quote_b = text.index("‘the"), text.index("year’") + 5
+    r = apply_dictionary(text, HAND, rate=1.0, seed=2)
+    assert r.spans and all(not (quote_a <= s.orig_start < quote_b) for s in r.spans)
+    assert {s.original.lower() for s in r.spans} >= {"company", "difficult", "year", "said", "guidance"}
+    for doc in (text, r.text):
+        words = [w for seq, _ in doc_sentences(doc) for w in seq]
+        assert "reporters" in words and "fletchers" in words
+        assert words.count("had") == 1  # the quotation's "had" is left out, the narrative's kept
+
+
 def test_small_fixed_sets_and_phrases():
     text = "It was difficult. It was difficult. It was difficult. It was difficult. The chief executive left."
     outs = set()

@@ -108,55 +108,148 @@ class SpinResult:
 
 _OPENERS = "([{"  # a straight quote right after one of these (or a space, or the start) opens
 _CLOSING_PUNCT = ".,;:!?)]}"
+_SENTENCE_PUNCT = ".,;:!?"
 
 
-def _straight_quote_follows(tokens: list[Token], i: int, text: str) -> bool:
-    """Whether another straight double quote comes after token i before the paragraph ends."""
-    for prev, t in zip(tokens[i:], tokens[i + 1:]):
-        if "\n" in text[prev.end : t.start]:
-            return False
-        if t.kind == "punct" and t.text == '"':
-            return True
-    return False
+def _break_before(tokens: list[Token], i: int, text: str) -> bool:
+    return i > 0 and "\n" in text[tokens[i - 1].end : tokens[i].start]
+
+
+def _inch_number(num: str) -> bool:
+    """Whether a number can take an inch mark: a size (12, 1.5, 3/4), not a year or a count of four digits or
+    more (2020, 1,500), a time (9:30), a date or a percentage: a mark after those is a quotation mark."""
+    if "%" in num or ":" in num or num.count("/") > 1:
+        return False
+    return len(num.split(".")[0].split("/")[0].replace(",", "")) <= 3
+
+
+def _inch_mark(tokens: list[Token], i: int) -> bool:
+    """Whether the straight double quote tokens[i] may be an inch mark: right after a size (``a 12" pipe``)."""
+    prev = tokens[i - 1] if i else None
+    return prev is not None and prev.kind == "num" and prev.end == tokens[i].start and _inch_number(prev.text)
+
+
+def _opening_position(tokens: list[Token], i: int) -> bool:
+    """A straight quote at the start, after a space or after an opening bracket is placed to open."""
+    prev = tokens[i - 1] if i else None
+    return prev is None or prev.end < tokens[i].start or prev.text in _OPENERS
+
+
+def _right_single_role(tokens: list[Token], i: int, text: str) -> str:
+    """What a ’ is: "apostrophe" (before a word with a space before it, ’90s, or between two word characters,
+    1990’s; inner apostrophes, don’t, are part of their word), "close" (after punctuation, or before
+    punctuation or the end of its line: only a quotation ends there) or "maybe" (between a word and the next:
+    the Smiths’ house, or ‘no’ and ...)."""
+    t = tokens[i]
+    prev = tokens[i - 1] if i else None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if prev is None or prev.end < t.start:
+        return "apostrophe"
+    if prev.kind == "punct" and prev.text not in _OPENERS:
+        return "close"
+    if nxt is not None and nxt.start == t.end and nxt.kind != "punct":
+        return "apostrophe"
+    if nxt is None or nxt.kind == "punct" or _break_before(tokens, i + 1, text):
+        return "close"
+    return "maybe"
+
+
+def _double_quote_act(tokens: list[Token], i: int, inside: bool, next_straight: str | None) -> str | None:
+    """What the double quote tokens[i] does: "open", "close" or None (an inch mark, part of the text)."""
+    t = tokens[i]
+    if t.text != '"':
+        return "open" if t.text == "“" else "close"
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if _inch_mark(tokens, i):
+        ends = inside and (nxt is None or (nxt.start == t.end and nxt.text in _CLOSING_PUNCT)
+                           or next_straight != "close")
+        return "close" if ends else None
+    if _opening_position(tokens, i):
+        return "open"
+    if not inside and tokens[i - 1].text in _SENTENCE_PUNCT and nxt is not None and nxt.start == t.end \
+            and nxt.kind != "punct" and next_straight == "close":
+        # no quotation open and glued to the next word: a quotation opened without its space ('burst."We ...')
+        return "open"
+    return "close"
 
 
 def _quoted_mask(tokens: list[Token], text: str) -> list[bool]:
     """True for tokens of `text` inside quotation marks (quoted speech is left alone).
 
-    Curly quotes say which way they go. A straight quote is not toggled blindly, since one stray mark would
-    flip the rest of the text: right after a number it is an inch mark (``a 12" pipe``), not a delimiter,
-    unless it ends a quotation (inside one, followed by the end or closing punctuation, or with no other straight
-    quote left in the paragraph); otherwise it
-    opens after the start, a space or an opening bracket and closes after anything else (a word, a comma).
-    A line break ends a quotation left open: a quote running on over paragraphs opens again with a mark of
-    its own at each (news style), and a mark never closed (a typo) would otherwise cover the rest of the text."""
+    Double quotes, curly or straight, and curly single quotes (‘…’, British style) delimit quoted speech; one
+    kind may nest in the other, and closing a quotation closes what was opened inside it. Straight single quotes
+    are apostrophes. A mark is never toggled blindly, since one stray mark would flip the rest of the text:
+
+    - a straight quote opens at the start, after a space or an opening bracket, and closes after anything
+      else (a word, a comma); glued between sentence punctuation and a word while no quotation is open
+      (``burst."We``, a space missing) it opens when a mark placed to close follows in its line.
+    - right after a size it is an inch mark (``a 12" pipe``), unless it ends a quotation: before closing
+      punctuation or the end, or when the next mark of its line that is no inch mark is placed to open (or
+      there is none): then nothing else is left to close the quotation (``"we need 12" and a 6" pipe``).
+      After a year, a time or a count of four digits (``in 2020"``) it is a quotation mark like any other.
+    - ’ is also the apostrophe (the Smiths’ house, ’90s): it closes ‘ only after punctuation, before
+      punctuation or the end of its line, or, between two words, when no such surer ’ follows before the next
+      ‘; a ‘ with no ’ that may close it in its line is an apostrophe too (‘90s).
+    - a line break ends a quotation left open: a quote running on over paragraphs opens again with a mark of
+      its own at each (news style), and a mark never closed (a typo) would otherwise cover the rest of the text.
+    """
+    n = len(tokens)
+    breaks = [_break_before(tokens, i, text) for i in range(n)]
+    roles = {i: _right_single_role(tokens, i, text) for i, t in enumerate(tokens) if t.text == "’"}
+    # what each token has after it in its line, read in one backward pass (no rescans of a long line): the next
+    # straight quote that is no inch mark (placed to open or to close), the next ‘, the next ’ that may close a
+    # quotation and the next that surely does
+    next_straight: list[str | None] = [None] * n
+    next_left, next_any, next_close = [n] * n, [n] * n, [n] * n
+    straight, left, any_close, sure_close = None, n, n, n
+    for i in range(n - 1, -1, -1):
+        next_straight[i], next_left[i], next_any[i], next_close[i] = straight, left, any_close, sure_close
+        t = tokens[i]
+        if t.text == '"' and not _inch_mark(tokens, i):
+            straight = "open" if _opening_position(tokens, i) else "close"
+        elif t.text == "‘":
+            left = i
+        elif t.text == "’" and roles[i] != "apostrophe":
+            any_close = i
+            if roles[i] == "close":
+                sure_close = i
+        if breaks[i]:
+            straight, left, any_close, sure_close = None, n, n, n
+
     mask = []
-    inside = False
+    open_: list[str] = []  # quotations open, outermost first: '"' (double quotes) and "'" (‘…’)
+
+    def close(kind: str) -> None:
+        if kind in open_:
+            del open_[open_.index(kind):]
+
     for i, t in enumerate(tokens):
-        prev = tokens[i - 1] if i else None
-        if inside and prev is not None and "\n" in text[prev.end : t.start]:
-            inside = False
-        if t.kind == "punct" and t.text in '"“”':
-            if t.text == "“":
-                inside = True
-            elif t.text == "”":
-                inside = False
-            elif prev is not None and prev.kind == "num" and prev.end == t.start:
-                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-                # inside a quotation it closes it when closing punctuation or the end follows, or when no other
-                # straight quote is left in the paragraph to close it ("we opened it in 2020" and ...)
-                ends_quote = inside and (nxt is None or (nxt.start == t.end and nxt.text in _CLOSING_PUNCT)
-                                         or not _straight_quote_follows(tokens, i, text))
-                if not ends_quote:
-                    mask.append(inside)  # an inch mark: part of the text around it
-                    continue
-                inside = False
-            else:
-                # tokens cover every non-space character but "_" and the like: a gap before the mark is white space
-                inside = prev is None or prev.end < t.start or prev.text in _OPENERS
-            mask.append(True)
-        else:
-            mask.append(inside)
+        if breaks[i]:
+            open_.clear()
+        mark = False  # a quotation mark that opens or closes (an inch mark or an apostrophe is not)
+        if t.text in '"“”':
+            act = _double_quote_act(tokens, i, '"' in open_, next_straight[i])
+            if act == "open" and '"' not in open_:
+                open_.append('"')
+            elif act == "close":
+                close('"')
+            mark = act is not None
+        elif t.text == "‘":
+            prev = tokens[i - 1] if i else None
+            nxt = tokens[i + 1] if i + 1 < n else None
+            inside_word = (prev is not None and prev.kind == "word" and prev.end == t.start and nxt is not None
+                           and nxt.kind == "word" and nxt.start == t.end)  # don‘t, a mis-curled apostrophe
+            if not inside_word and next_any[i] < next_left[i]:
+                mark = True
+                if "'" not in open_:
+                    open_.append("'")
+        elif t.text == "’" and "'" in open_:
+            role = roles[i]
+            # between two words it closes unless a surer closing mark follows ('‘The Smiths’ house,’ she said')
+            if role == "close" or (role == "maybe" and not next_close[i] < next_left[i]):
+                close("'")
+                mark = True
+        mask.append(mark or bool(open_))
     return mask
 
 
