@@ -245,6 +245,30 @@ def test_knowledge_build_removes_builds_and_lists_nothing_reads_any_more(capsys)
     assert "language model 72,547 words" in out
 
 
+def test_knowledge_build_removes_the_lock_files_of_builds_gone(capsys, tmp_path, monkeypatch):
+    """Every build leaves an empty `.<build>.lock`; pruning a build left its lock behind (27 in a cache of
+    months). A cache dir of its own, the real builds linked into it: nothing of the real cache is touched."""
+    from unspin.knowledge import cache_dir, ngram
+
+    real, current_lm = cache_dir(), ngram.cache_subdir(ngram.default_lm_path()).name
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    kept = []
+    for d in real.iterdir():
+        if d.is_dir() and not d.name.startswith(".") and (not d.name.startswith("lm-arrays-") or d.name == current_lm):
+            (cache / d.name).symlink_to(d, target_is_directory=True)
+            kept.append(f".{d.name}.lock")
+            (cache / kept[-1]).touch()
+    gone = [".lm-arrays-v1-0badc0ffee00.lock", ".thesaurus-v2-moby.lock"]  # builds pruned long ago
+    for name in gone:
+        (cache / name).touch()
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(cache))
+    code, out, _ = run(capsys, "knowledge", "build")
+    assert code == 0
+    assert f"removed 2 lock file(s) of builds that no longer exist: {', '.join(gone)}" in out
+    assert not any((cache / name).exists() for name in gone) and all((cache / name).exists() for name in kept)
+
+
 def test_knowledge_info_says_when_nothing_is_built_yet(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path / "fresh"))
     code, out, _ = run(capsys, "knowledge", "info")

@@ -233,3 +233,80 @@ def test_context_free_scores_are_memoised_with_each_table_under_their_function()
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
         assert np.array_equal(b[2], np.full(len(b[0]), float(k.lex.zipf[f])))
     assert all(a is b or np.array_equal(a[0], b[0]) for a, b in zip(first, again))
+
+
+def test_pruning_removes_lock_files_of_builds_gone_unless_held(monkeypatch, tmp_path):
+    """Each build leaves `.<build>.lock`; pruned builds left theirs forever (dozens of lm-arrays-v1 locks)."""
+    import subprocess
+    import sys
+
+    from unspin.knowledge import paths
+
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
+    (tmp_path / "thesaurus-v5-moby").mkdir()  # a build that is there: its lock stays
+    (tmp_path / "wordfreq-table-v1").write_bytes(b"x")  # a build that is a file
+    for name in ("lm-arrays-v1-0badc0ffee00", "lm-arrays-v1-0ddba11fee00", "thesaurus-v5-moby",
+                 "wordfreq-table-v1", "lm-arrays-v2-5ca1ab1e0000"):
+        (tmp_path / f".{name}.lock").touch()
+    (tmp_path / ".notes.lock").write_text("someone else's")  # not empty: no lock of ours
+    # another process builds lm-arrays-v2-5ca1ab1e0000 right now: it holds that lock
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys\nfh = open(sys.argv[1], 'a+')\nfcntl.flock(fh, fcntl.LOCK_EX)\n"
+         "print('held', flush=True)\nsys.stdin.read()", str(tmp_path / ".lm-arrays-v2-5ca1ab1e0000.lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with paths.build_lock("lm-arrays-v1-0ddba11fee00"):  # and this process builds another
+            removed = paths.prune_orphan_locks()
+    finally:
+        holder.communicate("")
+    assert [p.name for p in removed] == [".lm-arrays-v1-0badc0ffee00.lock"]
+    assert sorted(p.name for p in tmp_path.glob(".*.lock")) == [
+        ".lm-arrays-v1-0ddba11fee00.lock", ".lm-arrays-v2-5ca1ab1e0000.lock", ".notes.lock",
+        ".thesaurus-v5-moby.lock", ".wordfreq-table-v1.lock"]
+    # released, with their builds never made (a crash): orphans too
+    assert sorted(p.name for p in paths.prune_orphan_locks()) == [
+        ".lm-arrays-v1-0ddba11fee00.lock", ".lm-arrays-v2-5ca1ab1e0000.lock"]
+    # a stale thesaurus index pruned after a new build takes its lock file with it
+    _tiny(monkeypatch)
+    monkeypatch.setattr(T, "_LOADED", {})
+    (tmp_path / "thesaurus-v1-moby").mkdir()
+    (tmp_path / ".thesaurus-v1-moby.lock").touch()
+    T.load(("moby",), progress=False)
+    assert not (tmp_path / ".thesaurus-v1-moby.lock").exists()
+    assert (tmp_path / f".thesaurus-v{T.INDEX_VERSION}-moby.lock").exists()
+
+
+def test_a_builder_waiting_on_a_lock_file_pruned_meanwhile_locks_the_new_one(monkeypatch, tmp_path):
+    """The pruner removes a lock file while holding it; a builder that was waiting on it then held a lock on a
+    removed file, and a third process locking the path anew would have built beside it."""
+    import fcntl
+    import threading
+    import time
+
+    from unspin.knowledge import paths
+
+    monkeypatch.setenv("UNSPIN_CACHE_DIR", str(tmp_path))
+    lock = tmp_path / ".lexicon-v9-moby.lock"
+    pruner = open(lock, "a+")
+    fcntl.flock(pruner, fcntl.LOCK_EX)
+    inside, leave = threading.Event(), threading.Event()
+
+    def builder():
+        with paths.build_lock("lexicon-v9-moby"):
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=builder)
+    t.start()
+    time.sleep(0.3)  # the builder has opened the file and waits for its lock
+    lock.unlink()
+    pruner.close()
+    assert inside.wait(10)
+    try:
+        with open(lock, "a+") as other:  # a process arriving now: the builder holds the file at the path
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        leave.set()
+        t.join(10)

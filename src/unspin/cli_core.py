@@ -428,12 +428,13 @@ def run_knowledge_build(args) -> int:
         return int(ExitCode.INPUT)
     model = lm.load()
     frequency.table()
-    from .knowledge import ngram
+    from .knowledge import ngram, paths
 
     from . import fingerprints
 
     pruned = ngram.prune_stale() if isinstance(model, ngram.ArrayLM) else []
     pruned_sets = fingerprints.prune_disk_cache()
+    pruned_locks = paths.prune_orphan_locks()  # after the builds: those just removed leave theirs
     missing = [s for s in thesaurus.KNOWN_SOURCES if s not in sources]
     note = f" (not installed: {', '.join(missing)}; `make system-deps` adds them)" if missing else ""
     print(f"thesauri {'+'.join(sources)}{note}: {len(lex.th.terms):,} terms, {len(lex.th.fwd_ids):,} links, "
@@ -444,6 +445,9 @@ def run_knowledge_build(args) -> int:
               + ", ".join(p.name for p in pruned))
     if pruned_sets:
         print(f"removed {pruned_sets} compiled fingerprint set(s) of databases that no longer exist")
+    if pruned_locks:
+        print(f"removed {len(pruned_locks)} lock file(s) of builds that no longer exist: "
+              + ", ".join(p.name for p in pruned_locks))
     return 0
 
 

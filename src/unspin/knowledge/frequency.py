@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import build_lock, cache_dir
+from .paths import build_lock, cache_dir, prune_orphan_locks
 
 TABLE_VERSION = 5
 _L = r"[^\W\d_]+"  # letters
@@ -131,6 +131,7 @@ def table():
                 build(directory)
                 got = _try_load(directory)
                 _remove_older(directory)
+                prune_orphan_locks()  # the removed tables' lock files
     return got
 
 

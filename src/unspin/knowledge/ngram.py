@@ -464,8 +464,9 @@ def load_dir(directory: str | Path, lm_path: str | Path | None = None) -> ArrayL
 
 
 def prune_stale(lm_path: str | Path | None = None) -> list[Path]:
-    """Remove the LM array builds nothing will read again (see _remove_stale); the removed dirs. Builds are
-    pruned after each new build anyway; `unspin knowledge build` calls this for venvs deleted since."""
+    """Remove the LM array builds nothing will read again (see _remove_stale); the removed dirs (their lock
+    files are paths.prune_orphan_locks's). Builds are pruned after each new build anyway; `unspin knowledge
+    build` calls this for venvs deleted since."""
     lm_path = Path(lm_path or default_lm_path())
     return _remove_stale(cache_subdir(lm_path), lm_path)
 
@@ -530,7 +531,7 @@ def load(lm_path: str | Path | None = None) -> ArrayLM:
     try:
         lm = load_dir(directory, lm_path)
     except (OSError, ValueError, KeyError, TypeError):  # missing, stale or damaged: rebuild (once per machine)
-        from .paths import build_lock
+        from .paths import build_lock, prune_orphan_locks
 
         with build_lock(directory.name):
             try:
@@ -542,6 +543,7 @@ def load(lm_path: str | Path | None = None) -> ArrayLM:
                 build(lm_path, directory)
                 lm = load_dir(directory, lm_path)
                 _remove_stale(directory, lm_path)
+                prune_orphan_locks()  # the removed builds' lock files
     _adopt(directory, lm, lm_path)
     _LOADED[key] = lm
     return lm

@@ -35,12 +35,63 @@ def build_lock(name: str):
     import fcntl
 
     path = cache_dir() / f".{name}.lock"
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    while True:
+        fh = open(path, "a+")
         try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except BaseException:
+            fh.close()
+            raise
+        # prune_orphan_locks may have removed the file while we waited for it: a lock on a removed file excludes
+        # nobody who opens the path now, so take the lock again on the file the path names
+        if _same_file(fh, path):
+            break
+        fh.close()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _same_file(fh, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fh.fileno()), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def prune_orphan_locks(directory: Path | None = None) -> list[Path]:
+    """Remove the lock files (`.<build>.lock`, empty) of builds that no longer exist — pruned as stale, or
+    never finished — and that no process holds; the removed files. Pruning a build leaves its lock behind,
+    and one is left per build ever made (a format version, a venv's model file)."""
+    import fcntl
+
+    directory = directory or cache_dir()
+    removed = []
+    for path in sorted(directory.glob(".*.lock")):
+        build = directory / path.name[1 : -len(".lock")]
+        try:
+            if build.exists() or not path.is_file() or path.stat().st_size:
+                continue  # its build is there (or it is no lock of build_lock's, which never writes one)
+            fh = open(path, "rb")
+        except OSError:
+            continue
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # held: that build is under way
+            # looked at again under the lock: a builder may have finished between the first look and the lock
+            if build.exists() or not _same_file(fh, path):
+                continue
+            try:
+                path.unlink()  # while still holding it: a waiter then finds the path gone (build_lock)
+            except OSError:
+                continue
+            removed.append(path)
+    return removed
 
 
 def process_alive(pid: int) -> bool:

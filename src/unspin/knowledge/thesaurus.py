@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import build_lock, cache_dir, package_file
+from .paths import build_lock, cache_dir, package_file, prune_orphan_locks
 
 INDEX_VERSION = 5
 MYTHES_PATH = Path("/usr/share/mythes/th_en_US_v2.dat")
@@ -352,5 +352,6 @@ def load(spec: tuple[str, ...] = ("moby",), progress: bool = True) -> Thesaurus:
                 save(build(spec, progress=progress), directory)
                 th = load_dir(directory)
                 _remove_stale(directory)
+                prune_orphan_locks()  # the removed indexes' lock files
     _LOADED[spec] = th
     return th
