@@ -40,7 +40,9 @@ PHRASES = {
     "quick ascent": (("rapid rise",), 0.36, ("borderline: the context fits 'rapid rise' a little better",), "suspect"),
 }
 FAKE_MIN_WORDS_FOR_SCORE = 8  # like the real engine (40 words), shorter texts get spin_score None
-_PHRASE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b", re.IGNORECASE)
+# a phrase is found across any white space, as the engine finds one wrapped across lines ("focal\nbank")
+_PHRASE_RE = re.compile(r"\b(" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in PHRASES) + r")\b",
+                        re.IGNORECASE)
 
 
 class FakeEngine:
@@ -67,7 +69,7 @@ class FakeEngine:
                 raise RuntimeError("secret words RAISE_CRASH inside")
             findings = []
             for m in _PHRASE_RE.finditer(text):
-                sugg, conf, ev, *level = PHRASES[m.group().lower()]
+                sugg, conf, ev, *level = PHRASES[" ".join(m.group().lower().split())]
                 findings.append(Finding(m.start(), m.end(), m.group(), sugg, conf, ev, "model",
                                         level=level[0] if level else "finding"))
             words = count_words(text)
@@ -166,6 +168,45 @@ def test_restore_returns_text_and_replayable_edits(client):
     assert apply_edits(SPUN, body["edits"]) == body["text"]
     sure = client.post("/api/v1/restore", json={"text": SPUN, "min_confidence": 0.8}).json()
     assert [e["old"] for e in sure["edits"]] == ["focal bank"]
+
+
+# "focal bank" wrapped across a line (CRLF too) and title-cased: restore keeps the break and the case
+WRAPPED = "The focal\nbank raised its Premium\r\nRate again, and the central bank will meet in June."
+WRAPPED_RESTORED = "The central\nbank raised its Interest\r\nRate again, and the central bank will meet in June."
+
+
+def test_check_replacements_are_what_restore_writes(client):
+    """include_replacements: each suggestion as restore writes it in the finding's place (line breaks and case
+    kept), so the page applies them as sent; without it the answer is the CLI's JSON, unchanged."""
+    from unspin.edits import apply_edits
+
+    plain = client.post("/api/v1/check", json={"text": WRAPPED}).json()
+    assert all("replacements" not in f for f in plain["findings"])
+    body = client.post("/api/v1/check", json={"text": WRAPPED, "include_replacements": True}).json()
+    assert [(f["text"], f["replacements"]) for f in body["findings"]] == [
+        ("focal\nbank", ["central\nbank"]), ("Premium\r\nRate", ["Interest\r\nRate", "Rate\r\nof Interest"])]
+    restored = client.post("/api/v1/restore", json={"text": WRAPPED}).json()
+    assert restored["text"] == WRAPPED_RESTORED
+    # the first replacements, put in place, are restore's text exactly
+    edits = [{"start": f["start"], "end": f["end"], "old": f["text"], "new": f["replacements"][0]}
+             for f in body["findings"]]
+    assert apply_edits(WRAPPED, edits) == restored["text"]
+    r = client.post("/api/v1/check", json={"text": "x", "include_replacements": "yes"})
+    assert r.status_code == 422 and "include_replacements" in r.json()["error"]["message"]
+
+
+def test_v2_replacements_keep_a_wrapped_phrase_wrapped(client):
+    """LanguageTool clients insert a replacement as sent: a phrase wrapped across lines stays wrapped, as
+    `unspin restore` writes it, so correcting every match gives restore's text."""
+    body = client.post("/v2/check", data={"language": "en-US", "text": WRAPPED}).json()
+    got = [(_utf16_slice(WRAPPED, m["offset"], m["length"]), [x["value"] for x in m["replacements"]])
+           for m in body["matches"]]
+    assert got == [("focal\nbank", ["central\nbank"]),
+                   ("Premium\r\nRate", ["Interest\r\nRate", "Rate\r\nof Interest"])]
+    out = WRAPPED
+    for m in sorted(body["matches"], key=lambda m: -m["offset"]):  # (no astral characters: UTF-16 = code points)
+        out = out[: m["offset"]] + m["replacements"][0]["value"] + out[m["offset"] + m["length"] :]
+    assert out == client.post("/api/v1/restore", json={"text": WRAPPED}).json()["text"] == WRAPPED_RESTORED
 
 
 @pytest.mark.parametrize(

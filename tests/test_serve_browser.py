@@ -105,6 +105,25 @@ def test_page_paste_highlight_accept_restore(driver, server):
     _wait(d, lambda d: d.find_element(By.ID, "copy-status").text == "Copied.")
 
 
+def test_accept_all_on_a_wrapped_phrase_gives_restores_text(driver, server):
+    """A phrase wrapped across lines keeps its line break when accepted, as `unspin restore` writes it: the
+    page's restored text is the server's /api/v1/restore text exactly (LF only: a text box holds no CR)."""
+    import httpx
+
+    text = "The focal\nbank raised its Premium\nRate again.\nThe central bank will meet in June."
+    _load(driver, server, text)
+    assert [m.text for m in _marks(driver)] == ["focal\nbank", "Premium\nRate"]
+    driver.find_element(By.ID, "accept-all").click()
+    want = httpx.post(server.url + "/api/v1/restore", json={"text": text}).json()["text"]
+    assert want == "The central\nbank raised its Interest\nRate again.\nThe central bank will meet in June."
+    assert driver.find_element(By.ID, "restored").get_attribute("value") == want
+    # another suggestion keeps the break too, at the same word gap
+    _marks(driver)[1].click()
+    driver.find_elements(By.CSS_SELECTOR, "#details input[type=radio]")[1].click()
+    assert driver.find_element(By.ID, "restored").get_attribute("value") == want.replace(
+        "Interest\nRate", "Rate\nof Interest")
+
+
 def test_emoji_before_findings_keeps_highlights_in_place(driver, server):
     text = "😀👍🏽 𝔘 — the focal bank 🏦 raised its premium rate."
     _load(driver, server, text)

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ..text import lone_surrogate, restore_case
+from ..edits import replacement
+from ..text import lone_surrogate
 from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
@@ -240,11 +241,12 @@ def _message(f: Finding) -> str:
 
 
 def replacements(spun: str, suggestions: list[str]) -> list[dict]:
-    """LanguageTool's replacement list: each suggestion cased like the spun text, as `restore` writes it (clients
-    insert a replacement exactly as sent: "Focal bank" must become "Central bank", not "central bank")."""
+    """LanguageTool's replacement list: each suggestion as `restore` writes it, cased like the spun text and with
+    its line breaks (clients insert a replacement exactly as sent: "Focal bank" must become "Central bank", and
+    a phrase wrapped across lines must stay wrapped)."""
     out: list[str] = []
     for s in suggestions:
-        v = restore_case(spun, s)
+        v = replacement(spun, s)
         if v not in out:
             out.append(v)
     return [{"value": v} for v in out]

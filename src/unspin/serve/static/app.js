@@ -60,22 +60,6 @@
     return "the server answered " + resp.status + " " + resp.statusText;
   }
 
-  // Same rule as unspin.text.restore_case: give the suggestion the capitalisation of the spun text.
-  const TITLE_LOWER = new Set("a an and as at by for from in of on or the to with".split(" "));
-  const isUpperChar = (c) => c !== c.toLowerCase() && c === c.toUpperCase();
-  const isLowerChar = (c) => c !== c.toUpperCase() && c === c.toLowerCase();
-  function matchCase(template, word) {
-    if (!template || !word) return word;
-    const allUpper = template === template.toUpperCase() && template !== template.toLowerCase();
-    if (template.length > 1 && allUpper) return word.toUpperCase();
-    const parts = template.split(/\s+/).filter((p) => p);
-    if (parts.length > 1 && parts.every((p) => !/^\p{L}/u.test(p) || isUpperChar(p[0])))
-      return word.split(" ").map((w, i) =>
-        w && isLowerChar(w[0]) && (i === 0 || !TITLE_LOWER.has(w)) ? w[0].toUpperCase() + w.slice(1) : w).join(" ");
-    if (isUpperChar(template[0])) return word[0].toUpperCase() + word.slice(1);
-    return word;
-  }
-
   function plural(n, noun) {
     return n + " " + noun + (n === 1 ? "" : "s");
   }
@@ -111,7 +95,7 @@
     try {
       // the engine's own threshold: findings at level "finding", borderline ones at level "suspect"
       const resp = await fetch("/api/v1/check", {
-        method: "POST", headers: headers(true), body: JSON.stringify({ text: text }),
+        method: "POST", headers: headers(true), body: JSON.stringify({ text: text, include_replacements: true }),
       });
       if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
       const report = await resp.json();
@@ -214,9 +198,11 @@
     els.marked.replaceChildren(...parts);
   }
 
+  // the server's replacements (include_replacements): each suggestion as `unspin restore` writes it, cased like
+  // the span and with its line breaks kept; the page has no rule of its own, so its restored text is restore's
   function replacementOf(item) {
-    const s = item.f.suggestions[item.choice];
-    return s === undefined ? item.span : matchCase(item.span, s);
+    const r = (item.f.replacements || [])[item.choice];
+    return r === undefined ? item.span : r;
   }
 
   function paintFinding(i) {
