@@ -832,6 +832,28 @@ def test_page_and_static_assets(client):
         assert f'{verdict}: "{meaning}"' in js
 
 
+def test_the_pages_uncertain_despite_the_score_rule_matches_the_engines_notes():
+    """The page shows the engine's reason next to an `uncertain` verdict that has a high score: the note of
+    decide.verdict_of that ends "; verdict uncertain" (app.js UNCERTAIN_DESPITE_SCORE). Both such notes still end
+    so, and a verdict the score itself leaves uncertain gives none (the general meaning applies)."""
+    from unspin import decide
+    from unspin.model import SHORT_TEXT_WORDS
+
+    class Cuts:
+        doc_spun, doc_clean, short_spun_findings = 0.9, 0.4, 4
+
+    rule = re.compile(r";\s*verdict uncertain$")  # the page's own pattern, copied from app.js below
+    assert "const UNCERTAIN_DESPITE_SCORE = /;\\s*verdict uncertain$/;" in (
+        REPO / "src/unspin/serve/static/app.js").read_text()
+    three = [Finding(10 * i, 10 * i + 4, w, ("x",), 0.8) for i, w in enumerate(("ab", "cd", "ef"))]
+    for findings, words in ((three, SHORT_TEXT_WORDS - 1), ([], SHORT_TEXT_WORDS)):
+        notes: list[str] = []
+        assert decide.verdict_of(0.99, findings, Cuts, notes, words) == "uncertain"
+        assert [n for n in notes if rule.search(n)] == notes and notes, notes
+    notes = []
+    assert decide.verdict_of(0.6, three, Cuts, notes, SHORT_TEXT_WORDS) == "uncertain" and notes == []
+
+
 def test_cli_is_loopback():
     from unspin.serve.cli import is_loopback
 

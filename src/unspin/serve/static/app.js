@@ -149,12 +149,25 @@
     return plural(nFindings, "finding") + (nSuspects ? " and " + plural(nSuspects, "borderline suspect") : "");
   }
 
+  // A scored text the engine still gives no verdict (decide.verdict_of: a short text with too few different
+  // findings, or no span that stands out) says why in a note ending "; verdict uncertain". Next to a high score
+  // the general meaning of "uncertain" would read as if the score were low, so that note is shown instead.
+  const UNCERTAIN_DESPITE_SCORE = /;\s*verdict uncertain$/;
+  function verdictReason(r, hasScore) {
+    if (r.verdict !== "uncertain" || !hasScore) return null;
+    const note = (r.notes || []).find((n) => UNCERTAIN_DESPITE_SCORE.test(String(n)));
+    return note === undefined ? null : String(note);
+  }
+
   function renderSummary() {
     const r = doc.report;
     const verdict = el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) });
-    const meaning = VERDICT_MEANING[r.verdict];
-    const verdictNote = meaning ? el("span", { class: "muted", text: " (" + meaning + ")" }) : "";
     const hasScore = r.spin_score !== null && r.spin_score !== undefined && isFinite(Number(r.spin_score));
+    const reason = verdictReason(r, hasScore);
+    const meaning = VERDICT_MEANING[r.verdict];
+    const verdictNote = reason
+      ? el("span", { class: "verdict-reason", text: ", despite the score: " + reason.replace(UNCERTAIN_DESPITE_SCORE, "") })
+      : meaning ? el("span", { class: "muted", text: " (" + meaning + ")" }) : "";
     if (hasScore) {
       els.summary.replaceChildren(
         "Spin score ", el("span", { class: "score", text: Number(r.spin_score).toFixed(2) }),
@@ -170,7 +183,8 @@
     }
     els.summary.append(" " + countsText(r).replace(/^nothing looks spun$/, "Nothing looks spun") + " in " +
       plural(r.words, "word") + ".");
-    if (r.notes && r.notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: r.notes.join(" ") }));
+    const notes = (r.notes || []).filter((n) => n !== reason);  // (the reason is shown once, by the verdict)
+    if (notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: notes.join(" ") }));
     const anyFinding = doc.findings.some((item) => !item.suspect);
     els.acceptAll.disabled = !anyFinding;
     els.reset.disabled = doc.findings.length === 0;
