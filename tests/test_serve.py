@@ -543,6 +543,31 @@ def test_v2_replacements_are_cased_like_the_flagged_text(client):
     assert lt.replacements("Focal", ["central", "Central"]) == [{"value": "Central"}]
 
 
+def test_v2_text_the_engine_finds_no_english_is_not_detected_as_english():
+    """language=auto (or a given English) on text the engine calls no English prose: detectedLanguage is
+    LanguageTool's answer for a language it cannot detect (its fallback, English, at confidence 0), not English
+    at 0.9; the engine's findings are sent as they are."""
+    notes = {"german": "text does not look like English prose (known words 31%, function words 2%); no model findings",
+             "code": "text looks like program code, not English prose (40% of its lines indented, 0.20 code tokens "
+                     "per word); no model findings",
+             "dense": "implausibly many flagged spans for English prose (30 findings and suspects in 60 words); "
+                      "no verdict"}
+
+    def check(text, **options):
+        i = text.index("focal bank")
+        return Report(text, 60, [Finding(i, i + 10, "focal bank", ("central bank",), 0.97, source="list",
+                                         rule_id="UNSPIN_LIST_MINE")], None, "uncertain", notes=[notes[text.split()[0]]])
+
+    with TestClient(create_app(check_fn=check)) as c:
+        for kind, lang, want in (("german", "auto", 0.0), ("german", "en-GB", 0.0), ("code", "auto", 0.0),
+                                 ("dense", "auto", 0.9), ("dense", "en-GB", 1.0)):
+            body = c.post("/v2/check", data={"language": lang, "text": kind + " text: the focal bank"}).json()
+            detected = body["language"]["detectedLanguage"]
+            assert detected["confidence"] == want, (kind, lang, detected)
+            assert detected["code"] == ("en-US" if lang == "auto" else "en-GB")
+            assert [m["rule"]["id"] for m in body["matches"]] == ["UNSPIN_LIST_MINE"]
+
+
 def test_v2_form_body_labelled_json_and_query_merge(client):
     # LTeX sends form data with Content-Type application/json
     body = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()

@@ -77,3 +77,17 @@ def test_language_tool_python_with_real_engine(report):
             for f in sorted(unspin.check(text).at_level("finding"), key=lambda f: f.start)]
     got = [(text[m.offset : m.offset + m.error_length], m.replacements[0]) for m in matches]
     assert got == want and got
+
+
+def test_v2_auto_on_german_is_not_detected_as_english(client):
+    """The engine's not-English note is what /v2 reads (lt.NOT_ENGLISH_NOTE): German prose long enough to judge
+    is reported at confidence 0, as LanguageTool reports a language it cannot detect; English at 0.9."""
+    german = ("Am Montag hat die Stadtverwaltung einen neuen Plan für den Busverkehr vorgestellt. Nach den Worten "
+              "des Sprechers sollen die Linien im Norden der Stadt öfter fahren, und die Haltestellen werden bis "
+              "zum Herbst erneuert. Viele Bürger haben sich schon lange über die vollen Busse beschwert, weil sie "
+              "morgens oft zu spät zur Arbeit kommen. Die Kosten des Plans trägt zum größten Teil das Land.")
+    body = client.post("/v2/check", data={"language": "auto", "text": german}).json()
+    assert body["language"]["detectedLanguage"]["confidence"] == 0.0 and body["matches"] == []
+    body = client.post("/v2/check", data={"language": "auto", "text": SPUN}).json()
+    assert body["language"]["detectedLanguage"] == {"name": "English (US)", "code": "en-US", "confidence": 0.9,
+                                                    "source": "unspin"}

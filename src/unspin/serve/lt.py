@@ -37,6 +37,9 @@ CATEGORIES = {
 }
 SUSPECT_CATEGORY = {"id": "UNSPIN_SUSPECT", "name": "Possibly spun text (borderline, for review)"}
 CONTEXT_CHARS = 40  # characters of context on each side, like LanguageTool
+# the engine's notes for a text it finds no English prose (document.not_prose: "text does not look like English
+# prose …", "text looks like program code, not English prose …"); it gives them from 40 words on
+NOT_ENGLISH_NOTE = re.compile(r"\bnot (?:look like )?English prose\b")
 
 
 class LTError(ValueError):
@@ -308,6 +311,10 @@ def build_response(
         )
     name, code = language
     auto = params.get("language", "").strip().lower() == "auto"
+    # LanguageTool reports a text whose language it cannot detect as its fallback (English) at confidence 0: a
+    # text the engine finds no English prose is reported so, never as English at high confidence
+    english = not any(NOT_ENGLISH_NOTE.search(n) for n in report.notes)
+    confidence = (0.9 if auto else 1.0) if english else 0.0
     return {
         "software": {
             "name": "unspin",
@@ -324,7 +331,7 @@ def build_response(
             "detectedLanguage": {
                 "name": "English (US)" if auto else name,
                 "code": "en-US" if auto else code,
-                "confidence": 1.0 if not auto else 0.9,
+                "confidence": confidence,
                 "source": "unspin",
             },
         },
