@@ -91,3 +91,17 @@ def test_v2_auto_on_german_is_not_detected_as_english(client):
     body = client.post("/v2/check", data={"language": "auto", "text": SPUN}).json()
     assert body["language"]["detectedLanguage"] == {"name": "English (US)", "code": "en-US", "confidence": 0.9,
                                                     "source": "unspin"}
+
+
+def test_a_one_word_text_is_one_word_in_the_note_and_the_summaries(client):
+    """"1 word", not "1 words": the engine's too-short note (what the page and the native API show) and the CLI's
+    text and HTML summaries."""
+    from unspin.render import html_report, text_report
+
+    body = client.post("/api/v1/check", json={"text": "hi"}).json()
+    assert body["words"] == 1 and body["notes"] == ["too short for a spin score (1 word < 40)"]
+    two = client.post("/api/v1/check", json={"text": "hi there"}).json()
+    assert two["notes"] == ["too short for a spin score (2 words < 40)"]
+    one = unspin.check("hi")
+    assert ": 1 word, 0 findings, 0 suspects" in text_report(one)
+    assert "1 word ·" in html_report(one) and "1 words" not in html_report(one) + text_report(one)
