@@ -1111,3 +1111,25 @@ def test_v2_broken_json_body_is_called_broken_json(client, engine):
         r = client.post("/v2/check", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 400 and "not valid JSON" in r.text
     assert not engine.calls
+
+
+@pytest.mark.parametrize("body, ctype, needle", [
+    (b"[1, 2]", "application/json", "not a JSON array"),
+    (b' [{"language": "en", "text": "hi"}]', "application/x-www-form-urlencoded", "not a JSON array"),
+    (b'"language=en&text=hi"', "application/json; charset=utf-8", "not a JSON string"),
+    (b"42", "application/json", "not a JSON number"),
+    (b"null", "application/json", "not a JSON null"),
+    (b"[1, 2", "application/json", "not valid JSON"),
+])
+def test_v2_json_body_that_is_no_object_is_400_saying_what_to_send(client, engine, body, ctype, needle):
+    """A JSON body with no field names (an array, a bare value) is answered with what the body must be, not with
+    "Missing 'language' parameter" (the form-field reading of it)."""
+    r = client.post("/v2/check", content=body, headers={"content-type": ctype})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain"), r.text
+    assert needle in r.text and "Missing" not in r.text, r.text
+    if needle != "not valid JSON":
+        assert "must be form fields (language=en-US&text=…) or a JSON object" in r.text
+    assert not engine.calls
+    # form data labelled JSON (LTeX) is still read as form data
+    form = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()
+    assert client.post("/v2/check", content=form, headers={"content-type": ctype}).status_code == 200

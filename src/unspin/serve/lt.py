@@ -81,22 +81,33 @@ def parse_params(body: bytes, content_type: str | None, query: list[tuple[str, s
     except UnicodeDecodeError as e:
         raise LTError(f"request body is not UTF-8 (byte {e.start}): send form data or JSON in UTF-8") from e
     stripped = raw.lstrip()
-    if stripped.startswith("{"):
+    obj = _NOT_JSON
+    if stripped.startswith(("{", "[")):
         try:
             obj = json.loads(stripped)
         except json.JSONDecodeError as e:
-            # form data never starts with "{": read as form fields it would only lose the client's mistake behind
-            # a "Missing 'language' parameter"
+            # form data never starts with "{" or "[": read as form fields it would only lose the client's mistake
+            # behind a "Missing 'language' parameter"
             raise LTError(f"the request body is not valid JSON: {e.msg} at character {e.pos}") from None
         except RecursionError:
             raise LTError("the request body is not valid JSON: nested too deeply") from None
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                if isinstance(v, (dict, list)):
-                    params[k] = json.dumps(v)  # e.g. "data" given as an object instead of a string
-                elif v is not None:
-                    params[k] = str(v).lower() if isinstance(v, bool) else str(v)
-            return params
+    elif _is_json_type(content_type):
+        # a JSON label is no proof (LTeX labels form data so): only a body that parses as JSON is read as JSON
+        try:
+            obj = json.loads(stripped)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                params[k] = json.dumps(v)  # e.g. "data" given as an object instead of a string
+            elif v is not None:
+                params[k] = str(v).lower() if isinstance(v, bool) else str(v)
+        return params
+    if obj is not _NOT_JSON:
+        # (an array or a bare value has no field names: "Missing 'language' parameter" would blame the wrong thing)
+        raise LTError(f"the request body must be form fields (language=en-US&text=…) or a JSON object, "
+                      f"not a JSON {_json_kind(obj)}")
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, max_num_fields=1000)
     except ValueError as e:
@@ -104,6 +115,24 @@ def parse_params(body: bytes, content_type: str | None, query: list[tuple[str, s
     for k, v in pairs:
         params[k] = v
     return params
+
+
+_NOT_JSON = object()  # parse_params: the body was not read as JSON
+
+
+def _is_json_type(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _json_kind(v) -> str:
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool) or v is None:
+        return json.dumps(v)  # true, false, null
+    return "number"
 
 
 @dataclass(frozen=True, slots=True)
