@@ -40,7 +40,9 @@ PHRASES = {
     "quick ascent": (("rapid rise",), 0.36, ("borderline: the context fits 'rapid rise' a little better",), "suspect"),
 }
 FAKE_MIN_WORDS_FOR_SCORE = 8  # like the real engine (40 words), shorter texts get spin_score None
-_PHRASE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in PHRASES) + r")\b", re.IGNORECASE)
+# a phrase is found across any white space, as the engine finds one wrapped across lines ("focal\nbank")
+_PHRASE_RE = re.compile(r"\b(" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in PHRASES) + r")\b",
+                        re.IGNORECASE)
 
 
 class FakeEngine:
@@ -67,7 +69,7 @@ class FakeEngine:
                 raise RuntimeError("secret words RAISE_CRASH inside")
             findings = []
             for m in _PHRASE_RE.finditer(text):
-                sugg, conf, ev, *level = PHRASES[m.group().lower()]
+                sugg, conf, ev, *level = PHRASES[" ".join(m.group().lower().split())]
                 findings.append(Finding(m.start(), m.end(), m.group(), sugg, conf, ev, "model",
                                         level=level[0] if level else "finding"))
             words = count_words(text)
@@ -166,6 +168,45 @@ def test_restore_returns_text_and_replayable_edits(client):
     assert apply_edits(SPUN, body["edits"]) == body["text"]
     sure = client.post("/api/v1/restore", json={"text": SPUN, "min_confidence": 0.8}).json()
     assert [e["old"] for e in sure["edits"]] == ["focal bank"]
+
+
+# "focal bank" wrapped across a line (CRLF too) and title-cased: restore keeps the break and the case
+WRAPPED = "The focal\nbank raised its Premium\r\nRate again, and the central bank will meet in June."
+WRAPPED_RESTORED = "The central\nbank raised its Interest\r\nRate again, and the central bank will meet in June."
+
+
+def test_check_replacements_are_what_restore_writes(client):
+    """include_replacements: each suggestion as restore writes it in the finding's place (line breaks and case
+    kept), so the page applies them as sent; without it the answer is the CLI's JSON, unchanged."""
+    from unspin.edits import apply_edits
+
+    plain = client.post("/api/v1/check", json={"text": WRAPPED}).json()
+    assert all("replacements" not in f for f in plain["findings"])
+    body = client.post("/api/v1/check", json={"text": WRAPPED, "include_replacements": True}).json()
+    assert [(f["text"], f["replacements"]) for f in body["findings"]] == [
+        ("focal\nbank", ["central\nbank"]), ("Premium\r\nRate", ["Interest\r\nRate", "Rate\r\nof Interest"])]
+    restored = client.post("/api/v1/restore", json={"text": WRAPPED}).json()
+    assert restored["text"] == WRAPPED_RESTORED
+    # the first replacements, put in place, are restore's text exactly
+    edits = [{"start": f["start"], "end": f["end"], "old": f["text"], "new": f["replacements"][0]}
+             for f in body["findings"]]
+    assert apply_edits(WRAPPED, edits) == restored["text"]
+    r = client.post("/api/v1/check", json={"text": "x", "include_replacements": "yes"})
+    assert r.status_code == 422 and "include_replacements" in r.json()["error"]["message"]
+
+
+def test_v2_replacements_keep_a_wrapped_phrase_wrapped(client):
+    """LanguageTool clients insert a replacement as sent: a phrase wrapped across lines stays wrapped, as
+    `unspin restore` writes it, so correcting every match gives restore's text."""
+    body = client.post("/v2/check", data={"language": "en-US", "text": WRAPPED}).json()
+    got = [(_utf16_slice(WRAPPED, m["offset"], m["length"]), [x["value"] for x in m["replacements"]])
+           for m in body["matches"]]
+    assert got == [("focal\nbank", ["central\nbank"]),
+                   ("Premium\r\nRate", ["Interest\r\nRate", "Rate\r\nof Interest"])]
+    out = WRAPPED
+    for m in sorted(body["matches"], key=lambda m: -m["offset"]):  # (no astral characters: UTF-16 = code points)
+        out = out[: m["offset"]] + m["replacements"][0]["value"] + out[m["offset"] + m["length"] :]
+    assert out == client.post("/api/v1/restore", json={"text": WRAPPED}).json()["text"] == WRAPPED_RESTORED
 
 
 @pytest.mark.parametrize(
@@ -502,6 +543,31 @@ def test_v2_replacements_are_cased_like_the_flagged_text(client):
     assert lt.replacements("Focal", ["central", "Central"]) == [{"value": "Central"}]
 
 
+def test_v2_text_the_engine_finds_no_english_is_not_detected_as_english():
+    """language=auto (or a given English) on text the engine calls no English prose: detectedLanguage is
+    LanguageTool's answer for a language it cannot detect (its fallback, English, at confidence 0), not English
+    at 0.9; the engine's findings are sent as they are."""
+    notes = {"german": "text does not look like English prose (known words 31%, function words 2%); no model findings",
+             "code": "text looks like program code, not English prose (40% of its lines indented, 0.20 code tokens "
+                     "per word); no model findings",
+             "dense": "implausibly many flagged spans for English prose (30 findings and suspects in 60 words); "
+                      "no verdict"}
+
+    def check(text, **options):
+        i = text.index("focal bank")
+        return Report(text, 60, [Finding(i, i + 10, "focal bank", ("central bank",), 0.97, source="list",
+                                         rule_id="UNSPIN_LIST_MINE")], None, "uncertain", notes=[notes[text.split()[0]]])
+
+    with TestClient(create_app(check_fn=check)) as c:
+        for kind, lang, want in (("german", "auto", 0.0), ("german", "en-GB", 0.0), ("code", "auto", 0.0),
+                                 ("dense", "auto", 0.9), ("dense", "en-GB", 1.0)):
+            body = c.post("/v2/check", data={"language": lang, "text": kind + " text: the focal bank"}).json()
+            detected = body["language"]["detectedLanguage"]
+            assert detected["confidence"] == want, (kind, lang, detected)
+            assert detected["code"] == ("en-US" if lang == "auto" else "en-GB")
+            assert [m["rule"]["id"] for m in body["matches"]] == ["UNSPIN_LIST_MINE"]
+
+
 def test_v2_form_body_labelled_json_and_query_merge(client):
     # LTeX sends form data with Content-Type application/json
     body = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()
@@ -791,6 +857,28 @@ def test_page_and_static_assets(client):
         assert f'{verdict}: "{meaning}"' in js
 
 
+def test_the_pages_uncertain_despite_the_score_rule_matches_the_engines_notes():
+    """The page shows the engine's reason next to an `uncertain` verdict that has a high score: the note of
+    decide.verdict_of that ends "; verdict uncertain" (app.js UNCERTAIN_DESPITE_SCORE). Both such notes still end
+    so, and a verdict the score itself leaves uncertain gives none (the general meaning applies)."""
+    from unspin import decide
+    from unspin.model import SHORT_TEXT_WORDS
+
+    class Cuts:
+        doc_spun, doc_clean, short_spun_findings = 0.9, 0.4, 4
+
+    rule = re.compile(r";\s*verdict uncertain$")  # the page's own pattern, copied from app.js below
+    assert "const UNCERTAIN_DESPITE_SCORE = /;\\s*verdict uncertain$/;" in (
+        REPO / "src/unspin/serve/static/app.js").read_text()
+    three = [Finding(10 * i, 10 * i + 4, w, ("x",), 0.8) for i, w in enumerate(("ab", "cd", "ef"))]
+    for findings, words in ((three, SHORT_TEXT_WORDS - 1), ([], SHORT_TEXT_WORDS)):
+        notes: list[str] = []
+        assert decide.verdict_of(0.99, findings, Cuts, notes, words) == "uncertain"
+        assert [n for n in notes if rule.search(n)] == notes and notes, notes
+    notes = []
+    assert decide.verdict_of(0.6, three, Cuts, notes, SHORT_TEXT_WORDS) == "uncertain" and notes == []
+
+
 def test_cli_is_loopback():
     from unspin.serve.cli import is_loopback
 
@@ -1023,3 +1111,25 @@ def test_v2_broken_json_body_is_called_broken_json(client, engine):
         r = client.post("/v2/check", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 400 and "not valid JSON" in r.text
     assert not engine.calls
+
+
+@pytest.mark.parametrize("body, ctype, needle", [
+    (b"[1, 2]", "application/json", "not a JSON array"),
+    (b' [{"language": "en", "text": "hi"}]', "application/x-www-form-urlencoded", "not a JSON array"),
+    (b'"language=en&text=hi"', "application/json; charset=utf-8", "not a JSON string"),
+    (b"42", "application/json", "not a JSON number"),
+    (b"null", "application/json", "not a JSON null"),
+    (b"[1, 2", "application/json", "not valid JSON"),
+])
+def test_v2_json_body_that_is_no_object_is_400_saying_what_to_send(client, engine, body, ctype, needle):
+    """A JSON body with no field names (an array, a bare value) is answered with what the body must be, not with
+    "Missing 'language' parameter" (the form-field reading of it)."""
+    r = client.post("/v2/check", content=body, headers={"content-type": ctype})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain"), r.text
+    assert needle in r.text and "Missing" not in r.text, r.text
+    if needle != "not valid JSON":
+        assert "must be form fields (language=en-US&text=…) or a JSON object" in r.text
+    assert not engine.calls
+    # form data labelled JSON (LTeX) is still read as form data
+    form = httpx.QueryParams({"language": "en-US", "text": SPUN}).__str__().encode()
+    assert client.post("/v2/check", content=form, headers={"content-type": ctype}).status_code == 200

@@ -105,6 +105,25 @@ def test_page_paste_highlight_accept_restore(driver, server):
     _wait(d, lambda d: d.find_element(By.ID, "copy-status").text == "Copied.")
 
 
+def test_accept_all_on_a_wrapped_phrase_gives_restores_text(driver, server):
+    """A phrase wrapped across lines keeps its line break when accepted, as `unspin restore` writes it: the
+    page's restored text is the server's /api/v1/restore text exactly (LF only: a text box holds no CR)."""
+    import httpx
+
+    text = "The focal\nbank raised its Premium\nRate again.\nThe central bank will meet in June."
+    _load(driver, server, text)
+    assert [m.text for m in _marks(driver)] == ["focal\nbank", "Premium\nRate"]
+    driver.find_element(By.ID, "accept-all").click()
+    want = httpx.post(server.url + "/api/v1/restore", json={"text": text}).json()["text"]
+    assert want == "The central\nbank raised its Interest\nRate again.\nThe central bank will meet in June."
+    assert driver.find_element(By.ID, "restored").get_attribute("value") == want
+    # another suggestion keeps the break too, at the same word gap
+    _marks(driver)[1].click()
+    driver.find_elements(By.CSS_SELECTOR, "#details input[type=radio]")[1].click()
+    assert driver.find_element(By.ID, "restored").get_attribute("value") == want.replace(
+        "Interest\nRate", "Rate\nof Interest")
+
+
 def test_emoji_before_findings_keeps_highlights_in_place(driver, server):
     text = "😀👍🏽 𝔘 — the focal bank 🏦 raised its premium rate."
     _load(driver, server, text)
@@ -255,6 +274,35 @@ def test_short_text_shows_why_there_is_no_score(driver, server):
     assert "1 finding in 4 words" in summary
     assert "0.5" not in summary and "NaN" not in summary and "?" not in summary
     assert d.find_element(By.ID, "status").text == "Done: 1 finding."
+
+
+def test_uncertain_despite_a_high_score_says_why_next_to_the_verdict(driver, server):
+    """A short text scoring 1.00 whose verdict is still uncertain: the reason (too few different findings) stands
+    next to the verdict, not the general meaning of "uncertain", which reads as if the score were low."""
+    reason = ("a short text (83 words) is called spun only when at least 4 different words are findings (honest "
+              "paragraphs reach this spin score more often than documents do); this one has 3")
+    other = "1 model finding dropped: the traced source has the same words there"
+
+    def check(text, **options):
+        from unspin.text import count_words
+        from unspin.types import Finding, Report
+
+        i = text.index("focal bank")
+        return Report(text, count_words(text), [Finding(i, i + 10, "focal bank", ("central bank",), 0.9)], 1.0,
+                      "uncertain", notes=[other, reason + "; verdict uncertain"])
+
+    with LiveServer(create_app(check_fn=check)) as srv:
+        _load(driver, srv, SPUN)
+        summary = driver.find_element(By.ID, "summary").text
+        assert "Spin score 1.00" in summary
+        assert f"Verdict: uncertain, despite the score: {reason}. 1 finding in 24 words." in summary
+        assert "cannot be ruled out" not in summary  # the general meaning is not what holds here
+        assert summary.count(reason) == 1 and other in summary  # the other notes stay below, the reason once
+    # a verdict the score itself leaves uncertain keeps the general meaning
+    _load(driver, server, "The focal bank and the rest of the banks that lend money to the town will meet again in "
+          "the spring to talk.")
+    summary = driver.find_element(By.ID, "summary").text
+    assert "Spin score 0.43" in summary and "Verdict: uncertain (no verdict: spinning with common synonyms cannot be ruled out" in summary
 
 
 def test_no_console_errors_and_the_icon_loads(driver, server):

@@ -77,3 +77,31 @@ def test_language_tool_python_with_real_engine(report):
             for f in sorted(unspin.check(text).at_level("finding"), key=lambda f: f.start)]
     got = [(text[m.offset : m.offset + m.error_length], m.replacements[0]) for m in matches]
     assert got == want and got
+
+
+def test_v2_auto_on_german_is_not_detected_as_english(client):
+    """The engine's not-English note is what /v2 reads (lt.NOT_ENGLISH_NOTE): German prose long enough to judge
+    is reported at confidence 0, as LanguageTool reports a language it cannot detect; English at 0.9."""
+    german = ("Am Montag hat die Stadtverwaltung einen neuen Plan für den Busverkehr vorgestellt. Nach den Worten "
+              "des Sprechers sollen die Linien im Norden der Stadt öfter fahren, und die Haltestellen werden bis "
+              "zum Herbst erneuert. Viele Bürger haben sich schon lange über die vollen Busse beschwert, weil sie "
+              "morgens oft zu spät zur Arbeit kommen. Die Kosten des Plans trägt zum größten Teil das Land.")
+    body = client.post("/v2/check", data={"language": "auto", "text": german}).json()
+    assert body["language"]["detectedLanguage"]["confidence"] == 0.0 and body["matches"] == []
+    body = client.post("/v2/check", data={"language": "auto", "text": SPUN}).json()
+    assert body["language"]["detectedLanguage"] == {"name": "English (US)", "code": "en-US", "confidence": 0.9,
+                                                    "source": "unspin"}
+
+
+def test_a_one_word_text_is_one_word_in_the_note_and_the_summaries(client):
+    """"1 word", not "1 words": the engine's too-short note (what the page and the native API show) and the CLI's
+    text and HTML summaries."""
+    from unspin.render import html_report, text_report
+
+    body = client.post("/api/v1/check", json={"text": "hi"}).json()
+    assert body["words"] == 1 and body["notes"] == ["too short for a spin score (1 word < 40)"]
+    two = client.post("/api/v1/check", json={"text": "hi there"}).json()
+    assert two["notes"] == ["too short for a spin score (2 words < 40)"]
+    one = unspin.check("hi")
+    assert ": 1 word, 0 findings, 0 suspects" in text_report(one)
+    assert "1 word ·" in html_report(one) and "1 words" not in html_report(one) + text_report(one)

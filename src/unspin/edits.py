@@ -20,10 +20,17 @@ def edits_from_findings(text: str, findings: list[Finding], min_confidence: floa
     edits = []
     for f in chosen:
         old = text[f.start : f.end]
-        new = _keep_line_breaks(old, restore_case(old, f.suggestions[0]))
+        new = replacement(old, f.suggestions[0])
         if new != old:
             edits.append(Edit(f.start, f.end, old, new))
     return edits
+
+
+def replacement(old: str, suggestion: str) -> str:
+    """What `restore` writes in place of `old` for `suggestion`: cased like `old`, with `old`'s line breaks kept.
+    The server sends it as is (LanguageTool replacements, the web page's), so every client writes what restore
+    writes without a rule of its own."""
+    return _keep_line_breaks(old, restore_case(old, suggestion))
 
 
 def _keep_line_breaks(old: str, new: str) -> str:

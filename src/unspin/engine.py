@@ -253,7 +253,8 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
                      f"{ds.words} words); no verdict")
         score = None
     if 0 < ds.words < MIN_WORDS_FOR_SCORE:  # (English prose or not: too short to say, see score_document)
-        notes.append(f"too short for a spin score ({ds.words} words < {MIN_WORDS_FOR_SCORE})")
+        word = "word" if ds.words == 1 else "words"
+        notes.append(f"too short for a spin score ({ds.words} {word} < {MIN_WORDS_FOR_SCORE})")
     verdict = verdict_of(score, findings, model, notes, ds.words)
     return Report(text=text, words=ds.words, findings=findings, spin_score=score, verdict=verdict, path=path,
                   notes=notes)

@@ -34,7 +34,7 @@ def text_report(report: Report, review: bool = False) -> str:
     n_find = len(report.at_level(LEVEL_FINDING))
     n_susp = len(report.findings) - n_find
     score = "none" if report.spin_score is None else f"{report.spin_score:.2f}"
-    summary = (f"{path}: {report.words} words, {plural(n_find, 'finding')}, {plural(n_susp, 'suspect')}, "
+    summary = (f"{path}: {plural(report.words, 'word')}, {plural(n_find, 'finding')}, {plural(n_susp, 'suspect')}, "
                f"spin score {score}, verdict {report.verdict}")
     if report.notes:
         summary += " (" + "; ".join(report.notes) + ")"
@@ -108,7 +108,7 @@ def html_report(report: Report, title: str | None = None) -> str:
 <p class="score">Spin score <strong>{score}</strong> ·
 verdict <strong class="verdict-{esc(report.verdict)}" title="{meaning}">{esc(report.verdict)}</strong>
 <span class="ev">({meaning})</span> ·
-{report.words} words · {counts}</p>{notes}</header>
+{plural(report.words, 'word')} · {counts}</p>{notes}</header>
 <div class="doc">{''.join(parts)}</div>
 <table><thead><tr><th>where</th><th>text</th><th>suggestions</th><th>confidence</th><th>level</th><th>evidence</th><th>rule</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>

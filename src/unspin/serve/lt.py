@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ..text import lone_surrogate, restore_case
+from ..edits import replacement
+from ..text import lone_surrogate
 from ..types import LEVEL_FINDING, LEVEL_SUSPECT, SOURCE_LIST, SOURCE_MODEL, SOURCE_TRACE, Finding, Report
 
 # The languages unspin checks. LanguageTool's /v2/languages lists {name, code, longCode}; clients such as
@@ -36,6 +37,9 @@ CATEGORIES = {
 }
 SUSPECT_CATEGORY = {"id": "UNSPIN_SUSPECT", "name": "Possibly spun text (borderline, for review)"}
 CONTEXT_CHARS = 40  # characters of context on each side, like LanguageTool
+# the engine's notes for a text it finds no English prose (document.not_prose: "text does not look like English
+# prose …", "text looks like program code, not English prose …"); it gives them from 40 words on
+NOT_ENGLISH_NOTE = re.compile(r"\bnot (?:look like )?English prose\b")
 
 
 class LTError(ValueError):
@@ -77,22 +81,33 @@ def parse_params(body: bytes, content_type: str | None, query: list[tuple[str, s
     except UnicodeDecodeError as e:
         raise LTError(f"request body is not UTF-8 (byte {e.start}): send form data or JSON in UTF-8") from e
     stripped = raw.lstrip()
-    if stripped.startswith("{"):
+    obj = _NOT_JSON
+    if stripped.startswith(("{", "[")):
         try:
             obj = json.loads(stripped)
         except json.JSONDecodeError as e:
-            # form data never starts with "{": read as form fields it would only lose the client's mistake behind
-            # a "Missing 'language' parameter"
+            # form data never starts with "{" or "[": read as form fields it would only lose the client's mistake
+            # behind a "Missing 'language' parameter"
             raise LTError(f"the request body is not valid JSON: {e.msg} at character {e.pos}") from None
         except RecursionError:
             raise LTError("the request body is not valid JSON: nested too deeply") from None
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                if isinstance(v, (dict, list)):
-                    params[k] = json.dumps(v)  # e.g. "data" given as an object instead of a string
-                elif v is not None:
-                    params[k] = str(v).lower() if isinstance(v, bool) else str(v)
-            return params
+    elif _is_json_type(content_type):
+        # a JSON label is no proof (LTeX labels form data so): only a body that parses as JSON is read as JSON
+        try:
+            obj = json.loads(stripped)
+        except (json.JSONDecodeError, RecursionError):
+            pass
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                params[k] = json.dumps(v)  # e.g. "data" given as an object instead of a string
+            elif v is not None:
+                params[k] = str(v).lower() if isinstance(v, bool) else str(v)
+        return params
+    if obj is not _NOT_JSON:
+        # (an array or a bare value has no field names: "Missing 'language' parameter" would blame the wrong thing)
+        raise LTError(f"the request body must be form fields (language=en-US&text=…) or a JSON object, "
+                      f"not a JSON {_json_kind(obj)}")
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, max_num_fields=1000)
     except ValueError as e:
@@ -100,6 +115,24 @@ def parse_params(body: bytes, content_type: str | None, query: list[tuple[str, s
     for k, v in pairs:
         params[k] = v
     return params
+
+
+_NOT_JSON = object()  # parse_params: the body was not read as JSON
+
+
+def _is_json_type(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _json_kind(v) -> str:
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool) or v is None:
+        return json.dumps(v)  # true, false, null
+    return "number"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,11 +273,12 @@ def _message(f: Finding) -> str:
 
 
 def replacements(spun: str, suggestions: list[str]) -> list[dict]:
-    """LanguageTool's replacement list: each suggestion cased like the spun text, as `restore` writes it (clients
-    insert a replacement exactly as sent: "Focal bank" must become "Central bank", not "central bank")."""
+    """LanguageTool's replacement list: each suggestion as `restore` writes it, cased like the spun text and with
+    its line breaks (clients insert a replacement exactly as sent: "Focal bank" must become "Central bank", and
+    a phrase wrapped across lines must stay wrapped)."""
     out: list[str] = []
     for s in suggestions:
-        v = restore_case(spun, s)
+        v = replacement(spun, s)
         if v not in out:
             out.append(v)
     return [{"value": v} for v in out]
@@ -306,6 +340,10 @@ def build_response(
         )
     name, code = language
     auto = params.get("language", "").strip().lower() == "auto"
+    # LanguageTool reports a text whose language it cannot detect as its fallback (English) at confidence 0: a
+    # text the engine finds no English prose is reported so, never as English at high confidence
+    english = not any(NOT_ENGLISH_NOTE.search(n) for n in report.notes)
+    confidence = (0.9 if auto else 1.0) if english else 0.0
     return {
         "software": {
             "name": "unspin",
@@ -322,7 +360,7 @@ def build_response(
             "detectedLanguage": {
                 "name": "English (US)" if auto else name,
                 "code": "en-US" if auto else code,
-                "confidence": 1.0 if not auto else 0.9,
+                "confidence": confidence,
                 "source": "unspin",
             },
         },

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..edits import replacement
 from ..text import lone_surrogate
 from ..types import Report, Restored
 from .common import Engine, Settings, engine_of, json_error, run_limited, settings_of
@@ -73,6 +74,9 @@ class CheckRequest(BaseModel):
         None, description="Known-spinner fingerprint lists: null = auto, false = none, or list names."
     )
     include_text: bool = Field(False, strict=True, description="Echo the checked text as `text` in the report.")
+    include_replacements: bool = Field(
+        False, strict=True, description="Give each finding `replacements`: its suggestions as `unspin restore` "
+        "writes them in its place (cased like the flagged text, its line breaks kept), in the suggestions' order.")
 
     @field_validator("fingerprints")
     @classmethod
@@ -117,7 +121,12 @@ async def api_check(req: CheckRequest, request: Request, settings: Settings = De
     result = await run_limited(request, engine.check, req.text, **_engine_options(req, settings.engine_options))
     if not isinstance(result, Report):
         return result
-    return result.to_dict(include_text=req.include_text)
+    out = result.to_dict(include_text=req.include_text)
+    if req.include_replacements:
+        # the page applies these as they are: its restored text is restore's, by one rule (edits.replacement)
+        for d, f in zip(out["findings"], result.findings):
+            d["replacements"] = [replacement(req.text[f.start : f.end], s) for s in f.suggestions]
+    return out
 
 
 @router.post("/restore")

@@ -60,22 +60,6 @@
     return "the server answered " + resp.status + " " + resp.statusText;
   }
 
-  // Same rule as unspin.text.restore_case: give the suggestion the capitalisation of the spun text.
-  const TITLE_LOWER = new Set("a an and as at by for from in of on or the to with".split(" "));
-  const isUpperChar = (c) => c !== c.toLowerCase() && c === c.toUpperCase();
-  const isLowerChar = (c) => c !== c.toUpperCase() && c === c.toLowerCase();
-  function matchCase(template, word) {
-    if (!template || !word) return word;
-    const allUpper = template === template.toUpperCase() && template !== template.toLowerCase();
-    if (template.length > 1 && allUpper) return word.toUpperCase();
-    const parts = template.split(/\s+/).filter((p) => p);
-    if (parts.length > 1 && parts.every((p) => !/^\p{L}/u.test(p) || isUpperChar(p[0])))
-      return word.split(" ").map((w, i) =>
-        w && isLowerChar(w[0]) && (i === 0 || !TITLE_LOWER.has(w)) ? w[0].toUpperCase() + w.slice(1) : w).join(" ");
-    if (isUpperChar(template[0])) return word[0].toUpperCase() + word.slice(1);
-    return word;
-  }
-
   function plural(n, noun) {
     return n + " " + noun + (n === 1 ? "" : "s");
   }
@@ -111,7 +95,7 @@
     try {
       // the engine's own threshold: findings at level "finding", borderline ones at level "suspect"
       const resp = await fetch("/api/v1/check", {
-        method: "POST", headers: headers(true), body: JSON.stringify({ text: text }),
+        method: "POST", headers: headers(true), body: JSON.stringify({ text: text, include_replacements: true }),
       });
       if (!resp.ok) { setStatus("Could not check: " + (await errorMessage(resp)), true); return; }
       const report = await resp.json();
@@ -165,12 +149,25 @@
     return plural(nFindings, "finding") + (nSuspects ? " and " + plural(nSuspects, "borderline suspect") : "");
   }
 
+  // A scored text the engine still gives no verdict (decide.verdict_of: a short text with too few different
+  // findings, or no span that stands out) says why in a note ending "; verdict uncertain". Next to a high score
+  // the general meaning of "uncertain" would read as if the score were low, so that note is shown instead.
+  const UNCERTAIN_DESPITE_SCORE = /;\s*verdict uncertain$/;
+  function verdictReason(r, hasScore) {
+    if (r.verdict !== "uncertain" || !hasScore) return null;
+    const note = (r.notes || []).find((n) => UNCERTAIN_DESPITE_SCORE.test(String(n)));
+    return note === undefined ? null : String(note);
+  }
+
   function renderSummary() {
     const r = doc.report;
     const verdict = el("span", { class: "verdict-" + String(r.verdict).replace(/[^a-z]/g, ""), text: String(r.verdict) });
-    const meaning = VERDICT_MEANING[r.verdict];
-    const verdictNote = meaning ? el("span", { class: "muted", text: " (" + meaning + ")" }) : "";
     const hasScore = r.spin_score !== null && r.spin_score !== undefined && isFinite(Number(r.spin_score));
+    const reason = verdictReason(r, hasScore);
+    const meaning = VERDICT_MEANING[r.verdict];
+    const verdictNote = reason
+      ? el("span", { class: "verdict-reason", text: ", despite the score: " + reason.replace(UNCERTAIN_DESPITE_SCORE, "") })
+      : meaning ? el("span", { class: "muted", text: " (" + meaning + ")" }) : "";
     if (hasScore) {
       els.summary.replaceChildren(
         "Spin score ", el("span", { class: "score", text: Number(r.spin_score).toFixed(2) }),
@@ -186,7 +183,8 @@
     }
     els.summary.append(" " + countsText(r).replace(/^nothing looks spun$/, "Nothing looks spun") + " in " +
       plural(r.words, "word") + ".");
-    if (r.notes && r.notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: r.notes.join(" ") }));
+    const notes = (r.notes || []).filter((n) => n !== reason);  // (the reason is shown once, by the verdict)
+    if (notes.length) els.summary.append(el("br"), el("span", { class: "muted", text: notes.join(" ") }));
     const anyFinding = doc.findings.some((item) => !item.suspect);
     els.acceptAll.disabled = !anyFinding;
     els.reset.disabled = doc.findings.length === 0;
@@ -214,9 +212,11 @@
     els.marked.replaceChildren(...parts);
   }
 
+  // the server's replacements (include_replacements): each suggestion as `unspin restore` writes it, cased like
+  // the span and with its line breaks kept; the page has no rule of its own, so its restored text is restore's
   function replacementOf(item) {
-    const s = item.f.suggestions[item.choice];
-    return s === undefined ? item.span : matchCase(item.span, s);
+    const r = (item.f.replacements || [])[item.choice];
+    return r === undefined ? item.span : r;
   }
 
   function paintFinding(i) {
