@@ -78,10 +78,26 @@ def test_document_features_count_evidence_per_1000_words():
     x = dict(zip(F.DOC_FEATURES, decide.doc_features(np.array([0.95, 0.7, 0.35, 0.1]), agg, 500, 1,
                                                     Register(zipf=4.5, function_share=0.4))))
     assert x["log_n90"] == pytest.approx(np.log1p(2 * 2.0))  # 0.95 and the listed hit (0.97), per 1,000 words
-    assert x["log_n60"] == pytest.approx(np.log1p(3 * 2.0)) and x["log_n30"] == pytest.approx(np.log1p(4 * 2.0))
+    # 0.35 counts three quarters at the 0.3 level (its ramp runs 0.2 → 0.4)
+    assert x["log_n60"] == pytest.approx(np.log1p(3 * 2.0)) and x["log_n30"] == pytest.approx(np.log1p(3.75 * 2.0))
     assert x["rare_share"] == 0.1 and x["mean_attraction"] == 0.5 and x["mean_best_gain"] == 3.0
     assert x["register_zipf"] == 4.5 and x["function_share"] == 0.4
     assert x["log_evidence"] == pytest.approx(np.log1p((2.0 + decide.EXTERNAL_P) * 2.0))
+
+
+def test_document_features_move_little_when_one_span_crosses_a_level():
+    """A span's P moving 0.302 → 0.271 (a stray word appended to the text) moved a hard count by one: in a
+    109-word text the spin score fell 0.98 → 0.55. The counts and the evidence are ramps around each level."""
+    from unspin.document import Register
+
+    agg = decide.Aggregates(spans=10, evidence=1.0, scored=3)
+    feats = [dict(zip(F.DOC_FEATURES, decide.doc_features(np.array([p, 0.62, 0.91]), agg, 120, 0, Register())))
+             for p in (0.302, 0.271)]
+    for name in ("log_n30", "log_n60", "log_n90"):
+        assert abs(feats[0][name] - feats[1][name]) < 0.1  # a hard count moved log_n30 by 0.39
+    assert decide.ramp(np.array([0.1, 0.2, 0.3, 0.4, 0.5]), 0.2, 0.4) == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.0])
+    e = decide.evidence_of(np.array([0.05, 0.199, 0.201, 0.9]))
+    assert e[0] == 0.0 and abs(e[1] - e[2]) < 0.01 and e[3] == pytest.approx(0.9)
 
 
 def test_retained_spans_are_stored_compactly_and_read_back():

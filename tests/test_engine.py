@@ -433,3 +433,44 @@ def test_the_implausible_density_note_only_where_a_verdict_is_withheld(monkeypat
     note = [n for n in rep.notes if "implausibly" in n]
     assert rep.spin_score is None and rep.verdict == "uncertain"
     assert note and f"{len(rep.findings)} findings and suspects in {rep.words} words" in note[0]
+
+
+# Edits a user makes that change nothing the text says: a signature word, a closing line, a title, two spaces
+# after full stops. (benchmarks/stability_bench.py measures them on real documents.)
+_NEUTRAL_EDITS = (lambda t: t.rstrip() + " x", lambda t: t.rstrip() + "\n\nThanks.", lambda t: "Notes\n\n" + t,
+                  lambda t: t.replace(". ", ".  "))
+
+
+@pytest.mark.parametrize("name", ["spun-news.txt", "original-news.txt"])
+def test_edits_that_change_nothing_said_keep_the_judgement(name):
+    """A stray word appended to a text moved its spin score 0.98 → 0.55 and changed its findings: a hard count
+    of spans at each level of certainty, a mean sentence length that a one-word line halves, and a window of
+    characters that two spaces shift."""
+    text = (Path(__file__).parent.parent / "examples" / name).read_text()
+    base = unspin.check(text, fingerprints=False)
+    words = sorted(f.text.lower() for f in base.at_level("finding"))
+    for edit in _NEUTRAL_EDITS:
+        r = unspin.check(edit(text), fingerprints=False)
+        assert r.verdict == base.verdict
+        assert abs(r.spin_score - base.spin_score) < 0.05
+        assert sorted(f.text.lower() for f in r.at_level("finding")) == words
+
+
+def test_register_sentence_length_ignores_a_one_word_line():
+    from unspin.document import doc_stats
+
+    k = engine_mod.knowledge()
+    text = "The bank raised its rate on Monday. Prices have risen for a year, the governor said in a speech."
+    a, b = doc_stats(text, k).register, doc_stats(text + "\nx", k).register
+    assert a.sentence_len == b.sentence_len  # a plain mean over sentences moved 33 %
+
+
+def test_wrapped_lines_find_what_the_unwrapped_text_finds():
+    """Prose hard-wrapped at 72 columns (e-mail, plain-text files) is judged as the same prose on long lines."""
+    import textwrap
+
+    text = (Path(__file__).parent.parent / "examples" / "spun-news.txt").read_text()
+    wrapped = "\n\n".join(textwrap.fill(p, 72) for p in text.split("\n\n"))
+    a, b = unspin.check(text, fingerprints=False), unspin.check(wrapped, fingerprints=False)
+    assert sorted(f.text.lower() for f in b.at_level("finding")) == sorted(f.text.lower() for f in a.at_level("finding"))
+    assert b.verdict == a.verdict == "spun"

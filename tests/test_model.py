@@ -81,10 +81,11 @@ def test_feature_matrix_is_ordered_by_name_and_refuses_missing_columns():
 
 
 def test_near_rare_counts_other_rare_spans_within_the_window():
-    starts = np.array([0, 10, 20, 200])
+    starts = np.array([0, 3, 6, 40])  # word indexes
     zipf = np.array([5.0, 2.0, 2.5, 2.0])
-    out = F.near_rare(starts, zipf, window=60)
-    assert list(out) == [1.0, 0.5, 0.5, 0.0]  # the last one has no neighbour within 60 characters
+    out = F.near_rare(starts, zipf)
+    assert list(out) == [1.0, 0.5, 0.5, 0.0]  # the last one has no neighbour within 10 words
+    assert list(F.near_rare(starts, zipf, window=4)) == [1.0, 0.5, 0.0, 0.0]  # 3 words apart, not 6
 
 
 def test_article_fix_signs():

@@ -24,6 +24,32 @@ def test_sentences_split_at_end_punctuation_and_line_breaks():
         "Headline without stop", "First sentence", "Second one", "Third"]
 
 
+def test_a_line_wrapped_inside_a_sentence_does_not_end_it():
+    """Hard-wrapped prose (e-mail, plain-text files, PDF text) breaks lines mid-sentence: cutting the sentence
+    there cut the language model's context ("the Secretary of | Express"), and findings at line edges were
+    missed. Headlines and list items still end at their line break."""
+    def split(text):
+        by_tokens = [" ".join(t.text for t in s if t.kind == "word") for s in sentences(tokenize(text), text)]
+        run = word_run(text)
+        by_run = [" ".join(w for w, k in zip(run.text, run.sent) if k == n) for n in sorted(set(run.sent))]
+        assert by_run == [s for s in by_tokens if s]  # one rule in both
+        return by_tokens
+
+    wrapped = ("Officials said on Monday that the talks with the unions had gone on\nfor most of the night, and "
+               "the Secretary of\nExpress said the focal\nbank would act.")
+    assert len(split(wrapped)) == 1  # a long line, a line ending in "of", a line going on in lower case
+    assert len(split(wrapped.replace("\n", "\r\n"))) == 1
+    assert split("Prices,\nWages and rents rose.") == ["Prices Wages and rents rose"]
+    assert split("Bank Raises Rates\nThe bank raised its rate.") == ["Bank Raises Rates", "The bank raised its rate"]
+    assert split("Items\n- apples\n- pears") == ["Items", "apples", "pears"]
+    subtitle = "Salt water mists ease the disease in children and young adults alone"  # 69 characters, no stop
+    body = ("Inhaling the mists of salt water can reduce the infection that fills the airways of sufferers, "
+            "although side effects include a coughing fit.")
+    assert len(split(subtitle + "\n" + body)) == 2  # a long line above a longer one is no wrapped line
+    assert split("A first paragraph that runs on without any stop at all at its\n\nEnd") == [
+        "A first paragraph that runs on without any stop at all at its", "End"]  # a blank line always ends one
+
+
 def test_paragraphs_keep_offsets():
     text = "One para.\n\n  \nTwo para\nstill two.\n\nThree."
     paras = paragraphs(text)

@@ -18,7 +18,23 @@ MIN_WORDS_FOR_SCORE = 40  # shorter texts get no spin score (never a confident n
 KEEP = 0.02  # first-pass probability below which a span is dropped before the second pass
 
 
-SOFT_FLOOR = 0.2  # spans at least this suspicious count as evidence for the document
+# A span's weight as evidence for the document rises from 0 at P = EVIDENCE_RAMP[0] to 1 at EVIDENCE_RAMP[1]; the
+# document's counts of spans "at least 0.3 / 0.6 / 0.9 sure" (doc_features) count each span by such a ramp around
+# the level. A hard cut made the score jump: in a 109-word text one span's P moving 0.302 → 0.271 (a stray word
+# appended) moved a count by one, and the spin score 0.98 → 0.55.
+EVIDENCE_RAMP = (0.1, 0.3)
+LEVEL_RAMPS = {"log_n30": (0.2, 0.4), "log_n60": (0.5, 0.7), "log_n90": (0.85, 0.95)}
+
+
+def ramp(p: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """0 below `lo`, 1 above `hi`, linear between: a soft "p is at least (lo + hi) / 2"."""
+    return np.clip((np.asarray(p, dtype=np.float64) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def evidence_of(p1: np.ndarray) -> np.ndarray:
+    """Each span's contribution to the document's evidence: its P, weighted by EVIDENCE_RAMP."""
+    p1 = np.asarray(p1, dtype=np.float64)
+    return p1 * ramp(p1, *EVIDENCE_RAMP)
 
 
 
@@ -166,7 +182,7 @@ class Aggregates:
     spans: int = 0
     attraction_sum: float = 0.0
     rare: int = 0
-    evidence: float = 0.0  # Σ first-pass P over spans with P ≥ SOFT_FLOOR
+    evidence: float = 0.0  # Σ evidence_of(first-pass P)
     best_gain_sum: float = 0.0
     scored: int = 0
 
@@ -185,7 +201,7 @@ def add_piece(agg: Aggregates, G: np.ndarray, M: np.ndarray, p1: np.ndarray) -> 
         agg.attraction_sum += float(G[:, gi("attraction")].sum())
         agg.rare += int((G[:, gi("text_zipf")] < 3.0).sum())
     if len(p1):
-        agg.evidence += float(p1[p1 >= SOFT_FLOOR].sum())
+        agg.evidence += float(evidence_of(p1).sum())
         agg.best_gain_sum += float(np.maximum(M[:, F.SPAN_FEATURES.index("best_gain")], 0.0).sum())
         agg.scored += len(p1)
 
@@ -197,8 +213,7 @@ SECOND_PASS_ROWS = 20_000  # retained spans predicted at a time (Retained.batche
 def context_column(p1: np.ndarray, evidence: float, words: int) -> np.ndarray:
     """ln(1 + the rest of the document's evidence per 1,000 words) for each span (its own share removed):
     in a document that is clearly spun, a borderline span is likelier spun too."""
-    own = np.where(p1 >= SOFT_FLOOR, p1, 0.0)
-    return np.log1p(np.maximum(evidence - own, 0.0) * 1000.0 / max(words, 1))
+    return np.log1p(np.maximum(evidence - evidence_of(p1), 0.0) * 1000.0 / max(words, 1))
 
 
 def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model) -> np.ndarray:
@@ -215,15 +230,14 @@ def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, r
     vocabulary makes likely anyway (register, rare words)."""
     per = 1000.0 / max(words, 1)
     p = np.concatenate([p2, np.full(n_external, EXTERNAL_P)])
-    n60 = math.log1p(float((p >= 0.6).sum()) * per)
+    n = {name: math.log1p(float(ramp(p, lo, hi).sum()) * per) for name, (lo, hi) in LEVEL_RAMPS.items()}
+    n60 = n["log_n60"]
     rare_share = agg.rare / agg.spans if agg.spans else 0.0
     cols = {
         "bias": 1.0,
         "log_words": math.log(min(max(words, 1), F.DOC_WORDS_SEEN)),
         "log_evidence": math.log1p((agg.evidence + EXTERNAL_P * n_external) * per),
-        "log_n30": math.log1p(float((p >= 0.3).sum()) * per),
-        "log_n60": n60,
-        "log_n90": math.log1p(float((p >= 0.9).sum()) * per),
+        **n,
         "log_external": math.log1p(n_external * per),
         "mean_attraction": agg.attraction_sum / agg.spans if agg.spans else 0.0,
         "rare_share": rare_share,

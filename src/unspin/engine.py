@@ -86,7 +86,7 @@ def _score_spans(spans, idx: np.ndarray, k: Knowledge, stats: DocStats, model):
     if not len(pairs.idx):
         return pairs, np.zeros(0), np.zeros((0, len(F.SPAN_FEATURES))), np.zeros(0)
     probs = rank(pairs, model.ranker)
-    near = F.near_rare(spans.start, spans.gate["text_zipf"])
+    near = F.near_rare(spans.first, spans.gate["text_zipf"])
     M = span_table(spans, pairs, probs, k, stats, topic, near)
     return pairs, probs, M, first_pass(M, model)
 

@@ -64,14 +64,53 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     return out
 
 
+# A line at least this long (code points up to its last token) that ends without end punctuation, followed by a
+# line starting with a letter and not much longer, is prose wrapped at a fixed width (e-mail, plain-text files,
+# text taken from a PDF): its line break is a space. A shorter line is a headline or a list item.
+WRAPPED_LINE = 50
+WRAP_SLACK = 12  # a wrapped line's next line may be this much longer (a long word did not fit on the first)
+# A line ending in one of these (or a comma, or a hyphen) stops mid-sentence, however short it is
+_LINE_GOES_ON = frozenset("a an the of in on at by for with to from into onto than and or nor but as that its their "
+                          "his her our your my whose".split())
+
+
+def line_break_ends_sentence(text: str, prev_end: int, next_start: int) -> bool:
+    """Whether the line break(s) between the token ending at `prev_end` and the one starting at `next_start`
+    end a sentence. Headlines and list items carry no full stop, so a line break ends one, but a line wrapped
+    inside a sentence ("the Secretary of\nState") does not: cutting the sentence there cut the language model's
+    context, and findings at line edges were missed. A blank line always ends one."""
+    if text.count("\n", prev_end, next_start) > 1:
+        return True
+    last = text[prev_end - 1]
+    if last in ",-":
+        return False
+    first = text[next_start]
+    if first.islower():
+        return False  # a line never starts a sentence in lower case
+    if not first.isalpha():
+        return True  # a bullet, a number, a quotation mark: a list or a new start
+    line_start = text.rfind("\n", 0, prev_end) + 1
+    if prev_end - line_start >= WRAPPED_LINE:
+        # wrapped prose: the next line is no longer than this one (or is the paragraph's shorter last line); a
+        # subtitle line above a long paragraph line ends there
+        next_end = text.find("\n", next_start)
+        next_len = (len(text) if next_end < 0 else next_end) - next_start
+        return next_len > prev_end - line_start + WRAP_SLACK
+    k = prev_end
+    while k > line_start and (text[k - 1].isalpha() or text[k - 1] in "'’"):
+        k -= 1
+    return text[k:prev_end].lower() not in _LINE_GOES_ON
+
+
 def sentences(tokens: list[Token], text: str, offset: int = 0) -> list[list[Token]]:
-    """Split tokens into sentences at end punctuation and at line breaks (headlines, list items)."""
+    """Split tokens into sentences at end punctuation and at line breaks that end a sentence (headlines, list
+    items: line_break_ends_sentence)."""
     out: list[list[Token]] = []
     cur: list[Token] = []
     prev_end = offset
     for tok in tokens:
-        # A newline between two tokens ends the sentence: headlines and list items carry no full stop.
-        if cur and "\n" in text[prev_end - offset : tok.start - offset]:
+        if (cur and "\n" in text[prev_end - offset : tok.start - offset]
+                and line_break_ends_sentence(text, prev_end - offset, tok.start - offset)):
             out.append(cur)
             cur = []
         cur.append(tok)
@@ -175,8 +214,8 @@ def article_for(word: str) -> str:
 class WordRun:
     """The word tokens of a piece of text as parallel lists (the engine's fast path: no Token objects).
 
-    `sent[k]` is the sentence number of word k: sentences end at end punctuation and at line breaks, as in
-    `sentences`; `adjacent[k]` says word k follows word k−1 with only spaces or tabs between them (a phrase
+    `sent[k]` is the sentence number of word k: sentences end at end punctuation and at line breaks that end a
+    sentence, as in `sentences`; `adjacent[k]` says word k follows word k−1 with only spaces or tabs between them (a phrase
     may span them)."""
 
     text: list[str]  # as written
@@ -207,7 +246,7 @@ def _word_run(text: str) -> WordRun:
     for m in _TOKEN_RE.finditer(text):
         kind = m.lastgroup
         a = m.start()
-        if prev_end is not None and "\n" in text[prev_end:a]:
+        if prev_end is not None and "\n" in text[prev_end:a] and line_break_ends_sentence(text, prev_end, a):
             pending_break = True
         prev_end = m.end()
         if kind == "punct":

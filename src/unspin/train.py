@@ -201,7 +201,7 @@ def extract_doc(task: Task, model: Model | None = None, mode: str = "spans", rng
                     rank_X.append(pairs.X[order].astype(np.float32))
             else:
                 probs = extract.rank(pairs, model.ranker)
-                near = F.near_rare(spans.start, spans.gate["text_zipf"])
+                near = F.near_rare(spans.first, spans.gate["text_zipf"])
                 M_all.append(extract.span_table(spans, pairs, probs, k, stats, topic, near).astype(np.float32))
                 best3 = np.full((m, 3), -1, dtype=np.int64)
                 for j in range(m):
@@ -437,7 +437,7 @@ def fit_context(data: list[DocData], model: Model) -> Trees:
         ret = np.nonzero(dec.p1 >= decide.KEEP)[0]
         if not len(ret):
             continue
-        ev = float(dec.p1[dec.p1 >= decide.SOFT_FLOOR].sum())
+        ev = float(decide.evidence_of(dec.p1).sum())
         col = decide.context_column(dec.p1[ret], ev, d.words)
         use = _detector_rows(d)[ret]
         X.append(np.hstack([d.M[ret].astype(np.float64), col[:, None]])[use])
