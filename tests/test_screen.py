@@ -529,6 +529,25 @@ def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
     assert sorted(i.split("@")[0] for i in r["id"]) == ["10.1/a", "10.1/b"]
 
 
+def test_a_misspelt_text_field_is_one_error_row_for_the_file_and_fixing_it_replaces_that_row(tmp_path):
+    """Regression: a JSONL file screened with a misspelt --text-field gave one error row per line; it is one error row
+    naming the file and the field, and the run with the flag fixed replaces it by the file's rows."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(f'{{"doi": "10.1/{i}", "abstract": "Line {i} on counterfeit consciousness."}}\n'
+                            for i in range(50)))
+    out = tmp_path / "out"
+    first = run([rows], out, text_field="abstrcat", id_field="doi")
+    assert (first.total_documents, first.errors, first.exit_code) == (1, 1, 4)
+    (err,) = pd.read_parquet(out / "results.parquet")["error"]
+    assert err.startswith(f"{rows}: no field 'abstrcat' in any JSON object") and "--text-field" in err
+    # another misspelling: the row says what is wrong now, not what was wrong before
+    run([rows], out, text_field="abstract", id_field="DIO")
+    (err,) = pd.read_parquet(out / "results.parquet")["error"]
+    assert "'DIO'" in err and "--id-field" in err and "abstrcat" not in err
+    fixed = run([rows], out, text_field="abstract", id_field="doi")
+    assert (fixed.screened, fixed.total_documents, fixed.errors, fixed.replaced_errors) == (50, 50, 0, 1)
+
+
 def test_a_rerun_with_other_settings_warns_and_goes_on(corpus, tmp_path, monkeypatch, capsys):
     """Regression: after a default run, `--full` into the same --out printed "screened 0 documents; N already
     done" and nothing else: the documents the first stage had cleared could never get the full check there, and

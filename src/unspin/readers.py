@@ -20,8 +20,9 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
             directories of `unspin screen` (is_screen_output) and `skip_dirs` are not entered;
           - "-": standard input, read as one plain-text document.
         `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet). A CSV or
-        Parquet file without such a column, or a JSONL file whose first object lacks `id_field`, is one error
-        document for the file; a later JSONL object without `id_field` is an error document for its line.
+        Parquet file without such a column, or a JSONL file none of whose objects has such a key, is one error
+        document for the file (named by the file and the error); a JSONL object without a key other lines have
+        is an error document for its line.
         `lazy=True` defers text extraction of whole-file documents (PDF, HTML, ...): they are yielded with
         `pending=True` and their raw bytes; call `doc.load()` (e.g. in a worker process) to extract.
         Ids do not depend on `lazy`. `skip_ids` (a container of ids) drops those documents before any
@@ -616,8 +617,18 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                        meta={"format": "jsonl"})
         return
     label = "UTF-8" if codec == "utf-8-sig" else codec
-    first = True  # the first JSON object stands for the file, as a CSV header or a Parquet schema does
+    wanted = [(text_field, "--text-field")] + ([(id_field, "--id-field")] if id_field else [])
     with fh:
+        # a field no object of the file has is a misspelt flag: one error for the file, as a CSV header or a
+        # Parquet schema without the column gives, not one per line
+        missing, first_keys = _jsonl_missing_fields(fh, codec, [name for name, _ in wanted])
+        if missing:
+            lacking = [(name, opt) for name, opt in wanted if name in missing]
+            yield _field_error(path, "jsonl", _missing_message(path, lacking, "field", first_keys,
+                                                               " in any JSON object of the file",
+                                                               "; the file was not read further"))
+            return
+        fh.seek(0)
         for lineno, start, line, text in _jsonl_lines(fh, codec):
             meta = {"format": "jsonl", "row": lineno}
             if isinstance(text, UnicodeDecodeError):
@@ -640,42 +651,60 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
                                error=f"{path}: line {lineno}: expected a JSON object, got {type(obj).__name__}")
                 continue
-            if id_field and id_field not in obj:
-                # no silent fallback to path#row ids: fixing the flag would screen every row again under new ids.
-                # A misspelt flag (the first object lacks the field) is one error for the file, as for CSV/Parquet
+            lacking = [(name, opt) for name, opt in wanted if name not in obj]
+            if lacking:
+                # other lines have these fields (else the file was refused above): this line alone is wrong. No
+                # fallback to a path#row id: fixing the line would screen it again under a new id
                 keys = ", ".join(list(obj)[:10])
-                if first:
-                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "jsonl"},
-                                   error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use "
-                                   "--id-field; the file was not read further")
-                    return
+                names = " nor ".join(f"{name!r} for {opt}" for name, opt in lacking)
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use --id-field")
-                continue
-            first = False
-            if text_field not in obj:
-                keys = ", ".join(list(obj)[:10])
-                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: no field {text_field!r} (fields: {keys}); "
-                               f"use --text-field")
+                               error=f"{path}: line {lineno}: no field {names} (its fields: {keys}), though other "
+                               f"lines of the file have {'it' if len(lacking) == 1 else 'them'}")
                 continue
             rid = obj.get(id_field) if id_field else None
             yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field, _reported(codec))
 
 
-def _jsonl_first_object_lacks(path: str, field: str) -> bool:
-    """Whether the first JSON object of a JSONL file lacks `field` (lines that are no object are passed over)."""
-    with open(path, "rb") as fh:
-        for *_, text in _jsonl_lines(fh, _row_file_codec(fh, path, None)):
-            if not isinstance(text, str) or not text.strip(_BLANK):
-                continue
-            try:
-                obj = json.loads(text)
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(obj, dict):
-                return field not in obj
-    return False
+def _jsonl_missing_fields(fh, codec: str, fields: list[str]) -> tuple[set[str], list[str]]:
+    """The `fields` no JSON object of the file has, and the keys of its first object (lines that are no object are
+    passed over). Reads only until every field was seen (usually line 1); a file without any object lacks
+    nothing (its lines are errors of their own)."""
+    missing, first_keys = set(fields), None
+    for *_, text in _jsonl_lines(fh, codec):
+        if not isinstance(text, str) or not text.strip(_BLANK):
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            if first_keys is None:
+                first_keys = list(obj)
+            missing -= obj.keys()
+            if not missing:
+                break
+    return (missing if first_keys is not None else set()), first_keys or []
+
+
+def _missing_message(path: str, lacking: list[tuple[str, str]], kind: str, have: list[str], where: str = "",
+                     tail: str = "") -> str:
+    """The file-level error for fields (`kind`: field, column) the file lacks: which flag names each, what the file
+    has instead."""
+    shown = ", ".join(have[:20])
+    has = f"fields of its first object: {shown}" if kind == "field" else f"{kind}s: {shown}"
+    if len(lacking) == 1:
+        (name, opt), = lacking
+        return f"{path}: no {kind} {name!r}{where} ({has}); use {opt}{tail}"
+    names = " nor ".join(f"{name!r} for {opt}" for name, opt in lacking)
+    return f"{path}: no {kind} {names}{where} ({has}){tail}"
+
+
+def _field_error(path: str, fmt: str, message: str) -> Document:
+    """A file-level error of a row file that depends on the flags (a missing field): named by the file and the
+    error, so a rerun that meets another problem (another misspelt field) replaces the row instead of keeping a
+    message that no longer holds."""
+    return Document(id=f"{path}@{_hash((_file_hash(path) + chr(0) + message).encode('utf-8', 'surrogateescape'))}",
+                    source=path, meta={"format": fmt}, error=message)
 
 
 def _file_hash(path: str) -> str:
@@ -729,11 +758,11 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
                                error=f"{path}: the header is not valid {label} (byte {bad}); name the file's "
                                "encoding with --encoding")
                 return
-            for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
-                if col and col not in fields:
-                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
-                                   error=f"{path}: no column {col!r} (columns: {', '.join(fields[:20])}); use {opt}")
-                    return
+            lacking = [(col, opt) for col, opt in ((text_field, "--text-field"), (id_field, "--id-field"))
+                       if col and col not in fields]
+            if lacking:
+                yield _field_error(path, "csv", _missing_message(path, lacking, "column", fields))
+                return
             for row, rec in enumerate(reader, 1):
                 text, rid = rec.get(text_field), rec.get(id_field) if id_field else None
                 if (bad := _undecodable((text, rid))) is not None:
@@ -765,11 +794,11 @@ def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[
                        error=f"{path}: not a readable Parquet file ({type(e).__name__}: {e})")
         return
     names = pf.schema_arrow.names
-    for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
-        if col and col not in names:
-            yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "parquet"},
-                           error=f"{path}: no column {col!r} (columns: {', '.join(names[:20])}); use {opt}")
-            return
+    lacking = [(col, opt) for col, opt in ((text_field, "--text-field"), (id_field, "--id-field"))
+               if col and col not in names]
+    if lacking:
+        yield _field_error(path, "parquet", _missing_message(path, lacking, "column", names))
+        return
     cols = [text_field] + ([id_field] if id_field and id_field != text_field else [])
     row = 0
     try:
@@ -1011,10 +1040,14 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
         try:
             if fmt == "jsonl":
                 with open(path, "rb") as fh:
-                    lines = _jsonl_lines(fh, _row_file_codec(fh, path, None))
-                    n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
-                if id_field and _jsonl_first_object_lacks(path, id_field):
-                    n = 1  # one error row for the file, as _iter_jsonl yields it
+                    codec = _row_file_codec(fh, path, None)
+                    fields = [text_field] + ([id_field] if id_field else [])
+                    if _jsonl_missing_fields(fh, codec, fields)[0]:
+                        n = 1  # one error row for the file, as _iter_jsonl yields it
+                    else:
+                        fh.seek(0)
+                        lines = _jsonl_lines(fh, codec)
+                        n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 
