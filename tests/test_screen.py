@@ -514,6 +514,51 @@ def test_a_file_that_reads_differently_now_replaces_its_earlier_error_row(tmp_pa
     assert len(pd.read_parquet(out / "results.parquet")) == 6
 
 
+def test_a_directory_that_can_be_listed_now_replaces_its_cannot_list_error_row(tmp_path, monkeypatch):
+    """Regression: a folder that could not be listed (permission denied) left its "cannot list directory" error row
+    for good: a later run that lists it screened its files and kept the stale error beside them. A directory the
+    run lists is read again to the end, as a file is; so is an input folder that was missing."""
+    import os
+
+    corpus = tmp_path / "corpus"
+    locked = corpus / "locked"
+    (locked / "deep").mkdir(parents=True)
+    (corpus / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (locked / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    (locked / "deep" / "c.txt").write_text("The bakery on the corner sells fresh bread every morning.")
+    late = tmp_path / "late"  # an input folder that does not exist yet
+    real_scandir = os.scandir
+
+    def denied(path="."):  # root is not stopped by chmod: refuse the listing as the kernel would
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        m.setattr(os, "scandir", denied)
+        first = run([corpus, late], out)
+    r = pd.read_parquet(out / "results.parquet")
+    assert (first.screened, first.errors) == (3, 2)
+    assert sorted(r["error"].dropna()) == sorted([f"{late}: no such file or directory",
+                                                  f"{locked}: cannot list directory: Permission denied"])
+    # still unlistable: the error row stays, nothing is screened again
+    with monkeypatch.context() as m:
+        m.setattr(os, "scandir", denied)
+        same = run([corpus, late], out)
+    assert (same.screened, same.skipped, same.errors, same.replaced_errors) == (0, 3, 2, 0)
+    # listable now, and the missing folder made: their documents take the error rows' places
+    late.mkdir()
+    (late / "d.txt").write_text("Researchers used profound learning to sort the photographs of birds.")
+    fixed = run([corpus, late], out)
+    assert (fixed.screened, fixed.errors, fixed.replaced_errors, fixed.total_documents) == (3, 0, 2, 4)
+    r = pd.read_parquet(out / "results.parquet")
+    assert r["error"].isna().all() and r["id"].is_unique
+    assert sorted(Path(s).name for s in r["source"]) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    again = run([corpus, late], out)
+    assert (again.screened, again.skipped, again.total_documents, again.replaced_errors) == (0, 4, 4, 0)
+
+
 def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
     """Regression: JSONL rows fell back to path#row ids under a misspelt --id-field; rerun with the flag fixed, every
     row was screened again under its new id (each document twice)."""

@@ -3,7 +3,7 @@
 Shared by `unspin screen` and `unspin trace`. Public, stable API:
 
     iter_documents(inputs, *, text_field="text", id_field=None, include=None, exclude=None, lazy=False,
-                   skip_ids=None) -> Iterator[Document]
+                   skip_ids=None, encoding=None, skip_dirs=None, walked=None) -> Iterator[Document]
         Every document of every input, in a deterministic order. Never raises for a bad document: a document
         that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
         `text=None` (decompression-bomb PDFs and .docx files, HTML nested more than HTML_MAX_DEPTH elements
@@ -860,9 +860,12 @@ def _dir_identity(path: str) -> tuple[int, int] | None:
 
 
 def _walk(root: str, include: list[str], exclude: list[str],
-          skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
+          skip: frozenset[tuple[int, int]] = frozenset(),
+          walked: set[str] | None = None) -> Iterator[tuple[str, str | None]]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
+        if walked is not None:  # listed now: an earlier "cannot list directory" no longer holds
+            walked.add(dirpath)
         while errors:
             e = errors.pop(0)
             yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
@@ -924,13 +927,14 @@ def _skip_set(skip_dirs) -> frozenset[tuple[int, int]]:
 
 
 def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str],
-                skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
+                skip: frozenset[tuple[int, int]] = frozenset(),
+                walked: set[str] | None = None) -> Iterator[tuple[str, str | None]]:
     """(path, error) for every file the inputs name."""
     for inp in inputs:
         if inp == "-":
             yield "-", None
         elif os.path.isdir(inp):
-            yield from _walk(inp, include, exclude, skip)
+            yield from _walk(inp, include, exclude, skip, walked)
         elif os.path.exists(inp):
             yield inp, _not_regular(inp)
         else:
@@ -983,15 +987,18 @@ def iter_documents(
     skip_ids: Container[str] | None = None,
     encoding: str | None = None,
     skip_dirs: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
+    walked: set[str] | None = None,
 ) -> Iterator[Document]:
     """Yield every document of `inputs` (see the module docstring). Never raises for bad documents.
     `encoding` forces the encoding of text, HTML, CSV and JSONL files (default: detected per file).
     `skip_dirs`: directories a folder walk does not enter (the same directory however spelt: compared by
-    device and inode), besides the output directories of `unspin screen`, which no walk enters."""
+    device and inode), besides the output directories of `unspin screen`, which no walk enters.
+    `walked`: a set the folder walks add every directory they listed to, spelt as the sources of the documents
+    in it start (the `source` of a "cannot list directory" error document, when listing it failed)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
-    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs)):
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs), walked):
         if err:
             # named by the error, not by empty content: a missing file that turns up empty is another document
             # (its "0 bytes" row replaces the "no such file" one), as is any other change of what is wrong

@@ -117,9 +117,10 @@ def screen(
         earlier_errors = store.error_sources()
         met_errors: set[str] = set()  # of those ids, the ones this run's inputs still yield
         reread: set[str] = set()  # of their sources, the ones this run read
+        walked: set[str] = set()  # directories this run listed (an earlier "cannot list directory" is stale)
 
         def items():
-            for seq, doc in enumerate(iter_documents(inputs, lazy=True, **read_kw)):
+            for seq, doc in enumerate(iter_documents(inputs, lazy=True, walked=walked, **read_kw)):
                 if earlier_errors:
                     if doc.id in earlier_errors:
                         met_errors.add(doc.id)
@@ -185,7 +186,8 @@ def screen(
             pool.close()
         screen_seconds = time.perf_counter() - t0
         stale = [i for i, src in earlier_errors.items()
-                 if i not in met_errors and src in reread and src != "-"] if state.get("read_all") else []
+                 if i not in met_errors and (src in reread or src in walked) and src != "-"
+                 ] if state.get("read_all") else []
         if stale:  # (stdin is a new document each time, never the same one read again)
             store.drop(stale)
             new_results = True
