@@ -593,6 +593,95 @@ def test_a_misspelt_text_field_is_one_error_row_for_the_file_and_fixing_it_repla
     assert (fixed.screened, fixed.total_documents, fixed.errors, fixed.replaced_errors) == (50, 50, 0, 1)
 
 
+def test_another_id_field_gives_the_files_results_new_ids_instead_of_screening_them_twice(tmp_path):
+    """Regression: rerun with another --id-field, a JSONL or CSV file was screened again under the new ids and its
+    results under the old ones stayed: each document twice. The journal records the id field each row file was
+    screened with; a run with another one gives those results the new ids (same rows, same text: not screened
+    again), says so in a warning, and each row is in the results once."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "pmid": "7", "text": "Line one on counterfeit consciousness."}\n'
+                    '{"doi": "10.1/b", "pmid": "8", "text": "The harbour reopened on Tuesday."}\n'
+                    '{"doi": "10.1/c", "pmid": "9", "text": "Profound learning sorted the bird photographs."}\n')
+    table = tmp_path / "rows.csv"
+    table.write_text("doi,text\n10.1/d,The bakery opens early on Sundays.\n10.1/e,Huge information everywhere.\n")
+    out = tmp_path / "out"
+    said: list[str] = []
+
+    def results():
+        r = pd.read_parquet(out / "results.parquet")
+        f = pd.read_parquet(out / "findings.parquet")
+        assert r["id"].is_unique and set(f["doc_id"]) <= set(r["id"])
+        return sorted(i.split("@")[0] for i in r["id"]), sorted(f["doc_id"].str.split("@").str[0])
+
+    first = run([rows, table], out, warn=said.append)
+    assert (first.screened, first.total_documents) == (5, 5) and not said
+    keys, finding_keys = results()
+    assert keys == sorted([f"{rows}#1", f"{rows}#2", f"{rows}#3", f"{table}#1", f"{table}#2"])
+    assert finding_keys == sorted([f"{rows}#1", f"{rows}#3", f"{table}#2"])
+    second = run([rows, table], out, id_field="doi", warn=said.append)
+    assert (second.screened, second.skipped, second.total_documents, second.rekeyed) == (0, 5, 5, 5)
+    assert results() == (["10.1/a", "10.1/b", "10.1/c", "10.1/d", "10.1/e"], ["10.1/a", "10.1/c", "10.1/e"])
+    (msg,) = said
+    assert f"{rows}: no --id-field (path#row ids) before, --id-field doi now" in msg
+    assert f"{table}: no --id-field (path#row ids) before, --id-field doi now" in msg and "5 results given" in msg
+    # the same command again: silent, nothing to do
+    assert run([rows, table], out, id_field="doi", warn=said.append).screened == 0 and len(said) == 1
+    # a misspelt new field: the file is one error row, and the results made under doi stay as they are
+    typo = run([rows], out, id_field="DOI", warn=said.append)
+    assert (typo.rekeyed, typo.errors, typo.total_documents) == (0, 1, 6) and len(said) == 1
+    fixed = run([rows, table], out, id_field="doi", warn=said.append)
+    assert (fixed.screened, fixed.replaced_errors, fixed.total_documents, fixed.errors) == (0, 1, 5, 0)
+    # a row without the new field: its result goes, the row is once in the results, as its error
+    rows.write_text(rows.read_text().replace('"pmid": "8", ', ""))
+    by_pmid = run([rows], out, id_field="pmid", warn=said.append)
+    assert (by_pmid.screened, by_pmid.rekeyed, by_pmid.errors) == (1, 2, 1)
+    assert "--id-field doi before, --id-field pmid now" in said[-1] and "1 result dropped" in said[-1]
+    r = pd.read_parquet(out / "results.parquet")
+    assert r["id"].is_unique and len(r) == 5
+    assert sorted(r.loc[r["source"] == str(rows), "id"].str.split("@").str[0]) == sorted(["7", "9", f"{rows}#2"])
+    assert r.loc[r["id"].str.startswith(f"{rows}#2@"), "error"].str.contains("no field 'pmid'").all()
+
+
+def test_two_rows_that_swap_ids_under_the_other_id_field_keep_their_results(tmp_path):
+    """Ids are the key and the text's hash: the same text under two rows whose id fields are crossed swap ids; the
+    renaming goes through temporary ids, so neither result is lost to the other."""
+    rows = tmp_path / "rows.jsonl"
+    same = "Counterfeit consciousness and huge information, twice over."
+    rows.write_text(f'{{"x": "p", "y": "q", "text": "{same}"}}\n{{"x": "q", "y": "p", "text": "{same}"}}\n')
+    out = tmp_path / "out"
+    assert run([rows], out, id_field="x").screened == 2
+    before = pd.read_parquet(out / "findings.parquet")
+    swapped = run([rows], out, id_field="y", warn=lambda m: None)
+    assert (swapped.screened, swapped.rekeyed, swapped.total_documents) == (0, 2, 2)
+    after = pd.read_parquet(out / "findings.parquet")
+    assert len(after) == len(before) == 4 and sorted(after["doc_id"]) == sorted(before["doc_id"])
+
+
+def test_a_result_made_under_the_other_id_field_replaces_an_error_row_under_the_new_id(tmp_path):
+    """Journal holding a row's result under its path#row id and an error row (a timeout, say) under its doi id: read
+    with --id-field doi, the row is kept once, as its result, under the doi id."""
+    from unspin.readers import iter_documents
+    from unspin.screen.store import Store
+    from unspin.screen.work import error_row
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "text": "A note on counterfeit consciousness for the bulletin."}\n')
+    (plain,) = iter_documents([str(rows)])
+    (by_doi,) = iter_documents([str(rows)], id_field="doi")
+    out = tmp_path / "out"
+    assert run([rows], out).screened == 1
+    store = Store(out)
+    try:
+        store.commit([(0, error_row(by_doi, f"{rows}: timed out after 1 s (document {by_doi.id})"), [])])
+    finally:
+        store.close()
+    o = run([rows], out, id_field="doi", warn=lambda m: None)
+    assert (o.screened, o.rekeyed, o.errors, o.total_documents) == (0, 1, 0, 1)
+    (r,) = pd.read_parquet(out / "results.parquet").to_dict("records")
+    assert r["id"] == by_doi.id != plain.id and r["verdict"] == "spun"
+    assert set(pd.read_parquet(out / "findings.parquet")["doc_id"]) == {by_doi.id}
+
+
 def test_a_rerun_with_other_settings_warns_and_goes_on(corpus, tmp_path, monkeypatch, capsys):
     """Regression: after a default run, `--full` into the same --out printed "screened 0 documents; N already
     done" and nothing else: the documents the first stage had cleared could never get the full check there, and

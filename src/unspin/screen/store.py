@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_phrase ON findings (phrase);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS row_files (source TEXT PRIMARY KEY, id_field TEXT);
 """
 
 
@@ -233,16 +234,47 @@ class Store:
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM results").fetchone()[0]
 
-    def commit(self, items: list[tuple[int, dict, list[dict]]]) -> int:
+    # -- the --id-field each row file (JSONL, CSV, Parquet) was screened with; NULL: path#row ids
+    def row_file_id_fields(self) -> dict[str, str | None]:
+        return dict(self.db.execute("SELECT source, id_field FROM row_files"))
+
+    def rekey(self, moves: list[tuple[str, str]], drops: list[str], source: str, id_field: str | None) -> None:
+        """In one transaction: delete `drops`, give the results `moves` names (old id, new id) their new ids (with
+        their findings) and record `source` as keyed by `id_field`. New ids must be free once `drops` and the
+        moved ids are gone; two rows may swap ids."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for i in drops:
+                cur.execute("DELETE FROM results WHERE id=?", (i,))
+                cur.execute("DELETE FROM findings WHERE doc_id=?", (i,))
+            # through temporary ids: a new id may be another row's old one
+            for step in ((0, 1), (1, 2)):
+                for old, new in moves:
+                    names = (old, "\x00rekey\x00" + new, new)
+                    a, b = names[step[0]], names[step[1]]
+                    cur.execute("UPDATE results SET id=? WHERE id=?", (b, a))
+                    cur.execute("UPDATE findings SET doc_id=? WHERE doc_id=?", (b, a))
+            cur.execute("INSERT OR REPLACE INTO row_files VALUES (?, ?)", (source, id_field))
+            cur.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+
+    def commit(self, items: list[tuple[int, dict, list[dict]]], row_files: dict[str, str | None] | None = None
+               ) -> int:
         """Store a batch atomically; a document already stored is ignored (with its findings). Returns the
-        number of new documents."""
-        if not items:
+        number of new documents. `row_files` ({source: id field}) are recorded in the same transaction."""
+        if not items and not row_files:
             return 0
         now = time.time()
         new = 0
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            for src, fld in (row_files or {}).items():
+                cur.execute("INSERT OR REPLACE INTO row_files VALUES (?, ?)", (_safe(src), fld))
             for seq, r, frows in items:
                 r = {k: _safe(v) for k, v in r.items()}
                 frows = [{k: _safe(v) for k, v in f.items()} for f in frows]
