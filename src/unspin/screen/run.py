@@ -186,8 +186,10 @@ def screen(
 
         def flush():
             nonlocal batch, last_commit
-            store.commit(batch, row_files=new_row_files)
-            new_row_files.clear()
+            if new_row_files:  # before their results: a field recorded without results yet renames nothing
+                store.record_row_files(new_row_files)
+                new_row_files.clear()
+            store.commit(batch)
             batch = []
             last_commit = time.monotonic()
 

@@ -262,19 +262,29 @@ class Store:
                 cur.execute("ROLLBACK")
             raise
 
-    def commit(self, items: list[tuple[int, dict, list[dict]]], row_files: dict[str, str | None] | None = None
-               ) -> int:
+    def record_row_files(self, row_files: dict[str, str | None]) -> None:
+        """Record {source: id field} for row files seen for the first time, in one transaction."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.executemany("INSERT OR REPLACE INTO row_files VALUES (?, ?)",
+                            [(_safe(src), fld) for src, fld in row_files.items()])
+            cur.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+
+    def commit(self, items: list[tuple[int, dict, list[dict]]]) -> int:
         """Store a batch atomically; a document already stored is ignored (with its findings). Returns the
-        number of new documents. `row_files` ({source: id field}) are recorded in the same transaction."""
-        if not items and not row_files:
+        number of new documents."""
+        if not items:
             return 0
         now = time.time()
         new = 0
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
-            for src, fld in (row_files or {}).items():
-                cur.execute("INSERT OR REPLACE INTO row_files VALUES (?, ?)", (_safe(src), fld))
             for seq, r, frows in items:
                 r = {k: _safe(v) for k, v in r.items()}
                 frows = [{k: _safe(v) for k, v in f.items()} for f in frows]
