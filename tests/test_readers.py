@@ -360,6 +360,26 @@ def test_unlistable_directory_is_an_error_document(tmp_path, monkeypatch):
     assert [Path(d.source).name for d in docs if not d.error] == ["ok.txt"]
 
 
+def test_walk_enters_says_which_folders_a_walk_reads(tmp_path):
+    """What `unspin screen` asks before writing into a folder inside an input directory: would the walk read it?"""
+    from unspin.readers import SCREEN_MARKER, walk_enters
+
+    for d in ("a/b", ".hidden/c", "skip/d", "old-out/e"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "old-out" / SCREEN_MARKER).write_text("")
+    assert walk_enters(tmp_path, tmp_path / "a" / "b") and walk_enters(tmp_path, tmp_path / "a")
+    assert not walk_enters(tmp_path, tmp_path / ".hidden" / "c")
+    assert walk_enters(tmp_path, tmp_path / "skip" / "d") and not walk_enters(tmp_path, tmp_path / "skip" / "d",
+                                                                              exclude="skip")
+    assert not walk_enters(tmp_path, tmp_path / "old-out" / "e")  # inside another screen's output
+    assert not walk_enters(tmp_path, tmp_path) and not walk_enters(tmp_path / "a", tmp_path / "skip")
+    # the walk it mirrors
+    for d in ("a/b", ".hidden/c", "skip/d", "old-out/e"):
+        (tmp_path / d / "x.txt").write_text("A file in the folder.")
+    read = {str(Path(d.source).parent.relative_to(tmp_path)) for d in iter_documents([str(tmp_path)], exclude="skip")}
+    assert read == {"a/b"}
+
+
 def test_deeply_nested_json_is_an_error_row_not_a_recursion_crash(tmp_path):
     """Regression: a JSONL line of 100,000 "[" raised RecursionError out of the reader and stopped the batch."""
     p = tmp_path / "d.jsonl"

@@ -415,8 +415,14 @@ def test_a_killed_runs_half_written_files_are_swept_on_the_next_run(tmp_path):
     mine.write_bytes(b"busy")
     keep = out / "notes.tmp"  # not ours
     keep.write_text("x")
+    # nor files of a dead process's number that the run never writes: --out may hold other files
+    (out / "notes").mkdir()
+    others = [out / f"draft.tmp{dead_pid}", out / "notes" / f"draft.tmp{dead_pid}"]
+    for p in others:
+        p.write_text("someone's draft")
     Store(out).close()
     assert not any(p.exists() for p in stale) and mine.exists() and keep.exists()
+    assert all(p.read_text() == "someone's draft" for p in others)
 
 
 def test_the_library_screens_with_the_cascade_as_the_command_does(tmp_path):
@@ -927,18 +933,101 @@ def test_a_missing_file_that_turns_up_empty_reports_what_is_wrong_now(tmp_path, 
 
 
 def test_a_walk_that_starts_in_a_screen_output_leaves_the_runs_own_files_out(tmp_path):
-    """`unspin screen corpus/sub --out corpus` makes the corpus folder a screen output; screening `corpus` later
-    screened its results.parquet, findings.parquet, summary.html and reports as documents."""
+    """A folder holding a corpus and a screen's output (`unspin screen corpus/sub --out corpus`, which unspin now
+    refuses, or files moved there): screening `corpus` screened its results.parquet, findings.parquet,
+    summary.html and reports as documents. The run's own files are left out, even with --include '*'."""
+    import os
+    import shutil
+
     from unspin.readers import count_documents, iter_documents
 
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)
     (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
     (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
-    run([corpus / "sub"], corpus)
-    assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir()
+    elsewhere = tmp_path / "elsewhere"
+    run([corpus / "sub"], elsewhere, learn_spinners=True)
+    (elsewhere / "state.sqlite-wal").write_bytes(b"\x00wal")  # as a killed run leaves them
+    (elsewhere / f"results.parquet.tmp{os.getpid()}").write_bytes(b"half")
+    for entry in elsewhere.iterdir():
+        shutil.move(str(entry), str(corpus / entry.name))
+    assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir() and (corpus / "spinners").is_dir()
     found = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True))
     assert found == ["a.txt", "b.txt"] and count_documents([str(corpus)]) == 2
+    every = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True, include="*"))
+    assert every == ["a.txt", "b.txt"]
+
+
+def test_an_out_that_would_mix_outputs_with_documents_is_refused_naming_both(tmp_path, monkeypatch, capsys):
+    """`--out` holding an input (`unspin screen corpus/sub --out corpus`) wrote the run's files among the corpus and
+    marked it a screen output, so a later screen of the folder above skipped the whole corpus; and the start of
+    every run deleted files named like NAME.tmp<number> in any folder of --out, inputs included. `--out` inside an
+    input folder that already held documents screened none of them (the walk skips the output directory). Both
+    are refused with exit code 2 before anything is written; so is an --out holding files named as the outputs."""
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (corpus / "sub" / "draft.tmp999999999").write_text("a draft an editor left")
+    (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    (corpus / "summary.html").write_text("<p>The editor's own summary page.</p>")
+
+    def tree():
+        return {str(p.relative_to(tmp_path)): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+
+    before = tree()
+    refusals = [
+        (["screen", str(corpus / "sub"), "--out", str(corpus)], f"--out {corpus} contains the input {corpus / 'sub'}"),
+        (["screen", str(corpus / "summary.html"), "--out", str(corpus)],
+         f"--out {corpus} contains the input {corpus / 'summary.html'}"),
+        (["screen", str(corpus), "--out", str(corpus / "sub")],
+         f"--out {corpus / 'sub'} is a folder of the input directory {corpus} and already holds files (a.txt, "
+         "draft.tmp999999999)"),
+        (["screen", str(corpus / "sub"), "--out", str(corpus.parent)], f"contains the input {corpus / 'sub'}"),
+    ]
+    for argv, msg in refusals:
+        assert main(argv + ["-q", "--jobs", "1"]) == 2, argv
+        err = capsys.readouterr().err
+        assert msg in err, err
+    assert tree() == before and not (corpus / ".unspin-screen").exists()
+    # a folder of someone else's files named as the outputs (an app's state.sqlite) is not written over either
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "state.sqlite").write_bytes(b"SQLite format 3\x00 someone else's database")
+    assert main(["screen", str(corpus / "b.txt"), "--out", str(app), "-q", "--jobs", "1"]) == 2
+    assert "already holds state.sqlite but is no unspin screen output" in capsys.readouterr().err
+    assert (app / "state.sqlite").read_bytes().endswith(b"someone else's database")
+    assert sorted(p.name for p in app.iterdir()) == ["state.sqlite"]
+
+
+def test_an_out_inside_an_input_folder_beside_documents_is_harmless(tmp_path):
+    """`unspin screen corpus --out corpus/sub/results`, with documents in corpus/sub: every document is screened once,
+    no output is ever screened (reruns find nothing new, even with --include '*'), and no input is touched."""
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (corpus / "sub" / "c.txt").write_text("Researchers used profound learning to sort the photographs of birds.")
+    (corpus / "sub" / "draft.tmp999999999").write_text("a draft an editor left")
+    (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    out = corpus / "sub" / "results"
+
+    def inputs():
+        return {str(p): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file() and out not in p.parents}
+
+    before = inputs()
+    first = run([corpus], out, learn_spinners=True)
+    assert (first.screened, first.total_documents, first.errors) == (3, 3, 0)
+    assert (out / "summary.html").is_file() and (out / "reports").is_dir()
+    for kw in ({}, {"include": "*"}, {}):
+        again = run([corpus], out, **kw)
+        assert again.screened == (1 if kw else 0)  # --include '*' reads the draft, never an output
+        r = pd.read_parquet(out / "results.parquet")
+        assert r["id"].is_unique and not r["source"].str.startswith(str(out)).any()
+    assert sorted(Path(p).name for p in r["source"]) == ["a.txt", "b.txt", "c.txt", "draft.tmp999999999"]
+    assert inputs() == before
 
 
 def test_the_phrase_table_groups_a_phrase_with_and_without_the_article_it_took_in(tmp_path):

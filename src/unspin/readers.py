@@ -35,6 +35,8 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
     count_documents(inputs, ...) -> int | None - a cheap count of what iter_documents would yield (None for
                                                 stdin), for progress bars.
     is_screen_output(dir) -> bool             - whether a directory is an `unspin screen` output (SCREEN_MARKER).
+    walk_enters(root, dir, exclude=None) -> bool - whether a walk of `root` would enter `dir` (not hidden, excluded
+                                                or inside a screen output on the way).
     ReadError, FORMATS (suffix -> format name).
     safe_str(s) -> str                        - `s` with surrogates shown as \\xNN / \\uNNNN escapes (encodable
                                                 as UTF-8; error messages and ids are kept this way).
@@ -71,6 +73,7 @@ __all__ = [
     "extract_text",
     "safe_str",
     "is_screen_output",
+    "walk_enters",
     "SCREEN_MARKER",
 ]
 
@@ -837,8 +840,15 @@ def _matches(rel: str, patterns: list[str]) -> bool:
 SCREEN_MARKER = ".unspin-screen"  # the file `unspin screen` keeps in its --out directory (and locks while it runs)
 _SCREEN_JOURNAL = "state.sqlite"
 # what a screen writes in its --out directory (screen/run.py): never documents
-SCREEN_OUTPUT_NAMES = frozenset({"results.parquet", "findings.parquet", "summary.html", "reports", _SCREEN_JOURNAL,
-                                 SCREEN_MARKER})
+SCREEN_OUTPUT_NAMES = frozenset({"results.parquet", "findings.parquet", "summary.html", "reports", "spinners",
+                                 _SCREEN_JOURNAL, _SCREEN_JOURNAL + "-wal", _SCREEN_JOURNAL + "-shm",
+                                 _SCREEN_JOURNAL + "-journal", SCREEN_MARKER})
+_OUTPUT_TEMP = re.compile(r"(.+)\.tmp\d*$")  # a half-written output (NAME.tmpPID) of a killed run
+
+
+def _is_output_name(name: str) -> bool:
+    m = _OUTPUT_TEMP.fullmatch(name)
+    return name in SCREEN_OUTPUT_NAMES or (m is not None and m.group(1) in SCREEN_OUTPUT_NAMES)
 
 
 def is_screen_output(path: str | os.PathLike) -> bool:
@@ -877,10 +887,10 @@ def _walk(root: str, include: list[str], exclude: list[str],
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
         if not reldir and is_screen_output(dirpath):
-            # the walk starts in a screen's output (`--out` was given a folder that held the corpus): the run's own
-            # files are not documents, whatever else the folder holds
-            dirnames[:] = [d for d in dirnames if d not in SCREEN_OUTPUT_NAMES]
-            filenames = [f for f in filenames if f not in SCREEN_OUTPUT_NAMES]
+            # the walk starts in a screen's output (an older unspin let `--out` hold the corpus; files moved there):
+            # the run's own files are not documents, whatever else the folder holds
+            dirnames[:] = [d for d in dirnames if not _is_output_name(d)]
+            filenames = [f for f in filenames if not _is_output_name(f)]
         if exclude:
             dirnames[:] = [d for d in dirnames if not _matches(reldir + d, exclude)]
         for fn in sorted(filenames):
@@ -898,6 +908,24 @@ def _walk(root: str, include: list[str], exclude: list[str],
             yield path, _not_regular(path)
     for e in errors:
         yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
+
+
+def walk_enters(root: str | os.PathLike, path: str | os.PathLike, exclude=None) -> bool:
+    """Whether a walk of the directory `root` (iter_documents) would enter the directory `path` inside it: no
+    hidden folder, `exclude` match or screen output on the way (compared after resolving symbolic links)."""
+    root_real, real = os.path.realpath(root), os.path.realpath(path)
+    if real == root_real or os.path.commonpath([root_real, real]) != root_real:
+        return False
+    exc = _as_patterns(exclude)
+    rel = ""
+    here = root_real
+    for part in os.path.relpath(real, root_real).split(os.sep):
+        rel += part
+        here = os.path.join(here, part)
+        if part.startswith(".") or (exc and _matches(rel, exc)) or (here != real and is_screen_output(here)):
+            return False
+        rel += "/"
+    return True
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),

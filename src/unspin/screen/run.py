@@ -98,7 +98,7 @@ def screen(
     # as the command does: the corpus screen's first stage clears what it is sure of, unless `full`
     check_options = {"screen": not full, **(check_options or {})}
     out = Path(out_dir)
-    _refuse_out_as_input(inputs, out)
+    _refuse_out_as_input(inputs, out, exclude)
     store = Store(out)
     try:
         retried = store.forget_errors() if retry_errors else 0
@@ -398,25 +398,51 @@ def _warn_id_fields(rekeyed: dict, store: Store, warn: Callable[[str], None] | N
         warn(msg)
 
 
-def _refuse_out_as_input(inputs: list[str], out: Path) -> None:
-    """`--out` may lie inside an input directory (the walk skips it), but not be one: every output would sit
-    among the documents, and skipping the directory would skip the corpus."""
-    try:
-        here = out.stat()
-    except OSError:
-        return  # not there yet: then it is no input directory either
+def _refuse_out_as_input(inputs: list[str], out: Path, exclude=None) -> None:
+    """Refuse (OutIsInputError, before anything is written) an --out whose outputs would mix with documents:
+    - an input directory itself: every output would sit among the documents;
+    - a directory holding an input: the run's files land among the user's (overwriting any named alike), and the
+      marker makes later walks of a folder above skip it whole, documents included;
+    - a directory inside an input directory that already holds files of its own: the walk skips the output
+      directory, so they would silently not be screened;
+    - a directory that holds files named as the outputs but is no screen output: they would be overwritten.
+    `--out` inside an input directory, new or empty, is fine: the walk skips it."""
+    from ..readers import SCREEN_MARKER, SCREEN_OUTPUT_NAMES, is_screen_output, walk_enters
+
+    exists = out.is_dir()
+    real_out = os.path.realpath(out)
     for inp in inputs:
-        if inp == "-" or not os.path.isdir(inp):
+        if inp == "-":
             continue
-        st = os.stat(inp)
-        if (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino):
+        real = os.path.realpath(inp)
+        if real == real_out and os.path.isdir(inp):
             raise OutIsInputError(f"--out {out} is the input directory {inp} itself: its results, reports and "
                                   "summary would lie among the documents; write them elsewhere, e.g. to a "
                                   "subdirectory (folder walks skip the output directory)")
+        if real != real_out and os.path.commonpath([real_out, real]) == real_out:
+            raise OutIsInputError(
+                f"--out {out} contains the input {inp}: the run would write its results, reports and journal among "
+                f"your files (replacing any of the same names) and mark {out} as a screen's output, which folder "
+                f"walks skip whole - {inp} too, when a folder above is screened later; write them to a directory "
+                f"that holds no input, e.g. --out {os.path.join(str(out), 'screen-out')}")
+        if exists and os.path.isdir(inp) and not is_screen_output(out) and walk_enters(inp, out, exclude):
+            own = sorted(e.name for e in os.scandir(out) if not e.name.startswith("."))
+            if own:
+                shown = ", ".join(own[:3]) + (f" and {len(own) - 3} more" if len(own) > 3 else "")
+                raise OutIsInputError(
+                    f"--out {out} is a folder of the input directory {inp} and already holds files ({shown}): "
+                    "folder walks skip the output directory, so they would not be screened, and the run's files "
+                    "would be written among them; name a new or empty directory")
+    if exists and not is_screen_output(out):
+        taken = sorted(n for n in SCREEN_OUTPUT_NAMES - {SCREEN_MARKER} if os.path.lexists(out / n))
+        if taken:
+            raise OutIsInputError(
+                f"--out {out} already holds {', '.join(taken)} but is no unspin screen output (no {SCREEN_MARKER} "
+                "there): the run would overwrite them; name a new or empty directory, or move them away")
 
 
 class OutIsInputError(ValueError):
-    """--out names one of the input directories."""
+    """--out would mix the run's outputs with documents (see _refuse_out_as_input); the command exits with 2."""
 
 
 def consolidate(store: Store, out: Path, inputs: list[str], read_kw: dict, report_top: int) -> str:

@@ -139,11 +139,18 @@ def _safe(value):
 _TEMP_OF_PID = re.compile(r"\.tmp(\d+)$")
 
 
+_TEMP_HOMES = ("reports", "spinners")  # output-only folders; at the top only the outputs' own temporaries
+_TOP_TEMPS = ("results.parquet", "findings.parquet", "summary.html")
+
+
 def sweep_stale_temps(out_dir: Path) -> int:
     """Remove the half-written files (`NAME.tmpPID`) of runs that were killed before they could rename or delete
-    them (kill -9 during an export); a file of a process still running is left alone. Returns how many."""
+    them (kill -9 during an export); a file of a process still running is left alone. Only the names a run
+    writes: --out may hold other files. Returns how many."""
     n = 0
-    for path in list(out_dir.glob("*.tmp*")) + list(out_dir.glob("*/*.tmp*")):
+    paths = [p for name in _TOP_TEMPS for p in out_dir.glob(f"{name}.tmp*")]
+    paths += [p for home in _TEMP_HOMES for p in (out_dir / home).glob("*.tmp*")]
+    for path in paths:
         m = _TEMP_OF_PID.search(path.name)
         if m and int(m.group(1)) != os.getpid() and not process_alive(int(m.group(1))) and path.is_file():
             path.unlink(missing_ok=True)
