@@ -986,6 +986,7 @@ def test_an_out_that_would_mix_outputs_with_documents_is_refused_naming_both(tmp
     before = tree()
     refusals = [
         (["screen", str(corpus / "sub"), "--out", str(corpus)], f"--out {corpus} contains the input {corpus / 'sub'}"),
+        (["screen", str(corpus / "sub"), "--out", str(corpus)], f"e.g. --out {corpus / 'screen-out'}"),
         (["screen", str(corpus / "summary.html"), "--out", str(corpus)],
          f"--out {corpus} contains the input {corpus / 'summary.html'}"),
         (["screen", str(corpus), "--out", str(corpus / "sub")],

@@ -415,16 +415,20 @@ def _refuse_out_as_input(inputs: list[str], out: Path, exclude=None) -> None:
         if inp == "-":
             continue
         real = os.path.realpath(inp)
-        if real == real_out and os.path.isdir(inp):
+        if os.path.isdir(inp) and (real == real_out or (exists and os.path.samefile(inp, out))):  # bind mounts
             raise OutIsInputError(f"--out {out} is the input directory {inp} itself: its results, reports and "
                                   "summary would lie among the documents; write them elsewhere, e.g. to a "
                                   "subdirectory (folder walks skip the output directory)")
         if real != real_out and os.path.commonpath([real_out, real]) == real_out:
+            hint = "--out " + os.path.join(str(out), "screen-out")
+            real_hint = os.path.realpath(os.path.join(str(out), "screen-out"))
+            if any(i != "-" and os.path.commonpath([real_hint, os.path.realpath(i)]) == real_hint for i in inputs):
+                hint = "a new directory"
             raise OutIsInputError(
                 f"--out {out} contains the input {inp}: the run would write its results, reports and journal among "
                 f"your files (replacing any of the same names) and mark {out} as a screen's output, which folder "
                 f"walks skip whole - {inp} too, when a folder above is screened later; write them to a directory "
-                f"that holds no input, e.g. --out {os.path.join(str(out), 'screen-out')}")
+                f"that holds no input, e.g. {hint}")
         if exists and os.path.isdir(inp) and not is_screen_output(out) and walk_enters(inp, out, exclude):
             own = sorted(e.name for e in os.scandir(out) if not e.name.startswith("."))
             if own:
