@@ -77,7 +77,7 @@ def test_include_exclude_globs():
 
 def test_jsonl_rows_and_row_errors():
     docs = list(iter_documents([str(FIX / "rows.jsonl")], text_field="body", id_field="doc"))
-    assert len(docs) == 5 == count_documents([str(FIX / "rows.jsonl")])
+    assert len(docs) == 5 == count_documents([str(FIX / "rows.jsonl")], text_field="body", id_field="doc")
     ok = [d for d in docs if not d.error]
     assert [d.id.split("@")[0] for d in ok] == ["r1", "r2"]
     errs = {d.meta["row"]: d.error for d in docs if d.error}
@@ -98,18 +98,65 @@ def test_a_jsonl_id_field_missing_is_an_error_as_for_csv_and_parquet(tmp_path):
                     '{"text": "A row that lost its id."}\n')
     typo = list(iter_documents([str(rows)], id_field="nosuch"))
     assert len(typo) == 1 == count_documents([str(rows)], id_field="nosuch")
-    assert typo[0].error == (f"{rows}: line 1: no field 'nosuch' (fields: doi, text); use --id-field; the file "
-                             "was not read further")
+    assert typo[0].error == (f"{rows}: no field 'nosuch' in any JSON object of the file (fields of its first "
+                             "object: doi, text); use --id-field; the file was not read further")
     assert typo[0].id.startswith(f"{rows}@") and "row" not in typo[0].meta
     docs = list(iter_documents([str(rows)], id_field="doi"))
     assert [d.id.split("@")[0] for d in docs[:2]] == ["10.1/a", "10.1/b"] and not docs[0].error
-    assert docs[2].error == f"{rows}: line 3: no field 'doi' (fields: text); use --id-field"
+    assert docs[2].error == (f"{rows}: line 3: no field 'doi' for --id-field (its fields: text), though other lines "
+                             "of the file have it")
     assert count_documents([str(rows)], id_field="doi") == 3
     # the other formats, for comparison: one error for the file
     csv_file = tmp_path / "rows.csv"
     csv_file.write_text("doi,text\n10.1/a,Rain fell all day.\n")
     (bad,) = iter_documents([str(csv_file)], id_field="nosuch")
     assert "no column 'nosuch'" in bad.error and "--id-field" in bad.error
+
+
+def test_a_misspelt_text_field_is_one_error_for_the_file_in_every_row_format(tmp_path):
+    """Regression: a JSONL file read with a misspelt --text-field gave one error row per line (a 100,000-line file:
+    100,000 identical errors), where CSV and Parquet give one for the file, as a misspelt --id-field does."""
+    import pandas as pd
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "abstract": "Rain fell all day."}\n'
+                    '{"doi": "10.1/b", "abstract": "Snow fell all night."}\n'
+                    "\n"
+                    '{"doi": "10.1/c", "abstract": "Wind blew at dawn."}\n')
+    (bad,) = iter_documents([str(rows)], text_field="abstrcat")
+    assert bad.error == (f"{rows}: no field 'abstrcat' in any JSON object of the file (fields of its first object: "
+                         "doi, abstract); use --text-field; the file was not read further")
+    assert "row" not in bad.meta and count_documents([str(rows)], text_field="abstrcat") == 1
+    # both flags wrong: one error naming both
+    (both,) = iter_documents([str(rows)], text_field="abstrcat", id_field="DOI")
+    assert "'abstrcat' for --text-field nor 'DOI' for --id-field" in both.error
+    assert count_documents([str(rows)], text_field="abstrcat", id_field="DOI") == 1
+    # a file-level error is named by what is wrong: another misspelling is another error row
+    assert both.id != bad.id and both.id.startswith(f"{rows}@")
+    # a row that lacks the field while the others have it is an error for its line only, wherever it is
+    rows.write_text('{"doi": "10.1/a", "title": "Only a title"}\n'
+                    '{"doi": "10.1/b", "abstract": "Snow fell all night."}\n')
+    docs = list(iter_documents([str(rows)], text_field="abstract", id_field="doi"))
+    assert docs[0].error == (f"{rows}: line 1: no field 'abstract' for --text-field (its fields: doi, title), though "
+                             "other lines of the file have it")
+    assert docs[1].text == "Snow fell all night." and docs[1].id.startswith("10.1/b@")
+    assert count_documents([str(rows)], text_field="abstract", id_field="doi") == 2
+    # a file without a single object is no misspelt field: its lines are what is wrong
+    rows.write_text("not json\n[1, 2]\n")
+    assert [d.error.split(": ", 1)[1] for d in iter_documents([str(rows)], text_field="abstract")] == [
+        "line 1: invalid JSON (Expecting value at column 1)", "line 2: expected a JSON object, got list"]
+    # CSV and Parquet: one error for the file as before, naming both flags when both are wrong
+    table = tmp_path / "rows.csv"
+    table.write_text("doi,abstract\n10.1/a,Rain fell all day.\n10.1/b,Snow fell all night.\n")
+    pqt = tmp_path / "rows.parquet"
+    pd.DataFrame({"doi": ["10.1/a", "10.1/b"], "abstract": ["Rain fell all day.", "Snow fell."]}).to_parquet(pqt)
+    for f in (table, pqt):
+        (one,) = iter_documents([str(f)], text_field="abstrcat")
+        assert one.error == f"{f}: no column 'abstrcat' (columns: doi, abstract); use --text-field"
+        assert count_documents([str(f)], text_field="abstrcat") == 1
+        (two,) = iter_documents([str(f)], text_field="abstrcat", id_field="DOI")
+        assert two.error == (f"{f}: no column 'abstrcat' for --text-field nor 'DOI' for --id-field (columns: doi, "
+                             "abstract)")
 
 
 def test_csv_and_parquet_rows(tmp_path):
@@ -311,6 +358,26 @@ def test_unlistable_directory_is_an_error_document(tmp_path, monkeypatch):
     errs = [d.error for d in docs if d.error]
     assert errs == [f"{tmp_path / 'locked'}: cannot list directory: Permission denied"]
     assert [Path(d.source).name for d in docs if not d.error] == ["ok.txt"]
+
+
+def test_walk_enters_says_which_folders_a_walk_reads(tmp_path):
+    """What `unspin screen` asks before writing into a folder inside an input directory: would the walk read it?"""
+    from unspin.readers import SCREEN_MARKER, walk_enters
+
+    for d in ("a/b", ".hidden/c", "skip/d", "old-out/e"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "old-out" / SCREEN_MARKER).write_text("")
+    assert walk_enters(tmp_path, tmp_path / "a" / "b") and walk_enters(tmp_path, tmp_path / "a")
+    assert not walk_enters(tmp_path, tmp_path / ".hidden" / "c")
+    assert walk_enters(tmp_path, tmp_path / "skip" / "d") and not walk_enters(tmp_path, tmp_path / "skip" / "d",
+                                                                              exclude="skip")
+    assert not walk_enters(tmp_path, tmp_path / "old-out" / "e")  # inside another screen's output
+    assert not walk_enters(tmp_path, tmp_path) and not walk_enters(tmp_path / "a", tmp_path / "skip")
+    # the walk it mirrors
+    for d in ("a/b", ".hidden/c", "skip/d", "old-out/e"):
+        (tmp_path / d / "x.txt").write_text("A file in the folder.")
+    read = {str(Path(d.source).parent.relative_to(tmp_path)) for d in iter_documents([str(tmp_path)], exclude="skip")}
+    assert read == {"a/b"}
 
 
 def test_deeply_nested_json_is_an_error_row_not_a_recursion_crash(tmp_path):

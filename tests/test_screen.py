@@ -106,6 +106,11 @@ def test_error_rows_timeout_crash_and_the_run_goes_on(tmp_path):
     (d / "f-latin1.txt").write_bytes("na\u00efve caf\u00e9".encode("latin-1"))
     (d / "g-empty.txt").write_text("")
     (d / "h-good.txt").write_text("Another fine document with profound learning inside it for the test.")
+    # decoding f-latin1.txt weighs words by frequency: build that table (1-2 s, in this test's fresh cache) before the
+    # workers fork, not inside the document's 1.5 s, or that document times out too on a busy machine
+    from unspin.knowledge.frequency import zipf
+
+    zipf("cafe")
     o = run([d], tmp_path / "out", timeout=1.5, jobs=2)
     assert o.screened == 8 and o.restarts == 2  # one for the timeout, one for the crash
     r = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("source")
@@ -415,8 +420,14 @@ def test_a_killed_runs_half_written_files_are_swept_on_the_next_run(tmp_path):
     mine.write_bytes(b"busy")
     keep = out / "notes.tmp"  # not ours
     keep.write_text("x")
+    # nor files of a dead process's number that the run never writes: --out may hold other files
+    (out / "notes").mkdir()
+    others = [out / f"draft.tmp{dead_pid}", out / "notes" / f"draft.tmp{dead_pid}"]
+    for p in others:
+        p.write_text("someone's draft")
     Store(out).close()
     assert not any(p.exists() for p in stale) and mine.exists() and keep.exists()
+    assert all(p.read_text() == "someone's draft" for p in others)
 
 
 def test_the_library_screens_with_the_cascade_as_the_command_does(tmp_path):
@@ -514,6 +525,51 @@ def test_a_file_that_reads_differently_now_replaces_its_earlier_error_row(tmp_pa
     assert len(pd.read_parquet(out / "results.parquet")) == 6
 
 
+def test_a_directory_that_can_be_listed_now_replaces_its_cannot_list_error_row(tmp_path, monkeypatch):
+    """Regression: a folder that could not be listed (permission denied) left its "cannot list directory" error row
+    for good: a later run that lists it screened its files and kept the stale error beside them. A directory the
+    run lists is read again to the end, as a file is; so is an input folder that was missing."""
+    import os
+
+    corpus = tmp_path / "corpus"
+    locked = corpus / "locked"
+    (locked / "deep").mkdir(parents=True)
+    (corpus / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (locked / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    (locked / "deep" / "c.txt").write_text("The bakery on the corner sells fresh bread every morning.")
+    late = tmp_path / "late"  # an input folder that does not exist yet
+    real_scandir = os.scandir
+
+    def denied(path="."):  # root is not stopped by chmod: refuse the listing as the kernel would
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        m.setattr(os, "scandir", denied)
+        first = run([corpus, late], out)
+    r = pd.read_parquet(out / "results.parquet")
+    assert (first.screened, first.errors) == (3, 2)
+    assert sorted(r["error"].dropna()) == sorted([f"{late}: no such file or directory",
+                                                  f"{locked}: cannot list directory: Permission denied"])
+    # still unlistable: the error row stays, nothing is screened again
+    with monkeypatch.context() as m:
+        m.setattr(os, "scandir", denied)
+        same = run([corpus, late], out)
+    assert (same.screened, same.skipped, same.errors, same.replaced_errors) == (0, 3, 2, 0)
+    # listable now, and the missing folder made: their documents take the error rows' places
+    late.mkdir()
+    (late / "d.txt").write_text("Researchers used profound learning to sort the photographs of birds.")
+    fixed = run([corpus, late], out)
+    assert (fixed.screened, fixed.errors, fixed.replaced_errors, fixed.total_documents) == (3, 0, 2, 4)
+    r = pd.read_parquet(out / "results.parquet")
+    assert r["error"].isna().all() and r["id"].is_unique
+    assert sorted(Path(s).name for s in r["source"]) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    again = run([corpus, late], out)
+    assert (again.screened, again.skipped, again.total_documents, again.replaced_errors) == (0, 4, 4, 0)
+
+
 def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
     """Regression: JSONL rows fell back to path#row ids under a misspelt --id-field; rerun with the flag fixed, every
     row was screened again under its new id (each document twice)."""
@@ -527,6 +583,114 @@ def test_a_misspelt_jsonl_id_field_then_fixed_screens_each_row_once(tmp_path):
     assert (second.screened, second.total_documents, second.errors, second.replaced_errors) == (2, 2, 0, 1)
     r = pd.read_parquet(out / "results.parquet")
     assert sorted(i.split("@")[0] for i in r["id"]) == ["10.1/a", "10.1/b"]
+
+
+def test_a_misspelt_text_field_is_one_error_row_for_the_file_and_fixing_it_replaces_that_row(tmp_path):
+    """Regression: a JSONL file screened with a misspelt --text-field gave one error row per line; it is one error row
+    naming the file and the field, and the run with the flag fixed replaces it by the file's rows."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(f'{{"doi": "10.1/{i}", "abstract": "Line {i} on counterfeit consciousness."}}\n'
+                            for i in range(50)))
+    out = tmp_path / "out"
+    first = run([rows], out, text_field="abstrcat", id_field="doi")
+    assert (first.total_documents, first.errors, first.exit_code) == (1, 1, 4)
+    (err,) = pd.read_parquet(out / "results.parquet")["error"]
+    assert err.startswith(f"{rows}: no field 'abstrcat' in any JSON object") and "--text-field" in err
+    # another misspelling: the row says what is wrong now, not what was wrong before
+    run([rows], out, text_field="abstract", id_field="DIO")
+    (err,) = pd.read_parquet(out / "results.parquet")["error"]
+    assert "'DIO'" in err and "--id-field" in err and "abstrcat" not in err
+    fixed = run([rows], out, text_field="abstract", id_field="doi")
+    assert (fixed.screened, fixed.total_documents, fixed.errors, fixed.replaced_errors) == (50, 50, 0, 1)
+
+
+def test_another_id_field_gives_the_files_results_new_ids_instead_of_screening_them_twice(tmp_path):
+    """Regression: rerun with another --id-field, a JSONL or CSV file was screened again under the new ids and its
+    results under the old ones stayed: each document twice. The journal records the id field each row file was
+    screened with; a run with another one gives those results the new ids (same rows, same text: not screened
+    again), says so in a warning, and each row is in the results once."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "pmid": "7", "text": "Line one on counterfeit consciousness."}\n'
+                    '{"doi": "10.1/b", "pmid": "8", "text": "The harbour reopened on Tuesday."}\n'
+                    '{"doi": "10.1/c", "pmid": "9", "text": "Profound learning sorted the bird photographs."}\n')
+    table = tmp_path / "rows.csv"
+    table.write_text("doi,text\n10.1/d,The bakery opens early on Sundays.\n10.1/e,Huge information everywhere.\n")
+    out = tmp_path / "out"
+    said: list[str] = []
+
+    def results():
+        r = pd.read_parquet(out / "results.parquet")
+        f = pd.read_parquet(out / "findings.parquet")
+        assert r["id"].is_unique and set(f["doc_id"]) <= set(r["id"])
+        return sorted(i.split("@")[0] for i in r["id"]), sorted(f["doc_id"].str.split("@").str[0])
+
+    first = run([rows, table], out, warn=said.append)
+    assert (first.screened, first.total_documents) == (5, 5) and not said
+    keys, finding_keys = results()
+    assert keys == sorted([f"{rows}#1", f"{rows}#2", f"{rows}#3", f"{table}#1", f"{table}#2"])
+    assert finding_keys == sorted([f"{rows}#1", f"{rows}#3", f"{table}#2"])
+    second = run([rows, table], out, id_field="doi", warn=said.append)
+    assert (second.screened, second.skipped, second.total_documents, second.rekeyed) == (0, 5, 5, 5)
+    assert results() == (["10.1/a", "10.1/b", "10.1/c", "10.1/d", "10.1/e"], ["10.1/a", "10.1/c", "10.1/e"])
+    (msg,) = said
+    assert f"{rows}: no --id-field (path#row ids) before, --id-field doi now" in msg
+    assert f"{table}: no --id-field (path#row ids) before, --id-field doi now" in msg and "5 results given" in msg
+    # the same command again: silent, nothing to do
+    assert run([rows, table], out, id_field="doi", warn=said.append).screened == 0 and len(said) == 1
+    # a misspelt new field: the file is one error row, and the results made under doi stay as they are
+    typo = run([rows], out, id_field="DOI", warn=said.append)
+    assert (typo.rekeyed, typo.errors, typo.total_documents) == (0, 1, 6) and len(said) == 1
+    fixed = run([rows, table], out, id_field="doi", warn=said.append)
+    assert (fixed.screened, fixed.replaced_errors, fixed.total_documents, fixed.errors) == (0, 1, 5, 0)
+    # a row without the new field: its result goes, the row is once in the results, as its error
+    rows.write_text(rows.read_text().replace('"pmid": "8", ', ""))
+    by_pmid = run([rows], out, id_field="pmid", warn=said.append)
+    assert (by_pmid.screened, by_pmid.rekeyed, by_pmid.errors) == (1, 2, 1)
+    assert "--id-field doi before, --id-field pmid now" in said[-1] and "1 result dropped" in said[-1]
+    r = pd.read_parquet(out / "results.parquet")
+    assert r["id"].is_unique and len(r) == 5
+    assert sorted(r.loc[r["source"] == str(rows), "id"].str.split("@").str[0]) == sorted(["7", "9", f"{rows}#2"])
+    assert r.loc[r["id"].str.startswith(f"{rows}#2@"), "error"].str.contains("no field 'pmid'").all()
+
+
+def test_two_rows_that_swap_ids_under_the_other_id_field_keep_their_results(tmp_path):
+    """Ids are the key and the text's hash: the same text under two rows whose id fields are crossed swap ids; the
+    renaming goes through temporary ids, so neither result is lost to the other."""
+    rows = tmp_path / "rows.jsonl"
+    same = "Counterfeit consciousness and huge information, twice over."
+    rows.write_text(f'{{"x": "p", "y": "q", "text": "{same}"}}\n{{"x": "q", "y": "p", "text": "{same}"}}\n')
+    out = tmp_path / "out"
+    assert run([rows], out, id_field="x").screened == 2
+    before = pd.read_parquet(out / "findings.parquet")
+    swapped = run([rows], out, id_field="y", warn=lambda m: None)
+    assert (swapped.screened, swapped.rekeyed, swapped.total_documents) == (0, 2, 2)
+    after = pd.read_parquet(out / "findings.parquet")
+    assert len(after) == len(before) == 4 and sorted(after["doc_id"]) == sorted(before["doc_id"])
+
+
+def test_a_result_made_under_the_other_id_field_replaces_an_error_row_under_the_new_id(tmp_path):
+    """Journal holding a row's result under its path#row id and an error row (a timeout, say) under its doi id: read
+    with --id-field doi, the row is kept once, as its result, under the doi id."""
+    from unspin.readers import iter_documents
+    from unspin.screen.store import Store
+    from unspin.screen.work import error_row
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "text": "A note on counterfeit consciousness for the bulletin."}\n')
+    (plain,) = iter_documents([str(rows)])
+    (by_doi,) = iter_documents([str(rows)], id_field="doi")
+    out = tmp_path / "out"
+    assert run([rows], out).screened == 1
+    store = Store(out)
+    try:
+        store.commit([(0, error_row(by_doi, f"{rows}: timed out after 1 s (document {by_doi.id})"), [])])
+    finally:
+        store.close()
+    o = run([rows], out, id_field="doi", warn=lambda m: None)
+    assert (o.screened, o.rekeyed, o.errors, o.total_documents) == (0, 1, 0, 1)
+    (r,) = pd.read_parquet(out / "results.parquet").to_dict("records")
+    assert r["id"] == by_doi.id != plain.id and r["verdict"] == "spun"
+    assert set(pd.read_parquet(out / "findings.parquet")["doc_id"]) == {by_doi.id}
 
 
 def test_a_rerun_with_other_settings_warns_and_goes_on(corpus, tmp_path, monkeypatch, capsys):
@@ -774,18 +938,102 @@ def test_a_missing_file_that_turns_up_empty_reports_what_is_wrong_now(tmp_path, 
 
 
 def test_a_walk_that_starts_in_a_screen_output_leaves_the_runs_own_files_out(tmp_path):
-    """`unspin screen corpus/sub --out corpus` makes the corpus folder a screen output; screening `corpus` later
-    screened its results.parquet, findings.parquet, summary.html and reports as documents."""
+    """A folder holding a corpus and a screen's output (`unspin screen corpus/sub --out corpus`, which unspin now
+    refuses, or files moved there): screening `corpus` screened its results.parquet, findings.parquet,
+    summary.html and reports as documents. The run's own files are left out, even with --include '*'."""
+    import os
+    import shutil
+
     from unspin.readers import count_documents, iter_documents
 
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)
     (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
     (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
-    run([corpus / "sub"], corpus)
-    assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir()
+    elsewhere = tmp_path / "elsewhere"
+    run([corpus / "sub"], elsewhere, learn_spinners=True)
+    (elsewhere / "state.sqlite-wal").write_bytes(b"\x00wal")  # as a killed run leaves them
+    (elsewhere / f"results.parquet.tmp{os.getpid()}").write_bytes(b"half")
+    for entry in elsewhere.iterdir():
+        shutil.move(str(entry), str(corpus / entry.name))
+    assert (corpus / "summary.html").is_file() and (corpus / "reports").is_dir() and (corpus / "spinners").is_dir()
     found = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True))
     assert found == ["a.txt", "b.txt"] and count_documents([str(corpus)]) == 2
+    every = sorted(Path(d.source).name for d in iter_documents([str(corpus)], lazy=True, include="*"))
+    assert every == ["a.txt", "b.txt"]
+
+
+def test_an_out_that_would_mix_outputs_with_documents_is_refused_naming_both(tmp_path, monkeypatch, capsys):
+    """`--out` holding an input (`unspin screen corpus/sub --out corpus`) wrote the run's files among the corpus and
+    marked it a screen output, so a later screen of the folder above skipped the whole corpus; and the start of
+    every run deleted files named like NAME.tmp<number> in any folder of --out, inputs included. `--out` inside an
+    input folder that already held documents screened none of them (the walk skips the output directory). Both
+    are refused with exit code 2 before anything is written; so is an --out holding files named as the outputs."""
+    import unspin
+    from unspin.cli import main
+
+    monkeypatch.setattr(unspin, "check", fake_check)
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (corpus / "sub" / "draft.tmp999999999").write_text("a draft an editor left")
+    (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    (corpus / "summary.html").write_text("<p>The editor's own summary page.</p>")
+
+    def tree():
+        return {str(p.relative_to(tmp_path)): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+
+    before = tree()
+    refusals = [
+        (["screen", str(corpus / "sub"), "--out", str(corpus)], f"--out {corpus} contains the input {corpus / 'sub'}"),
+        (["screen", str(corpus / "sub"), "--out", str(corpus)], f"e.g. --out {corpus / 'screen-out'}"),
+        (["screen", str(corpus / "summary.html"), "--out", str(corpus)],
+         f"--out {corpus} contains the input {corpus / 'summary.html'}"),
+        (["screen", str(corpus), "--out", str(corpus / "sub")],
+         f"--out {corpus / 'sub'} is a folder of the input directory {corpus} and already holds files (a.txt, "
+         "draft.tmp999999999)"),
+        (["screen", str(corpus / "sub"), "--out", str(corpus.parent)], f"contains the input {corpus / 'sub'}"),
+    ]
+    for argv, msg in refusals:
+        assert main(argv + ["-q", "--jobs", "1"]) == 2, argv
+        err = capsys.readouterr().err
+        assert msg in err, err
+    assert tree() == before and not (corpus / ".unspin-screen").exists()
+    # a folder of someone else's files named as the outputs (an app's state.sqlite) is not written over either
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "state.sqlite").write_bytes(b"SQLite format 3\x00 someone else's database")
+    assert main(["screen", str(corpus / "b.txt"), "--out", str(app), "-q", "--jobs", "1"]) == 2
+    assert "already holds state.sqlite but is no unspin screen output" in capsys.readouterr().err
+    assert (app / "state.sqlite").read_bytes().endswith(b"someone else's database")
+    assert sorted(p.name for p in app.iterdir()) == ["state.sqlite"]
+
+
+def test_an_out_inside_an_input_folder_beside_documents_is_harmless(tmp_path):
+    """`unspin screen corpus --out corpus/sub/results`, with documents in corpus/sub: every document is screened once,
+    no output is ever screened (reruns find nothing new, even with --include '*'), and no input is touched."""
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "a.txt").write_text("The harbour reopened on Tuesday after the storm had passed.")
+    (corpus / "sub" / "c.txt").write_text("Researchers used profound learning to sort the photographs of birds.")
+    (corpus / "sub" / "draft.tmp999999999").write_text("a draft an editor left")
+    (corpus / "b.txt").write_text("A short note on counterfeit consciousness for the weekly bulletin.")
+    out = corpus / "sub" / "results"
+
+    def inputs():
+        return {str(p): p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file() and out not in p.parents}
+
+    before = inputs()
+    first = run([corpus], out, learn_spinners=True)
+    assert (first.screened, first.total_documents, first.errors) == (3, 3, 0)
+    assert (out / "summary.html").is_file() and (out / "reports").is_dir()
+    for kw in ({}, {"include": "*"}, {}):
+        again = run([corpus], out, **kw)
+        assert again.screened == (1 if kw else 0)  # --include '*' reads the draft, never an output
+        r = pd.read_parquet(out / "results.parquet")
+        assert r["id"].is_unique and not r["source"].str.startswith(str(out)).any()
+    assert sorted(Path(p).name for p in r["source"]) == ["a.txt", "b.txt", "c.txt", "draft.tmp999999999"]
+    assert inputs() == before
 
 
 def test_the_phrase_table_groups_a_phrase_with_and_without_the_article_it_took_in(tmp_path):

@@ -3,7 +3,7 @@
 Shared by `unspin screen` and `unspin trace`. Public, stable API:
 
     iter_documents(inputs, *, text_field="text", id_field=None, include=None, exclude=None, lazy=False,
-                   skip_ids=None) -> Iterator[Document]
+                   skip_ids=None, encoding=None, skip_dirs=None, walked=None) -> Iterator[Document]
         Every document of every input, in a deterministic order. Never raises for a bad document: a document
         that cannot be read is yielded with `error` set (a message naming the file and what is wrong) and
         `text=None` (decompression-bomb PDFs and .docx files, HTML nested more than HTML_MAX_DEPTH elements
@@ -20,8 +20,9 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
             directories of `unspin screen` (is_screen_output) and `skip_dirs` are not entered;
           - "-": standard input, read as one plain-text document.
         `text_field` / `id_field` name the columns (keys) of row formats (JSONL, CSV, Parquet). A CSV or
-        Parquet file without such a column, or a JSONL file whose first object lacks `id_field`, is one error
-        document for the file; a later JSONL object without `id_field` is an error document for its line.
+        Parquet file without such a column, or a JSONL file none of whose objects has such a key, is one error
+        document for the file (named by the file and the error); a JSONL object without a key other lines have
+        is an error document for its line.
         `lazy=True` defers text extraction of whole-file documents (PDF, HTML, ...): they are yielded with
         `pending=True` and their raw bytes; call `doc.load()` (e.g. in a worker process) to extract.
         Ids do not depend on `lazy`. `skip_ids` (a container of ids) drops those documents before any
@@ -34,6 +35,8 @@ Shared by `unspin screen` and `unspin trace`. Public, stable API:
     count_documents(inputs, ...) -> int | None - a cheap count of what iter_documents would yield (None for
                                                 stdin), for progress bars.
     is_screen_output(dir) -> bool             - whether a directory is an `unspin screen` output (SCREEN_MARKER).
+    walk_enters(root, dir, exclude=None) -> bool - whether a walk of `root` would enter `dir` (not hidden, excluded
+                                                or inside a screen output on the way).
     ReadError, FORMATS (suffix -> format name).
     safe_str(s) -> str                        - `s` with surrogates shown as \\xNN / \\uNNNN escapes (encodable
                                                 as UTF-8; error messages and ids are kept this way).
@@ -70,6 +73,7 @@ __all__ = [
     "extract_text",
     "safe_str",
     "is_screen_output",
+    "walk_enters",
     "SCREEN_MARKER",
 ]
 
@@ -616,8 +620,18 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                        meta={"format": "jsonl"})
         return
     label = "UTF-8" if codec == "utf-8-sig" else codec
-    first = True  # the first JSON object stands for the file, as a CSV header or a Parquet schema does
+    wanted = [(text_field, "--text-field")] + ([(id_field, "--id-field")] if id_field else [])
     with fh:
+        # a field no object of the file has is a misspelt flag: one error for the file, as a CSV header or a
+        # Parquet schema without the column gives, not one per line
+        missing, first_keys = _jsonl_missing_fields(fh, codec, [name for name, _ in wanted])
+        if missing:
+            lacking = [(name, opt) for name, opt in wanted if name in missing]
+            yield _field_error(path, "jsonl", _missing_message(path, lacking, "field", first_keys,
+                                                               " in any JSON object of the file",
+                                                               "; the file was not read further"))
+            return
+        fh.seek(0)
         for lineno, start, line, text in _jsonl_lines(fh, codec):
             meta = {"format": "jsonl", "row": lineno}
             if isinstance(text, UnicodeDecodeError):
@@ -640,42 +654,60 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
                                error=f"{path}: line {lineno}: expected a JSON object, got {type(obj).__name__}")
                 continue
-            if id_field and id_field not in obj:
-                # no silent fallback to path#row ids: fixing the flag would screen every row again under new ids.
-                # A misspelt flag (the first object lacks the field) is one error for the file, as for CSV/Parquet
+            lacking = [(name, opt) for name, opt in wanted if name not in obj]
+            if lacking:
+                # other lines have these fields (else the file was refused above): this line alone is wrong. No
+                # fallback to a path#row id: fixing the line would screen it again under a new id
                 keys = ", ".join(list(obj)[:10])
-                if first:
-                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "jsonl"},
-                                   error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use "
-                                   "--id-field; the file was not read further")
-                    return
+                names = " nor ".join(f"{name!r} for {opt}" for name, opt in lacking)
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: no field {id_field!r} (fields: {keys}); use --id-field")
-                continue
-            first = False
-            if text_field not in obj:
-                keys = ", ".join(list(obj)[:10])
-                yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: no field {text_field!r} (fields: {keys}); "
-                               f"use --text-field")
+                               error=f"{path}: line {lineno}: no field {names} (its fields: {keys}), though other "
+                               f"lines of the file have {'it' if len(lacking) == 1 else 'them'}")
                 continue
             rid = obj.get(id_field) if id_field else None
             yield _row_doc(path, lineno, "jsonl", obj[text_field], rid, text_field, id_field, _reported(codec))
 
 
-def _jsonl_first_object_lacks(path: str, field: str) -> bool:
-    """Whether the first JSON object of a JSONL file lacks `field` (lines that are no object are passed over)."""
-    with open(path, "rb") as fh:
-        for *_, text in _jsonl_lines(fh, _row_file_codec(fh, path, None)):
-            if not isinstance(text, str) or not text.strip(_BLANK):
-                continue
-            try:
-                obj = json.loads(text)
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(obj, dict):
-                return field not in obj
-    return False
+def _jsonl_missing_fields(fh, codec: str, fields: list[str]) -> tuple[set[str], list[str]]:
+    """The `fields` no JSON object of the file has, and the keys of its first object (lines that are no object are
+    passed over). Reads only until every field was seen (usually line 1); a file without any object lacks
+    nothing (its lines are errors of their own)."""
+    missing, first_keys = set(fields), None
+    for *_, text in _jsonl_lines(fh, codec):
+        if not isinstance(text, str) or not text.strip(_BLANK):
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(obj, dict):
+            if first_keys is None:
+                first_keys = list(obj)
+            missing -= obj.keys()
+            if not missing:
+                break
+    return (missing if first_keys is not None else set()), first_keys or []
+
+
+def _missing_message(path: str, lacking: list[tuple[str, str]], kind: str, have: list[str], where: str = "",
+                     tail: str = "") -> str:
+    """The file-level error for fields (`kind`: field, column) the file lacks: which flag names each, what the file
+    has instead."""
+    shown = ", ".join(have[:20])
+    has = f"fields of its first object: {shown}" if kind == "field" else f"{kind}s: {shown}"
+    if len(lacking) == 1:
+        (name, opt), = lacking
+        return f"{path}: no {kind} {name!r}{where} ({has}); use {opt}{tail}"
+    names = " nor ".join(f"{name!r} for {opt}" for name, opt in lacking)
+    return f"{path}: no {kind} {names}{where} ({has}){tail}"
+
+
+def _field_error(path: str, fmt: str, message: str) -> Document:
+    """A file-level error of a row file that depends on the flags (a missing field): named by the file and the
+    error, so a rerun that meets another problem (another misspelt field) replaces the row instead of keeping a
+    message that no longer holds."""
+    return Document(id=f"{path}@{_hash((_file_hash(path) + chr(0) + message).encode('utf-8', 'surrogateescape'))}",
+                    source=path, meta={"format": fmt}, error=message)
 
 
 def _file_hash(path: str) -> str:
@@ -729,11 +761,11 @@ def _iter_csv(path: str, text_field: str, id_field: str | None, encoding: str | 
                                error=f"{path}: the header is not valid {label} (byte {bad}); name the file's "
                                "encoding with --encoding")
                 return
-            for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
-                if col and col not in fields:
-                    yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "csv"},
-                                   error=f"{path}: no column {col!r} (columns: {', '.join(fields[:20])}); use {opt}")
-                    return
+            lacking = [(col, opt) for col, opt in ((text_field, "--text-field"), (id_field, "--id-field"))
+                       if col and col not in fields]
+            if lacking:
+                yield _field_error(path, "csv", _missing_message(path, lacking, "column", fields))
+                return
             for row, rec in enumerate(reader, 1):
                 text, rid = rec.get(text_field), rec.get(id_field) if id_field else None
                 if (bad := _undecodable((text, rid))) is not None:
@@ -765,11 +797,11 @@ def _iter_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[
                        error=f"{path}: not a readable Parquet file ({type(e).__name__}: {e})")
         return
     names = pf.schema_arrow.names
-    for col, opt in ((text_field, "--text-field"), (id_field, "--id-field")):
-        if col and col not in names:
-            yield Document(id=f"{path}@{_file_hash(path)}", source=path, meta={"format": "parquet"},
-                           error=f"{path}: no column {col!r} (columns: {', '.join(names[:20])}); use {opt}")
-            return
+    lacking = [(col, opt) for col, opt in ((text_field, "--text-field"), (id_field, "--id-field"))
+               if col and col not in names]
+    if lacking:
+        yield _field_error(path, "parquet", _missing_message(path, lacking, "column", names))
+        return
     cols = [text_field] + ([id_field] if id_field and id_field != text_field else [])
     row = 0
     try:
@@ -808,8 +840,15 @@ def _matches(rel: str, patterns: list[str]) -> bool:
 SCREEN_MARKER = ".unspin-screen"  # the file `unspin screen` keeps in its --out directory (and locks while it runs)
 _SCREEN_JOURNAL = "state.sqlite"
 # what a screen writes in its --out directory (screen/run.py): never documents
-SCREEN_OUTPUT_NAMES = frozenset({"results.parquet", "findings.parquet", "summary.html", "reports", _SCREEN_JOURNAL,
-                                 SCREEN_MARKER})
+SCREEN_OUTPUT_NAMES = frozenset({"results.parquet", "findings.parquet", "summary.html", "reports", "spinners",
+                                 _SCREEN_JOURNAL, _SCREEN_JOURNAL + "-wal", _SCREEN_JOURNAL + "-shm",
+                                 _SCREEN_JOURNAL + "-journal", SCREEN_MARKER})
+_OUTPUT_TEMP = re.compile(r"(.+)\.tmp\d*$")  # a half-written output (NAME.tmpPID) of a killed run
+
+
+def _is_output_name(name: str) -> bool:
+    m = _OUTPUT_TEMP.fullmatch(name)
+    return name in SCREEN_OUTPUT_NAMES or (m is not None and m.group(1) in SCREEN_OUTPUT_NAMES)
 
 
 def is_screen_output(path: str | os.PathLike) -> bool:
@@ -831,9 +870,12 @@ def _dir_identity(path: str) -> tuple[int, int] | None:
 
 
 def _walk(root: str, include: list[str], exclude: list[str],
-          skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
+          skip: frozenset[tuple[int, int]] = frozenset(),
+          walked: set[str] | None = None) -> Iterator[tuple[str, str | None]]:
     errors: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append):
+        if walked is not None:  # listed now: an earlier "cannot list directory" no longer holds
+            walked.add(dirpath)
         while errors:
             e = errors.pop(0)
             yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
@@ -845,10 +887,10 @@ def _walk(root: str, include: list[str], exclude: list[str],
         reldir = os.path.relpath(dirpath, root)
         reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
         if not reldir and is_screen_output(dirpath):
-            # the walk starts in a screen's output (`--out` was given a folder that held the corpus): the run's own
-            # files are not documents, whatever else the folder holds
-            dirnames[:] = [d for d in dirnames if d not in SCREEN_OUTPUT_NAMES]
-            filenames = [f for f in filenames if f not in SCREEN_OUTPUT_NAMES]
+            # the walk starts in a screen's output (an older unspin let `--out` hold the corpus; files moved there):
+            # the run's own files are not documents, whatever else the folder holds
+            dirnames[:] = [d for d in dirnames if not _is_output_name(d)]
+            filenames = [f for f in filenames if not _is_output_name(f)]
         if exclude:
             dirnames[:] = [d for d in dirnames if not _matches(reldir + d, exclude)]
         for fn in sorted(filenames):
@@ -866,6 +908,24 @@ def _walk(root: str, include: list[str], exclude: list[str],
             yield path, _not_regular(path)
     for e in errors:
         yield e.filename or root, f"{e.filename or root}: cannot list directory: {e.strerror or e}"
+
+
+def walk_enters(root: str | os.PathLike, path: str | os.PathLike, exclude=None) -> bool:
+    """Whether a walk of the directory `root` (iter_documents) would enter the directory `path` inside it: no
+    hidden folder, `exclude` match or screen output on the way (compared after resolving symbolic links)."""
+    root_real, real = os.path.realpath(root), os.path.realpath(path)
+    if real == root_real or os.path.commonpath([root_real, real]) != root_real:
+        return False
+    exc = _as_patterns(exclude)
+    rel = ""
+    here = root_real
+    for part in os.path.relpath(real, root_real).split(os.sep):
+        rel += part
+        here = os.path.join(here, part)
+        if part.startswith(".") or (exc and _matches(rel, exc)) or (here != real and is_screen_output(here)):
+            return False
+        rel += "/"
+    return True
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
@@ -895,13 +955,14 @@ def _skip_set(skip_dirs) -> frozenset[tuple[int, int]]:
 
 
 def _iter_paths(inputs: Iterable[str], include: list[str], exclude: list[str],
-                skip: frozenset[tuple[int, int]] = frozenset()) -> Iterator[tuple[str, str | None]]:
+                skip: frozenset[tuple[int, int]] = frozenset(),
+                walked: set[str] | None = None) -> Iterator[tuple[str, str | None]]:
     """(path, error) for every file the inputs name."""
     for inp in inputs:
         if inp == "-":
             yield "-", None
         elif os.path.isdir(inp):
-            yield from _walk(inp, include, exclude, skip)
+            yield from _walk(inp, include, exclude, skip, walked)
         elif os.path.exists(inp):
             yield inp, _not_regular(inp)
         else:
@@ -954,15 +1015,18 @@ def iter_documents(
     skip_ids: Container[str] | None = None,
     encoding: str | None = None,
     skip_dirs: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
+    walked: set[str] | None = None,
 ) -> Iterator[Document]:
     """Yield every document of `inputs` (see the module docstring). Never raises for bad documents.
     `encoding` forces the encoding of text, HTML, CSV and JSONL files (default: detected per file).
     `skip_dirs`: directories a folder walk does not enter (the same directory however spelt: compared by
-    device and inode), besides the output directories of `unspin screen`, which no walk enters."""
+    device and inode), besides the output directories of `unspin screen`, which no walk enters.
+    `walked`: a set the folder walks add every directory they listed to, spelt as the sources of the documents
+    in it start (the `source` of a "cannot list directory" error document, when listing it failed)."""
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inc, exc = _as_patterns(include), _as_patterns(exclude)
-    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs)):
+    for path, err in _iter_paths([os.fspath(i) for i in inputs], inc, exc, _skip_set(skip_dirs), walked):
         if err:
             # named by the error, not by empty content: a missing file that turns up empty is another document
             # (its "0 bytes" row replaces the "no such file" one), as is any other change of what is wrong
@@ -1011,10 +1075,14 @@ def count_documents(inputs: list[str] | str, *, text_field: str = "text", id_fie
         try:
             if fmt == "jsonl":
                 with open(path, "rb") as fh:
-                    lines = _jsonl_lines(fh, _row_file_codec(fh, path, None))
-                    n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
-                if id_field and _jsonl_first_object_lacks(path, id_field):
-                    n = 1  # one error row for the file, as _iter_jsonl yields it
+                    codec = _row_file_codec(fh, path, None)
+                    fields = [text_field] + ([id_field] if id_field else [])
+                    if _jsonl_missing_fields(fh, codec, fields)[0]:
+                        n = 1  # one error row for the file, as _iter_jsonl yields it
+                    else:
+                        fh.seek(0)
+                        lines = _jsonl_lines(fh, codec)
+                        n = sum(1 for *_, text in lines if not isinstance(text, str) or text.strip(_BLANK))
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 

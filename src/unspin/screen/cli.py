@@ -19,8 +19,9 @@ exit codes (flags that add up: test them bitwise, e.g. (( rc & 1 ))):
        was found in the inputs, or the run could not start: Dask scheduler unreachable, the engine fails
        on a plain test sentence, another run is writing to DIR, DIR cannot be written (e.g. a full disk)
   5    1 + 4: findings and error rows
-  2    bad command line, alone: nothing was screened (also --out naming an input directory, or a DIR
-       written by another version of unspin)
+  2    bad command line, alone: nothing was screened (also a DIR that would mix outputs with documents:
+       an input directory, one holding an input, one inside an input directory that already holds files;
+       or a DIR written by another version of unspin)
   130  interrupted (Ctrl-C): the results committed so far are kept; run the same command again to resume
   141  whatever reads unspin's messages (stderr) closed the pipe before the run ended (as SIGPIPE)"""
 

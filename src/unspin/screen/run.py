@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..readers import count_documents, iter_documents
+from ..readers import ROW_FORMATS, count_documents, iter_documents
 from .store import Store
 from .work import error_row
 
@@ -33,6 +33,8 @@ class ScreenOutcome:
     screen_seconds: float = 0.0  # of `seconds`, the screening itself (not consolidating or learning spinners)
     renderer: str = ""  # which renderer wrote the per-document reports ("" if none were rewritten)
     replaced_errors: int = 0  # error rows of earlier runs dropped: their file, read again, now reads differently
+    rekeyed: int = 0  # results of row files screened with another --id-field before, given this run's ids
+    id_field_changes: list[str] = field(default_factory=list)  # "file: before -> now" for those files
     settings_changed: list[str] = field(default_factory=list)  # "what: before -> now" against the journal's runs
 
     @property
@@ -96,7 +98,7 @@ def screen(
     # as the command does: the corpus screen's first stage clears what it is sure of, unless `full`
     check_options = {"screen": not full, **(check_options or {})}
     out = Path(out_dir)
-    _refuse_out_as_input(inputs, out)
+    _refuse_out_as_input(inputs, out, exclude)
     store = Store(out)
     try:
         retried = store.forget_errors() if retry_errors else 0
@@ -117,9 +119,39 @@ def screen(
         earlier_errors = store.error_sources()
         met_errors: set[str] = set()  # of those ids, the ones this run's inputs still yield
         reread: set[str] = set()  # of their sources, the ones this run read
+        walked: set[str] = set()  # directories this run listed (an earlier "cannot list directory" is stale)
+        # the --id-field each row file's results were made with: a file screened with another one before has its
+        # results renamed to this run's ids (the same rows, so not screened again) instead of being kept twice
+        id_fields = store.row_file_id_fields()
+        keyed: set[str] = set()  # row files whose ids this run has settled
+        new_row_files: dict[str, str | None] = {}  # recorded with the next commit
+        rekeyed = {"results": 0, "dropped": 0, "files": []}
+
+        def settle_ids(doc) -> None:
+            keyed.add(doc.source)
+            if "row" not in doc.meta:  # a file-level error (no rows, a missing field): nothing keyed by it
+                return
+            if doc.source not in id_fields:
+                new_row_files[doc.source] = id_field
+                return
+            before = id_fields[doc.source]
+            if before == id_field:
+                return
+            moves, drops = _id_changes(doc.source, before, id_field, text_field, encoding, done, earlier_errors)
+            store.rekey(moves, drops, doc.source, id_field)
+            rekeyed["dropped"] += sum(1 for i in drops if i not in earlier_errors)  # results, not error rows
+            for i in drops:
+                done.discard(i)
+                earlier_errors.pop(i, None)
+            done.difference_update(old for old, _ in moves)
+            done.update(new for _, new in moves)
+            rekeyed["results"] += len(moves)
+            rekeyed["files"].append(f"{doc.source}: {_id_field_name(before)} before, {_id_field_name(id_field)} now")
 
         def items():
-            for seq, doc in enumerate(iter_documents(inputs, lazy=True, **read_kw)):
+            for seq, doc in enumerate(iter_documents(inputs, lazy=True, walked=walked, **read_kw)):
+                if doc.source not in keyed and doc.meta.get("format") in ROW_FORMATS:
+                    settle_ids(doc)
                 if earlier_errors:
                     if doc.id in earlier_errors:
                         met_errors.add(doc.id)
@@ -154,6 +186,9 @@ def screen(
 
         def flush():
             nonlocal batch, last_commit
+            if new_row_files:  # before their results: a field recorded without results yet renames nothing
+                store.record_row_files(new_row_files)
+                new_row_files.clear()
             store.commit(batch)
             batch = []
             last_commit = time.monotonic()
@@ -180,12 +215,15 @@ def screen(
             while direct:
                 take(direct.pop(0))
         finally:
-            new_results = bool(batch) or state["screened"] > 0
+            new_results = bool(batch) or state["screened"] > 0 or bool(rekeyed["files"])
             flush()
             pool.close()
+            if rekeyed["files"]:
+                _warn_id_fields(rekeyed, store, warn)
         screen_seconds = time.perf_counter() - t0
         stale = [i for i, src in earlier_errors.items()
-                 if i not in met_errors and src in reread and src != "-"] if state.get("read_all") else []
+                 if i not in met_errors and (src in reread or src in walked) and src != "-"
+                 ] if state.get("read_all") else []
         if stale:  # (stdin is a new document each time, never the same one read again)
             store.drop(stale)
             new_results = True
@@ -213,7 +251,8 @@ def screen(
                              cpu_seconds=list(pool.cpu_seconds),
                              restarts=getattr(pool, "restarts", 0), renderer=renderer,
                              retried=retried, screen_seconds=screen_seconds, replaced_errors=len(stale),
-                             settings_changed=changed)
+                             settings_changed=changed, rekeyed=rekeyed["results"],
+                             id_field_changes=list(rekeyed["files"]))
     finally:
         store.close()
 
@@ -300,25 +339,114 @@ def _compare_settings(store: Store, now: dict[str, str], done: int, warn: Callab
     return diffs
 
 
-def _refuse_out_as_input(inputs: list[str], out: Path) -> None:
-    """`--out` may lie inside an input directory (the walk skips it), but not be one: every output would sit
-    among the documents, and skipping the directory would skip the corpus."""
-    try:
-        here = out.stat()
-    except OSError:
-        return  # not there yet: then it is no input directory either
-    for inp in inputs:
-        if inp == "-" or not os.path.isdir(inp):
+def _id_field_name(name: str | None) -> str:
+    return f"--id-field {name}" if name else "no --id-field (path#row ids)"
+
+
+def _id_changes(source: str, before: str | None, now: str | None, text_field: str, encoding: str | None,
+                done: set[str], errors: dict[str, str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """What becomes of a row file's results made under the id field `before` now that it is read under `now`:
+    (old id, new id) renames and ids to drop. The file is read under both; a row's result made before is the
+    same document as the row now (same text), so it takes the row's new id - unless that id holds a result
+    already, or the row is an error under `now` (e.g. it lacks the new field): then it is dropped, and the
+    row appears once. Error rows are left to the rule for error rows of files read again."""
+    kw = dict(text_field=text_field, encoding=encoding)
+    now_rows = (d for d in iter_documents([source], id_field=now, **kw) if "row" in d.meta)
+    cur = next(now_rows, None)
+    moves: list[tuple[str, str]] = []
+    drops: list[str] = []
+    pairs: list[tuple[str, str, bool]] = []  # (old id, new id, the row is an error now)
+    for old in iter_documents([source], id_field=before, **kw):
+        row = old.meta.get("row")
+        if row is None:
             continue
-        st = os.stat(inp)
-        if (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino):
+        while cur is not None and cur.meta["row"] < row:
+            cur = next(now_rows, None)
+        if cur is None:
+            break
+        if cur.meta["row"] == row and old.id != cur.id and old.id in done and old.id not in errors:
+            pairs.append((old.id, cur.id, cur.error is not None))
+    vacated = {old for old, _, _ in pairs}
+    claimed: set[str] = set()
+    for old, new, failed in pairs:
+        if failed or new in claimed or (new in done and new not in vacated and new not in errors):
+            drops.append(old)
+            continue
+        if new in errors:  # an error row (e.g. a timeout) gives way to the result of the same text
+            drops.append(new)
+        claimed.add(new)
+        moves.append((old, new))
+    return moves, drops
+
+
+def _warn_id_fields(rekeyed: dict, store: Store, warn: Callable[[str], None] | None) -> None:
+    from ..render import plural
+
+    files = rekeyed["files"]
+    shown = "; ".join(files[:5]) + (f"; and {len(files) - 5} more" if len(files) > 5 else "")
+    msg = (f"{store.dir} holds rows screened with another --id-field - {shown}. Each row is kept once, under this "
+           f"run's id: {plural(rekeyed['results'], 'result')} given the new id (the same text, not screened again)")
+    if rekeyed["dropped"]:
+        msg += (f"; {plural(rekeyed['dropped'], 'result')} dropped, the row being an error row now or sharing its "
+                "new id with another row")
+    msg += ". results.parquet and findings.parquet carry the new ids."
+    if warn is None:
+        import warnings
+
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    else:
+        warn(msg)
+
+
+def _refuse_out_as_input(inputs: list[str], out: Path, exclude=None) -> None:
+    """Refuse (OutIsInputError, before anything is written) an --out whose outputs would mix with documents:
+    - an input directory itself: every output would sit among the documents;
+    - a directory holding an input: the run's files land among the user's (overwriting any named alike), and the
+      marker makes later walks of a folder above skip it whole, documents included;
+    - a directory inside an input directory that already holds files of its own: the walk skips the output
+      directory, so they would silently not be screened;
+    - a directory that holds files named as the outputs but is no screen output: they would be overwritten.
+    `--out` inside an input directory, new or empty, is fine: the walk skips it."""
+    from ..readers import SCREEN_MARKER, SCREEN_OUTPUT_NAMES, is_screen_output, walk_enters
+
+    exists = out.is_dir()
+    real_out = os.path.realpath(out)
+    for inp in inputs:
+        if inp == "-":
+            continue
+        real = os.path.realpath(inp)
+        if os.path.isdir(inp) and (real == real_out or (exists and os.path.samefile(inp, out))):  # bind mounts
             raise OutIsInputError(f"--out {out} is the input directory {inp} itself: its results, reports and "
                                   "summary would lie among the documents; write them elsewhere, e.g. to a "
                                   "subdirectory (folder walks skip the output directory)")
+        if real != real_out and os.path.commonpath([real_out, real]) == real_out:
+            hint = "--out " + os.path.join(str(out), "screen-out")
+            real_hint = os.path.realpath(os.path.join(str(out), "screen-out"))
+            if any(i != "-" and os.path.commonpath([real_hint, os.path.realpath(i)]) == real_hint for i in inputs):
+                hint = "a new directory"
+            raise OutIsInputError(
+                f"--out {out} contains the input {inp}: the run would write its results, reports and journal among "
+                f"your files (replacing any of the same names) and mark {out} as a screen's output, which folder "
+                f"walks skip whole - {inp} too, when a folder above is screened later; write them to a directory "
+                f"that holds no input, e.g. {hint}")
+        if exists and os.path.isdir(inp) and not is_screen_output(out) and walk_enters(inp, out, exclude):
+            own = sorted(e.name for e in os.scandir(out) if not e.name.startswith("."))
+            if own:
+                shown = ", ".join(own[:3]) + (f" and {len(own) - 3} more" if len(own) > 3 else "")
+                raise OutIsInputError(
+                    f"--out {out} is a folder of the input directory {inp} and already holds files ({shown}): "
+                    "folder walks skip the output directory, so they would not be screened, and the run's files "
+                    "would be written among them; name a new or empty directory")
+    if exists and not is_screen_output(out):
+        taken = sorted(n for n in SCREEN_OUTPUT_NAMES - {SCREEN_MARKER} if os.path.lexists(out / n))
+        if taken:
+            raise OutIsInputError(
+                f"--out {out} already holds {', '.join(taken)} but is no unspin screen output (no {SCREEN_MARKER} "
+                "there): the run would overwrite them; name a new or empty directory, or move them away")
 
 
 class OutIsInputError(ValueError):
-    """--out names one of the input directories."""
+    """--out would mix the run's outputs with documents (see _refuse_out_as_input); the command exits with 2."""
 
 
 def consolidate(store: Store, out: Path, inputs: list[str], read_kw: dict, report_top: int) -> str:

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_phrase ON findings (phrase);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS row_files (source TEXT PRIMARY KEY, id_field TEXT);
 """
 
 
@@ -138,11 +139,18 @@ def _safe(value):
 _TEMP_OF_PID = re.compile(r"\.tmp(\d+)$")
 
 
+_TEMP_HOMES = ("reports", "spinners")  # output-only folders; at the top only the outputs' own temporaries
+_TOP_TEMPS = ("results.parquet", "findings.parquet", "summary.html")
+
+
 def sweep_stale_temps(out_dir: Path) -> int:
     """Remove the half-written files (`NAME.tmpPID`) of runs that were killed before they could rename or delete
-    them (kill -9 during an export); a file of a process still running is left alone. Returns how many."""
+    them (kill -9 during an export); a file of a process still running is left alone. Only the names a run
+    writes: --out may hold other files. Returns how many."""
     n = 0
-    for path in list(out_dir.glob("*.tmp*")) + list(out_dir.glob("*/*.tmp*")):
+    paths = [p for name in _TOP_TEMPS for p in out_dir.glob(f"{name}.tmp*")]
+    paths += [p for home in _TEMP_HOMES for p in (out_dir / home).glob("*.tmp*")]
+    for path in paths:
         m = _TEMP_OF_PID.search(path.name)
         if m and int(m.group(1)) != os.getpid() and not process_alive(int(m.group(1))) and path.is_file():
             path.unlink(missing_ok=True)
@@ -232,6 +240,47 @@ class Store:
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM results").fetchone()[0]
+
+    # -- the --id-field each row file (JSONL, CSV, Parquet) was screened with; NULL: path#row ids
+    def row_file_id_fields(self) -> dict[str, str | None]:
+        return dict(self.db.execute("SELECT source, id_field FROM row_files"))
+
+    def rekey(self, moves: list[tuple[str, str]], drops: list[str], source: str, id_field: str | None) -> None:
+        """In one transaction: delete `drops`, give the results `moves` names (old id, new id) their new ids (with
+        their findings) and record `source` as keyed by `id_field`. New ids must be free once `drops` and the
+        moved ids are gone; two rows may swap ids."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for i in drops:
+                cur.execute("DELETE FROM results WHERE id=?", (i,))
+                cur.execute("DELETE FROM findings WHERE doc_id=?", (i,))
+            # through temporary ids: a new id may be another row's old one
+            for step in ((0, 1), (1, 2)):
+                for old, new in moves:
+                    names = (old, "\x00rekey\x00" + new, new)
+                    a, b = names[step[0]], names[step[1]]
+                    cur.execute("UPDATE results SET id=? WHERE id=?", (b, a))
+                    cur.execute("UPDATE findings SET doc_id=? WHERE doc_id=?", (b, a))
+            cur.execute("INSERT OR REPLACE INTO row_files VALUES (?, ?)", (source, id_field))
+            cur.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
+
+    def record_row_files(self, row_files: dict[str, str | None]) -> None:
+        """Record {source: id field} for row files seen for the first time, in one transaction."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.executemany("INSERT OR REPLACE INTO row_files VALUES (?, ?)",
+                            [(_safe(src), fld) for src, fld in row_files.items()])
+            cur.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                cur.execute("ROLLBACK")
+            raise
 
     def commit(self, items: list[tuple[int, dict, list[dict]]]) -> int:
         """Store a batch atomically; a document already stored is ignored (with its findings). Returns the
