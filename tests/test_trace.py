@@ -458,6 +458,51 @@ def test_a_number_or_date_that_differs_from_the_source_is_not_restored(tmp_path,
     assert got == [("harm", "damage")]
 
 
+FERRY = ("The ferry to the island was cancelled on Saturday after strong winds damaged the landing stage. "
+         "Passengers waited for thirty minutes before the captain explained the problem, and many of them "
+         "asked for their money back. The company said repairs would take eighteen months.\n")
+
+
+@pytest.mark.parametrize("edit,reworded", [
+    (("thirty minutes", "half an hour"), "half an hour"),  # "half an" ↔ "thirty" (a number), "hour" ↔ "minutes"
+    (("eighteen months", "a year and a half"), "a year and a half"),
+    # not a number: "violent" ↔ "strong" and "harmed" ↔ "damaged" are links, "gale that nobody expected" ↔
+    # "winds" is too wide to restore
+    (("strong winds damaged", "a violent gale that nobody expected harmed"), "a violent gale that nobody expected harmed"),
+])
+def test_a_differing_stretch_is_restored_whole_or_not_at_all(tmp_path, th, edit, reworded):
+    """The substitutions between two identical runs are one stretch: where one of them is left alone (a number
+    someone reworded, a difference too wide to be a swap), restoring its neighbours wrote a phrase half the
+    copy's and half the source's: "half an minutes", "a months", "strong gale that nobody expected damaged". The
+    stretch stays as the copy has it; a swap elsewhere is still restored."""
+    from unspin.trace import TraceIndex, trace
+
+    copy = FERRY.replace(*edit).replace("the captain explained", "the skipper explained")
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", FERRY)]))
+    result = trace(copy, ix)
+    ix.close()
+    restored = apply_edits(copy, edits_from_findings(copy, result.restorations))
+    assert restored == FERRY.replace(*edit), [(f.text, f.suggestions) for f in result.restorations]
+    assert reworded in restored
+    assert [(f.text, f.suggestions[0]) for f in result.restorations] == [("skipper", "captain")]
+
+
+def test_a_reworded_number_phrase_is_no_evidence_of_spinning(tmp_path, th):
+    """`check --index` counted the half-restoration "hour" → "minutes" as a sure (0.99) sign of spinning and
+    called an honest edit ("thirty minutes" → "half an hour") `spun`."""
+    import unspin
+    from unspin.trace import TraceIndex
+
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", FERRY)]))
+    ix.close()
+    report = unspin.check(FERRY.replace("thirty minutes", "half an hour"), index=str(tmp_path / "ix"),
+                          fingerprints=False)
+    assert not [f for f in report.findings if f.source == "trace"]
+    assert report.verdict != "spun"
+
+
 def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
     """Ids are paths as given: `index add src` then `index add ./src/a.txt` would index one text twice and every
     trace would list it twice. The second is not added, and both ids are named."""

@@ -345,11 +345,13 @@ def _jumps_paragraphs(al: Alignment, text: str, source: str, base: int, i1: int,
 
 
 def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
-                 ) -> list[tuple[str, int, int, int, int, bool]]:
-    """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored). A one-sided piece (an inserted or dropped word) joins the substitution
+                 ) -> list[tuple[str, int, int, int, int, bool, int]]:
+    """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored, run). A one-sided piece (an inserted or dropped word) joins the substitution
     right next to it ("went down lords of creation" → "lost power": "down" goes with "lords of creation"),
     so that neighbouring edits never overlap; not across a line break ("report\nCritics" spun as "inform
-    against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against")."""
+    against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against").
+    `run` numbers the differing stretches: the groups (and wide different blocks) between two identical runs
+    share it ("half an hour" against "thirty minutes": "half an" ↔ "thirty" and "hour" ↔ "minutes")."""
     def line_break_between(g, op) -> bool:
         if g[2] > g[1] and op.i2 > op.i1 and "\n" in text[al.a[g[2] - 1].end : al.a[op.i1].start]:
             return True
@@ -379,7 +381,18 @@ def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
     def anchored(first: int, last: int) -> bool:
         return first > 0 and last + 1 < len(ops) and _solid(al, ops[first - 1]) and _solid(al, ops[last + 1])
 
-    return [(*g[:5], anchored(g[6], g[7])) for g in groups]
+    run_of = _run_ids(ops)
+    return [(*g[:5], anchored(g[6], g[7]), run_of[g[6]]) for g in groups]
+
+
+def _run_ids(ops: list[Op]) -> list[int]:
+    """For each op, the number of its differing stretch: ops with no identical run between them share it."""
+    out = []
+    run = 0
+    for op in ops:
+        run += op.kind == "equal"
+        out.append(run)
+    return out
 
 
 def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
@@ -405,54 +418,80 @@ def _factual(tokens, i1: int, i2: int) -> bool:
 
 def _restorations(result: TraceResult) -> list[tuple[Finding, tuple[int, int]]]:
     """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
-    the source it was taken from (`piece_owners`); with each, where its words stand in the match's source_text."""
-    out: list[tuple[Finding, tuple[int, int]]] = []
-    for src, m in result.owners():
+    the source it was taken from (`piece_owners`); with each, where its words stand in the match's source_text.
+    A differing stretch (the substitutions between two identical runs) is restored whole or not at all: where
+    one of its substitutions is left alone (a number, a wide unexplained block, an unanchored phrase, …),
+    restoring its neighbours would leave a phrase that is half the copy's and half the source's ("half an hour"
+    against "thirty minutes" would become "half an minutes")."""
+    out: list[tuple[Finding, tuple[int, int], tuple[int, int]]] = []  # (finding, source span, (piece, run))
+    broken: set[tuple[int, int]] = set()  # stretches with a substitution left alone
+    for n, (src, m) in enumerate(result.owners()):
         al = m.alignment
         if al is None:
             continue
-        for kind, i1, i2, j1, j2, anchored in _edit_groups(al, result.text, m.source_text, m.base):
-            if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
-                continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
-            if not anchored and max(_words(al.a[i1:i2]), _words(al.b[j1:j2])) > MAX_PHRASE + 1:
-                continue  # a linked phrase that took in one-sided words beyond one, with no shared words holding
-                # it in place: the alignment lost its way, and restoring would delete or repeat words
-            if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
-                continue  # a number or a date that differs is a fact someone changed, not a swap to undo
-            if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
-                                        if t.kind == "word"):
-                kind = "changed"  # "will" / "would": linked through a lemma, but no spinner swaps function words
-            w = _widen(al, result.text, m.source_text, m.base, i1, i2, j1, j2)
-            if w is None:
-                continue
-            i1, i2, j1, j2 = w
-            start, end = _span(al.a, i1, i2)
-            s_start = al.b[j1].start - m.base
-            s_end = al.b[j2 - 1].end - m.base
-            old = result.text[start:end]
-            new = m.source_text[s_start:s_end]
-            if old == new:
-                continue
-            breaks = old.count("\n") + old.count("\r"), new.count("\n") + new.count("\r")
-            if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
-                continue  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
-            if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
-                continue
-            if not anchored and _jumps_paragraphs(al, result.text, m.source_text, m.base, i1, i2, j1, j2):
-                continue
-            linked = kind == "linked"
-            out.append((Finding(
-                start=start, end=end, text=old, suggestions=(new,),
-                confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
-                evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
-                          "thesaurus-linked substitution" if linked else "differs from the source here"),
-                source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
-            ), (s_start, s_end)))
+        for op, run in zip(al.ops, _run_ids(al.ops)):
+            if op.kind == "different":  # never restored: nothing next to it in its stretch is either
+                broken.add((n, run))
+        for kind, i1, i2, j1, j2, anchored, run in _edit_groups(al, result.text, m.source_text, m.base):
+            row = _restoration(result, src, m, kind, i1, i2, j1, j2, anchored)
+            if row is None:
+                broken.add((n, run))
+            elif row is not _SAME:
+                out.append((*row, (n, run)))
+    out = [row for row in out if row[2] not in broken]
     out.sort(key=lambda row: row[0].start)
-    # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair
-    kept: list[tuple[Finding, tuple[int, int]]] = []
+    # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair (and then none of the
+    # dropped one's stretch)
+    kept: list[tuple] = []
     for row in out:
         if kept and row[0].start < kept[-1][0].end:
+            broken.add(row[2])
             continue
         kept.append(row)
-    return kept
+    return [(f, span) for f, span, stretch in kept if stretch not in broken]
+
+
+_SAME = object()  # a substitution whose restoration would write the copy's own text: nothing to do, nothing left alone
+
+
+def _restoration(result: TraceResult, src: SourceMatch, m: ParagraphMatch, kind: str, i1: int, i2: int, j1: int,
+                 j2: int, anchored: bool):
+    """(Finding, source span) restoring one substitution, `_SAME` when the source's words are the copy's, or None
+    when it is left alone."""
+    al = m.alignment
+    if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
+        return None  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
+    if not anchored and max(_words(al.a[i1:i2]), _words(al.b[j1:j2])) > MAX_PHRASE + 1:
+        return None  # a linked phrase that took in one-sided words beyond one, with no shared words holding
+        # it in place: the alignment lost its way, and restoring would delete or repeat words
+    if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
+        return None  # a number or a date that differs is a fact someone changed, not a swap to undo
+    if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
+                                if t.kind == "word"):
+        kind = "changed"  # "will" / "would": linked through a lemma, but no spinner swaps function words
+    w = _widen(al, result.text, m.source_text, m.base, i1, i2, j1, j2)
+    if w is None:
+        return None
+    i1, i2, j1, j2 = w
+    start, end = _span(al.a, i1, i2)
+    s_start = al.b[j1].start - m.base
+    s_end = al.b[j2 - 1].end - m.base
+    old = result.text[start:end]
+    new = m.source_text[s_start:s_end]
+    if old == new:
+        return _SAME
+    breaks = old.count("\n") + old.count("\r"), new.count("\n") + new.count("\r")
+    if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
+        return None  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
+    if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
+        return None
+    if not anchored and _jumps_paragraphs(al, result.text, m.source_text, m.base, i1, i2, j1, j2):
+        return None
+    linked = kind == "linked"
+    return (Finding(
+        start=start, end=end, text=old, suggestions=(new,),
+        confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
+        evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
+                  "thesaurus-linked substitution" if linked else "differs from the source here"),
+        source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
+    ), (s_start, s_end))
