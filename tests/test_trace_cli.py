@@ -90,6 +90,46 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["sources"] == []
 
 
+def test_trace_offsets_index_a_crlf_file_as_written(index_dir, corpus_files, tmp_path, capsys):
+    """`trace` counted offsets in the text with CRLF turned into LF, so on a Windows file every offset after the
+    first line break was off by the number of breaks before it (`check --index` reads the file as written and
+    was right). Every offset of every format indexes the file's own text now."""
+    import html as html_mod
+    import re
+
+    from unspin.spin import spin
+
+    _, docs = corpus_files
+    spun = spin(docs[35][1], rate=0.3, seed=1).text
+    assert spun.count("\n") >= 2
+    q = tmp_path / "spun_crlf.txt"
+    q.write_bytes(spun.replace("\n", "\r\n").encode("utf-8"))
+    text = q.read_bytes().decode("utf-8")  # as written: CRLF kept
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    rs = d["restorations"]
+    assert rs and any(f["start"] > text.index("\r\n") for f in rs)
+    assert all(text[f["start"] : f["end"]] == f["text"] for f in rs)
+    for p in d["alignment"]["paragraphs"] + d["restored_from"]:  # pieces from word to word
+        a, b = p["query_start"], p["query_end"]
+        assert (a == 0 or text[a - 1].isspace()) and text[a].isalnum() and not text[b - 1].isspace()
+        assert b == len(text) or not text[b].isalnum()
+    segs = [s for p in d["alignment"]["paragraphs"] for s in p["segments"] if s["spun"]]
+    assert segs and all(text[s["start"] : s["end"]] == s["spun"] for s in segs)
+    # the text report's "start-end  'spun' → 'source'" lines
+    assert main(["trace", str(q), "--index", str(index_dir), "--color", "never"]) == 1
+    lines = re.findall(r"^  (\d+)-(\d+)  '([^']*)' →", capsys.readouterr().out, re.M)
+    assert len(lines) == len(rs) and all(text[int(a) : int(b)] == w for a, b, w in lines)
+    # the HTML page: each paragraph exactly as written, the marks at the restorations' words
+    page = tmp_path / "crlf.html"
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "html", "-o", str(page)]) == 1
+    cells = re.findall(r'<td class="copy">(.*?)</td>', page.read_bytes().decode("utf-8"), re.S)
+    assert [html_mod.unescape(re.sub(r"<[^>]+>", "", c)) for c in cells] == [
+        text[p["query_start"] : p["query_end"]] for p in d["restored_from"]]
+    marks = re.findall(r'<mark class="spun sub"[^>]*>(.*?)</mark>', " ".join(cells))
+    assert [html_mod.unescape(m) for m in marks] == [f["text"] for f in rs]
+
+
 def test_text_made_from_two_sources_is_restored_from_each(index_dir, corpus_files, tmp_path, capsys):
     """Issue 14: `trace` lists both sources, says what its threshold means, and restores each paragraph from
     the source it came from; `check --index` applies the same restorations."""

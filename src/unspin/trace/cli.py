@@ -198,8 +198,9 @@ def run_trace(args) -> int:
     bad = False
     results = []
     try:
+        # (a text file as written, CRLF kept: offsets in every format index the file's text as `check` reads it)
         for doc in read_documents(args.files, text_field=args.text_field, id_field=args.id_field,
-                                  encoding=args.encoding):
+                                  encoding=args.encoding, as_written=True):
             if doc.error or doc.text is None:
                 msg = doc.error or f"{doc.source}: no text"
                 _err(msg)
