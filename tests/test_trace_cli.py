@@ -186,6 +186,81 @@ def test_trace_usage_and_input_errors(index_dir, tmp_path, capsys):
     assert e.value.code == 2
 
 
+def _not_an_index(d, kind):
+    import sqlite3
+
+    d.mkdir()
+    db_path = d / "trace.sqlite"
+    if kind == "empty":
+        db_path.write_bytes(b"")
+    elif kind in ("foreign", "no tables"):
+        db = sqlite3.connect(db_path)
+        if kind == "foreign":
+            db.execute("create table x(a)")
+            db.execute("insert into x values (1)")
+        else:
+            db.execute("vacuum")
+        db.commit()
+        db.close()
+    return db_path
+
+
+@pytest.mark.parametrize("kind,said", [("empty", "the file is empty"),
+                                       ("foreign", "an SQLite database of something else (tables x)"),
+                                       ("no tables", "an SQLite database without tables"),
+                                       ("other format", "index format 99 is not supported")])
+def test_a_read_only_command_refuses_what_is_not_an_index_and_leaves_it_alone(tmp_path, cache_dir, capsys, kind,
+                                                                              said):
+    """`trace` (and `check/restore --index`, `index info`) on an empty trace.sqlite, or another application's SQLite
+    database, said "no indexed source matches" with exit 0 and wrote unspin's tables into the file. They refuse it
+    now (2, naming the file and what is wrong) and change nothing; only `index add` makes an index."""
+    import hashlib
+    import sqlite3
+
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    d = tmp_path / "ix"
+    if kind == "other format":  # an index of a format this unspin does not read
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 0
+        db = sqlite3.connect(d / "trace.sqlite")
+        db.execute("UPDATE meta SET value='99' WHERE key='version'")
+        db.commit()
+        db.close()
+        db_path = d / "trace.sqlite"
+    else:
+        db_path = _not_an_index(d, kind)
+
+    def state():
+        return sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in d.iterdir())
+
+    before = state()
+    for argv in (["trace", str(q), "--index", str(d)], ["trace", str(q), "--index", str(d), "--format", "json"],
+                 ["check", str(q), "--index", str(d)], ["restore", str(q), "--index", str(d)],
+                 ["index", "info", "--index", str(d)], ["index", "remove", "x", "--index", str(d)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert str(db_path) in err and said in err, (argv, err)
+        assert state() == before, argv
+    if kind == "foreign":  # nor does index add build an index into somebody else's database
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 2
+        assert said in capsys.readouterr().err and state() == before
+    elif kind in ("empty", "no tables"):  # an empty file is where index add may build one
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 0
+        assert main(["trace", str(q), "--index", str(d), "--format", "json"]) == 1
+
+
+def test_an_index_without_documents_says_so(tmp_path, cache_dir, capsys):
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    d = tmp_path / "ix"
+    assert main(["index", "add", str(tmp_path / "missing.txt"), "--index", str(d), "-q"]) == 4
+    capsys.readouterr()
+    assert main(["trace", str(q), "--index", str(d)]) == 0
+    assert f"{d}: the index holds no documents" in capsys.readouterr().err
+    assert main(["check", str(q), "--index", str(d), "--no-fingerprints"]) == 0
+    assert f"{d}: the index holds no documents" in capsys.readouterr().err
+
+
 def test_index_remove(tmp_path, corpus_files, capsys):
     d, docs = corpus_files
     ix = tmp_path / "ix"
