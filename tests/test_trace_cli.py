@@ -261,6 +261,23 @@ def test_an_index_without_documents_says_so(tmp_path, cache_dir, capsys):
     assert f"{d}: the index holds no documents" in capsys.readouterr().err
 
 
+def test_an_index_path_that_is_a_file_is_said_so(tmp_path, cache_dir, capsys):
+    """`trace --index somefile` advised `unspin index add FILES --index somefile`, which then refused it ("exists
+    and is not a directory"). Every command says the path is a file, not an index directory, and advises no
+    command that would fail."""
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    f = tmp_path / "somefile"
+    f.write_text("notes\n", encoding="utf-8")
+    for argv in (["trace", str(q)], ["check", str(q)], ["restore", str(q)], ["index", "info"],
+                 ["index", "add", str(q)]):
+        assert main(argv + ["--index", str(f)]) == 2, argv
+        err = capsys.readouterr().err
+        assert f"{f}: not a trace index: it is a file, and an index is a directory" in err, (argv, err)
+        assert f"--index {f}`" not in err
+    assert f.read_text(encoding="utf-8") == "notes\n"
+
+
 def test_index_remove(tmp_path, corpus_files, capsys):
     d, docs = corpus_files
     ix = tmp_path / "ix"

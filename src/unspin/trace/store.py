@@ -144,12 +144,13 @@ class TraceIndex:
                  restore_fn=None):
         self.dir = Path(directory)
         self.db_path = self.dir / DB_NAME
+        if self.dir.exists() and not self.dir.is_dir():
+            raise IndexError_(f"{self.dir}: not a trace index: it is a file, and an index is a directory "
+                              f"(`unspin index add FILES --index DIR` makes one; give another DIR)")
         if not self.db_path.exists():
             if not create:
                 raise IndexError_(f"{self.dir}: not a trace index (no {DB_NAME}; create one with "
                                   f"`unspin index add FILES --index {self.dir}`)")
-            if self.dir.exists() and not self.dir.is_dir():
-                raise IndexError_(f"{self.dir}: exists and is not a directory")
             _check_new_settings(self.dir, lsh_storage, features)  # before anything is made: a refused index
             try:  # leaves nothing behind
                 self.dir.mkdir(parents=True, exist_ok=True)
