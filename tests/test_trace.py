@@ -458,6 +458,106 @@ def test_a_number_or_date_that_differs_from_the_source_is_not_restored(tmp_path,
     assert got == [("harm", "damage")]
 
 
+FERRY = ("The ferry to the island was cancelled on Saturday after strong winds damaged the landing stage. "
+         "Passengers waited for thirty minutes before the captain explained the problem, and many of them "
+         "asked for their money back. The company said repairs would take eighteen months.\n")
+
+
+@pytest.mark.parametrize("edit,reworded", [
+    (("thirty minutes", "half an hour"), "half an hour"),  # "half an" ↔ "thirty" (a number), "hour" ↔ "minutes"
+    (("eighteen months", "a year and a half"), "a year and a half"),
+    # not a number: "violent" ↔ "strong" and "harmed" ↔ "damaged" are links, "gale that nobody expected" ↔
+    # "winds" is too wide to restore
+    (("strong winds damaged", "a violent gale that nobody expected harmed"), "a violent gale that nobody expected harmed"),
+])
+def test_a_differing_stretch_is_restored_whole_or_not_at_all(tmp_path, th, edit, reworded):
+    """The substitutions between two identical runs are one stretch: where one of them is left alone (a number
+    someone reworded, a difference too wide to be a swap), restoring its neighbours wrote a phrase half the
+    copy's and half the source's: "half an minutes", "a months", "strong gale that nobody expected damaged". The
+    stretch stays as the copy has it; a swap elsewhere is still restored."""
+    from unspin.trace import TraceIndex, trace
+
+    copy = FERRY.replace(*edit).replace("the captain explained", "the skipper explained")
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", FERRY)]))
+    result = trace(copy, ix)
+    ix.close()
+    restored = apply_edits(copy, edits_from_findings(copy, result.restorations))
+    assert restored == FERRY.replace(*edit), [(f.text, f.suggestions) for f in result.restorations]
+    assert reworded in restored
+    assert [(f.text, f.suggestions[0]) for f in result.restorations] == [("skipper", "captain")]
+
+
+def test_a_reworded_number_phrase_is_no_evidence_of_spinning(tmp_path, th):
+    """`check --index` counted the half-restoration "hour" → "minutes" as a sure (0.99) sign of spinning and
+    called an honest edit ("thirty minutes" → "half an hour") `spun`."""
+    import unspin
+    from unspin.trace import TraceIndex
+
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", FERRY)]))
+    ix.close()
+    report = unspin.check(FERRY.replace("thirty minutes", "half an hour"), index=str(tmp_path / "ix"),
+                          fingerprints=False)
+    assert not [f for f in report.findings if f.source == "trace"]
+    assert report.verdict != "spun"
+
+
+def _merged(text: str) -> str:
+    """The text with its paragraphs run together (copy-paste, a CMS that reflows paragraphs)."""
+    import re
+
+    return re.sub(r"\s*\n\s*\n\s*", " ", text.strip()) + "\n"
+
+
+def test_a_copy_whose_paragraphs_were_merged_traces_and_restores_like_the_copy(index, corpus):
+    """A spun copy with its paragraphs merged into one was matched to a single source paragraph: scored ~0.5-0.8
+    (the other paragraphs' words counted as unexplained) and the swaps outside that paragraph's window were
+    not restored. A piece longer than its paragraph is aligned against as many paragraphs as it can hold."""
+    from unspin.spin import spin
+    from unspin.trace import trace
+
+    multi = [(i, t) for i, t in corpus if t.count("\n\n") >= 2][:20]
+    assert len(multi) == 20
+    exact = 0
+    for n, (doc_id, text) in enumerate(multi):
+        copy = _merged(spin(text, rate=0.3, seed=n).text)
+        result = trace(copy, index)
+        assert result.best is not None and result.best.id == doc_id
+        assert result.best.score >= 0.9, (doc_id, result.best.score)
+        exact += apply_edits(copy, edits_from_findings(copy, result.restorations)) == _merged(text)
+    assert exact >= 18, exact
+
+
+def test_a_merged_paragraph_is_shown_with_the_source_paragraphs_it_holds(tmp_path, th):
+    from unspin.trace import TraceIndex, trace
+
+    src = ("The ferry to the island was cancelled on Saturday after strong winds damaged the landing stage. "
+           "Passengers waited on the quay for most of the morning.\n\n"
+           "The captain explained the problem to the crowd, and many of them asked for their money back. The "
+           "company said the repairs would take several weeks and cost a great deal.\n\n"
+           "Shop owners on the island worry that visitors will stay away during the busy summer season. The council "
+           "has promised to help them with a small fund, and it will discuss the matter again next month with the "
+           "ferry company and the harbour board.\n")
+    copy = src
+    for a, b in [("damaged", "harmed"), ("captain", "skipper"), ("repairs", "mends"), ("busy", "hectic"),
+                 ("promised", "pledged")]:
+        copy = copy.replace(a, b, 1)
+    copy = _merged(copy)
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", src)]))
+    result = trace(copy, ix)
+    ix.close()
+    (m,) = result.best.matches
+    assert (m.source_paragraph, m.source_last_paragraph, m.source_label) == (1, 3, "1–3")
+    assert m.to_dict()["source_last_paragraph"] == 3 and (m.source_start, m.source_end) == (0, len(src) - 1)
+    assert result.best.score > 0.95
+    assert [(f.text, f.suggestions[0]) for f in result.restorations] == [
+        ("harmed", "damaged"), ("skipper", "captain"), ("mends", "repairs"), ("hectic", "busy"),
+        ("pledged", "promised")]
+    assert result.restorations[1].evidence[0] == "aligned with ferry paragraphs 1–3"
+
+
 def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
     """Ids are paths as given: `index add src` then `index add ./src/a.txt` would index one text twice and every
     trace would list it twice. The second is not added, and both ids are named."""

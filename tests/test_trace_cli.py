@@ -90,6 +90,46 @@ def test_trace_json_text_html(index_dir, corpus_files, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["sources"] == []
 
 
+def test_trace_offsets_index_a_crlf_file_as_written(index_dir, corpus_files, tmp_path, capsys):
+    """`trace` counted offsets in the text with CRLF turned into LF, so on a Windows file every offset after the
+    first line break was off by the number of breaks before it (`check --index` reads the file as written and
+    was right). Every offset of every format indexes the file's own text now."""
+    import html as html_mod
+    import re
+
+    from unspin.spin import spin
+
+    _, docs = corpus_files
+    spun = spin(docs[35][1], rate=0.3, seed=1).text
+    assert spun.count("\n") >= 2
+    q = tmp_path / "spun_crlf.txt"
+    q.write_bytes(spun.replace("\n", "\r\n").encode("utf-8"))
+    text = q.read_bytes().decode("utf-8")  # as written: CRLF kept
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "json"]) == 1
+    d = json.loads(capsys.readouterr().out)
+    rs = d["restorations"]
+    assert rs and any(f["start"] > text.index("\r\n") for f in rs)
+    assert all(text[f["start"] : f["end"]] == f["text"] for f in rs)
+    for p in d["alignment"]["paragraphs"] + d["restored_from"]:  # pieces from word to word
+        a, b = p["query_start"], p["query_end"]
+        assert (a == 0 or text[a - 1].isspace()) and text[a].isalnum() and not text[b - 1].isspace()
+        assert b == len(text) or not text[b].isalnum()
+    segs = [s for p in d["alignment"]["paragraphs"] for s in p["segments"] if s["spun"]]
+    assert segs and all(text[s["start"] : s["end"]] == s["spun"] for s in segs)
+    # the text report's "start-end  'spun' → 'source'" lines
+    assert main(["trace", str(q), "--index", str(index_dir), "--color", "never"]) == 1
+    lines = re.findall(r"^  (\d+)-(\d+)  '([^']*)' →", capsys.readouterr().out, re.M)
+    assert len(lines) == len(rs) and all(text[int(a) : int(b)] == w for a, b, w in lines)
+    # the HTML page: each paragraph exactly as written, the marks at the restorations' words
+    page = tmp_path / "crlf.html"
+    assert main(["trace", str(q), "--index", str(index_dir), "--format", "html", "-o", str(page)]) == 1
+    cells = re.findall(r'<td class="copy">(.*?)</td>', page.read_bytes().decode("utf-8"), re.S)
+    assert [html_mod.unescape(re.sub(r"<[^>]+>", "", c)) for c in cells] == [
+        text[p["query_start"] : p["query_end"]] for p in d["restored_from"]]
+    marks = re.findall(r'<mark class="spun sub"[^>]*>(.*?)</mark>', " ".join(cells))
+    assert [html_mod.unescape(m) for m in marks] == [f["text"] for f in rs]
+
+
 def test_text_made_from_two_sources_is_restored_from_each(index_dir, corpus_files, tmp_path, capsys):
     """Issue 14: `trace` lists both sources, says what its threshold means, and restores each paragraph from
     the source it came from; `check --index` applies the same restorations."""
@@ -144,6 +184,98 @@ def test_trace_usage_and_input_errors(index_dir, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["trace", str(q), "--index", str(index_dir), "--format", "pdf"])
     assert e.value.code == 2
+
+
+def _not_an_index(d, kind):
+    import sqlite3
+
+    d.mkdir()
+    db_path = d / "trace.sqlite"
+    if kind == "empty":
+        db_path.write_bytes(b"")
+    elif kind in ("foreign", "no tables"):
+        db = sqlite3.connect(db_path)
+        if kind == "foreign":
+            db.execute("create table x(a)")
+            db.execute("insert into x values (1)")
+        else:
+            db.execute("vacuum")
+        db.commit()
+        db.close()
+    return db_path
+
+
+@pytest.mark.parametrize("kind,said", [("empty", "the file is empty"),
+                                       ("foreign", "an SQLite database of something else (tables x)"),
+                                       ("no tables", "an SQLite database without tables"),
+                                       ("other format", "index format 99 is not supported")])
+def test_a_read_only_command_refuses_what_is_not_an_index_and_leaves_it_alone(tmp_path, cache_dir, capsys, kind,
+                                                                              said):
+    """`trace` (and `check/restore --index`, `index info`) on an empty trace.sqlite, or another application's SQLite
+    database, said "no indexed source matches" with exit 0 and wrote unspin's tables into the file. They refuse it
+    now (2, naming the file and what is wrong) and change nothing; only `index add` makes an index."""
+    import hashlib
+    import sqlite3
+
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    d = tmp_path / "ix"
+    if kind == "other format":  # an index of a format this unspin does not read
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 0
+        db = sqlite3.connect(d / "trace.sqlite")
+        db.execute("UPDATE meta SET value='99' WHERE key='version'")
+        db.commit()
+        db.close()
+        db_path = d / "trace.sqlite"
+    else:
+        db_path = _not_an_index(d, kind)
+
+    def state():
+        return sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in d.iterdir())
+
+    before = state()
+    for argv in (["trace", str(q), "--index", str(d)], ["trace", str(q), "--index", str(d), "--format", "json"],
+                 ["check", str(q), "--index", str(d)], ["restore", str(q), "--index", str(d)],
+                 ["index", "info", "--index", str(d)], ["index", "remove", "x", "--index", str(d)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert str(db_path) in err and said in err, (argv, err)
+        assert state() == before, argv
+    if kind == "foreign":  # nor does index add build an index into somebody else's database
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 2
+        assert said in capsys.readouterr().err and state() == before
+    elif kind in ("empty", "no tables"):  # an empty file is where index add may build one
+        assert main(["index", "add", str(q), "--index", str(d), "-q"]) == 0
+        assert main(["trace", str(q), "--index", str(d), "--format", "json"]) == 1
+
+
+def test_an_index_without_documents_says_so(tmp_path, cache_dir, capsys):
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    d = tmp_path / "ix"
+    assert main(["index", "add", str(tmp_path / "missing.txt"), "--index", str(d), "-q"]) == 4
+    capsys.readouterr()
+    assert main(["trace", str(q), "--index", str(d)]) == 0
+    assert f"{d}: the index holds no documents" in capsys.readouterr().err
+    assert main(["check", str(q), "--index", str(d), "--no-fingerprints"]) == 0
+    assert f"{d}: the index holds no documents" in capsys.readouterr().err
+
+
+def test_an_index_path_that_is_a_file_is_said_so(tmp_path, cache_dir, capsys):
+    """`trace --index somefile` advised `unspin index add FILES --index somefile`, which then refused it ("exists
+    and is not a directory"). Every command says the path is a file, not an index directory, and advises no
+    command that would fail."""
+    q = tmp_path / "q.txt"
+    q.write_text(tc.UNRELATED, encoding="utf-8")
+    f = tmp_path / "somefile"
+    f.write_text("notes\n", encoding="utf-8")
+    for argv in (["trace", str(q)], ["check", str(q)], ["restore", str(q)], ["index", "info"],
+                 ["index", "add", str(q)]):
+        assert main(argv + ["--index", str(f)]) == 2, argv
+        err = capsys.readouterr().err
+        assert f"{f}: not a trace index: it is a file, and an index is a directory" in err, (argv, err)
+        assert f"--index {f}`" not in err
+    assert f.read_text(encoding="utf-8") == "notes\n"
 
 
 def test_index_remove(tmp_path, corpus_files, capsys):

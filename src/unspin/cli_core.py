@@ -192,9 +192,11 @@ def _index_problem(opts: dict, command: str) -> int | None:
     if not opts.get("index"):
         return None
     from .trace import TraceIndex, TraceIndexError
+    from .trace.cli import warn_if_empty
 
     try:
-        TraceIndex(opts["index"]).close()
+        with TraceIndex(opts["index"]) as ix:
+            warn_if_empty(ix, f"unspin {command}: --index")
     except (TraceIndexError, OSError) as e:
         print(f"unspin {command}: --index: {e}", file=sys.stderr)
         return int(ExitCode.USAGE)

@@ -50,17 +50,37 @@ _OPEN: dict[str, TraceIndex] = {}
 _HASH_SUFFIX = re.compile(r"@[0-9a-f]{8,64}$")
 
 
-def read_documents(inputs, text_field: str = "text", id_field: str | None = None, encoding: str | None = None):
+def read_documents(inputs, text_field: str = "text", id_field: str | None = None, encoding: str | None = None,
+                   as_written: bool = False):
     """Documents of `inputs` via unspin.readers, with index ids: the readers' id without its content-hash
     suffix ("notes/a.txt", "rows.jsonl#3", or the --id-field value), so that re-adding a changed file replaces
     it and `index remove` takes the name a user knows. `encoding` forces the inputs' encoding (default:
-    detected per file)."""
+    detected per file). `as_written`: a plain-text file's text exactly as decoded, its line endings kept
+    (CRLF, CR), as `unspin check` reads it, so that offsets into it are offsets into the file's own text
+    (`trace`); otherwise, and for other formats, newlines are normalised to "\n" as the readers give them."""
     from dataclasses import replace
 
     from ..readers import iter_documents
 
-    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field, encoding=encoding):
+    for doc in iter_documents(inputs, text_field=text_field, id_field=id_field, encoding=encoding,
+                              lazy=as_written):
+        if doc.pending:
+            doc = _loaded_as_written(doc)
         yield replace(doc, id=_HASH_SUFFIX.sub("", doc.id))
+
+
+def _loaded_as_written(doc):
+    """A pending document loaded; a plain-text one with the text exactly as decoded (line endings untouched)."""
+    from dataclasses import replace
+
+    from ..decoding import decode_bytes
+
+    raw = doc.raw
+    doc = doc.load()  # every check and message of the readers (empty, binary, undecodable, the encoding)
+    if doc.text is None or doc.meta.get("format") != "text":
+        return doc
+    text = decode_bytes(raw, doc.source, encoding=doc.meta.get("forced_encoding")).text
+    return replace(doc, text=text)
 
 
 _LOCK = threading.Lock()

@@ -88,6 +88,13 @@ def _open(args, create=False, features=None):
                       restore_fn=lambda t: unspin.restore(t, fingerprints=False).text)
 
 
+def warn_if_empty(ix, prefix: str = "unspin") -> None:
+    """A line on standard error when the index holds no documents: then "no source matches" says nothing."""
+    if not ix.document_count():
+        print(f"{prefix}: {ix.dir}: the index holds no documents, so no source can match (add some with "
+              f"`unspin index add FILES --index {ix.dir}`)", file=sys.stderr)
+
+
 def run_add(args) -> int:
     import time
 
@@ -184,6 +191,7 @@ def run_trace(args) -> int:
     except TraceIndexError as e:
         _err(str(e))
         return 2
+    warn_if_empty(ix)
     try:
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     except OSError as e:
@@ -198,8 +206,9 @@ def run_trace(args) -> int:
     bad = False
     results = []
     try:
+        # (a text file as written, CRLF kept: offsets in every format index the file's text as `check` reads it)
         for doc in read_documents(args.files, text_field=args.text_field, id_field=args.id_field,
-                                  encoding=args.encoding):
+                                  encoding=args.encoding, as_written=True):
             if doc.error or doc.text is None:
                 msg = doc.error or f"{doc.source}: no text"
                 _err(msg)

@@ -66,7 +66,7 @@ def to_text(result: TraceResult, width: int | None = None, color: bool | None = 
         return buf.getvalue()
     console.print(f"{head}: {sources_line(result)}")
     for rank, s in enumerate(result.sources, 1):
-        paras = ", ".join(f"¶{m.query_paragraph}↔¶{m.source_paragraph} ({m.score:.2f})" for m in s.matches)
+        paras = ", ".join(f"¶{m.query_paragraph}↔¶{m.source_label} ({m.score:.2f})" for m in s.matches)
         console.print(f"  {rank}. {s.id}  score {s.score:.3f}  coverage {s.coverage:.0%}  "
                       f"{s.source or ''}\n     paragraphs (text↔source, alignment score): {paras}")
     owners = result.owners()
@@ -80,7 +80,7 @@ def to_text(result: TraceResult, width: int | None = None, color: bool | None = 
     table.add_column("source" if several else f"source {result.best.id}", ratio=1)
     for src, m in owners:
         segs = result.segments(m)
-        label = f"{m.query_paragraph}↔{m.source_paragraph}" + (f"\n{src.id}" if several else "")
+        label = f"{m.query_paragraph}↔{m.source_label}" + (f"\n{src.id}" if several else "")
         table.add_row(label, _marked(segs, "spun", bool(color)), _marked(segs, "source", bool(color)))
     console.print(table)
     if result.restorations:
@@ -155,7 +155,7 @@ def to_html(results: list[TraceResult]) -> str:
         parts.append("<table><tr><th>#</th><th>source</th><th>score</th><th>coverage</th><th>paragraphs "
                      "(text↔source, score)</th></tr>")
         for rank, s in enumerate(r.sources, 1):
-            paras = ", ".join(f"¶{m.query_paragraph}↔¶{m.source_paragraph} ({m.score:.2f})" for m in s.matches)
+            paras = ", ".join(f"¶{m.query_paragraph}↔¶{m.source_label} ({m.score:.2f})" for m in s.matches)
             parts.append(f"<tr><td>{rank}</td><td>{html.escape(s.id)}</td><td>{s.score:.3f}</td>"
                          f"<td>{s.coverage:.0%}</td><td>{html.escape(paras)}</td></tr>")
         parts.append("</table>")
@@ -165,7 +165,7 @@ def to_html(results: list[TraceResult]) -> str:
                      "<table><tr><th>¶</th><th>source</th><th>spun text</th><th>source text</th></tr>")
         for src, m in r.owners():
             copy, source = _html_sides(r, m)
-            parts.append(f'<tr><td class="n">{m.query_paragraph}↔{m.source_paragraph}</td>'
+            parts.append(f'<tr><td class="n">{m.query_paragraph}↔{m.source_label}</td>'
                          f'<td class="n">{html.escape(src.id)}</td>'
                          f'<td class="copy">{copy}</td><td class="source">{source}</td></tr>')
         parts.append("</table></section>")

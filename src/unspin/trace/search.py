@@ -44,16 +44,28 @@ class ParagraphMatch:
     alignment: Alignment | None = field(default=None, repr=False)
     source_text: str = field(default="", repr=False)
     source_base: int | None = field(default=None, repr=False)  # document offset of source_text[0]
+    # a piece that holds several paragraphs of the source (a copy whose paragraphs were merged): the last of
+    # them (source_paragraph is the first; source_start/source_end span them all)
+    source_last_paragraph: int | None = None
 
     @property
     def base(self) -> int:
         return self.source_start if self.source_base is None else self.source_base
 
+    @property
+    def source_label(self) -> str:
+        """"3", or "1–3" for a piece that holds source paragraphs 1 to 3."""
+        last = self.source_last_paragraph
+        return f"{self.source_paragraph}–{last}" if last else str(self.source_paragraph)
+
     def to_dict(self) -> dict:
-        return {"query_paragraph": self.query_paragraph, "query_start": self.query_start,
-                "query_end": self.query_end, "source_paragraph": self.source_paragraph,
-                "source_start": self.source_start, "source_end": self.source_end,
-                "score": round(self.score, 4), "jaccard": round(self.jaccard, 4)}
+        d = {"query_paragraph": self.query_paragraph, "query_start": self.query_start,
+             "query_end": self.query_end, "source_paragraph": self.source_paragraph,
+             "source_start": self.source_start, "source_end": self.source_end,
+             "score": round(self.score, 4), "jaccard": round(self.jaccard, 4)}
+        if self.source_last_paragraph:
+            d["source_last_paragraph"] = self.source_last_paragraph
+        return d
 
 
 @dataclass(slots=True)
@@ -174,6 +186,7 @@ def trace(text: str, index: TraceIndex, top: int = 5, threshold: float = DEFAULT
     for src in sources:  # best first: the pieces the best source explains are settled before the others'
         if id(src) in owning:
             _realign_with_context(text, src, index, linker, per_piece, threshold, total_words)
+    sources.sort(key=lambda s: (-s.score, s.id))  # (realigning may have raised a score)
     result = TraceResult(text, sources, len(pieces), aligned, threshold, path)
     rows = _restorations(result)
     result.restorations = [f for f, _ in rows]
@@ -197,50 +210,171 @@ def _realign_with_context(text: str, best: SourceMatch, index: TraceIndex, linke
                           threshold: float, total_words: int) -> None:
     """Align each matched piece of the best source against its source paragraph and both neighbours: when the
     spun text was cut into pieces at other sentences than the source (spinning changes word counts, and long
-    paragraphs are cut by length), the sentences at a cut still find their source words. A piece that missed
-    the threshold against every single paragraph of the best source but has one of them as a candidate gets
-    the same window and joins the matches when the window explains enough of it."""
+    paragraphs are cut by length), the sentences at a cut still find their source words. A piece longer than its
+    paragraph (a copy whose paragraphs were merged) gets as many more paragraphs as it could hold (`_window`),
+    and is scored against the source stretch it holds. A piece that missed the threshold against every single
+    paragraph of the best source gets a window too, and joins the matches when the window explains enough of
+    it: around its best candidate paragraph of the source, or, with no candidate of its own (a short tail cut
+    off a long paragraph, a stretch of merged paragraphs that shares too few shingles with any one of them),
+    the source between the stretches its matched neighbours hold."""
     row = index.document(best.id)
     if row is None:
         return
     doc_text = row[2]
     spans = index.paragraph_spans(best.id)
-    matched = {m.query_paragraph for m in best.matches}
+    words = {n: w for n, (_, _, w, _) in enumerate(per_piece, 1)}
+    para_words = [len(doc_text[a:b].split()) for a, b in spans]
+
+    def realign(m: ParagraphMatch, first: int, last: int) -> None:
+        lo, hi = spans[first][0], spans[last][1]
+        if (lo, hi) == (m.source_start, m.source_end) and m.alignment is not None:
+            return  # a one-paragraph source: the window is the paragraph already aligned
+        al = align(text[m.query_start : m.query_end], doc_text[lo:hi], linker, m.query_start, lo)
+        m.alignment = trim_context(al, linker)
+        m.source_text = doc_text
+        m.source_base = 0
+
+    rescored = False
+    held: dict[int, tuple[int, int]] = {}  # piece → first and last source paragraph (0-based) its alignment holds
+    for m in best.matches:
+        k = m.source_paragraph - 1
+        realign(m, *_window(k, para_words, words[m.query_paragraph]))
+        held[m.query_paragraph] = _held_paragraphs(m.alignment, spans) or (k, k)
+        if _merged(words[m.query_paragraph], para_words, held[m.query_paragraph], k):
+            # a piece made of several source paragraphs: its score against its best single paragraph counted the
+            # other paragraphs' words as unexplained
+            score = _held_score(m.alignment)
+            if score > m.score:
+                m.score = score
+                rescored = True
+                _name_paragraphs(m, spans, held[m.query_paragraph])
     extra = []
-    for n, (start, end, words, scored) in enumerate(per_piece, 1):
-        if n in matched:
+    gap: set[int] = set()  # pieces with no candidate of their own, placed between their neighbours
+    for n, (start, end, _, scored) in enumerate(per_piece, 1):
+        if n in held:
             continue
         mine = [x for x in scored if x[2].doc_id == best.id]
         if mine:
             score, jac, para, _ = max(mine, key=lambda x: x[0])
-            extra.append(ParagraphMatch(n, start, end, para.ordinal, para.start, para.end, score, jac, None,
-                                        para.text))
-            continue
-        # no candidate of its own (a short tail cut off a long paragraph): the window of a matched neighbour
-        near = [m for m in best.matches if abs(m.query_paragraph - n) == 1]
-        if near:
-            k = near[0].source_paragraph
-            a, b = spans[k - 1]
-            extra.append(ParagraphMatch(n, start, end, k, a, b, 0.0, 0.0, None, doc_text[a:b]))
-    for m in best.matches + extra:
-        k = m.source_paragraph - 1
-        lo = spans[max(0, k - 1)][0]
-        hi = spans[min(len(spans) - 1, k + 1)][1]
-        if (lo, hi) == (m.source_start, m.source_end) and m.alignment is not None:
-            continue  # a one-paragraph source: the window is the paragraph already aligned
-        ptext = text[m.query_start : m.query_end]
-        al = align(ptext, doc_text[lo:hi], linker, m.query_start, lo)
-        m.alignment = trim_context(al, linker)
-        m.source_text = doc_text
-        m.source_base = 0
+            m = ParagraphMatch(n, start, end, para.ordinal, para.start, para.end, score, jac, None, para.text)
+            window = _window(para.ordinal - 1, para_words, words[n])
+        else:
+            window = _gap_window(n, held, para_words, words[n])
+            if window is None:
+                continue
+            a, b = spans[window[0]]
+            m = ParagraphMatch(n, start, end, window[0] + 1, a, b, 0.0, 0.0, None, doc_text[a:b])
+            gap.add(n)
+        realign(m, *window)
+        extra.append(m)
     added = [m for m in extra if m.alignment is not None and m.alignment.query_score >= threshold]
-    if added:
-        for m in added:
-            m.score = m.alignment.query_score
+    for m in added:
+        m.score = m.alignment.query_score
+        span = _held_paragraphs(m.alignment, spans)
+        if span is None:
+            continue
+        # (a piece with no candidate of its own is named by the paragraph holding most of its words, not its window)
+        k = _main_paragraph(m.alignment, spans) if m.query_paragraph in gap else m.source_paragraph - 1
+        if _merged(words[m.query_paragraph], para_words, span, k):
+            _name_paragraphs(m, spans, span)
+        elif m.query_paragraph in gap:
+            _name_paragraphs(m, spans, (k, k))
+    if added or rescored:
         best.matches = sorted(best.matches + added, key=lambda m: m.query_paragraph)
-        words = {n: w for n, (_, _, w, _) in enumerate(per_piece, 1)}
         best.coverage = sum(words[m.query_paragraph] for m in best.matches) / total_words
         best.score = sum(words[m.query_paragraph] * m.score for m in best.matches) / total_words
+
+
+MERGED_RATIO = 1.25  # a piece this much longer than its source paragraph may hold several of them
+
+
+def _merged(piece_words: int, para_words: list[int], span: tuple[int, int], k: int) -> bool:
+    """Whether a piece holds several source paragraphs (a copy whose paragraphs were merged): its alignment holds
+    words of more than one paragraph (`span`, 0-based), and it is much longer than paragraph k, the one it was
+    matched to."""
+    return span[1] > span[0] and piece_words > MERGED_RATIO * para_words[k]
+
+
+def _gap_window(n: int, held: dict[int, tuple[int, int]], para_words: list[int], piece_words: int
+                ) -> tuple[int, int] | None:
+    """The source window of piece n, which has no candidate paragraph of its own: between the last paragraph
+    the matched piece before it holds and the first one the matched piece after it holds, or next to a matched
+    neighbour on one side. None when no matched piece is near, or the stretch between is far wider than the
+    piece (the copy left much of the source out, or reordered it)."""
+    before = [q for q in held if q < n]
+    after = [q for q in held if q > n]
+    if before and after:
+        first, last = held[max(before)][1], held[min(after)][0]
+        if first <= last and sum(para_words[first : last + 1]) <= 3 * piece_words + 2 * max(para_words):
+            return first, last
+    if n - 1 in held:
+        k = held[n - 1][1]
+        return _window(k, para_words, piece_words)
+    if n + 1 in held:
+        k = held[n + 1][0]
+        return _window(k, para_words, piece_words)
+    return None
+
+
+def _window(k: int, para_words: list[int], piece_words: int) -> tuple[int, int]:
+    """First and last paragraph index (0-based) of the source window a piece matched to paragraph k is aligned
+    against: k and both neighbours, and as many more paragraphs on each side as a piece longer than paragraph k
+    could take in (a copy whose paragraphs were merged: one piece holds several of the source's paragraphs)."""
+    first, last = max(0, k - 1), min(len(para_words) - 1, k + 1)
+    need = piece_words - para_words[k]  # words of the piece that paragraph k cannot hold
+    while first > 0 and sum(para_words[first:k]) < need:
+        first -= 1
+    while last < len(para_words) - 1 and sum(para_words[k + 1 : last + 1]) < need:
+        last += 1
+    return first, last
+
+
+def _held_paragraphs(al: Alignment | None, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """First and last source paragraph (0-based) holding the source words a piece is aligned with (its first to
+    its last aligned source word); None when nothing is aligned."""
+    from bisect import bisect_right
+
+    held = [o for o in al.ops if o.j2 > o.j1] if al is not None else []
+    if not held:
+        return None
+    starts = [a for a, _ in spans]
+    first = bisect_right(starts, al.b[held[0].j1].start) - 1
+    last = bisect_right(starts, al.b[held[-1].j2 - 1].start) - 1
+    return max(first, 0), max(last, 0)
+
+
+def _main_paragraph(al: Alignment, spans: list[tuple[int, int]]) -> int:
+    """The source paragraph (0-based) holding most of the source words a piece is aligned with."""
+    from bisect import bisect_right
+
+    starts = [a for a, _ in spans]
+    count: dict[int, int] = {}
+    for o in al.ops:
+        if o.kind in ("equal", "linked"):
+            for t in al.b[o.j1 : o.j2]:
+                p = bisect_right(starts, t.start) - 1
+                count[p] = count.get(p, 0) + 1
+    return max(count, key=lambda p: (count[p], -p)) if count else 0
+
+
+def _name_paragraphs(m: ParagraphMatch, spans: list[tuple[int, int]], span: tuple[int, int]) -> None:
+    """The source paragraphs `span` (0-based, first and last) a piece holds: one, or several (shown as ¶1↔¶1–3,
+    source_start/source_end spanning them all, cited by its restorations)."""
+    first, last = span
+    m.source_paragraph, m.source_last_paragraph = first + 1, (last + 1 if last > first else None)
+    m.source_start, m.source_end = spans[first][0], spans[last][1]
+
+
+def _held_score(al: Alignment) -> float:
+    """The alignment score over the stretch of the source the piece was aligned with (from its first to its last
+    aligned source word), not the whole window."""
+    held = [o for o in al.ops if o.j2 > o.j1]
+    if not held:
+        return 0.0
+    na = _words(al.a)
+    nb = _words(al.b[held[0].j1 : held[-1].j2])
+    matched = sum(_words(al.a[o.i1 : o.i2]) + _words(al.b[o.j1 : o.j2]) for o in al.ops if o.kind in ("equal", "linked"))
+    return matched / (na + nb) if na + nb else 0.0
 
 
 # One Linker (and its memo of linked word pairs) per thesaurus, keyed by the thesaurus' id: the cached Linker
@@ -325,16 +459,21 @@ def _solid(al: Alignment, op: Op) -> bool:
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\r?\n")
 
 
-def _jumps_paragraphs(al: Alignment, text: str, source: str, base: int, i1: int, i2: int, j1: int, j2: int) -> bool:
+def _jumps_paragraphs(al: Alignment, text: str, source: str, base: int, i1: int, i2: int, j1: int, j2: int,
+                      merged: bool = False) -> bool:
     """Between the solid runs around an edit, the source crosses a paragraph break that the
     copy does not: the alignment ran on into a neighbouring paragraph of its window ("most to the front?" paired
     with "... important?\n\nThese questions have risen to the fore"), and the source's words there are not the
-    ones the copy's stand for."""
+    ones the copy's stand for. In a piece that holds several source paragraphs (`merged`: the copy joined them)
+    the source's breaks are expected where the copy has none: there only an edit with no solid run on one side
+    (at the piece's edge, where the window runs on) is suspect."""
     if i2 <= i1 or j2 <= j1:
         return False
     ops = al.ops
     before = [o for o in ops if o.i2 <= i1 and o.j2 <= j1 and _solid(al, o)]
     after = [o for o in ops if o.i1 >= i2 and o.j1 >= j2 and _solid(al, o)]
+    if merged and before and after:
+        return False
     # (with no solid run on a side, from the edit itself: the window's tokens reach into its neighbours)
     a_lo = al.a[before[-1].i2 - 1].end if before else al.a[i1].start
     a_hi = al.a[after[0].i1].start if after else al.a[i2 - 1].end
@@ -345,11 +484,13 @@ def _jumps_paragraphs(al: Alignment, text: str, source: str, base: int, i1: int,
 
 
 def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
-                 ) -> list[tuple[str, int, int, int, int, bool]]:
-    """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored). A one-sided piece (an inserted or dropped word) joins the substitution
+                 ) -> list[tuple[str, int, int, int, int, bool, int]]:
+    """Substitutions as edit spans (kind, i1, i2, j1, j2, anchored, run). A one-sided piece (an inserted or dropped word) joins the substitution
     right next to it ("went down lords of creation" → "lost power": "down" goes with "lords of creation"),
     so that neighbouring edits never overlap; not across a line break ("report\nCritics" spun as "inform
-    against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against")."""
+    against\nArt critics": "Art" starts the next line and goes with "critics", not with "inform against").
+    `run` numbers the differing stretches: the groups (and wide different blocks) between two identical runs
+    share it ("half an hour" against "thirty minutes": "half an" ↔ "thirty" and "hour" ↔ "minutes")."""
     def line_break_between(g, op) -> bool:
         if g[2] > g[1] and op.i2 > op.i1 and "\n" in text[al.a[g[2] - 1].end : al.a[op.i1].start]:
             return True
@@ -379,7 +520,18 @@ def _edit_groups(al: Alignment, text: str = "", source: str = "", base: int = 0
     def anchored(first: int, last: int) -> bool:
         return first > 0 and last + 1 < len(ops) and _solid(al, ops[first - 1]) and _solid(al, ops[last + 1])
 
-    return [(*g[:5], anchored(g[6], g[7])) for g in groups]
+    run_of = _run_ids(ops)
+    return [(*g[:5], anchored(g[6], g[7]), run_of[g[6]]) for g in groups]
+
+
+def _run_ids(ops: list[Op]) -> list[int]:
+    """For each op, the number of its differing stretch: ops with no identical run between them share it."""
+    out = []
+    run = 0
+    for op in ops:
+        run += op.kind == "equal"
+        out.append(run)
+    return out
 
 
 def confirmed_spans(result: TraceResult) -> list[tuple[int, int]]:
@@ -405,54 +557,81 @@ def _factual(tokens, i1: int, i2: int) -> bool:
 
 def _restorations(result: TraceResult) -> list[tuple[Finding, tuple[int, int]]]:
     """Each substitution as an exact restoration (the source's words), every piece read off the alignment with
-    the source it was taken from (`piece_owners`); with each, where its words stand in the match's source_text."""
-    out: list[tuple[Finding, tuple[int, int]]] = []
-    for src, m in result.owners():
+    the source it was taken from (`piece_owners`); with each, where its words stand in the match's source_text.
+    A differing stretch (the substitutions between two identical runs) is restored whole or not at all: where
+    one of its substitutions is left alone (a number, a wide unexplained block, an unanchored phrase, …),
+    restoring its neighbours would leave a phrase that is half the copy's and half the source's ("half an hour"
+    against "thirty minutes" would become "half an minutes")."""
+    out: list[tuple[Finding, tuple[int, int], tuple[int, int]]] = []  # (finding, source span, (piece, run))
+    broken: set[tuple[int, int]] = set()  # stretches with a substitution left alone
+    for n, (src, m) in enumerate(result.owners()):
         al = m.alignment
         if al is None:
             continue
-        for kind, i1, i2, j1, j2, anchored in _edit_groups(al, result.text, m.source_text, m.base):
-            if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
-                continue  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
-            if not anchored and max(_words(al.a[i1:i2]), _words(al.b[j1:j2])) > MAX_PHRASE + 1:
-                continue  # a linked phrase that took in one-sided words beyond one, with no shared words holding
-                # it in place: the alignment lost its way, and restoring would delete or repeat words
-            if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
-                continue  # a number or a date that differs is a fact someone changed, not a swap to undo
-            if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
-                                        if t.kind == "word"):
-                kind = "changed"  # "will" / "would": linked through a lemma, but no spinner swaps function words
-            w = _widen(al, result.text, m.source_text, m.base, i1, i2, j1, j2)
-            if w is None:
-                continue
-            i1, i2, j1, j2 = w
-            start, end = _span(al.a, i1, i2)
-            s_start = al.b[j1].start - m.base
-            s_end = al.b[j2 - 1].end - m.base
-            old = result.text[start:end]
-            new = m.source_text[s_start:s_end]
-            if old == new:
-                continue
-            breaks = old.count("\n") + old.count("\r"), new.count("\n") + new.count("\r")
-            if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
-                continue  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
-            if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
-                continue
-            if not anchored and _jumps_paragraphs(al, result.text, m.source_text, m.base, i1, i2, j1, j2):
-                continue
-            linked = kind == "linked"
-            out.append((Finding(
-                start=start, end=end, text=old, suggestions=(new,),
-                confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
-                evidence=(f"aligned with {src.id} paragraph {m.source_paragraph}",
-                          "thesaurus-linked substitution" if linked else "differs from the source here"),
-                source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
-            ), (s_start, s_end)))
+        for op, run in zip(al.ops, _run_ids(al.ops)):
+            if op.kind == "different":  # never restored: nothing next to it in its stretch is either
+                broken.add((n, run))
+        for kind, i1, i2, j1, j2, anchored, run in _edit_groups(al, result.text, m.source_text, m.base):
+            row = _restoration(result, src, m, kind, i1, i2, j1, j2, anchored)
+            if row is None:
+                broken.add((n, run))
+            elif row is not _SAME:
+                out.append((*row, (n, run)))
+    out = [row for row in out if row[2] not in broken]
     out.sort(key=lambda row: row[0].start)
-    # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair
-    kept: list[tuple[Finding, tuple[int, int]]] = []
+    # widened one-sided edits may touch a neighbour: keep the first of any overlapping pair (and then none of the
+    # dropped one's stretch)
+    kept: list[tuple] = []
     for row in out:
         if kept and row[0].start < kept[-1][0].end:
+            broken.add(row[2])
             continue
         kept.append(row)
-    return kept
+    return [(f, span) for f, span, stretch in kept if stretch not in broken]
+
+
+_SAME = object()  # a substitution whose restoration would write the copy's own text: nothing to do, nothing left alone
+
+
+def _restoration(result: TraceResult, src: SourceMatch, m: ParagraphMatch, kind: str, i1: int, i2: int, j1: int,
+                 j2: int, anchored: bool):
+    """(Finding, source span) restoring one substitution, `_SAME` when the source's words are the copy's, or None
+    when it is left alone."""
+    al = m.alignment
+    if kind == "changed" and max(i2 - i1, j2 - j1) > MAX_PHRASE:
+        return None  # an unexplained difference wider than a spinner's phrase: misplaced, not a swap
+    if not anchored and max(_words(al.a[i1:i2]), _words(al.b[j1:j2])) > MAX_PHRASE + 1:
+        return None  # a linked phrase that took in one-sided words beyond one, with no shared words holding
+        # it in place: the alignment lost its way, and restoring would delete or repeat words
+    if kind == "changed" and (_factual(al.a, i1, i2) or _factual(al.b, j1, j2)):
+        return None  # a number or a date that differs is a fact someone changed, not a swap to undo
+    if kind == "linked" and all(is_function_word(t.lower) for t in al.a[i1:i2] + al.b[j1:j2]
+                                if t.kind == "word"):
+        kind = "changed"  # "will" / "would": linked through a lemma, but no spinner swaps function words
+    w = _widen(al, result.text, m.source_text, m.base, i1, i2, j1, j2)
+    if w is None:
+        return None
+    i1, i2, j1, j2 = w
+    start, end = _span(al.a, i1, i2)
+    s_start = al.b[j1].start - m.base
+    s_end = al.b[j2 - 1].end - m.base
+    old = result.text[start:end]
+    new = m.source_text[s_start:s_end]
+    if old == new:
+        return _SAME
+    breaks = old.count("\n") + old.count("\r"), new.count("\n") + new.count("\r")
+    if breaks != (0, 0) and (not anchored or breaks[0] != breaks[1]):
+        return None  # the copy's lines stay its own, unless shared words on both sides hold the same breaks
+    if not anchored and _echoes_nearby(al, i1, i2, j1, j2):
+        return None
+    if not anchored and _jumps_paragraphs(al, result.text, m.source_text, m.base, i1, i2, j1, j2,
+                                          merged=m.source_last_paragraph is not None):
+        return None
+    linked = kind == "linked"
+    return (Finding(
+        start=start, end=end, text=old, suggestions=(new,),
+        confidence=TRACE_LINKED_CONFIDENCE if linked else TRACE_CHANGED_CONFIDENCE,
+        evidence=(f"aligned with {src.id} paragraph{'s' if m.source_last_paragraph else ''} {m.source_label}",
+                  "thesaurus-linked substitution" if linked else "differs from the source here"),
+        source=SOURCE_TRACE, rule_id=RULE_TRACE, detail=src.id,
+    ), (s_start, s_end))

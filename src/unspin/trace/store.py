@@ -116,17 +116,23 @@ def _check_new_settings(directory: Path, lsh_storage, features) -> list[str]:
     return feats
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
+_TABLES = frozenset({"meta", "documents", "paragraphs", "signatures"})
+
+
+def _connect_read_only(path: Path, probe: str = "SELECT count(*) FROM meta") -> sqlite3.Connection:
     """The index database opened for reading only. A WAL database needs its -shm file to be read; where that
     cannot be made (a read-only directory), `immutable` reads the file as it is (nobody can write it there)."""
     base = path.resolve().as_uri()
     for query in ("mode=ro", "immutable=1"):
         db = sqlite3.connect(f"{base}?{query}", uri=True, timeout=60, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("SELECT count(*) FROM meta").fetchone()
+            db.execute(probe).fetchone()
             return db
         except sqlite3.OperationalError:
             db.close()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
     raise sqlite3.DatabaseError("cannot be opened for reading")
 
 
@@ -138,21 +144,27 @@ class TraceIndex:
                  restore_fn=None):
         self.dir = Path(directory)
         self.db_path = self.dir / DB_NAME
+        if self.dir.exists() and not self.dir.is_dir():
+            raise IndexError_(f"{self.dir}: not a trace index: it is a file, and an index is a directory "
+                              f"(`unspin index add FILES --index DIR` makes one; give another DIR)")
         if not self.db_path.exists():
             if not create:
                 raise IndexError_(f"{self.dir}: not a trace index (no {DB_NAME}; create one with "
                                   f"`unspin index add FILES --index {self.dir}`)")
-            if self.dir.exists() and not self.dir.is_dir():
-                raise IndexError_(f"{self.dir}: exists and is not a directory")
             _check_new_settings(self.dir, lsh_storage, features)  # before anything is made: a refused index
             try:  # leaves nothing behind
                 self.dir.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise IndexError_(f"{self.dir}: cannot create the index directory ({e.strerror or e})") from None
+        elif not self.db_path.is_file():
+            raise IndexError_(f"{self.db_path}: not a trace index (not a regular file)")
         # an index on read-only media (a shared volume, a CD, a mount for readers only) is still searched: opened
         # read-only, without the WAL switch and schema script that need to write
         self.read_only = not create and not os.access(self.dir, os.W_OK)
         try:
+            # only `index add` (create) makes tables: any other use finds unspin's index there or refuses the file
+            # untouched (a reader that ran the schema script wrote unspin's tables into an empty or foreign file)
+            self._check_is_index(create)
             if self.read_only:
                 self.db = _connect_read_only(self.db_path)
             else:
@@ -160,10 +172,11 @@ class TraceIndex:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(_SCHEMA)
+                if create:
+                    self.db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
             raise IndexError_(f"{self.db_path}: not a usable SQLite database ({e})") from None
-        self.meta = self._load_meta(lsh_storage, features)
+        self.meta = self._load_meta(lsh_storage, features, create)
         self.features = tuple(self.meta["features"])
         self._featurizer = featurizer
         self._restore_fn = restore_fn
@@ -171,9 +184,66 @@ class TraceIndex:
         self._lsh_generation = -1
         self.lock = threading.RLock()  # callers sharing one index across threads serialise on it
 
+    def _check_is_index(self, create: bool) -> None:
+        """Refuse (IndexError_ naming the file and the problem) a trace.sqlite that is not an unspin trace index:
+        an empty file, a damaged one, another application's SQLite database, an index of another format. Only
+        `create` (index add) accepts an empty file or an SQLite database without tables, to make the index in
+        it. Nothing is written: the file is only read."""
+        path = self.db_path
+        if create and not path.exists():
+            return  # a new index
+        if path.stat().st_size == 0:
+            if create:
+                return
+            raise IndexError_(f"{path}: not a trace index: the file is empty (0 bytes); `unspin index add FILES "
+                              f"--index {self.dir}` builds an index in it")
+        try:
+            if os.access(self.dir, os.W_OK):
+                # (a plain connection that only reads: a read-only one would leave WAL sidecar files behind)
+                db = sqlite3.connect(path, timeout=60, isolation_level=None)
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            else:
+                db = _connect_read_only(path, probe="SELECT count(*) FROM sqlite_master")
+        except sqlite3.DatabaseError as e:
+            raise IndexError_(f"{path}: not a usable SQLite database ({e})") from None
+        try:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables and create:
+                return
+            missing = sorted(_TABLES - tables)
+            if missing:
+                if not tables:
+                    what = "an SQLite database without tables"
+                elif len(missing) == len(_TABLES):
+                    names = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+                    what = f"an SQLite database of something else (tables {names})"
+                else:
+                    what = f"an incomplete index (table {', '.join(missing)} missing)"
+                raise IndexError_(f"{path}: not an unspin trace index: {what}; give the directory of an index "
+                                  "built by `unspin index add`")
+            row = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+            try:
+                version = json.loads(row[0]) if row else None
+            except (TypeError, ValueError):
+                version = row[0]
+            if version is None:
+                if create and not db.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+                    return  # (an `index add` that stopped before writing its settings: nothing in it yet)
+                raise IndexError_(f"{path}: not a usable trace index: its settings (table meta) are missing; "
+                                  "rebuild it with `unspin index add`")
+            if version != FORMAT_VERSION:
+                raise IndexError_(f"{path}: index format {version} is not supported (this unspin reads format "
+                                  f"{FORMAT_VERSION}); rebuild it with `unspin index add` into a new directory")
+        except sqlite3.DatabaseError as e:
+            raise IndexError_(f"{path}: not a usable SQLite database ({e})") from None
+        finally:
+            db.close()
+
     # ---- configuration ------------------------------------------------------------------------------
-    def _load_meta(self, lsh_storage, features) -> dict:
+    def _load_meta(self, lsh_storage, features, create: bool = True) -> dict:
         rows = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if not rows and not create:  # (checked on open; another process may have emptied it since)
+            raise IndexError_(f"{self.db_path}: not a usable trace index: its settings (table meta) are missing")
         if not rows:
             feats = _check_new_settings(self.dir, lsh_storage, features)
             meta = dict(DEFAULTS, features=feats, version=FORMAT_VERSION, uuid=uuid.uuid4().hex,
@@ -468,6 +538,9 @@ class TraceIndex:
     def document(self, doc_id: str) -> tuple[str, str | None, str] | None:
         row = self.db.execute("SELECT id, source, text FROM documents WHERE id=?", (doc_id,)).fetchone()
         return tuple(row) if row else None
+
+    def document_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
     def ids(self) -> Iterator[str]:
         for (i,) in self.db.execute("SELECT id FROM documents ORDER BY doc_key"):
