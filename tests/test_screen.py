@@ -1059,3 +1059,14 @@ def test_the_phrase_table_groups_a_phrase_with_and_without_the_article_it_took_i
     finally:
         store.close()
     assert got == [("irregular woodland", 3, "random forest"), ("a sample", 1, "sample")]
+
+
+def test_a_document_report_counts_one_word_and_one_finding_in_the_singular():
+    from unspin.screen.summary import render_report_html
+    from unspin.types import Finding, Report
+
+    f = Finding(start=0, end=5, text="focal", suggestions=("central",), confidence=0.9, evidence=(), level="finding")
+    page = render_report_html(Report(text="focal", words=1, findings=[f], spin_score=None, verdict="uncertain"))
+    assert "1 word ·" in page and "1 finding<" in page and "1 words" not in page and "1 findings" not in page
+    page = render_report_html(Report(text="a b", words=2400, findings=[f, f], spin_score=None, verdict="uncertain"))
+    assert "2,400 words" in page and "2 findings" in page

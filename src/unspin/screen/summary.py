@@ -229,13 +229,19 @@ def existing_report_links(store, out_dir: Path, top: int) -> dict[str, str]:
     return links
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 word", "2,400 words"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def render_report_html(report: Report, source: str | None = None, text_missing: bool = False) -> str:
     """A minimal, escaped per-document report (used when unspin.render.html_report is not available)."""
     body = [f"<p><a href=\"../summary.html\">← summary</a></p><h1>{E(report.path or 'document')}</h1>"]
     if source:
         body.append(f"<p><small>source: {E(source)}</small></p>")
     body.append(f'<p>verdict <b class="{E(report.verdict)}">{E(report.verdict)}</b> · spin score '
-                f"{_score_text(report.spin_score)} · {report.words:,} words · {len(report.findings)} findings</p>")
+                f"{_score_text(report.spin_score)} · {_count(report.words, 'word')} · "
+                f"{_count(len(report.findings), 'finding')}</p>")
     for note in report.notes:
         body.append(f"<p><small>{E(note)}</small></p>")
     if text_missing:
