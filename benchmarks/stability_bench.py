@@ -101,8 +101,10 @@ def main() -> int:
          "texts": len(chosen), "registers": sorted(per), "results": results}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{args.name}.json").write_text(json.dumps(r, indent=1))
-    (OUT / f"{args.name}.md").write_text("\n".join(markdown(r)) + "\n")
-    print("\n".join(markdown(r)))
+    before = OUT / "stability_before.json"  # the same command run on an earlier revision (--name stability_before)
+    before = json.loads(before.read_text()) if args.name == "stability" and before.exists() else None
+    (OUT / f"{args.name}.md").write_text("\n".join(markdown(r, before)) + "\n")
+    print("\n".join(markdown(r, before)))
     return 0
 
 
@@ -120,10 +122,18 @@ def markdown(r: dict, before: dict | None = None) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, m in r["results"].items():
-        lines.append(f"| {key} | {m['texts']} | {m['median_abs_change']} | {m['p90_abs_change']} | "
-                     f"{m['max_abs_change']} | {m['share_over_0.1']} | {m['share_over_0.2']} | {m['verdict_changed']} | "
-                     f"{m['spun_verdict_changed']} | {m['findings_changed']} |")
+        lines.append(_row(key, m))
+    if before:
+        lines += ["", f"Before, the same texts and edits (`{before['command']}`, {before['date']}; "
+                  f"{before.get('revision', 'an earlier revision')}):", "",
+                  lines[5], lines[6]] + [_row(key, m) for key, m in before["results"].items()]
     return lines
+
+
+def _row(key: str, m: dict) -> str:
+    return (f"| {key} | {m['texts']} | {m['median_abs_change']} | {m['p90_abs_change']} | {m['max_abs_change']} | "
+            f"{m['share_over_0.1']} | {m['share_over_0.2']} | {m['verdict_changed']} | {m['spun_verdict_changed']} | "
+            f"{m['findings_changed']} |")
 
 
 if __name__ == "__main__":
