@@ -85,7 +85,7 @@ def test_near_rare_counts_other_rare_spans_within_the_window():
     zipf = np.array([5.0, 2.0, 2.5, 2.0])
     out = F.near_rare(starts, zipf)
     assert list(out) == [1.0, 0.5, 0.5, 0.0]  # the last one has no neighbour within 10 words
-    assert list(F.near_rare(starts, zipf, window=4)) == [1.0, 0.5, 0.0, 0.0]  # 3 words apart, not 6
+    assert list(F.near_rare(starts, zipf, window=3)) == [0.0, 0.0, 0.0, 0.0]  # neighbours 3 words apart are out
 
 
 def test_article_fix_signs():
