@@ -1070,3 +1070,136 @@ def test_a_document_report_counts_one_word_and_one_finding_in_the_singular():
     assert "1 word ·" in page and "1 finding<" in page and "1 words" not in page and "1 findings" not in page
     page = render_report_html(Report(text="a b", words=2400, findings=[f, f], spin_score=None, verdict="uncertain"))
     assert "2,400 words" in page and "2 findings" in page
+
+
+def counting_check(text: str, path: str | None = None, **options):
+    """fake_check that also notes each text it is given in the file $COUNT_CHECK_LOG (one line each; the workers
+    are other processes), so a test can tell which documents were screened."""
+    import os
+
+    with open(os.environ["COUNT_CHECK_LOG"], "a", encoding="utf-8") as fh:
+        fh.write(text.replace("\n", " ") + "\n")
+    return fake_check(text, path, **options)
+
+
+def _checked(log: Path) -> list[str]:
+    """The texts checked since the last call (sorted), the engine's warm-up sentence left out."""
+    from unspin.screen.work import WARMUP_TEXT
+
+    texts = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return sorted(t for t in texts if t != WARMUP_TEXT)
+
+
+def test_another_text_field_rescreens_the_rows_once_each_and_says_so(tmp_path, monkeypatch):
+    """Regression: rerun with another --text-field, the rows of JSONL, CSV and Parquet files were screened again
+    under new ids (the text's hash) and their results under the old field stayed: each row twice, in the results and
+    the summary's counts. A row is the document its key names: its result for the earlier text gives way to the
+    result for its text now; a row whose text is the same under both fields is not screened again; and the warning
+    names the field change and says what happens to the rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    log = tmp_path / "checked.log"
+    monkeypatch.setenv("COUNT_CHECK_LOG", str(log))
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "title": "The harbour reopened.", "abstract": "Counterfeit consciousness."}\n'
+                    '{"doi": "10.1/b", "title": "Huge information.", "abstract": "The bakery opens early."}\n'
+                    '{"doi": "10.1/c", "title": "The same text.", "abstract": "The same text."}\n')
+    table = tmp_path / "rows.csv"
+    table.write_text("title,abstract\nA quiet morning.,Profound learning sorted the photographs.\n")
+    parquet = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"title": ["Crisis office hours."], "abstract": ["The river froze over."]}), parquet)
+    plain = tmp_path / "note.txt"
+    plain.write_text("A plain note about counterfeit consciousness.")
+    out = tmp_path / "out"
+    said: list[str] = []
+    inputs = [rows, table, parquet, plain]
+    first = run(inputs, out, text_field="title", id_field=None, check_fn=counting_check, warn=said.append)
+    assert (first.screened, first.total_documents) == (6, 6) and not said
+    assert len(_checked(log)) == 6
+    second = run(inputs, out, text_field="abstract", check_fn=counting_check, warn=said.append)
+    # the three JSONL rows, the CSV row and the Parquet row: all but "The same text." have another text now
+    assert _checked(log) == sorted(["Counterfeit consciousness.", "The bakery opens early.",
+                                    "Profound learning sorted the photographs.", "The river froze over."])
+    r = pd.read_parquet(out / "results.parquet")
+    f = pd.read_parquet(out / "findings.parquet")
+    assert r["id"].is_unique and len(r) == 6 and set(f["doc_id"]) <= set(r["id"])
+    assert (second.screened, second.skipped, second.replaced_rows, second.total_documents) == (4, 2, 4, 6)
+    assert sorted(r["id"].str.split("@").str[0]) == sorted(
+        [f"{rows}#1", f"{rows}#2", f"{rows}#3", f"{table}#1", f"{parquet}#1", str(plain)])
+    # the results are those of the abstracts: findings where the abstracts have them, none from the titles
+    flagged = dict(zip(r["id"].str.split("@").str[0], r["n_findings"]))
+    assert flagged == {f"{rows}#1": 1, f"{rows}#2": 0, f"{rows}#3": 0, f"{table}#1": 1, f"{parquet}#1": 0,
+                       str(plain): 1}
+    assert sorted(f["text"].str.lower()) == ["counterfeit consciousness", "counterfeit consciousness",
+                                             "profound learning"]
+    assert second.settings_changed == ["--text-field: title before, abstract now"]
+    (msg,) = said
+    assert "--text-field: title before, abstract now" in msg and "screened again" in msg and "replaces" in msg
+    assert "keep their earlier results and are not screened again; only new" not in msg  # not true of rows
+    # the same command again: silent, nothing screened, nothing replaced
+    again = run(inputs, out, text_field="abstract", check_fn=counting_check, warn=said.append)
+    assert (again.screened, again.replaced_rows, again.total_documents, len(said)) == (0, 0, 6, 1)
+    assert _checked(log) == []
+    assert "<b>6</b>documents" in (out / "summary.html").read_text()  # the summary counts each row once
+
+
+def test_a_row_edited_under_the_same_id_is_rescreened_and_replaces_its_earlier_result(tmp_path, monkeypatch):
+    """Regression: a JSONL row whose text was edited (same --id-field value) was screened again under its new id
+    and its earlier result stayed: the row twice. The row is screened again, once, and its new result takes the old
+    one's place; the rows that did not change are not screened again. The same with path#row ids."""
+    log = tmp_path / "checked.log"
+    monkeypatch.setenv("COUNT_CHECK_LOG", str(log))
+    rows = tmp_path / "rows.jsonl"
+    lines = ['{"doi": "10.1/a", "text": "The harbour reopened on Tuesday."}',
+             '{"doi": "10.1/b", "text": "Huge information sorted the bird photographs."}',
+             '{"doi": "10.1/c", "text": "The bakery opens early on Sundays."}']
+    rows.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    said: list[str] = []
+    assert run([rows], out, id_field="doi", check_fn=counting_check, warn=said.append).screened == 3
+    assert len(_checked(log)) == 3
+    lines[1] = '{"doi": "10.1/b", "text": "Big data sorted the bird photographs."}'  # the finding edited away
+    rows.write_text("\n".join(lines) + "\n")
+    o = run([rows], out, id_field="doi", check_fn=counting_check, warn=said.append)
+    assert _checked(log) == ["Big data sorted the bird photographs."]
+    r = pd.read_parquet(out / "results.parquet")
+    assert sorted(r["id"].str.split("@").str[0]) == ["10.1/a", "10.1/b", "10.1/c"]
+    assert (o.screened, o.skipped, o.replaced_rows, o.total_documents, o.with_findings) == (1, 2, 1, 3, 0)
+    assert r["n_findings"].sum() == 0 and len(pd.read_parquet(out / "findings.parquet")) == 0
+    assert not said  # an edited row is no change of settings
+    # with path#row ids (no --id-field), in a CSV file
+    table = tmp_path / "rows.csv"
+    table.write_text("text\nThe harbour reopened.\nThe bakery opens early.\n")
+    out2 = tmp_path / "out2"
+    assert run([table], out2, check_fn=counting_check).screened == 2
+    _checked(log)
+    table.write_text("text\nThe harbour reopened.\nThe bakery opens late on profound learning days.\n")
+    o = run([table], out2, check_fn=counting_check)
+    assert _checked(log) == ["The bakery opens late on profound learning days."]
+    r = pd.read_parquet(out2 / "results.parquet")
+    assert sorted(r["id"].str.split("@").str[0]) == [f"{table}#1", f"{table}#2"]
+    assert (o.screened, o.skipped, o.replaced_rows, o.total_documents, o.with_findings) == (1, 1, 1, 2, 1)
+
+
+def test_another_id_field_and_another_text_field_at_once_keep_each_row_once(tmp_path, monkeypatch):
+    """Both flags changed between runs: the rows' results made under the old id field are for their old text, so
+    they are not given the new ids but go, and each row is screened once for its text now; a row whose text is the
+    same under both text fields takes its new id without being screened again."""
+    log = tmp_path / "checked.log"
+    monkeypatch.setenv("COUNT_CHECK_LOG", str(log))
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"doi": "10.1/a", "title": "The harbour reopened.", "abstract": "Counterfeit consciousness."}\n'
+                    '{"doi": "10.1/b", "title": "The same text.", "abstract": "The same text."}\n')
+    out = tmp_path / "out"
+    said: list[str] = []
+    assert run([rows], out, text_field="title", check_fn=counting_check, warn=said.append).screened == 2
+    _checked(log)
+    o = run([rows], out, text_field="abstract", id_field="doi", check_fn=counting_check, warn=said.append)
+    assert _checked(log) == ["Counterfeit consciousness."]
+    r = pd.read_parquet(out / "results.parquet")
+    assert sorted(r["id"].str.split("@").str[0]) == ["10.1/a", "10.1/b"]
+    assert (o.screened, o.rekeyed, o.replaced_rows, o.total_documents, o.with_findings) == (1, 1, 1, 2, 1)
+    assert len(said) == 2 and "--text-field: title before, abstract now" in said[0]
+    assert "no --id-field (path#row ids) before, --id-field doi now" in said[1]

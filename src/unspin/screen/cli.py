@@ -198,7 +198,9 @@ def run(args) -> int:
         f"({outcome.with_findings} with findings, {plural(outcome.errors, 'error')})"
         + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else "")
         + (f"; {plural(outcome.replaced_errors, 'earlier error row')} replaced (the file reads differently now)"
-           if outcome.replaced_errors else ""),
+           if outcome.replaced_errors else "")
+        + (f"; {plural(outcome.replaced_rows, 'earlier row result')} replaced (the row's text changed)"
+           if outcome.replaced_rows else ""),
         file=sys.stderr,
     )
     print(f"summary: {os.path.join(str(outcome.out_dir), 'summary.html')}", file=sys.stderr)

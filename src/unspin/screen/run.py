@@ -35,6 +35,8 @@ class ScreenOutcome:
     replaced_errors: int = 0  # error rows of earlier runs dropped: their file, read again, now reads differently
     rekeyed: int = 0  # results of row files screened with another --id-field before, given this run's ids
     id_field_changes: list[str] = field(default_factory=list)  # "file: before -> now" for those files
+    replaced_rows: int = 0  # results of rows whose text is another now (the row edited, another --text-field):
+    # the row was screened again and its new result took the old one's place
     settings_changed: list[str] = field(default_factory=list)  # "what: before -> now" against the journal's runs
 
     @property
@@ -103,7 +105,8 @@ def screen(
     try:
         retried = store.forget_errors() if retry_errors else 0
         done = store.done_ids()
-        changed = _compare_settings(store, run_settings(check_fn, check_options, encoding), len(done), warn)
+        changed = _compare_settings(store, run_settings(check_fn, check_options, encoding, text_field), len(done),
+                                    warn)
         store.set_meta("inputs", [str(i) for i in inputs])
         # a folder walk never enters the output directory (nor any other screen's): a rerun must not screen the
         # results, reports and summary of the run before
@@ -125,7 +128,14 @@ def screen(
         id_fields = store.row_file_id_fields()
         keyed: set[str] = set()  # row files whose ids this run has settled
         new_row_files: dict[str, str | None] = {}  # recorded with the next commit
-        rekeyed = {"results": 0, "dropped": 0, "files": []}
+        rekeyed = {"results": 0, "dropped": 0, "replaced": 0, "files": []}
+        # a row is the document its key names (path#row, or its --id-field value): once its text is another (the
+        # row edited, or read with another --text-field) it gets a new id and is screened again, and the result
+        # made for its earlier text goes - each row once, with the result of its text now. {key: [(id, source)]}
+        # of the earlier results of the row files this run reads; the ids this run meets under those keys
+        row_results: dict[str, list[tuple[str, str]]] = {}
+        row_met: set[str] = set()
+        superseded: set[str] = set()
 
         def settle_ids(doc) -> None:
             keyed.add(doc.source)
@@ -137,8 +147,12 @@ def screen(
             before = id_fields[doc.source]
             if before == id_field:
                 return
-            moves, drops = _id_changes(doc.source, before, id_field, text_field, encoding, done, earlier_errors)
-            store.rekey(moves, drops, doc.source, id_field)
+            moves, drops, other_text = _id_changes(doc.source, before, id_field, text_field, encoding, done,
+                                                   earlier_errors, store.result_ids_of(doc.source))
+            store.rekey(moves, drops + other_text, doc.source, id_field)
+            rekeyed["replaced"] += len(other_text)
+            for i in other_text:
+                done.discard(i)
             rekeyed["dropped"] += sum(1 for i in drops if i not in earlier_errors)  # results, not error rows
             for i in drops:
                 done.discard(i)
@@ -148,10 +162,21 @@ def screen(
             rekeyed["results"] += len(moves)
             rekeyed["files"].append(f"{doc.source}: {_id_field_name(before)} before, {_id_field_name(id_field)} now")
 
+        def index_rows(source: str) -> None:  # after settle_ids: the results' ids are this run's
+            for i in store.result_ids_of(source):
+                if i not in earlier_errors:  # (error rows: the rule for error rows of files read again)
+                    row_results.setdefault(i.rpartition("@")[0], []).append((i, source))
+
         def items():
             for seq, doc in enumerate(iter_documents(inputs, lazy=True, walked=walked, **read_kw)):
                 if doc.source not in keyed and doc.meta.get("format") in ROW_FORMATS:
                     settle_ids(doc)
+                    index_rows(doc.source)
+                if "row" in doc.meta and row_results:
+                    earlier = row_results.get(doc.id.rpartition("@")[0])
+                    if earlier:
+                        row_met.add(doc.id)
+                        superseded.update(i for i, src in earlier if src == doc.source and i != doc.id)
                 if earlier_errors:
                     if doc.id in earlier_errors:
                         met_errors.add(doc.id)
@@ -227,6 +252,12 @@ def screen(
         if stale:  # (stdin is a new document each time, never the same one read again)
             store.drop(stale)
             new_results = True
+        # earlier results of rows read again with another text; not an id this run met (the same key twice in a file)
+        replaced = sorted(superseded - row_met) if state.get("read_all") else []
+        replaced_rows = len(replaced) + rekeyed["replaced"]
+        if replaced:
+            store.drop(replaced)
+            new_results = True
 
         renderer = ""
         consolidated = store.get_meta("consolidated") == store.count() and all(
@@ -252,19 +283,21 @@ def screen(
                              restarts=getattr(pool, "restarts", 0), renderer=renderer,
                              retried=retried, screen_seconds=screen_seconds, replaced_errors=len(stale),
                              settings_changed=changed, rekeyed=rekeyed["results"],
-                             id_field_changes=list(rekeyed["files"]))
+                             id_field_changes=list(rekeyed["files"]), replaced_rows=replaced_rows)
     finally:
         store.close()
 
 
-def run_settings(check_fn: Callable | None, check_options: dict, encoding: str | None) -> dict[str, str]:
+def run_settings(check_fn: Callable | None, check_options: dict, encoding: str | None, text_field: str = "text"
+                 ) -> dict[str, str]:
     """What a run's results depend on besides the documents, each as a readable string: the first stage
-    (--full), the engine options, --encoding and, for the real engine, unspin's version, the thesauri, the model
+    (--full), the engine options, --encoding, --text-field (which text a JSONL, CSV or Parquet row has) and, for
+    the real engine, unspin's version, the thesauri, the model
     file (by content), the language model and the fingerprint database (path, size and modification time)."""
     opts = dict(check_options)
     out = {"--full": "off" if opts.pop("screen", True) else "on",
            "engine options": json.dumps(dict(sorted(opts.items())), default=str) if opts else "none",
-           "--encoding": encoding or "detected per file"}
+           "--encoding": encoding or "detected per file", "--text-field": text_field}
     if check_fn is not None:  # a stand-in for unspin.check (tests): no knowledge of unspin's to name
         return out
     from .. import __version__
@@ -318,18 +351,35 @@ def _stamp(path: Path) -> str:
 def _compare_settings(store: Store, now: dict[str, str], done: int, warn: Callable[[str], None] | None
                       ) -> list[str]:
     """Keep the settings of the journal's results; when this run's differ, warn (naming what differs) and
-    return the differences. The run goes on: resuming with the same command must stay silent."""
+    return the differences. The run goes on: resuming with the same command must stay silent.
+    --text-field is the exception: the rows whose text it changes are screened again and replace their results
+    (screen), so the journal takes the new one (a resumed run is silent), and it is named only when the journal
+    holds row files (in a corpus of text files it changes nothing)."""
     before = store.get_meta("settings")
     if before is None or not done:  # a new journal (or one from before settings were kept, or still empty)
         store.set_meta("settings", now)
         return []
+    field_now = now.get("--text-field")
+    field_before = before.get("--text-field", field_now)  # (a journal from before it was kept: as now)
+    if field_now is not None and before.get("--text-field") != field_now:
+        store.set_meta("settings", {**before, "--text-field": field_now})
     # (a setting recorded on one side only - a stand-in check function, an older journal - is not compared)
-    diffs = [f"{k}: {before[k]} before, {v} now" for k, v in now.items() if k in before and before[k] != v]
+    diffs = [f"{k}: {before[k]} before, {v} now" for k, v in now.items()
+             if k in before and before[k] != v and k != "--text-field"]
+    notes = []
+    if field_before != field_now and store.row_file_id_fields():
+        diffs.append(f"--text-field: {field_before} before, {field_now} now")
+        notes.append(f"Rows of JSONL, CSV and Parquet files whose text under --text-field {field_now} is another than "
+                     "the text screened before are screened again, and each new result replaces the row's earlier "
+                     "one (every row is kept once); rows whose text is the same keep their results and are not "
+                     "screened again.")
     if not diffs:
         return []
-    msg = (f"{store.dir} holds results made with other settings - " + "; ".join(diffs) + f". The {done} documents "
-           "already done there keep their earlier results and are not screened again; only new documents get these "
-           "settings. To screen everything with them, use a new --out.")
+    if len(diffs) > len(notes):
+        notes.append(f"{'Otherwise the' if notes else 'The'} {done} documents already done there keep their earlier "
+                     "results and are not screened again; only new documents get these settings. To screen "
+                     "everything with them, use a new --out.")
+    msg = f"{store.dir} holds results made with other settings - " + "; ".join(diffs) + ". " + " ".join(notes)
     if warn is None:
         import warnings
 
@@ -344,22 +394,27 @@ def _id_field_name(name: str | None) -> str:
 
 
 def _id_changes(source: str, before: str | None, now: str | None, text_field: str, encoding: str | None,
-                done: set[str], errors: dict[str, str]) -> tuple[list[tuple[str, str]], list[str]]:
+                done: set[str], errors: dict[str, str], stored: list[str] = ()
+                ) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     """What becomes of a row file's results made under the id field `before` now that it is read under `now`:
     (old id, new id) renames and ids to drop. The file is read under both; a row's result made before is the
     same document as the row now (same text), so it takes the row's new id - unless that id holds a result
     already, or the row is an error under `now` (e.g. it lacks the new field): then it is dropped, and the
-    row appears once. Error rows are left to the rule for error rows of files read again."""
+    row appears once. Error rows are left to the rule for error rows of files read again. The third list: of the
+    file's results `stored` (ids), those made under `before` for a row whose text is another now (the row edited, or
+    another --text-field): they go, and the row is screened under its new id."""
     kw = dict(text_field=text_field, encoding=encoding)
     now_rows = (d for d in iter_documents([source], id_field=now, **kw) if "row" in d.meta)
     cur = next(now_rows, None)
     moves: list[tuple[str, str]] = []
     drops: list[str] = []
     pairs: list[tuple[str, str, bool]] = []  # (old id, new id, the row is an error now)
+    old_ids: dict[str, set[str]] = {}  # the rows' ids under `before`, by key
     for old in iter_documents([source], id_field=before, **kw):
         row = old.meta.get("row")
         if row is None:
             continue
+        old_ids.setdefault(old.id.rpartition("@")[0], set()).add(old.id)
         while cur is not None and cur.meta["row"] < row:
             cur = next(now_rows, None)
         if cur is None:
@@ -376,7 +431,8 @@ def _id_changes(source: str, before: str | None, now: str | None, text_field: st
             drops.append(new)
         claimed.add(new)
         moves.append((old, new))
-    return moves, drops
+    other_text = [i for i in stored if i not in errors and i not in old_ids.get(i.rpartition("@")[0], {i})]
+    return moves, drops, other_text
 
 
 def _warn_id_fields(rekeyed: dict, store: Store, warn: Callable[[str], None] | None) -> None:

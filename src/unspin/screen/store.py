@@ -222,6 +222,11 @@ class Store:
         """{id: source} of the error rows."""
         return dict(self.db.execute("SELECT id, source FROM results WHERE error IS NOT NULL"))
 
+    def result_ids_of(self, source: str) -> list[str]:
+        """The ids of the results (not error rows) of the documents of `source`."""
+        return [r[0] for r in self.db.execute("SELECT id FROM results WHERE source=? AND error IS NULL",
+                                              (_safe(source),))]
+
     def drop(self, ids: list[str]) -> int:
         """Delete these documents (and their findings) in one transaction; returns how many were there."""
         cur = self.db.cursor()
