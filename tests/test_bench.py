@@ -88,13 +88,14 @@ def test_train_on_a_tiny_corpus_writes_a_loadable_model(tiny_corpus, tmp_path):
     out = tmp_path / "model.json"
     logs = []
     m = train(root=tiny_corpus, words_per_register=6000, dev_words_per_register=2500, seed=3, out=out,
-              log=logs.append, jobs=1)
+              log=logs.append, jobs=1, extract_cache=tmp_path / "extracted")
     loaded = model_mod.load(out)
     assert loaded.to_dict()["detector"] == m.to_dict()["detector"]
     assert 0.05 <= loaded.suspect_threshold <= loaded.threshold <= 0.999
     assert loaded.gate is not None and loaded.context is not None and loaded.doc is not None
     assert loaded.preranker is not None and loaded.pool_k > 0 and loaded.screen is not None
     assert any("dev metrics" in line for line in logs)
+    assert len(list((tmp_path / "extracted").glob("*.pkl"))) == 4  # its caches in its own folder, none left behind
 
 
 def test_screen_cut_is_the_hardest_conditions_quantile(tiny_corpus):

@@ -825,9 +825,10 @@ def corpus_scope(root) -> str:
     return hashlib.sha256(str(path.resolve() if path else "none").encode()).hexdigest()[:8]
 
 
-def _cached(kind: str, key_parts: list, build, log, scope: str = "any"):
-    """`build()`'s result, pickled in the cache dir under a hash of `key_parts` (source code or strings); `scope`
-    (corpus_scope) is part of the file name, and pruning keeps CACHED_GENERATIONS per kind and scope."""
+def _cached(kind: str, key_parts: list, build, log, scope: str = "any", where: Path | None = None):
+    """`build()`'s result, pickled in `where` (default: the cache dir) under a hash of `key_parts` (source code or
+    strings); `scope` (corpus_scope) is part of the file name, and pruning keeps CACHED_GENERATIONS per kind and
+    scope."""
     import hashlib
     import inspect
     import pickle
@@ -837,7 +838,9 @@ def _cached(kind: str, key_parts: list, build, log, scope: str = "any"):
     h = hashlib.sha256()
     for part in key_parts:
         h.update((part if isinstance(part, str) else inspect.getsource(part)).encode())
-    path = cache_dir() / f"{kind}@{scope}-{h.hexdigest()[:16]}.pkl"
+    if where is not None:
+        Path(where).mkdir(parents=True, exist_ok=True)
+    path = Path(where or cache_dir()) / f"{kind}@{scope}-{h.hexdigest()[:16]}.pkl"
     if path.exists():
         try:
             with open(path, "rb") as fh:
@@ -885,7 +888,10 @@ def _code_key():
 
 
 def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
-          out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000) -> Model:
+          out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000, extract_cache=None) -> Model:
+    """Fit every model on spinner output of the corpus at `root` and save it to `out` (False: not saved). Extracted
+    features are cached (`_cached`) in `extract_cache` (default: the knowledge cache dir; a test's throw-away
+    corpus passes its own folder, or every run would leave its caches behind)."""
     docs = corpus_mod.load_documents(root)
     scope = corpus_scope(root)
     train_docs = corpus_mod.select(docs, "train", words_per_register, seed, per_register=True)
@@ -921,7 +927,7 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     spun_tasks = [t for t in tr_tasks if t.source is not None]
     # (1) the pre-ranker: every candidate of the spun spans, cheap columns
     pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
-                       scope)
+                       scope, extract_cache)
     preranker = fit_ranker(pre_data, F.PRE_FEATURES)
     pool_k = choose_pool_k(pre_data, preranker)
     coverage = sum(int(d.in_pool.sum()) for d in pre_data) / max(sum(int(d.spun_all.sum()) for d in pre_data), 1)
@@ -933,16 +939,18 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     _MODEL = Model(preranker, preranker, preranker=preranker, pool_k=pool_k)
     pkey = key + [repr(preranker.weights.round(6).tolist()), str(pool_k)]
     rk_data = _cached("train-rank", pkey, lambda: _run(spun_tasks, _extract_rank, jobs, log, "ranker data"), log,
-                      scope)
+                      scope, extract_cache)
     ranker = fit_ranker(rk_data)
     log(f"ranker fitted on {sum(len(d.rank_X) for d in rk_data)} spun spans")
     del rk_data
     # (3) every span, through both
     _MODEL = Model(ranker, ranker, preranker=preranker, pool_k=pool_k)
     rkey = pkey + [repr(ranker.weights.round(6).tolist())]
-    tr = _cached("train-spans", rkey, lambda: _run(tr_tasks, _extract_spans, jobs, log, "train spans"), log, scope)
+    tr = _cached("train-spans", rkey, lambda: _run(tr_tasks, _extract_spans, jobs, log, "train spans"), log, scope,
+                 extract_cache)
     dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in dv_tasks])],
-                 lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log, scope)
+                 lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log, scope,
+                 extract_cache)
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
     model.gate = fit_gate(tr, model.detector)
     model.span_prior = fit_span_prior(tr)
