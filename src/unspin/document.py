@@ -149,7 +149,8 @@ def stats_of_runs(runs: list[WordRun], k: Knowledge, total: RegisterCounts | Non
             c.unlinked_zipf += z
             run_zipf += z
     if total is not None:
-        for name in ("words", "sentences", "full_sentences", "full_sentence_words", "n_function", "n_content", "n_unlinked"):
+        for name in ("words", "sentences", "full_sentences", "full_sentence_words", "n_function", "n_content",
+                     "n_unlinked"):
             setattr(total, name, getattr(total, name) + getattr(c, name))
         total.unlinked_zipf = run_zipf
     lk, lc = np.unique(np.array(lem, dtype=np.int64), return_counts=True)
