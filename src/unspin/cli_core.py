@@ -431,6 +431,9 @@ def run_knowledge_build(args) -> int:
     model = lm.load()
     frequency.table()
     from .knowledge import ngram, paths
+    from .knowledge.bundle import Knowledge
+
+    store = Knowledge(sources).table_store()  # the candidate tables of everyday forms (knowledge/tables.py)
 
     from . import fingerprints
 
@@ -442,6 +445,9 @@ def run_knowledge_build(args) -> int:
     print(f"thesauri {'+'.join(sources)}{note}: {len(lex.th.terms):,} terms, {len(lex.th.fwd_ids):,} links, "
           f"{len(lex.forms):,} word forms, GloVe vectors for {int((lex.vec_row >= 0).sum()):,}; language model "
           f"{model.vocab_size if hasattr(model, 'vocab_size') else '?':,} words ({time.time() - t:.1f} s)")
+    if store is not None:
+        print(f"candidate tables of {int(store.covered.sum()):,} everyday word forms stored "
+              f"({sum(f.stat().st_size for f in store.directory.iterdir()) / 1e6:.0f} MB)")
     if pruned:
         print(f"removed {len(pruned)} language-model build(s) nothing will read again (an earlier format, or a model file since deleted): "
               + ", ".join(p.name for p in pruned))

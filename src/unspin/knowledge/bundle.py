@@ -83,6 +83,15 @@ class TableRows:
                          None if self.scores is None else self.scores[rows])
 
 
+_UNOPENED = object()
+
+
+def tables_enabled() -> bool:
+    """Whether stored candidate tables are used (UNSPIN_TABLE_STORE=0 turns them off: tables are then built as
+    they are needed, with the same numbers)."""
+    return os.environ.get("UNSPIN_TABLE_STORE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def _table_bytes(table) -> int:
     # the arrays and ~1 kB of Python objects around them (array headers and allocations, the tuple, the memo's
     # entries: measured with tracemalloc)
@@ -116,6 +125,11 @@ class Knowledge:
         # bounded in bytes, not entries: a table holds ~30 kB on average but up to a few MB for a hub word
         self._memo = LRUCache(maxsize=candidate_memo_bytes(), getsizeof=_table_bytes)
         self._memo_lock = threading.Lock()
+        # the stored tables of everyday forms (knowledge/tables.py), opened on first use; they hold the tables
+        # of this pool without learned pairs and with GloVe neighbours, built for every installed thesaurus
+        self._store = _UNOPENED if neighbours and tables_enabled() else None
+        self._learned_source = next((s for s in self.pool.sources if s.name == "learned"), None)
+        self._store_lock = threading.Lock()
 
     def word_forms(self, lower: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(lexicon form id, −1 when none; word-table id of a single-word form, −1 otherwise) of each word."""
@@ -189,6 +203,12 @@ class Knowledge:
             got[f] = t._replace(scores=static(columns, np.full(len(t.cand), float(self.lex.zipf[f]))), static=static)
         self._keep({f: got[f] for f in stale})
         new = sorted(set(forms) - got.keys())
+        if new:
+            stored = self._stored_tables(new, static)
+            if stored:
+                got.update(stored)
+                self._keep(stored)
+                new = [f for f in new if f not in stored]
         for i in range(0, len(new), TABLE_BATCH):
             chunk = new[i : i + TABLE_BATCH]
             built = dict(zip(chunk, self._tables(chunk, static)))
@@ -201,6 +221,58 @@ class Knowledge:
         rows = TableRows.of([t for t in tables if t is not None])
         rows.has = has
         return rows
+
+    def table_store(self):
+        """The stored tables (tables.TableStore) this pool may read, or None: opened on first use, and built
+        then (once per machine) when the pool is the default one — every installed thesaurus, no learned pairs."""
+        if self._store is _UNOPENED:
+            with self._store_lock:
+                if self._store is _UNOPENED:
+                    from . import tables as tables_mod
+
+                    create = self._learned_source is None and self.mask == bits_of(self.lex.th.sources)
+                    try:
+                        self._store = tables_mod.open_store(self, create=create)
+                    except OSError:  # a read-only or full cache dir: build tables as they are needed
+                        self._store = None
+        return self._store
+
+    def _stored_tables(self, forms: list[int], static=None) -> dict[int, "Table | None"]:
+        """Tables of `forms` read from the store (those it holds and no learned pair touches), with what a
+        stored table leaves out made for this pool: the LM-vocabulary flag and the static scores."""
+        store = self.table_store()
+        if store is None:
+            return {}
+        held = [(f, r) for f in forms if (r := store.rows(f)) is not None]
+        if held and self._learned_source is not None:
+            links = self._learned_source.links(np.array([f for f, _ in held], dtype=np.int64))
+            if links is not None:
+                touched = set(links.group.tolist())
+                held = [h for i, h in enumerate(held) if i not in touched]
+        out: dict[int, Table | None] = {f: None for f, (a, b) in held if b == a}
+        full = [(f, a, b) for f, (a, b) in held if b > a]
+        if not full:
+            return out
+        sizes = np.array([b - a for _, a, b in full], dtype=np.int64)
+        starts = np.array([a for _, a, _ in full], dtype=np.int64)
+        ends = np.cumsum(sizes)
+        idx = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
+        cand = np.asarray(store.cand[idx])
+        sim = np.asarray(store.sim[idx])
+        words = self.lex.words[cand]
+        oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
+        bit = np.uint8(self._FLAG_BITS["cand_oov"])
+        flags = (np.asarray(store.flags[idx]) & ~(np.uint8(1) << bit)) | (oov.astype(np.uint8) << bit)
+        scores = None
+        if static is not None:
+            rows = TableRows(cand.astype(np.int64), flags, sim, None, None)
+            text_zipf = np.repeat(self.lex.zipf[np.array([f for f, _, _ in full])].astype(np.float64), sizes)
+            scores = static(self.fact_columns(rows, self.FACTS), text_zipf)
+        for (f, _, _), b, n in zip(full, ends.tolist(), sizes.tolist()):
+            a = b - n
+            out[f] = Table(cand[a:b].copy(), flags[a:b].copy(), sim[a:b].copy(), None,
+                           None if scores is None else scores[a:b].copy(), static)
+        return out
 
     def fact_columns(self, rows: "TableRows", names) -> dict[str, np.ndarray]:
         """FACTS columns by name for the rows, as float64: the packed flags unpacked, the rest looked up by

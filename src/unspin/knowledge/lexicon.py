@@ -334,6 +334,13 @@ def _try_load(directory: Path, th) -> Lexicon | None:
 _LOADED: dict[tuple[str, ...], Lexicon] = {}
 
 
+def lexicon_dir(lex: Lexicon) -> Path | None:
+    """The cache directory `lex` was loaded from (None when it was built elsewhere, e.g. by a test)."""
+    spec = tuple(lex.th.sources)
+    directory = cache_dir() / f"lexicon-v{LEXICON_VERSION}-{_key(spec)}"
+    return directory if _LOADED.get(spec) is lex and (directory / "forms.txt").exists() else None
+
+
 def load(spec: tuple[str, ...] | None = None) -> Lexicon:
     """The lexicon over the thesauri `spec` (default: every installed one), built once and cached."""
     spec = tuple(spec) if spec else thesaurus_mod.available_sources()
