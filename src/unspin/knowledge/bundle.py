@@ -253,25 +253,22 @@ class Knowledge:
         full = [(f, a, b) for f, (a, b) in held if b > a]
         if not full:
             return out
-        sizes = np.array([b - a for _, a, b in full], dtype=np.int64)
-        starts = np.array([a for _, a, _ in full], dtype=np.int64)
-        ends = np.cumsum(sizes)
-        idx = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
-        cand = np.asarray(store.cand[idx])
-        sim = np.asarray(store.sim[idx])
+        parts = [(store.read("cand", a, b), store.read("flags", a, b), store.read("sim", a, b)) for _, a, b in full]
+        sizes = np.array([len(c) for c, _, _ in parts], dtype=np.int64)
+        cand = np.concatenate([c for c, _, _ in parts])
         words = self.lex.words[cand]
         oov = ((self.word_lm[np.maximum(words, 0)] < 0) & (words >= 0)).any(axis=1)
         bit = np.uint8(self._FLAG_BITS["cand_oov"])
-        flags = (np.asarray(store.flags[idx]) & ~(np.uint8(1) << bit)) | (oov.astype(np.uint8) << bit)
+        flags = (np.concatenate([f for _, f, _ in parts]) & ~(np.uint8(1) << bit)) | (oov.astype(np.uint8) << bit)
         scores = None
         if static is not None:
-            rows = TableRows(cand.astype(np.int64), flags, sim, None, None)
+            rows = TableRows(cand.astype(np.int64), flags, np.concatenate([x for _, _, x in parts]), None, None)
             text_zipf = np.repeat(self.lex.zipf[np.array([f for f, _, _ in full])].astype(np.float64), sizes)
             scores = static(self.fact_columns(rows, self.FACTS), text_zipf)
-        for (f, _, _), b, n in zip(full, ends.tolist(), sizes.tolist()):
-            a = b - n
-            out[f] = Table(cand[a:b].copy(), flags[a:b].copy(), sim[a:b].copy(), None,
-                           None if scores is None else scores[a:b].copy(), static)
+        b = 0
+        for (f, _, _), (c, _, x), n in zip(full, parts, sizes.tolist()):
+            a, b = b, b + n
+            out[f] = Table(c, flags[a:b].copy(), x, None, None if scores is None else scores[a:b].copy(), static)
         return out
 
     def fact_columns(self, rows: "TableRows", names) -> dict[str, np.ndarray]:

@@ -5,8 +5,9 @@ A check of fresh prose spent ~30 % of its time building the candidate tables of 
 call overhead outweighs the work. Each table depends only on the lexicon, the thesauri a detector uses and the
 candidate code, never on the text, so the tables of every form with Zipf ≥ STORE_MIN_ZIPF (~250k forms, ~99 % of
 the tables a check builds) are built once (~15–25 s), in batches of thousands, and stored as three flat arrays
-(candidate ids, packed flags, GloVe cosines; ~9 bytes per candidate, ~115 MB) that every process maps read-only:
-a new process, a screen worker or a server starts with the tables a long-running one would have memoised.
+(candidate ids, packed flags, GloVe cosines; ~9 bytes per candidate, ~115 MB) that every process reads (through
+the page cache, shared): a new process, a screen worker or a server starts with the tables a long-running one
+would have memoised.
 
 What a stored table leaves out is recomputed when it is read, because it depends on something else:
 - whether a candidate holds a word the language model lacks (`cand_oov`: a user's `--lm`);
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -51,22 +53,45 @@ def store_key(lex_dir: Path, mask: int) -> str:
 
 
 class TableStore:
-    """The stored tables: `covered[f]` says whether form f is stored, its rows are start[f]:start[f + 1]."""
+    """The stored tables: `covered[f]` says whether form f is stored, its rows are start[f]:start[f + 1] of the
+    three row files. Rows are read with positional reads (os.pread), not memory-mapped: the page cache holds the
+    files once for every process, and a process owns only the tables it reads, in its memo's budget (a mapping
+    would count every page a long run touched in its resident memory, ~115 MB more for a 20 MB input)."""
+
+    ROWS = (("cand", np.int32), ("flags", np.uint8), ("sim", np.float32))
 
     def __init__(self, directory: Path):
         self.directory = directory
-        load = lambda name: np.load(directory / f"{name}.npy", mmap_mode="r")  # noqa: E731
-        self.covered = load("covered")
-        self.start = load("start")
-        self.cand = load("cand")
-        self.flags = load("flags")
-        self.sim = load("sim")
+        self.covered = np.load(directory / "covered.npy")
+        self.start = np.load(directory / "start.npy")
+        self._files = {}
+        for name, dtype in self.ROWS:
+            path = directory / f"{name}.npy"
+            arr = np.load(path, mmap_mode="r")  # (only to read the header: its offset, dtype and length)
+            if arr.dtype != dtype or len(arr) != int(self.start[-1]):
+                raise ValueError(f"{path}: not a table store row file")
+            self._files[name] = (os.open(path, os.O_RDONLY), arr.offset, np.dtype(dtype))
+            del arr
 
     def rows(self, form: int) -> tuple[int, int] | None:
         """The stored rows of `form` (a, b); None when the store does not hold the form."""
         if form >= len(self.covered) or not self.covered[form]:
             return None
         return int(self.start[form]), int(self.start[form + 1])
+
+    def read(self, name: str, a: int, b: int) -> np.ndarray:
+        """Rows a:b of the row file `name` ("cand", "flags" or "sim"), as a new array."""
+        fd, offset, dtype = self._files[name]
+        size = dtype.itemsize
+        data = os.pread(fd, (b - a) * size, offset + a * size)
+        if len(data) != (b - a) * size:
+            raise OSError(f"{self.directory}: table store ends early")
+        return np.frombuffer(bytearray(data), dtype=dtype)
+
+    def close(self) -> None:
+        for fd, _, _ in self._files.values():
+            os.close(fd)
+        self._files = {}
 
 
 def build(knowledge, directory: Path, forms: np.ndarray | None = None) -> Path:
