@@ -35,6 +35,7 @@ class Options:
     index: str | None = None  # trace index dir: exact restorations from an aligned source
     cascade: bool = True  # skip spans the cheap first stage rules out
     screen: bool = False  # corpus screening: documents the first stage clears get no span analysis (stage "screen")
+    allow: tuple[str, ...] = ()  # words and phrases never reported (a field's jargon; one word covers its inflections)
 
     def __post_init__(self):
         # a wrong type is said here, naming the option, not deep inside (a string "False" is true, 0 is not False)
@@ -45,6 +46,9 @@ class Options:
             if v is not None and not isinstance(v, (str, os.PathLike)):
                 raise TypeError(f"{name} must be a path (str), got {type(v).__name__}")
         self.fingerprints = _list_names(self.fingerprints)
+        if isinstance(self.allow, str) or not _is_names(self.allow or ()):
+            raise TypeError(f"allow must be a list of words or phrases, got {self.allow!r}")
+        self.allow = tuple(sorted({" ".join(w.split()) for w in (self.allow or ()) if w.strip()}))
         if self.thesauri is not None:
             from .knowledge.thesaurus import checked_sources
 
@@ -172,7 +176,50 @@ def check(text: str, sources: list[FindingSource] | None = None, progress=None, 
     confirmed = [span for src in sources if hasattr(src, "confirmed") for span in src.confirmed(text)]
     return engine.check(text, k, threshold=opts.threshold, suspect_threshold=opts.suspect_threshold,
                         cascade=opts.cascade, external=external, path=opts.path, screen=opts.screen,
-                        progress=progress, confirmed=confirmed)
+                        progress=progress, confirmed=confirmed, allow=_allow_keys(opts.allow, k))
+
+
+_ALLOW_KEYS: dict = {}
+
+
+def _allow_keys(entries: tuple[str, ...], k) -> frozenset:
+    """The allow list's match keys (findings.allow_keys), memoised per list and knowledge: a batch passes the same
+    list with every document."""
+    if not entries:
+        return frozenset()
+    key = (entries, id(k))
+    got = _ALLOW_KEYS.get(key)
+    if got is None:
+        from .findings import allow_keys
+
+        if len(_ALLOW_KEYS) > 16:
+            _ALLOW_KEYS.clear()
+        got = _ALLOW_KEYS[key] = allow_keys(entries, k)
+    return got
+
+
+def read_allow_file(path) -> tuple[str, ...]:
+    """An allow list file: one word or phrase per line; blank lines and lines starting with # are skipped. Errors
+    (ValueError) name the file and what is wrong."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not an allow list file") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the allow list ({e.strerror or e})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: the allow list is not UTF-8 text (byte {e.start})") from None
+    entries = []
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line and not line.startswith("#"):
+            entries.append(line)
+    return tuple(entries)
 
 
 def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:

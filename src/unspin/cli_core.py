@@ -33,6 +33,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    "variants of them (suspects, docs/fingerprints.md)")
     g.add_argument("--fingerprints-db", metavar="FILE", help="fingerprint database (default: user data dir)")
     g.add_argument("--index", metavar="DIR", help="trace index: restore exactly from an aligned source text")
+    g.add_argument("--allow", metavar="FILE", help="words and phrases never to report, one per line (# comments): "
+                   "your field's jargon; a single word covers its inflections")
 
 
 def _options_from(args) -> dict:
@@ -55,6 +57,10 @@ def _options_from(args) -> dict:
         opts["fingerprints_db"] = args.fingerprints_db
     if args.index:
         opts["index"] = args.index
+    if getattr(args, "allow", None):
+        from .api import read_allow_file
+
+        opts["allow"] = read_allow_file(args.allow)  # a ValueError naming the file: usage error (exit 2)
     return opts
 
 
@@ -209,7 +215,11 @@ def run_check(args) -> int:
     from . import render
     from .inputs import read_inputs
 
-    opts = _options_from(args)
+    try:
+        opts = _options_from(args)
+    except ValueError as e:  # an allow list that cannot be read
+        print(f"unspin check: --allow: {e}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     if (code := _lists_problem(opts, "check")) is not None:
         return code
     if (code := _model_files_problem(opts, "check")) is not None:
@@ -344,7 +354,11 @@ def run_restore(args) -> int:
 
     from .inputs import expand, read_inputs
 
-    opts = _options_from(args)
+    try:
+        opts = _options_from(args)
+    except ValueError as e:  # an allow list that cannot be read
+        print(f"unspin restore: --allow: {e}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     if (code := _lists_problem(opts, "restore")) is not None:
         return code
     if (code := _model_files_problem(opts, "restore")) is not None:

@@ -29,7 +29,7 @@ from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SE
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, not_prose, pieces,
                        pieces_in_sections, pieces_numbered, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
-from .findings import merge_external, model_findings, refute
+from .findings import merge_external, model_findings, not_allowed, refute
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
 from .types import Finding, Report, is_sure_evidence
@@ -206,11 +206,13 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
 
 def check(text: str, k: Knowledge, threshold: float | None = None, suspect_threshold: float | None = None,
           cascade: bool = True, external: list[Finding] = (), path: str | None = None,
-          screen: bool = False, progress=None, confirmed: list[tuple[int, int]] = ()) -> Report:
+          screen: bool = False, progress=None, confirmed: list[tuple[int, int]] = (), allow: frozenset = frozenset()
+          ) -> Report:
     """Findings of the model merged with `external` ones (imported lists, trace), spin score and verdict.
     `screen` (corpus screening): a document the first stage clears, with no external finding, is reported
     `clean` with stage "screen" and no span analysis. `confirmed`: spans a traced source has word for word; the
-    model's findings inside them are dropped (the verdict is then decided without them)."""
+    model's findings inside them are dropped (the verdict is then decided without them). `allow`: the user's allow
+    list (findings.allow_keys); findings of those words are dropped, before the verdict too."""
     model = k.model
     prepared = None
     words = count_words(text) if screen and not external else 0
@@ -244,6 +246,13 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
             n = len(findings) - len(kept)
             notes.append(f"{n} model finding{'s' if n > 1 else ''} dropped: the traced source has the same words "
                          "there")
+        findings = kept
+    if allow:
+        kept = not_allowed(findings, allow, k)
+        if len(kept) < len(findings):
+            n = len(findings) - len(kept)
+            notes.append(f"{n} finding{'s' if n > 1 else ''} of words on the allow list not shown (the spin score "
+                         "still weighs every word)")
         findings = kept
     score = ds.spin_score
     # (a text too short for a score has no verdict to withhold: two suspects in a four-word sentence are no sign

@@ -168,3 +168,37 @@ def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Fi
         return i >= 0 and spans[i][0] <= f.start and f.end <= spans[i][1]
 
     return [f for f in findings if f.source != SOURCE_MODEL or not inside(f)]
+
+
+def allow_keys(entries, k: Knowledge) -> frozenset:
+    """What an allow list matches (`not_allowed`): each entry's lookup form, and for an entry of one word the
+    lexicon's lemma of it too ("parcel" allows "parcels")."""
+    from .text import lookup_form
+
+    keys = set()
+    for e in entries:
+        form = " ".join(lookup_form(w) for w in str(e).split())
+        if not form:
+            continue
+        keys.add(("form", form))
+        fid = k.lex.form_id.get(form)
+        if fid is not None and " " not in form:
+            keys.add(("lemma", int(k.lex.lemma[fid])))
+    return frozenset(keys)
+
+
+def not_allowed(findings: list[Finding], keys: frozenset, k: Knowledge) -> list[Finding]:
+    """`findings` without those whose words are on the user's allow list (`allow_keys`; any source: a word the
+    user has judged honest in their field is not reported, whoever proposes it)."""
+    if not keys:
+        return findings
+    from .text import lookup_form
+
+    def allowed(f: Finding) -> bool:
+        form = " ".join(lookup_form(w) for w in f.text.split())
+        if ("form", form) in keys:
+            return True
+        fid = k.lex.form_id.get(form)
+        return fid is not None and " " not in form and ("lemma", int(k.lex.lemma[fid])) in keys
+
+    return [f for f in findings if not allowed(f)]

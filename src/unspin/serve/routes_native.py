@@ -73,6 +73,10 @@ class CheckRequest(BaseModel):
     fingerprints: Literal[False] | list[str] | None = Field(
         None, description="Known-spinner fingerprint lists: null = auto, false = none, or list names."
     )
+    allow: list[str] = Field(
+        default_factory=list, max_length=10_000,
+        description="Words and phrases never to report (a field's jargon; a single word covers its inflections). "
+        "The spin score still weighs every word; a note says how many findings were not shown.")
     include_text: bool = Field(False, strict=True, description="Echo the checked text as `text` in the report.")
     include_replacements: bool = Field(
         False, strict=True, description="Give each finding `replacements`: its suggestions as `unspin restore` "
@@ -85,6 +89,16 @@ class CheckRequest(BaseModel):
             for name in v:
                 if (at := lone_surrogate(name)) is not None:
                     raise ValueError(f"a list name contains an unpaired UTF-16 surrogate at character {at}")
+        return v
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_entries(cls, v: list[str]) -> list[str]:
+        for i, entry in enumerate(v):
+            if len(entry) > 200:
+                raise ValueError(f"allow[{i}] is longer than 200 characters: one word or phrase per entry")
+            if (at := lone_surrogate(entry)) is not None:
+                raise ValueError(f"allow[{i}] contains an unpaired UTF-16 surrogate at character {at}")
         return v
 
     @field_validator("text", "path")
@@ -111,6 +125,8 @@ def _engine_options(req: CheckRequest, extra: dict | None) -> dict:
         opts["threshold"] = req.threshold
     if req.fingerprints is not None:
         opts["fingerprints"] = req.fingerprints
+    if req.allow:
+        opts["allow"] = tuple(req.allow)
     return opts
 
 
