@@ -125,8 +125,11 @@ def _warn_common_words(name: str, entries) -> None:
     """A listed single common word with no condition ("count", "built": a `mine` candidate not reviewed) is a
     finding in every honest text that uses it; the import keeps it (the user may mean it) and says so."""
     from ..knowledge.morph import zipf
+    from .parse import normalise
 
-    common = sorted({e.tortured.lower() for e in entries if " " not in e.tortured.strip() and not e.require
+    # one word as the matcher reads it: a hyphenated compound ("end-to-cease") is the phrase of its words, and
+    # wordfreq's estimate for it (from its parts) says nothing about how often honest text writes it
+    common = sorted({e.tortured.lower() for e in entries if " " not in normalise(e.tortured) and not e.require
                      and e.proximity is None and zipf(e.tortured.lower()) >= COMMON_ZIPF})
     if common:
         shown = ", ".join(repr(w) for w in common[:8]) + (" …" if len(common) > 8 else "")
