@@ -339,8 +339,10 @@ def run_mine(args) -> int:
     try:
         known = load(None, args.db)
     except StoreError as e:
+        # every document's check would fail the same way: said once, nothing mined (a --db named on the command
+        # line is a bad option, as for check; the default database is an input)
         _err(str(e))
-        known = None
+        return EXIT_USAGE if args.db else EXIT_INPUT
     import unspin
 
     def check_fn(text):  # every finding counts, suspects included: recurrence filters their noise
