@@ -79,6 +79,14 @@ def test_decode_latin1_and_the_english_fit_of_candidates():
                                             "know that America’s strength—our people—is the world’s hope.\n")
 
 
+
+def test_a_symbol_inside_a_word_is_no_known_word_of_a_decoding():
+    """Latin-1 German was read as cp775, 'für' as 'f³r': wordfreq splits a word at a symbol, so 'f³r' scored as the
+    common 'f' and 'r' and cp775 looked the most English decoding."""
+    text = ("Die Gewerkschaft fordert mehr Lohn für alle Beschäftigten der Bahn, und die Verhandlungen über die Züge "
+            "sollen nächste Woche weitergehen.\n")
+    assert decode_bytes(text.encode("latin-1"), "x").text == text
+
 @pytest.mark.parametrize("data, message", [
     (b"", "empty.txt: empty file (0 bytes)"),
     (b"\xef\xbb\xbf", "empty.txt: empty file (only a byte-order mark)"),
