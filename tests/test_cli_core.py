@@ -120,6 +120,15 @@ def test_stdin_and_console_script(tmp_path):
     assert json.loads(proc.stdout)["path"] == "<stdin>"
 
 
+def test_python_dash_m_unspin_runs_the_cli(tmp_path):
+    # `python -m unspin` is how a checkout without the console script (PYTHONPATH=src) runs the CLI
+    proc = subprocess.run([sys.executable, "-m", "unspin", "check", "--format", "json", "--no-fingerprints", "-"],
+                          input=CLEAN.encode(), capture_output=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["path"] == "<stdin>"
+
+
 def test_spin_cli_json_and_spintax(capsys, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("The farmers harvested a large crop of wheat this season despite the dry weather.\n")

@@ -155,6 +155,21 @@ def test_cli_mine_checks_out_and_top_before_mining(corpus, tmp_path, capsys, mon
     assert len([ln for ln in capsys.readouterr().out.splitlines() if " docs " in ln]) == 1
 
 
+def test_cli_mine_with_a_damaged_database_stops_before_mining(corpus, tmp_path, capsys, monkeypatch):
+    """A --db that is no database was said once, then every document failed its check with the same StoreError
+    and the run reported '0 candidates': it is said once and nothing is mined, as `check` does."""
+    from unspin.cli import main
+    import unspin.fingerprints as pkg
+
+    mined = []
+    monkeypatch.setattr(pkg, "mine_corpus", lambda *a, **k: mined.append(1))
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("not a database\n" * 50)
+    assert main(["fingerprints", "mine", str(corpus), "--db", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("junk.sqlite") == 1 and "not a usable fingerprint database" in err and not mined
+
+
 @pytest.mark.slow
 def test_mine_with_real_engine(tmp_path):
     """End to end with unspin.check: a recurring hand-made swap ("studies"/"study" -> "woolgathering") in

@@ -79,6 +79,14 @@ def test_decode_latin1_and_the_english_fit_of_candidates():
                                             "know that America’s strength—our people—is the world’s hope.\n")
 
 
+
+def test_a_symbol_inside_a_word_is_no_known_word_of_a_decoding():
+    """Latin-1 German was read as cp775, 'für' as 'f³r': wordfreq splits a word at a symbol, so 'f³r' scored as the
+    common 'f' and 'r' and cp775 looked the most English decoding."""
+    text = ("Die Gewerkschaft fordert mehr Lohn für alle Beschäftigten der Bahn, und die Verhandlungen über die Züge "
+            "sollen nächste Woche weitergehen.\n")
+    assert decode_bytes(text.encode("latin-1"), "x").text == text
+
 @pytest.mark.parametrize("data, message", [
     (b"", "empty.txt: empty file (0 bytes)"),
     (b"\xef\xbb\xbf", "empty.txt: empty file (only a byte-order mark)"),
@@ -289,6 +297,9 @@ def test_unknown_list_name_is_a_usage_error_said_once(tmp_path, capsys, fp_db, c
     for extra in (("--lists", "pps"), ()):
         code, out, err = run(capsys, command, "--fingerprints-db", str(none), *extra, str(good))
         assert code == 2 and not out and f"--fingerprints-db {none}: no such file" in err
+    # a directory (the data dir rather than the file in it) is said to be one, not "no such file"
+    code, out, err = run(capsys, command, "--fingerprints-db", str(tmp_path), str(good))
+    assert code == 2 and not out and f"--fingerprints-db {tmp_path}: is a directory" in err and "no such" not in err
     # a file that is no database: a usage error too, like a bad --model
     junk = tmp_path / "junk.sqlite"
     junk.write_text("not a database at all\n" * 50)
@@ -296,6 +307,13 @@ def test_unknown_list_name_is_a_usage_error_said_once(tmp_path, capsys, fp_db, c
     assert code == 2 and not out and "junk.sqlite" in err
     code, out, err = run(capsys, command, "--fingerprints-db", fp_db, "--lists", "t", str(good))
     assert code in (0, 1) and "deep learning" in out and not err  # a known name works as before
+
+
+def test_a_fingerprint_database_path_that_is_a_directory_is_said_to_be_one(tmp_path, capsys):
+    for argv in (("list",), ("import", str(FIX / "fingerprints" / "list.json"), "--name", "t"), ("remove", "t"),
+                 ("match", str(FIX / "fingerprints" / "list.json"))):
+        code, _, err = run(capsys, "fingerprints", *argv, "--db", str(tmp_path))
+        assert code in (2, 4) and f"{tmp_path}: is a directory" in err and "unable to open" not in err, (argv, err)
 
 
 def test_restore_and_match_exit_flags(tmp_path, capsys, fp_db):

@@ -82,3 +82,26 @@ def test_the_package_docstring_example_is_true(monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the example opens examples/spun-news.txt
     result = doctest.testmod(unspin, raise_on_error=False)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_code_urls_and_e_mail_addresses_are_never_flagged_nor_rewritten():
+    """`restore --review` once rewrote `git commit --amend` to `run commit --better` and the identifier
+    focal_rate_ascending() to focal_rate_rise(): their words are nobody's word choice, and rewriting them breaks
+    a program or a link."""
+    import unspin
+    from unspin.text import literal_spans
+
+    text = ("The central bank raised its premium rate on Tuesday. The guide is at "
+            "https://www.focal-bank.example/premium-rate/ascending-costs and at focal.example for now.\n"
+            "Mail governor@focal.example for details. Run `git commit --amend` to fix the message, then call "
+            "focal_rate_ascending() again.\nThe governor told journalists that the decision was troublesome but "
+            "essential to safeguard the reserve funds of common families.\n")
+    literals = literal_spans(text)
+    assert len(literals) == 5
+    report = unspin.check(text, fingerprints=False, threshold=0.05)
+    assert report.findings, "the prose around them is still checked"
+    for f in report.findings:
+        assert not any(a < f.end and f.start < b for a, b in literals), f
+    restored = unspin.restore(text, fingerprints=False, include_suspects=True).text
+    for a, b in literals:
+        assert text[a:b] in restored

@@ -311,3 +311,36 @@ def test_the_spinner_leaves_single_quoted_speech_alone_with_exact_alignment():
             pos_o, pos_s = s.orig_end, s.end
         assert text[pos_o:] == r.text[pos_s:]
     assert spun_after == {0, 1}  # the words after each quotation are spun
+
+
+LITERALS = ("Read the guide at https://example.com/central/bank-rates?year=2024 and www.example.org/people/help, "
+            "write to the.governor@central-bank.example, run `pip install --upgrade numpy` and call "
+            "raise_interest_rate() from rates.py before the meeting.")
+
+
+@pytest.mark.parametrize("style", ["crude", "rewriter"])
+def test_urls_e_mail_addresses_and_code_are_left_alone(style):
+    """A spinner that rewrote 'example' inside a URL ('https://name.com/…') or `pip install` inside code broke
+    them: they are not prose, and their words are left as they are, like quoted speech."""
+    from unspin.text import literal_spans
+
+    spans = literal_spans(LITERALS)
+    assert [LITERALS[a:b] for a, b in spans] == [
+        "https://example.com/central/bank-rates?year=2024", "www.example.org/people/help",
+        "the.governor@central-bank.example", "`pip install --upgrade numpy`", "raise_interest_rate", "rates.py"]
+    for seed in range(6):
+        r = spin(LITERALS, rate=1.0, seed=seed, style=style)
+        assert r.spans, "the prose around them is still spun"
+        for s in r.spans:
+            assert not any(a < s.orig_end and s.orig_start < b for a, b in spans), (s, r.text)
+
+
+def test_tool_dictionaries_leave_urls_and_code_alone():
+    from unspin.spinners.tool import ToolDictionary, apply_dictionary
+    from unspin.text import literal_spans
+
+    tool = ToolDictionary({w: ("visitant",) for w in ("example", "install", "interest", "guide", "meeting", "rate",
+                                                         "governor", "people", "help", "rates", "bank")})
+    r = apply_dictionary(LITERALS, tool, rate=1.0, seed=1)
+    assert {s.original.lower() for s in r.spans} == {"guide", "meeting"}
+    assert not any(a < s.orig_end and s.orig_start < b for a, b in literal_spans(LITERALS) for s in r.spans)

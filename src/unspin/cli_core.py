@@ -157,6 +157,10 @@ def _lists_problem(opts: dict, command: str) -> int | None:
     from . import fingerprints as fp
 
     given = opts.get("fingerprints_db")
+    if given and os.path.isdir(given):
+        print(f"unspin {command}: --fingerprints-db {given}: is a directory; name the database file in it (e.g. "
+              f"{os.path.join(given, 'fingerprints.sqlite')})", file=sys.stderr)
+        return int(ExitCode.USAGE)
     if given and not os.path.isfile(given):
         # a mistyped path would otherwise check with no list at all, and say nothing
         print(f"unspin {command}: --fingerprints-db {given}: no such file (lists are imported into a database "

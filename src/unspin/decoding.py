@@ -202,7 +202,9 @@ def _plausible_token(token: str, known_word) -> bool:
     slashes, numbers with their symbols (460°C, ½¢, £5), quotes and punctuation around them."""
     for piece in _JOINERS.split(token.strip(_EDGE)):
         piece = piece.strip(_EDGE).lower()
-        if not piece or known_word(piece):
+        # (wordfreq splits a word at a symbol: "f³r", cp775's "für", would be the common "f" and "r")
+        if not piece or (known_word(piece) and all(c.isalpha() or c.isascii() or unicodedata.category(c) == "Mn"
+                                                   for c in piece)):
             continue
         if any(c.isdigit() or c in "½¼¾" for c in piece) and _NUMBERISH.fullmatch(piece):
             continue

@@ -29,7 +29,7 @@ from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SE
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, not_prose, pieces,
                        pieces_in_sections, pieces_numbered, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
-from .findings import merge_external, model_findings, not_allowed, refute
+from .findings import merge_external, model_findings, not_allowed, outside_literals, refute
 from .knowledge.bundle import Knowledge, knowledge
 from .text import count_words
 from .types import Finding, Report, is_sure_evidence
@@ -239,7 +239,7 @@ def check(text: str, k: Knowledge, threshold: float | None = None, suspect_thres
                         progress=progress, prepared=prepared, prose_checked=prose_checked)
     notes = list(ds.notes)
     findings = model_findings(text, ds, k, threshold, suspect_threshold) if ds.english else []
-    findings = merge_external(findings, external, text)
+    findings = outside_literals(merge_external(findings, external, text), text)
     if confirmed:
         kept = refute(findings, confirmed)
         if len(kept) < len(findings):

@@ -157,6 +157,24 @@ def _listed_with_article(f: Finding, text: str) -> Finding:
     return f if start == f.start else replace(f, start=start, text=span_text, suggestions=sugg)
 
 
+def outside_literals(findings: list[Finding], text: str) -> list[Finding]:
+    """`findings` without those touching code, a URL, an e-mail address or an identifier (`text.literal_spans`):
+    their words are nobody's word choice, and replacing one breaks a program or a link. Any source: a listed
+    phrase in a URL's slug is no tortured phrase either."""
+    from .text import literal_spans
+
+    spans = literal_spans(text)
+    if not spans or not findings:
+        return findings
+    ends = [b for _, b in spans]
+
+    def touches(f: Finding) -> bool:
+        i = bisect.bisect_right(ends, f.start)  # the first literal ending after the finding starts
+        return i < len(spans) and spans[i][0] < f.end
+
+    return [f for f in findings if not touches(f)]
+
+
 def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Finding]:
     """`findings` without the model's ones lying inside a span that a traced source has word for word (the
     source shows those words were not swapped); list and trace findings stay."""

@@ -9,7 +9,7 @@ integrity teams to test their own screening. Each behaviour of real spinners is 
 - word → phrase ("agreement" → "be in harmony") and phrase → word ("take part" → "participate") swaps;
 - swaps inside capitalised names ("Secretary of State" → "Secretary of Express");
 - capitalisation and inflection kept (or broken, as cheap tools do);
-- function words, numbers and quoted speech left alone.
+- function words, numbers, quoted speech, code, URLs and e-mail addresses left alone.
 
 Three styles: ``crude`` (free word-swappers: any entry of the headword, unusual ones preferred), ``rewriter``
 ("article rewriter" sites: one of the few commonest synonyms of the same part of speech, senses ignored —
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from .knowledge import morph
 from .stopwords import is_function_word
-from .text import Token, match_case, sentences, tokenize
+from .text import Token, literal_spans, match_case, sentences, tokenize
 from .types import SCHEMA_VERSION
 
 STYLES = ("crude", "rewriter", "careful")
@@ -253,6 +253,20 @@ def _quoted_mask(tokens: list[Token], text: str) -> list[bool]:
     return mask
 
 
+def _left_alone(tokens: list[Token], text: str) -> list[bool]:
+    """True for tokens the spinner never touches: quoted speech (`_quoted_mask`) and tokens inside code, URLs,
+    e-mail addresses and identifiers (`text.literal_spans`)."""
+    mask = _quoted_mask(tokens, text)
+    spans = literal_spans(text)
+    j = 0
+    for i, t in enumerate(tokens):
+        while j < len(spans) and spans[j][1] <= t.start:
+            j += 1
+        if j < len(spans) and spans[j][0] < t.end:
+            mask[i] = True
+    return mask
+
+
 def _eligible_word(tok: Token, sentence_initial: bool, opts: SpinOptions) -> bool:
     if tok.kind != "word" or len(tok.text) < 3:
         return False
@@ -402,7 +416,7 @@ def spin(
         lm = lm_mod.load()
     rng = random.Random(seed)
     tokens = tokenize(text)
-    quoted = _quoted_mask(tokens, text)
+    quoted = _left_alone(tokens, text)
     index_of = {id(t): i for i, t in enumerate(tokens)}
     per_word_decision: dict[str, bool] = {}
     chosen: dict[str, str] = {}  # word or phrase → the synonym it got (SpinOptions.consistent)

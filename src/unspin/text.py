@@ -268,3 +268,25 @@ def _word_run(text: str) -> WordRun:
         sents.append(s)
         adj.append(gap_ok and sents[-1] == (sents[-2] if len(sents) > 1 else -1))
     return WordRun(texts, lowers, starts, ends, sents, adj)
+
+
+# Stretches that are not prose although their parts look like words: code (fenced or `inline`), URLs, e-mail
+# addresses, identifiers joined by underscores (raise_interest_rate) and dotted lower-case names (rates.py,
+# example.com, numpy.linalg; "e.g." and "U.S." are not: each part needs two characters). Their words are no
+# one's word choice: the spinner leaves them alone and `check` reports nothing inside them (rewriting one
+# breaks a link or a program).
+_LITERAL_RE = re.compile(
+    r"```.*?```"
+    r"|`[^`\n]+`"
+    r"|\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]"
+    r"|\bwww\.[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]"
+    r"|\b[\w.+-]*\w@[\w-]+(?:\.[\w-]+)+"
+    r"|\b(?=\w*_)(?=\w*[^\W\d_])\w+"
+    r"|\b[a-z0-9][a-z0-9-]*[a-z0-9](?:\.[a-z0-9][a-z0-9-]*[a-z0-9])+\b",
+    re.DOTALL,
+)
+
+
+def literal_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of `text` that is code, a URL, an e-mail address or an identifier, in order."""
+    return [m.span() for m in _LITERAL_RE.finditer(text)]

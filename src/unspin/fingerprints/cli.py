@@ -125,8 +125,11 @@ def _warn_common_words(name: str, entries) -> None:
     """A listed single common word with no condition ("count", "built": a `mine` candidate not reviewed) is a
     finding in every honest text that uses it; the import keeps it (the user may mean it) and says so."""
     from ..knowledge.morph import zipf
+    from .parse import normalise
 
-    common = sorted({e.tortured.lower() for e in entries if " " not in e.tortured.strip() and not e.require
+    # one word as the matcher reads it: a hyphenated compound ("end-to-cease") is the phrase of its words, and
+    # wordfreq's estimate for it (from its parts) says nothing about how often honest text writes it
+    common = sorted({e.tortured.lower() for e in entries if " " not in normalise(e.tortured) and not e.require
                      and e.proximity is None and zipf(e.tortured.lower()) >= COMMON_ZIPF})
     if common:
         shown = ", ".join(repr(w) for w in common[:8]) + (" …" if len(common) > 8 else "")
@@ -336,8 +339,10 @@ def run_mine(args) -> int:
     try:
         known = load(None, args.db)
     except StoreError as e:
+        # every document's check would fail the same way: said once, nothing mined (a --db named on the command
+        # line is a bad option, as for check; the default database is an input)
         _err(str(e))
-        known = None
+        return EXIT_USAGE if args.db else EXIT_INPUT
     import unspin
 
     def check_fn(text):  # every finding counts, suspects included: recurrence filters their noise

@@ -107,6 +107,9 @@ class ListInfo:
 class Store:
     def __init__(self, db_path: str | os.PathLike | None = None, create: bool = True):
         self.path = resolve_db(db_path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory; name the database file in it (e.g. "
+                             f"{self.path / 'fingerprints.sqlite'})")
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no fingerprint database (import a list first)")
         if create:

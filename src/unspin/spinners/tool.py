@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..knowledge import morph
-from ..spin import SpinOptions, SpinResult, SpinSpan, _eligible_word, _quoted_mask, _render
+from ..spin import SpinOptions, SpinResult, SpinSpan, _eligible_word, _left_alone, _render
 from ..stopwords import is_function_word
 from ..text import sentences, tokenize
 from .files import TOOL_FORMAT, VERSION, SpinnerFileError, read_json, write_json
@@ -236,7 +236,7 @@ def _lookup(tool: ToolDictionary, low: str) -> tuple[tuple[str, ...], str]:
 
 def apply_dictionary(text: str, dictionary: ToolDictionary, rate: float = 0.3, seed: int = 0) -> SpinResult:
     """Spin `text` with a fixed tool dictionary: each eligible occurrence with an entry is replaced with
-    probability `rate` (words inside capitalised names at half the rate, quoted speech never), by its
+    probability `rate` (words inside capitalised names at half the rate; quoted speech, code and URLs never), by its
     replacement (one of its fixed set, chosen per occurrence), inflected and capitalised like the original.
     Deterministic for a seed; returns the text and the exact alignment of every swap."""
     if not 0.0 <= rate <= 1.0:
@@ -244,7 +244,7 @@ def apply_dictionary(text: str, dictionary: ToolDictionary, rate: float = 0.3, s
     opts = replace(SpinOptions(), rate=rate, style="dictionary", sources=tuple(dictionary.sources))
     rng = random.Random(seed)
     tokens = tokenize(text)
-    quoted = _quoted_mask(tokens, text)
+    quoted = _left_alone(tokens, text)  # quoted speech, code, URLs
     index_of = {id(t): i for i, t in enumerate(tokens)}
     plen = dictionary.phrase_lengths
     plan: list[tuple[int, int, str, list[str]]] = []
