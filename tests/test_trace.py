@@ -558,6 +558,39 @@ def test_a_merged_paragraph_is_shown_with_the_source_paragraphs_it_holds(tmp_pat
     assert result.restorations[1].evidence[0] == "aligned with ferry paragraphs 1–3"
 
 
+def test_a_copy_of_short_paragraphs_run_together_is_found_and_restored(tmp_path, th):
+    """Five one-sentence source paragraphs (indexed as two pieces of ~30 words) spun and run together into one
+    79-word piece: its signature was too unlike either indexed piece for the LSH tables, so nothing was found.
+    Such a piece is now looked up a sentence window at a time."""
+    import re
+
+    from unspin.spin import spin
+    from unspin.trace import TraceIndex, trace
+    from unspin.trace.features import windows
+
+    src = ("The ferry to the island was cancelled on Saturday after strong winds damaged the landing stage.\n\n"
+           "Passengers waited on the quay for most of the morning without any news.\n\n"
+           "The captain explained the problem to the crowd, and many asked for their money back.\n\n"
+           "The company said the repairs would take several weeks and cost a great deal.\n\n"
+           "Shop owners on the island worry that visitors will stay away during the busy summer.\n")
+    other = ("A new library opened in the town centre on Monday with a large collection of local history books. "
+             "The mayor cut the ribbon and thanked the volunteers who had raised the money over three years.\n")
+    ix = TraceIndex(tmp_path / "ix", create=True)
+    ix.add(_docs([("ferry", src), ("library", other)]))
+    run_together = lambda t: re.sub(r"\s*\n\s*\n\s*", " ", t.strip()) + "\n"  # noqa: E731
+    found = exact = 0
+    for seed in (5, 8, 11, 12):  # 5 and 8 were not found before
+        copy = run_together(spin(src, rate=0.3, seed=seed).text)
+        result = trace(copy, ix)
+        found += bool(result.best and result.best.id == "ferry" and result.best.score >= 0.9)
+        exact += apply_edits(copy, edits_from_findings(copy, result.restorations)) == run_together(src)
+    ix.close()
+    assert (found, exact) == (4, 4)
+    text = "One two three four five six seven eight nine ten. " * 7
+    got = windows(text, 100)
+    assert len(got) == 2 and got[0][0] == 100 and got[-1][1] == 100 + len(text.rstrip())  # a short tail joins
+
+
 def test_the_same_text_under_another_id_is_not_indexed_twice(tmp_path, capsys):
     """Ids are paths as given: `index add src` then `index add ./src/a.txt` would index one text twice and every
     trace would list it twice. The second is not added, and both ids are named."""

@@ -88,6 +88,30 @@ def _cut(toks: list[Token], para: str, off: int):
         yield cur_start, cur_end, cur_words
 
 
+def windows(text: str, offset: int = 0, words: int = MIN_PARAGRAPH_WORDS) -> list[tuple[int, int]]:
+    """Sentence-aligned stretches of `text` (offsets + `offset`) of about `words` words each, the last one joined
+    to the one before when it is shorter than half that: the size of the smallest indexed pieces, for looking up a
+    piece that holds several short source paragraphs run together (its own signature is too unlike any of theirs
+    for the LSH tables to find them)."""
+    toks = tokenize(text, offset)
+    out: list[list] = []
+    cur = None
+    for sent in sentences(toks, text, offset):
+        n = sum(1 for t in sent if t.kind != "punct")
+        if cur is None:
+            cur = [sent[0].start, sent[-1].end, 0]
+        cur[1], cur[2] = sent[-1].end, cur[2] + n
+        if cur[2] >= words:
+            out.append(cur)
+            cur = None
+    if cur is not None:
+        if out and cur[2] < words // 2:
+            out[-1][1] = cur[1]
+        else:
+            out.append(cur)
+    return [(a, b) for a, b, _ in out]
+
+
 class Featurizer:
     """Turns text into skeletons, shingles and MinHash signatures. One per thesaurus; memoises word kinds."""
 

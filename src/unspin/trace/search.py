@@ -24,7 +24,7 @@ from ..stopwords import is_fact_word, is_function_word
 from ..text import tokenize
 from ..types import RULE_TRACE, SOURCE_TRACE, TRACE_CHANGED_CONFIDENCE, TRACE_LINKED_CONFIDENCE, Finding
 from .align import MAX_PHRASE, Alignment, Linker, Op, align, trim_context
-from .features import segment
+from .features import MIN_PARAGRAPH_WORDS, segment, windows
 from .store import TraceIndex
 
 DEFAULT_THRESHOLD = 0.5  # alignment score a piece needs to count as copied from a source paragraph
@@ -148,6 +148,14 @@ def trace(text: str, index: TraceIndex, top: int = 5, threshold: float = DEFAULT
         sigs = index.signatures_of(ptext)
         keys = index.candidates(sigs) if sigs else set()
         jac = index.estimated_jaccard(sigs, keys) if keys else {}
+        if not keys and _words(ptoks) >= 2 * MIN_PARAGRAPH_WORDS:
+            # several short source paragraphs run together (a reflowed copy): looked up a window at a time
+            for a, b in windows(ptext):
+                wsigs = index.signatures_of(ptext[a:b])
+                wkeys = index.candidates(wsigs) if wsigs else set()
+                for key, v in (index.estimated_jaccard(wsigs, wkeys) if wkeys else {}).items():
+                    jac[key] = max(jac.get(key, 0.0), v)
+                keys |= wkeys
         if len(keys) > MAX_CANDIDATES:
             keys = set(sorted(keys, key=lambda k: -jac[k])[:MAX_CANDIDATES])
         paras = index.paragraphs(keys)
