@@ -205,6 +205,30 @@ def test_an_input_that_takes_more_than_a_few_seconds_shows_progress_whatever_its
     assert "checked" not in err
 
 
+def test_restore_of_a_big_input_shows_progress_as_check_does(capsys, tmp_path, monkeypatch):
+    """`restore` checks the whole text first: a 3 MB file took minutes without a word on stderr."""
+    from unspin import api, cli_core
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(cli_core, "_clock", lambda: clock["now"], raising=False)
+    real_check = api.check
+
+    def slow_check(text, progress=None, **kw):
+        for i in range(1, 5):
+            clock["now"] += 6.0
+            if progress is not None:
+                progress(len(text) * i // 4, len(text))
+        return real_check(text, **kw)
+
+    monkeypatch.setattr(api, "check", slow_check)
+    mid = tmp_path / "mid.txt"
+    mid.write_text(CLEAN * 150)
+    code, out, err = run(capsys, "restore", "--no-fingerprints", str(mid))
+    assert [ln for ln in err.splitlines() if "checked" in ln] == [f"unspin: {mid}: 50% checked",
+                                                                 f"unspin: {mid}: 100% checked"], err
+    assert out == mid.read_text()
+
+
 def test_a_misspelt_or_missing_thesaurus_is_an_error_not_a_silent_empty_check(capsys, tmp_path):
     """`--thesauri mobi` used to leave the detector without candidates: no finding, spin score 1.00, exit 0."""
     doc = tmp_path / "a.txt"

@@ -389,8 +389,9 @@ def run_restore(args) -> int:
     for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
             try:
-                restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
-                                          include_suspects=args.review, **opts)
+                with _progress(name, len(inp.text)) as progress:
+                    restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
+                                              include_suspects=args.review, progress=progress, **opts)
             except (OSError, ValueError, ImportError) as e:
                 if _config_error(e):
                     print(f"unspin: {e}", file=sys.stderr)
