@@ -371,6 +371,28 @@ def test_rich_progress_bar_on_a_terminal(monkeypatch, capsys):
     assert screen_cli._progress_ctx(quiet=True)[1] is None
 
 
+def test_plain_progress_keeps_coming_while_a_long_document_is_screened(monkeypatch, capsys):
+    """docs/screen.md: "a plain line every 10 s" when stderr is not a terminal. Lines came only when a document
+    finished, so a corpus with one 3 MB file showed `1/5 documents ... ETA 8 s` and then nothing for minutes."""
+    import time
+
+    from unspin.screen import cli as screen_cli
+
+    monkeypatch.setattr(screen_cli, "PROGRESS_EVERY", 0.05, raising=False)
+    ctx, cb = screen_cli._progress_ctx(quiet=False)
+    with ctx:
+        cb(1, 5, 0)
+        time.sleep(0.5)  # the second document takes long: no callback meanwhile
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("screen: 1/5 documents")]
+    assert len(lines) >= 3, lines
+    assert "no document finished for" in lines[-1]
+    ctx, cb = screen_cli._progress_ctx(quiet=False)
+    with ctx:
+        pass  # nothing known yet (no callback): nothing said; and no line after the context ends
+    time.sleep(0.2)
+    assert capsys.readouterr().err == ""
+
+
 def test_the_summarys_phrase_table_is_of_findings_in_the_most_documents(tmp_path):
     """The summary's counts are of findings: its phrase table leaves borderline suspects out, ranks phrases by
     the documents they are flagged in (then occurrences, then confidence, not the alphabet) and gives each the
