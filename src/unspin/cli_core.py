@@ -137,7 +137,9 @@ def _config_error(e: Exception) -> bool:
     """Errors that concern the command's options (a missing --index, an optional package missing), not one
     input: every further input would fail the same way. (Unknown lists and --lm/--model files that cannot be
     loaded are refused before any input: `_lists_problem`, `_model_files_problem`.)"""
-    return isinstance(e, (FileNotFoundError, ImportError))
+    from .knowledge.paths import CacheDirError
+
+    return isinstance(e, (FileNotFoundError, ImportError, CacheDirError))
 
 
 def _lists_problem(opts: dict, command: str) -> int | None:
