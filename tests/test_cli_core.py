@@ -172,6 +172,72 @@ def test_max_bytes_refuses_big_inputs_naming_the_file(capsys, tmp_path):
     assert code == 4 and str(big) in err and "--max-bytes" in err and "1,000" in err
 
 
+def test_an_input_that_takes_more_than_a_few_seconds_shows_progress_whatever_its_size(capsys, tmp_path,
+                                                                                      monkeypatch):
+    """The promise is about time, not size: a 150 kB file on a busy machine takes 10-25 s, and was silent because
+    only inputs over 300,000 characters got progress. Each line once: the end was said twice ("100% checked")."""
+    import unspin
+    from unspin import cli_core
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(cli_core, "_clock", lambda: clock["now"], raising=False)
+    real_check = unspin.check
+
+    def slow_check(text, progress=None, **kw):  # 6 s a quarter of the text: 24 s in all
+        for i in range(1, 5):
+            clock["now"] += 6.0
+            if progress is not None:
+                progress(len(text) * i // 4, len(text))
+        if progress is not None:
+            progress(len(text), len(text))  # as engine.score_document ends
+        return real_check("Short text.", **kw)
+
+    monkeypatch.setattr(unspin, "check", slow_check)
+    mid = tmp_path / "mid.txt"
+    mid.write_text(CLEAN * 1500)  # ~150 kB
+    code, out, err = run(capsys, "check", "--no-fingerprints", str(mid))
+    lines = [ln for ln in err.splitlines() if "checked" in ln]
+    assert lines == [f"unspin: {mid}: 50% checked", f"unspin: {mid}: 100% checked"], err
+
+    clock["now"] = 0.0  # a quick one says nothing, however big
+
+    def quick_check(text, progress=None, **kw):
+        if progress is not None:
+            progress(len(text) // 2, len(text))
+            progress(len(text), len(text))
+        return real_check("Short text.", **kw)
+
+    monkeypatch.setattr(unspin, "check", quick_check)
+    big = tmp_path / "big.txt"
+    big.write_text(CLEAN * 5000)  # ~500 kB
+    code, out, err = run(capsys, "check", "--no-fingerprints", str(big))
+    assert "checked" not in err
+
+
+def test_restore_of_a_big_input_shows_progress_as_check_does(capsys, tmp_path, monkeypatch):
+    """`restore` checks the whole text first: a 3 MB file took minutes without a word on stderr."""
+    from unspin import api, cli_core
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(cli_core, "_clock", lambda: clock["now"], raising=False)
+    real_check = api.check
+
+    def slow_check(text, progress=None, **kw):
+        for i in range(1, 5):
+            clock["now"] += 6.0
+            if progress is not None:
+                progress(len(text) * i // 4, len(text))
+        return real_check(text, **kw)
+
+    monkeypatch.setattr(api, "check", slow_check)
+    mid = tmp_path / "mid.txt"
+    mid.write_text(CLEAN * 150)
+    code, out, err = run(capsys, "restore", "--no-fingerprints", str(mid))
+    assert [ln for ln in err.splitlines() if "checked" in ln] == [f"unspin: {mid}: 50% checked",
+                                                                 f"unspin: {mid}: 100% checked"], err
+    assert out == mid.read_text()
+
+
 def test_a_misspelt_or_missing_thesaurus_is_an_error_not_a_silent_empty_check(capsys, tmp_path):
     """`--thesauri mobi` used to leave the detector without candidates: no finding, spin score 1.00, exit 0."""
     doc = tmp_path / "a.txt"

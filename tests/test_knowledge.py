@@ -310,3 +310,32 @@ def test_a_builder_waiting_on_a_lock_file_pruned_meanwhile_locks_the_new_one(mon
     finally:
         leave.set()
         t.join(10)
+
+
+def test_a_cache_dir_that_cannot_be_made_is_said_once_naming_it_not_blamed_on_each_input(tmp_path):
+    """UNSPIN_CACHE_DIR naming a file (or a path under one) gave `a.txt: cannot check: [Errno 17] File exists:
+    '…'` for every input: the input blamed, the variable not named."""
+    import os
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a directory")
+    texts = []
+    for name in ("a.txt", "b.txt"):
+        p = tmp_path / name
+        p.write_text("The committee met on Monday and agreed to publish its report next week.\n")
+        texts.append(str(p))
+    for cache in (blocker, blocker / "sub"):
+        env = {**os.environ, "UNSPIN_CACHE_DIR": str(cache)}
+        proc = subprocess.run([sys.executable, "-c", "import sys; from unspin.cli import main; sys.exit(main())",
+                               "check", "--no-fingerprints", *texts], env=env, capture_output=True, text=True,
+                              timeout=120)
+        err = proc.stderr
+        assert proc.returncode == 4, err
+        assert err.count("UNSPIN_CACHE_DIR") == 1 and str(cache) in err, err
+        assert "cannot check" not in err and "a.txt" not in err, err
+    proc = subprocess.run([sys.executable, "-c", "import sys; from unspin.cli import main; sys.exit(main())",
+                           "knowledge", "info"], env={**os.environ, "UNSPIN_CACHE_DIR": str(blocker)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr and "UNSPIN_CACHE_DIR" in proc.stderr, proc.stderr

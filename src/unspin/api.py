@@ -222,8 +222,10 @@ def read_allow_file(path) -> tuple[str, ...]:
     return tuple(entries)
 
 
-def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, **options) -> Restored:
-    """`check`, then each finding's first suggestion applied; returns the text and replayable edits."""
+def restore(text: str, min_confidence: float = 0.0, include_suspects: bool = False, progress=None,
+            **options) -> Restored:
+    """`check`, then each finding's first suggestion applied; returns the text and replayable edits.
+    `progress`: as for `check`."""
     check_probability("min_confidence", min_confidence)
     include_suspects = _flag("include_suspects", include_suspects)
-    return restore_report(check(text, **options), min_confidence, include_suspects)
+    return restore_report(check(text, progress=progress, **options), min_confidence, include_suspects)

@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except OSError as e:
+        from .knowledge.paths import CacheDirError
+
+        if isinstance(e, CacheDirError):  # any command that needs the knowledge: said in one line, not a traceback
+            print(f"unspin: {e}", file=sys.stderr)
+            return int(ExitCode.INPUT)
         # the output could not be written (a full disk or quota, a failing device): what was written stays, and
         # the exit code says an output was lost, as for a file `--out-dir` cannot write
         if e.errno not in _OUTPUT_ERRNOS:

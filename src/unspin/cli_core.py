@@ -143,7 +143,9 @@ def _config_error(e: Exception) -> bool:
     """Errors that concern the command's options (a missing --index, an optional package missing), not one
     input: every further input would fail the same way. (Unknown lists and --lm/--model files that cannot be
     loaded are refused before any input: `_lists_problem`, `_model_files_problem`.)"""
-    return isinstance(e, (FileNotFoundError, ImportError))
+    from .knowledge.paths import CacheDirError
+
+    return isinstance(e, (FileNotFoundError, ImportError, CacheDirError))
 
 
 def _lists_problem(opts: dict, command: str) -> int | None:
@@ -287,33 +289,58 @@ def run_check(args) -> int:
     return int(status)
 
 
-PROGRESS_CHARS = 300_000  # inputs longer than this (a few seconds of work) show progress on stderr
+PROGRESS_AFTER = 2.0  # seconds of checking after which a terminal shows a progress bar
+PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal (a log, CI)
+PROGRESS_MIN_CHARS = 10_000  # shorter inputs take well under a second: no progress callback at all
+
+
+def _clock() -> float:
+    import time
+
+    return time.monotonic()
 
 
 @contextlib.contextmanager
 def _progress(name: str, total: int):
-    """A progress callback for long inputs: a rich bar on a terminal, a line every 10 s otherwise; None (no
-    output at all) for inputs that take less than a few seconds."""
-    if total < PROGRESS_CHARS:
+    """A progress callback for inputs that take more than a few seconds, whatever their size (a 150 kB file can
+    take 20 s on a busy machine): on a terminal a rich bar once checking has taken PROGRESS_AFTER seconds, else a
+    line every PROGRESS_EVERY seconds, and "100% checked" at the end when a line was printed before. An input
+    checked sooner prints nothing."""
+    if total < PROGRESS_MIN_CHARS:
         yield None
         return
-    import time
-
+    start = _clock()
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        state: dict = {}
 
-        with Progress(TextColumn(f"checking {name}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeRemainingColumn(), transient=True, console=_stderr_console()) as bar:
-            task = bar.add_task("check", total=total)
-            yield lambda done, _total: bar.update(task, completed=done)
+        def update(done, _total):
+            if "bar" not in state:
+                if done >= total or _clock() - start < PROGRESS_AFTER:
+                    return
+                from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+                bar = Progress(TextColumn(f"checking {name}"), BarColumn(),
+                               TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), transient=True,
+                               console=_stderr_console())
+                bar.start()
+                state["bar"], state["task"] = bar, bar.add_task("check", total=total)
+            state["bar"].update(state["task"], completed=done)
+
+        try:
+            yield update
+        finally:
+            if "bar" in state:
+                state["bar"].stop()
         return
-    state = {"last": time.monotonic()}
+    state = {"last": start, "said": False, "ended": False}
 
     def log(done, _total):
-        now = time.monotonic()
-        if now - state["last"] >= 10 or done >= total:
-            state["last"] = now
-            print(f"unspin: {name}: {done / max(total, 1):.0%} checked", file=sys.stderr, flush=True)
+        now = _clock()
+        end = done >= total
+        if state["ended"] or not (now - state["last"] >= PROGRESS_EVERY or (end and state["said"])):
+            return
+        state.update(last=now, said=True, ended=end)
+        print(f"unspin: {name}: {done / max(total, 1):.0%} checked", file=sys.stderr, flush=True)
 
     yield log
 
@@ -382,8 +409,9 @@ def run_restore(args) -> int:
     for name, inp, err in read_inputs(args.paths, args.encoding, args.max_bytes or None):
         if err is None:
             try:
-                restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
-                                          include_suspects=args.review, **opts)
+                with _progress(name, len(inp.text)) as progress:
+                    restored = unspin.restore(inp.text, path=name, min_confidence=args.min_confidence,
+                                              include_suspects=args.review, progress=progress, **opts)
             except (OSError, ValueError, ImportError) as e:
                 if _config_error(e):
                     print(f"unspin: {e}", file=sys.stderr)

@@ -6,6 +6,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+class CacheDirError(OSError):
+    """The knowledge cache directory cannot be made: a setting of the run, not a fault of any input."""
+
+
 def cache_dir() -> Path:
     env = os.environ.get("UNSPIN_CACHE_DIR")
     if env:
@@ -14,7 +18,12 @@ def cache_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_cache_dir("unspin"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file in the way, a parent that is a file, no permission, a read-only file system
+        where = "UNSPIN_CACHE_DIR" if env else "the platform's user cache directory; set UNSPIN_CACHE_DIR to use another"
+        why = "a file of that name is in the way" if isinstance(e, FileExistsError) else e.strerror or str(e)
+        raise CacheDirError(f"knowledge cache directory {path} ({where}) cannot be created: {why}") from None
     return path
 
 

@@ -86,27 +86,97 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+PROGRESS_EVERY = 10.0  # seconds between plain progress lines (stderr not a terminal)
+
+
+def _rate(per_second: float) -> str:
+    """A rate a person can read: 0.04, not 0.0, for a corpus of big documents."""
+    return f"{per_second:,.1f}" if per_second >= 1 or per_second == 0 else f"{per_second:.2g}"
+
+
+_PROGRESS_LOCK = None  # held while a progress line is written, and across a fork (see _PlainProgress)
+
+
+def _progress_lock():
+    """The lock of the plain progress lines. The local engine forks workers while the progress thread runs: the lock
+    is taken before each fork and released after it on both sides, so no child starts with stderr's buffer lock
+    held by a thread it does not have."""
+    global _PROGRESS_LOCK
+    if _PROGRESS_LOCK is None:
+        import os
+        import threading
+
+        _PROGRESS_LOCK = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(before=_PROGRESS_LOCK.acquire, after_in_parent=_PROGRESS_LOCK.release,
+                                after_in_child=_PROGRESS_LOCK.release)
+    return _PROGRESS_LOCK
+
+
+class _PlainProgress:
+    """Plain progress lines for a log or CI: one every PROGRESS_EVERY seconds while the run goes on, also while no
+    document finishes (a big one can take minutes: the last line must not stay the news), and one at the end."""
+
+    def __init__(self):
+        import threading
+        import time
+
+        self._time = time.monotonic
+        self._t0 = self._time()
+        self._lock = _progress_lock()
+        self._stop = threading.Event()
+        self._state: tuple[int, int | None, int] | None = None  # (done, total, skipped) of the last callback
+        self._last_line = 0.0
+        self._last_done_at = self._t0
+        self._thread = threading.Thread(target=self._beat, name="screen-progress", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def _line(self, now: float) -> None:
+        done, total, skipped = self._state
+        rate = (done - skipped) / max(now - self._t0, 1e-9)
+        eta = f", ETA {(total - done) / rate:.0f} s" if total and rate > 0 else ""
+        idle = now - self._last_done_at
+        wait = f"; no document finished for {idle:.0f} s" if idle >= PROGRESS_EVERY else ""
+        self._last_line = now
+        print(f"screen: {done}/{total if total is not None else '?'} documents ({skipped} already done), "
+              f"{_rate(rate)} docs/s{eta}{wait}", file=sys.stderr, flush=True)
+
+    def __call__(self, done: int, total: int | None, skipped: int) -> None:
+        with self._lock:
+            now = self._time()
+            self._state = (done, total, skipped)
+            self._last_done_at = now
+            if now - self._last_line >= PROGRESS_EVERY or (total and done == total):
+                self._line(now)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(min(1.0, PROGRESS_EVERY / 5)):
+            with self._lock:
+                now = self._time()
+                if self._state is not None and now - self._last_line >= PROGRESS_EVERY:
+                    try:
+                        self._line(now)
+                    except (OSError, ValueError):  # stderr closed: the run itself says so (exit 141)
+                        return
+
+
 def _progress_ctx(quiet: bool):
     """(context manager, callback) showing docs/s and ETA with rich; plain log lines when not a terminal."""
     import contextlib
-    import time
 
     if quiet:
         return contextlib.nullcontext(), None
     if not sys.stderr.isatty():
-        state = {"last": 0.0, "t0": time.monotonic()}
-
-        def log(done, total, skipped):
-            now = time.monotonic()
-            if now - state["last"] >= 10 or (total and done == total):
-                state["last"] = now
-                rate = (done - skipped) / max(now - state["t0"], 1e-9)
-                eta = f", ETA {(total - done) / rate:.0f} s" if total and rate > 0 else ""
-                print(f"screen: {done}/{total if total is not None else '?'} documents ({skipped} already done), "
-                      f"{rate:.1f} docs/s{eta}", file=sys.stderr, flush=True)
-
-        return contextlib.nullcontext(), log
-
+        plain = _PlainProgress()
+        return plain, plain
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
@@ -193,7 +263,7 @@ def run(args) -> int:
     took = outcome.screen_seconds or outcome.seconds  # the rate of screening, not of learning spinners after it
     rate = outcome.screened / took if took > 0 else 0.0
     print(
-        f"screened {plural(outcome.screened, 'document')} in {took:.1f} s ({rate:.1f} docs/s); "
+        f"screened {plural(outcome.screened, 'document')} in {took:.1f} s ({_rate(rate)} docs/s); "
         f"{outcome.skipped} already done; {outcome.total_documents} in {outcome.out_dir} "
         f"({outcome.with_findings} with findings, {plural(outcome.errors, 'error')})"
         + (f"; {plural(outcome.duplicates, 'duplicate id')} skipped" if outcome.duplicates else "")

@@ -70,8 +70,12 @@ class DaskPool:
     def threads(self) -> int:
         return max(1, sum(self.client.nthreads().values()))
 
-    def run(self, items: Iterable[tuple[int, Document]]) -> Iterator[tuple[int, dict, list[dict]]]:
+    def run(self, items: Iterable[tuple[int, Document]], idle: Callable[[], None] | None = None
+            ) -> Iterator[tuple[int, dict, list[dict]]]:
+        """(seq, row, findings) of each document, a chunk at a time. `idle()` is called whenever a second passes
+        with no chunk finished: the run commits what it holds meanwhile."""
         from distributed import as_completed
+        from distributed import wait as wait_any
 
         if self.client is None:
             self.start()
@@ -91,7 +95,19 @@ class DaskPool:
         for _ in range(2 * self.threads() + 1):
             if not submit():
                 break
-        for fut in ac:
+        while pending:
+            if idle is not None and not ac.has_ready():
+                try:
+                    wait_any(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # (distributed raises the builtin one, asyncio's on older Pythons)
+                    idle()
+                    continue
+                except Exception as e:
+                    if "Timeout" not in type(e).__name__:
+                        raise
+                    idle()
+                    continue
+            fut = next(ac)
             chunk = pending.pop(fut)
             try:
                 results = fut.result()

@@ -131,7 +131,10 @@ class LocalPool:
         self.restarts += 1
         self.workers[self.workers.index(w)] = self._new()
 
-    def run(self, items: Iterable[tuple[int, Document]]) -> Iterator[tuple[int, dict, list[dict]]]:
+    def run(self, items: Iterable[tuple[int, Document]], idle: Callable[[], None] | None = None
+            ) -> Iterator[tuple[int, dict, list[dict]]]:
+        """(seq, row, findings) of each document as it finishes. `idle()` is called whenever half a second
+        passes with no result (a big document can take minutes): the run commits what it holds meanwhile."""
         if not self.workers:
             self.start()
         it = iter(items)
@@ -156,6 +159,8 @@ class LocalPool:
                 if deadlines:
                     wait_for = max(0.0, min(wait_for, min(deadlines)))
             ready = wait([w.conn for w in busy], timeout=wait_for) if busy else []
+            if not ready and idle is not None:
+                idle()
             for conn in ready:
                 w = next(x for x in self.workers if x.conn is conn)
                 try:

@@ -233,7 +233,13 @@ def screen(
         try:
             if first is not None:
                 pool.start()
-                for result in pool.run(itertools.chain([first], todo)):
+                def idle():  # no result for a while (a big document): commit what is held, as promised
+                    while direct:
+                        take(direct.pop(0))
+                    if batch and time.monotonic() - last_commit >= commit_interval:
+                        flush()
+
+                for result in pool.run(itertools.chain([first], todo), idle=idle):
                     while direct:
                         take(direct.pop(0))
                     take(result)
