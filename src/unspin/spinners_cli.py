@@ -73,8 +73,8 @@ def add_parser(sub) -> None:
                        description="Likelihood of the document under each learned dictionary against clean English, "
                        "as calibrated probabilities; 'none' when no dictionary explains it. The bar for naming "
                        "one rises with the number of dictionaries given: each is one more chance of a chance match.")
-    idf.add_argument("paths", nargs="*", metavar="DOC", help="text files or directories of them (.txt, .md, .rst); - reads standard input (put them before "
-                     "--spinners, or end the --spinners list with --)")
+    idf.add_argument("paths", nargs="*", metavar="DOC", help="text files or directories of them (.txt, .md, .rst); - "
+                     "reads standard input (put them before --spinners, or end the --spinners list with --)")
     idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
     idf.add_argument("--min-probability", type=_rate, default=0.5)
     idf.add_argument("--together", action="store_true",
