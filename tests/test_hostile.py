@@ -13,6 +13,7 @@ import zlib
 import pytest
 
 import unspin
+import unspin.text  # (unspin.text.count_words below: not imported by `import unspin` alone)
 from bounded import PYTHON, UNSPIN, run_bounded
 
 CLI_MEM_MB = 3072  # address-space cap for a CLI run (the knowledge indexes are memory-mapped)

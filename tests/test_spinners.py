@@ -367,6 +367,34 @@ def test_cli_identify(tmp_path, capsys):
     assert main(["spinners", "identify", "--spinners", str(tmp_path / "b.json"), "--", str(clean)]) == 0
 
 
+def test_cli_identify_reads_directories_and_stdin_as_check_does(tmp_path, capsys, monkeypatch):
+    """`identify site/` said 'site: is a directory' (learn, check and restore walk directories) and stdin was
+    labelled '-' (check says '<stdin>')."""
+    import io
+
+    from unspin.spinners import save
+
+    save(B, tmp_path / "b.json")
+    site = tmp_path / "site"
+    (site / "sub").mkdir(parents=True)
+    (site / "a.txt").write_text("The troupe forenamed its counselling for the luster. The troupe forenamed it again.")
+    (site / "sub" / "b.md").write_text("Analysts forenamed the luster had been hard.")
+    (site / "skip.csv").write_text("not,a,text,file\n")
+    capsys.readouterr()
+    assert main(["spinners", "identify", str(site), "--spinners", str(tmp_path / "b.json"), "--format", "json"]) == 0
+    got = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["path"] for o in got] == [str(site / "a.txt"), str(site / "sub" / "b.md")]
+    assert main(["spinners", "identify", str(site), "--together", "--spinners", str(tmp_path / "b.json")]) == 0
+    assert capsys.readouterr().out.startswith("2 documents together: farm-b")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO((site / "a.txt").read_bytes())))
+    assert main(["spinners", "identify", "-", "--spinners", str(tmp_path / "b.json")]) == 0
+    assert capsys.readouterr().out.startswith("<stdin>: farm-b")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["spinners", "identify", str(empty), "--spinners", str(tmp_path / "b.json")]) == 4
+    assert "no text files in this directory" in capsys.readouterr().err
+
+
 def test_learn_refuses_an_unwritable_out_before_learning(tmp_path, capsys, monkeypatch):
     import importlib
 

@@ -131,3 +131,18 @@ def test_lookup_words_and_count_words_read_the_word_runs_words():
             assert lookup_words(t, limit) == word_run(t).lower[:limit], (t, limit)
         assert count_words(t) == len(word_run(t).text) == sum(tok.kind == "word" for tok in tokenize(t))
     assert lookup_words("The fo\u00adcal bank’s rate", 10) == ["the", "focal", "bank's", "rate"]
+
+
+def test_literal_spans_take_linear_time_on_pathological_text():
+    """A first regex for code, URLs and e-mail addresses re-scanned a 400,000-character "a-a-a-…" chain from every
+    word boundary (quadratic: `check` ran for minutes); the chunk-by-chunk search is linear."""
+    import time
+
+    from unspin.text import literal_spans
+
+    for text in ("a-a-" * 100_000, "a.b." * 100_000, "ab@" * 100_000, "x_" * 100_000, "`a " * 100_000,
+                 "``` " * 100_000, ("a-b " * 500 + "\n") * 200, "http://" * 50_000):
+        t = time.monotonic()
+        literal_spans(text)
+        assert time.monotonic() - t < 2.0, text[:20]
+    assert literal_spans("mail me at a.b@c-d.org, see https://x.org/a_b.") == [(11, 22), (28, 45)]

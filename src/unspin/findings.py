@@ -163,8 +163,10 @@ def outside_literals(findings: list[Finding], text: str) -> list[Finding]:
     phrase in a URL's slug is no tortured phrase either."""
     from .text import literal_spans
 
+    if not findings:
+        return findings
     spans = literal_spans(text)
-    if not spans or not findings:
+    if not spans:
         return findings
     ends = [b for _, b in spans]
 

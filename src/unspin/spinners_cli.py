@@ -73,8 +73,8 @@ def add_parser(sub) -> None:
                        description="Likelihood of the document under each learned dictionary against clean English, "
                        "as calibrated probabilities; 'none' when no dictionary explains it. The bar for naming "
                        "one rises with the number of dictionaries given: each is one more chance of a chance match.")
-    idf.add_argument("paths", nargs="*", metavar="DOC", help="text files; - reads standard input (put them before "
-                     "--spinners, or end the --spinners list with --)")
+    idf.add_argument("paths", nargs="*", metavar="DOC", help="text files or directories of them (.txt, .md, .rst); - "
+                     "reads standard input (put them before --spinners, or end the --spinners list with --)")
     idf.add_argument("--spinners", nargs="+", required=True, metavar="FILE", help="learned-dictionary files")
     idf.add_argument("--min-probability", type=_rate, default=0.5)
     idf.add_argument("--together", action="store_true",
@@ -187,7 +187,7 @@ def run_learn(args) -> int:
 
 
 def run_identify(args) -> int:
-    from .inputs import InputError, read_input
+    from .inputs import read_inputs
     from .spinners.files import SpinnerFileError
     from .spinners.identify import Scorer, identify
     from .spinners.learn import load_learned, load_model
@@ -224,16 +224,16 @@ def run_identify(args) -> int:
                   + (f"; evidence: {shown}" if hits else "") + ")", flush=True)
 
     pooled: list[tuple[str, str]] = []  # --together: the documents that could be read, answered once at the end
-    for path in args.paths:
-        try:
-            text = read_input(path).text
-        except InputError as e:
-            print(f"unspin: {e}", file=sys.stderr)
+    # inputs as `check` reads them: directories walked for text files, '-' (stdin, once) named <stdin>
+    for path, inp, error in read_inputs(args.paths):
+        if error:
+            print(f"unspin: {error}", file=sys.stderr)
             if args.format == "json":  # a batch reader sees every input answered, as `check --format json` does
-                print(json.dumps({"schema": SCHEMA_VERSION, "path": path, "error": str(e)}, ensure_ascii=False),
+                print(json.dumps({"schema": SCHEMA_VERSION, "path": path, "error": error}, ensure_ascii=False),
                       flush=True)
             code = int(ExitCode.INPUT)
             continue
+        text = inp.text
         if args.together:
             pooled.append((path, text))
         else:

@@ -274,19 +274,75 @@ def _word_run(text: str) -> WordRun:
 # addresses, identifiers joined by underscores (raise_interest_rate) and dotted lower-case names (rates.py,
 # example.com, numpy.linalg; "e.g." and "U.S." are not: each part needs two characters). Their words are no
 # one's word choice: the spinner leaves them alone and `check` reports nothing inside them (rewriting one
-# breaks a link or a program).
-_LITERAL_RE = re.compile(
-    r"```.*?```"
-    r"|`[^`\n]+`"
-    r"|\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]"
-    r"|\bwww\.[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]"
-    r"|\b[\w.+-]*\w@[\w-]+(?:\.[\w-]+)+"
-    r"|\b(?=\w*_)(?=\w*[^\W\d_])\w+"
-    r"|\b[a-z0-9][a-z0-9-]*[a-z0-9](?:\.[a-z0-9][a-z0-9-]*[a-z0-9])+\b",
-    re.DOTALL,
-)
+# breaks a link or a program). Found chunk by chunk (runs of non-space characters), each pattern anchored, so
+# the time is linear in the text whatever it holds (a 400,000-character "a-a-a-…" chain included).
+_INLINE_CODE_RE = re.compile(r"`[^`\n]{1,500}`")
+_CHUNK_RE = re.compile(r"\S+")
+_CHUNK_EDGE = "\"'()[]{}<>.,;:!?“”‘’«»"
+_MAX_CHUNK = 2048  # longer runs without a space are no URL or name anyone wrote
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DOTTED_RE = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9](?:\.[a-z0-9][a-z0-9-]*[a-z0-9])+(?![\w.])")
+_IDENT_RE = re.compile(r"\w+")
+
+
+def _chunk_literals(text: str, a: int, b: int, out: list[tuple[int, int]]) -> None:
+    """The literal stretches of the chunk text[a:b] (no whitespace in it)."""
+    chunk = text[a:b]
+    lead = len(chunk) - len(chunk.lstrip(_CHUNK_EDGE))
+    core = chunk.strip(_CHUNK_EDGE)
+    if not core:
+        return
+    start = a + lead
+    i = core.find("://")
+    if i > 0 and core[i - 1] in _SCHEME_CHARS:
+        j = i
+        while j > 0 and core[j - 1] in _SCHEME_CHARS:
+            j -= 1
+        while j < i and not core[j].isalpha():  # a scheme starts with a letter
+            j += 1
+        if j < i:
+            out.append((start + j, start + len(core)))
+            return
+    low = core.lower()
+    if low.startswith("www."):
+        out.append((start, start + len(core)))
+        return
+    if "@" in core and (m := _EMAIL_RE.fullmatch(core)):
+        out.append((start + m.start(), start + m.end()))
+        return
+    if "." in core and (m := _DOTTED_RE.match(core)):
+        out.append((start, start + m.end()))
+        return
+    if "_" in core:
+        for m in _IDENT_RE.finditer(core):
+            w = m.group()
+            if "_" in w and any(c.isalpha() for c in w):
+                out.append((start + m.start(), start + m.end()))
 
 
 def literal_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each stretch of `text` that is code, a URL, an e-mail address or an identifier, in order."""
-    return [m.span() for m in _LITERAL_RE.finditer(text)]
+    """(start, end) of each stretch of `text` that is code, a URL, an e-mail address or an identifier, in order
+    and not overlapping."""
+    found: list[tuple[int, int]] = []
+    # fenced code: each ``` closes the one before it
+    fence = text.find("```")
+    while fence >= 0:
+        close = text.find("```", fence + 3)
+        if close < 0:
+            break
+        found.append((fence, close + 3))
+        fence = text.find("```", close + 3)
+    found += [m.span() for m in _INLINE_CODE_RE.finditer(text)]
+    for m in _CHUNK_RE.finditer(text):
+        if m.end() - m.start() <= _MAX_CHUNK:
+            _chunk_literals(text, m.start(), m.end(), found)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in found:
+        if merged and a < merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
