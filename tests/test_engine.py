@@ -474,3 +474,24 @@ def test_wrapped_lines_find_what_the_unwrapped_text_finds():
     a, b = unspin.check(text, fingerprints=False), unspin.check(wrapped, fingerprints=False)
     assert sorted(f.text.lower() for f in b.at_level("finding")) == sorted(f.text.lower() for f in a.at_level("finding"))
     assert b.verdict == a.verdict == "spun"
+
+
+def test_text_without_sentence_punctuation_is_not_read_as_certain_spinning(monkeypatch):
+    """A transcript or prose stripped of its punctuation is one "sentence" of thousands of words; the document
+    model, linear in the mean sentence length, read it as certain spinning (an honest text: spin score 1.00).
+    The length is capped just above the longest of any training document, which no training document reaches."""
+    import math
+    import re
+    from pathlib import Path
+
+    import unspin
+    from unspin import document
+
+    story = (Path(__file__).parents[1] / "examples" / "original-news.txt").read_text(encoding="utf-8")
+    words = " ".join(re.sub(r"[^A-Za-z\s]", " ", story).split())
+    text = " ".join([words] * 8)
+    report = unspin.check(text, fingerprints=False)
+    assert report.spin_score is not None and report.spin_score < 0.5 and report.verdict != "spun"
+    assert document.doc_stats(text, unspin.engine.knowledge()).register.sentence_len == document.SENTENCE_LEN_CAP
+    monkeypatch.setattr(document, "SENTENCE_LEN_CAP", math.inf)  # the uncapped feature, as before
+    assert unspin.check(text, fingerprints=False).spin_score > 0.9
