@@ -105,3 +105,17 @@ def test_code_urls_and_e_mail_addresses_are_never_flagged_nor_rewritten():
     restored = unspin.restore(text, fingerprints=False, include_suspects=True).text
     for a, b in literals:
         assert text[a:b] in restored
+
+
+def test_a_hyphenated_spelling_keeps_its_hyphens_when_restored():
+    """A list matches "profound-learning" as its phrase "profound learning"; restore wrote "deep learning", dropping
+    the text's spelling. Each part keeps its case; a replacement of another length is written as suggested."""
+    from unspin.edits import replacement
+
+    assert replacement("profound-learning", "deep learning") == "deep-learning"
+    assert replacement("Profound-Learning", "deep learning") == "Deep-Learning"
+    assert replacement("PROFOUND-LEARNING", "deep learning") == "DEEP-LEARNING"
+    assert replacement("profound learning", "deep learning") == "deep learning"
+    assert replacement("well-known", "famous") == "famous"  # one word for a compound: as suggested
+    assert replacement("state-of-the-art", "modern methods") == "modern methods"
+    assert replacement("profound\nlearning", "deep learning") == "deep\nlearning"

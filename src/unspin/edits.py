@@ -30,7 +30,21 @@ def replacement(old: str, suggestion: str) -> str:
     """What `restore` writes in place of `old` for `suggestion`: cased like `old`, with `old`'s line breaks kept.
     The server sends it as is (LanguageTool replacements, the web page's), so every client writes what restore
     writes without a rule of its own."""
+    if (hyphenated := _hyphenated(old, suggestion)) is not None:
+        return hyphenated
     return _keep_line_breaks(old, restore_case(old, suggestion))
+
+
+def _hyphenated(old: str, suggestion: str) -> str | None:
+    """`suggestion` joined by hyphens, each part cased like its own, where `old` is a hyphenated compound of as many
+    words ("profound-learning" → "deep-learning", "Profound-Learning" → "Deep-Learning"): lists match a hyphenated
+    spelling of their phrase, and the restored text keeps that spelling. None otherwise."""
+    if "-" not in old or any(c.isspace() for c in old):
+        return None
+    parts, words = old.split("-"), suggestion.split()
+    if not (len(words) == len(parts) > 1 and all(parts)):
+        return None
+    return "-".join(restore_case(p, w) for p, w in zip(parts, words))
 
 
 def _keep_line_breaks(old: str, new: str) -> str:
