@@ -22,7 +22,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lm", dest="lm_path", metavar="FILE", help="KenLM ARPA/binary model instead of the built-in one")
     g.add_argument("--max-bytes", type=whole_number(0), default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"refuse inputs larger than this (default {DEFAULT_MAX_BYTES:,}: about 20-25 minutes of "
-                   "checking fresh prose on one core; 0 = no limit)")
+                   "checking fresh prose on one core; text in very short paragraphs, such as subtitles, takes "
+                   "several times longer; 0 = no limit)")
     g.add_argument("--thesauri", metavar="NAMES", type=installed_thesauri, help="thesauri to draw candidate originals "
                    "from (comma-separated: moby, mythes, wordnet; default: every installed one)")
     g.add_argument("--model", dest="model_path", metavar="FILE", help="model weights file (default: the shipped one)")

@@ -168,7 +168,8 @@ def run_learn(args) -> int:
                           "top": [{"spun": e.spun, "original": e.original, "count": e.count,
                                    "confidence": e.confidence} for e in d.entries[:20]]}, ensure_ascii=False))
     else:
-        print(f"{args.out}: {len(d)} entries learned from {d.documents} documents ({d.words:,} words)")
+        print(f"{args.out}: {len(d)} {'entry' if len(d) == 1 else 'entries'} learned from {d.documents} "
+              f"{'document' if d.documents == 1 else 'documents'} ({d.words:,} {'word' if d.words == 1 else 'words'})")
         if d.meta.get("variant_groups"):
             n_texts = d.meta["variant_groups"]
             print(f"  {d.meta['variant_documents']} documents are spun variants of {n_texts} "
@@ -176,7 +177,8 @@ def run_learn(args) -> int:
                   "confidence by the copies that showed them), and the stories' own words are not taken for the "
                   "tool's")
         for e in sorted(d.entries, key=lambda e: (-e.count, e.spun))[:15]:
-            print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} docs  confidence {e.confidence:.2f}"
+            print(f"  {e.spun} → {e.original}  ×{e.count} in {e.docs} {'doc' if e.docs == 1 else 'docs'}  "
+                  f"confidence {e.confidence:.2f}"
                   + (f"  ({e.source})" if e.source != "pile" else ""))
         if len(d):
             print(f"use it: unspin fingerprints import {args.out}")
