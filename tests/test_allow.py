@@ -45,6 +45,11 @@ def test_cli_allow_file(tmp_path, capsys):
         assert main(["check", "--allow", str(bad), str(doc)]) == 2
         err = capsys.readouterr().err
         assert str(bad) in err and why in err
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(10_000_001)
+    assert main(["check", "--allow", str(big), str(doc)]) == 2
+    assert "too large for an allow list" in capsys.readouterr().err
     latin = tmp_path / "latin.txt"
     latin.write_bytes("caf\xe9\n".encode("latin-1"))
     assert main(["restore", "--allow", str(latin), str(doc)]) == 2

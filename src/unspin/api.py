@@ -198,6 +198,9 @@ def _allow_keys(entries: tuple[str, ...], k) -> frozenset:
     return got
 
 
+ALLOW_FILE_MAX_BYTES = 10_000_000  # a field's word list is kilobytes; anything this big is the wrong file
+
+
 def read_allow_file(path) -> tuple[str, ...]:
     """An allow list file: one word or phrase per line; blank lines and lines starting with # are skipped. Errors
     (ValueError) name the file and what is wrong."""
@@ -205,6 +208,11 @@ def read_allow_file(path) -> tuple[str, ...]:
 
     p = Path(path)
     try:
+        if p.is_dir():
+            raise IsADirectoryError
+        if (size := p.stat().st_size) > ALLOW_FILE_MAX_BYTES:
+            raise ValueError(f"{path}: {size:,} bytes is too large for an allow list (limit "
+                             f"{ALLOW_FILE_MAX_BYTES:,}: one word or phrase per line)")
         raw = p.read_bytes()
     except IsADirectoryError:
         raise ValueError(f"{path}: is a directory, not an allow list file") from None
