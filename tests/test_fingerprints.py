@@ -572,6 +572,9 @@ def test_cli_errors(tmp_path, capsys):
     bad.write_text("one column only\n", encoding="utf-8")
     assert main(["fingerprints", "import", str(bad), "--db", db]) == 4
     assert "no usable fingerprint" in capsys.readouterr().err
+    assert main(["fingerprints", "import", str(bad), "--db", db, "--json"]) == 4  # --json answers on stdout too
+    out = json.loads(capsys.readouterr().out)
+    assert out["entries"] == 0 and "no usable fingerprint" in out["error"] and len(out["skipped_rows"]) == 1
     assert main(["fingerprints", "import", str(JSON_LIST), "--name", "", "--db", db]) == 2
     assert "invalid list name ''" in capsys.readouterr().err
 

@@ -144,7 +144,7 @@ def test_a_misspelt_text_field_is_one_error_for_the_file_in_every_row_format(tmp
     # a file without a single object is no misspelt field: its lines are what is wrong
     rows.write_text("not json\n[1, 2]\n")
     assert [d.error.split(": ", 1)[1] for d in iter_documents([str(rows)], text_field="abstract")] == [
-        "line 1: invalid JSON (Expecting value at column 1)", "line 2: expected a JSON object, got list"]
+        "line 1: invalid JSON (Expecting value at column 1)", "line 2: expected a JSON object, got an array"]
     # CSV and Parquet: one error for the file as before, naming both flags when both are wrong
     table = tmp_path / "rows.csv"
     table.write_text("doi,abstract\n10.1/a,Rain fell all day.\n10.1/b,Snow fell all night.\n")

@@ -181,6 +181,10 @@ def test_cli_new_and_spin_with_dictionary(tmp_path, capsys):
     bad.write_text('{"format": "something-else", "version": 1}')
     assert main(["spin", str(doc), "--dictionary", str(bad)]) == 4
     assert "bad.json" in capsys.readouterr().err
+    # options that would change a tool's fixed choices are refused, not silently ignored
+    assert main(["spin", str(doc), "--dictionary", str(tool), "--style", "careful", "--pos-blind", "no"]) == 2
+    err = capsys.readouterr().err
+    assert "--style, --pos-blind do not apply" in err
 
 
 # ---- learning -----------------------------------------------------------------------------------------------

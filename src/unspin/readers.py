@@ -652,7 +652,7 @@ def _iter_jsonl(path: str, text_field: str, id_field: str | None, encoding: str 
                 continue
             if not isinstance(obj, dict):
                 yield Document(id=f"{path}#{lineno}@{_hash(line)}", source=path, meta=meta,
-                               error=f"{path}: line {lineno}: expected a JSON object, got {type(obj).__name__}")
+                               error=f"{path}: line {lineno}: expected a JSON object, got {_json_kind(obj)}")
                 continue
             lacking = [(name, opt) for name, opt in wanted if name not in obj]
             if lacking:
@@ -1115,3 +1115,18 @@ def read_text_file(path: str | os.PathLike, encoding: str | None = None) -> str:
     if doc.error:
         raise ReadError(doc.error)
     return doc.text  # type: ignore[return-value]
+
+
+def _json_kind(obj) -> str:
+    """What a parsed JSON value is, in JSON's words (a user wrote JSON, not Python: `null`, not NoneType)."""
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "a boolean"
+    if isinstance(obj, (int, float)):
+        return "a number"
+    if isinstance(obj, str):
+        return "a string"
+    if isinstance(obj, list):
+        return "an array"
+    return type(obj).__name__

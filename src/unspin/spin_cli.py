@@ -26,12 +26,12 @@ def add_parser(sub) -> None:
     p.add_argument("--rate", type=float, default=None,
                    help="share of eligible words replaced (default 0.25; 0.3 with --dictionary)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--style", choices=("crude", "rewriter", "careful"), default="crude",
+    p.add_argument("--style", choices=("crude", "rewriter", "careful"), default=None,
                    help="crude: free word swapper (unusual synonyms, any part of speech); rewriter: article-rewriter "
                    "site (common synonyms of the same part of speech, senses ignored); careful: WordAi-like (the "
-                   "synonym that fits the context, fewer swaps)")
-    p.add_argument("--sources", type=installed_thesauri, default=("moby",),
-                   help="thesauri to draw from: moby, mythes, wordnet (comma-separated)")
+                   "synonym that fits the context, fewer swaps; default crude)")
+    p.add_argument("--sources", type=installed_thesauri, default=None,
+                   help="thesauri to draw from: moby, mythes, wordnet (comma-separated; default moby)")
     p.add_argument("--format", choices=("text", "json", "spintax"), default="text")
     p.add_argument("--from-spintax", metavar="FILE",
                    help="expand a spintax file instead of spinning (plain text out; no PATH)")
@@ -79,7 +79,16 @@ def run(args) -> int:
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
+    switches = ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences", "consistent", "word_to_phrase",
+                "phrase_to_word", "names", "keep_case", "inflect")
     if args.dictionary:
+        # a tool's dictionary fixes every choice: options that would change them are refused, not ignored
+        given = ([f"--{n}" for n in ("style", "sources") if getattr(args, n) is not None]
+                 + [f"--{n.replace('_', '-')}" for n in switches if getattr(args, n, None) is not None])
+        if given:
+            print(f"unspin spin: --dictionary applies the tool's fixed choices; {', '.join(given)} "
+                  f"{'does' if len(given) == 1 else 'do'} not apply to it", file=sys.stderr)
+            return int(ExitCode.USAGE)
         from .spinners.files import SpinnerFileError
         from .spinners.tool import apply_dictionary, load_tool
 
@@ -97,7 +106,8 @@ def run(args) -> int:
                                                "consistent", "word_to_phrase", "phrase_to_word", "names",
                                                "keep_case", "inflect")}
     try:
-        opts = SpinOptions.for_style(args.style, sources=args.sources, rate=args.rate, **overrides)
+        opts = SpinOptions.for_style(args.style or "crude", sources=args.sources or ("moby",), rate=args.rate,
+                                     **overrides)
         result = spin(text, seed=args.seed, options=opts)
     except (ValueError, FileNotFoundError) as e:
         print(f"unspin: {e}", file=sys.stderr)

@@ -93,6 +93,10 @@ def run_import(args) -> int:
     except NoUsableRowsError as e:
         _show_skipped(args, e.result)  # why every row was refused
         _err(str(e))
+        if args.json:  # a reader of --json gets an answer for the file too, not an empty stdout
+            print(json.dumps({"schema": SCHEMA_VERSION, "file": str(args.file), "entries": 0, "error": str(e),
+                              "skipped_rows": [{e.result.unit: s.line, "reason": s.reason, "raw": s.raw}
+                                               for s in e.result.skipped]}, ensure_ascii=False, indent=2))
         return EXIT_INPUT
     except FingerprintFormatError as e:
         _err(str(e))
