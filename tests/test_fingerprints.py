@@ -1044,3 +1044,30 @@ def test_import_reads_a_named_encoding_as_its_error_message_suggests(tmp_path, c
     assert "imported 1 fingerprint" in capsys.readouterr().out
     fs = fp.load(db_path=tmp_path / "db.sqlite")
     assert fs.match("a r\u00e9seau leftover here")[0].suggestions == ("residual network",)
+
+
+def test_a_named_database_in_a_missing_folder_is_refused_not_created(tmp_path, capsys):
+    """`--db /typo/dir/x.sqlite` quietly made the folders and a new database; a named database's folder must exist
+    (the default one's is made)."""
+    from unspin.cli import main
+
+    db = tmp_path / "typo" / "dir" / "x.sqlite"
+    assert main(["fingerprints", "import", str(JSON_LIST), "--db", str(db)]) in (2, 4)
+    assert "no such directory" in capsys.readouterr().err and not (tmp_path / "typo").exists()
+    assert main(["fingerprints", "import", str(JSON_LIST), "--db", str(tmp_path / "x.sqlite")]) == 0
+
+
+def test_a_headerless_row_of_more_than_three_columns_is_malformed(tmp_path):
+    """"foo<TAB>bar<TAB>3<TAB>junk" was imported as foo → bar, the rest dropped in silence: without a header a fourth
+    column means the file is not a tortured<TAB>expected[<TAB>papers] list. With a header, other columns are
+    named and ignored."""
+    from unspin.fingerprints.parse import parse_file
+
+    plain = tmp_path / "plain.tsv"
+    plain.write_text("profound learning\tdeep learning\nfoo bar\tbaz qux\t3\tjunk\n", encoding="utf-8")
+    res = parse_file(plain)
+    assert [e.tortured for e in res.entries] == ["profound learning"]
+    assert len(res.skipped) == 1 and "4 column(s)" in res.skipped[0].reason
+    headed = tmp_path / "headed.tsv"
+    headed.write_text("tortured\texpected\tpapers\tnote\nfoo bar\tbaz qux\t3\tjunk\n", encoding="utf-8")
+    assert [e.tortured for e in parse_file(headed).entries] == ["foo bar"]

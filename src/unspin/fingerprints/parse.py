@@ -546,6 +546,7 @@ def parse_tsv(path: Path, text: str, keep_uncertain: bool = False) -> ParseResul
     cols = {"t": 0, "x": 1, "p": 2}
     body = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in lines)
     seen_row = False
+    headed = False  # a header names the columns; without one a fourth column means the file is something else
     for line, row, bad in _csv_rows(body, delim):
         if bad:
             res.skipped.append(bad)
@@ -555,13 +556,13 @@ def parse_tsv(path: Path, text: str, keep_uncertain: bool = False) -> ParseResul
         if not seen_row:
             seen_row = True
             if h := _header_map(row):
-                cols = h
+                cols, headed = h, True
                 continue
         raw = (delim.join(row))[:200]
-        if len(row) <= max(cols["t"], cols["x"]):
+        if len(row) <= max(cols["t"], cols["x"]) or (not headed and len(row) > 3):
             sep = "TAB" if delim == "\t" else "comma"
-            res.skipped.append(Skipped(line, f"malformed: {len(row)} column(s), expected tortured<{sep}>expected",
-                                       raw))
+            res.skipped.append(Skipped(line, f"malformed: {len(row)} column(s), expected tortured<{sep}>expected"
+                                             f"[<{sep}>papers] (a header row names other columns)", raw))
             continue
         try:
             papers = parse_count(row[cols["p"]]) if cols["p"] is not None and cols["p"] < len(row) else None

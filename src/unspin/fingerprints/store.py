@@ -112,6 +112,11 @@ class Store:
                              f"{self.path / 'fingerprints.sqlite'})")
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no fingerprint database (import a list first)")
+        if create and db_path and not self.path.parent.is_dir():
+            # a database the user named goes where they said: a missing folder is a typo more often than a wish
+            # (the default database's folder is made)
+            raise StoreError(f"{self.path}: no such directory {self.path.parent} (create it first, or check the "
+                             "path)")
         if create:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
