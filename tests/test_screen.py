@@ -388,6 +388,10 @@ def test_plain_progress_keeps_coming_while_a_long_document_is_screened(monkeypat
     assert "no document finished for" in lines[-1]
     ctx, cb = screen_cli._progress_ctx(quiet=False)
     with ctx:
+        time.sleep(0.3)  # the first document takes long (a Dask cluster's first chunk ran 58 s in silence)
+    assert "screen: no document finished yet" in capsys.readouterr().err
+    ctx, cb = screen_cli._progress_ctx(quiet=False)
+    with ctx:
         pass  # nothing known yet (no callback): nothing said; and no line after the context ends
     time.sleep(0.2)
     assert capsys.readouterr().err == ""

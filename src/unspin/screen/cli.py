@@ -161,11 +161,17 @@ class _PlainProgress:
         while not self._stop.wait(min(1.0, PROGRESS_EVERY / 5)):
             with self._lock:
                 now = self._time()
-                if self._state is not None and now - self._last_line >= PROGRESS_EVERY:
-                    try:
+                if now - max(self._last_line, self._t0) < PROGRESS_EVERY:
+                    continue
+                try:
+                    if self._state is not None:
                         self._line(now)
-                    except (OSError, ValueError):  # stderr closed: the run itself says so (exit 141)
-                        return
+                    else:  # a first document (or a cluster's first chunk) still running: say the run is alive
+                        self._last_line = now
+                        print(f"screen: no document finished yet ({now - self._t0:.0f} s)", file=sys.stderr,
+                              flush=True)
+                except (OSError, ValueError):  # stderr closed: the run itself says so (exit 141)
+                    return
 
 
 def _progress_ctx(quiet: bool):
