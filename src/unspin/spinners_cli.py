@@ -169,7 +169,8 @@ def run_learn(args) -> int:
                                    "confidence": e.confidence} for e in d.entries[:20]]}, ensure_ascii=False))
     else:
         print(f"{args.out}: {len(d)} {'entry' if len(d) == 1 else 'entries'} learned from {d.documents} "
-              f"{'document' if d.documents == 1 else 'documents'} ({d.words:,} {'word' if d.words == 1 else 'words'})")
+              f"{'document' if d.documents == 1 else 'documents'} ({d.words:,} {'word' if d.words == 1 else 'words'} "
+              "outside quoted speech, which tools leave alone)")
         if d.meta.get("variant_groups"):
             n_texts = d.meta["variant_groups"]
             print(f"  {d.meta['variant_documents']} documents are spun variants of {n_texts} "
@@ -217,12 +218,12 @@ def run_identify(args) -> int:
             if res.best == "none" and len(tools) > 1 and sum(v for _, v in tools) >= args.min_probability:
                 # no one dictionary reaches the bar, yet together they are likely: say so, not a bare "none"
                 close = ", ".join(f"{k} {v:.3f}" for k, v in tools[:3])
-                print(f"{label}: none alone (probability of none {res.probability:.3f}; {res.words} words): "
+                print(f"{label}: none alone (probability of none {res.probability:.3f}; {res.words} words outside quotations): "
                       f"the evidence fits several dictionaries about as well ({close}) — dictionaries of one tool, "
                       "or tools that share a thesaurus", flush=True)
                 return
             what = "probability of none" if res.best == "none" else "probability"
-            print(f"{label}: {res.best} ({what} {res.probability:.3f}; {res.words} words"
+            print(f"{label}: {res.best} ({what} {res.probability:.3f}; {res.words} words outside quotations"
                   + (f"; evidence: {shown}" if hits else "") + ")", flush=True)
 
     pooled: list[tuple[str, str]] = []  # --together: the documents that could be read, answered once at the end
