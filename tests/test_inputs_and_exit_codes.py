@@ -202,6 +202,9 @@ def test_a_file_of_only_whitespace_is_as_empty_as_an_empty_one_and_stdin_is_read
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"The committee met on Monday.\n")))
     code, out, err = run(capsys, "check", "--no-fingerprints", "-", "-")
     assert code == 4 and out.count("<stdin>:") == 1 and "standard input was already read" in err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # nothing piped: no "file" to blame
+    code, out, err = run(capsys, "check", "--no-fingerprints", "-")
+    assert code == 4 and "<stdin>: empty input (0 bytes)" in err
 
 
 def test_documents_whose_text_needs_extracting_are_refused_with_the_way_to_check_them(tmp_path, capsys):

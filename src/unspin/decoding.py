@@ -112,7 +112,8 @@ REMEDY_NOT_TEXT = "convert it to UTF-8 or name its encoding with --encoding"
 
 
 def _empty(name: str, bom: bool) -> DecodeError:
-    return DecodeError(f"{name}: empty file" + (" (only a byte-order mark)" if bom else " (0 bytes)"))
+    what = "input" if name == "<stdin>" else "file"  # nothing piped in is no file to blame
+    return DecodeError(f"{name}: empty {what}" + (" (only a byte-order mark)" if bom else " (0 bytes)"))
 
 
 def _decode_as(data: bytes, name: str, encoding: str) -> Decoded:

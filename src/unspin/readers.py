@@ -495,7 +495,7 @@ def extract_text(data: bytes, fmt: str, name: str, meta: dict | None = None, enc
     parser bugs."""
     meta = {} if meta is None else meta
     if not data:
-        raise ReadError(f"{name}: empty file (0 bytes)")
+        raise ReadError(f"{name}: empty {'input' if name == '<stdin>' else 'file'} (0 bytes)")
     if fmt == "html":
         return extract_html(data, name, meta, encoding)
     if fmt == "pdf":
