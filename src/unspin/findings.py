@@ -190,21 +190,24 @@ def refute(findings: list[Finding], confirmed: list[tuple[int, int]]) -> list[Fi
     return [f for f in findings if f.source != SOURCE_MODEL or not inside(f)]
 
 
-def allow_keys(entries, k: Knowledge) -> frozenset:
-    """What an allow list matches (`not_allowed`): each entry's lookup form, and for an entry of one word the
-    lexicon's lemma of it too ("parcel" allows "parcels")."""
+def _allow_keys_of(words: str, k: Knowledge) -> set:
+    """What identifies `words` for an allow list: its lookup form, and for one word the lexicon's lemma of it too
+    ("parcel" and "parcels" share theirs)."""
     from .text import lookup_form
 
-    keys = set()
-    for e in entries:
-        form = " ".join(lookup_form(w) for w in str(e).split())
-        if not form:
-            continue
-        keys.add(("form", form))
-        fid = k.lex.form_id.get(form)
-        if fid is not None and " " not in form:
-            keys.add(("lemma", int(k.lex.lemma[fid])))
-    return frozenset(keys)
+    form = " ".join(lookup_form(w) for w in words.split())
+    if not form:
+        return set()
+    keys = {("form", form)}
+    fid = k.lex.form_id.get(form)
+    if fid is not None and " " not in form:
+        keys.add(("lemma", int(k.lex.lemma[fid])))
+    return keys
+
+
+def allow_keys(entries, k: Knowledge) -> frozenset:
+    """What an allow list matches (`not_allowed`): the keys of each entry (`_allow_keys_of`)."""
+    return frozenset(key for e in entries for key in _allow_keys_of(str(e), k))
 
 
 def not_allowed(findings: list[Finding], keys: frozenset, k: Knowledge) -> list[Finding]:
@@ -212,13 +215,4 @@ def not_allowed(findings: list[Finding], keys: frozenset, k: Knowledge) -> list[
     user has judged honest in their field is not reported, whoever proposes it)."""
     if not keys:
         return findings
-    from .text import lookup_form
-
-    def allowed(f: Finding) -> bool:
-        form = " ".join(lookup_form(w) for w in f.text.split())
-        if ("form", form) in keys:
-            return True
-        fid = k.lex.form_id.get(form)
-        return fid is not None and " " not in form and ("lemma", int(k.lex.lemma[fid])) in keys
-
-    return [f for f in findings if not allowed(f)]
+    return [f for f in findings if keys.isdisjoint(_allow_keys_of(f.text, k))]

@@ -17,6 +17,20 @@ def _bool(v: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes/no, got {v!r}")
 
 
+SWITCHES = (  # the spinner behaviours a user may switch (yes/no), each over its style's default
+    ("pos-blind", "ignore part of speech when choosing a synonym"),
+    ("prefer-rare", "weight choices towards unusual synonyms"),
+    ("prefer-common", "weight choices towards common synonyms (when not preferring rare ones)"),
+    ("partial-occurrences", "decide per occurrence (else a word is swapped everywhere or nowhere)"),
+    ("consistent", "give a word the same synonym at every swapped occurrence, as dictionary tools do"),
+    ("word-to-phrase", "allow single words to become phrases"),
+    ("phrase-to-word", "allow thesaurus phrases to become single words"),
+    ("names", "swap words inside capitalised names"),
+    ("keep-case", "keep capitalisation (no: break it sometimes, like cheap tools)"),
+    ("inflect", "inflect synonyms like the words they replace"),
+)
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("spin", help="spin text like a synonym spinner (with ground-truth alignment)",
                        description="Spin text deterministically (same seed, same output). Each behaviour of "
@@ -37,18 +51,7 @@ def add_parser(sub) -> None:
                    help="expand a spintax file instead of spinning (plain text out; no PATH)")
     p.add_argument("--dictionary", metavar="FILE",
                    help="spin with a fixed tool dictionary (from `unspin spinners new`) instead of free choice")
-    for name, hlp in (
-        ("pos-blind", "ignore part of speech when choosing a synonym"),
-        ("prefer-rare", "weight choices towards unusual synonyms"),
-        ("prefer-common", "weight choices towards common synonyms (when not preferring rare ones)"),
-        ("partial-occurrences", "decide per occurrence (else a word is swapped everywhere or nowhere)"),
-        ("consistent", "give a word the same synonym at every swapped occurrence, as dictionary tools do"),
-        ("word-to-phrase", "allow single words to become phrases"),
-        ("phrase-to-word", "allow thesaurus phrases to become single words"),
-        ("names", "swap words inside capitalised names"),
-        ("keep-case", "keep capitalisation (no: break it sometimes, like cheap tools)"),
-        ("inflect", "inflect synonyms like the words they replace"),
-    ):
+    for name, hlp in SWITCHES:
         p.add_argument(f"--{name}", type=_bool, default=None, metavar="yes|no", help=hlp + " (style default)")
     p.set_defaults(func=run)
 
@@ -79,12 +82,11 @@ def run(args) -> int:
     except InputError as e:
         print(f"unspin: {e}", file=sys.stderr)
         return int(ExitCode.INPUT)
-    switches = ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences", "consistent", "word_to_phrase",
-                "phrase_to_word", "names", "keep_case", "inflect")
+    switches = [name.replace("-", "_") for name, _ in SWITCHES]
     if args.dictionary:
         # a tool's dictionary fixes every choice: options that would change them are refused, not ignored
         given = ([f"--{n}" for n in ("style", "sources") if getattr(args, n) is not None]
-                 + [f"--{n.replace('_', '-')}" for n in switches if getattr(args, n, None) is not None])
+                 + [f"--{n.replace('_', '-')}" for n in switches if getattr(args, n) is not None])
         if given:
             print(f"unspin spin: --dictionary applies the tool's fixed choices; {', '.join(given)} "
                   f"{'does' if len(given) == 1 else 'do'} not apply to it", file=sys.stderr)
@@ -102,9 +104,7 @@ def run(args) -> int:
             print(f"unspin: {e}", file=sys.stderr)
             return int(ExitCode.USAGE)
         return _emit(result, args.format)
-    overrides = {k: getattr(args, k) for k in ("pos_blind", "prefer_rare", "prefer_common", "partial_occurrences",
-                                               "consistent", "word_to_phrase", "phrase_to_word", "names",
-                                               "keep_case", "inflect")}
+    overrides = {k: getattr(args, k) for k in switches}
     try:
         opts = SpinOptions.for_style(args.style or "crude", sources=args.sources or ("moby",), rate=args.rate,
                                      **overrides)
