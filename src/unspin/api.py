@@ -183,11 +183,11 @@ _ALLOW_KEYS: dict = {}
 
 
 def _allow_keys(entries: tuple[str, ...], k) -> frozenset:
-    """The allow list's match keys (findings.allow_keys), memoised per list and knowledge: a batch passes the same
+    """The allow list's match keys (findings.allow_keys), memoised per list and lexicon: a batch passes the same
     list with every document."""
     if not entries:
         return frozenset()
-    key = (entries, id(k))
+    key = (entries, id(k.lex))  # the keys depend on the lexicon alone, loaded once per process
     got = _ALLOW_KEYS.get(key)
     if got is None:
         from .findings import allow_keys
