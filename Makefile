@@ -57,7 +57,7 @@ bench: install
 	$(UNSPIN) bench --out benchmarks/results/bench.json
 
 train: install
-	$(UNSPIN) train --words 50000 --dev-words 20000 --calib-words 30000
+	$(UNSPIN) train --words 50000 --dev-words 20000 --calib-words 60000
 
 # Coverage-guided fuzzing (atheris) of the tokenizer, check, list parsers, spintax and readers, one target at a
 # time on one core; FUZZ_SECONDS is the base budget per target (cheap targets get 2x). Refreshes tests/fuzz_corpus/.

@@ -4,7 +4,7 @@
 
 Inputs: benchmarks/HEADER.md (targets at a glance, written by hand from the numbers below),
 benchmarks/results/bench.json (`unspin bench … --out`), speed.json (benchmarks/speed_bench.py), and the
-per-feature reports benchmarks/results/{long_docs,short_texts,stability,lm,spinners,fingerprints,variants,abstracts,screen,
+per-feature reports benchmarks/results/{long_docs,mixed,short_texts,stability,lm,spinners,fingerprints,variants,abstracts,screen,
 screen_cascade,serve,trace}.md written by the scripts next to this file. Before/after comparisons keep the older file as bench-before.json.
 """
 from __future__ import annotations
@@ -186,7 +186,7 @@ def main() -> None:
     ab = RESULTS / "ab_speed.json"
     if ab.exists():
         parts.append(ab_section(json.loads(ab.read_text())))
-    for name in ("long_docs", "short_texts", "stability", "lm", "spinners", "fingerprints", "variants", "abstracts", "screen",
+    for name in ("long_docs", "mixed", "short_texts", "stability", "lm", "spinners", "fingerprints", "variants", "abstracts", "screen",
                  "screen_cascade", "serve", "trace"):
         f = RESULTS / f"{name}.md"
         if f.exists():

@@ -125,8 +125,8 @@ def test_retained_spans_spill_to_a_temporary_file_and_read_back_identically():
         held.add(*blk)
         spilled.add(*blk)
     assert spilled.spilled and not held.spilled and len(spilled) == len(held)
-    for (p_a, rows_a), (p_b, rows_b) in zip(held.batches(50), spilled.batches(50), strict=True):
-        assert np.array_equal(p_a, p_b) and np.array_equal(rows_a, rows_b)
+    for (p_a, rows_a, st_a), (p_b, rows_b, st_b) in zip(held.batches(50), spilled.batches(50), strict=True):
+        assert np.array_equal(p_a, p_b) and np.array_equal(rows_a, rows_b) and np.array_equal(st_a, st_b)
     idx = np.sort(rng.choice(len(held), 17, replace=False))
     for key in decide.Retained.KEYS:
         assert np.array_equal(held.take(key, idx), spilled.take(key, idx))
@@ -147,7 +147,7 @@ def test_retained_spans_stay_in_memory_when_no_temporary_file_can_be_written(mon
     for b in range(3):
         r.add([b], [b + 1], [b], [0.5], np.full((1, n_f), b), np.full((1, 5), b), np.zeros((1, 5)), np.zeros((1, n_ev)))
     assert not r.spilled and list(r.start) == [0, 1, 2]
-    assert [rows[:, 0].tolist() for _, rows in r.batches(10)] == [[0.0, 1.0, 2.0]]
+    assert [rows[:, 0].tolist() for _, rows, _ in r.batches(10)] == [[0.0, 1.0, 2.0]]
 
 
 def test_two_distinct_listed_phrases_make_a_document_spun():
@@ -176,3 +176,35 @@ def test_two_distinct_listed_phrases_make_a_document_spun():
 
     assert not is_listed(merged) and is_listed(one[0])
     assert density([merged], 100)["listed"] == 0
+
+
+def test_local_context_counts_the_evidence_around_a_span_not_the_whole_document():
+    # 1,000 words of 6 characters: a cluster of sure spans near the start, one span far from them
+    words, chars = 1000, 6000
+    start = np.array([100, 130, 160, 190, 5000])
+    p1 = np.array([0.9, 0.9, 0.9, 0.9, 0.9])
+    where = decide.EvidenceMap(start, p1, words, chars)
+    local = where.local_column(start, p1)
+    doc = decide.context_column(p1, float(decide.evidence_of(p1).sum()), words)
+    # near the cluster the rest of it (3 spans in a ~175-word stretch cut at the text's start) weighs far more than
+    # in the whole document; the lone span far away has nothing around it
+    assert local[0] > doc[0] + 1.2 and local[4] == 0.0
+    assert local[0] == pytest.approx(np.log1p(3 * 0.9 * 1000 / ((100 + 150 * 6) / 6)))
+    # a span not among the map's (own=False) keeps every span's evidence around it
+    assert where.local_column(np.array([5000.0]), np.array([0.9]), own=False)[0] == pytest.approx(
+        np.log1p(0.9 * 1000 / 300))
+    # spans with no evidence (P below the evidence ramp) add nothing
+    assert decide.EvidenceMap(start, np.full(5, 0.05), words, chars).local_column(start, np.full(5, 0.05)).max() == 0
+
+
+def test_local_context_equals_the_document_context_in_a_short_text():
+    # a text shorter than the window on either side: every span's stretch is the whole text
+    rng = np.random.default_rng(3)
+    words = decide.LOCAL_WORDS
+    chars = words * 5
+    start = np.sort(rng.integers(0, chars, 12))
+    p1 = rng.random(12)
+    where = decide.EvidenceMap(start, p1, words, chars)
+    doc = decide.context_column(p1, float(decide.evidence_of(p1).sum()), words)
+    mid = (start >= chars - decide.LOCAL_WORDS * 5) & (start <= decide.LOCAL_WORDS * 5)
+    assert np.allclose(where.local_column(start, p1)[mid], doc[mid])

@@ -301,3 +301,34 @@ def test_corpus_scope_names_the_corpus_folder(tmp_path):
     (tmp_path / "b").mkdir()
     assert train.corpus_scope(tmp_path / "a") == train.corpus_scope(str(tmp_path / "b" / ".." / "a"))
     assert train.corpus_scope(tmp_path / "a") != train.corpus_scope(tmp_path / "b")
+
+
+def test_a_partly_spun_training_document_keeps_its_other_sentences_byte_identical():
+    from unspin import corpus, train
+
+    text = " ".join(f"The council said on Monday that the {w} plan would change the way the city pays its workers."
+                    for w in ("new", "old", "first", "second", "third", "last", "main", "other", "final", "big"))
+    doc = corpus.Doc("x", text + " " + text, "news", "g")
+    shares = []
+    for seed in range(6):
+        task = train.Task(doc, "moby", "crude", 0.3, seed, False, True, part=True)
+        assert task.partial and task.condition == "moby/crude/0.3/part"
+        a, b = train.part_bounds(doc.text, seed)
+        assert 0 < a or b < len(doc.text)  # never the whole text
+        out, res = train._spin(task)
+        assert out.startswith(doc.text[:a]) and out.endswith(doc.text[b:])
+        assert res.spans and all(a <= s.start and s.end <= len(out) - (len(doc.text) - b) for s in res.spans)
+        shares.append(len(doc.text[a:b].split()) / len(doc.text.split()))
+        assert doc.text[a - 1 : a] in ("", " ") and doc.text[b - 1] == "."  # whole sentences
+    assert min(shares) >= train.PART_SPAN[0] - 0.06 and max(shares) <= train.PART_SPAN[1] + 0.06
+    short = corpus.Doc("y", "Too short to keep part of it as written.", "news", "g")
+    assert not train.Task(short, "moby", "crude", 0.3, 1, False, True, part=True).partial
+    assert not train.Task(doc, None, None, 0.0, 1, False, True, part=True).partial  # clean stays clean
+    # the extra partly spun tasks: about PART_SHARE of the spun tasks of long documents, with seeds of their own
+    tasks = [train.Task(d, s, "crude", 0.2, seed, False, True) for seed in range(200)
+             for d, s in ((doc, "moby"), (short, "moby"), (doc, None))]
+    extra = train.partial_tasks(tasks)
+    assert all(t.partial and t.doc is doc and t.source == "moby" for t in extra)
+    assert abs(len(extra) / 200 - train.PART_SHARE) < 0.12
+    whole = {t.seed for t in tasks if t.source and t.doc is doc}
+    assert {t.seed - 1 for t in extra} <= whole  # spun again with a seed of its own

@@ -125,19 +125,27 @@ class Retained:
         return a
 
     def batches(self, max_rows: int):
-        """(p1, rows) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one piece's:
-        never more than that), so the second pass predicts a document in one call and a 20 MB input in bounded
-        memory."""
+        """(p1, rows, start) of consecutive blocks joined, at most `max_rows` spans at a time (a block is one
+        piece's: never more than that), so the second pass predicts a document in one call and a 20 MB input in
+        bounded memory."""
         group: list[dict] = []
         n = 0
         for b in self._blocks + [None]:
             if group and (b is None or n + len(b["p1"]) > max_rows):
                 yield (np.concatenate([x["p1"] for x in group]),
-                       np.concatenate([self._get(x, "rows") for x in group]))
+                       np.concatenate([self._get(x, "rows") for x in group]),
+                       np.concatenate([self._get(x, "start") for x in group]))
                 group, n = [], 0
             if b is not None:
                 group.append(b)
                 n += len(b["p1"])
+
+    def evidence_map(self, words: int, chars: int) -> "EvidenceMap":
+        """Where the retained spans' first-pass evidence lies (reads the start offsets of only the spans with
+        evidence)."""
+        p1 = self.column("p1")
+        has = np.nonzero(evidence_of(p1) > 0)[0]
+        return EvidenceMap(self.take("start", has), p1[has], words, chars)
 
     def take(self, key: str, idx: np.ndarray) -> np.ndarray:
         """Column `key` at the span indexes `idx` (ascending), reading only the blocks that hold them."""
@@ -210,22 +218,82 @@ SECOND_PASS_ROWS = 20_000  # retained spans predicted at a time (Retained.batche
 # each span's p2 is its own, and one float64 copy of a long document's spans at once cost hundreds of MB
 
 
-def context_column(p1: np.ndarray, evidence: float, words: int) -> np.ndarray:
-    """ln(1 + the rest of the document's evidence per 1,000 words) for each span (its own share removed):
-    in a document that is clearly spun, a borderline span is likelier spun too."""
-    return np.log1p(np.maximum(evidence - evidence_of(p1), 0.0) * 1000.0 / max(words, 1))
+def context_column(p1: np.ndarray, evidence: float, words: int, own: bool = True) -> np.ndarray:
+    """ln(1 + the rest of the document's evidence per 1,000 words) for each span (its own share removed when
+    `own`: the span is one of those summed): in a document that is clearly spun, a borderline span is likelier
+    spun too."""
+    rest = evidence - evidence_of(p1) if own else np.full(len(p1), float(evidence))
+    return np.log1p(np.maximum(rest, 0.0) * 1000.0 / max(words, 1))
 
 
-def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model) -> np.ndarray:
-    """P(spun) of the retained spans (first-pass `p1`, SPAN_FEATURES `M`) knowing the document's evidence."""
+# Half the width, in words, of the stretch around a span whose evidence `local_context` counts. A spun passage
+# inside a longer honest text was judged with the whole document's evidence only, diluted by the honest words around
+# it (examples/spun-news.txt alone: 5 findings; with 322 honest words added: none). A text of up to this many words
+# has the same local and document context.
+LOCAL_WORDS = 150
+
+
+class EvidenceMap:
+    """Where in the text the first pass's evidence lies (positions of the spans with evidence, sorted, and the
+    running sum of their evidence), to give each span the evidence of the text around it. Made once per
+    document from the retained spans (every span with evidence is retained: KEEP < EVIDENCE_RAMP[0])."""
+
+    def __init__(self, start: np.ndarray, p1: np.ndarray, words: int, chars: int):
+        ev = evidence_of(p1)
+        has = ev > 0
+        pos = np.asarray(start, dtype=np.float64)[has]
+        order = np.argsort(pos, kind="stable")
+        self.pos = pos[order]
+        self.cum = np.concatenate([[0.0], np.cumsum(ev[has][order])])
+        self.chars = max(int(chars), 1)
+        self.chars_per_word = self.chars / max(words, 1)
+
+    def local_column(self, start: np.ndarray, p1: np.ndarray, own: bool = True) -> np.ndarray:
+        """ln(1 + the evidence within LOCAL_WORDS words either side of each span per 1,000 words of that stretch),
+        its own share removed when `own` (the span is one of the map's). The stretch is measured in characters at
+        the document's mean word length, cut at the text's ends."""
+        start = np.asarray(start, dtype=np.float64)
+        half = LOCAL_WORDS * self.chars_per_word
+        lo = np.maximum(start - half, 0.0)
+        hi = np.minimum(start + half, float(self.chars))
+        total = self.cum[np.searchsorted(self.pos, hi, side="right")] - self.cum[np.searchsorted(self.pos, lo)]
+        if own:
+            total = total - evidence_of(p1)
+        window_words = np.maximum((hi - lo) / self.chars_per_word, 1.0)
+        return np.log1p(np.maximum(total, 0.0) * 1000.0 / window_words)
+
+
+def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model, start: np.ndarray,
+                where: EvidenceMap, own: bool = True) -> np.ndarray:
+    """P(spun) of the retained spans (first-pass `p1`, SPAN_FEATURES `M`, character offsets `start`) knowing the
+    evidence of the document and of the text around each (`where`; `own`: the spans are among the map's)."""
     if not len(p1) or model.context is None:
         return np.asarray(p1, dtype=np.float64)
-    X = np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, agg.evidence, words)[:, None]])
-    return model.context.predict(X)
+    return model.context.predict(context_matrix(p1, M, agg.evidence, words, start, where, own))
+
+
+def document_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model) -> np.ndarray:
+    """P(spun) of the retained spans knowing the whole document's evidence only (model.doc_context): what the spin
+    score counts (doc_features). Without that model (older files), the first pass's."""
+    if not len(p1) or model.doc_context is None:
+        return np.asarray(p1, dtype=np.float64)
+    return model.doc_context.predict(doc_context_matrix(p1, M, agg.evidence, words))
+
+
+def doc_context_matrix(p1, M, evidence: float, words: int) -> np.ndarray:
+    """DOC_CONTEXT_FEATURES of retained spans: their SPAN_FEATURES and the document's context."""
+    return np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, evidence, words)[:, None]])
+
+
+def context_matrix(p1, M, evidence: float, words: int, start, where: EvidenceMap, own: bool = True) -> np.ndarray:
+    """CONTEXT_FEATURES of retained spans: their SPAN_FEATURES, then the document's and the local context."""
+    return np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, evidence, words, own)[:, None],
+                      where.local_column(start, p1, own)[:, None]])
 
 
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:
-    """DOC_FEATURES: how much evidence of spinning the document holds per 1,000 words (at several levels of
+    """DOC_FEATURES from `p2`, the retained spans' document_pass probabilities: how much evidence of spinning the
+    document holds per 1,000 words (at several levels of
     certainty, listed fingerprints and trace restorations counting as certain spans), against what its
     vocabulary makes likely anyway (register, rare words)."""
     per = 1000.0 / max(words, 1)

@@ -8,8 +8,10 @@
               extract.score_pairs   every candidate of every kept span, in context           Pairs
               extract.rank          softmax per span over its candidates (model.ranker)
               extract.span_table    span features through the ranker; model.detector → p1   Retained (p1 ≥ KEEP)
-         ─► decide.second_pass      p2 with the document's evidence (model.context)
-         ─► decide.doc_features     spin_score (model.doc); decide.verdict_of
+         ─► decide.second_pass      p2 with the evidence of the document and of the text around each
+                                    span (decide.EvidenceMap; model.context): the findings
+         ─► decide.document_pass    the same with the document's evidence only (model.doc_context)
+         ─► decide.doc_features     from those: spin_score (model.doc); decide.verdict_of
          ─► findings.model_findings suggestions, evidence, levels; merged with external findings ─► Report
 
 `score_document` runs the stages and is what both `check` and `unspin train` call: training sees exactly what
@@ -25,7 +27,7 @@ import numpy as np
 
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
-                     Retained, add_piece, doc_features, first_pass, second_pass, verdict_of)
+                     Retained, add_piece, doc_features, document_pass, first_pass, second_pass, verdict_of)
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, not_prose, pieces,
                        pieces_in_sections, pieces_numbered, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
@@ -120,7 +122,7 @@ def rescue_piece(spans, idx: np.ndarray, k: Knowledge, stats: DocStats, model, o
         _retain(spans, pairs, probs, M, p1, out, keep)
 
 
-def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg, words, skipped) -> np.ndarray:
+def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg, words, skipped, where) -> np.ndarray:
     """Other occurrences of a word found spun (at the model's `finding` threshold): the gate skips a word the
     document repeats (its echo looks like a writer's), so a spun word used twice was a finding once and passed
     over the other time, and `restore` mended one of the two. Those occurrences are scored like any span (the
@@ -145,7 +147,9 @@ def _rescue_repeats(text, k, model, keep, prepared, retained: Retained, p2, agg,
             spans = piece_spans(piece, base, k, stats, run)
         mask = np.isin(spans.form, flagged) & ~model.gate_keep(gate_matrix(spans))
         rescue_piece(spans, np.nonzero(mask)[0], k, stats, model, extra, keep)
-    parts = [p2] + [second_pass(p1, rows, agg, words, model) for p1, rows in extra.batches(SECOND_PASS_ROWS)]
+    # (their evidence is in neither the document's sum nor `where`: own=False)
+    parts = [p2] + [second_pass(p1, rows, agg, words, model, start, where, own=False)
+                    for p1, rows, start in extra.batches(SECOND_PASS_ROWS)]
     retained.extend(extra)
     return np.concatenate(parts)
 
@@ -192,15 +196,19 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
             progress(base + len(piece), len(text))
     if progress is not None:  # the end, also when the text ends in blank lines no piece covers
         progress(len(text), len(text))
-    p2 = np.concatenate([second_pass(p1, rows, agg, words, model) for p1, rows in retained.batches(SECOND_PASS_ROWS)]
-                        or [np.zeros(0)])
+    where = retained.evidence_map(words, len(text))
+    p2_parts, doc_parts = [np.zeros(0)], [np.zeros(0)]
+    for p1, rows, start in retained.batches(SECOND_PASS_ROWS):
+        p2_parts.append(second_pass(p1, rows, agg, words, model, start, where))
+        doc_parts.append(document_pass(p1, rows, agg, words, model))
+    p2 = np.concatenate(p2_parts)
     register = total.register()
-    x = doc_features(p2, agg, words, n_external, register)
+    x = doc_features(np.concatenate(doc_parts), agg, words, n_external, register)
     score = None
     if words >= MIN_WORDS_FOR_SCORE and model.doc is not None:
         score = float(model.doc.predict(x[None, :])[0])
     if skipped and len(p2):
-        p2 = _rescue_repeats(text, k, model, keep, prepared, retained, p2, agg, words, skipped)
+        p2 = _rescue_repeats(text, k, model, keep, prepared, retained, p2, agg, words, skipped, where)
     return DocumentScore(words, True, notes, retained, p2, x, score, register, n_sections)
 
 

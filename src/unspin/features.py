@@ -6,7 +6,7 @@ Four tables, one per decision:
 - GATE_FEATURES (span alone, known before any candidate is scored): the cheap first stage;
 - PAIR_FEATURES (span × candidate original): the *ranker* — which original is it?
 - SPAN_FEATURES (span + its candidates, seen through the ranker): the *detector* — was it spun at all?
-  (CONTEXT_FEATURES add how spun the rest of the document looks: the second pass);
+  (CONTEXT_FEATURES add how spun the rest of the document, and the text around the span, look: the second pass);
 - DOC_FEATURES (the whole document): the calibrated spin score and verdict.
 """
 from __future__ import annotations
@@ -135,7 +135,10 @@ SPAN_FEATURES = (
     "text_local",
 )
 
-CONTEXT_FEATURES = SPAN_FEATURES + ("doc_context",)
+# The second pass: a span's P(spun) knowing how spun the whole document looks (DOC_CONTEXT_FEATURES: the counts
+# behind the spin score) and also how spun the ~300 words around it look (CONTEXT_FEATURES: findings and suspects)
+DOC_CONTEXT_FEATURES = SPAN_FEATURES + ("doc_context",)
+CONTEXT_FEATURES = DOC_CONTEXT_FEATURES + ("local_context",)
 
 # The corpus screen's first stage (`unspin screen`): statistics of a whole document that need no candidate
 # scoring. Documents it clears are reported `clean` with stage "screen".

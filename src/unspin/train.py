@@ -46,6 +46,13 @@ TRAIN_CONDITIONS = (
 LEAVE_OUT_SHARE = 0.5  # spun documents read by a detector without the spinner's thesaurus
 CONSISTENT_SHARE = 0.5  # spun documents whose spinner reuses its choice for a repeated word
 SNIPPET_SHARE = 0.2  # documents cut to 1–4 lines: users paste a sentence or two
+# extra documents: a spun document of PART_MIN_WORDS+ words again (PART_SHARE of them), spun only in a stretch of
+# whole sentences (PART_SPAN of the words), the rest left as written: someone else's spun text pasted into one's own.
+# Only the findings' second pass learns from them that the text around a span (decide.EvidenceMap) can say more than
+# the whole document; every other stage learns from the whole documents alone, as before
+PART_SHARE = 0.5
+PART_MIN_WORDS = 200
+PART_SPAN = (0.2, 0.5)
 # registers whose honest vocabulary looks most like spinner output (archaic, literary): extra clean training
 # documents teach the detector what rare-but-right words look like there
 HARD_REGISTERS = ("fiction-gutenberg", "nltk-pd-speeches", "multigenre-gum", "multigenre-masc")
@@ -73,12 +80,18 @@ class Task:
     seed: int
     leave_out: bool
     consistent: bool = True  # the spinner reuses its choice for a repeated word (dictionary tools do)
+    part: bool = False  # only a stretch of the document is spun (PART_SHARE), when it is long enough
+
+    @property
+    def partial(self) -> bool:
+        return self.part and self.source is not None and len(self.doc.text.split()) >= PART_MIN_WORDS
 
     @property
     def condition(self) -> str:
         if self.source is None:
             return "clean"
-        return f"{self.source}/{self.style}/{self.rate}" + ("/unseen" if self.leave_out else "")
+        return (f"{self.source}/{self.style}/{self.rate}" + ("/unseen" if self.leave_out else "")
+                + ("/part" if self.partial else ""))
 
 
 @dataclass
@@ -102,6 +115,7 @@ class DocData:
     in_pool: np.ndarray  # bool: the original is among the scored span's candidates
     rank_X: list = field(default_factory=list)  # ranker rows of spun spans (truth first), when collected
     doc_register: document.Register = field(default_factory=document.Register)  # DocStats.register
+    chars: int = 0  # length of the (spun) text: where a span lies in it (decide.EvidenceMap)
 
 
 def _detector_sources(task: Task, available: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,8 +131,45 @@ def _spin(task: Task):
     if task.source is None:
         return task.doc.text, None
     opts = SpinOptions.for_style(task.style, sources=(task.source,), rate=task.rate, consistent=task.consistent)
+    if task.partial:
+        return _spin_part(task.doc.text, task.seed, opts)
     res = spin(task.doc.text, seed=task.seed, options=opts)
     return res.text, res
+
+
+def part_bounds(text: str, seed: int) -> tuple[int, int]:
+    """(start, end) of a stretch of whole sentences holding PART_SPAN of the words of `text` (drawn by `seed`);
+    (0, len(text)) when the text has too few sentences to keep some as written."""
+    from .text import sentences, tokenize
+
+    sents = [(s[0].start, s[-1].end) for s in sentences(tokenize(text), text) if s]
+    if len(sents) < 3:
+        return 0, len(text)
+    rng = random.Random(seed ^ 0x5EED)
+    sizes = np.array([len(text[a:b].split()) for a, b in sents], dtype=np.float64)
+    want = rng.uniform(*PART_SPAN) * sizes.sum()
+    i = rng.randrange(len(sents))
+    j = i + 1
+    while j < len(sents) and sizes[i:j].sum() < want:
+        j += 1
+    while i > 0 and sizes[i:j].sum() < want:
+        i -= 1
+    if i == 0 and j == len(sents):
+        return 0, len(text)
+    return sents[i][0], sents[j - 1][1]
+
+
+def _spin_part(text: str, seed: int, opts):
+    """Spin only the stretch `part_bounds` picks; the words before and after it stay byte-identical."""
+    from types import SimpleNamespace
+
+    from .spin import spin
+
+    a, b = part_bounds(text, seed)
+    res = spin(text[a:b], seed=seed, options=opts)
+    spans = [SimpleNamespace(start=s.start + a, end=s.end + a, original=s.original) for s in res.spans]
+    out = text[:a] + res.text + text[b:]
+    return out, SimpleNamespace(text=out, spans=spans)
 
 
 def _truth_rows(pairs_cand, ends, sp_idx, sp_truth, lex) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +271,7 @@ def extract_doc(task: Task, model: Model | None = None, mode: str = "spans", rng
 
     return DocData(
         id=task.doc.id, register=task.doc.register, condition=task.condition, words=stats.words,
-        doc_register=stats.register,
+        doc_register=stats.register, chars=len(text),
         n_true=len(res.spans) if res else 0,
         G=cat(G_all, np.float64, (0, len(F.GATE_FEATURES))), spun_all=cat(spun_all, bool),
         scored=cat(scored_all, np.int64), M=cat(M_all, np.float32, (0, len(F.SPAN_FEATURES))),
@@ -253,6 +304,18 @@ def make_tasks(docs, seed: int, conditions=TRAIN_CONDITIONS, snippets: bool = Tr
             doc = _snippet(doc, rng)
         out.append(Task(doc, source, style, rate, rng.randrange(1 << 30), rng.random() < LEAVE_OUT_SHARE,
                         rng.random() < CONSISTENT_SHARE))
+    return out
+
+
+def partial_tasks(tasks: list[Task]) -> list[Task]:
+    """Extra tasks: PART_SHARE of the spun tasks whose document is long enough, spun again (another seed) in a
+    stretch only (Task.partial). Drawn from each task's own seed."""
+    out = []
+    for t in tasks:
+        if t.source is not None and random.Random(t.seed * 31 + 7).random() < PART_SHARE:
+            part = Task(t.doc, t.source, t.style, t.rate, t.seed + 1, t.leave_out, t.consistent, part=True)
+            if part.partial:
+                out.append(part)
     return out
 
 
@@ -419,30 +482,51 @@ def decide_doc(d: DocData, model: Model, gate: bool = True) -> Decided:
     decide.add_piece(agg, d.G, M[keep], p1[keep])
     ret = np.nonzero(p1 >= decide.KEEP)[0]
     p2 = np.zeros(n)
+    p2_doc = np.zeros(len(ret))
     if len(ret):
-        p2[ret] = decide.second_pass(p1[ret], M[ret], agg, d.words, model)
-    x = decide.doc_features(p2[ret], agg, d.words, 0, d.doc_register)
+        where = decide.EvidenceMap(d.start[ret], p1[ret], d.words, d.chars)
+        p2[ret] = decide.second_pass(p1[ret], M[ret], agg, d.words, model, d.start[ret], where)
+        p2_doc = decide.document_pass(p1[ret], M[ret], agg, d.words, model)
+    x = decide.doc_features(p2_doc, agg, d.words, 0, d.doc_register)
     score = None
     if d.words >= decide.MIN_WORDS_FOR_SCORE and model.doc is not None:
         score = float(model.doc.predict(x[None, :])[0])
     return Decided(p1, p2, x, score)
 
 
-def fit_context(data: list[DocData], model: Model) -> Trees:
+def _context_rows(data: list[DocData], model: Model, local: bool, partial: bool):
+    """(X, y) of the second pass: the retained spans of `data` (partly spun documents too when `partial`) with their
+    CONTEXT_FEATURES (`local`) or DOC_CONTEXT_FEATURES, from the first pass of `model`."""
     X, y = [], []
+    first = Model(model.ranker, model.detector, gate=model.gate, gate_threshold=model.gate_threshold)
     for d in data:
-        if not len(d.M):
+        if not len(d.M) or (_partial(d) and not partial):
             continue
-        dec = decide_doc(d, Model(model.ranker, model.detector, gate=model.gate, gate_threshold=model.gate_threshold))
+        dec = decide_doc(d, first)
         ret = np.nonzero(dec.p1 >= decide.KEEP)[0]
         if not len(ret):
             continue
         ev = float(decide.evidence_of(dec.p1).sum())
-        col = decide.context_column(dec.p1[ret], ev, d.words)
         use = _detector_rows(d)[ret]
-        X.append(np.hstack([d.M[ret].astype(np.float64), col[:, None]])[use])
+        if local:
+            where = decide.EvidenceMap(d.start[ret], dec.p1[ret], d.words, d.chars)
+            rows = decide.context_matrix(dec.p1[ret], d.M[ret], ev, d.words, d.start[ret], where)
+        else:
+            rows = decide.doc_context_matrix(dec.p1[ret], d.M[ret], ev, d.words)
+        X.append(rows[use])
         y.append(_labels(d)[ret].astype(np.float64)[use])
-    return Trees.fit(F.CONTEXT_FEATURES, np.concatenate(X), np.concatenate(y))
+    return np.concatenate(X), np.concatenate(y)
+
+
+def fit_context(data: list[DocData], model: Model) -> Trees:
+    """The findings' second pass (CONTEXT_FEATURES), on every document, partly spun ones included."""
+    return Trees.fit(F.CONTEXT_FEATURES, *_context_rows(data, model, local=True, partial=True))
+
+
+def fit_doc_context(data: list[DocData], model: Model) -> Trees:
+    """The spin score's second pass (DOC_CONTEXT_FEATURES), on whole spun and clean documents, as the document
+    model is."""
+    return Trees.fit(F.DOC_CONTEXT_FEATURES, *_context_rows(data, model, local=False, partial=False))
 
 
 def fit_doc(data: list[DocData], model: Model, l2: float = 1.0) -> Logistic:
@@ -450,14 +534,22 @@ def fit_doc(data: list[DocData], model: Model, l2: float = 1.0) -> Logistic:
     for d in data:
         if d.words < decide.MIN_WORDS_FOR_SCORE:
             continue
+        if _partial(d):
+            continue  # the document model learns whole spun documents against clean ones, as before
         X.append(decide_doc(d, model).doc_x)
         y.append(0.0 if d.condition == "clean" else 1.0)
     return Logistic.fit(F.DOC_FEATURES, np.array(X), np.array(y), l2=l2)
 
 
+def _partial(d: DocData) -> bool:
+    """Only a stretch of the document was spun (Task.partial)."""
+    return d.condition.endswith("/part")
+
+
 def _crude_spun(d: DocData, min_rate: float = 0.1) -> bool:
+    """The whole document was spun crudely at `min_rate` or more."""
     parts = d.condition.split("/")
-    return len(parts) >= 3 and parts[1] == "crude" and float(parts[2]) >= min_rate
+    return len(parts) >= 3 and parts[1] == "crude" and float(parts[2]) >= min_rate and not _partial(d)
 
 
 def screen_x(d: DocData, model: Model) -> np.ndarray:
@@ -746,7 +838,7 @@ def choose_doc_thresholds(dev, share: float = DOC_SPUN_FP) -> tuple[float, float
             continue
         if d.condition == "clean":
             clean.setdefault(d.register, []).append(dec.score)
-        elif "/crude/" in d.condition and float(d.condition.split("/")[2]) >= 0.1:
+        elif _crude_spun(d):
             spun.append(dec.score)
     cut = 0.5
     for scores in clean.values():
@@ -775,10 +867,15 @@ def evaluate(dev, model: Model, lex, held=None) -> dict:
     tp = fp_sp = fn = r1 = 0
     s_tp = s_fn = 0
     in_pool = spun_total = 0
+    part_tp = part_n = 0
     for d, dec in dev:
         if d.condition == "clean":
             continue
         truth = _labels(d)
+        if _partial(d):  # apart: the figures above stay those of whole spun documents
+            part_tp += int(truth[_selected(d, dec.p2, model.threshold)].sum())
+            part_n += d.n_true
+            continue
         in_pool += int(d.in_pool.sum())
         spun_total += int(truth.sum())
         sel = _selected(d, dec.p2, model.threshold)
@@ -794,11 +891,13 @@ def evaluate(dev, model: Model, lex, held=None) -> dict:
     out["recall"] = round(tp / max(tp + fn, 1), 4)
     out["restore@1"] = round(r1 / max(tp, 1), 4)
     out["suspect_recall"] = round(s_tp / max(s_tp + s_fn, 1), 4)
+    out["partly_spun_recall"] = round(part_tp / max(part_n, 1), 4)  # documents spun in a stretch only
     out["candidate_coverage"] = round(in_pool / max(spun_total, 1), 4)
     out["fp_per_1000_by_register"] = {r: round(v, 3) for r, v in fp_by_register(dev, model.threshold).items()}
     out["suspect_fp_per_1000_by_register"] = {r: round(v, 3) for r, v in
                                               fp_by_register(dev, model.suspect_threshold).items()}
-    pos = [dec.score for d, dec in held if dec.score is not None and d.condition != "clean" and d.words >= 150]
+    pos = [dec.score for d, dec in held
+           if dec.score is not None and d.condition != "clean" and not _partial(d) and d.words >= 150]
     neg = [dec.score for d, dec in held if dec.score is not None and d.condition == "clean" and d.words >= 150]
     out["doc_auc"] = round(auc(pos, neg), 4)
     out["clean_docs_called_spun"] = round(float(np.mean([s >= model.doc_spun for s in neg])) if neg else 0.0, 4)
@@ -884,7 +983,8 @@ def _code_key():
     from . import candidates, features, spin, text
     from .knowledge import bundle, lexicon
 
-    return [extract, document, features, candidates, lexicon, bundle, spin, text, extract_doc, make_tasks, _snippet]
+    return [extract, document, features, candidates, lexicon, bundle, spin, text, extract_doc, make_tasks, _snippet,
+            _spin_part, part_bounds, partial_tasks]
 
 
 def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
@@ -922,9 +1022,11 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     tr_tasks = make_tasks(train_docs, seed) + make_tasks(hard, seed + 5, snippets=False, clean_only=True)
     train_docs = train_docs + hard
     dv_tasks = make_tasks(dev_docs, seed + 7) + make_tasks(calib_docs, seed + 8, snippets=False, clean_only=True)
-    key = _code_key() + [repr((seed, TRAIN_CONDITIONS, LEAVE_OUT_SHARE, CONSISTENT_SHARE, SNIPPET_SHARE, PRE_NEGATIVES,
-                               [t.doc.id for t in tr_tasks]))]
     spun_tasks = [t for t in tr_tasks if t.source is not None]
+    tr_tasks += partial_tasks(tr_tasks)
+    dv_tasks += partial_tasks(dv_tasks)
+    key = _code_key() + [repr((seed, TRAIN_CONDITIONS, LEAVE_OUT_SHARE, CONSISTENT_SHARE, SNIPPET_SHARE, PRE_NEGATIVES,
+                               PART_SHARE, PART_MIN_WORDS, PART_SPAN, [t.doc.id for t in tr_tasks]))]
     # (1) the pre-ranker: every candidate of the spun spans, cheap columns
     pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
                        scope, extract_cache)
@@ -951,16 +1053,19 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in dv_tasks])],
                  lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log, scope,
                  extract_cache)
+    tr_all, tr = tr, [d for d in tr if not _partial(d)]  # the partly spun documents teach the findings' second pass
+    dv_whole = [d for d in dv if not _partial(d)]
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
     model.gate = fit_gate(tr, model.detector)
     model.span_prior = fit_span_prior(tr)
-    dv_p1 = [span_p1(d, model.detector) for d in dv]  # once: the gate's threshold and its coverage read them
-    model.gate_threshold = gate_threshold(dv, model, floor=GATE_FLOOR, p1=dv_p1)
-    kept = sum(int(model.gate_keep(d.G).sum()) for d in dv)
-    total = sum(len(d.G) for d in dv)
+    dv_p1 = [span_p1(d, model.detector) for d in dv_whole]  # once: the gate's threshold and its coverage read them
+    model.gate_threshold = gate_threshold(dv_whole, model, floor=GATE_FLOOR, p1=dv_p1)
+    kept = sum(int(model.gate_keep(d.G).sum()) for d in dv_whole)
+    total = sum(len(d.G) for d in dv_whole)
     log(f"gate keeps {kept}/{total} spans ({kept / max(total, 1):.0%}) on dev; of the spans the detector puts at "
-        + ", ".join(f"{f}+: {gate_coverage(dv, model, f, dv_p1):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
-    model.context = fit_context(tr, model)
+        + ", ".join(f"{f}+: {gate_coverage(dv_whole, model, f, dv_p1):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
+    model.context = fit_context(tr_all, model)
+    model.doc_context = fit_doc_context(tr, model)
     doc_fit = [d for d in dv if d.id in doc_fit_ids]
     dv_held = [d for d in dv if d.id not in doc_fit_ids]  # the documents the verdict cut-offs are chosen on
     model.doc = fit_doc(tr + doc_fit, model)
