@@ -116,6 +116,10 @@ def add_parser(sub) -> None:
                    "spun under each spinner condition) and the short texts' `spun` cut (on honest short texts cut from "
                    "dev documents) again and write the model with them to --out (default: the "
                    "package's model file; the model read is --out's when that file exists, else the package's)")
+    p.add_argument("--findings-pass-only", metavar="BASE", dest="findings_pass_only",
+                   help="fit only the findings' second pass (with the local context) and choose the finding and "
+                   "suspect thresholds again, on the first pass of the model file BASE, every other stage (the spin "
+                   "score and its cuts included) kept as it is; written to --out (default: the package's model file)")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("bench", help="measure the engine on spinner output and clean text (see BENCHMARKS.md)")
@@ -526,6 +530,10 @@ def run_train(args) -> int:
     try:
         if args.cuts_only:
             train.recalibrate_cuts(root=args.corpus, model_path=args.out, seed=args.seed)
+        elif args.findings_pass_only:
+            train.refit_findings_pass(args.findings_pass_only, root=args.corpus, words_per_register=args.words,
+                                      dev_words_per_register=args.dev_words, calib_train_words=args.calib_words,
+                                      seed=args.seed, out=args.out, jobs=args.jobs)
         else:
             train.train(root=args.corpus, words_per_register=args.words, dev_words_per_register=args.dev_words,
                         calib_train_words=args.calib_words, seed=args.seed, out=args.out, jobs=args.jobs)

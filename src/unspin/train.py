@@ -987,11 +987,22 @@ def _code_key():
             _spin_part, part_bounds, partial_tasks]
 
 
-def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
-          out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000, extract_cache=None) -> Model:
-    """Fit every model on spinner output of the corpus at `root` and save it to `out` (False: not saved). Extracted
-    features are cached (`_cached`) in `extract_cache` (default: the knowledge cache dir; a test's throw-away
-    corpus passes its own folder, or every run would leave its caches behind)."""
+@dataclass
+class TaskSets:
+    """The documents and tasks of a training run (train: `train`, and `refit_findings_pass` on the same ones)."""
+
+    docs: list
+    scope: str
+    train_docs: list  # spun or clean training documents, hard registers' clean ones included
+    dev_docs: list
+    doc_fit_ids: set  # clean train-split documents among the dev tasks that the document model learns from
+    tr_tasks: list  # partly spun extras included (partial_tasks)
+    dv_tasks: list
+    spun_tasks: list  # the whole spun training tasks: the pre-ranker's and ranker's data
+
+
+def _task_sets(root, words_per_register: int, dev_words_per_register: int, seed: int, calib_train_words: int,
+               log) -> TaskSets:
     docs = corpus_mod.load_documents(root)
     scope = corpus_scope(root)
     train_docs = corpus_mod.select(docs, "train", words_per_register, seed, per_register=True)
@@ -1018,15 +1029,31 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     log(f"corpus: {len(docs)} documents in {len(corpus_mod.registers_of(docs))} registers; train {len(train_docs)} "
         f"(+{len(hard)} clean documents of hard registers), dev {len(dev_docs)} (+{len(calib_docs)} clean "
         "calibration documents)")
-    t0 = time.time()
     tr_tasks = make_tasks(train_docs, seed) + make_tasks(hard, seed + 5, snippets=False, clean_only=True)
     train_docs = train_docs + hard
     dv_tasks = make_tasks(dev_docs, seed + 7) + make_tasks(calib_docs, seed + 8, snippets=False, clean_only=True)
     spun_tasks = [t for t in tr_tasks if t.source is not None]
     tr_tasks += partial_tasks(tr_tasks)
     dv_tasks += partial_tasks(dv_tasks)
-    key = _code_key() + [repr((seed, TRAIN_CONDITIONS, LEAVE_OUT_SHARE, CONSISTENT_SHARE, SNIPPET_SHARE, PRE_NEGATIVES,
-                               PART_SHARE, PART_MIN_WORDS, PART_SPAN, [t.doc.id for t in tr_tasks]))]
+    return TaskSets(docs, scope, train_docs, dev_docs, doc_fit_ids, tr_tasks, dv_tasks, spun_tasks)
+
+
+def _run_key(seed: int, tr_tasks) -> list:
+    """What the extracted training data depends on besides the code (_code_key)."""
+    return _code_key() + [repr((seed, TRAIN_CONDITIONS, LEAVE_OUT_SHARE, CONSISTENT_SHARE, SNIPPET_SHARE, PRE_NEGATIVES,
+                                PART_SHARE, PART_MIN_WORDS, PART_SPAN, [t.doc.id for t in tr_tasks]))]
+
+
+def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
+          out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000, extract_cache=None) -> Model:
+    """Fit every model on spinner output of the corpus at `root` and save it to `out` (False: not saved). Extracted
+    features are cached (`_cached`) in `extract_cache` (default: the knowledge cache dir; a test's throw-away
+    corpus passes its own folder, or every run would leave its caches behind)."""
+    sets = _task_sets(root, words_per_register, dev_words_per_register, seed, calib_train_words, log)
+    docs, scope, train_docs, dev_docs, doc_fit_ids = sets.docs, sets.scope, sets.train_docs, sets.dev_docs, sets.doc_fit_ids
+    tr_tasks, dv_tasks, spun_tasks = sets.tr_tasks, sets.dv_tasks, sets.spun_tasks
+    t0 = time.time()
+    key = _run_key(seed, tr_tasks)
     # (1) the pre-ranker: every candidate of the spun spans, cheap columns
     pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
                        scope, extract_cache)
@@ -1105,6 +1132,63 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
         "clean_calibration": clean_calib,
         "short_calibration": short_calib,
     }
+    log("dev metrics: " + json.dumps(metrics))
+    if out is not False:
+        model.save(out) if out else model.save()
+    return model
+
+
+def refit_findings_pass(base_path, root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000,
+                        seed: int = 13, out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000,
+                        extract_cache=None) -> Model:
+    """Fit only the findings' second pass (model.context, with the local context) and choose the `finding` and
+    `suspect` thresholds and the findings a short text needs again, on the first pass of the model at `base_path`,
+    every other stage kept as it is (`unspin train --findings-pass-only FILE`). A model file from before the local
+    context (its `context` read the document's evidence only) keeps that model as its spin score's second pass
+    (`doc_context`), so its spin scores and verdict cuts stay exactly as they were: a full retrain moves the `spun`
+    cut, which rests on the upper tail of honest dev documents' scores, by itself (2026-12-01: 0.980 → 0.987 with
+    the same code). The same documents and tasks as `train` with the same arguments."""
+    from . import model as model_mod
+
+    raw = json.loads(Path(base_path).read_text())
+    if raw.get("format") != model_mod.MODEL_FORMAT:
+        raise ValueError(f"{base_path}: not an unspin model of format {model_mod.MODEL_FORMAT}")
+    if not raw.get("doc_context"):
+        ctx = raw.get("context") or {}
+        if tuple(ctx.get("names", ())) != F.DOC_CONTEXT_FEATURES:
+            raise ValueError(f"{base_path}: its second pass reads other features than the document's context; "
+                             "retrain it whole with `unspin train`")
+        raw["doc_context"], raw["context"] = ctx, None
+    model = Model.from_dict(raw)
+    model.check_features(str(base_path))
+    sets = _task_sets(root, words_per_register, dev_words_per_register, seed, calib_train_words, log)
+    t0 = time.time()
+    global _MODEL
+    _MODEL = Model(model.ranker, model.ranker, preranker=model.preranker, pool_k=model.pool_k)
+    rkey = _run_key(seed, sets.tr_tasks) + [repr(model.preranker.weights.round(6).tolist()), str(model.pool_k),
+                                            repr(model.ranker.weights.round(6).tolist())]
+    tr = _cached("train-spans", rkey, lambda: _run(sets.tr_tasks, _extract_spans, jobs, log, "train spans"), log,
+                 sets.scope, extract_cache)
+    dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in sets.dv_tasks])],
+                 lambda: _run(sets.dv_tasks, _extract_spans, jobs, log, "dev spans"), log, sets.scope, extract_cache)
+    model.context = fit_context(tr, model)
+    dev = [(d, decide_doc(d, model)) for d in dv]
+    model.threshold = choose_span_threshold(dev, FINDING_FP * MARGIN)
+    model.suspect_threshold = min(max(choose_span_threshold(dev, SUSPECT_FP * MARGIN), SUSPECT_MIN), model.threshold)
+    screen_dev = list(sets.dev_docs)
+    random.Random(seed + 5).shuffle(screen_dev)
+    model.short_spun_findings, short_calib = short_spun_findings(screen_dev, model)
+    held = [(d, x) for d, x in dev if d.id not in sets.doc_fit_ids]
+    metrics = evaluate(dev, model, engine.knowledge().lex, held)
+    log(f"findings' second pass refitted on {len(tr)} training documents: finding {model.threshold:.2f}, suspect "
+        f"{model.suspect_threshold:.2f}, a short text needs {model.short_spun_findings} different findings")
+    model.meta = dict(model.meta)
+    model.meta["findings_pass"] = {
+        "command": ("unspin train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"]
+                    else "unspin.train.refit_findings_pass()"),
+        "trained_at": time.strftime("%Y-%m-%d %H:%M"), "seconds": round(time.time() - t0, 1),
+        "train_docs": len(tr), "dev_docs": len(dv), "dev_metrics": metrics, "short_calibration": short_calib,
+        "other_stages_from": str(model.meta.get("trained_at", "the base model"))}
     log("dev metrics: " + json.dumps(metrics))
     if out is not False:
         model.save(out) if out else model.save()
