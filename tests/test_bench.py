@@ -2,6 +2,7 @@
 corpus of our own sentences (no ../shared/data)."""
 import json
 from argparse import Namespace
+from pathlib import Path
 
 import pytest
 
@@ -181,6 +182,44 @@ def test_train_cuts_only_changes_nothing_but_the_three_cuts(tiny_corpus, tmp_pat
     bare.mkdir()
     assert main(["train", "--cuts-only", "--corpus", str(bare), "--out", str(tmp_path / "n.json")]) == 4
     assert "unspin:" in capsys.readouterr().err and not (tmp_path / "n.json").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.needs("wordnet")  # the extra partly spun documents come from training's conditions (WordNet among them)
+def test_train_findings_pass_only_keeps_every_other_stage(tiny_corpus, tmp_path, capsys):
+    from unspin import engine
+    from unspin import features as Fe
+    from unspin import model as model_mod
+    from unspin import train
+    from unspin.cli import main
+
+    shipped = json.loads(json.dumps(model_mod.load().to_dict()))  # a copy: the loaded model is shared
+    # a model file from before the local context: its one second pass read the document's evidence only
+    old = dict(shipped)
+    old["context"] = old.pop("doc_context")
+    base = tmp_path / "old.json"
+    base.write_text(json.dumps(old))
+    out = tmp_path / "m.json"
+    train.refit_findings_pass(base, root=tiny_corpus, words_per_register=6000, dev_words_per_register=2500, seed=3,
+                              out=out, log=lambda line: None, jobs=1, extract_cache=tmp_path / "extracted")
+    new = json.loads(out.read_text())
+    assert new["doc_context"] == shipped["doc_context"]  # the old second pass now makes the spin score's counts
+    assert tuple(new["context"]["names"]) == Fe.CONTEXT_FEATURES and new["context"] != shipped["context"]
+    assert new["meta"]["findings_pass"]["train_docs"] > 0 and "dev_metrics" in new["meta"]["findings_pass"]
+    changed = ("context", "threshold", "suspect_threshold", "short_spun_findings", "meta")
+    assert {k: v for k, v in new.items() if k not in changed} == {k: v for k, v in shipped.items() if k not in changed}
+    # so spin scores are the same as with the base model
+    k = engine.knowledge()
+    text = (Path(__file__).parents[1] / "examples" / "spun-news.txt").read_text(encoding="utf-8")
+    refit = model_mod.load(out)
+    assert engine.score_document(text, k, refit).spin_score == engine.score_document(text, k).spin_score
+    # a base whose second pass reads other features is refused with the reason, and nothing is written
+    bad = dict(old)
+    bad["context"] = dict(old["context"], names=["bias"])
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    assert main(["train", "--findings-pass-only", str(tmp_path / "bad.json"), "--corpus", str(tiny_corpus),
+                 "--out", str(tmp_path / "n.json")]) == 4
+    assert "bad.json" in capsys.readouterr().err and not (tmp_path / "n.json").exists()
 
 
 def test_model_file_round_trip_with_a_str_path(tmp_path):
