@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from collections import Counter
@@ -62,11 +61,10 @@ def main() -> int:
     from unspin.text import count_words
 
     try:
-        docs = [d for d in corpus.load_documents() if d.split == "test"]
+        docs = corpus.select(corpus.load_documents(), "test", seed=args.seed)  # (in a seeded order)
     except FileNotFoundError as e:
         print(f"{e} (this benchmark reads ../shared/data)", file=sys.stderr)
         return 4
-    random.Random(args.seed).shuffle(docs)
     hosts = [d for d in docs if d.words >= 300][: args.texts]
     used = {d.id for d in hosts}
     passages = [d for d in docs if 80 <= d.words <= 250 and d.id not in used][: len(hosts)]

@@ -78,11 +78,10 @@ def main() -> int:
     from unspin.spin import spin
 
     try:
-        docs = [d for d in corpus.load_documents() if d.split == "test"]
+        docs = corpus.select(corpus.load_documents(), "test", seed=args.seed)  # (in a seeded order)
     except FileNotFoundError as e:
         print(f"{e} (this benchmark reads ../shared/data)", file=sys.stderr)
         return 4
-    random.Random(args.seed).shuffle(docs)
     available = set(available_sources())
     t0 = time.time()
     bands = {}

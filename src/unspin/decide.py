@@ -281,15 +281,14 @@ def document_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, mo
     return model.doc_context.predict(doc_context_matrix(p1, M, agg.evidence, words))
 
 
-def doc_context_matrix(p1, M, evidence: float, words: int) -> np.ndarray:
+def doc_context_matrix(p1, M, evidence: float, words: int, own: bool = True) -> np.ndarray:
     """DOC_CONTEXT_FEATURES of retained spans: their SPAN_FEATURES and the document's context."""
-    return np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, evidence, words)[:, None]])
+    return np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, evidence, words, own)[:, None]])
 
 
 def context_matrix(p1, M, evidence: float, words: int, start, where: EvidenceMap, own: bool = True) -> np.ndarray:
-    """CONTEXT_FEATURES of retained spans: their SPAN_FEATURES, then the document's and the local context."""
-    return np.hstack([np.asarray(M, dtype=np.float64), context_column(p1, evidence, words, own)[:, None],
-                      where.local_column(start, p1, own)[:, None]])
+    """CONTEXT_FEATURES of retained spans: DOC_CONTEXT_FEATURES, then the local context."""
+    return np.hstack([doc_context_matrix(p1, M, evidence, words, own), where.local_column(start, p1, own)[:, None]])
 
 
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:

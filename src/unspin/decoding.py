@@ -111,7 +111,8 @@ REMEDY_STRAY_BYTE = "fix that byte, or name the file's encoding with --encoding"
 REMEDY_NOT_TEXT = "convert it to UTF-8 or name its encoding with --encoding"
 
 
-def _empty(name: str, bom: bool) -> DecodeError:
+def empty_error(name: str, bom: bool = False) -> DecodeError:
+    """The error for input `name` holding nothing (`bom`: nothing but a byte-order mark)."""
     what = "input" if name == "<stdin>" else "file"  # nothing piped in is no file to blame
     return DecodeError(f"{name}: empty {what}" + (" (only a byte-order mark)" if bom else " (0 bytes)"))
 
@@ -143,7 +144,7 @@ def _decode_as(data: bytes, name: str, encoding: str) -> Decoded:
             raise DecodeError(f"{name}: binary file (NUL byte at byte offset {nul}), not {encoding} text; "
                               f"{REMEDY_BINARY}", nul_at=nul)
     if not data[len(bom):]:
-        raise _empty(name, bool(bom))
+        raise empty_error(name, bool(bom))
     text = _strict(data, codec, name, len(bom), f" (--encoding {encoding})")
     return Decoded(text, None if codec == "utf-8" else codec, bom)
 
@@ -309,13 +310,13 @@ def decode_bytes(data: bytes, name: str, encoding: str | None = None, declared: 
     names the input and says what is wrong (empty, binary with the offset of the NUL byte, not valid in the
     forced encoding with the byte offset, not text in any encoding)."""
     if not data:
-        raise _empty(name, False)
+        raise empty_error(name, False)
     if encoding:
         return _decode_as(data, name, encoding)
     for mark, codec, label in _BOMS:
         if data.startswith(mark):
             if len(data) == len(mark):
-                raise _empty(name, True)
+                raise empty_error(name, True)
             text = _strict(data, codec, name, len(mark), f" (the file starts with a {label} byte-order mark)")
             return Decoded(text, None if codec == "utf-8" else codec, mark)
     utf32 = _utf32_without_bom(data)

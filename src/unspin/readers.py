@@ -495,7 +495,9 @@ def extract_text(data: bytes, fmt: str, name: str, meta: dict | None = None, enc
     parser bugs."""
     meta = {} if meta is None else meta
     if not data:
-        raise ReadError(f"{name}: empty {'input' if name == '<stdin>' else 'file'} (0 bytes)")
+        from .decoding import empty_error
+
+        raise ReadError(str(empty_error(name)))
     if fmt == "html":
         return extract_html(data, name, meta, encoding)
     if fmt == "pdf":

@@ -1044,19 +1044,48 @@ def _run_key(seed: int, tr_tasks) -> list:
                                 PART_SHARE, PART_MIN_WORDS, PART_SPAN, [t.doc.id for t in tr_tasks]))]
 
 
+def _rank_key(key: list, preranker, pool_k: int) -> list:
+    """The ranker data's cache key: the run's (_run_key) and the pre-ranker that chose the candidates."""
+    return key + [repr(preranker.weights.round(6).tolist()), str(pool_k)]
+
+
+def _span_data(sets: TaskSets, key: list, preranker, pool_k: int, ranker, jobs: int, log, extract_cache):
+    """(train, dev) DocData: every span of the run's tasks through the pre-ranker and the ranker (cached)."""
+    global _MODEL
+    _MODEL = Model(ranker, ranker, preranker=preranker, pool_k=pool_k)
+    rkey = _rank_key(key, preranker, pool_k) + [repr(ranker.weights.round(6).tolist())]
+    tr = _cached("train-spans", rkey, lambda: _run(sets.tr_tasks, _extract_spans, jobs, log, "train spans"), log,
+                 sets.scope, extract_cache)
+    dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in sets.dv_tasks])],
+                 lambda: _run(sets.dv_tasks, _extract_spans, jobs, log, "dev spans"), log, sets.scope, extract_cache)
+    return tr, dv
+
+
+def span_thresholds(dev) -> tuple[float, float]:
+    """(`finding`, `suspect`) thresholds on the dev decisions: each within its false-alarm budget in every register
+    (with the dev margin); the suspect one never below SUSPECT_MIN nor above the finding one."""
+    finding = choose_span_threshold(dev, FINDING_FP * MARGIN)
+    return finding, min(max(choose_span_threshold(dev, SUSPECT_FP * MARGIN), SUSPECT_MIN), finding)
+
+
+def _cut_docs(dev_docs, seed: int) -> list:
+    """The dev documents the cuts are chosen on (spun on the fly or cut into short texts), in the run's order."""
+    out = list(dev_docs)
+    random.Random(seed + 5).shuffle(out)
+    return out
+
+
 def train(root=None, words_per_register: int = 40_000, dev_words_per_register: int = 25_000, seed: int = 13,
           out=None, log=print, jobs: int = 2, calib_train_words: int = 25_000, extract_cache=None) -> Model:
     """Fit every model on spinner output of the corpus at `root` and save it to `out` (False: not saved). Extracted
     features are cached (`_cached`) in `extract_cache` (default: the knowledge cache dir; a test's throw-away
     corpus passes its own folder, or every run would leave its caches behind)."""
     sets = _task_sets(root, words_per_register, dev_words_per_register, seed, calib_train_words, log)
-    docs, scope, train_docs, dev_docs, doc_fit_ids = sets.docs, sets.scope, sets.train_docs, sets.dev_docs, sets.doc_fit_ids
-    tr_tasks, dv_tasks, spun_tasks = sets.tr_tasks, sets.dv_tasks, sets.spun_tasks
     t0 = time.time()
-    key = _run_key(seed, tr_tasks)
+    key = _run_key(seed, sets.tr_tasks)
     # (1) the pre-ranker: every candidate of the spun spans, cheap columns
-    pre_data = _cached("train-pre", key, lambda: _run(spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
-                       scope, extract_cache)
+    pre_data = _cached("train-pre", key, lambda: _run(sets.spun_tasks, _extract_pre, jobs, log, "pre-ranker data"), log,
+                       sets.scope, extract_cache)
     preranker = fit_ranker(pre_data, F.PRE_FEATURES)
     pool_k = choose_pool_k(pre_data, preranker)
     coverage = sum(int(d.in_pool.sum()) for d in pre_data) / max(sum(int(d.spun_all.sum()) for d in pre_data), 1)
@@ -1066,20 +1095,14 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
     # (2) the ranker: the full window for the candidates the pre-ranker keeps
     global _MODEL
     _MODEL = Model(preranker, preranker, preranker=preranker, pool_k=pool_k)
-    pkey = key + [repr(preranker.weights.round(6).tolist()), str(pool_k)]
-    rk_data = _cached("train-rank", pkey, lambda: _run(spun_tasks, _extract_rank, jobs, log, "ranker data"), log,
-                      scope, extract_cache)
+    pkey = _rank_key(key, preranker, pool_k)
+    rk_data = _cached("train-rank", pkey, lambda: _run(sets.spun_tasks, _extract_rank, jobs, log, "ranker data"), log,
+                      sets.scope, extract_cache)
     ranker = fit_ranker(rk_data)
     log(f"ranker fitted on {sum(len(d.rank_X) for d in rk_data)} spun spans")
     del rk_data
     # (3) every span, through both
-    _MODEL = Model(ranker, ranker, preranker=preranker, pool_k=pool_k)
-    rkey = pkey + [repr(ranker.weights.round(6).tolist())]
-    tr = _cached("train-spans", rkey, lambda: _run(tr_tasks, _extract_spans, jobs, log, "train spans"), log, scope,
-                 extract_cache)
-    dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in dv_tasks])],
-                 lambda: _run(dv_tasks, _extract_spans, jobs, log, "dev spans"), log, scope,
-                 extract_cache)
+    tr, dv = _span_data(sets, key, preranker, pool_k, ranker, jobs, log, extract_cache)
     tr_all, tr = tr, [d for d in tr if not _partial(d)]  # the partly spun documents teach the findings' second pass
     dv_whole = [d for d in dv if not _partial(d)]
     model = Model(ranker, fit_detector(tr), preranker=preranker, pool_k=pool_k)
@@ -1093,17 +1116,15 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
         + ", ".join(f"{f}+: {gate_coverage(dv_whole, model, f, dv_p1):.3f}" for f in (GATE_FLOOR, SUSPECT_MIN)))
     model.context = fit_context(tr_all, model)
     model.doc_context = fit_doc_context(tr, model)
-    doc_fit = [d for d in dv if d.id in doc_fit_ids]
-    dv_held = [d for d in dv if d.id not in doc_fit_ids]  # the documents the verdict cut-offs are chosen on
+    doc_fit = [d for d in dv if d.id in sets.doc_fit_ids]
+    dv_held = [d for d in dv if d.id not in sets.doc_fit_ids]  # the documents the verdict cut-offs are chosen on
     model.doc = fit_doc(tr + doc_fit, model)
     dev = [(d, decide_doc(d, model)) for d in dv]
-    model.threshold = choose_span_threshold(dev, FINDING_FP * MARGIN)
-    model.suspect_threshold = min(max(choose_span_threshold(dev, SUSPECT_FP * MARGIN), SUSPECT_MIN), model.threshold)
+    model.threshold, model.suspect_threshold = span_thresholds(dev)
     held = set(map(id, dv_held))
     model.doc_spun, crude_clean = choose_doc_thresholds([(d, x) for d, x in dev if id(d) in held])
     model.screen = fit_screen(tr + doc_fit, model)
-    screen_dev = list(dev_docs)
-    random.Random(seed + 5).shuffle(screen_dev)
+    screen_dev = _cut_docs(sets.dev_docs, seed)
     model.screen_threshold, screen_calib = screen_threshold(screen_dev, model)
     rewriter_clean, clean_calib = clean_cut(screen_dev, model)
     model.doc_clean = min(crude_clean, rewriter_clean)
@@ -1117,8 +1138,8 @@ def train(root=None, words_per_register: int = 40_000, dev_words_per_register: i
         "command": "unspin train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else "unspin.train.train()",
         "seed": seed,
         "corpus": "../shared/data (all registers), train split" if root is None else str(root),
-        "registers": corpus_mod.registers_of(train_docs),
-        "train_docs": len(train_docs),
+        "registers": corpus_mod.registers_of(sets.train_docs),
+        "train_docs": len(sets.train_docs),
         "train_words": int(sum(d.words for d in tr)),
         "dev_docs": len(dv),
         "dev_metrics": metrics,
@@ -1163,21 +1184,12 @@ def refit_findings_pass(base_path, root=None, words_per_register: int = 40_000, 
     model.check_features(str(base_path))
     sets = _task_sets(root, words_per_register, dev_words_per_register, seed, calib_train_words, log)
     t0 = time.time()
-    global _MODEL
-    _MODEL = Model(model.ranker, model.ranker, preranker=model.preranker, pool_k=model.pool_k)
-    rkey = _run_key(seed, sets.tr_tasks) + [repr(model.preranker.weights.round(6).tolist()), str(model.pool_k),
-                                            repr(model.ranker.weights.round(6).tolist())]
-    tr = _cached("train-spans", rkey, lambda: _run(sets.tr_tasks, _extract_spans, jobs, log, "train spans"), log,
-                 sets.scope, extract_cache)
-    dv = _cached("dev-spans", rkey + [repr([t.doc.id for t in sets.dv_tasks])],
-                 lambda: _run(sets.dv_tasks, _extract_spans, jobs, log, "dev spans"), log, sets.scope, extract_cache)
+    tr, dv = _span_data(sets, _run_key(seed, sets.tr_tasks), model.preranker, model.pool_k, model.ranker, jobs, log,
+                        extract_cache)
     model.context = fit_context(tr, model)
     dev = [(d, decide_doc(d, model)) for d in dv]
-    model.threshold = choose_span_threshold(dev, FINDING_FP * MARGIN)
-    model.suspect_threshold = min(max(choose_span_threshold(dev, SUSPECT_FP * MARGIN), SUSPECT_MIN), model.threshold)
-    screen_dev = list(sets.dev_docs)
-    random.Random(seed + 5).shuffle(screen_dev)
-    model.short_spun_findings, short_calib = short_spun_findings(screen_dev, model)
+    model.threshold, model.suspect_threshold = span_thresholds(dev)
+    model.short_spun_findings, short_calib = short_spun_findings(_cut_docs(sets.dev_docs, seed), model)
     held = [(d, x) for d, x in dev if d.id not in sets.doc_fit_ids]
     metrics = evaluate(dev, model, engine.knowledge().lex, held)
     log(f"findings' second pass refitted on {len(tr)} training documents: finding {model.threshold:.2f}, suspect "
