@@ -113,6 +113,14 @@ def test_span_threshold_choice_holds_every_register():
     assert train.choose_span_threshold(dev, 1.0) == pytest.approx(0.66)
     assert train.fp_by_register(dev, 0.66) == {"news": 1.0, "fiction": 1.0}
     assert train.choose_span_threshold(dev, 0.0) == pytest.approx(0.96)
+    # a joined long document counts apart: its many quiet words do not dilute the short documents' false alarms
+    long_d, long_dec = doc("fiction", [0.1] * 3)
+    long_d.id, long_d.words = train.JOIN_PREFIX + "a+b", 9000
+    long_dev = dev + [(long_d, long_dec)]
+    assert train.fp_by_register(long_dev, 0.66) == {"news": 1.0, "fiction": 1.0, "fiction/long": 0.0}
+    assert train.choose_span_threshold(long_dev, 1.0) == pytest.approx(0.66)  # pooled with fiction's: 0.61
+    long_d.id = "fiction"
+    assert train.choose_span_threshold(long_dev, 1.0) == pytest.approx(0.61)
 
 
 def test_boosted_trees_predict_large_inputs_in_blocks_with_the_same_numbers():
@@ -332,3 +340,47 @@ def test_a_partly_spun_training_document_keeps_its_other_sentences_byte_identica
     assert abs(len(extra) / 200 - train.PART_SHARE) < 0.12
     whole = {t.seed for t in tasks if t.source and t.doc is doc}
     assert {t.seed - 1 for t in extra} <= whole  # spun again with a seed of its own
+
+
+def test_joined_long_training_documents_keep_their_members_whole_and_stay_out_of_document_stages():
+    from types import SimpleNamespace
+
+    from unspin import corpus, train
+
+    def doc(i: int, register: str) -> corpus.Doc:
+        sents = " ".join(f"Story {i} says the {w} plan of the council would change how the city pays staff."
+                         for w in ("new", "old", "first", "second", "third", "last", "main", "other", "final", "big"))
+        return corpus.Doc(f"{register}-{i}", " ".join([sents] * 4), register, f"g{i}")  # ~640 words
+
+    docs = [doc(i, r) for r in ("news", "fiction") for i in range(40)]
+    tasks = [train.Task(d, None, None, 0.0, i, False, True) for i, d in enumerate(docs)]
+    tasks.append(train.Task(corpus.Doc("news-0@1+2", "A cut snippet of news.", "news", "g0"), None, None, 0.0, 99,
+                            False, True))
+    joined = train.joined_tasks(tasks, seed=5)
+    assert joined and [t.doc.id for t in train.joined_tasks(tasks, seed=5)] == [t.doc.id for t in joined]
+    by_id = {d.id: d for d in docs}
+    used: dict[str, int] = {}
+    for t in joined:
+        assert t.doc.id.startswith(train.JOIN_PREFIX) and "@" not in t.doc.id  # never a snippet
+        members = [by_id[i] for i in t.doc.id[len(train.JOIN_PREFIX):].split("+")]
+        assert {m.register for m in members} == {t.doc.register}
+        assert t.doc.text == "\n\n".join(m.text for m in members)  # each member byte-identical
+        assert train.JOIN_WORDS[0] <= t.doc.words <= train.JOIN_WORDS[1] + max(m.words for m in members)
+        assert len(set(m.id for m in members)) == len(members)
+        used[t.doc.register] = used.get(t.doc.register, 0) + t.doc.words
+        assert t.part and t.stretch == train.JOIN_SPAN
+        assert t.condition == "clean" if t.source is None else t.condition.endswith("/part")
+    for register in ("news", "fiction"):  # about JOIN_SHARE of the register's words again
+        share = used[register] / sum(d.words for d in docs if d.register == register)
+        assert train.JOIN_SHARE - 0.01 <= share <= train.JOIN_SHARE + train.JOIN_WORDS[1] / 25_600 + 0.05
+    assert {t.source is None for t in joined} == {True, False}  # clean and spun ones
+    spun = next(t for t in joined if t.source is not None)
+    out, res = train._spin(spun)
+    a, b = train.part_bounds(spun.doc.text, spun.seed, train.JOIN_SPAN)
+    assert out.startswith(spun.doc.text[:a]) and out.endswith(spun.doc.text[b:]) and res.spans
+    share = len(spun.doc.text[a:b].split()) / spun.doc.words
+    assert train.JOIN_SPAN[0] - 0.03 <= share <= train.JOIN_SPAN[1] + 0.03
+    # every stage but the findings' second pass leaves joined and partly spun documents out
+    assert not train._whole(SimpleNamespace(id=joined[0].doc.id, condition="clean"))
+    assert not train._whole(SimpleNamespace(id="news-1", condition="moby/crude/0.3/part"))
+    assert train._whole(SimpleNamespace(id="news-1", condition="clean"))
