@@ -63,7 +63,9 @@ PART_SPAN = (0.2, 0.5)
 # of the shipped model, not shipped): whole inaugural addresses 5.4 -> 4.9 false suspects per 1,000 words, fiction
 # excerpts 1.2 -> 0.9, a spun passage in an honest host 33 -> 35 % found; but texts whose findings change under a
 # neutral edit rose 33-39 -> 48-55 of 391 spun ones: the second pass leans on the document's evidence more, and that
-# evidence jumps when a register feature crosses a detector split (the first pass's known weakness). Fix that first
+# evidence jumps when the document's register columns (function_share, unlinked_share, sentence_len, register_zipf:
+# the detector's most used splits, the same for every span of a document) cross a split. Fix that first
+# (BENCHMARKS.md, 2026-12-02 night: two full retrains without those columns or with them coarse)
 JOIN_WORDS = (1500, 5000)
 JOIN_SHARE = 1.0
 JOIN_SPAN = (0.05, 0.3)
