@@ -24,6 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from shared_data import load_test_split  # benchmarks/ (the script's folder is on the path)
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results"
 BANDS = ((20, 39), (40, 79), (80, 150))
@@ -72,15 +74,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     import unspin
-    from unspin import corpus
     from unspin.knowledge.thesaurus import available_sources
     from unspin.metrics import SpanScore, score_findings
     from unspin.spin import spin
 
-    try:
-        docs = corpus.select(corpus.load_documents(), "test", seed=args.seed)  # (in a seeded order)
-    except FileNotFoundError as e:
-        print(f"{e} (this benchmark reads ../shared/data)", file=sys.stderr)
+    docs = load_test_split(args.seed)
+    if docs is None:
         return 4
     available = set(available_sources())
     t0 = time.time()

@@ -273,12 +273,17 @@ def second_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, mode
     return model.context.predict(context_matrix(p1, M, agg.evidence, words, start, where, own))
 
 
-def document_pass(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model) -> np.ndarray:
-    """P(spun) of the retained spans knowing the whole document's evidence only (model.doc_context): what the spin
-    score counts (doc_features). Without that model (older files), the first pass's."""
-    if not len(p1) or model.doc_context is None:
-        return np.asarray(p1, dtype=np.float64)
-    return model.doc_context.predict(doc_context_matrix(p1, M, agg.evidence, words))
+def both_passes(p1: np.ndarray, M: np.ndarray, agg: Aggregates, words: int, model, start: np.ndarray,
+                where: EvidenceMap) -> tuple[np.ndarray, np.ndarray]:
+    """(second_pass, the document pass) of the retained spans, their shared columns built once. The document pass
+    is P(spun) knowing the whole document's evidence only (model.doc_context): what the spin score counts
+    (doc_features); without that model (older files), the first pass's."""
+    first = np.asarray(p1, dtype=np.float64)
+    if not len(p1):
+        return first, first
+    D = doc_context_matrix(p1, M, agg.evidence, words)
+    p2 = model.context.predict(with_local(D, p1, start, where)) if model.context is not None else first
+    return p2, (model.doc_context.predict(D) if model.doc_context is not None else first)
 
 
 def doc_context_matrix(p1, M, evidence: float, words: int, own: bool = True) -> np.ndarray:
@@ -288,13 +293,17 @@ def doc_context_matrix(p1, M, evidence: float, words: int, own: bool = True) -> 
 
 def context_matrix(p1, M, evidence: float, words: int, start, where: EvidenceMap, own: bool = True) -> np.ndarray:
     """CONTEXT_FEATURES of retained spans: DOC_CONTEXT_FEATURES, then the local context."""
-    return np.hstack([doc_context_matrix(p1, M, evidence, words, own), where.local_column(start, p1, own)[:, None]])
+    return with_local(doc_context_matrix(p1, M, evidence, words, own), p1, start, where, own)
+
+
+def with_local(D: np.ndarray, p1, start, where: EvidenceMap, own: bool = True) -> np.ndarray:
+    """DOC_CONTEXT_FEATURES rows `D` with the local context appended: CONTEXT_FEATURES."""
+    return np.hstack([D, where.local_column(start, p1, own)[:, None]])
 
 
 def doc_features(p2: np.ndarray, agg: Aggregates, words: int, n_external: int, register) -> np.ndarray:
-    """DOC_FEATURES from `p2`, the retained spans' document_pass probabilities: how much evidence of spinning the
-    document holds per 1,000 words (at several levels of
-    certainty, listed fingerprints and trace restorations counting as certain spans), against what its
+    """DOC_FEATURES from `p2`, the retained spans' document-pass probabilities (both_passes): how much evidence of
+    spinning the document holds per 1,000 words (at several levels of certainty, listed fingerprints and trace restorations counting as certain spans), against what its
     vocabulary makes likely anyway (register, rare words)."""
     per = 1000.0 / max(words, 1)
     p = np.concatenate([p2, np.full(n_external, EXTERNAL_P)])

@@ -10,7 +10,7 @@
               extract.span_table    span features through the ranker; model.detector → p1   Retained (p1 ≥ KEEP)
          ─► decide.second_pass      p2 with the evidence of the document and of the text around each
                                     span (decide.EvidenceMap; model.context): the findings
-         ─► decide.document_pass    the same with the document's evidence only (model.doc_context)
+            (decide.both_passes)    and the same with the document's evidence only (model.doc_context)
          ─► decide.doc_features     from those: spin_score (model.doc); decide.verdict_of
          ─► findings.model_findings suggestions, evidence, levels; merged with external findings ─► Report
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from . import features as F
 from .decide import (EVIDENCE_FIELDS, KEEP, MAX_DENSITY, MIN_WORDS_FOR_SCORE, SECOND_PASS_ROWS, TOP_K, Aggregates,
-                     Retained, add_piece, doc_features, document_pass, first_pass, second_pass, verdict_of)
+                     Retained, add_piece, both_passes, doc_features, first_pass, second_pass, verdict_of)
 from .document import (LONG_DOCUMENT_WORDS, SECTION_WORDS, DocStats, PreparedText, Register, not_prose, pieces,
                        pieces_in_sections, pieces_numbered, screen_clears, sections)
 from .extract import gate_matrix, piece_spans, piece_topic, rank, score_pairs, span_table
@@ -199,8 +199,9 @@ def score_document(text: str, k: Knowledge, model=None, gate: bool = True, n_ext
     where = retained.evidence_map(words, len(text))
     p2_parts, doc_parts = [np.zeros(0)], [np.zeros(0)]
     for p1, rows, start in retained.batches(SECOND_PASS_ROWS):
-        p2_parts.append(second_pass(p1, rows, agg, words, model, start, where))
-        doc_parts.append(document_pass(p1, rows, agg, words, model))
+        p2, p2_doc = both_passes(p1, rows, agg, words, model, start, where)
+        p2_parts.append(p2)
+        doc_parts.append(p2_doc)
     p2 = np.concatenate(p2_parts)
     register = total.register()
     x = doc_features(np.concatenate(doc_parts), agg, words, n_external, register)

@@ -537,8 +537,7 @@ def decide_doc(d: DocData, model: Model, gate: bool = True) -> Decided:
     p2_doc = np.zeros(len(ret))
     if len(ret):
         where = decide.EvidenceMap(d.start[ret], p1[ret], d.words, d.chars)
-        p2[ret] = decide.second_pass(p1[ret], M[ret], agg, d.words, model, d.start[ret], where)
-        p2_doc = decide.document_pass(p1[ret], M[ret], agg, d.words, model)
+        p2[ret], p2_doc = decide.both_passes(p1[ret], M[ret], agg, d.words, model, d.start[ret], where)
     x = decide.doc_features(p2_doc, agg, d.words, 0, d.doc_register)
     score = None
     if d.words >= decide.MIN_WORDS_FOR_SCORE and model.doc is not None:
